@@ -1,0 +1,154 @@
+//! A customer's conversation and the state machine of its mode:
+//! `Bot -> Queued -> WithOperator -> Closed -> (next message) Bot`, plus
+//! `Queued -> Bot` (the customer takes the request back) and `WithOperator -> Queued`
+//! (release or transfer). Only [`Mode::apply`] changes a mode.
+
+use super::{Choice, CustomerId, Lang, TicketId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    Bot,
+    Queued,
+    WithOperator,
+    Closed,
+}
+
+/// What can happen to a conversation's mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModeEvent {
+    /// The bot hands the conversation to the queue.
+    HandOff,
+    /// The customer takes back the request while still queued.
+    Cancel,
+    /// An operator claims the ticket.
+    Claim,
+    /// The operator puts the ticket back in the queue (release or transfer).
+    Release,
+    /// The operator (or the customer's cancel) closes the ticket.
+    Close,
+    /// A customer message arrives after the ticket was closed.
+    Reopen,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a conversation in mode {from:?} cannot {event:?}")]
+pub struct TransitionError {
+    pub from: Mode,
+    pub event: ModeEvent,
+}
+
+impl Mode {
+    pub fn apply(self, event: ModeEvent) -> Result<Mode, TransitionError> {
+        use Mode::*;
+        use ModeEvent as E;
+        match (self, event) {
+            (Bot | Closed, E::HandOff) => Ok(Queued),
+            (Queued, E::Cancel) => Ok(Bot),
+            (Queued, E::Claim) => Ok(WithOperator),
+            (WithOperator, E::Release) => Ok(Queued),
+            (Queued | WithOperator, E::Close) => Ok(Closed),
+            (Closed, E::Reopen) => Ok(Bot),
+            (from, event) => Err(TransitionError { from, event }),
+        }
+    }
+
+    /// Whether a person owns the conversation, so that the bot must stay silent.
+    pub fn human_owned(self) -> bool {
+        matches!(self, Mode::Queued | Mode::WithOperator)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Conversation {
+    pub customer: CustomerId,
+    pub mode: Mode,
+    pub lang: Option<Lang>,
+    pub name: Option<String>,
+    /// Messages in a row the bot could not match with confidence.
+    pub low_confidence_streak: u32,
+    /// The Clarify choices last offered, in order; picked by number or label.
+    pub pending_choices: Vec<Choice>,
+    /// The open ticket while Queued or WithOperator.
+    pub ticket: Option<TicketId>,
+    /// Order numbers the customer mentioned, oldest first.
+    pub order_numbers: Vec<String>,
+    pub started_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Conversation {
+    pub fn new(customer: CustomerId, at: DateTime<Utc>) -> Self {
+        Self {
+            customer,
+            mode: Mode::Bot,
+            lang: None,
+            name: None,
+            low_confidence_streak: 0,
+            pending_choices: Vec::new(),
+            ticket: None,
+            order_numbers: Vec::new(),
+            started_at: at,
+            updated_at: at,
+        }
+    }
+
+    /// Apply a mode event; the ticket link follows the mode.
+    pub fn transition(
+        &mut self,
+        event: ModeEvent,
+        ticket: Option<TicketId>,
+    ) -> Result<(), TransitionError> {
+        self.mode = self.mode.apply(event)?;
+        match self.mode {
+            Mode::Queued | Mode::WithOperator => self.ticket = ticket.or(self.ticket),
+            Mode::Bot | Mode::Closed => self.ticket = None,
+        }
+        if self.mode != Mode::Bot {
+            self.pending_choices.clear();
+            self.low_confidence_streak = 0;
+        }
+        Ok(())
+    }
+
+    /// Keep the language sticky: a first guess sets it; later, only a message of
+    /// three words or more that is clearly in the other language flips it.
+    pub fn settle_lang(&mut self, locale: Option<Lang>, guess: Option<Lang>, words: usize) {
+        self.lang = match (self.lang, locale, guess) {
+            (None, Some(l), _) => Some(l),
+            (None, None, g) => g,
+            (Some(cur), _, Some(g)) if g != cur && words >= 3 => Some(g),
+            (cur, _, _) => cur,
+        };
+    }
+
+    pub fn remember_order(&mut self, order: &str) {
+        if !self.order_numbers.iter().any(|o| o == order) {
+            self.order_numbers.push(order.to_owned());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_closed_conversation_reopens_to_the_bot() {
+        assert_eq!(Mode::Closed.apply(ModeEvent::Reopen), Ok(Mode::Bot));
+        assert!(Mode::Bot.apply(ModeEvent::Claim).is_err());
+    }
+
+    #[test]
+    fn language_does_not_flip_on_one_word() {
+        let id = CustomerId::parse("terminal:t").unwrap();
+        let mut c = Conversation::new(id, DateTime::UNIX_EPOCH);
+        c.settle_lang(None, Some(Lang::It), 4);
+        c.settle_lang(None, Some(Lang::En), 1);
+        assert_eq!(c.lang, Some(Lang::It));
+        c.settle_lang(None, Some(Lang::En), 5);
+        assert_eq!(c.lang, Some(Lang::En));
+    }
+}

@@ -1,0 +1,70 @@
+//! Messages in and out of a channel, and the Clarify choices offered to a customer.
+
+use super::{CustomerId, Lang};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A customer message as an adapter hands it to the service.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Inbound {
+    pub customer: CustomerId,
+    /// The provider's id for this message: a redelivery with the same id is dropped.
+    pub message_id: String,
+    pub text: String,
+    pub at: DateTime<Utc>,
+    /// The channel's locale for this customer, when it tells one.
+    pub locale: Option<Lang>,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboundKind {
+    /// An FAQ answer.
+    Answer,
+    /// "Did you mean": choices to pick from.
+    Clarify,
+    /// An intent's own text (greeting, thanks...).
+    Reply,
+    /// The bot could not match and asks to rephrase.
+    Fallback,
+    /// The conversation was handed to a person.
+    Handoff,
+    /// The customer took back the request for a person.
+    Cancelled,
+    /// Written by an operator.
+    Operator,
+}
+
+/// What a Clarify choice leads to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChoiceTarget {
+    Faq(String),
+    Human,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Choice {
+    pub label: String,
+    pub target: ChoiceTarget,
+}
+
+/// A message for a customer, in the order it must be delivered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Outbound {
+    pub customer: CustomerId,
+    pub kind: OutboundKind,
+    pub text: String,
+    pub choices: Vec<Choice>,
+    pub at: DateTime<Utc>,
+}
+
+/// Who wrote a stored message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Author {
+    Customer,
+    Bot,
+    Operator(String),
+}

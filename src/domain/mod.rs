@@ -1,0 +1,13 @@
+//! Pure types and rules: identifiers, messages, conversations and their modes, tickets,
+//! and `triage::decide`. Nothing here does I/O or reads a clock.
+
+mod conversation;
+mod ids;
+mod message;
+mod ticket;
+pub mod triage;
+
+pub use conversation::{Conversation, Mode, ModeEvent, TransitionError};
+pub use ids::{CustomerId, IdError, Lang, TicketId};
+pub use message::{Author, Choice, ChoiceTarget, Inbound, Outbound, OutboundKind};
+pub use ticket::{HandoffReason, Priority, Ticket, TicketStatus};

@@ -1,0 +1,91 @@
+//! A ticket: a conversation's stay in the operator queue, from handoff to close.
+
+use super::{CustomerId, Lang, TicketId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    Low,
+    Normal,
+    High,
+    Urgent,
+}
+
+impl fmt::Display for Priority {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Priority::Low => "low",
+            Priority::Normal => "normal",
+            Priority::High => "high",
+            Priority::Urgent => "urgent",
+        })
+    }
+}
+
+/// Why the bot handed a conversation over.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HandoffReason {
+    /// The customer asked for a person (intent or Clarify choice).
+    Asked,
+    /// Two messages in a row the bot could not match.
+    LowConfidence,
+    /// The customer is upset: a complaint intent.
+    Complaint,
+    /// Another intent rule whose action is a handoff.
+    Intent(String),
+}
+
+impl fmt::Display for HandoffReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HandoffReason::Asked => f.write_str("asked"),
+            HandoffReason::LowConfidence => f.write_str("low_confidence"),
+            HandoffReason::Complaint => f.write_str("complaint"),
+            HandoffReason::Intent(name) => write!(f, "intent:{name}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketStatus {
+    Queued,
+    Claimed,
+    Closed,
+    /// The customer took the request back before anyone claimed it.
+    Cancelled,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ticket {
+    pub id: TicketId,
+    pub customer: CustomerId,
+    pub department: String,
+    pub priority: Priority,
+    pub reason: HandoffReason,
+    pub lang: Lang,
+    pub order_number: Option<String>,
+    /// The customer message that caused the handoff.
+    pub summary: String,
+    pub status: TicketStatus,
+    pub operator: Option<String>,
+    pub opened_at: DateTime<Utc>,
+    pub claimed_at: Option<DateTime<Utc>>,
+    pub first_response_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+impl Ticket {
+    pub fn is_open(&self) -> bool {
+        matches!(self.status, TicketStatus::Queued | TicketStatus::Claimed)
+    }
+
+    /// Queue order: higher priority first, then who waited longest.
+    pub fn queue_key(&self) -> (std::cmp::Reverse<Priority>, DateTime<Utc>, TicketId) {
+        (std::cmp::Reverse(self.priority), self.opened_at, self.id)
+    }
+}

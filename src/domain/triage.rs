@@ -1,0 +1,209 @@
+//! `decide`: what the bot does with one customer message, as a value. Pure: it sees
+//! the conversation's situation and the matcher's analysis, and never acts.
+
+use super::{Choice, ChoiceTarget, HandoffReason, Mode, Priority};
+use serde::{Deserialize, Serialize};
+
+/// What an intent rule asks for when it fires.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IntentAction {
+    HandOff {
+        priority: Priority,
+        reason: HandoffReason,
+    },
+    Reply,
+    Answer(String),
+    /// Take back a request for a person (only meaningful while queued).
+    Cancel,
+}
+
+/// The intent that fired on a message, if any.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IntentHit {
+    pub name: String,
+    pub action: IntentAction,
+    pub department: Option<String>,
+}
+
+/// An FAQ entry the matcher proposes, with a confidence in [0, 1].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Candidate {
+    pub faq_id: String,
+    pub label: String,
+    pub confidence: f32,
+    /// The bar this entry must reach to be answered (its own, or the global one).
+    pub threshold: f32,
+    pub department: Option<String>,
+}
+
+/// The thresholds triage works with.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Policy {
+    /// Below this, a candidate is not worth offering at all.
+    pub clarify_floor: f32,
+    /// When the runner-up is this close to the top, ask which one was meant.
+    pub margin: f32,
+    pub max_choices: usize,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self { clarify_floor: 0.3, margin: 0.08, max_choices: 3 }
+    }
+}
+
+/// Where the conversation stands when the message arrives.
+#[derive(Debug, Clone, Copy)]
+pub struct Situation<'a> {
+    pub mode: Mode,
+    pub low_confidence_streak: u32,
+    pub pending_choices: &'a [Choice],
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum Decision {
+    Answer { faq_id: String },
+    Clarify { choices: Vec<Choice> },
+    Reply { intent: String },
+    HandOff { reason: HandoffReason, priority: Priority, department: Option<String> },
+    /// Could not match; asks to rephrase (the first time in a row).
+    Fallback,
+    /// The customer took back the request for a person.
+    CancelHandOff,
+    /// A person owns the conversation: the message goes to them, the bot stays silent.
+    ToOperator,
+}
+
+impl Decision {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Decision::Answer { .. } => "answer",
+            Decision::Clarify { .. } => "clarify",
+            Decision::Reply { .. } => "reply",
+            Decision::HandOff { .. } => "handoff",
+            Decision::Fallback => "fallback",
+            Decision::CancelHandOff => "cancel_handoff",
+            Decision::ToOperator => "to_operator",
+        }
+    }
+}
+
+/// Decide, with the reason in words (for events and `ask --json`).
+pub fn decide(
+    situation: Situation<'_>,
+    text: &str,
+    intent: Option<&IntentHit>,
+    candidates: &[Candidate],
+    policy: &Policy,
+) -> (Decision, String) {
+    if situation.mode.human_owned() {
+        return match (situation.mode, intent.map(|i| &i.action)) {
+            (Mode::Queued, Some(IntentAction::Cancel)) => {
+                (Decision::CancelHandOff, "customer took back the request".into())
+            }
+            _ => (Decision::ToOperator, "a person owns the conversation".into()),
+        };
+    }
+    if let Some(choice) = pick_choice(text, situation.pending_choices) {
+        return decide_choice(choice, intent);
+    }
+    if let Some(hit) = intent {
+        if let Some(decision) = decide_intent(hit, candidates) {
+            return decision;
+        }
+    }
+    decide_faq(situation, candidates, policy)
+}
+
+/// A reply to a Clarify: its number (`2`, `2.`, `la 2`) or the label typed out.
+fn pick_choice<'c>(text: &str, choices: &'c [Choice]) -> Option<&'c Choice> {
+    let text = crate::text::fold(text);
+    let digits: String = text.chars().filter(|c| c.is_ascii_digit()).collect();
+    let short = crate::text::words(&text).count() <= 2;
+    if short && !digits.is_empty() {
+        let n: usize = digits.parse().ok()?;
+        return choices.get(n.checked_sub(1)?);
+    }
+    choices.iter().find(|c| crate::text::fold(&c.label).trim_end_matches('?') == text.trim_end_matches('?'))
+}
+
+fn decide_choice(choice: &Choice, intent: Option<&IntentHit>) -> (Decision, String) {
+    match &choice.target {
+        ChoiceTarget::Faq(id) => (
+            Decision::Answer { faq_id: id.clone() },
+            format!("customer picked `{id}` from the choices"),
+        ),
+        ChoiceTarget::Human => (
+            Decision::HandOff {
+                reason: HandoffReason::Asked,
+                priority: Priority::Normal,
+                department: intent.and_then(|i| i.department.clone()),
+            },
+            "customer picked to talk to a person".into(),
+        ),
+    }
+}
+
+fn decide_intent(hit: &IntentHit, candidates: &[Candidate]) -> Option<(Decision, String)> {
+    let why = format!("intent `{}` matched", hit.name);
+    let decision = match &hit.action {
+        IntentAction::HandOff { priority, reason } => Decision::HandOff {
+            reason: reason.clone(),
+            priority: *priority,
+            department: hit
+                .department
+                .clone()
+                .or_else(|| candidates.first().and_then(|c| c.department.clone())),
+        },
+        IntentAction::Reply => Decision::Reply { intent: hit.name.clone() },
+        IntentAction::Answer(id) => Decision::Answer { faq_id: id.clone() },
+        IntentAction::Cancel => return None,
+    };
+    Some((decision, why))
+}
+
+fn decide_faq(situation: Situation<'_>, candidates: &[Candidate], policy: &Policy) -> (Decision, String) {
+    let Some(top) = candidates.first() else {
+        return low_confidence(situation, "no FAQ entry shares a word with the message".into());
+    };
+    let runner_up = candidates.get(1).map_or(0.0, |c| c.confidence);
+    let close = runner_up >= policy.clarify_floor && top.confidence - runner_up < policy.margin;
+    if top.confidence >= top.threshold && !close {
+        let why = format!(
+            "`{}` at {:.2} >= threshold {:.2}, runner-up {:.2}",
+            top.faq_id, top.confidence, top.threshold, runner_up
+        );
+        return (Decision::Answer { faq_id: top.faq_id.clone() }, why);
+    }
+    if top.confidence >= policy.clarify_floor {
+        let bar = (top.confidence - 2.0 * policy.margin).max(policy.clarify_floor);
+        let choices: Vec<Choice> = candidates
+            .iter()
+            .filter(|c| c.confidence >= bar)
+            .take(policy.max_choices)
+            .map(|c| Choice { label: c.label.clone(), target: ChoiceTarget::Faq(c.faq_id.clone()) })
+            .collect();
+        let why = if close {
+            format!("top two within {:.2}: {:.2} vs {:.2}", policy.margin, top.confidence, runner_up)
+        } else {
+            format!("`{}` at {:.2} is below its threshold {:.2}", top.faq_id, top.confidence, top.threshold)
+        };
+        return (Decision::Clarify { choices }, why);
+    }
+    low_confidence(situation, format!("best match `{}` at {:.2} is below {:.2}", top.faq_id, top.confidence, policy.clarify_floor))
+}
+
+fn low_confidence(situation: Situation<'_>, why: String) -> (Decision, String) {
+    if situation.low_confidence_streak >= 1 {
+        let decision = Decision::HandOff {
+            reason: HandoffReason::LowConfidence,
+            priority: Priority::Normal,
+            department: None,
+        };
+        (decision, format!("second message in a row without a match: {why}"))
+    } else {
+        (Decision::Fallback, why)
+    }
+}

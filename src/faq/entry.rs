@@ -1,0 +1,146 @@
+//! One FAQ entry: a Markdown file with TOML front matter between `+++` lines.
+
+use crate::diagnostics::{Diagnostic, line_of_key, toml_error};
+use crate::domain::Lang;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub id: String,
+    pub lang: Lang,
+    pub questions: Vec<String>,
+    /// Markdown.
+    pub answer: String,
+    pub tags: Vec<String>,
+    pub department: Option<String>,
+    pub threshold: Option<f32>,
+    /// Written by `faq drafts`: never served until an editor removes it.
+    pub draft: bool,
+    pub path: PathBuf,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FrontMatter {
+    id: Option<String>,
+    lang: Option<String>,
+    questions: Option<Vec<String>>,
+    #[serde(default)]
+    tags: Vec<String>,
+    department: Option<String>,
+    threshold: Option<f32>,
+    #[serde(default)]
+    draft: bool,
+}
+
+const FENCE: &str = "+++";
+
+/// Parse one file's text. `folder_lang` is the language its folder (`it/`, `en/`) implies.
+pub fn parse(path: &Path, text: &str, folder_lang: Option<Lang>) -> Result<Entry, Diagnostic> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut lines = text.split_inclusive('\n');
+    if lines.next().map(str::trim) != Some(FENCE) {
+        return Err(Diagnostic::error(path, 1, "the file does not start with a `+++` line")
+            .hint("put the TOML front matter between two `+++` lines, then the answer"));
+    }
+    let start = FENCE.len() + text[FENCE.len()..].find('\n').map_or(0, |i| i + 1);
+    let Some(close) = find_closing_fence(&text[start..]) else {
+        return Err(Diagnostic::error(path, 1, "the front matter is never closed")
+            .hint("add a line with `+++` after the TOML keys"));
+    };
+    let toml_text = &text[start..start + close];
+    let answer = text[start + close..].split_once('\n').map_or("", |(_, body)| body).trim().to_owned();
+    let fm: FrontMatter = toml::from_str(toml_text).map_err(|e| {
+        toml_error(path, 2, toml_text, &e)
+            .hint("keys: id, lang, questions, tags, department, threshold, draft")
+    })?;
+    build(path, toml_text, fm, answer, folder_lang)
+}
+
+fn find_closing_fence(rest: &str) -> Option<usize> {
+    let mut offset = 0;
+    for line in rest.split_inclusive('\n') {
+        if line.trim() == FENCE {
+            return Some(offset);
+        }
+        offset += line.len();
+    }
+    None
+}
+
+fn build(path: &Path, toml_text: &str, fm: FrontMatter, answer: String, folder_lang: Option<Lang>) -> Result<Entry, Diagnostic> {
+    let at = |key: &str| 1 + line_of_key(toml_text, key);
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+    let id = fm.id.unwrap_or_else(|| stem.to_owned());
+    if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        return Err(Diagnostic::error(path, at("id"), format!("id `{id}` has characters other than a-z, 0-9, - and _"))
+            .hint("ids appear in URLs, reports and eval files: keep them plain"));
+    }
+    let lang = match (fm.lang, folder_lang) {
+        (Some(l), _) => l.parse().map_err(|e: crate::domain::IdError| Diagnostic::error(path, at("lang"), e.to_string()))?,
+        (None, Some(l)) => l,
+        (None, None) => {
+            return Err(Diagnostic::error(path, 1, "the entry's language is unknown")
+                .hint("put the file under faq/it/ or faq/en/, or set lang = \"it\""));
+        }
+    };
+    let questions: Vec<String> = fm.questions.unwrap_or_default().into_iter().map(|q| q.trim().to_owned()).collect();
+    if questions.is_empty() || questions.iter().any(String::is_empty) {
+        return Err(Diagnostic::error(path, at("questions"), "the entry needs at least one non-empty question")
+            .hint("questions = [\"How long does delivery take?\", \"delivery times?\"]"));
+    }
+    if answer.is_empty() {
+        return Err(Diagnostic::error(path, 1 + toml_text.lines().count() + 1, "the answer after the front matter is empty")
+            .hint("write the answer in Markdown below the closing `+++`"));
+    }
+    if let Some(t) = fm.threshold.filter(|t| !(0.0..=1.0).contains(t)) {
+        return Err(Diagnostic::error(path, at("threshold"), format!("threshold {t} is outside 0..1")));
+    }
+    Ok(Entry {
+        id,
+        lang,
+        questions,
+        answer,
+        tags: fm.tags,
+        department: fm.department,
+        threshold: fm.threshold,
+        draft: fm.draft,
+        path: path.to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(text: &str) -> Result<Entry, Diagnostic> {
+        parse(Path::new("faq/it/x.md"), text, Some(Lang::It))
+    }
+
+    #[test]
+    fn a_well_formed_entry_parses() {
+        let e = parse_str("+++\nquestions = [\"a?\"]\ndepartment = \"logistica\"\n+++\nRisposta.\n").unwrap();
+        assert_eq!((e.id.as_str(), e.lang, e.answer.as_str()), ("x", Lang::It, "Risposta."));
+    }
+
+    #[test]
+    fn an_unknown_key_is_reported_on_its_line() {
+        let err = parse_str("+++\nquestions = [\"a?\"]\ncolour = 1\n+++\nR.\n").unwrap_err();
+        assert_eq!(err.line, 3, "{err}");
+        assert!(err.message.contains("colour"), "{err}");
+    }
+
+    #[test]
+    fn an_empty_answer_and_missing_questions_are_errors() {
+        assert!(parse_str("+++\nquestions = [\"a?\"]\n+++\n\n").is_err());
+        let err = parse_str("+++\ntags = []\n+++\nR.\n").unwrap_err();
+        assert!(err.message.contains("question"), "{err}");
+    }
+
+    #[test]
+    fn an_unclosed_front_matter_is_an_error() {
+        assert!(parse_str("+++\nquestions = [\"a?\"]\nR.\n").is_err());
+        assert!(parse_str("questions = []\n").is_err());
+    }
+}

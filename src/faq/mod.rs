@@ -1,0 +1,104 @@
+//! The FAQ folder: load and validate the editors' Markdown files, index them in
+//! tantivy (in RAM, one analyser per language), search them, and watch the folder.
+
+mod analyzer;
+mod entry;
+mod index;
+mod watch;
+
+pub use entry::Entry;
+pub use index::{FaqIndex, Hit};
+pub use watch::watch;
+
+use crate::diagnostics::Diagnostic;
+use crate::domain::Lang;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// The entries being served, in path order.
+#[derive(Debug, Clone, Default)]
+pub struct FaqSet {
+    pub entries: Vec<Entry>,
+}
+
+impl FaqSet {
+    pub fn get(&self, id: &str) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.id == id)
+    }
+}
+
+/// Load every `*.md` under `dir` (files starting with `_` or `.` and folders such as
+/// `_drafts` included; drafts are parsed but not served). A file that fails keeps its
+/// previous version from `previous` when there is one, so a bad edit never takes an
+/// answer away.
+pub fn load_dir(dir: &Path, previous: Option<&FaqSet>) -> (FaqSet, Vec<Diagnostic>) {
+    let mut diagnostics = Vec::new();
+    let mut files = Vec::new();
+    if let Err(e) = collect_markdown(dir, &mut files) {
+        diagnostics.push(
+            Diagnostic::error(dir, 1, format!("cannot read the FAQ folder: {e}"))
+                .hint("pass the folder with --faq DIR"),
+        );
+    }
+    files.sort();
+    let old: HashMap<&Path, &Entry> = previous
+        .map(|p| p.entries.iter().map(|e| (e.path.as_path(), e)).collect())
+        .unwrap_or_default();
+    let mut entries: Vec<Entry> = Vec::new();
+    for path in files {
+        let parsed = std::fs::read(&path)
+            .map_err(|e| Diagnostic::error(&path, 1, format!("cannot read the file: {e}")))
+            .and_then(|bytes| {
+                String::from_utf8(bytes).map_err(|e| {
+                    Diagnostic::error(&path, 1, format!("the file is not UTF-8 ({e})"))
+                        .hint("save it as UTF-8")
+                })
+            })
+            .and_then(|text| entry::parse(&path, &text, folder_lang(dir, &path)));
+        let entry = match parsed {
+            Ok(entry) => entry,
+            Err(d) => {
+                let kept = old.get(path.as_path()).map(|e| (*e).clone());
+                let d = if kept.is_some() { d.hint("the previous version of this entry keeps serving") } else { d };
+                diagnostics.push(d);
+                match kept {
+                    Some(e) => e,
+                    None => continue,
+                }
+            }
+        };
+        if let Some(first) = entries.iter().find(|e| e.id == entry.id) {
+            diagnostics.push(
+                Diagnostic::error(&path, 1, format!("duplicate id `{}`, already used by {}", entry.id, first.path.display()))
+                    .hint("ids default to the file name: rename the file or set a different id"),
+            );
+            continue;
+        }
+        entries.push(entry);
+    }
+    (FaqSet { entries }, diagnostics)
+}
+
+fn collect_markdown(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for item in std::fs::read_dir(dir)? {
+        let path = item?.path();
+        let hidden = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'));
+        if hidden {
+            continue;
+        }
+        if path.is_dir() {
+            collect_markdown(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "md") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// `faq/it/...` means Italian, `faq/en/...` English.
+fn folder_lang(root: &Path, path: &Path) -> Option<Lang> {
+    let rel = path.strip_prefix(root).ok()?;
+    rel.components()
+        .filter_map(|c| c.as_os_str().to_str())
+        .find_map(|c| c.parse().ok())
+}

@@ -1,0 +1,99 @@
+//! `sportello eval`: run labelled cases through the brain and triage, each as the
+//! first message of a fresh conversation, and measure.
+
+use super::Brain;
+use crate::domain::triage::{self, Decision, IntentAction, Situation};
+use crate::domain::{Lang, Mode};
+use serde::{Deserialize, Serialize};
+
+pub const HANDOFF: &str = "handoff";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvalCase {
+    pub text: String,
+    /// An FAQ id, an intent name, or `handoff`.
+    pub expected: String,
+    pub lang: Option<Lang>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseResult {
+    pub text: String,
+    pub expected: String,
+    /// The top-1 label: the intent that fired, else the best FAQ candidate.
+    pub predicted: Option<String>,
+    pub confidence: f32,
+    pub decision: String,
+    /// What the bot finally said, when it answered (an FAQ id or an intent name).
+    pub answered: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EvalReport {
+    pub cases: usize,
+    /// Top-1 right among the cases that expect an FAQ entry or an intent.
+    pub accuracy: f64,
+    pub answered: usize,
+    /// Share of the bot's final answers that were right.
+    pub answered_precision: f64,
+    /// Share of `handoff` cases the bot did not answer.
+    pub handoff_recall: f64,
+    /// Share of the cases that expect an answer that the bot answered.
+    pub coverage: f64,
+    pub answerable_cases: usize,
+    pub handoff_cases: usize,
+    pub results: Vec<CaseResult>,
+}
+
+pub fn evaluate(brain: &Brain, cases: &[EvalCase]) -> EvalReport {
+    let results: Vec<CaseResult> = cases.iter().map(|c| run_case(brain, c)).collect();
+    let answerable: Vec<&CaseResult> = results.iter().filter(|r| r.expected != HANDOFF).collect();
+    let handoffs: Vec<&CaseResult> = results.iter().filter(|r| r.expected == HANDOFF).collect();
+    let answered: Vec<&CaseResult> = results.iter().filter(|r| r.answered.is_some()).collect();
+    let top1 = answerable.iter().filter(|r| r.predicted.as_deref() == Some(&r.expected)).count();
+    let right = answered.iter().filter(|r| r.answered.as_deref() == Some(&r.expected)).count();
+    let covered = answerable.iter().filter(|r| r.answered.is_some()).count();
+    let held = handoffs.iter().filter(|r| r.answered.is_none()).count();
+    EvalReport {
+        cases: results.len(),
+        accuracy: ratio(top1, answerable.len()),
+        answered: answered.len(),
+        answered_precision: ratio(right, answered.len()),
+        handoff_recall: ratio(held, handoffs.len()),
+        coverage: ratio(covered, answerable.len()),
+        answerable_cases: answerable.len(),
+        handoff_cases: handoffs.len(),
+        results,
+    }
+}
+
+fn ratio(n: usize, d: usize) -> f64 {
+    if d == 0 { 1.0 } else { n as f64 / d as f64 }
+}
+
+fn run_case(brain: &Brain, case: &EvalCase) -> CaseResult {
+    let lang = case.lang.or_else(|| crate::text::guess_lang(&case.text)).unwrap_or(Lang::It);
+    let analysis = brain.analyse(&case.text, lang);
+    let situation = Situation { mode: Mode::Bot, low_confidence_streak: 0, pending_choices: &[] };
+    let intent = analysis.intent.as_ref();
+    let (decision, _) = triage::decide(situation, &case.text, intent, &analysis.candidates, &brain.settings.policy());
+    let top = analysis.candidates.first();
+    let predicted = match intent {
+        Some(hit) if !matches!(hit.action, IntentAction::Cancel) => Some(hit.name.clone()),
+        _ => top.map(|c| c.faq_id.clone()),
+    };
+    let answered = match &decision {
+        Decision::Answer { faq_id } => Some(faq_id.clone()),
+        Decision::Reply { intent } => Some(intent.clone()),
+        _ => None,
+    };
+    CaseResult {
+        text: case.text.clone(),
+        expected: case.expected.clone(),
+        predicted,
+        confidence: top.map_or(0.0, |c| c.confidence),
+        decision: decision.kind().to_owned(),
+        answered,
+    }
+}

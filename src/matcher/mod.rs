@@ -1,0 +1,151 @@
+//! The brain: intents first, then the FAQ index, turned into candidates with a
+//! confidence in [0, 1] that triage can compare with thresholds. Built from the
+//! content folders; swapped whole when they change.
+
+mod eval;
+
+pub use eval::{EvalCase, EvalReport, evaluate};
+
+use crate::diagnostics::{Diagnostic, Severity};
+use crate::domain::Lang;
+use crate::domain::triage::{Candidate, IntentHit, Policy};
+use crate::faq::{self, FaqIndex, FaqSet};
+use crate::intents::{Capture, Intents};
+use serde::Serialize;
+use std::path::Path;
+
+/// How many candidates an analysis keeps.
+const CANDIDATES: usize = 5;
+
+/// Matching settings (from the config file's `[matching]`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MatchSettings {
+    /// The confidence an entry needs to be answered without asking.
+    pub threshold: f32,
+    pub clarify_floor: f32,
+    pub margin: f32,
+}
+
+impl Default for MatchSettings {
+    fn default() -> Self {
+        let p = Policy::default();
+        Self { threshold: 0.5, clarify_floor: p.clarify_floor, margin: p.margin }
+    }
+}
+
+impl MatchSettings {
+    pub fn policy(&self) -> Policy {
+        Policy { clarify_floor: self.clarify_floor, margin: self.margin, ..Policy::default() }
+    }
+}
+
+/// What the brain makes of one message.
+#[derive(Debug, Clone, Serialize)]
+pub struct Analysis {
+    pub lang: Lang,
+    pub normalised: String,
+    pub intent: Option<IntentHit>,
+    pub captures: Vec<Capture>,
+    pub candidates: Vec<Candidate>,
+    /// For each candidate, the question variant that matched best.
+    pub matched_variants: Vec<String>,
+}
+
+pub struct Brain {
+    pub faq: FaqIndex,
+    pub faq_set: FaqSet,
+    pub intents: Intents,
+    pub settings: MatchSettings,
+}
+
+impl Brain {
+    /// Load both folders. Errors in single files are returned as diagnostics and the
+    /// files skipped; `previous` keeps serving the last good version of a broken entry.
+    pub fn load(faq_dir: &Path, intents_dir: &Path, settings: MatchSettings, previous: Option<&Brain>) -> (Brain, Vec<Diagnostic>) {
+        let (faq_set, mut diagnostics) = faq::load_dir(faq_dir, previous.map(|b| &b.faq_set));
+        let (intents, intent_diags) = Intents::load_dir(intents_dir);
+        diagnostics.extend(intent_diags);
+        let faq = FaqIndex::build(&faq_set).unwrap_or_else(|e| {
+            diagnostics.push(Diagnostic::error(faq_dir, 1, format!("cannot build the index: {e}")));
+            FaqIndex::build(&FaqSet::default()).expect("an empty index always builds")
+        });
+        let brain = Brain { faq, faq_set, intents, settings };
+        diagnostics.extend(brain.check_answer_targets());
+        (brain, diagnostics)
+    }
+
+    pub fn analyse(&self, text: &str, lang: Lang) -> Analysis {
+        let normalised = crate::text::normalise(text);
+        let classification = self.intents.classify(&normalised);
+        let mut hits = self.faq.search(&normalised, lang, CANDIDATES);
+        if hits.first().is_none_or(|h| h.confidence < self.settings.clarify_floor) {
+            let other = self.faq.search(&normalised, lang.other(), CANDIDATES);
+            if other.first().map(|h| h.confidence) > hits.first().map(|h| h.confidence) {
+                hits = other;
+            }
+        }
+        let entries = self.faq.entries();
+        let candidates = hits
+            .iter()
+            .map(|h| {
+                let e = &entries[h.entry];
+                Candidate {
+                    faq_id: e.id.clone(),
+                    label: e.questions[0].clone(),
+                    confidence: h.confidence,
+                    threshold: e.threshold.unwrap_or(self.settings.threshold),
+                    department: e.department.clone(),
+                }
+            })
+            .collect();
+        Analysis {
+            lang,
+            normalised,
+            intent: classification.hit,
+            captures: classification.captures,
+            candidates,
+            matched_variants: hits.into_iter().map(|h| h.variant).collect(),
+        }
+    }
+
+    /// Question variants that rank another entry first: a warning for the editors.
+    pub fn conflicts(&self) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        for entry in self.faq.entries() {
+            for q in &entry.questions {
+                let hits = self.faq.search(&crate::text::normalise(q), entry.lang, 2);
+                let Some(top) = hits.first() else { continue };
+                let winner = &self.faq.entries()[top.entry];
+                if winner.id != entry.id {
+                    out.push(
+                        Diagnostic::warning(&entry.path, 1, format!("question {q:?} ranks `{}` first ({:.2})", winner.id, top.confidence))
+                            .hint(format!("reword it, or move it to {}", winner.path.display())),
+                    );
+                }
+            }
+        }
+        out
+    }
+
+    fn check_answer_targets(&self) -> Vec<Diagnostic> {
+        use crate::domain::triage::IntentAction;
+        use crate::intents::IntentKind;
+        self.intents
+            .rules
+            .iter()
+            .filter_map(|r| match &r.kind {
+                IntentKind::Action(IntentAction::Answer(id)) if self.faq.entry(id).is_none() => Some(
+                    Diagnostic::error(&r.path, 1, format!("`faq = \"{id}\"` names no served FAQ entry"))
+                        .hint("use the id of an entry in faq/ (its file name)"),
+                ),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// Whether any diagnostic is an error (for `check`'s exit code).
+pub fn has_errors(diagnostics: &[Diagnostic]) -> bool {
+    diagnostics.iter().any(|d| d.severity == Severity::Error)
+}

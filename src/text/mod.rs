@@ -1,0 +1,156 @@
+//! Text normalisation shared by the FAQ index and the intent rules: case, accents,
+//! chat abbreviations, and a small language guess for Italian and English.
+
+use crate::domain::Lang;
+use unicode_normalization::UnicodeNormalization;
+
+/// Lowercase, strip accents (`perché` -> `perche`), drop control and zero-width
+/// characters, collapse white space. Punctuation is kept: intent patterns may use it.
+pub fn fold(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut space = false;
+    for c in text.nfd() {
+        if is_combining_mark(c) || is_invisible(c) {
+            continue;
+        }
+        if c.is_whitespace() {
+            space = !out.is_empty();
+            continue;
+        }
+        if space {
+            out.push(' ');
+            space = false;
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
+}
+
+fn is_combining_mark(c: char) -> bool {
+    matches!(c, '\u{0300}'..='\u{036f}' | '\u{1ab0}'..='\u{1aff}' | '\u{20d0}'..='\u{20ff}')
+}
+
+fn is_invisible(c: char) -> bool {
+    (c.is_control() && !c.is_whitespace())
+        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{feff}')
+}
+
+/// Chat shorthand customers type, expanded to the words the FAQ uses.
+const SHORTHAND: &[(&str, &str)] = &[
+    ("nn", "non"),
+    ("xke", "perche"),
+    ("xk", "perche"),
+    ("xche", "perche"),
+    ("perke", "perche"),
+    ("cmq", "comunque"),
+    ("qnd", "quando"),
+    ("qndo", "quando"),
+    ("qlc", "qualche"),
+    ("qlcs", "qualcosa"),
+    ("sn", "sono"),
+    ("tt", "tutto"),
+    ("pk", "pacco"),
+    ("x", "per"),
+    ("u", "you"),
+    ("ur", "your"),
+    ("pls", "please"),
+    ("plz", "please"),
+    ("thx", "thanks"),
+    ("asap", "soon"),
+];
+
+/// [`fold`], then chat shorthand expanded word by word.
+pub fn normalise(text: &str) -> String {
+    let folded = fold(text);
+    let mut out = String::with_capacity(folded.len() + 8);
+    for (i, word) in folded.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let (core, tail) = split_trailing_punct(word);
+        match SHORTHAND.iter().find(|(short, _)| *short == core) {
+            Some((_, long)) => {
+                out.push_str(long);
+                out.push_str(tail);
+            }
+            None => out.push_str(word),
+        }
+    }
+    out
+}
+
+fn split_trailing_punct(word: &str) -> (&str, &str) {
+    let end = word
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| !c.is_alphanumeric())
+        .last()
+        .map_or(word.len(), |(i, _)| i);
+    word.split_at(end)
+}
+
+/// Words of a folded text: runs of letters and digits.
+pub fn words(folded: &str) -> impl Iterator<Item = &str> {
+    folded
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+}
+
+const IT_MARKERS: &[&str] = &[
+    "il", "lo", "la", "gli", "le", "di", "da", "che", "non", "per", "con", "sono", "mio", "mia",
+    "come", "quando", "dove", "perche", "ciao", "grazie", "vorrei", "posso", "ho", "e", "un",
+    "una", "del", "della", "ordine", "pacco", "buongiorno", "salve", "quanto", "si", "mi",
+];
+const EN_MARKERS: &[&str] = &[
+    "the", "a", "an", "is", "are", "my", "i", "you", "to", "of", "and", "how", "what", "when",
+    "where", "why", "can", "do", "does", "hi", "hello", "thanks", "thank", "please", "order",
+    "want", "would", "it", "have", "your", "me", "there",
+];
+
+/// Guess the language of a message. `None` when the evidence is too thin (fewer than
+/// two marker words, or a tie): the caller keeps the conversation's language then.
+pub fn guess_lang(text: &str) -> Option<Lang> {
+    let folded = fold(text);
+    let (mut it, mut en) = (0usize, 0usize);
+    for w in words(&folded) {
+        it += usize::from(IT_MARKERS.contains(&w));
+        en += usize::from(EN_MARKERS.contains(&w));
+    }
+    if text.chars().any(|c| "àèéìòù".contains(c)) {
+        it += 1;
+    }
+    match (it, en) {
+        (i, e) if i >= 2 && i > e => Some(Lang::It),
+        (i, e) if e >= 2 && e > i => Some(Lang::En),
+        (1, 0) if word_count(text) <= 2 => Some(Lang::It),
+        (0, 1) if word_count(text) <= 2 => Some(Lang::En),
+        _ => None,
+    }
+}
+
+pub fn word_count(text: &str) -> usize {
+    words(&fold(text)).count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folding_removes_accents_case_and_invisible_characters() {
+        assert_eq!(fold("  Perché   NON\u{200b} è arrivato?"), "perche non e arrivato?");
+    }
+
+    #[test]
+    fn shorthand_is_expanded_word_by_word() {
+        assert_eq!(normalise("nn è arrivato, xké?"), "non e arrivato, perche?");
+        assert_eq!(normalise("annunci"), "annunci");
+    }
+
+    #[test]
+    fn language_is_guessed_only_with_evidence() {
+        assert_eq!(guess_lang("quanto costa la spedizione?"), Some(Lang::It));
+        assert_eq!(guess_lang("how much is the shipping?"), Some(Lang::En));
+        assert_eq!(guess_lang("ok"), None);
+    }
+}
