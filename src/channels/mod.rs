@@ -1,1 +1,4 @@
-//! Channel adapters.
+//! Channel adapters: each turns its traffic into `Inbound` for the service and
+//! delivers the outbox on its own medium.
+
+pub mod terminal;

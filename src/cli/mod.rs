@@ -1,2 +1,115 @@
-//! The command line.
-pub fn main() -> std::process::ExitCode { std::process::ExitCode::SUCCESS }
+//! The command line (names are stable: scripts and checks use them).
+
+mod content;
+mod queue;
+
+use crate::config::Config;
+use crate::matcher::Brain;
+use crate::service::{ContentDirs, Service};
+use crate::store::Store;
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "sportello", version, about = "Customer-service bot with human handoff for online shops")]
+pub struct Cli {
+    /// The FAQ folder.
+    #[arg(long, global = true, default_value = "faq", env = "SPORTELLO_FAQ")]
+    faq: PathBuf,
+    /// The intent rules folder.
+    #[arg(long, global = true, default_value = "intents", env = "SPORTELLO_INTENTS")]
+    intents: PathBuf,
+    /// The data directory (the sled store).
+    #[arg(long, global = true, default_value = "data", env = "SPORTELLO_DATA")]
+    data: PathBuf,
+    /// The configuration file (default: sportello.toml if present).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Talk to the bot in the terminal, as a customer (same engine, same store).
+    Chat(crate::channels::terminal::ChatArgs),
+    /// What the bot would do with a message, and why.
+    Ask {
+        text: String,
+        /// Conversation language (default: guessed from the text, else it).
+        #[arg(long)]
+        lang: Option<crate::domain::Lang>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Validate faq/ and intents/; exit 1 on errors.
+    Check,
+    /// Measure matching on labelled cases (JSON lines {"text","expected"}).
+    Eval {
+        cases: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The operator queue.
+    #[command(subcommand)]
+    Queue(queue::QueueCommand),
+    /// Counts of messages and decisions, and the questions the bot could not answer.
+    Report(crate::report::ReportArgs),
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("SPORTELLO_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match &cli.command {
+        Command::Chat(args) => crate::channels::terminal::run(&cli.open_service()?, &cli.dirs(), args),
+        Command::Ask { text, lang, json } => content::ask(&cli.brain()?, text, *lang, *json),
+        Command::Check => content::check(&cli),
+        Command::Eval { cases, json } => content::eval(&cli.brain()?, cases, *json),
+        Command::Queue(cmd) => queue::run(&cli.open_service()?, cmd),
+        Command::Report(args) => crate::report::run(&cli.open_store()?, args),
+    }
+}
+
+impl Cli {
+    fn config(&self) -> anyhow::Result<Config> {
+        Ok(Config::load(self.config.as_deref())?)
+    }
+
+    fn dirs(&self) -> ContentDirs {
+        ContentDirs { faq: self.faq.clone(), intents: self.intents.clone() }
+    }
+
+    /// Load the content; problems in single files are printed and the files skipped.
+    fn brain(&self) -> anyhow::Result<Brain> {
+        let (brain, diagnostics) = Brain::load(&self.faq, &self.intents, self.config()?.matching, None);
+        for d in &diagnostics {
+            eprintln!("{d}");
+        }
+        Ok(brain)
+    }
+
+    fn open_store(&self) -> anyhow::Result<Store> {
+        Store::open(&self.data).with_context(|| format!("opening the store in {}", self.data.display()))
+    }
+
+    fn open_service(&self) -> anyhow::Result<Service> {
+        let config = self.config()?;
+        let brain = self.brain()?;
+        Ok(Service::new(self.open_store()?, brain, config))
+    }
+}

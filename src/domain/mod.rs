@@ -2,12 +2,14 @@
 //! and `triage::decide`. Nothing here does I/O or reads a clock.
 
 mod conversation;
+mod event;
 mod ids;
 mod message;
 mod ticket;
 pub mod triage;
 
 pub use conversation::{Conversation, Mode, ModeEvent, TransitionError};
+pub use event::{Event, EventKind, Scored};
 pub use ids::{CustomerId, IdError, Lang, TicketId};
 pub use message::{Author, Choice, ChoiceTarget, Inbound, Outbound, OutboundKind};
 pub use ticket::{HandoffReason, Priority, Ticket, TicketStatus};

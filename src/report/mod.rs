@@ -1,1 +1,106 @@
-//! KPI reports.
+//! `sportello report`: what the bot did over a period, computed from stored events.
+
+use crate::domain::EventKind;
+use crate::store::Store;
+use chrono::{DateTime, Duration, Utc};
+use clap::Args;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+
+#[derive(Args)]
+pub struct ReportArgs {
+    /// How far back, e.g. 7d, 24h (default: everything).
+    #[arg(long)]
+    since: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct Summary {
+    pub messages: usize,
+    pub answered: usize,
+    pub clarified: usize,
+    pub handed_off: usize,
+    pub fallbacks: usize,
+    pub to_operator: usize,
+    pub tickets_opened: usize,
+    pub tickets_closed: usize,
+    pub by_decision: BTreeMap<String, usize>,
+    /// Customer messages the bot could not answer, most frequent first.
+    pub top_unanswered: Vec<Unanswered>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Unanswered {
+    pub text: String,
+    pub count: usize,
+}
+
+pub fn summarise(store: &Store, since: Option<DateTime<Utc>>) -> crate::store::Result<Summary> {
+    let mut s = Summary::default();
+    let mut unanswered: BTreeMap<String, (String, usize)> = BTreeMap::new();
+    for event in store.events() {
+        let event = event?;
+        if since.is_some_and(|t| event.at < t) {
+            continue;
+        }
+        match &event.kind {
+            EventKind::Decided { text, decision, reason, .. } => {
+                s.messages += 1;
+                *s.by_decision.entry(decision.clone()).or_default() += 1;
+                match decision.as_str() {
+                    "answer" | "reply" => s.answered += 1,
+                    "clarify" => s.clarified += 1,
+                    "handoff" => s.handed_off += 1,
+                    "fallback" => s.fallbacks += 1,
+                    "to_operator" => s.to_operator += 1,
+                    _ => {}
+                }
+                let missed = decision == "fallback" || (decision == "handoff" && reason.starts_with("second message"));
+                if missed {
+                    let key = crate::text::normalise(text);
+                    unanswered.entry(key).or_insert_with(|| (text.clone(), 0)).1 += 1;
+                }
+            }
+            EventKind::TicketOpened { .. } => s.tickets_opened += 1,
+            EventKind::Closed { .. } => s.tickets_closed += 1,
+            _ => {}
+        }
+    }
+    let mut top: Vec<Unanswered> = unanswered.into_values().map(|(text, count)| Unanswered { text, count }).collect();
+    top.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.text.cmp(&b.text)));
+    top.truncate(20);
+    s.top_unanswered = top;
+    Ok(s)
+}
+
+fn parse_since(raw: &str) -> anyhow::Result<Duration> {
+    let (n, unit) = raw.split_at(raw.len().saturating_sub(1));
+    let n: i64 = n.parse().map_err(|_| anyhow::anyhow!("--since {raw}: expected a number and a unit, like 7d or 24h"))?;
+    match unit {
+        "d" => Ok(Duration::days(n)),
+        "h" => Ok(Duration::hours(n)),
+        "m" => Ok(Duration::minutes(n)),
+        _ => anyhow::bail!("--since {raw}: the unit is d, h or m (e.g. 7d)"),
+    }
+}
+
+pub fn run(store: &Store, args: &ReportArgs) -> anyhow::Result<ExitCode> {
+    let since = args.since.as_deref().map(parse_since).transpose()?.map(|d| Utc::now() - d);
+    let s = summarise(store, since)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&s)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("messages {}  answered {}  clarified {}  handed off {}  not understood {}  to operators {}", s.messages, s.answered, s.clarified, s.handed_off, s.fallbacks, s.to_operator);
+    println!("tickets opened {}  closed {}", s.tickets_opened, s.tickets_closed);
+    if !s.top_unanswered.is_empty() {
+        println!("\ntop unanswered:");
+        for u in &s.top_unanswered {
+            println!("  {:>3}  {}", u.count, u.text);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

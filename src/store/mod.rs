@@ -1,1 +1,130 @@
-//! Storage.
+//! The only code that touches sled. Everything a turn changes (the customer's message,
+//! the conversation, tickets, replies for the outbox, events) is written in one sled
+//! transaction, so a crash leaves either all of it or none of it.
+//!
+//! Key layout (version 1, in the `meta` tree under `version`):
+//! - `conversations`: `customer id` -> Conversation (JSON)
+//! - `messages`: `customer id \0 seq (u64 BE)` -> StoredMessage (JSON), the transcript
+//! - `dedupe`: `customer id \0 provider message id` -> seq (u64 BE)
+//! - `tickets`: `ticket id (u64 BE)` -> Ticket (JSON)
+//! - `open_tickets`: `ticket id (u64 BE)` -> empty, the queue
+//! - `outbox`: `customer id \0 seq (u64 BE)` -> Outbound (JSON), not yet delivered
+//! - `events`: `seq (u64 BE)` -> Event (JSON)
+//! - `meta`: `version` -> u64 BE, `next_ticket` -> u64 BE
+//!
+//! `seq` comes from sled's monotonic id generator, so keys sort in write order.
+
+mod read;
+mod turn;
+
+pub use read::StoredMessage;
+pub use turn::Turn;
+
+use std::path::{Path, PathBuf};
+
+pub const LAYOUT_VERSION: u64 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the data directory {0} is in use by another running sportello (chat or serve)\n  hint: stop the other process, or pass --data OTHER_DIR")]
+    InUse(PathBuf),
+    #[error("the data directory {dir} was written with key layout v{found}, newer than this sportello (v{LAYOUT_VERSION})\n  hint: upgrade sportello")]
+    NewerLayout { dir: PathBuf, found: u64 },
+    #[error("the conversation changed while it was being handled; try again")]
+    Conflict,
+    #[error("the message {0} was already stored")]
+    Duplicate(String),
+    #[error("storage error: {0}\n  hint: check that the data directory is writable and the disk is not full")]
+    Sled(#[from] sled::Error),
+    #[error("corrupt record in {tree}: {source}")]
+    Corrupt { tree: &'static str, source: serde_json::Error },
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+    conversations: sled::Tree,
+    messages: sled::Tree,
+    dedupe: sled::Tree,
+    tickets: sled::Tree,
+    open_tickets: sled::Tree,
+    outbox: sled::Tree,
+    events: sled::Tree,
+    meta: sled::Tree,
+}
+
+impl Store {
+    pub fn open(dir: &Path) -> Result<Store> {
+        let db = sled::Config::new().path(dir).open().map_err(|e| match e {
+            sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => StoreError::InUse(dir.to_owned()),
+            other => StoreError::Sled(other),
+        })?;
+        let store = Store {
+            conversations: db.open_tree("conversations")?,
+            messages: db.open_tree("messages")?,
+            dedupe: db.open_tree("dedupe")?,
+            tickets: db.open_tree("tickets")?,
+            open_tickets: db.open_tree("open_tickets")?,
+            outbox: db.open_tree("outbox")?,
+            events: db.open_tree("events")?,
+            meta: db.open_tree("meta")?,
+            db,
+        };
+        match store.meta.get("version")?.map(|v| be(&v)) {
+            Some(found) if found > LAYOUT_VERSION => return Err(StoreError::NewerLayout { dir: dir.to_owned(), found }),
+            Some(_) => {}
+            None => {
+                store.meta.insert("version", &LAYOUT_VERSION.to_be_bytes())?;
+            }
+        }
+        Ok(store)
+    }
+
+    /// Make everything written so far durable (fsync). Callers flush before they
+    /// acknowledge a message to its provider.
+    pub fn flush(&self) -> Result<()> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// A fresh, increasing sequence number for keys.
+    pub fn next_seq(&self) -> Result<u64> {
+        Ok(self.db.generate_id()?)
+    }
+
+    /// Reserve the next ticket number (1, 2, 3...). A number reserved by a turn that
+    /// is then retried is skipped, never reused.
+    pub fn next_ticket_id(&self) -> Result<crate::domain::TicketId> {
+        let next = self.meta.update_and_fetch("next_ticket", |old| {
+            Some((old.map_or(0, be) + 1).to_be_bytes().to_vec())
+        })?;
+        Ok(crate::domain::TicketId(next.as_deref().map_or(1, be)))
+    }
+}
+
+fn be(bytes: &[u8]) -> u64 {
+    bytes.try_into().map(u64::from_be_bytes).unwrap_or(0)
+}
+
+/// `customer \0 seq` keys: per-customer ranges that sort in write order.
+fn customer_key(customer: &crate::domain::CustomerId, suffix: &[u8]) -> Vec<u8> {
+    let mut key = Vec::with_capacity(customer.as_str().len() + 1 + suffix.len());
+    key.extend_from_slice(customer.as_str().as_bytes());
+    key.push(0);
+    key.extend_from_slice(suffix);
+    key
+}
+
+fn customer_prefix(customer: &crate::domain::CustomerId) -> Vec<u8> {
+    customer_key(customer, &[])
+}
+
+fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).expect("store records serialise to JSON")
+}
+
+fn decode<T: serde::de::DeserializeOwned>(tree: &'static str, bytes: &[u8]) -> Result<T> {
+    serde_json::from_slice(bytes).map_err(|source| StoreError::Corrupt { tree, source })
+}

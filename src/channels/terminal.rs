@@ -1,0 +1,87 @@
+//! `sportello chat`: the customer side in a terminal. Lines in are messages; replies,
+//! Clarify choices (answer with their number) and operator replies are printed.
+//! While it runs, edits to the content folders are picked up.
+
+use crate::domain::{CustomerId, Inbound, Lang, Outbound, OutboundKind};
+use crate::service::{ContentDirs, Service};
+use anyhow::Context;
+use chrono::Utc;
+use clap::Args;
+use std::io::{BufRead, Write};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Args)]
+pub struct ChatArgs {
+    /// Who you are (default: terminal:$USER).
+    #[arg(long)]
+    customer: Option<String>,
+    /// Your language, as a channel's locale would tell it.
+    #[arg(long)]
+    lang: Option<Lang>,
+}
+
+pub fn run(service: &Service, dirs: &ContentDirs, args: &ChatArgs) -> anyhow::Result<ExitCode> {
+    let user = std::env::var("USER").unwrap_or_else(|_| "guest".into());
+    let customer = CustomerId::parse(args.customer.as_deref().unwrap_or(&format!("terminal:{user}")))?;
+    let brain = service.brain();
+    eprintln!(
+        "Sportello chat as {customer}: {} FAQ entries, {} intents. Write a message; an empty line or Ctrl-D leaves.",
+        brain.faq.entries().len(),
+        brain.intents.rules.len()
+    );
+    drop(brain);
+    std::thread::scope(|scope| -> anyhow::Result<ExitCode> {
+        let _watcher = watch_content(service, dirs, scope);
+        let mut out = std::io::stdout().lock();
+        service.deliver(&customer, |m| print(&mut out, m))?;
+        let session = Utc::now().timestamp_nanos_opt().unwrap_or_default();
+        for (n, line) in std::io::stdin().lock().lines().enumerate() {
+            let text = line.context("reading the terminal")?;
+            if text.trim().is_empty() {
+                break;
+            }
+            let inbound = Inbound {
+                customer: customer.clone(),
+                message_id: format!("{session}-{n}"),
+                text,
+                at: Utc::now(),
+                locale: args.lang,
+                name: None,
+            };
+            service.handle_inbound(&inbound)?;
+            service.deliver(&customer, |m| print(&mut out, m))?;
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn watch_content<'s>(service: &'s Service, dirs: &ContentDirs, scope: &'s std::thread::Scope<'s, '_>) -> Option<notify::RecommendedWatcher> {
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let watcher = crate::faq::watch(&[dirs.faq.clone(), dirs.intents.clone()], move || {
+        let _ = tx.send(());
+    });
+    let dirs = Arc::new(dirs.clone());
+    scope.spawn(move || {
+        while rx.recv().is_ok() {
+            let problems = service.reload(&dirs);
+            for d in &problems {
+                eprintln!("{d}");
+            }
+            eprintln!("(content reloaded: {} FAQ entries)", service.brain().faq.entries().len());
+        }
+    });
+    watcher.map_err(|e| eprintln!("warning: not watching the content folders ({e}); restart to pick up edits")).ok()
+}
+
+fn print(out: &mut impl Write, m: &Outbound) -> bool {
+    let who = match m.kind {
+        OutboundKind::Operator => "operatore",
+        _ => "bot",
+    };
+    let mut text = format!("{who}> {}\n", m.text);
+    for (i, c) in m.choices.iter().enumerate() {
+        text.push_str(&format!("   {}. {}\n", i + 1, c.label));
+    }
+    out.write_all(text.as_bytes()).and_then(|()| out.flush()).is_ok()
+}

@@ -1,0 +1,94 @@
+//! `check`, `ask` and `eval`: the editors' and the developers' view of matching.
+
+use crate::domain::triage::{self, Situation};
+use crate::domain::{Lang, Mode};
+use crate::matcher::{Brain, EvalCase, evaluate, has_errors};
+use anyhow::Context;
+use serde_json::json;
+use std::path::Path;
+use std::process::ExitCode;
+
+pub fn check(cli: &super::Cli) -> anyhow::Result<ExitCode> {
+    let (brain, mut diagnostics) = Brain::load(&cli.faq, &cli.intents, cli.config()?.matching, None);
+    diagnostics.extend(brain.conflicts());
+    for d in &diagnostics {
+        println!("{d}");
+    }
+    let errors = has_errors(&diagnostics);
+    let warnings = diagnostics.len() - diagnostics.iter().filter(|d| d.severity == crate::diagnostics::Severity::Error).count();
+    println!(
+        "{} FAQ entries, {} intents: {} errors, {warnings} warnings",
+        brain.faq.entries().len(),
+        brain.intents.rules.len(),
+        diagnostics.len() - warnings
+    );
+    Ok(if errors { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+pub fn ask(brain: &Brain, text: &str, lang: Option<Lang>, json: bool) -> anyhow::Result<ExitCode> {
+    let lang = lang.or_else(|| crate::text::guess_lang(text)).unwrap_or(Lang::It);
+    let analysis = brain.analyse(text, lang);
+    let situation = Situation { mode: Mode::Bot, low_confidence_streak: 0, pending_choices: &[] };
+    let (decision, reason) = triage::decide(situation, text, analysis.intent.as_ref(), &analysis.candidates, &brain.settings.policy());
+    let candidates: Vec<_> = analysis
+        .candidates
+        .iter()
+        .zip(&analysis.matched_variants)
+        .map(|(c, v)| json!({"faq_id": c.faq_id, "confidence": round(c.confidence), "threshold": c.threshold, "matched_question": v, "department": c.department}))
+        .collect();
+    if json {
+        let out = json!({
+            "text": text,
+            "lang": lang,
+            "normalised": analysis.normalised,
+            "decision": decision,
+            "reason": reason,
+            "intent": analysis.intent.as_ref().map(|i| &i.name),
+            "captures": analysis.captures,
+            "candidates": candidates,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("decision: {} ({reason})", decision.kind());
+    if let Some(intent) = &analysis.intent {
+        println!("intent:   {}", intent.name);
+    }
+    for (c, v) in analysis.candidates.iter().zip(&analysis.matched_variants) {
+        println!("  {:.2}  {:<28} {v:?}", c.confidence, c.faq_id);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn round(x: f32) -> f64 {
+    (f64::from(x) * 1000.0).round() / 1000.0
+}
+
+pub fn eval(brain: &Brain, path: &Path, json: bool) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut cases = Vec::new();
+    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let case: EvalCase = serde_json::from_str(line).with_context(|| {
+            format!("{}:{}: not a case\n  hint: each line is {{\"text\": \"...\", \"expected\": \"<faq id>|<intent>|handoff\"}}", path.display(), i + 1)
+        })?;
+        cases.push(case);
+    }
+    let report = evaluate(brain, &cases);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    for r in report.results.iter().filter(|r| r.answered.as_deref() != Some(&r.expected) && !(r.expected == "handoff" && r.answered.is_none())) {
+        println!("  {:<9} {:.2} expected {:<26} got {:<26} {:?}", r.decision, r.confidence, r.expected, r.predicted.as_deref().unwrap_or("-"), r.text);
+    }
+    println!(
+        "cases {}  accuracy {:.1}%  answered {}  answered_precision {:.1}%  handoff_recall {:.1}%  coverage {:.1}%",
+        report.cases,
+        report.accuracy * 100.0,
+        report.answered,
+        report.answered_precision * 100.0,
+        report.handoff_recall * 100.0,
+        report.coverage * 100.0
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,101 @@
+//! `sportello queue list|show|claim|reply|release|close`: the operator side in a terminal.
+
+use crate::domain::{Author, Ticket, TicketId};
+use crate::service::Service;
+use chrono::Utc;
+use clap::{Args, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Subcommand)]
+pub enum QueueCommand {
+    /// Open tickets in queue order (priority, then waiting time).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// One ticket with the conversation's transcript.
+    Show { ticket: TicketId },
+    /// Take a ticket: exactly one operator gets it.
+    Claim { ticket: TicketId, #[command(flatten)] who: Operator },
+    /// Write to the customer (delivered on their own channel).
+    Reply { ticket: TicketId, text: String, #[command(flatten)] who: Operator },
+    /// Put a claimed ticket back in the queue.
+    Release { ticket: TicketId, #[command(flatten)] who: Operator },
+    /// Close a ticket: the bot answers the customer's next message.
+    Close { ticket: TicketId, #[command(flatten)] who: Operator },
+}
+
+#[derive(Args)]
+pub struct Operator {
+    /// The operator's name.
+    #[arg(long = "as", env = "SPORTELLO_OPERATOR", default_value_t = default_operator())]
+    name: String,
+}
+
+fn default_operator() -> String {
+    std::env::var("USER").unwrap_or_else(|_| "operator".into())
+}
+
+pub fn run(service: &Service, command: &QueueCommand) -> anyhow::Result<ExitCode> {
+    let now = Utc::now();
+    let done = |verb: &str, t: Ticket| println!("ticket {} {verb} ({}, {})", t.id, t.customer, t.department);
+    match command {
+        QueueCommand::List { json } => list(service, *json)?,
+        QueueCommand::Show { ticket } => show(service, *ticket)?,
+        QueueCommand::Claim { ticket, who } => done("claimed", service.claim(*ticket, &who.name, now)?),
+        QueueCommand::Reply { ticket, text, who } => done("replied", service.reply(*ticket, &who.name, text, now)?),
+        QueueCommand::Release { ticket, who } => done("released", service.release(*ticket, &who.name, now)?),
+        QueueCommand::Close { ticket, who } => done("closed", service.close(*ticket, &who.name, now)?),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn list(service: &Service, json: bool) -> anyhow::Result<()> {
+    let queue = service.store().queue()?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&queue)?);
+        return Ok(());
+    }
+    if queue.is_empty() {
+        println!("the queue is empty");
+        return Ok(());
+    }
+    let now = Utc::now();
+    println!("{:<6} {:<8} {:<16} {:<8} {:<10} {:<22} {:<16} summary", "ticket", "priority", "department", "waiting", "status", "customer", "reason");
+    for t in queue {
+        let waited = (now - t.opened_at).num_minutes();
+        let status = match &t.operator {
+            Some(op) => format!("@{op}"),
+            None => "queued".into(),
+        };
+        let summary: String = t.summary.chars().take(50).collect();
+        println!(
+            "{:<6} {:<8} {:<16} {:<8} {:<10} {:<22} {:<16} {summary}",
+            t.id.to_string(),
+            t.priority.to_string(),
+            t.department,
+            format!("{waited}m"),
+            status,
+            t.customer.to_string(),
+            t.reason.to_string()
+        );
+    }
+    Ok(())
+}
+
+fn show(service: &Service, id: TicketId) -> anyhow::Result<()> {
+    let t = service.ticket(id)?;
+    println!("ticket {}  {:?}  {} priority  department {}  reason {}", t.id, t.status, t.priority, t.department, t.reason);
+    println!("customer {}  language {}  order {}", t.customer, t.lang, t.order_number.as_deref().unwrap_or("-"));
+    println!("opened {}", t.opened_at.format("%Y-%m-%d %H:%M"));
+    println!();
+    for m in service.store().transcript(&t.customer)? {
+        let who = match &m.author {
+            Author::Customer => "customer".to_owned(),
+            Author::Bot => "bot".to_owned(),
+            Author::Operator(name) => format!("operator {name}"),
+        };
+        println!("[{}] {who}: {}", m.at.format("%m-%d %H:%M"), m.text);
+    }
+    Ok(())
+}

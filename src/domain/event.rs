@@ -1,0 +1,61 @@
+//! Events: every decision and every ticket change, with scores and reasons. Reports
+//! and the editors' gap list are computed from these, not from logs.
+
+use super::{CustomerId, Lang, Priority, TicketId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scored {
+    pub id: String,
+    pub confidence: f32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub at: DateTime<Utc>,
+    pub customer: CustomerId,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    /// The bot decided what to do with a customer message.
+    Decided {
+        text: String,
+        lang: Lang,
+        decision: String,
+        /// The FAQ id or intent the decision used, if any.
+        target: Option<String>,
+        intent: Option<String>,
+        reason: String,
+        candidates: Vec<Scored>,
+    },
+    TicketOpened {
+        ticket: TicketId,
+        department: String,
+        priority: Priority,
+        reason: String,
+    },
+    Claimed {
+        ticket: TicketId,
+        operator: String,
+    },
+    OperatorReplied {
+        ticket: TicketId,
+        operator: String,
+    },
+    Released {
+        ticket: TicketId,
+        operator: String,
+    },
+    Closed {
+        ticket: TicketId,
+        operator: String,
+    },
+    Cancelled {
+        ticket: TicketId,
+    },
+}

@@ -1,0 +1,109 @@
+//! `Service`: the one place where decisions become effects. A channel hands it an
+//! `Inbound`; it decides with the brain and triage, then writes the message, the
+//! conversation, any ticket, the replies (into the outbox) and the events in one
+//! transaction, and flushes before returning, so the caller may acknowledge.
+
+mod inbound;
+mod operator;
+mod texts;
+
+pub use inbound::Handled;
+
+use crate::config::Config;
+use crate::diagnostics::Diagnostic;
+use crate::domain::{Outbound, TicketId, TicketStatus};
+use crate::matcher::Brain;
+use crate::store::{Store, StoreError};
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+/// How often a turn is decided again when another writer moved first.
+const RETRIES: usize = 8;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("ticket {0} does not exist\n  hint: `sportello queue list` shows the open tickets")]
+    NoTicket(TicketId),
+    #[error("ticket {ticket} is already taken by {by}")]
+    AlreadyClaimed { ticket: TicketId, by: String },
+    #[error("ticket {ticket} is not claimed by {operator}\n  hint: claim it first: `sportello queue claim {}`", .ticket.0)]
+    NotYours { ticket: TicketId, operator: String },
+    #[error("ticket {0} is {1:?}, not open")]
+    NotOpen(TicketId, TicketStatus),
+    #[error("the reply is empty")]
+    EmptyReply,
+    #[error("the conversation kept changing while it was being handled; try again")]
+    Busy,
+}
+
+pub type Result<T> = std::result::Result<T, ServiceError>;
+
+/// Where the content lives, for reloads.
+#[derive(Debug, Clone)]
+pub struct ContentDirs {
+    pub faq: PathBuf,
+    pub intents: PathBuf,
+}
+
+pub struct Service {
+    store: Store,
+    brain: RwLock<Arc<Brain>>,
+    config: Config,
+}
+
+impl Service {
+    pub fn new(store: Store, brain: Brain, config: Config) -> Self {
+        Self { store, brain: RwLock::new(Arc::new(brain)), config }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The brain serving now; a reload swaps it whole, never half.
+    pub fn brain(&self) -> Arc<Brain> {
+        self.brain.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Reload the content folders; a broken file keeps its previous version serving.
+    pub fn reload(&self, dirs: &ContentDirs) -> Vec<Diagnostic> {
+        let current = self.brain();
+        let (brain, diagnostics) = Brain::load(&dirs.faq, &dirs.intents, self.config.matching, Some(&current));
+        *self.brain.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(brain);
+        diagnostics
+    }
+
+    /// Hand every undelivered message for `customer` to `send`, in order; each one
+    /// `send` accepts leaves the outbox. Stops at the first refusal.
+    pub fn deliver(&self, customer: &crate::domain::CustomerId, mut send: impl FnMut(&Outbound) -> bool) -> Result<usize> {
+        let mut sent = 0;
+        for (key, out) in self.store.pending_outbox(customer)? {
+            if !send(&out) {
+                break;
+            }
+            self.store.ack_outbox(&key)?;
+            sent += 1;
+        }
+        if sent > 0 {
+            self.store.flush()?;
+        }
+        Ok(sent)
+    }
+
+    /// Run `attempt` until it commits without a conflict.
+    fn retry<T>(&self, mut attempt: impl FnMut() -> Result<T>) -> Result<T> {
+        for _ in 0..RETRIES {
+            match attempt() {
+                Err(ServiceError::Store(StoreError::Conflict)) => continue,
+                other => return other,
+            }
+        }
+        Err(ServiceError::Busy)
+    }
+}
