@@ -26,8 +26,8 @@ pub fn check(cli: &super::Cli) -> anyhow::Result<ExitCode> {
 }
 
 pub fn ask(brain: &Brain, text: &str, lang: Option<Lang>, json: bool) -> anyhow::Result<ExitCode> {
-    let lang = lang.or_else(|| crate::text::guess_lang(text)).unwrap_or(Lang::It);
-    let analysis = brain.analyse(text, lang);
+    let analysis = brain.analyse(text, lang.or_else(|| crate::text::guess_lang(text)));
+    let lang = analysis.lang;
     let situation = Situation { mode: Mode::Bot, low_confidence_streak: 0, pending_choices: &[] };
     let (decision, reason) = triage::decide(situation, text, analysis.intent.as_ref(), &analysis.candidates, &brain.settings.policy());
     let candidates: Vec<_> = analysis

@@ -5,6 +5,7 @@
 //! message, a small and a large FAQ, speak the same scale.
 
 use super::analyzer::{analyzer, terms};
+use super::vocabulary::Vocabulary;
 use super::{Entry, FaqSet};
 use crate::domain::Lang;
 use std::collections::HashMap;
@@ -30,14 +31,25 @@ pub struct Hit {
     pub confidence: f32,
 }
 
-struct LangIndex {
+/// Weight of a match against an entry's answer text, next to its questions: the
+/// answer's words are evidence too ("SDI", "Klarna"), but weaker than a question's.
+const ANSWER_WEIGHT: f32 = 0.5;
+
+/// A tantivy index of short documents, each belonging to an entry.
+struct DocIndex {
     searcher: Searcher,
     field: Field,
     columns: Vec<Column<u64>>,
-    analyzer: TextAnalyzer,
     /// For each document: (entry index, variant index within the entry).
-    variants: Vec<(usize, usize)>,
+    docs: Vec<(usize, usize)>,
     avg_len: f32,
+}
+
+struct LangIndex {
+    analyzer: TextAnalyzer,
+    vocabulary: Vocabulary,
+    questions: DocIndex,
+    answers: DocIndex,
 }
 
 /// The served (non-draft) entries and their search index.
@@ -51,7 +63,16 @@ impl FaqIndex {
         let entries: Vec<Entry> = set.entries.iter().filter(|e| !e.draft).cloned().collect();
         let mut langs = HashMap::new();
         for lang in Lang::ALL {
-            langs.insert(lang, LangIndex::build(&entries, lang)?);
+            let of_lang = || entries.iter().enumerate().filter(|(_, e)| e.lang == lang);
+            let questions = of_lang()
+                .flat_map(|(ei, e)| e.questions.iter().enumerate().map(move |(vi, q)| ((ei, vi), q.clone())))
+                .collect();
+            let answers = of_lang().map(|(ei, e)| ((ei, 0), format!("{} {}", e.tags.join(" "), e.answer))).collect();
+            let (questions, q_terms) = DocIndex::build(questions, lang)?;
+            let (answers, a_terms) = DocIndex::build(answers, lang)?;
+            let vocabulary = Vocabulary::new(q_terms.into_iter().chain(a_terms));
+            let index = LangIndex { analyzer: analyzer(lang), vocabulary, questions, answers };
+            langs.insert(lang, index);
         }
         Ok(Self { entries, langs })
     }
@@ -64,17 +85,43 @@ impl FaqIndex {
         self.entries.iter().find(|e| e.id == id)
     }
 
+    /// How many of the words of `text` (already normalised) the entries of `lang` use:
+    /// the shop's own content is the best judge of which language a message is in.
+    pub fn known_words(&self, text: &str, lang: Lang) -> usize {
+        self.langs.get(&lang).map_or(0, |index| {
+            terms(&mut index.analyzer.clone(), text).iter().filter(|t| index.vocabulary.knows(t)).count()
+        })
+    }
+
     /// Entries of `lang` ranked for `text` (already normalised), best first, at most `limit`.
     pub fn search(&self, text: &str, lang: Lang, limit: usize) -> Vec<Hit> {
-        self.langs
-            .get(&lang)
-            .map(|li| li.search(&self.entries, text, limit))
-            .unwrap_or_default()
+        let Some(index) = self.langs.get(&lang) else { return Vec::new() };
+        let terms: Vec<String> = terms(&mut index.analyzer.clone(), text)
+            .into_iter()
+            .map(|t| index.vocabulary.correct(t))
+            .collect();
+        let mut hits: Vec<Hit> = index
+            .questions
+            .search(&terms)
+            .into_iter()
+            .map(|(ei, vi, c)| Hit { entry: ei, variant: self.entries[ei].questions[vi].clone(), confidence: c })
+            .collect();
+        for (ei, _, c) in index.answers.search(&terms) {
+            let c = ANSWER_WEIGHT * c;
+            match hits.iter_mut().find(|h| h.entry == ei) {
+                Some(h) => h.confidence = 1.0 - (1.0 - h.confidence) * (1.0 - c),
+                None => hits.push(Hit { entry: ei, variant: String::new(), confidence: c }),
+            }
+        }
+        hits.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+        hits.truncate(limit);
+        hits
     }
 }
 
-impl LangIndex {
-    fn build(entries: &[Entry], lang: Lang) -> tantivy::Result<Self> {
+impl DocIndex {
+    /// Index `docs`; also returns every term indexed, for the vocabulary.
+    fn build(docs: Vec<((usize, usize), String)>, lang: Lang) -> tantivy::Result<(Self, Vec<String>)> {
         let mut schema = Schema::builder();
         let indexing = TextFieldIndexing::default()
             .set_tokenizer("faq")
@@ -84,20 +131,17 @@ impl LangIndex {
         let index = Index::create_in_ram(schema.build());
         index.tokenizers().register("faq", analyzer(lang));
         let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000)?;
-        let mut variants = Vec::new();
         let mut analyzer = analyzer(lang);
-        let mut total_len = 0usize;
-        for (ei, entry) in entries.iter().enumerate().filter(|(_, e)| e.lang == lang) {
-            for (vi, question) in entry.questions.iter().enumerate() {
-                let text = crate::text::normalise(question);
-                total_len += terms(&mut analyzer, &text).len();
-                let mut doc = TantivyDocument::default();
-                doc.add_text(field, &text);
-                doc.add_u64(doc_field, variants.len() as u64);
-                writer.add_document(doc)?;
-                variants.push((ei, vi));
-            }
+        let mut all_terms = Vec::new();
+        for (n, (_, text)) in docs.iter().enumerate() {
+            let text = crate::text::normalise(text);
+            all_terms.extend(terms(&mut analyzer, &text));
+            let mut doc = TantivyDocument::default();
+            doc.add_text(field, &text);
+            doc.add_u64(doc_field, n as u64);
+            writer.add_document(doc)?;
         }
+        let docs: Vec<(usize, usize)> = docs.into_iter().map(|(at, _)| at).collect();
         writer.commit()?;
         let searcher = index.reader()?.searcher();
         let columns = searcher
@@ -105,19 +149,21 @@ impl LangIndex {
             .iter()
             .map(|s| s.fast_fields().u64("doc"))
             .collect::<tantivy::Result<_>>()?;
-        let avg_len = total_len as f32 / variants.len().max(1) as f32;
-        Ok(Self { searcher, field, columns, analyzer, variants, avg_len: avg_len.max(1.0) })
+        let avg_len = all_terms.len() as f32 / docs.len().max(1) as f32;
+        Ok((Self { searcher, field, columns, docs, avg_len: avg_len.max(1.0) }, all_terms))
     }
 
-    fn search(&self, entries: &[Entry], text: &str, limit: usize) -> Vec<Hit> {
-        let mut counts: Vec<(String, u32)> = Vec::new();
-        for t in terms(&mut self.analyzer.clone(), text) {
-            match counts.iter_mut().find(|(s, _)| *s == t) {
+    /// (entry, document within the entry, confidence) for the best document of each
+    /// entry that shares a term with `text`, best first.
+    fn search(&self, terms: &[String]) -> Vec<(usize, usize, f32)> {
+        let mut counts: Vec<(&str, u32)> = Vec::new();
+        for t in terms {
+            match counts.iter_mut().find(|(s, _)| s == t) {
                 Some((_, n)) => *n += 1,
                 None => counts.push((t, 1)),
             }
         }
-        if counts.is_empty() || self.variants.is_empty() {
+        if counts.is_empty() || self.docs.is_empty() {
             return Vec::new();
         }
         let ceiling = self.self_score(&counts);
@@ -132,18 +178,13 @@ impl LangIndex {
             .searcher
             .search(&BooleanQuery::new(clauses), &TopDocs::with_limit(FETCH).order_by_score())
             .unwrap_or_default();
-        let mut hits: Vec<Hit> = Vec::new();
+        let mut hits: Vec<(usize, usize, f32)> = Vec::new();
         for (score, addr) in top {
             let Some(doc) = self.columns[addr.segment_ord as usize].first(addr.doc_id) else { continue };
-            let (entry, variant) = self.variants[doc as usize];
-            if hits.iter().any(|h| h.entry == entry) || hits.len() >= limit {
-                continue;
+            let (entry, variant) = self.docs[doc as usize];
+            if !hits.iter().any(|h| h.0 == entry) {
+                hits.push((entry, variant, (score / ceiling).clamp(0.0, 1.0)));
             }
-            hits.push(Hit {
-                entry,
-                variant: entries[entry].questions[variant].clone(),
-                confidence: (score / ceiling).clamp(0.0, 1.0),
-            });
         }
         hits
     }
@@ -151,7 +192,7 @@ impl LangIndex {
     /// BM25 of the query against a document equal to the query: the ceiling a match
     /// can reach. Terms the index has never seen count with the highest idf, so words
     /// the FAQ does not know lower the confidence.
-    fn self_score(&self, counts: &[(String, u32)]) -> f32 {
+    fn self_score(&self, counts: &[(&str, u32)]) -> f32 {
         let n = self.searcher.num_docs() as f32;
         let len: u32 = counts.iter().map(|(_, c)| c).sum();
         let norm = K1 * (1.0 - B + B * len as f32 / self.avg_len);

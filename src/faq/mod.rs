@@ -4,6 +4,7 @@
 mod analyzer;
 mod entry;
 mod index;
+mod vocabulary;
 mod watch;
 
 pub use entry::Entry;

@@ -4,6 +4,7 @@
 use super::Brain;
 use crate::domain::triage::{self, Decision, IntentAction, Situation};
 use crate::domain::{Lang, Mode};
+
 use serde::{Deserialize, Serialize};
 
 pub const HANDOFF: &str = "handoff";
@@ -73,7 +74,7 @@ fn ratio(n: usize, d: usize) -> f64 {
 }
 
 fn run_case(brain: &Brain, case: &EvalCase) -> CaseResult {
-    let lang = case.lang.or_else(|| crate::text::guess_lang(&case.text)).unwrap_or(Lang::It);
+    let lang = case.lang.or_else(|| crate::text::guess_lang(&case.text));
     let analysis = brain.analyse(&case.text, lang);
     let situation = Situation { mode: Mode::Bot, low_confidence_streak: 0, pending_choices: &[] };
     let intent = analysis.intent.as_ref();

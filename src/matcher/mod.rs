@@ -75,16 +75,24 @@ impl Brain {
         (brain, diagnostics)
     }
 
-    pub fn analyse(&self, text: &str, lang: Lang) -> Analysis {
+    /// Match `text` in the conversation's language, or in both when it is not known
+    /// yet (the better one wins and becomes the analysis' language). Entries of the
+    /// other language are used only when none of this language is worth offering.
+    pub fn analyse(&self, text: &str, lang: Option<Lang>) -> Analysis {
         let normalised = crate::text::normalise(text);
         let classification = self.intents.classify(&normalised);
-        let mut hits = self.faq.search(&normalised, lang, CANDIDATES);
-        if hits.first().is_none_or(|h| h.confidence < self.settings.clarify_floor) {
-            let other = self.faq.search(&normalised, lang.other(), CANDIDATES);
-            if other.first().map(|h| h.confidence) > hits.first().map(|h| h.confidence) {
-                hits = other;
+        let top = |hits: &[faq::Hit]| hits.first().map_or(0.0, |h| h.confidence);
+        let lang = lang.or_else(|| self.lang_by_vocabulary(&normalised));
+        let first = lang.unwrap_or(Lang::It);
+        let mut hits = self.faq.search(&normalised, first, CANDIDATES);
+        let mut found_in = first;
+        if lang.is_none() || top(&hits) < self.settings.clarify_floor {
+            let other = self.faq.search(&normalised, first.other(), CANDIDATES);
+            if top(&other) > top(&hits) {
+                (hits, found_in) = (other, first.other());
             }
         }
+        let lang = lang.unwrap_or(found_in);
         let entries = self.faq.entries();
         let candidates = hits
             .iter()
@@ -106,6 +114,17 @@ impl Brain {
             captures: classification.captures,
             candidates,
             matched_variants: hits.into_iter().map(|h| h.variant).collect(),
+        }
+    }
+
+    /// The language whose entries know more of the message's words, if one does.
+    fn lang_by_vocabulary(&self, normalised: &str) -> Option<Lang> {
+        let it = self.faq.known_words(normalised, Lang::It);
+        let en = self.faq.known_words(normalised, Lang::En);
+        match it.cmp(&en) {
+            std::cmp::Ordering::Greater => Some(Lang::It),
+            std::cmp::Ordering::Less => Some(Lang::En),
+            std::cmp::Ordering::Equal => None,
         }
     }
 

@@ -49,9 +49,10 @@ impl Service {
         conv.updated_at = inbound.at;
         let words = crate::text::word_count(&inbound.text);
         conv.settle_lang(inbound.locale, crate::text::guess_lang(&inbound.text), words);
-        let lang = conv.lang.unwrap_or(Lang::It);
         let brain = self.brain();
-        let analysis = brain.analyse(&inbound.text, lang);
+        let analysis = brain.analyse(&inbound.text, conv.lang);
+        conv.lang = Some(analysis.lang);
+        let lang = analysis.lang;
         for capture in &analysis.captures {
             conv.remember_order(&capture.value);
         }
