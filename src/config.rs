@@ -29,16 +29,27 @@ impl Default for Config {
             .into_iter()
             .map(|d| (d.to_owned(), Department::default()))
             .collect();
-        Self { matching: MatchSettings::default(), default_department: "assistenza".into(), departments }
+        Self {
+            matching: MatchSettings::default(),
+            default_department: "assistenza".into(),
+            departments,
+        }
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{path}:{line}: {message}\n  hint: see the configuration table in README.md")]
-    Parse { path: String, line: usize, message: String },
+    Parse {
+        path: String,
+        line: usize,
+        message: String,
+    },
 }
 
 impl Config {
@@ -50,11 +61,15 @@ impl Config {
             None if default.exists() => default,
             None => return Ok(Config::default()),
         };
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
         Config::parse(&text).map_err(|e| ConfigError::Parse {
             path: path.display().to_string(),
-            line: e.span().map_or(1, |s| crate::diagnostics::line_of(&text, s.start)),
+            line: e
+                .span()
+                .map_or(1, |s| crate::diagnostics::line_of(&text, s.start)),
             message: e.message().to_owned(),
         })
     }

@@ -23,7 +23,11 @@ pub struct ChatArgs {
 
 pub fn run(service: &Service, dirs: &ContentDirs, args: &ChatArgs) -> anyhow::Result<ExitCode> {
     let user = std::env::var("USER").unwrap_or_else(|_| "guest".into());
-    let customer = CustomerId::parse(args.customer.as_deref().unwrap_or(&format!("terminal:{user}")))?;
+    let customer = CustomerId::parse(
+        args.customer
+            .as_deref()
+            .unwrap_or(&format!("terminal:{user}")),
+    )?;
     let brain = service.brain();
     eprintln!(
         "Sportello chat as {customer}: {} FAQ entries, {} intents. Write a message; an empty line or Ctrl-D leaves.",
@@ -56,7 +60,11 @@ pub fn run(service: &Service, dirs: &ContentDirs, args: &ChatArgs) -> anyhow::Re
     })
 }
 
-fn watch_content<'s>(service: &'s Service, dirs: &ContentDirs, scope: &'s std::thread::Scope<'s, '_>) -> Option<notify::RecommendedWatcher> {
+fn watch_content<'s>(
+    service: &'s Service,
+    dirs: &ContentDirs,
+    scope: &'s std::thread::Scope<'s, '_>,
+) -> Option<notify::RecommendedWatcher> {
     let (tx, rx) = std::sync::mpsc::channel::<()>();
     let watcher = crate::faq::watch(&[dirs.faq.clone(), dirs.intents.clone()], move || {
         let _ = tx.send(());
@@ -68,10 +76,17 @@ fn watch_content<'s>(service: &'s Service, dirs: &ContentDirs, scope: &'s std::t
             for d in &problems {
                 eprintln!("{d}");
             }
-            eprintln!("(content reloaded: {} FAQ entries)", service.brain().faq.entries().len());
+            eprintln!(
+                "(content reloaded: {} FAQ entries)",
+                service.brain().faq.entries().len()
+            );
         }
     });
-    watcher.map_err(|e| eprintln!("warning: not watching the content folders ({e}); restart to pick up edits")).ok()
+    watcher
+        .map_err(|e| {
+            eprintln!("warning: not watching the content folders ({e}); restart to pick up edits")
+        })
+        .ok()
 }
 
 fn print(out: &mut impl Write, m: &Outbound) -> bool {
@@ -83,5 +98,7 @@ fn print(out: &mut impl Write, m: &Outbound) -> bool {
     for (i, c) in m.choices.iter().enumerate() {
         text.push_str(&format!("   {}. {}\n", i + 1, c.label));
     }
-    out.write_all(text.as_bytes()).and_then(|()| out.flush()).is_ok()
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .is_ok()
 }

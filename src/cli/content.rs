@@ -9,27 +9,46 @@ use std::path::Path;
 use std::process::ExitCode;
 
 pub fn check(cli: &super::Cli) -> anyhow::Result<ExitCode> {
-    let (brain, mut diagnostics) = Brain::load(&cli.faq, &cli.intents, cli.config()?.matching, None);
+    let (brain, mut diagnostics) =
+        Brain::load(&cli.faq, &cli.intents, cli.config()?.matching, None);
     diagnostics.extend(brain.conflicts());
     for d in &diagnostics {
         println!("{d}");
     }
     let errors = has_errors(&diagnostics);
-    let warnings = diagnostics.len() - diagnostics.iter().filter(|d| d.severity == crate::diagnostics::Severity::Error).count();
+    let warnings = diagnostics.len()
+        - diagnostics
+            .iter()
+            .filter(|d| d.severity == crate::diagnostics::Severity::Error)
+            .count();
     println!(
         "{} FAQ entries, {} intents: {} errors, {warnings} warnings",
         brain.faq.entries().len(),
         brain.intents.rules.len(),
         diagnostics.len() - warnings
     );
-    Ok(if errors { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if errors {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 pub fn ask(brain: &Brain, text: &str, lang: Option<Lang>, json: bool) -> anyhow::Result<ExitCode> {
     let analysis = brain.analyse(text, lang.or_else(|| crate::text::guess_lang(text)));
     let lang = analysis.lang;
-    let situation = Situation { mode: Mode::Bot, low_confidence_streak: 0, pending_choices: &[] };
-    let (decision, reason) = triage::decide(situation, text, analysis.intent.as_ref(), &analysis.candidates, &brain.settings.policy());
+    let situation = Situation {
+        mode: Mode::Bot,
+        low_confidence_streak: 0,
+        pending_choices: &[],
+    };
+    let (decision, reason) = triage::decide(
+        situation,
+        text,
+        analysis.intent.as_ref(),
+        &analysis.candidates,
+        &brain.settings.policy(),
+    );
     let candidates: Vec<_> = analysis
         .candidates
         .iter()
@@ -65,9 +84,14 @@ fn round(x: f32) -> f64 {
 }
 
 pub fn eval(brain: &Brain, path: &Path, json: bool) -> anyhow::Result<ExitCode> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let mut cases = Vec::new();
-    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
         let case: EvalCase = serde_json::from_str(line).with_context(|| {
             format!("{}:{}: not a case\n  hint: each line is {{\"text\": \"...\", \"expected\": \"<faq id>|<intent>|handoff\"}}", path.display(), i + 1)
         })?;
@@ -78,8 +102,18 @@ pub fn eval(brain: &Brain, path: &Path, json: bool) -> anyhow::Result<ExitCode> 
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(ExitCode::SUCCESS);
     }
-    for r in report.results.iter().filter(|r| r.answered.as_deref() != Some(&r.expected) && !(r.expected == "handoff" && r.answered.is_none())) {
-        println!("  {:<9} {:.2} expected {:<26} got {:<26} {:?}", r.decision, r.confidence, r.expected, r.predicted.as_deref().unwrap_or("-"), r.text);
+    for r in report.results.iter().filter(|r| {
+        r.answered.as_deref() != Some(&r.expected)
+            && !(r.expected == "handoff" && r.answered.is_none())
+    }) {
+        println!(
+            "  {:<9} {:.2} expected {:<26} got {:<26} {:?}",
+            r.decision,
+            r.confidence,
+            r.expected,
+            r.predicted.as_deref().unwrap_or("-"),
+            r.text
+        );
     }
     println!(
         "cases {}  accuracy {:.1}%  answered {}  answered_precision {:.1}%  handoff_recall {:.1}%  coverage {:.1}%",

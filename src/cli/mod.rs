@@ -13,13 +13,22 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "sportello", version, about = "Customer-service bot with human handoff for online shops")]
+#[command(
+    name = "sportello",
+    version,
+    about = "Customer-service bot with human handoff for online shops"
+)]
 pub struct Cli {
     /// The FAQ folder.
     #[arg(long, global = true, default_value = "faq", env = "SPORTELLO_FAQ")]
     faq: PathBuf,
     /// The intent rules folder.
-    #[arg(long, global = true, default_value = "intents", env = "SPORTELLO_INTENTS")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "intents",
+        env = "SPORTELLO_INTENTS"
+    )]
     intents: PathBuf,
     /// The data directory (the sled store).
     #[arg(long, global = true, default_value = "data", env = "SPORTELLO_DATA")]
@@ -62,7 +71,10 @@ enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("SPORTELLO_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SPORTELLO_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     match run(cli) {
@@ -76,7 +88,9 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
-        Command::Chat(args) => crate::channels::terminal::run(&cli.open_service()?, &cli.dirs(), args),
+        Command::Chat(args) => {
+            crate::channels::terminal::run(&cli.open_service()?, &cli.dirs(), args)
+        }
         Command::Ask { text, lang, json } => content::ask(&cli.brain()?, text, *lang, *json),
         Command::Check => content::check(&cli),
         Command::Eval { cases, json } => content::eval(&cli.brain()?, cases, *json),
@@ -91,12 +105,16 @@ impl Cli {
     }
 
     fn dirs(&self) -> ContentDirs {
-        ContentDirs { faq: self.faq.clone(), intents: self.intents.clone() }
+        ContentDirs {
+            faq: self.faq.clone(),
+            intents: self.intents.clone(),
+        }
     }
 
     /// Load the content; problems in single files are printed and the files skipped.
     fn brain(&self) -> anyhow::Result<Brain> {
-        let (brain, diagnostics) = Brain::load(&self.faq, &self.intents, self.config()?.matching, None);
+        let (brain, diagnostics) =
+            Brain::load(&self.faq, &self.intents, self.config()?.matching, None);
         for d in &diagnostics {
             eprintln!("{d}");
         }
@@ -104,7 +122,8 @@ impl Cli {
     }
 
     fn open_store(&self) -> anyhow::Result<Store> {
-        Store::open(&self.data).with_context(|| format!("opening the store in {}", self.data.display()))
+        Store::open(&self.data)
+            .with_context(|| format!("opening the store in {}", self.data.display()))
     }
 
     fn open_service(&self) -> anyhow::Result<Service> {

@@ -16,13 +16,30 @@ pub enum QueueCommand {
     /// One ticket with the conversation's transcript.
     Show { ticket: TicketId },
     /// Take a ticket: exactly one operator gets it.
-    Claim { ticket: TicketId, #[command(flatten)] who: Operator },
+    Claim {
+        ticket: TicketId,
+        #[command(flatten)]
+        who: Operator,
+    },
     /// Write to the customer (delivered on their own channel).
-    Reply { ticket: TicketId, text: String, #[command(flatten)] who: Operator },
+    Reply {
+        ticket: TicketId,
+        text: String,
+        #[command(flatten)]
+        who: Operator,
+    },
     /// Put a claimed ticket back in the queue.
-    Release { ticket: TicketId, #[command(flatten)] who: Operator },
+    Release {
+        ticket: TicketId,
+        #[command(flatten)]
+        who: Operator,
+    },
     /// Close a ticket: the bot answers the customer's next message.
-    Close { ticket: TicketId, #[command(flatten)] who: Operator },
+    Close {
+        ticket: TicketId,
+        #[command(flatten)]
+        who: Operator,
+    },
 }
 
 #[derive(Args)]
@@ -38,14 +55,24 @@ fn default_operator() -> String {
 
 pub fn run(service: &Service, command: &QueueCommand) -> anyhow::Result<ExitCode> {
     let now = Utc::now();
-    let done = |verb: &str, t: Ticket| println!("ticket {} {verb} ({}, {})", t.id, t.customer, t.department);
+    let done = |verb: &str, t: Ticket| {
+        println!("ticket {} {verb} ({}, {})", t.id, t.customer, t.department)
+    };
     match command {
         QueueCommand::List { json } => list(service, *json)?,
         QueueCommand::Show { ticket } => show(service, *ticket)?,
-        QueueCommand::Claim { ticket, who } => done("claimed", service.claim(*ticket, &who.name, now)?),
-        QueueCommand::Reply { ticket, text, who } => done("replied", service.reply(*ticket, &who.name, text, now)?),
-        QueueCommand::Release { ticket, who } => done("released", service.release(*ticket, &who.name, now)?),
-        QueueCommand::Close { ticket, who } => done("closed", service.close(*ticket, &who.name, now)?),
+        QueueCommand::Claim { ticket, who } => {
+            done("claimed", service.claim(*ticket, &who.name, now)?)
+        }
+        QueueCommand::Reply { ticket, text, who } => {
+            done("replied", service.reply(*ticket, &who.name, text, now)?)
+        }
+        QueueCommand::Release { ticket, who } => {
+            done("released", service.release(*ticket, &who.name, now)?)
+        }
+        QueueCommand::Close { ticket, who } => {
+            done("closed", service.close(*ticket, &who.name, now)?)
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -61,7 +88,10 @@ fn list(service: &Service, json: bool) -> anyhow::Result<()> {
         return Ok(());
     }
     let now = Utc::now();
-    println!("{:<6} {:<8} {:<16} {:<8} {:<10} {:<22} {:<16} summary", "ticket", "priority", "department", "waiting", "status", "customer", "reason");
+    println!(
+        "{:<6} {:<8} {:<16} {:<8} {:<10} {:<22} {:<16} summary",
+        "ticket", "priority", "department", "waiting", "status", "customer", "reason"
+    );
     for t in queue {
         let waited = (now - t.opened_at).num_minutes();
         let status = match &t.operator {
@@ -85,8 +115,16 @@ fn list(service: &Service, json: bool) -> anyhow::Result<()> {
 
 fn show(service: &Service, id: TicketId) -> anyhow::Result<()> {
     let t = service.ticket(id)?;
-    println!("ticket {}  {:?}  {} priority  department {}  reason {}", t.id, t.status, t.priority, t.department, t.reason);
-    println!("customer {}  language {}  order {}", t.customer, t.lang, t.order_number.as_deref().unwrap_or("-"));
+    println!(
+        "ticket {}  {:?}  {} priority  department {}  reason {}",
+        t.id, t.status, t.priority, t.department, t.reason
+    );
+    println!(
+        "customer {}  language {}  order {}",
+        t.customer,
+        t.lang,
+        t.order_number.as_deref().unwrap_or("-")
+    );
     println!("opened {}", t.opened_at.format("%Y-%m-%d %H:%M"));
     println!();
     for m in service.store().transcript(&t.customer)? {

@@ -138,7 +138,10 @@ mod tests {
 
     #[test]
     fn customer_ids_need_a_channel_and_an_id() {
-        assert_eq!(CustomerId::parse("telegram:42").unwrap().channel(), "telegram");
+        assert_eq!(
+            CustomerId::parse("telegram:42").unwrap().channel(),
+            "telegram"
+        );
         assert!(CustomerId::parse("telegram").is_err());
         assert!(CustomerId::parse("Tele gram:1").is_err());
         assert!(CustomerId::parse(":1").is_err());

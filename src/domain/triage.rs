@@ -49,7 +49,11 @@ pub struct Policy {
 
 impl Default for Policy {
     fn default() -> Self {
-        Self { clarify_floor: 0.3, margin: 0.08, max_choices: 3 }
+        Self {
+            clarify_floor: 0.3,
+            margin: 0.08,
+            max_choices: 3,
+        }
     }
 }
 
@@ -64,10 +68,20 @@ pub struct Situation<'a> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "decision", rename_all = "snake_case")]
 pub enum Decision {
-    Answer { faq_id: String },
-    Clarify { choices: Vec<Choice> },
-    Reply { intent: String },
-    HandOff { reason: HandoffReason, priority: Priority, department: Option<String> },
+    Answer {
+        faq_id: String,
+    },
+    Clarify {
+        choices: Vec<Choice>,
+    },
+    Reply {
+        intent: String,
+    },
+    HandOff {
+        reason: HandoffReason,
+        priority: Priority,
+        department: Option<String>,
+    },
     /// Could not match; asks to rephrase (the first time in a row).
     Fallback,
     /// The customer took back the request for a person.
@@ -100,19 +114,21 @@ pub fn decide(
 ) -> (Decision, String) {
     if situation.mode.human_owned() {
         return match (situation.mode, intent.map(|i| &i.action)) {
-            (Mode::Queued, Some(IntentAction::Cancel)) => {
-                (Decision::CancelHandOff, "customer took back the request".into())
-            }
-            _ => (Decision::ToOperator, "a person owns the conversation".into()),
+            (Mode::Queued, Some(IntentAction::Cancel)) => (
+                Decision::CancelHandOff,
+                "customer took back the request".into(),
+            ),
+            _ => (
+                Decision::ToOperator,
+                "a person owns the conversation".into(),
+            ),
         };
     }
     if let Some(choice) = pick_choice(text, situation.pending_choices) {
         return decide_choice(choice, intent);
     }
-    if let Some(hit) = intent {
-        if let Some(decision) = decide_intent(hit, candidates) {
-            return decision;
-        }
+    if let Some(decision) = intent.and_then(|hit| decide_intent(hit, candidates)) {
+        return decision;
     }
     decide_faq(situation, candidates, policy)
 }
@@ -126,7 +142,9 @@ fn pick_choice<'c>(text: &str, choices: &'c [Choice]) -> Option<&'c Choice> {
         let n: usize = digits.parse().ok()?;
         return choices.get(n.checked_sub(1)?);
     }
-    choices.iter().find(|c| crate::text::fold(&c.label).trim_end_matches('?') == text.trim_end_matches('?'))
+    choices
+        .iter()
+        .find(|c| crate::text::fold(&c.label).trim_end_matches('?') == text.trim_end_matches('?'))
 }
 
 fn decide_choice(choice: &Choice, intent: Option<&IntentHit>) -> (Decision, String) {
@@ -157,16 +175,25 @@ fn decide_intent(hit: &IntentHit, candidates: &[Candidate]) -> Option<(Decision,
                 .clone()
                 .or_else(|| candidates.first().and_then(|c| c.department.clone())),
         },
-        IntentAction::Reply => Decision::Reply { intent: hit.name.clone() },
+        IntentAction::Reply => Decision::Reply {
+            intent: hit.name.clone(),
+        },
         IntentAction::Answer(id) => Decision::Answer { faq_id: id.clone() },
         IntentAction::Cancel => return None,
     };
     Some((decision, why))
 }
 
-fn decide_faq(situation: Situation<'_>, candidates: &[Candidate], policy: &Policy) -> (Decision, String) {
+fn decide_faq(
+    situation: Situation<'_>,
+    candidates: &[Candidate],
+    policy: &Policy,
+) -> (Decision, String) {
     let Some(top) = candidates.first() else {
-        return low_confidence(situation, "no FAQ entry shares a word with the message".into());
+        return low_confidence(
+            situation,
+            "no FAQ entry shares a word with the message".into(),
+        );
     };
     let runner_up = candidates.get(1).map_or(0.0, |c| c.confidence);
     let close = runner_up >= policy.clarify_floor && top.confidence - runner_up < policy.margin;
@@ -175,7 +202,12 @@ fn decide_faq(situation: Situation<'_>, candidates: &[Candidate], policy: &Polic
             "`{}` at {:.2} >= threshold {:.2}, runner-up {:.2}",
             top.faq_id, top.confidence, top.threshold, runner_up
         );
-        return (Decision::Answer { faq_id: top.faq_id.clone() }, why);
+        return (
+            Decision::Answer {
+                faq_id: top.faq_id.clone(),
+            },
+            why,
+        );
     }
     if top.confidence >= policy.clarify_floor {
         let bar = (top.confidence - 2.0 * policy.margin).max(policy.clarify_floor);
@@ -183,16 +215,31 @@ fn decide_faq(situation: Situation<'_>, candidates: &[Candidate], policy: &Polic
             .iter()
             .filter(|c| c.confidence >= bar)
             .take(policy.max_choices)
-            .map(|c| Choice { label: c.label.clone(), target: ChoiceTarget::Faq(c.faq_id.clone()) })
+            .map(|c| Choice {
+                label: c.label.clone(),
+                target: ChoiceTarget::Faq(c.faq_id.clone()),
+            })
             .collect();
         let why = if close {
-            format!("top two within {:.2}: {:.2} vs {:.2}", policy.margin, top.confidence, runner_up)
+            format!(
+                "top two within {:.2}: {:.2} vs {:.2}",
+                policy.margin, top.confidence, runner_up
+            )
         } else {
-            format!("`{}` at {:.2} is below its threshold {:.2}", top.faq_id, top.confidence, top.threshold)
+            format!(
+                "`{}` at {:.2} is below its threshold {:.2}",
+                top.faq_id, top.confidence, top.threshold
+            )
         };
         return (Decision::Clarify { choices }, why);
     }
-    low_confidence(situation, format!("best match `{}` at {:.2} is below {:.2}", top.faq_id, top.confidence, policy.clarify_floor))
+    low_confidence(
+        situation,
+        format!(
+            "best match `{}` at {:.2} is below {:.2}",
+            top.faq_id, top.confidence, policy.clarify_floor
+        ),
+    )
 }
 
 fn low_confidence(situation: Situation<'_>, why: String) -> (Decision, String) {
@@ -202,7 +249,10 @@ fn low_confidence(situation: Situation<'_>, why: String) -> (Decision, String) {
             priority: Priority::Normal,
             department: None,
         };
-        (decision, format!("second message in a row without a match: {why}"))
+        (
+            decision,
+            format!("second message in a row without a match: {why}"),
+        )
     } else {
         (Decision::Fallback, why)
     }

@@ -41,16 +41,24 @@ pub fn parse(path: &Path, text: &str, folder_lang: Option<Lang>) -> Result<Entry
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lines = text.split_inclusive('\n');
     if lines.next().map(str::trim) != Some(FENCE) {
-        return Err(Diagnostic::error(path, 1, "the file does not start with a `+++` line")
-            .hint("put the TOML front matter between two `+++` lines, then the answer"));
+        return Err(
+            Diagnostic::error(path, 1, "the file does not start with a `+++` line")
+                .hint("put the TOML front matter between two `+++` lines, then the answer"),
+        );
     }
     let start = FENCE.len() + text[FENCE.len()..].find('\n').map_or(0, |i| i + 1);
     let Some(close) = find_closing_fence(&text[start..]) else {
-        return Err(Diagnostic::error(path, 1, "the front matter is never closed")
-            .hint("add a line with `+++` after the TOML keys"));
+        return Err(
+            Diagnostic::error(path, 1, "the front matter is never closed")
+                .hint("add a line with `+++` after the TOML keys"),
+        );
     };
     let toml_text = &text[start..start + close];
-    let answer = text[start + close..].split_once('\n').map_or("", |(_, body)| body).trim().to_owned();
+    let answer = text[start + close..]
+        .split_once('\n')
+        .map_or("", |(_, body)| body)
+        .trim()
+        .to_owned();
     let fm: FrontMatter = toml::from_str(toml_text).map_err(|e| {
         toml_error(path, 2, toml_text, &e)
             .hint("keys: id, lang, questions, tags, department, threshold, draft")
@@ -69,33 +77,71 @@ fn find_closing_fence(rest: &str) -> Option<usize> {
     None
 }
 
-fn build(path: &Path, toml_text: &str, fm: FrontMatter, answer: String, folder_lang: Option<Lang>) -> Result<Entry, Diagnostic> {
+fn build(
+    path: &Path,
+    toml_text: &str,
+    fm: FrontMatter,
+    answer: String,
+    folder_lang: Option<Lang>,
+) -> Result<Entry, Diagnostic> {
     let at = |key: &str| 1 + line_of_key(toml_text, key);
-    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
     let id = fm.id.unwrap_or_else(|| stem.to_owned());
-    if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-        return Err(Diagnostic::error(path, at("id"), format!("id `{id}` has characters other than a-z, 0-9, - and _"))
-            .hint("ids appear in URLs, reports and eval files: keep them plain"));
+    if id.is_empty()
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(Diagnostic::error(
+            path,
+            at("id"),
+            format!("id `{id}` has characters other than a-z, 0-9, - and _"),
+        )
+        .hint("ids appear in URLs, reports and eval files: keep them plain"));
     }
     let lang = match (fm.lang, folder_lang) {
-        (Some(l), _) => l.parse().map_err(|e: crate::domain::IdError| Diagnostic::error(path, at("lang"), e.to_string()))?,
+        (Some(l), _) => l.parse().map_err(|e: crate::domain::IdError| {
+            Diagnostic::error(path, at("lang"), e.to_string())
+        })?,
         (None, Some(l)) => l,
         (None, None) => {
-            return Err(Diagnostic::error(path, 1, "the entry's language is unknown")
-                .hint("put the file under faq/it/ or faq/en/, or set lang = \"it\""));
+            return Err(
+                Diagnostic::error(path, 1, "the entry's language is unknown")
+                    .hint("put the file under faq/it/ or faq/en/, or set lang = \"it\""),
+            );
         }
     };
-    let questions: Vec<String> = fm.questions.unwrap_or_default().into_iter().map(|q| q.trim().to_owned()).collect();
+    let questions: Vec<String> = fm
+        .questions
+        .unwrap_or_default()
+        .into_iter()
+        .map(|q| q.trim().to_owned())
+        .collect();
     if questions.is_empty() || questions.iter().any(String::is_empty) {
-        return Err(Diagnostic::error(path, at("questions"), "the entry needs at least one non-empty question")
-            .hint("questions = [\"How long does delivery take?\", \"delivery times?\"]"));
+        return Err(Diagnostic::error(
+            path,
+            at("questions"),
+            "the entry needs at least one non-empty question",
+        )
+        .hint("questions = [\"How long does delivery take?\", \"delivery times?\"]"));
     }
     if answer.is_empty() {
-        return Err(Diagnostic::error(path, 1 + toml_text.lines().count() + 1, "the answer after the front matter is empty")
-            .hint("write the answer in Markdown below the closing `+++`"));
+        return Err(Diagnostic::error(
+            path,
+            1 + toml_text.lines().count() + 1,
+            "the answer after the front matter is empty",
+        )
+        .hint("write the answer in Markdown below the closing `+++`"));
     }
     if let Some(t) = fm.threshold.filter(|t| !(0.0..=1.0).contains(t)) {
-        return Err(Diagnostic::error(path, at("threshold"), format!("threshold {t} is outside 0..1")));
+        return Err(Diagnostic::error(
+            path,
+            at("threshold"),
+            format!("threshold {t} is outside 0..1"),
+        ));
     }
     Ok(Entry {
         id,
@@ -120,8 +166,13 @@ mod tests {
 
     #[test]
     fn a_well_formed_entry_parses() {
-        let e = parse_str("+++\nquestions = [\"a?\"]\ndepartment = \"logistica\"\n+++\nRisposta.\n").unwrap();
-        assert_eq!((e.id.as_str(), e.lang, e.answer.as_str()), ("x", Lang::It, "Risposta."));
+        let e =
+            parse_str("+++\nquestions = [\"a?\"]\ndepartment = \"logistica\"\n+++\nRisposta.\n")
+                .unwrap();
+        assert_eq!(
+            (e.id.as_str(), e.lang, e.answer.as_str()),
+            ("x", Lang::It, "Risposta.")
+        );
     }
 
     #[test]

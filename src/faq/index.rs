@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use tantivy::collector::TopDocs;
 use tantivy::columnar::Column;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
-use tantivy::schema::{Field, FAST, IndexRecordOption, Schema, TextFieldIndexing, TextOptions};
+use tantivy::schema::{FAST, Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions};
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Index, IndexWriter, Searcher, TantivyDocument, Term};
 
@@ -65,13 +65,25 @@ impl FaqIndex {
         for lang in Lang::ALL {
             let of_lang = || entries.iter().enumerate().filter(|(_, e)| e.lang == lang);
             let questions = of_lang()
-                .flat_map(|(ei, e)| e.questions.iter().enumerate().map(move |(vi, q)| ((ei, vi), q.clone())))
+                .flat_map(|(ei, e)| {
+                    e.questions
+                        .iter()
+                        .enumerate()
+                        .map(move |(vi, q)| ((ei, vi), q.clone()))
+                })
                 .collect();
-            let answers = of_lang().map(|(ei, e)| ((ei, 0), format!("{} {}", e.tags.join(" "), e.answer))).collect();
+            let answers = of_lang()
+                .map(|(ei, e)| ((ei, 0), format!("{} {}", e.tags.join(" "), e.answer)))
+                .collect();
             let (questions, q_terms) = DocIndex::build(questions, lang)?;
             let (answers, a_terms) = DocIndex::build(answers, lang)?;
             let vocabulary = Vocabulary::new(q_terms.into_iter().chain(a_terms));
-            let index = LangIndex { analyzer: analyzer(lang), vocabulary, questions, answers };
+            let index = LangIndex {
+                analyzer: analyzer(lang),
+                vocabulary,
+                questions,
+                answers,
+            };
             langs.insert(lang, index);
         }
         Ok(Self { entries, langs })
@@ -89,13 +101,18 @@ impl FaqIndex {
     /// the shop's own content is the best judge of which language a message is in.
     pub fn known_words(&self, text: &str, lang: Lang) -> usize {
         self.langs.get(&lang).map_or(0, |index| {
-            terms(&mut index.analyzer.clone(), text).iter().filter(|t| index.vocabulary.knows(t)).count()
+            terms(&mut index.analyzer.clone(), text)
+                .iter()
+                .filter(|t| index.vocabulary.knows(t))
+                .count()
         })
     }
 
     /// Entries of `lang` ranked for `text` (already normalised), best first, at most `limit`.
     pub fn search(&self, text: &str, lang: Lang, limit: usize) -> Vec<Hit> {
-        let Some(index) = self.langs.get(&lang) else { return Vec::new() };
+        let Some(index) = self.langs.get(&lang) else {
+            return Vec::new();
+        };
         let terms: Vec<String> = terms(&mut index.analyzer.clone(), text)
             .into_iter()
             .map(|t| index.vocabulary.correct(t))
@@ -104,13 +121,21 @@ impl FaqIndex {
             .questions
             .search(&terms)
             .into_iter()
-            .map(|(ei, vi, c)| Hit { entry: ei, variant: self.entries[ei].questions[vi].clone(), confidence: c })
+            .map(|(ei, vi, c)| Hit {
+                entry: ei,
+                variant: self.entries[ei].questions[vi].clone(),
+                confidence: c,
+            })
             .collect();
         for (ei, _, c) in index.answers.search(&terms) {
             let c = ANSWER_WEIGHT * c;
             match hits.iter_mut().find(|h| h.entry == ei) {
                 Some(h) => h.confidence = 1.0 - (1.0 - h.confidence) * (1.0 - c),
-                None => hits.push(Hit { entry: ei, variant: String::new(), confidence: c }),
+                None => hits.push(Hit {
+                    entry: ei,
+                    variant: String::new(),
+                    confidence: c,
+                }),
             }
         }
         hits.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
@@ -121,12 +146,18 @@ impl FaqIndex {
 
 impl DocIndex {
     /// Index `docs`; also returns every term indexed, for the vocabulary.
-    fn build(docs: Vec<((usize, usize), String)>, lang: Lang) -> tantivy::Result<(Self, Vec<String>)> {
+    fn build(
+        docs: Vec<((usize, usize), String)>,
+        lang: Lang,
+    ) -> tantivy::Result<(Self, Vec<String>)> {
         let mut schema = Schema::builder();
         let indexing = TextFieldIndexing::default()
             .set_tokenizer("faq")
             .set_index_option(IndexRecordOption::WithFreqs);
-        let field = schema.add_text_field("question", TextOptions::default().set_indexing_options(indexing));
+        let field = schema.add_text_field(
+            "question",
+            TextOptions::default().set_indexing_options(indexing),
+        );
         let doc_field = schema.add_u64_field("doc", FAST);
         let index = Index::create_in_ram(schema.build());
         index.tokenizers().register("faq", analyzer(lang));
@@ -150,7 +181,16 @@ impl DocIndex {
             .map(|s| s.fast_fields().u64("doc"))
             .collect::<tantivy::Result<_>>()?;
         let avg_len = all_terms.len() as f32 / docs.len().max(1) as f32;
-        Ok((Self { searcher, field, columns, docs, avg_len: avg_len.max(1.0) }, all_terms))
+        Ok((
+            Self {
+                searcher,
+                field,
+                columns,
+                docs,
+                avg_len: avg_len.max(1.0),
+            },
+            all_terms,
+        ))
     }
 
     /// (entry, document within the entry, confidence) for the best document of each
@@ -171,16 +211,24 @@ impl DocIndex {
             .iter()
             .map(|(t, _)| {
                 let term = Term::from_field_text(self.field, t);
-                (Occur::Should, Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)) as Box<dyn Query>)
+                (
+                    Occur::Should,
+                    Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)) as Box<dyn Query>,
+                )
             })
             .collect();
         let top = self
             .searcher
-            .search(&BooleanQuery::new(clauses), &TopDocs::with_limit(FETCH).order_by_score())
+            .search(
+                &BooleanQuery::new(clauses),
+                &TopDocs::with_limit(FETCH).order_by_score(),
+            )
             .unwrap_or_default();
         let mut hits: Vec<(usize, usize, f32)> = Vec::new();
         for (score, addr) in top {
-            let Some(doc) = self.columns[addr.segment_ord as usize].first(addr.doc_id) else { continue };
+            let Some(doc) = self.columns[addr.segment_ord as usize].first(addr.doc_id) else {
+                continue;
+            };
             let (entry, variant) = self.docs[doc as usize];
             if !hits.iter().any(|h| h.0 == entry) {
                 hits.push((entry, variant, (score / ceiling).clamp(0.0, 1.0)));
@@ -199,7 +247,10 @@ impl DocIndex {
         counts
             .iter()
             .map(|(t, c)| {
-                let df = self.searcher.doc_freq(&Term::from_field_text(self.field, t)).unwrap_or(0) as f32;
+                let df = self
+                    .searcher
+                    .doc_freq(&Term::from_field_text(self.field, t))
+                    .unwrap_or(0) as f32;
                 let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
                 let tf = *c as f32;
                 idf * (K1 + 1.0) * tf / (tf + norm)

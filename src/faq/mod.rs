@@ -60,7 +60,11 @@ pub fn load_dir(dir: &Path, previous: Option<&FaqSet>) -> (FaqSet, Vec<Diagnosti
             Ok(entry) => entry,
             Err(d) => {
                 let kept = old.get(path.as_path()).map(|e| (*e).clone());
-                let d = if kept.is_some() { d.hint("the previous version of this entry keeps serving") } else { d };
+                let d = if kept.is_some() {
+                    d.hint("the previous version of this entry keeps serving")
+                } else {
+                    d
+                };
                 diagnostics.push(d);
                 match kept {
                     Some(e) => e,
@@ -70,8 +74,16 @@ pub fn load_dir(dir: &Path, previous: Option<&FaqSet>) -> (FaqSet, Vec<Diagnosti
         };
         if let Some(first) = entries.iter().find(|e| e.id == entry.id) {
             diagnostics.push(
-                Diagnostic::error(&path, 1, format!("duplicate id `{}`, already used by {}", entry.id, first.path.display()))
-                    .hint("ids default to the file name: rename the file or set a different id"),
+                Diagnostic::error(
+                    &path,
+                    1,
+                    format!(
+                        "duplicate id `{}`, already used by {}",
+                        entry.id,
+                        first.path.display()
+                    ),
+                )
+                .hint("ids default to the file name: rename the file or set a different id"),
             );
             continue;
         }
@@ -83,7 +95,10 @@ pub fn load_dir(dir: &Path, previous: Option<&FaqSet>) -> (FaqSet, Vec<Diagnosti
 fn collect_markdown(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for item in std::fs::read_dir(dir)? {
         let path = item?.path();
-        let hidden = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'));
+        let hidden = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with('.'));
         if hidden {
             continue;
         }

@@ -35,7 +35,9 @@ impl Vocabulary {
         self.counts
             .iter()
             .filter(|(t, _)| t.chars().count().abs_diff(len) <= max)
-            .filter_map(|(t, n)| edit_distance(&term, t, max).map(|d| (d, std::cmp::Reverse(*n), t)))
+            .filter_map(|(t, n)| {
+                edit_distance(&term, t, max).map(|d| (d, std::cmp::Reverse(*n), t))
+            })
             .min()
             .map_or(term, |(_, _, t)| t.clone())
     }
@@ -50,13 +52,15 @@ fn edit_distance(a: &str, b: &str, max: usize) -> Option<usize> {
     for (i, row) in rows.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=b.len() {
-        rows[0][j] = j;
+    for (j, cell) in rows[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=a.len() {
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut d = (rows[i - 1][j] + 1).min(rows[i][j - 1] + 1).min(rows[i - 1][j - 1] + cost);
+            let mut d = (rows[i - 1][j] + 1)
+                .min(rows[i][j - 1] + 1)
+                .min(rows[i - 1][j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 d = d.min(rows[i - 2][j - 2] + 1);
             }

@@ -69,10 +69,11 @@ impl Intents {
         for rule in &self.rules {
             match &rule.kind {
                 IntentKind::Capture { group } => {
-                    out.captures.extend(rule.captures(normalised, group).map(|value| Capture {
-                        intent: rule.name.clone(),
-                        value,
-                    }));
+                    out.captures
+                        .extend(rule.captures(normalised, group).map(|value| Capture {
+                            intent: rule.name.clone(),
+                            value,
+                        }));
                 }
                 IntentKind::Action(action) if rule.matches(normalised) => {
                     let rank = rank(action);
@@ -98,18 +99,32 @@ impl Intents {
         for rule in &self.rules {
             for (example, line) in &rule.examples {
                 if !self.selects(rule, example) {
-                    let got = self.classify(&crate::text::normalise(example)).hit.map(|h| h.name);
+                    let got = self
+                        .classify(&crate::text::normalise(example))
+                        .hit
+                        .map(|h| h.name);
                     out.push(
-                        Diagnostic::error(&rule.path, *line, format!("example {example:?} does not select `{}` (got {got:?})", rule.name))
-                            .hint("widen a pattern, or move the example"),
+                        Diagnostic::error(
+                            &rule.path,
+                            *line,
+                            format!(
+                                "example {example:?} does not select `{}` (got {got:?})",
+                                rule.name
+                            ),
+                        )
+                        .hint("widen a pattern, or move the example"),
                     );
                 }
             }
             for (counter, line) in &rule.counter_examples {
                 if self.selects(rule, counter) {
                     out.push(
-                        Diagnostic::error(&rule.path, *line, format!("counter-example {counter:?} selects `{}`", rule.name))
-                            .hint("narrow the pattern that matches it"),
+                        Diagnostic::error(
+                            &rule.path,
+                            *line,
+                            format!("counter-example {counter:?} selects `{}`", rule.name),
+                        )
+                        .hint("narrow the pattern that matches it"),
                     );
                 }
             }

@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 pub enum IntentKind {
     Action(IntentAction),
     /// Captures a named group (e.g. an order number) and lets matching go on.
-    Capture { group: String },
+    Capture {
+        group: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -52,38 +54,67 @@ struct RuleFile {
 const ACTIONS: &str = "handoff, reply, answer, cancel, capture";
 
 pub fn load(path: &Path) -> Result<Intent, Diagnostic> {
-    let text = std::fs::read_to_string(path).map_err(|e| Diagnostic::error(path, 1, format!("cannot read the file: {e}")))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Diagnostic::error(path, 1, format!("cannot read the file: {e}")))?;
     let file: RuleFile = toml::from_str(&text).map_err(|e| toml_error(path, 1, &text, &e).hint(
         "keys: name, description, action, priority, reason, department, patterns, examples, counter_examples, faq, capture, reply",
     ))?;
     let at = |key: &str| line_of_key(&text, key);
-    let name = file.name.clone().unwrap_or_else(|| path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_owned());
+    let name = file.name.clone().unwrap_or_else(|| {
+        path.file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_owned()
+    });
     let kind = kind(&file, &name).map_err(|msg| Diagnostic::error(path, at("action"), msg))?;
     if matches!(kind, IntentKind::Action(IntentAction::Reply)) {
         for lang in Lang::ALL {
             if !file.reply.contains_key(lang.code()) {
-                return Err(Diagnostic::error(path, at("action"), format!("action `reply` needs a reply text for `{lang}`"))
-                    .hint("[reply]\nit = \"...\"\nen = \"...\""));
+                return Err(Diagnostic::error(
+                    path,
+                    at("action"),
+                    format!("action `reply` needs a reply text for `{lang}`"),
+                )
+                .hint("[reply]\nit = \"...\"\nen = \"...\""));
             }
         }
     }
     if file.patterns.is_empty() {
-        return Err(Diagnostic::error(path, at("patterns"), "the rule has no patterns"));
+        return Err(Diagnostic::error(
+            path,
+            at("patterns"),
+            "the rule has no patterns",
+        ));
     }
     let mut patterns = Vec::new();
     for p in &file.patterns {
         let re = Regex::new(p).map_err(|e| {
-            Diagnostic::error(path, line_containing(&text, p, at("patterns")), format!("pattern {p:?} is not a valid regex: {e}"))
-                .hint("patterns use Rust regex syntax and see lowercase text without accents")
+            Diagnostic::error(
+                path,
+                line_containing(&text, p, at("patterns")),
+                format!("pattern {p:?} is not a valid regex: {e}"),
+            )
+            .hint("patterns use Rust regex syntax and see lowercase text without accents")
         })?;
         patterns.push(re);
     }
-    if let IntentKind::Capture { group } = &kind {
-        if !patterns.iter().all(|re| re.capture_names().any(|n| n == Some(group))) {
-            return Err(Diagnostic::error(path, at("capture"), format!("every pattern needs the named group (?P<{group}>...)")));
-        }
+    if let IntentKind::Capture { group } = &kind
+        && !patterns
+            .iter()
+            .all(|re| re.capture_names().any(|n| n == Some(group)))
+    {
+        return Err(Diagnostic::error(
+            path,
+            at("capture"),
+            format!("every pattern needs the named group (?P<{group}>...)"),
+        ));
     }
-    let lines = |items: &[String]| items.iter().map(|s| (s.clone(), line_containing(&text, s, 1))).collect();
+    let lines = |items: &[String]| {
+        items
+            .iter()
+            .map(|s| (s.clone(), line_containing(&text, s, 1)))
+            .collect()
+    };
     Ok(Intent {
         name,
         kind,
@@ -109,12 +140,21 @@ fn kind(file: &RuleFile, name: &str) -> Result<IntentKind, String> {
         "reply" => IntentKind::Action(IntentAction::Reply),
         "cancel" => IntentKind::Action(IntentAction::Cancel),
         "answer" => IntentKind::Action(IntentAction::Answer(
-            file.faq.clone().ok_or("action `answer` needs `faq = \"<entry id>\"`")?,
+            file.faq
+                .clone()
+                .ok_or("action `answer` needs `faq = \"<entry id>\"`")?,
         )),
         "capture" => IntentKind::Capture {
-            group: file.capture.clone().ok_or("action `capture` needs `capture = \"<group name>\"`")?,
+            group: file
+                .capture
+                .clone()
+                .ok_or("action `capture` needs `capture = \"<group name>\"`")?,
         },
-        other => return Err(format!("unknown action `{other}` (expected one of: {ACTIONS})")),
+        other => {
+            return Err(format!(
+                "unknown action `{other}` (expected one of: {ACTIONS})"
+            ));
+        }
     })
 }
 
@@ -130,7 +170,11 @@ impl Intent {
         self.patterns.iter().any(|re| re.is_match(normalised))
     }
 
-    pub fn captures<'a>(&'a self, normalised: &'a str, group: &'a str) -> impl Iterator<Item = String> + 'a {
+    pub fn captures<'a>(
+        &'a self,
+        normalised: &'a str,
+        group: &'a str,
+    ) -> impl Iterator<Item = String> + 'a {
         self.patterns
             .iter()
             .flat_map(move |re| re.captures_iter(normalised))
@@ -142,10 +186,17 @@ impl Intent {
             IntentKind::Action(a) => a.clone(),
             IntentKind::Capture { .. } => IntentAction::Reply,
         };
-        IntentHit { name: self.name.clone(), action, department: self.department.clone() }
+        IntentHit {
+            name: self.name.clone(),
+            action,
+            department: self.department.clone(),
+        }
     }
 
     pub fn reply_text(&self, lang: Lang) -> Option<&str> {
-        self.reply.get(lang.code()).or_else(|| self.reply.values().next()).map(String::as_str)
+        self.reply
+            .get(lang.code())
+            .or_else(|| self.reply.values().next())
+            .map(String::as_str)
     }
 }

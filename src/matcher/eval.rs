@@ -52,8 +52,14 @@ pub fn evaluate(brain: &Brain, cases: &[EvalCase]) -> EvalReport {
     let answerable: Vec<&CaseResult> = results.iter().filter(|r| r.expected != HANDOFF).collect();
     let handoffs: Vec<&CaseResult> = results.iter().filter(|r| r.expected == HANDOFF).collect();
     let answered: Vec<&CaseResult> = results.iter().filter(|r| r.answered.is_some()).collect();
-    let top1 = answerable.iter().filter(|r| r.predicted.as_deref() == Some(&r.expected)).count();
-    let right = answered.iter().filter(|r| r.answered.as_deref() == Some(&r.expected)).count();
+    let top1 = answerable
+        .iter()
+        .filter(|r| r.predicted.as_deref() == Some(&r.expected))
+        .count();
+    let right = answered
+        .iter()
+        .filter(|r| r.answered.as_deref() == Some(&r.expected))
+        .count();
     let covered = answerable.iter().filter(|r| r.answered.is_some()).count();
     let held = handoffs.iter().filter(|r| r.answered.is_none()).count();
     EvalReport {
@@ -76,9 +82,19 @@ fn ratio(n: usize, d: usize) -> f64 {
 fn run_case(brain: &Brain, case: &EvalCase) -> CaseResult {
     let lang = case.lang.or_else(|| crate::text::guess_lang(&case.text));
     let analysis = brain.analyse(&case.text, lang);
-    let situation = Situation { mode: Mode::Bot, low_confidence_streak: 0, pending_choices: &[] };
+    let situation = Situation {
+        mode: Mode::Bot,
+        low_confidence_streak: 0,
+        pending_choices: &[],
+    };
     let intent = analysis.intent.as_ref();
-    let (decision, _) = triage::decide(situation, &case.text, intent, &analysis.candidates, &brain.settings.policy());
+    let (decision, _) = triage::decide(
+        situation,
+        &case.text,
+        intent,
+        &analysis.candidates,
+        &brain.settings.policy(),
+    );
     let top = analysis.candidates.first();
     let predicted = match intent {
         Some(hit) if !matches!(hit.action, IntentAction::Cancel) => Some(hit.name.clone()),

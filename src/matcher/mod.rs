@@ -30,13 +30,21 @@ pub struct MatchSettings {
 impl Default for MatchSettings {
     fn default() -> Self {
         let p = Policy::default();
-        Self { threshold: 0.5, clarify_floor: p.clarify_floor, margin: p.margin }
+        Self {
+            threshold: 0.5,
+            clarify_floor: p.clarify_floor,
+            margin: p.margin,
+        }
     }
 }
 
 impl MatchSettings {
     pub fn policy(&self) -> Policy {
-        Policy { clarify_floor: self.clarify_floor, margin: self.margin, ..Policy::default() }
+        Policy {
+            clarify_floor: self.clarify_floor,
+            margin: self.margin,
+            ..Policy::default()
+        }
     }
 }
 
@@ -62,15 +70,29 @@ pub struct Brain {
 impl Brain {
     /// Load both folders. Errors in single files are returned as diagnostics and the
     /// files skipped; `previous` keeps serving the last good version of a broken entry.
-    pub fn load(faq_dir: &Path, intents_dir: &Path, settings: MatchSettings, previous: Option<&Brain>) -> (Brain, Vec<Diagnostic>) {
+    pub fn load(
+        faq_dir: &Path,
+        intents_dir: &Path,
+        settings: MatchSettings,
+        previous: Option<&Brain>,
+    ) -> (Brain, Vec<Diagnostic>) {
         let (faq_set, mut diagnostics) = faq::load_dir(faq_dir, previous.map(|b| &b.faq_set));
         let (intents, intent_diags) = Intents::load_dir(intents_dir);
         diagnostics.extend(intent_diags);
         let faq = FaqIndex::build(&faq_set).unwrap_or_else(|e| {
-            diagnostics.push(Diagnostic::error(faq_dir, 1, format!("cannot build the index: {e}")));
+            diagnostics.push(Diagnostic::error(
+                faq_dir,
+                1,
+                format!("cannot build the index: {e}"),
+            ));
             FaqIndex::build(&FaqSet::default()).expect("an empty index always builds")
         });
-        let brain = Brain { faq, faq_set, intents, settings };
+        let brain = Brain {
+            faq,
+            faq_set,
+            intents,
+            settings,
+        };
         diagnostics.extend(brain.check_answer_targets());
         (brain, diagnostics)
     }
@@ -138,8 +160,18 @@ impl Brain {
                 let winner = &self.faq.entries()[top.entry];
                 if winner.id != entry.id {
                     out.push(
-                        Diagnostic::warning(&entry.path, 1, format!("question {q:?} ranks `{}` first ({:.2})", winner.id, top.confidence))
-                            .hint(format!("reword it, or move it to {}", winner.path.display())),
+                        Diagnostic::warning(
+                            &entry.path,
+                            1,
+                            format!(
+                                "question {q:?} ranks `{}` first ({:.2})",
+                                winner.id, top.confidence
+                            ),
+                        )
+                        .hint(format!(
+                            "reword it, or move it to {}",
+                            winner.path.display()
+                        )),
                     );
                 }
             }
@@ -154,10 +186,16 @@ impl Brain {
             .rules
             .iter()
             .filter_map(|r| match &r.kind {
-                IntentKind::Action(IntentAction::Answer(id)) if self.faq.entry(id).is_none() => Some(
-                    Diagnostic::error(&r.path, 1, format!("`faq = \"{id}\"` names no served FAQ entry"))
+                IntentKind::Action(IntentAction::Answer(id)) if self.faq.entry(id).is_none() => {
+                    Some(
+                        Diagnostic::error(
+                            &r.path,
+                            1,
+                            format!("`faq = \"{id}\"` names no served FAQ entry"),
+                        )
                         .hint("use the id of an entry in faq/ (its file name)"),
-                ),
+                    )
+                }
                 _ => None,
             })
             .collect()

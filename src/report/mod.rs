@@ -47,7 +47,12 @@ pub fn summarise(store: &Store, since: Option<DateTime<Utc>>) -> crate::store::R
             continue;
         }
         match &event.kind {
-            EventKind::Decided { text, decision, reason, .. } => {
+            EventKind::Decided {
+                text,
+                decision,
+                reason,
+                ..
+            } => {
                 s.messages += 1;
                 *s.by_decision.entry(decision.clone()).or_default() += 1;
                 match decision.as_str() {
@@ -58,7 +63,8 @@ pub fn summarise(store: &Store, since: Option<DateTime<Utc>>) -> crate::store::R
                     "to_operator" => s.to_operator += 1,
                     _ => {}
                 }
-                let missed = decision == "fallback" || (decision == "handoff" && reason.starts_with("second message"));
+                let missed = decision == "fallback"
+                    || (decision == "handoff" && reason.starts_with("second message"));
                 if missed {
                     let key = crate::text::normalise(text);
                     unanswered.entry(key).or_insert_with(|| (text.clone(), 0)).1 += 1;
@@ -69,7 +75,10 @@ pub fn summarise(store: &Store, since: Option<DateTime<Utc>>) -> crate::store::R
             _ => {}
         }
     }
-    let mut top: Vec<Unanswered> = unanswered.into_values().map(|(text, count)| Unanswered { text, count }).collect();
+    let mut top: Vec<Unanswered> = unanswered
+        .into_values()
+        .map(|(text, count)| Unanswered { text, count })
+        .collect();
     top.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.text.cmp(&b.text)));
     top.truncate(20);
     s.top_unanswered = top;
@@ -78,7 +87,9 @@ pub fn summarise(store: &Store, since: Option<DateTime<Utc>>) -> crate::store::R
 
 fn parse_since(raw: &str) -> anyhow::Result<Duration> {
     let (n, unit) = raw.split_at(raw.len().saturating_sub(1));
-    let n: i64 = n.parse().map_err(|_| anyhow::anyhow!("--since {raw}: expected a number and a unit, like 7d or 24h"))?;
+    let n: i64 = n.parse().map_err(|_| {
+        anyhow::anyhow!("--since {raw}: expected a number and a unit, like 7d or 24h")
+    })?;
     match unit {
         "d" => Ok(Duration::days(n)),
         "h" => Ok(Duration::hours(n)),
@@ -88,14 +99,25 @@ fn parse_since(raw: &str) -> anyhow::Result<Duration> {
 }
 
 pub fn run(store: &Store, args: &ReportArgs) -> anyhow::Result<ExitCode> {
-    let since = args.since.as_deref().map(parse_since).transpose()?.map(|d| Utc::now() - d);
+    let since = args
+        .since
+        .as_deref()
+        .map(parse_since)
+        .transpose()?
+        .map(|d| Utc::now() - d);
     let s = summarise(store, since)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&s)?);
         return Ok(ExitCode::SUCCESS);
     }
-    println!("messages {}  answered {}  clarified {}  handed off {}  not understood {}  to operators {}", s.messages, s.answered, s.clarified, s.handed_off, s.fallbacks, s.to_operator);
-    println!("tickets opened {}  closed {}", s.tickets_opened, s.tickets_closed);
+    println!(
+        "messages {}  answered {}  clarified {}  handed off {}  not understood {}  to operators {}",
+        s.messages, s.answered, s.clarified, s.handed_off, s.fallbacks, s.to_operator
+    );
+    println!(
+        "tickets opened {}  closed {}",
+        s.tickets_opened, s.tickets_closed
+    );
     if !s.top_unanswered.is_empty() {
         println!("\ntop unanswered:");
         for u in &s.top_unanswered {

@@ -3,8 +3,8 @@
 use super::{Result, Service, ServiceError, texts};
 use crate::domain::triage::{self, Decision, Situation};
 use crate::domain::{
-    Author, Choice, ChoiceTarget, Conversation, Event, EventKind, Inbound, Lang, ModeEvent, Mode, Outbound,
-    OutboundKind, Scored, Ticket, TicketStatus,
+    Author, Choice, ChoiceTarget, Conversation, Event, EventKind, Inbound, Lang, Mode, ModeEvent,
+    Outbound, OutboundKind, Scored, Ticket, TicketStatus,
 };
 use crate::matcher::Analysis;
 use crate::store::{StoreError, Turn};
@@ -22,7 +22,13 @@ pub struct Handled {
 
 impl Service {
     pub fn handle_inbound(&self, inbound: &Inbound) -> Result<Handled> {
-        let duplicate = Handled { duplicate: true, decision: None, reason: "already stored".into(), analysis: None, ticket: None };
+        let duplicate = Handled {
+            duplicate: true,
+            decision: None,
+            reason: "already stored".into(),
+            analysis: None,
+            ticket: None,
+        };
         if self.store.seen(&inbound.customer, &inbound.message_id)? {
             return Ok(duplicate);
         }
@@ -39,16 +45,23 @@ impl Service {
 
     fn try_inbound(&self, inbound: &Inbound) -> Result<Handled> {
         let expected = self.store.conversation(&inbound.customer)?;
-        let mut conv = expected.clone().unwrap_or_else(|| Conversation::new(inbound.customer.clone(), inbound.at));
+        let mut conv = expected
+            .clone()
+            .unwrap_or_else(|| Conversation::new(inbound.customer.clone(), inbound.at));
         if conv.mode == Mode::Closed {
-            conv.transition(ModeEvent::Reopen, None).expect("closed reopens");
+            conv.transition(ModeEvent::Reopen, None)
+                .expect("closed reopens");
         }
         if inbound.name.is_some() {
             conv.name.clone_from(&inbound.name);
         }
         conv.updated_at = inbound.at;
         let words = crate::text::word_count(&inbound.text);
-        conv.settle_lang(inbound.locale, crate::text::guess_lang(&inbound.text), words);
+        conv.settle_lang(
+            inbound.locale,
+            crate::text::guess_lang(&inbound.text),
+            words,
+        );
         let brain = self.brain();
         let analysis = brain.analyse(&inbound.text, conv.lang);
         conv.lang = Some(analysis.lang);
@@ -61,19 +74,44 @@ impl Service {
             low_confidence_streak: conv.low_confidence_streak,
             pending_choices: &conv.pending_choices,
         };
-        let (decision, reason) = triage::decide(situation, &inbound.text, analysis.intent.as_ref(), &analysis.candidates, &brain.settings.policy());
-        let mut turn = Turn { inbound: Some(inbound.clone()), ..Turn::default() };
-        let (text, kind, choices, target) = self.effects(&decision, &mut conv, &mut turn, inbound, &analysis)?;
+        let (decision, reason) = triage::decide(
+            situation,
+            &inbound.text,
+            analysis.intent.as_ref(),
+            &analysis.candidates,
+            &brain.settings.policy(),
+        );
+        let mut turn = Turn {
+            inbound: Some(inbound.clone()),
+            ..Turn::default()
+        };
+        let (text, kind, choices, target) =
+            self.effects(&decision, &mut conv, &mut turn, inbound, &analysis)?;
         if let Some(text) = text {
-            let out = Outbound { customer: inbound.customer.clone(), kind, text, choices, at: inbound.at };
+            let out = Outbound {
+                customer: inbound.customer.clone(),
+                kind,
+                text,
+                choices,
+                at: inbound.at,
+            };
             turn.outbound.push((Author::Bot, out));
         }
-        turn.events.insert(0, decided_event(inbound, lang, &decision, target, &reason, &analysis));
+        turn.events.insert(
+            0,
+            decided_event(inbound, lang, &decision, target, &reason, &analysis),
+        );
         turn.expected_conversation = expected;
         turn.conversation = Some(conv);
         self.store.commit(&turn)?;
         let ticket = turn.tickets.into_iter().next();
-        Ok(Handled { duplicate: false, decision: Some(decision), reason, analysis: Some(analysis), ticket })
+        Ok(Handled {
+            duplicate: false,
+            decision: Some(decision),
+            reason,
+            analysis: Some(analysis),
+            ticket,
+        })
     }
 
     /// Apply the decision to the conversation and the turn; returns what to say.
@@ -95,27 +133,59 @@ impl Service {
             Decision::Answer { faq_id } => {
                 conv.low_confidence_streak = 0;
                 let answer = brain.faq.entry(faq_id).map(|e| e.answer.clone());
-                (answer.or_else(|| Some(texts::fallback(lang).to_owned())), OutboundKind::Answer, vec![], Some(faq_id.clone()))
+                (
+                    answer.or_else(|| Some(texts::fallback(lang).to_owned())),
+                    OutboundKind::Answer,
+                    vec![],
+                    Some(faq_id.clone()),
+                )
             }
             Decision::Clarify { choices } => {
                 let mut choices = choices.clone();
-                choices.push(Choice { label: texts::talk_to_person(lang).to_owned(), target: ChoiceTarget::Human });
+                choices.push(Choice {
+                    label: texts::talk_to_person(lang).to_owned(),
+                    target: ChoiceTarget::Human,
+                });
                 conv.pending_choices.clone_from(&choices);
-                (Some(texts::clarify(lang).to_owned()), OutboundKind::Clarify, choices, None)
+                (
+                    Some(texts::clarify(lang).to_owned()),
+                    OutboundKind::Clarify,
+                    choices,
+                    None,
+                )
             }
             Decision::Reply { intent } => {
                 conv.low_confidence_streak = 0;
-                let text = brain.intents.get(intent).and_then(|i| i.reply_text(lang)).map(str::to_owned);
+                let text = brain
+                    .intents
+                    .get(intent)
+                    .and_then(|i| i.reply_text(lang))
+                    .map(str::to_owned);
                 (text, OutboundKind::Reply, vec![], Some(intent.clone()))
             }
             Decision::Fallback => {
                 conv.low_confidence_streak += 1;
-                (Some(texts::fallback(lang).to_owned()), OutboundKind::Fallback, vec![], None)
+                (
+                    Some(texts::fallback(lang).to_owned()),
+                    OutboundKind::Fallback,
+                    vec![],
+                    None,
+                )
             }
-            Decision::HandOff { reason, priority, department } => {
+            Decision::HandOff {
+                reason,
+                priority,
+                department,
+            } => {
                 let department = department
                     .clone()
-                    .or_else(|| analysis.candidates.first().and_then(|c| c.department.clone()).filter(|_| *reason != crate::domain::HandoffReason::LowConfidence))
+                    .or_else(|| {
+                        analysis
+                            .candidates
+                            .first()
+                            .and_then(|c| c.department.clone())
+                            .filter(|_| *reason != crate::domain::HandoffReason::LowConfidence)
+                    })
                     .unwrap_or_else(|| self.config.default_department.clone());
                 let ticket = Ticket {
                     id: self.store.next_ticket_id()?,
@@ -133,26 +203,52 @@ impl Service {
                     first_response_at: None,
                     closed_at: None,
                 };
-                conv.transition(ModeEvent::HandOff, Some(ticket.id)).expect("the bot owns the conversation");
+                conv.transition(ModeEvent::HandOff, Some(ticket.id))
+                    .expect("the bot owns the conversation");
                 let position = self.position_of(&ticket)?;
                 turn.events.push(Event {
                     at: inbound.at,
                     customer: conv.customer.clone(),
-                    kind: EventKind::TicketOpened { ticket: ticket.id, department: ticket.department.clone(), priority: *priority, reason: reason.to_string() },
+                    kind: EventKind::TicketOpened {
+                        ticket: ticket.id,
+                        department: ticket.department.clone(),
+                        priority: *priority,
+                        reason: reason.to_string(),
+                    },
                 });
                 turn.tickets.push(ticket);
-                (Some(texts::handoff(lang, reason, position)), OutboundKind::Handoff, vec![], None)
+                (
+                    Some(texts::handoff(lang, reason, position)),
+                    OutboundKind::Handoff,
+                    vec![],
+                    None,
+                )
             }
             Decision::CancelHandOff => {
-                if let Some(mut ticket) = conv.ticket.map(|id| self.store.ticket(id)).transpose()?.flatten() {
+                if let Some(mut ticket) = conv
+                    .ticket
+                    .map(|id| self.store.ticket(id))
+                    .transpose()?
+                    .flatten()
+                {
                     turn.expected_ticket = Some(ticket.clone());
                     ticket.status = TicketStatus::Cancelled;
                     ticket.closed_at = Some(inbound.at);
-                    turn.events.push(Event { at: inbound.at, customer: conv.customer.clone(), kind: EventKind::Cancelled { ticket: ticket.id } });
+                    turn.events.push(Event {
+                        at: inbound.at,
+                        customer: conv.customer.clone(),
+                        kind: EventKind::Cancelled { ticket: ticket.id },
+                    });
                     turn.tickets.push(ticket);
                 }
-                conv.transition(ModeEvent::Cancel, None).expect("queued conversations can cancel");
-                (Some(texts::cancelled(lang).to_owned()), OutboundKind::Cancelled, vec![], None)
+                conv.transition(ModeEvent::Cancel, None)
+                    .expect("queued conversations can cancel");
+                (
+                    Some(texts::cancelled(lang).to_owned()),
+                    OutboundKind::Cancelled,
+                    vec![],
+                    None,
+                )
             }
             Decision::ToOperator => (None, OutboundKind::Reply, vec![], None),
         })
@@ -160,12 +256,24 @@ impl Service {
 
     /// 1-based place of a new ticket in the queue.
     fn position_of(&self, ticket: &Ticket) -> Result<usize> {
-        let ahead = self.store.queue()?.iter().filter(|t| t.queue_key() < ticket.queue_key()).count();
+        let ahead = self
+            .store
+            .queue()?
+            .iter()
+            .filter(|t| t.queue_key() < ticket.queue_key())
+            .count();
         Ok(ahead + 1)
     }
 }
 
-fn decided_event(inbound: &Inbound, lang: Lang, decision: &Decision, target: Option<String>, reason: &str, analysis: &Analysis) -> Event {
+fn decided_event(
+    inbound: &Inbound,
+    lang: Lang,
+    decision: &Decision,
+    target: Option<String>,
+    reason: &str,
+    analysis: &Analysis,
+) -> Event {
     Event {
         at: inbound.at,
         customer: inbound.customer.clone(),
@@ -176,7 +284,14 @@ fn decided_event(inbound: &Inbound, lang: Lang, decision: &Decision, target: Opt
             target,
             intent: analysis.intent.as_ref().map(|i| i.name.clone()),
             reason: reason.to_owned(),
-            candidates: analysis.candidates.iter().map(|c| Scored { id: c.faq_id.clone(), confidence: c.confidence }).collect(),
+            candidates: analysis
+                .candidates
+                .iter()
+                .map(|c| Scored {
+                    id: c.faq_id.clone(),
+                    confidence: c.confidence,
+                })
+                .collect(),
         },
     }
 }

@@ -55,7 +55,11 @@ pub struct Service {
 
 impl Service {
     pub fn new(store: Store, brain: Brain, config: Config) -> Self {
-        Self { store, brain: RwLock::new(Arc::new(brain)), config }
+        Self {
+            store,
+            brain: RwLock::new(Arc::new(brain)),
+            config,
+        }
     }
 
     pub fn store(&self) -> &Store {
@@ -74,14 +78,23 @@ impl Service {
     /// Reload the content folders; a broken file keeps its previous version serving.
     pub fn reload(&self, dirs: &ContentDirs) -> Vec<Diagnostic> {
         let current = self.brain();
-        let (brain, diagnostics) = Brain::load(&dirs.faq, &dirs.intents, self.config.matching, Some(&current));
+        let (brain, diagnostics) = Brain::load(
+            &dirs.faq,
+            &dirs.intents,
+            self.config.matching,
+            Some(&current),
+        );
         *self.brain.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(brain);
         diagnostics
     }
 
     /// Hand every undelivered message for `customer` to `send`, in order; each one
     /// `send` accepts leaves the outbox. Stops at the first refusal.
-    pub fn deliver(&self, customer: &crate::domain::CustomerId, mut send: impl FnMut(&Outbound) -> bool) -> Result<usize> {
+    pub fn deliver(
+        &self,
+        customer: &crate::domain::CustomerId,
+        mut send: impl FnMut(&Outbound) -> bool,
+    ) -> Result<usize> {
         let mut sent = 0;
         for (key, out) in self.store.pending_outbox(customer)? {
             if !send(&out) {

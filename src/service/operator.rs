@@ -2,7 +2,9 @@
 //! that checks the ticket and the conversation are still what the action saw.
 
 use super::{Result, Service, ServiceError, texts};
-use crate::domain::{Author, Event, EventKind, ModeEvent, Outbound, OutboundKind, Ticket, TicketId, TicketStatus};
+use crate::domain::{
+    Author, Event, EventKind, ModeEvent, Outbound, OutboundKind, Ticket, TicketId, TicketStatus,
+};
 use crate::store::Turn;
 use chrono::{DateTime, Utc};
 
@@ -19,15 +21,31 @@ impl Service {
                 ticket.status = TicketStatus::Claimed;
                 ticket.operator = Some(operator.to_owned());
                 ticket.claimed_at.get_or_insert(now);
-                Ok((Some(ModeEvent::Claim), EventKind::Claimed { ticket: id, operator: operator.to_owned() }, None))
+                Ok((
+                    Some(ModeEvent::Claim),
+                    EventKind::Claimed {
+                        ticket: id,
+                        operator: operator.to_owned(),
+                    },
+                    None,
+                ))
             }
-            TicketStatus::Claimed => Err(ServiceError::AlreadyClaimed { ticket: id, by: ticket.operator.clone().unwrap_or_default() }),
+            TicketStatus::Claimed => Err(ServiceError::AlreadyClaimed {
+                ticket: id,
+                by: ticket.operator.clone().unwrap_or_default(),
+            }),
             status => Err(ServiceError::NotOpen(id, status)),
         })
     }
 
     /// Write to the customer on their own channel (through the outbox).
-    pub fn reply(&self, id: TicketId, operator: &str, text: &str, now: DateTime<Utc>) -> Result<Ticket> {
+    pub fn reply(
+        &self,
+        id: TicketId,
+        operator: &str,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Ticket> {
         let text = text.trim();
         if text.is_empty() {
             return Err(ServiceError::EmptyReply);
@@ -35,7 +53,14 @@ impl Service {
         self.act(id, now, |ticket| {
             owned_by(ticket, operator)?;
             ticket.first_response_at.get_or_insert(now);
-            Ok((None, EventKind::OperatorReplied { ticket: id, operator: operator.to_owned() }, Some((OutboundKind::Operator, text.to_owned()))))
+            Ok((
+                None,
+                EventKind::OperatorReplied {
+                    ticket: id,
+                    operator: operator.to_owned(),
+                },
+                Some((OutboundKind::Operator, text.to_owned())),
+            ))
         })
     }
 
@@ -45,7 +70,14 @@ impl Service {
             owned_by(ticket, operator)?;
             ticket.status = TicketStatus::Queued;
             ticket.operator = None;
-            Ok((Some(ModeEvent::Release), EventKind::Released { ticket: id, operator: operator.to_owned() }, None))
+            Ok((
+                Some(ModeEvent::Release),
+                EventKind::Released {
+                    ticket: id,
+                    operator: operator.to_owned(),
+                },
+                None,
+            ))
         })
     }
 
@@ -61,7 +93,14 @@ impl Service {
             ticket.operator = Some(operator.to_owned());
             ticket.closed_at = Some(now);
             let farewell = texts::closed(ticket.lang).to_owned();
-            Ok((Some(ModeEvent::Close), EventKind::Closed { ticket: id, operator: operator.to_owned() }, Some((OutboundKind::Reply, farewell))))
+            Ok((
+                Some(ModeEvent::Close),
+                EventKind::Closed {
+                    ticket: id,
+                    operator: operator.to_owned(),
+                },
+                Some((OutboundKind::Reply, farewell)),
+            ))
         })
     }
 
@@ -72,30 +111,49 @@ impl Service {
         &self,
         id: TicketId,
         now: DateTime<Utc>,
-        change: impl Fn(&mut Ticket) -> Result<(Option<ModeEvent>, EventKind, Option<(OutboundKind, String)>)>,
+        change: impl Fn(
+            &mut Ticket,
+        )
+            -> Result<(Option<ModeEvent>, EventKind, Option<(OutboundKind, String)>)>,
     ) -> Result<Ticket> {
         self.retry(|| {
             let before = self.ticket(id)?;
             let mut ticket = before.clone();
             let (mode_event, event, message) = change(&mut ticket)?;
-            let mut turn = Turn { expected_ticket: Some(before), ..Turn::default() };
+            let mut turn = Turn {
+                expected_ticket: Some(before),
+                ..Turn::default()
+            };
             if let Some(mode_event) = mode_event {
                 let expected = self.store.conversation(&ticket.customer)?;
                 let mut conv = expected.clone().ok_or(ServiceError::NoTicket(id))?;
-                conv.transition(mode_event, Some(id)).map_err(|_| crate::store::StoreError::Conflict)?;
+                conv.transition(mode_event, Some(id))
+                    .map_err(|_| crate::store::StoreError::Conflict)?;
                 conv.updated_at = now;
                 turn.expected_conversation = expected;
                 turn.conversation = Some(conv);
             }
             if let Some((kind, text)) = message {
-                let out = Outbound { customer: ticket.customer.clone(), kind, text, choices: vec![], at: now };
+                let out = Outbound {
+                    customer: ticket.customer.clone(),
+                    kind,
+                    text,
+                    choices: vec![],
+                    at: now,
+                };
                 let author = match kind {
-                    OutboundKind::Operator => Author::Operator(ticket.operator.clone().unwrap_or_default()),
+                    OutboundKind::Operator => {
+                        Author::Operator(ticket.operator.clone().unwrap_or_default())
+                    }
                     _ => Author::Bot,
                 };
                 turn.outbound.push((author, out));
             }
-            turn.events.push(Event { at: now, customer: ticket.customer.clone(), kind: event });
+            turn.events.push(Event {
+                at: now,
+                customer: ticket.customer.clone(),
+                kind: event,
+            });
             turn.tickets.push(ticket.clone());
             self.store.commit(&turn)?;
             self.store.flush()?;
@@ -107,7 +165,10 @@ impl Service {
 fn owned_by(ticket: &Ticket, operator: &str) -> Result<()> {
     match (ticket.status, ticket.operator.as_deref()) {
         (TicketStatus::Claimed, Some(op)) if op == operator => Ok(()),
-        (TicketStatus::Claimed | TicketStatus::Queued, _) => Err(ServiceError::NotYours { ticket: ticket.id, operator: operator.to_owned() }),
+        (TicketStatus::Claimed | TicketStatus::Queued, _) => Err(ServiceError::NotYours {
+            ticket: ticket.id,
+            operator: operator.to_owned(),
+        }),
         (status, _) => Err(ServiceError::NotOpen(ticket.id, status)),
     }
 }

@@ -19,36 +19,60 @@ pub fn talk_to_person(lang: Lang) -> &'static str {
 
 pub fn fallback(lang: Lang) -> &'static str {
     match lang {
-        Lang::It => "Non sono sicuro di aver capito. Puoi riformulare con altre parole? Per esempio: «quanto costa la spedizione?». Se preferisci, scrivi «operatore» e ti passo a una persona.",
-        Lang::En => "I'm not sure I understood. Could you put it another way? For example: \"how much is shipping?\". If you prefer, type \"agent\" and I'll pass you to a person.",
+        Lang::It => {
+            "Non sono sicuro di aver capito. Puoi riformulare con altre parole? Per esempio: «quanto costa la spedizione?». Se preferisci, scrivi «operatore» e ti passo a una persona."
+        }
+        Lang::En => {
+            "I'm not sure I understood. Could you put it another way? For example: \"how much is shipping?\". If you prefer, type \"agent\" and I'll pass you to a person."
+        }
     }
 }
 
 pub fn handoff(lang: Lang, reason: &HandoffReason, position: usize) -> String {
     let opening = match (lang, reason) {
-        (Lang::It, HandoffReason::Complaint) => "Mi dispiace davvero per il disagio. Passo subito la conversazione a una persona del nostro team.",
-        (Lang::It, HandoffReason::LowConfidence) => "Non voglio darti una risposta sbagliata: passo la conversazione a una persona del nostro team.",
+        (Lang::It, HandoffReason::Complaint) => {
+            "Mi dispiace davvero per il disagio. Passo subito la conversazione a una persona del nostro team."
+        }
+        (Lang::It, HandoffReason::LowConfidence) => {
+            "Non voglio darti una risposta sbagliata: passo la conversazione a una persona del nostro team."
+        }
         (Lang::It, _) => "Certo, passo la conversazione a una persona del nostro team.",
-        (Lang::En, HandoffReason::Complaint) => "I'm really sorry about this. I'm passing the conversation to a person on our team right away.",
-        (Lang::En, HandoffReason::LowConfidence) => "I don't want to give you a wrong answer, so I'm passing the conversation to a person on our team.",
+        (Lang::En, HandoffReason::Complaint) => {
+            "I'm really sorry about this. I'm passing the conversation to a person on our team right away."
+        }
+        (Lang::En, HandoffReason::LowConfidence) => {
+            "I don't want to give you a wrong answer, so I'm passing the conversation to a person on our team."
+        }
         (Lang::En, _) => "Sure, I'm passing the conversation to a person on our team.",
     };
     match lang {
-        Lang::It => format!("{opening} Sei il numero {position} in coda: ti risponderemo qui. Intanto puoi scrivere altri dettagli (per esempio il numero d'ordine). Se hai risolto, scrivi «annulla»."),
-        Lang::En => format!("{opening} You are number {position} in the queue: we'll reply right here. Meanwhile you can add details (your order number, for example). If it's sorted, type \"cancel\"."),
+        Lang::It => format!(
+            "{opening} Sei il numero {position} in coda: ti risponderemo qui. Intanto puoi scrivere altri dettagli (per esempio il numero d'ordine). Se hai risolto, scrivi «annulla»."
+        ),
+        Lang::En => format!(
+            "{opening} You are number {position} in the queue: we'll reply right here. Meanwhile you can add details (your order number, for example). If it's sorted, type \"cancel\"."
+        ),
     }
 }
 
 pub fn cancelled(lang: Lang) -> &'static str {
     match lang {
-        Lang::It => "Va bene, ho annullato la richiesta di parlare con una persona. Sono qui se ti serve altro.",
-        Lang::En => "All right, I've cancelled the request to talk to a person. I'm here if you need anything else.",
+        Lang::It => {
+            "Va bene, ho annullato la richiesta di parlare con una persona. Sono qui se ti serve altro."
+        }
+        Lang::En => {
+            "All right, I've cancelled the request to talk to a person. I'm here if you need anything else."
+        }
     }
 }
 
 pub fn closed(lang: Lang) -> &'static str {
     match lang {
-        Lang::It => "La conversazione con il nostro operatore è chiusa. Se ti serve altro, scrivimi pure: ti risponde di nuovo l'assistente virtuale.",
-        Lang::En => "Your conversation with our operator is closed. If you need anything else, just write: the virtual assistant will answer again.",
+        Lang::It => {
+            "La conversazione con il nostro operatore è chiusa. Se ti serve altro, scrivimi pure: ti risponde di nuovo l'assistente virtuale."
+        }
+        Lang::En => {
+            "Your conversation with our operator is closed. If you need anything else, just write: the virtual assistant will answer again."
+        }
     }
 }

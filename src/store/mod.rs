@@ -26,18 +26,27 @@ pub const LAYOUT_VERSION: u64 = 1;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("the data directory {0} is in use by another running sportello (chat or serve)\n  hint: stop the other process, or pass --data OTHER_DIR")]
+    #[error(
+        "the data directory {0} is in use by another running sportello (chat or serve)\n  hint: stop the other process, or pass --data OTHER_DIR"
+    )]
     InUse(PathBuf),
-    #[error("the data directory {dir} was written with key layout v{found}, newer than this sportello (v{LAYOUT_VERSION})\n  hint: upgrade sportello")]
+    #[error(
+        "the data directory {dir} was written with key layout v{found}, newer than this sportello (v{LAYOUT_VERSION})\n  hint: upgrade sportello"
+    )]
     NewerLayout { dir: PathBuf, found: u64 },
     #[error("the conversation changed while it was being handled; try again")]
     Conflict,
     #[error("the message {0} was already stored")]
     Duplicate(String),
-    #[error("storage error: {0}\n  hint: check that the data directory is writable and the disk is not full")]
+    #[error(
+        "storage error: {0}\n  hint: check that the data directory is writable and the disk is not full"
+    )]
     Sled(#[from] sled::Error),
     #[error("corrupt record in {tree}: {source}")]
-    Corrupt { tree: &'static str, source: serde_json::Error },
+    Corrupt {
+        tree: &'static str,
+        source: serde_json::Error,
+    },
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -58,7 +67,9 @@ pub struct Store {
 impl Store {
     pub fn open(dir: &Path) -> Result<Store> {
         let db = sled::Config::new().path(dir).open().map_err(|e| match e {
-            sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => StoreError::InUse(dir.to_owned()),
+            sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
+                StoreError::InUse(dir.to_owned())
+            }
             other => StoreError::Sled(other),
         })?;
         let store = Store {
@@ -73,10 +84,17 @@ impl Store {
             db,
         };
         match store.meta.get("version")?.map(|v| be(&v)) {
-            Some(found) if found > LAYOUT_VERSION => return Err(StoreError::NewerLayout { dir: dir.to_owned(), found }),
+            Some(found) if found > LAYOUT_VERSION => {
+                return Err(StoreError::NewerLayout {
+                    dir: dir.to_owned(),
+                    found,
+                });
+            }
             Some(_) => {}
             None => {
-                store.meta.insert("version", &LAYOUT_VERSION.to_be_bytes())?;
+                store
+                    .meta
+                    .insert("version", &LAYOUT_VERSION.to_be_bytes())?;
             }
         }
         Ok(store)

@@ -1,7 +1,9 @@
 //! Reads: conversations, transcripts, tickets and the queue, the outbox, events.
 
 use super::{Result, Store, customer_key, customer_prefix, decode};
-use crate::domain::{Author, Conversation, CustomerId, Event, Inbound, Outbound, OutboundKind, Ticket, TicketId};
+use crate::domain::{
+    Author, Conversation, CustomerId, Event, Inbound, Outbound, OutboundKind, Ticket, TicketId,
+};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -17,11 +19,21 @@ pub struct StoredMessage {
 
 impl StoredMessage {
     pub fn inbound(inbound: &Inbound) -> Self {
-        Self { at: inbound.at, author: Author::Customer, text: inbound.text.clone(), kind: None }
+        Self {
+            at: inbound.at,
+            author: Author::Customer,
+            text: inbound.text.clone(),
+            kind: None,
+        }
     }
 
     pub fn outbound(author: Author, out: &Outbound) -> Self {
-        Self { at: out.at, author, text: out.text.clone(), kind: Some(out.kind) }
+        Self {
+            at: out.at,
+            author,
+            text: out.text.clone(),
+            kind: Some(out.kind),
+        }
     }
 }
 
@@ -34,7 +46,10 @@ impl Store {
     }
 
     pub fn conversations(&self) -> impl Iterator<Item = Result<Conversation>> + '_ {
-        self.conversations.iter().values().map(|v| decode("conversations", &v?))
+        self.conversations
+            .iter()
+            .values()
+            .map(|v| decode("conversations", &v?))
     }
 
     pub fn transcript(&self, customer: &CustomerId) -> Result<Vec<StoredMessage>> {
@@ -46,7 +61,10 @@ impl Store {
     }
 
     pub fn ticket(&self, id: TicketId) -> Result<Option<Ticket>> {
-        self.tickets.get(id.0.to_be_bytes())?.map(|v| decode("tickets", &v)).transpose()
+        self.tickets
+            .get(id.0.to_be_bytes())?
+            .map(|v| decode("tickets", &v))
+            .transpose()
     }
 
     pub fn tickets(&self) -> impl Iterator<Item = Result<Ticket>> + '_ {
@@ -82,6 +100,8 @@ impl Store {
 
     /// Whether the provider message was already stored (a redelivery).
     pub fn seen(&self, customer: &CustomerId, message_id: &str) -> Result<bool> {
-        Ok(self.dedupe.contains_key(customer_key(customer, message_id.as_bytes()))?)
+        Ok(self
+            .dedupe
+            .contains_key(customer_key(customer, message_id.as_bytes()))?)
     }
 }

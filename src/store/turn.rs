@@ -31,53 +31,71 @@ impl Store {
         let ids: Vec<u64> = (0..turn.outbound.len() + turn.events.len() + 1)
             .map(|_| self.next_seq())
             .collect::<Result<_>>()?;
-        let trees = (&self.conversations, &self.messages, &self.dedupe, &self.tickets, &self.open_tickets, &self.outbox, &self.events);
-        let result = trees.transaction(|(convs, messages, dedupe, tickets, open, outbox, events)| {
-            let mut ids = ids.iter();
-            if let Some(inbound) = &turn.inbound {
-                let key = customer_key(&inbound.customer, inbound.message_id.as_bytes());
-                if dedupe.get(&key)?.is_some() {
-                    return Err(Abort::Abort(Why::Duplicate(inbound.message_id.clone())));
+        let trees = (
+            &self.conversations,
+            &self.messages,
+            &self.dedupe,
+            &self.tickets,
+            &self.open_tickets,
+            &self.outbox,
+            &self.events,
+        );
+        let result =
+            trees.transaction(|(convs, messages, dedupe, tickets, open, outbox, events)| {
+                let mut ids = ids.iter();
+                if let Some(inbound) = &turn.inbound {
+                    let key = customer_key(&inbound.customer, inbound.message_id.as_bytes());
+                    if dedupe.get(&key)?.is_some() {
+                        return Err(Abort::Abort(Why::Duplicate(inbound.message_id.clone())));
+                    }
+                    let seq = ids.next().expect("one id per record");
+                    dedupe.insert(key, &seq.to_be_bytes())?;
+                    let msg = super::StoredMessage::inbound(inbound);
+                    messages.insert(
+                        customer_key(&inbound.customer, &seq.to_be_bytes()),
+                        encode(&msg),
+                    )?;
                 }
-                let seq = ids.next().expect("one id per record");
-                dedupe.insert(key, &seq.to_be_bytes())?;
-                let msg = super::StoredMessage::inbound(inbound);
-                messages.insert(customer_key(&inbound.customer, &seq.to_be_bytes()), encode(&msg))?;
-            }
-            if let Some(conv) = &turn.conversation {
-                let stored = convs.get(conv.customer.as_str())?;
-                let expected = turn.expected_conversation.as_ref().map(encode);
-                if stored.as_deref() != expected.as_deref() {
-                    return Err(Abort::Abort(Why::Conflict));
+                if let Some(conv) = &turn.conversation {
+                    let stored = convs.get(conv.customer.as_str())?;
+                    let expected = turn.expected_conversation.as_ref().map(encode);
+                    if stored.as_deref() != expected.as_deref() {
+                        return Err(Abort::Abort(Why::Conflict));
+                    }
+                    convs.insert(conv.customer.as_str(), encode(conv))?;
                 }
-                convs.insert(conv.customer.as_str(), encode(conv))?;
-            }
-            if let Some(expected) = &turn.expected_ticket {
-                let key = expected.id.0.to_be_bytes();
-                if tickets.get(key)?.as_deref() != Some(encode(expected).as_slice()) {
-                    return Err(Abort::Abort(Why::Conflict));
+                if let Some(expected) = &turn.expected_ticket {
+                    let key = expected.id.0.to_be_bytes();
+                    if tickets.get(key)?.as_deref() != Some(encode(expected).as_slice()) {
+                        return Err(Abort::Abort(Why::Conflict));
+                    }
                 }
-            }
-            for ticket in &turn.tickets {
-                let key = ticket.id.0.to_be_bytes();
-                tickets.insert(&key, encode(ticket))?;
-                if ticket.is_open() {
-                    open.insert(&key, &[])?;
-                } else {
-                    open.remove(&key)?;
+                for ticket in &turn.tickets {
+                    let key = ticket.id.0.to_be_bytes();
+                    tickets.insert(&key, encode(ticket))?;
+                    if ticket.is_open() {
+                        open.insert(&key, &[])?;
+                    } else {
+                        open.remove(&key)?;
+                    }
                 }
-            }
-            for (author, out) in &turn.outbound {
-                let seq = ids.next().expect("one id per record").to_be_bytes();
-                let key = customer_key(&out.customer, &seq);
-                messages.insert(key.clone(), encode(&super::StoredMessage::outbound(author.clone(), out)))?;
-                outbox.insert(key, encode(out))?;
-            }
-            for event in &turn.events {
-                events.insert(&ids.next().expect("one id per record").to_be_bytes(), encode(event))?;
-            }
-            Ok(())
-        });
+                for (author, out) in &turn.outbound {
+                    let seq = ids.next().expect("one id per record").to_be_bytes();
+                    let key = customer_key(&out.customer, &seq);
+                    messages.insert(
+                        key.clone(),
+                        encode(&super::StoredMessage::outbound(author.clone(), out)),
+                    )?;
+                    outbox.insert(key, encode(out))?;
+                }
+                for event in &turn.events {
+                    events.insert(
+                        &ids.next().expect("one id per record").to_be_bytes(),
+                        encode(event),
+                    )?;
+                }
+                Ok(())
+            });
         match result {
             Ok(()) => Ok(()),
             Err(TransactionError::Abort(Why::Conflict)) => Err(StoreError::Conflict),

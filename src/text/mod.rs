@@ -97,9 +97,41 @@ pub fn words(folded: &str) -> impl Iterator<Item = &str> {
 }
 
 const IT_MARKERS: &[&str] = &[
-    "il", "lo", "la", "gli", "le", "di", "da", "che", "non", "per", "con", "sono", "mio", "mia",
-    "come", "quando", "dove", "perche", "ciao", "grazie", "vorrei", "posso", "ho", "e", "un",
-    "una", "del", "della", "ordine", "pacco", "buongiorno", "salve", "quanto", "si", "mi",
+    "il",
+    "lo",
+    "la",
+    "gli",
+    "le",
+    "di",
+    "da",
+    "che",
+    "non",
+    "per",
+    "con",
+    "sono",
+    "mio",
+    "mia",
+    "come",
+    "quando",
+    "dove",
+    "perche",
+    "ciao",
+    "grazie",
+    "vorrei",
+    "posso",
+    "ho",
+    "e",
+    "un",
+    "una",
+    "del",
+    "della",
+    "ordine",
+    "pacco",
+    "buongiorno",
+    "salve",
+    "quanto",
+    "si",
+    "mi",
 ];
 const EN_MARKERS: &[&str] = &[
     "the", "a", "an", "is", "are", "my", "i", "you", "to", "of", "and", "how", "what", "when",
@@ -138,7 +170,10 @@ mod tests {
 
     #[test]
     fn folding_removes_accents_case_and_invisible_characters() {
-        assert_eq!(fold("  Perché   NON\u{200b} è arrivato?"), "perche non e arrivato?");
+        assert_eq!(
+            fold("  Perché   NON\u{200b} è arrivato?"),
+            "perche non e arrivato?"
+        );
     }
 
     #[test]

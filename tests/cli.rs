@@ -1,0 +1,154 @@
+//! The `sportello` binary as a shop would run it.
+
+use crate::support::repo;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn sportello(data: &Path, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sportello"))
+        .current_dir(repo())
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .env("USER", "tester")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn check_passes_on_the_sample_content_and_fails_on_a_broken_file() {
+    let data = tempfile::tempdir().unwrap();
+    let ok = sportello(data.path(), &["check"], "");
+    assert!(ok.status.success(), "{}", stdout(&ok));
+    assert!(stdout(&ok).contains("0 errors"));
+
+    let faq = tempfile::tempdir().unwrap();
+    std::fs::create_dir(faq.path().join("it")).unwrap();
+    std::fs::write(
+        faq.path().join("it/a.md"),
+        "+++\nquestions = [\"a?\"]\n+++\nRisposta A.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        faq.path().join("it/b.md"),
+        "+++\nquestions = \"b?\"\n+++\nRisposta B.\n",
+    )
+    .unwrap();
+    let faq_arg = faq.path().to_str().unwrap();
+    let bad = sportello(data.path(), &["--faq", faq_arg, "check"], "");
+    assert_eq!(bad.status.code(), Some(1));
+    let expected = format!("{}:2: error:", faq.path().join("it/b.md").display());
+    assert!(stdout(&bad).contains(&expected), "{}", stdout(&bad));
+}
+
+#[test]
+fn a_terminal_chat_answers_and_its_handoff_shows_in_the_queue_after_a_restart() {
+    let data = tempfile::tempdir().unwrap();
+    let chat = sportello(
+        data.path(),
+        &["chat"],
+        "quanto costa la spedizione?\nvoglio parlare con un operatore\n",
+    );
+    assert!(
+        chat.status.success(),
+        "{}",
+        String::from_utf8_lossy(&chat.stderr)
+    );
+    let said = stdout(&chat);
+    assert!(said.contains("4,90"), "{said}");
+    assert!(said.contains("numero 1 in coda"), "{said}");
+
+    let list = sportello(data.path(), &["queue", "list"], "");
+    assert!(
+        stdout(&list).contains("terminal:tester"),
+        "{}",
+        stdout(&list)
+    );
+    let claim = sportello(data.path(), &["queue", "claim", "1", "--as", "anna"], "");
+    assert!(
+        claim.status.success(),
+        "{}",
+        String::from_utf8_lossy(&claim.stderr)
+    );
+    let again = sportello(data.path(), &["queue", "claim", "1", "--as", "marco"], "");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already taken by anna"));
+    sportello(
+        data.path(),
+        &["queue", "reply", "1", "Ciao, sono Anna!", "--as", "anna"],
+        "",
+    );
+
+    let back = sportello(data.path(), &["chat"], "");
+    assert!(
+        stdout(&back).contains("operatore> Ciao, sono Anna!"),
+        "{}",
+        stdout(&back)
+    );
+    let report = sportello(data.path(), &["report", "--json"], "");
+    let report: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+    assert_eq!(report["messages"], 2);
+    assert_eq!(report["handed_off"], 1);
+}
+
+#[test]
+fn ask_json_explains_the_decision_with_scores() {
+    let data = tempfile::tempdir().unwrap();
+    let out = sportello(
+        data.path(),
+        &["ask", "quanto costa la spedizione?", "--json"],
+        "",
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["decision"]["decision"], "answer");
+    assert_eq!(v["decision"]["faq_id"], "costi-di-spedizione");
+    let top = v["candidates"][0]["confidence"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&top));
+    assert!(
+        v["reason"]
+            .as_str()
+            .unwrap()
+            .contains("costi-di-spedizione")
+    );
+}
+
+#[test]
+fn eval_json_has_the_documented_keys() {
+    let data = tempfile::tempdir().unwrap();
+    let out = sportello(data.path(), &["eval", "tests/eval/en.jsonl", "--json"], "");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for key in [
+        "cases",
+        "accuracy",
+        "answered",
+        "answered_precision",
+        "handoff_recall",
+        "coverage",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+}
+
+#[test]
+fn a_data_directory_in_use_is_reported_clearly() {
+    let data = tempfile::tempdir().unwrap();
+    let _held = sportello::store::Store::open(data.path()).unwrap();
+    let out = sportello(data.path(), &["queue", "list"], "");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("in use by another running sportello"), "{err}");
+}

@@ -1,0 +1,148 @@
+//! The sample content tests itself, and editors' mistakes are reported, not fatal.
+
+use crate::support::{TestApp, repo};
+use sportello::config::Config;
+use sportello::diagnostics::Severity;
+use sportello::domain::OutboundKind;
+use sportello::matcher::{Brain, EvalCase, evaluate};
+use std::time::{Duration, Instant};
+
+fn sample_brain() -> (Brain, Vec<sportello::diagnostics::Diagnostic>) {
+    Brain::load(
+        &repo().join("faq"),
+        &repo().join("intents"),
+        Config::default().matching,
+        None,
+    )
+}
+
+#[test]
+fn the_sample_content_loads_without_errors_and_every_example_holds() {
+    let (brain, diagnostics) = sample_brain();
+    assert!(diagnostics.is_empty(), "{diagnostics:#?}");
+    assert!(brain.faq.entries().len() >= 60);
+    assert!(brain.intents.rules.len() >= 6);
+}
+
+#[test]
+fn every_faq_question_ranks_its_own_entry_first() {
+    let (brain, _) = sample_brain();
+    let conflicts = brain.conflicts();
+    assert!(conflicts.is_empty(), "{conflicts:#?}");
+}
+
+#[test]
+fn the_labelled_cases_meet_the_accuracy_and_precision_bars() {
+    let (brain, _) = sample_brain();
+    for file in ["it.jsonl", "en.jsonl"] {
+        let text = std::fs::read_to_string(repo().join("tests/eval").join(file)).unwrap();
+        let cases: Vec<EvalCase> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert!(cases.len() >= 100);
+        let report = evaluate(&brain, &cases);
+        assert!(
+            report.accuracy >= 0.90,
+            "{file}: accuracy {:.3}",
+            report.accuracy
+        );
+        assert!(
+            report.answered_precision >= 0.95,
+            "{file}: answered precision {:.3}",
+            report.answered_precision
+        );
+        assert!(
+            report.handoff_recall >= 0.90,
+            "{file}: handoff recall {:.3}",
+            report.handoff_recall
+        );
+    }
+}
+
+#[test]
+fn a_broken_faq_file_is_reported_with_its_line_and_the_rest_still_answers() {
+    let app = TestApp::with_own_content();
+    let broken = app.dirs.faq.join("it/rotto.md");
+    std::fs::write(
+        &broken,
+        "+++\nquestions = [\"domanda rotta?\"]\ncolore = \"rosso\"\n+++\nRisposta.\n",
+    )
+    .unwrap();
+    let diagnostics = app.service.reload(&app.dirs);
+    let d = diagnostics
+        .iter()
+        .find(|d| d.path == broken)
+        .expect("the broken file is reported");
+    assert_eq!((d.line, d.severity), (3, Severity::Error));
+    assert!(
+        d.to_string()
+            .starts_with(&format!("{}:3: error:", broken.display())),
+        "{d}"
+    );
+    let mut app = app;
+    let out = app.say("terminal:e", "quanto costa la spedizione?");
+    assert_eq!(out[0].text, app.answer_of("costi-di-spedizione"));
+}
+
+#[test]
+fn a_bad_edit_leaves_the_previous_version_of_the_entry_serving() {
+    let mut app = TestApp::with_own_content();
+    let path = app.dirs.faq.join("it/costi-di-spedizione.md");
+    std::fs::write(
+        &path,
+        "+++\nquestions = [\"quanto costa la spedizione?\"\n+++\nnuova risposta\n",
+    )
+    .unwrap();
+    let diagnostics = app.service.reload(&app.dirs);
+    assert!(
+        diagnostics
+            .iter()
+            .any(|d| d.path == path && d.to_string().contains("previous version")),
+        "{diagnostics:?}"
+    );
+    let out = app.say("terminal:e", "quanto costa la spedizione?");
+    assert_eq!(out[0].kind, OutboundKind::Answer);
+    assert!(
+        out[0].text.contains("4,90") || out[0].text.contains("4.90"),
+        "{}",
+        out[0].text
+    );
+}
+
+#[test]
+fn edits_to_the_faq_folder_are_picked_up_while_running() {
+    let mut app = TestApp::with_own_content();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let _watcher = sportello::faq::watch(&[app.dirs.faq.clone()], move || {
+        let _ = tx.send(());
+    })
+    .unwrap();
+    std::fs::write(
+        app.dirs.faq.join("it/ombrelli.md"),
+        "+++\nquestions = [\"Vendete ombrelli?\", \"avete ombrelli pieghevoli?\"]\n+++\nSì, gli ombrelli sono nella sezione Accessori.\n",
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while app.service.brain().faq.entry("ombrelli").is_none() && Instant::now() < deadline {
+        if rx.recv_timeout(Duration::from_millis(100)).is_ok() {
+            app.service.reload(&app.dirs);
+        }
+    }
+    let out = app.say("terminal:w", "vendete ombrelli?");
+    assert!(out[0].text.contains("Accessori"), "{out:?}");
+}
+
+#[test]
+fn draft_entries_are_not_served() {
+    let mut app = TestApp::with_own_content();
+    std::fs::create_dir_all(app.dirs.faq.join("_drafts")).unwrap();
+    std::fs::write(
+        app.dirs.faq.join("_drafts/ombrelli.md"),
+        "+++\nlang = \"it\"\ndraft = true\nquestions = [\"Vendete ombrelli?\"]\n+++\nBozza.\n",
+    )
+    .unwrap();
+    assert!(app.service.reload(&app.dirs).is_empty());
+    let out = app.say("terminal:d", "vendete ombrelli?");
+    assert!(out.iter().all(|m| !m.text.contains("Bozza")), "{out:?}");
+}

@@ -1,0 +1,10 @@
+//! The integration tests: one binary, behaviours named as such, real parts only
+//! (sled on disk in a temp dir, tantivy, the sample content, the built binary).
+
+mod support;
+
+mod cli;
+mod content;
+mod conversation;
+mod queue;
+mod state_machine;

@@ -1,0 +1,162 @@
+//! The operator queue: tickets, claims, replies, durability.
+
+use crate::support::TestApp;
+use sportello::domain::{Mode, OutboundKind, TicketStatus};
+use sportello::service::ServiceError;
+
+#[test]
+fn a_request_for_a_person_opens_exactly_one_ticket() {
+    let mut app = TestApp::new();
+    let out = app.say("terminal:anna", "voglio parlare con un operatore");
+    assert_eq!(out[0].kind, OutboundKind::Handoff);
+    assert!(out[0].text.contains("numero 1"), "{}", out[0].text);
+    app.say("terminal:anna", "operatore!!");
+    app.say("terminal:anna", "c'è qualcuno?");
+    let queue = app.queue();
+    assert_eq!(queue.len(), 1, "{queue:?}");
+    assert_eq!(queue[0].customer.as_str(), "terminal:anna");
+    assert_eq!(queue[0].status, TicketStatus::Queued);
+}
+
+#[test]
+fn a_queued_conversations_messages_get_no_bot_answer() {
+    let mut app = TestApp::new();
+    app.say("terminal:q", "voglio parlare con una persona");
+    let out = app.say("terminal:q", "quanto costa la spedizione?");
+    assert!(out.is_empty(), "the bot talked over the queue: {out:?}");
+    let transcript = app
+        .service
+        .store()
+        .transcript(&app.queue()[0].customer)
+        .unwrap();
+    assert_eq!(
+        transcript.last().unwrap().text,
+        "quanto costa la spedizione?"
+    );
+}
+
+#[test]
+fn a_ticket_cannot_be_claimed_twice() {
+    let mut app = TestApp::new();
+    app.say("terminal:c", "voglio parlare con un operatore");
+    let id = app.queue()[0].id;
+    let now = app.now();
+    app.service.claim(id, "anna", now).unwrap();
+    match app.service.claim(id, "marco", now) {
+        Err(ServiceError::AlreadyClaimed { by, .. }) => assert_eq!(by, "anna"),
+        other => panic!("second claim: {other:?}"),
+    }
+}
+
+#[test]
+fn two_operators_racing_for_a_ticket_exactly_one_wins() {
+    for round in 0..10 {
+        let mut app = TestApp::new();
+        app.say("terminal:race", "voglio parlare con un operatore");
+        let id = app.queue()[0].id;
+        let now = app.now();
+        let service = &app.service;
+        let results: Vec<_> = std::thread::scope(|s| {
+            let handles: Vec<_> = ["anna", "marco", "giulia"]
+                .map(|op| s.spawn(move || service.claim(id, op, now)))
+                .into();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let winners: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+        assert_eq!(winners.len(), 1, "round {round}: {results:?}");
+        let winner = winners[0].operator.clone().unwrap();
+        for r in results.iter().filter(|r| r.is_err()) {
+            assert!(
+                matches!(r, Err(ServiceError::AlreadyClaimed { by, .. }) if *by == winner),
+                "{r:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_operator_reply_reaches_the_customer_and_closing_returns_to_the_bot() {
+    let mut app = TestApp::new();
+    app.say("telegram:7", "voglio parlare con un operatore");
+    let id = app.queue()[0].id;
+    let now = app.now();
+    assert!(matches!(
+        app.service.reply(id, "anna", "ciao", now),
+        Err(ServiceError::NotYours { .. })
+    ));
+    app.service.claim(id, "anna", now).unwrap();
+    app.service
+        .reply(
+            id,
+            "anna",
+            "Ciao, sono Anna: controllo subito il tuo ordine.",
+            now,
+        )
+        .unwrap();
+    let got = app.delivered("telegram:7");
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].kind, OutboundKind::Operator);
+    assert!(got[0].text.starts_with("Ciao, sono Anna"));
+    let closed = app.service.close(id, "anna", now).unwrap();
+    assert_eq!(closed.status, TicketStatus::Closed);
+    assert_eq!(closed.first_response_at, Some(now));
+    assert!(app.queue().is_empty());
+    app.delivered("telegram:7");
+    let next = app.say("telegram:7", "quanto costa la spedizione?");
+    assert_eq!(next[0].text, app.answer_of("costi-di-spedizione"));
+}
+
+#[test]
+fn a_released_ticket_goes_back_to_the_queue() {
+    let mut app = TestApp::new();
+    app.say("terminal:rel", "voglio parlare con un operatore");
+    let id = app.queue()[0].id;
+    let now = app.now();
+    app.service.claim(id, "anna", now).unwrap();
+    let t = app.service.release(id, "anna", now).unwrap();
+    assert_eq!((t.status, t.operator), (TicketStatus::Queued, None));
+    app.service.claim(id, "marco", now).unwrap();
+}
+
+#[test]
+fn state_survives_reopening_the_store() {
+    let mut app = TestApp::new();
+    app.say("terminal:s", "voglio parlare con un operatore");
+    let id = app.queue()[0].id;
+    app.service.claim(id, "anna", app.now()).unwrap();
+    app.service.reply(id, "anna", "arrivo", app.now()).unwrap();
+    let app = app.restart();
+    let queue = app.queue();
+    assert_eq!(queue.len(), 1);
+    assert_eq!(queue[0].operator.as_deref(), Some("anna"));
+    let conv = app
+        .service
+        .store()
+        .conversation(&queue[0].customer)
+        .unwrap()
+        .unwrap();
+    assert_eq!(conv.mode, Mode::WithOperator);
+    let pending: Vec<String> = app
+        .delivered("terminal:s")
+        .into_iter()
+        .map(|m| m.text)
+        .collect();
+    assert_eq!(
+        pending,
+        ["arrivo"],
+        "the undelivered operator reply waits in the outbox"
+    );
+}
+
+#[test]
+fn the_data_directory_cannot_be_opened_twice() {
+    let app = TestApp::new();
+    let err = sportello::store::Store::open(app.dir.path())
+        .err()
+        .expect("a second open must fail");
+    assert!(
+        err.to_string()
+            .contains("in use by another running sportello"),
+        "{err}"
+    );
+}

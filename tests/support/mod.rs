@@ -1,0 +1,175 @@
+//! `TestApp`: the real service on a sled store in a temp dir, with the repository's
+//! sample content (or a copy of it that a test may break), on a simulated clock.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use sportello::config::Config;
+use sportello::domain::{CustomerId, Inbound, Lang, Outbound, Ticket};
+use sportello::matcher::Brain;
+use sportello::service::{ContentDirs, Handled, Service};
+use sportello::store::Store;
+use std::path::{Path, PathBuf};
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn sample_dirs() -> ContentDirs {
+    ContentDirs {
+        faq: repo().join("faq"),
+        intents: repo().join("intents"),
+    }
+}
+
+/// Copy a folder tree (for tests that edit the content).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for item in std::fs::read_dir(from).unwrap() {
+        let path = item.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
+pub struct TestApp {
+    pub dir: tempfile::TempDir,
+    /// Holds a private copy of the content, when the test has one.
+    _content: Option<tempfile::TempDir>,
+    pub dirs: ContentDirs,
+    pub service: Service,
+    clock: DateTime<Utc>,
+    sent: u64,
+}
+
+impl TestApp {
+    pub fn new() -> Self {
+        Self::with_content(sample_dirs())
+    }
+
+    /// A private copy of the sample content that the test may edit.
+    pub fn with_own_content() -> Self {
+        let content = tempfile::tempdir().unwrap();
+        let root = content.path();
+        copy_dir(&repo().join("faq"), &root.join("faq"));
+        copy_dir(&repo().join("intents"), &root.join("intents"));
+        let mut app = Self::with_content(ContentDirs {
+            faq: root.join("faq"),
+            intents: root.join("intents"),
+        });
+        app._content = Some(content);
+        app
+    }
+
+    pub fn with_content(dirs: ContentDirs) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let service = open_service(dir.path(), &dirs);
+        let clock = Utc.with_ymd_and_hms(2026, 3, 10, 10, 0, 0).unwrap();
+        Self {
+            dir,
+            _content: None,
+            dirs,
+            service,
+            clock,
+            sent: 0,
+        }
+    }
+
+    /// Close the store and open it again from disk, as after a restart.
+    pub fn restart(self) -> Self {
+        let TestApp {
+            dir,
+            _content,
+            dirs,
+            service,
+            clock,
+            sent,
+        } = self;
+        drop(service);
+        let service = open_service(dir.path(), &dirs);
+        Self {
+            dir,
+            _content,
+            dirs,
+            service,
+            clock,
+            sent,
+        }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock
+    }
+
+    pub fn inbound(&mut self, customer: &str, text: &str) -> Inbound {
+        self.clock += Duration::seconds(30);
+        self.sent += 1;
+        Inbound {
+            customer: CustomerId::parse(customer).unwrap(),
+            message_id: format!("m{}", self.sent),
+            text: text.to_owned(),
+            at: self.clock,
+            locale: None,
+            name: None,
+        }
+    }
+
+    /// Send a message as `customer`; returns what the service decided.
+    pub fn send(&mut self, customer: &str, text: &str) -> Handled {
+        let inbound = self.inbound(customer, text);
+        self.service.handle_inbound(&inbound).unwrap()
+    }
+
+    /// Send a message and collect everything delivered to the customer afterwards.
+    pub fn say(&mut self, customer: &str, text: &str) -> Vec<Outbound> {
+        self.send(customer, text);
+        self.delivered(customer)
+    }
+
+    pub fn delivered(&self, customer: &str) -> Vec<Outbound> {
+        let mut got = Vec::new();
+        let id = CustomerId::parse(customer).unwrap();
+        self.service
+            .deliver(&id, |m| {
+                got.push(m.clone());
+                true
+            })
+            .unwrap();
+        got
+    }
+
+    pub fn queue(&self) -> Vec<Ticket> {
+        self.service.store().queue().unwrap()
+    }
+
+    pub fn answer_of(&self, faq_id: &str) -> String {
+        self.service
+            .brain()
+            .faq
+            .entry(faq_id)
+            .unwrap_or_else(|| panic!("no entry {faq_id}"))
+            .answer
+            .clone()
+    }
+
+    pub fn lang_of(&self, customer: &str) -> Option<Lang> {
+        let id = CustomerId::parse(customer).unwrap();
+        self.service
+            .store()
+            .conversation(&id)
+            .unwrap()
+            .and_then(|c| c.lang)
+    }
+}
+
+pub fn open_service(data: &Path, dirs: &ContentDirs) -> Service {
+    let config = Config::default();
+    let (brain, diagnostics) = Brain::load(&dirs.faq, &dirs.intents, config.matching, None);
+    assert!(
+        !sportello::matcher::has_errors(&diagnostics),
+        "sample content has errors: {diagnostics:?}"
+    );
+    Service::new(Store::open(data).unwrap(), brain, config)
+}
