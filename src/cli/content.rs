@@ -52,8 +52,17 @@ pub fn ask(brain: &Brain, text: &str, lang: Option<Lang>, json: bool) -> anyhow:
     let candidates: Vec<_> = analysis
         .candidates
         .iter()
-        .zip(&analysis.matched_variants)
-        .map(|(c, v)| json!({"faq_id": c.faq_id, "confidence": round(c.confidence), "threshold": c.threshold, "matched_question": v, "department": c.department}))
+        .zip(&analysis.evidence)
+        .map(|(c, e)| {
+            json!({
+                "faq_id": c.faq_id,
+                "confidence": round(c.confidence),
+                "threshold": c.threshold,
+                "department": c.department,
+                "features": {"lexical": round(e.lexical), "model": round(e.model)},
+                "matched_question": e.matched_question,
+            })
+        })
         .collect();
     if json {
         let out = json!({
@@ -73,8 +82,11 @@ pub fn ask(brain: &Brain, text: &str, lang: Option<Lang>, json: bool) -> anyhow:
     if let Some(intent) = &analysis.intent {
         println!("intent:   {}", intent.name);
     }
-    for (c, v) in analysis.candidates.iter().zip(&analysis.matched_variants) {
-        println!("  {:.2}  {:<28} {v:?}", c.confidence, c.faq_id);
+    for (c, e) in analysis.candidates.iter().zip(&analysis.evidence) {
+        println!(
+            "  {:.2}  {:<28} lexical {:.2} model {:.2}  {:?}",
+            c.confidence, c.faq_id, e.lexical, e.model, e.matched_question
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

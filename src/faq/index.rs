@@ -1,10 +1,14 @@
-//! The FAQ index: one tantivy index in RAM per language, one document per question
-//! variant. A search returns entries ranked by their best variant, each with a
-//! confidence in [0, 1]: the variant's BM25 score divided by the score the query would
-//! get against a copy of itself (the most it could get), so that a short and a long
-//! message, a small and a large FAQ, speak the same scale.
+//! The FAQ index of each language: tantivy in RAM over the question variants (one
+//! document each) and over the answers, plus a classifier trained on the same text.
+//!
+//! A search returns entries with a confidence in [0, 1] built from two pieces of
+//! evidence: `lexical`, the best variant's BM25 score divided by the score the query
+//! would get against a copy of itself (the most it could get, so short and long
+//! messages, small and large FAQs, share one scale), with a weaker contribution from
+//! the answer text; and `model`, the classifier's probability for the entry.
 
 use super::analyzer::{analyzer, terms};
+use super::model::{Classifier, Example};
 use super::vocabulary::Vocabulary;
 use super::{Entry, FaqSet};
 use crate::domain::Lang;
@@ -18,29 +22,40 @@ use tantivy::{Index, IndexWriter, Searcher, TantivyDocument, Term};
 
 const K1: f32 = 1.2;
 const B: f32 = 0.75;
-/// Variants fetched from tantivy before grouping them by entry.
+/// Documents fetched from tantivy before grouping them by entry.
 const FETCH: usize = 64;
+/// Weight of the lexical evidence in the confidence; the classifier has the rest.
+/// Measured on tests/eval (see README): 0.5 ranks best in both languages.
+const LEXICAL_WEIGHT: f32 = 0.5;
+/// Weight of a match against an entry's answer text, next to its questions: the
+/// answer's words are evidence too ("SDI", "Klarna"), but weaker than a question's.
+const ANSWER_WEIGHT: f32 = 0.5;
 
 /// One entry found for a query.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hit {
     /// Index into [`FaqIndex::entries`].
     pub entry: usize,
-    /// The question variant that matched best.
+    /// The question variant that matched best (empty when only the answer matched).
     pub variant: String,
     pub confidence: f32,
+    pub lexical: f32,
+    pub model: f32,
 }
 
-/// Weight of a match against an entry's answer text, next to its questions: the
-/// answer's words are evidence too ("SDI", "Klarna"), but weaker than a question's.
-const ANSWER_WEIGHT: f32 = 0.5;
+/// A document to index: its entry, its variant within the entry, its text.
+struct Doc {
+    entry: usize,
+    variant: usize,
+    text: String,
+    terms: Vec<String>,
+}
 
 /// A tantivy index of short documents, each belonging to an entry.
 struct DocIndex {
     searcher: Searcher,
     field: Field,
     columns: Vec<Column<u64>>,
-    /// For each document: (entry index, variant index within the entry).
     docs: Vec<(usize, usize)>,
     avg_len: f32,
 }
@@ -50,6 +65,7 @@ struct LangIndex {
     vocabulary: Vocabulary,
     questions: DocIndex,
     answers: DocIndex,
+    model: Option<Classifier>,
 }
 
 /// The served (non-draft) entries and their search index.
@@ -63,28 +79,7 @@ impl FaqIndex {
         let entries: Vec<Entry> = set.entries.iter().filter(|e| !e.draft).cloned().collect();
         let mut langs = HashMap::new();
         for lang in Lang::ALL {
-            let of_lang = || entries.iter().enumerate().filter(|(_, e)| e.lang == lang);
-            let questions = of_lang()
-                .flat_map(|(ei, e)| {
-                    e.questions
-                        .iter()
-                        .enumerate()
-                        .map(move |(vi, q)| ((ei, vi), q.clone()))
-                })
-                .collect();
-            let answers = of_lang()
-                .map(|(ei, e)| ((ei, 0), format!("{} {}", e.tags.join(" "), e.answer)))
-                .collect();
-            let (questions, q_terms) = DocIndex::build(questions, lang)?;
-            let (answers, a_terms) = DocIndex::build(answers, lang)?;
-            let vocabulary = Vocabulary::new(q_terms.into_iter().chain(a_terms));
-            let index = LangIndex {
-                analyzer: analyzer(lang),
-                vocabulary,
-                questions,
-                answers,
-            };
-            langs.insert(lang, index);
+            langs.insert(lang, LangIndex::build(&entries, lang)?);
         }
         Ok(Self { entries, langs })
     }
@@ -101,7 +96,8 @@ impl FaqIndex {
     /// the shop's own content is the best judge of which language a message is in.
     pub fn known_words(&self, text: &str, lang: Lang) -> usize {
         self.langs.get(&lang).map_or(0, |index| {
-            terms(&mut index.analyzer.clone(), text)
+            let mut analyzer = index.analyzer.clone();
+            terms(&mut analyzer, text)
                 .iter()
                 .filter(|t| index.vocabulary.knows(t))
                 .count()
@@ -117,26 +113,25 @@ impl FaqIndex {
             .into_iter()
             .map(|t| index.vocabulary.correct(t))
             .collect();
-        let mut hits: Vec<Hit> = index
-            .questions
-            .search(&terms)
-            .into_iter()
-            .map(|(ei, vi, c)| Hit {
-                entry: ei,
-                variant: self.entries[ei].questions[vi].clone(),
-                confidence: c,
-            })
-            .collect();
-        for (ei, _, c) in index.answers.search(&terms) {
-            let c = ANSWER_WEIGHT * c;
-            match hits.iter_mut().find(|h| h.entry == ei) {
-                Some(h) => h.confidence = 1.0 - (1.0 - h.confidence) * (1.0 - c),
-                None => hits.push(Hit {
-                    entry: ei,
-                    variant: String::new(),
-                    confidence: c,
-                }),
+        let mut hits: Vec<Hit> = Vec::new();
+        for (entry, variant, c) in index.questions.search(&terms) {
+            let h = hit(&mut hits, entry);
+            h.lexical = c;
+            h.variant
+                .clone_from(&self.entries[entry].questions[variant]);
+        }
+        for (entry, _, c) in index.answers.search(&terms) {
+            let h = hit(&mut hits, entry);
+            h.lexical = 1.0 - (1.0 - h.lexical) * (1.0 - ANSWER_WEIGHT * c);
+        }
+        if let Some(model) = &index.model {
+            for (entry, p) in model.predict(&terms, text).into_iter().take(limit) {
+                hit(&mut hits, entry).model = p;
             }
+        }
+        for h in &mut hits {
+            h.confidence =
+                (LEXICAL_WEIGHT * h.lexical + (1.0 - LEXICAL_WEIGHT) * h.model).clamp(0.0, 1.0);
         }
         hits.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
         hits.truncate(limit);
@@ -144,35 +139,91 @@ impl FaqIndex {
     }
 }
 
+/// The hit of `entry`, added if it is not there yet.
+fn hit(hits: &mut Vec<Hit>, entry: usize) -> &mut Hit {
+    let pos = hits
+        .iter()
+        .position(|h| h.entry == entry)
+        .unwrap_or_else(|| {
+            hits.push(Hit {
+                entry,
+                variant: String::new(),
+                confidence: 0.0,
+                lexical: 0.0,
+                model: 0.0,
+            });
+            hits.len() - 1
+        });
+    &mut hits[pos]
+}
+
+impl LangIndex {
+    fn build(entries: &[Entry], lang: Lang) -> tantivy::Result<Self> {
+        let mut analyzer = analyzer(lang);
+        let mut doc = |entry: usize, variant: usize, raw: &str| {
+            let text = crate::text::normalise(raw);
+            let terms = terms(&mut analyzer, &text);
+            Doc {
+                entry,
+                variant,
+                text,
+                terms,
+            }
+        };
+        let mut questions = Vec::new();
+        let mut answers = Vec::new();
+        for (ei, e) in entries.iter().enumerate().filter(|(_, e)| e.lang == lang) {
+            for (vi, q) in e.questions.iter().enumerate() {
+                questions.push(doc(ei, vi, q));
+            }
+            answers.push(doc(ei, 0, &format!("{} {}", e.tags.join(" "), e.answer)));
+        }
+        let examples: Vec<Example<'_>> = questions
+            .iter()
+            .chain(&answers)
+            .map(|d| Example {
+                terms: &d.terms,
+                text: &d.text,
+                entry: d.entry,
+            })
+            .collect();
+        let model = Classifier::train(&examples);
+        let vocabulary = Vocabulary::new(
+            questions
+                .iter()
+                .chain(&answers)
+                .flat_map(|d| d.terms.iter().cloned()),
+        );
+        Ok(LangIndex {
+            analyzer: analyzer.clone(),
+            vocabulary,
+            questions: DocIndex::build(&questions, lang)?,
+            answers: DocIndex::build(&answers, lang)?,
+            model,
+        })
+    }
+}
+
 impl DocIndex {
-    /// Index `docs`; also returns every term indexed, for the vocabulary.
-    fn build(
-        docs: Vec<((usize, usize), String)>,
-        lang: Lang,
-    ) -> tantivy::Result<(Self, Vec<String>)> {
+    fn build(docs: &[Doc], lang: Lang) -> tantivy::Result<Self> {
         let mut schema = Schema::builder();
         let indexing = TextFieldIndexing::default()
             .set_tokenizer("faq")
             .set_index_option(IndexRecordOption::WithFreqs);
         let field = schema.add_text_field(
-            "question",
+            "text",
             TextOptions::default().set_indexing_options(indexing),
         );
         let doc_field = schema.add_u64_field("doc", FAST);
         let index = Index::create_in_ram(schema.build());
         index.tokenizers().register("faq", analyzer(lang));
         let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000)?;
-        let mut analyzer = analyzer(lang);
-        let mut all_terms = Vec::new();
-        for (n, (_, text)) in docs.iter().enumerate() {
-            let text = crate::text::normalise(text);
-            all_terms.extend(terms(&mut analyzer, &text));
+        for (n, d) in docs.iter().enumerate() {
             let mut doc = TantivyDocument::default();
-            doc.add_text(field, &text);
+            doc.add_text(field, &d.text);
             doc.add_u64(doc_field, n as u64);
             writer.add_document(doc)?;
         }
-        let docs: Vec<(usize, usize)> = docs.into_iter().map(|(at, _)| at).collect();
         writer.commit()?;
         let searcher = index.reader()?.searcher();
         let columns = searcher
@@ -180,21 +231,20 @@ impl DocIndex {
             .iter()
             .map(|s| s.fast_fields().u64("doc"))
             .collect::<tantivy::Result<_>>()?;
-        let avg_len = all_terms.len() as f32 / docs.len().max(1) as f32;
-        Ok((
-            Self {
-                searcher,
-                field,
-                columns,
-                docs,
-                avg_len: avg_len.max(1.0),
-            },
-            all_terms,
-        ))
+        let total: usize = docs.iter().map(|d| d.terms.len()).sum();
+        let avg_len = (total as f32 / docs.len().max(1) as f32).max(1.0);
+        let docs = docs.iter().map(|d| (d.entry, d.variant)).collect();
+        Ok(Self {
+            searcher,
+            field,
+            columns,
+            docs,
+            avg_len,
+        })
     }
 
     /// (entry, document within the entry, confidence) for the best document of each
-    /// entry that shares a term with `text`, best first.
+    /// entry that shares a term with the query, best first.
     fn search(&self, terms: &[String]) -> Vec<(usize, usize, f32)> {
         let mut counts: Vec<(&str, u32)> = Vec::new();
         for t in terms {
@@ -211,10 +261,9 @@ impl DocIndex {
             .iter()
             .map(|(t, _)| {
                 let term = Term::from_field_text(self.field, t);
-                (
-                    Occur::Should,
-                    Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)) as Box<dyn Query>,
-                )
+                let query: Box<dyn Query> =
+                    Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
+                (Occur::Should, query)
             })
             .collect();
         let top = self

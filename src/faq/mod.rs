@@ -4,6 +4,7 @@
 mod analyzer;
 mod entry;
 mod index;
+mod model;
 mod vocabulary;
 mod watch;
 

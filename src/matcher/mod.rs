@@ -56,8 +56,19 @@ pub struct Analysis {
     pub intent: Option<IntentHit>,
     pub captures: Vec<Capture>,
     pub candidates: Vec<Candidate>,
-    /// For each candidate, the question variant that matched best.
-    pub matched_variants: Vec<String>,
+    /// For each candidate, what its confidence is made of.
+    pub evidence: Vec<Evidence>,
+}
+
+/// Why a candidate scored what it did (shown by `ask --json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Evidence {
+    /// The question variant that matched best (empty when only the answer text did).
+    pub matched_question: String,
+    /// BM25 against the questions and the answer, over the query's own score.
+    pub lexical: f32,
+    /// The classifier's probability for the entry.
+    pub model: f32,
 }
 
 pub struct Brain {
@@ -97,24 +108,30 @@ impl Brain {
         (brain, diagnostics)
     }
 
-    /// Match `text` in the conversation's language, or in both when it is not known
-    /// yet (the better one wins and becomes the analysis' language). Entries of the
-    /// other language are used only when none of this language is worth offering.
+    /// Match `text` in the conversation's language. When the language is not known
+    /// yet, both are searched and Italian (the shop's first language) wins unless
+    /// English matches clearly better. Entries of the other language are used in a
+    /// known-language conversation only when nothing of its own language is worth
+    /// offering and the other language's best would be answered outright.
     pub fn analyse(&self, text: &str, lang: Option<Lang>) -> Analysis {
         let normalised = crate::text::normalise(text);
         let classification = self.intents.classify(&normalised);
         let top = |hits: &[faq::Hit]| hits.first().map_or(0.0, |h| h.confidence);
-        let lang = lang.or_else(|| self.lang_by_vocabulary(&normalised));
-        let first = lang.unwrap_or(Lang::It);
+        let known = lang.or_else(|| self.lang_by_vocabulary(&normalised));
+        let first = known.unwrap_or(Lang::It);
         let mut hits = self.faq.search(&normalised, first, CANDIDATES);
-        let mut found_in = first;
-        if lang.is_none() || top(&hits) < self.settings.clarify_floor {
+        let mut lang = first;
+        let bar = match known {
+            None => top(&hits) + self.settings.margin,
+            Some(_) if top(&hits) < self.settings.clarify_floor => self.settings.threshold,
+            Some(_) => f32::INFINITY,
+        };
+        if bar.is_finite() {
             let other = self.faq.search(&normalised, first.other(), CANDIDATES);
-            if top(&other) > top(&hits) {
-                (hits, found_in) = (other, first.other());
+            if top(&other) >= bar {
+                (hits, lang) = (other, first.other());
             }
         }
-        let lang = lang.unwrap_or(found_in);
         let entries = self.faq.entries();
         let candidates = hits
             .iter()
@@ -135,7 +152,14 @@ impl Brain {
             intent: classification.hit,
             captures: classification.captures,
             candidates,
-            matched_variants: hits.into_iter().map(|h| h.variant).collect(),
+            evidence: hits
+                .into_iter()
+                .map(|h| Evidence {
+                    matched_question: h.variant,
+                    lexical: h.lexical,
+                    model: h.model,
+                })
+                .collect(),
         }
     }
 

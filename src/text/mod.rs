@@ -134,9 +134,9 @@ const IT_MARKERS: &[&str] = &[
     "mi",
 ];
 const EN_MARKERS: &[&str] = &[
-    "the", "a", "an", "is", "are", "my", "i", "you", "to", "of", "and", "how", "what", "when",
-    "where", "why", "can", "do", "does", "hi", "hello", "thanks", "thank", "please", "order",
-    "want", "would", "it", "have", "your", "me", "there",
+    "the", "an", "is", "are", "my", "you", "to", "of", "and", "how", "what", "when", "where",
+    "why", "can", "do", "does", "hi", "hello", "thanks", "thank", "please", "order", "want",
+    "would", "it", "have", "your", "me", "there",
 ];
 
 /// Guess the language of a message. `None` when the evidence is too thin (fewer than

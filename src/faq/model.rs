@@ -1,0 +1,253 @@
+//! A linear classifier over the FAQ entries of one language, trained when the folder
+//! loads on what the editors wrote: every question variant (and the answer text) is an
+//! example of its entry. Features are the analysed words and word pairs, plus
+//! character 2–5-grams of each word (so `spedire` and `spedizione`, or a typo, still
+//! share most of their features), weighted TF-IDF and normalised. Multinomial logistic
+//! regression, trained by stochastic gradient descent with a fixed seed: the same
+//! folder always gives the same model.
+
+use std::collections::HashMap;
+
+const EPOCHS: usize = 30;
+const LEARNING_RATE: f32 = 0.8;
+/// Above this many weights (features x entries), no model is trained and matching
+/// relies on the index alone: memory stays bounded for very large FAQs.
+const MAX_WEIGHTS: usize = 40_000_000;
+
+/// A sparse feature vector: (feature id, value), L2-normalised per feature family.
+type Features = Vec<(u32, f32)>;
+
+pub struct Classifier {
+    ids: HashMap<u64, u32>,
+    idf: Vec<f32>,
+    /// `weights[feature * classes + class]`
+    weights: Vec<f32>,
+    bias: Vec<f32>,
+    /// Entry index of each class.
+    classes: Vec<usize>,
+}
+
+/// One training example: the words (analysed terms) and the normalised text.
+pub struct Example<'a> {
+    pub terms: &'a [String],
+    pub text: &'a str,
+    pub entry: usize,
+}
+
+impl Classifier {
+    pub fn train(examples: &[Example<'_>]) -> Option<Classifier> {
+        let mut classes: Vec<usize> = examples.iter().map(|e| e.entry).collect();
+        classes.sort_unstable();
+        classes.dedup();
+        if classes.len() < 2 {
+            return None;
+        }
+        let raw: Vec<Vec<(u64, u32)>> = examples
+            .iter()
+            .map(|e| raw_features(e.terms, e.text))
+            .collect();
+        let mut ids = HashMap::new();
+        let mut df: Vec<u32> = Vec::new();
+        for doc in &raw {
+            for (h, _) in doc {
+                let next = ids.len() as u32;
+                let id = *ids.entry(*h).or_insert(next);
+                if id as usize == df.len() {
+                    df.push(0);
+                }
+                df[id as usize] += 1;
+            }
+        }
+        if ids.len() * classes.len() > MAX_WEIGHTS {
+            return None;
+        }
+        let n = raw.len() as f32;
+        let idf: Vec<f32> = df
+            .iter()
+            .map(|&d| ((1.0 + n) / (1.0 + d as f32)).ln() + 1.0)
+            .collect();
+        let mut model = Classifier {
+            ids,
+            idf,
+            weights: vec![0.0; df.len() * classes.len()],
+            bias: vec![0.0; classes.len()],
+            classes,
+        };
+        let data: Vec<(Features, usize)> = raw
+            .iter()
+            .zip(examples)
+            .map(|(r, e)| {
+                (
+                    model.weigh(r),
+                    model
+                        .classes
+                        .binary_search(&e.entry)
+                        .expect("class of a training entry"),
+                )
+            })
+            .collect();
+        model.fit(&data);
+        Some(model)
+    }
+
+    /// Probability of each entry for a message, best first.
+    pub fn predict(&self, terms: &[String], text: &str) -> Vec<(usize, f32)> {
+        let features = self.weigh(&raw_features(terms, text));
+        let probs = self.probabilities(&features);
+        let mut out: Vec<(usize, f32)> = self.classes.iter().copied().zip(probs).collect();
+        out.sort_by(|a, b| b.1.total_cmp(&a.1));
+        out
+    }
+
+    fn fit(&mut self, data: &[(Features, usize)]) {
+        let mut order: Vec<usize> = (0..data.len()).collect();
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let k = self.classes.len();
+        for epoch in 0..EPOCHS {
+            shuffle(&mut order, &mut seed);
+            let rate = LEARNING_RATE / (1.0 + epoch as f32 * 0.2);
+            for &i in &order {
+                let (x, y) = &data[i];
+                let mut grad = self.probabilities(x);
+                grad[*y] -= 1.0;
+                for (c, g) in grad.iter().enumerate() {
+                    self.bias[c] -= rate * g;
+                }
+                for &(f, v) in x {
+                    let row = &mut self.weights[f as usize * k..(f as usize + 1) * k];
+                    for (w, g) in row.iter_mut().zip(&grad) {
+                        *w -= rate * g * v;
+                    }
+                }
+            }
+        }
+    }
+
+    fn probabilities(&self, x: &Features) -> Vec<f32> {
+        let k = self.classes.len();
+        let mut logits = self.bias.clone();
+        for &(f, v) in x {
+            for (l, w) in logits
+                .iter_mut()
+                .zip(&self.weights[f as usize * k..(f as usize + 1) * k])
+            {
+                *l += w * v;
+            }
+        }
+        let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let mut sum = 0.0;
+        for l in &mut logits {
+            *l = (*l - max).exp();
+            sum += *l;
+        }
+        logits.iter_mut().for_each(|l| *l /= sum);
+        logits
+    }
+
+    /// Known features with sublinear TF-IDF, each family (words, characters) scaled to
+    /// unit length.
+    fn weigh(&self, raw: &[(u64, u32)]) -> Features {
+        let mut out: Features = Vec::with_capacity(raw.len());
+        for family in [WORD, CHAR] {
+            let start = out.len();
+            for &(h, tf) in raw.iter().filter(|(h, _)| h & FAMILY == family) {
+                if let Some(&id) = self.ids.get(&h) {
+                    out.push((id, (1.0 + (tf as f32).ln()) * self.idf[id as usize]));
+                }
+            }
+            let norm = out[start..].iter().map(|(_, v)| v * v).sum::<f32>().sqrt();
+            if norm > 0.0 {
+                out[start..].iter_mut().for_each(|(_, v)| *v /= norm);
+            }
+        }
+        out
+    }
+}
+
+const FAMILY: u64 = 1;
+const WORD: u64 = 0;
+const CHAR: u64 = 1;
+
+/// Hashed features with counts: words and word pairs (family bit 0), character
+/// n-grams of each word with its boundaries (family bit 1).
+fn raw_features(terms: &[String], text: &str) -> Vec<(u64, u32)> {
+    let mut counts: HashMap<u64, u32> = HashMap::new();
+    let mut add = |h: u64| *counts.entry(h).or_insert(0) += 1;
+    for (i, t) in terms.iter().enumerate() {
+        add(hash(&[b"w", t.as_bytes()]) & !FAMILY);
+        if let Some(next) = terms.get(i + 1) {
+            add(hash(&[b"b", t.as_bytes(), b" ", next.as_bytes()]) & !FAMILY);
+        }
+    }
+    for word in crate::text::words(text).filter(|w| w.chars().count() >= 2) {
+        let chars: Vec<char> = std::iter::once(' ')
+            .chain(word.chars())
+            .chain(std::iter::once(' '))
+            .collect();
+        for n in 2..=5 {
+            for gram in chars.windows(n) {
+                let s: String = gram.iter().collect();
+                add(hash(&[b"c", s.as_bytes()]) | CHAR);
+            }
+        }
+    }
+    let mut out: Vec<(u64, u32)> = counts.into_iter().collect();
+    out.sort_unstable();
+    out
+}
+
+/// FNV-1a: stable across runs and platforms.
+fn hash(parts: &[&[u8]]) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325_u64;
+    for part in parts {
+        for &b in *part {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        h ^= 0xff;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+fn shuffle(items: &mut [usize], seed: &mut u64) {
+    for i in (1..items.len()).rev() {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        items.swap(i, (*seed % (i as u64 + 1)) as usize);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ex<'a>(terms: &'a [String], text: &'a str, entry: usize) -> Example<'a> {
+        Example { terms, text, entry }
+    }
+
+    #[test]
+    fn the_classifier_learns_the_entries_from_their_variants() {
+        let t = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
+        let (a, b, c, d) = (
+            t("spedizion cost"),
+            t("spes spedizion"),
+            t("reso grat"),
+            t("restitu articol"),
+        );
+        let examples = [
+            ex(&a, "costo spedizione", 0),
+            ex(&b, "spese spedizione", 0),
+            ex(&c, "reso gratis", 1),
+            ex(&d, "restituire articolo", 1),
+        ];
+        let model = Classifier::train(&examples).unwrap();
+        let q = t("spedizion");
+        assert_eq!(model.predict(&q, "spedizioni")[0].0, 0);
+        let q = t("restitu");
+        assert_eq!(model.predict(&q, "restituisco")[0].0, 1);
+        let probs: f32 = model.predict(&q, "restituisco").iter().map(|p| p.1).sum();
+        assert!((probs - 1.0).abs() < 1e-4);
+    }
+}
