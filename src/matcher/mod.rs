@@ -31,7 +31,7 @@ impl Default for MatchSettings {
     fn default() -> Self {
         let p = Policy::default();
         Self {
-            threshold: 0.5,
+            threshold: 0.45,
             clarify_floor: p.clarify_floor,
             margin: p.margin,
         }
