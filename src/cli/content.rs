@@ -2,7 +2,7 @@
 
 use crate::domain::triage::{self, Situation};
 use crate::domain::{Lang, Mode};
-use crate::matcher::{Brain, EvalCase, evaluate, has_errors};
+use crate::matcher::{Brain, EvalCase, evaluate};
 use anyhow::Context;
 use serde_json::json;
 use std::path::Path;
@@ -15,19 +15,17 @@ pub fn check(cli: &super::Cli) -> anyhow::Result<ExitCode> {
     for d in &diagnostics {
         println!("{d}");
     }
-    let errors = has_errors(&diagnostics);
-    let warnings = diagnostics.len()
-        - diagnostics
-            .iter()
-            .filter(|d| d.severity == crate::diagnostics::Severity::Error)
-            .count();
+    let errors = diagnostics
+        .iter()
+        .filter(|d| d.severity == crate::diagnostics::Severity::Error)
+        .count();
     println!(
-        "{} FAQ entries, {} intents: {} errors, {warnings} warnings",
+        "{} FAQ entries, {} intents: {errors} errors, {} warnings",
         brain.faq.entries().len(),
         brain.intents.rules.len(),
-        diagnostics.len() - warnings
+        diagnostics.len() - errors
     );
-    Ok(if errors {
+    Ok(if errors > 0 {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS

@@ -51,6 +51,7 @@ impl MatchSettings {
 /// What the brain makes of one message.
 #[derive(Debug, Clone, Serialize)]
 pub struct Analysis {
+    /// The conversation's language: the one given, else the one the message matched in.
     pub lang: Lang,
     pub normalised: String,
     pub intent: Option<IntentHit>,
@@ -120,7 +121,7 @@ impl Brain {
         let known = lang.or_else(|| self.lang_by_vocabulary(&normalised));
         let first = known.unwrap_or(Lang::It);
         let mut hits = self.faq.search(&normalised, first, CANDIDATES);
-        let mut lang = first;
+        let mut found_in = first;
         let bar = match known {
             None => top(&hits) + self.settings.margin,
             Some(_) if top(&hits) < self.settings.clarify_floor => self.settings.threshold,
@@ -129,7 +130,7 @@ impl Brain {
         if bar.is_finite() {
             let other = self.faq.search(&normalised, first.other(), CANDIDATES);
             if top(&other) >= bar {
-                (hits, lang) = (other, first.other());
+                (hits, found_in) = (other, first.other());
             }
         }
         let entries = self.faq.entries();
@@ -147,7 +148,8 @@ impl Brain {
             })
             .collect();
         Analysis {
-            lang,
+            // A conversation keeps its language even when the other's entries answer.
+            lang: lang.unwrap_or(found_in),
             normalised,
             intent: classification.hit,
             captures: classification.captures,
