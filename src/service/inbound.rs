@@ -3,11 +3,30 @@
 use super::{Result, Service, ServiceError, texts};
 use crate::domain::triage::{self, Decision, Situation};
 use crate::domain::{
-    Author, Choice, ChoiceTarget, Conversation, Event, EventKind, Inbound, Lang, Mode, ModeEvent,
-    Outbound, OutboundKind, Scored, Ticket, TicketStatus,
+    Author, Choice, ChoiceTarget, Conversation, Event, EventKind, HandoffReason, Inbound, Lang,
+    Mode, ModeEvent, Outbound, OutboundKind, Priority, Scored, Ticket, TicketStatus,
 };
 use crate::matcher::Analysis;
 use crate::store::{StoreError, Turn};
+
+/// What the bot says for a decision, and the FAQ entry or intent it used.
+struct Said {
+    kind: OutboundKind,
+    text: Option<String>,
+    choices: Vec<Choice>,
+    target: Option<String>,
+}
+
+impl Said {
+    fn new(kind: OutboundKind, text: Option<String>) -> Self {
+        Self {
+            kind,
+            text,
+            choices: Vec::new(),
+            target: None,
+        }
+    }
+}
 
 /// What happened to an inbound message.
 #[derive(Debug, Clone)]
@@ -85,22 +104,19 @@ impl Service {
             inbound: Some(inbound.clone()),
             ..Turn::default()
         };
-        let (text, kind, choices, target) =
-            self.effects(&decision, &mut conv, &mut turn, inbound, &analysis)?;
-        if let Some(text) = text {
+        let said = self.effects(&decision, &mut conv, &mut turn, inbound, &analysis)?;
+        if let Some(text) = said.text {
             let out = Outbound {
                 customer: inbound.customer.clone(),
-                kind,
+                kind: said.kind,
                 text,
-                choices,
+                choices: said.choices,
                 at: inbound.at,
             };
             turn.outbound.push((Author::Bot, out));
         }
-        turn.events.insert(
-            0,
-            decided_event(inbound, lang, &decision, target, &reason, &analysis),
-        );
+        let event = decided_event(inbound, lang, &decision, said.target, &reason, &analysis);
+        turn.events.insert(0, event);
         turn.expected_conversation = expected;
         turn.conversation = Some(conv);
         self.store.commit(&turn)?;
@@ -115,7 +131,6 @@ impl Service {
     }
 
     /// Apply the decision to the conversation and the turn; returns what to say.
-    #[allow(clippy::type_complexity)]
     fn effects(
         &self,
         decision: &Decision,
@@ -123,135 +138,146 @@ impl Service {
         turn: &mut Turn,
         inbound: &Inbound,
         analysis: &Analysis,
-    ) -> Result<(Option<String>, OutboundKind, Vec<Choice>, Option<String>)> {
+    ) -> Result<Said> {
         let lang = conv.lang.unwrap_or(Lang::It);
         let brain = self.brain();
         if !matches!(decision, Decision::Clarify { .. } | Decision::ToOperator) {
             conv.pending_choices.clear();
         }
+        let fixed = |kind, text: &str| Said::new(kind, Some(text.to_owned()));
         Ok(match decision {
             Decision::Answer { faq_id } => {
                 conv.low_confidence_streak = 0;
                 let answer = brain.faq.entry(faq_id).map(|e| e.answer.clone());
-                (
-                    answer.or_else(|| Some(texts::fallback(lang).to_owned())),
-                    OutboundKind::Answer,
-                    vec![],
-                    Some(faq_id.clone()),
-                )
+                let answer = answer.unwrap_or_else(|| texts::fallback(lang).to_owned());
+                Said {
+                    target: Some(faq_id.clone()),
+                    ..Said::new(OutboundKind::Answer, Some(answer))
+                }
             }
             Decision::Clarify { choices } => {
                 let mut choices = choices.clone();
+                let label = texts::talk_to_person(lang).to_owned();
                 choices.push(Choice {
-                    label: texts::talk_to_person(lang).to_owned(),
+                    label,
                     target: ChoiceTarget::Human,
                 });
                 conv.pending_choices.clone_from(&choices);
-                (
-                    Some(texts::clarify(lang).to_owned()),
-                    OutboundKind::Clarify,
+                Said {
                     choices,
-                    None,
-                )
+                    ..fixed(OutboundKind::Clarify, texts::clarify(lang))
+                }
             }
             Decision::Reply { intent } => {
                 conv.low_confidence_streak = 0;
-                let text = brain
-                    .intents
-                    .get(intent)
-                    .and_then(|i| i.reply_text(lang))
-                    .map(str::to_owned);
-                (text, OutboundKind::Reply, vec![], Some(intent.clone()))
+                let text = brain.intents.get(intent).and_then(|i| i.reply_text(lang));
+                let said = Said::new(OutboundKind::Reply, text.map(str::to_owned));
+                Said {
+                    target: Some(intent.clone()),
+                    ..said
+                }
             }
             Decision::Fallback => {
                 conv.low_confidence_streak += 1;
-                (
-                    Some(texts::fallback(lang).to_owned()),
-                    OutboundKind::Fallback,
-                    vec![],
-                    None,
-                )
+                fixed(OutboundKind::Fallback, texts::fallback(lang))
             }
             Decision::HandOff {
                 reason,
                 priority,
                 department,
             } => {
-                let department = department
-                    .clone()
-                    .or_else(|| {
-                        analysis
-                            .candidates
-                            .first()
-                            .and_then(|c| c.department.clone())
-                            .filter(|_| *reason != crate::domain::HandoffReason::LowConfidence)
-                    })
-                    .unwrap_or_else(|| self.config.default_department.clone());
-                let ticket = Ticket {
-                    id: self.store.next_ticket_id()?,
-                    customer: conv.customer.clone(),
-                    department,
-                    priority: *priority,
-                    reason: reason.clone(),
-                    lang,
-                    order_number: conv.order_numbers.last().cloned(),
-                    summary: inbound.text.clone(),
-                    status: TicketStatus::Queued,
-                    operator: None,
-                    opened_at: inbound.at,
-                    claimed_at: None,
-                    first_response_at: None,
-                    closed_at: None,
-                };
-                conv.transition(ModeEvent::HandOff, Some(ticket.id))
-                    .expect("the bot owns the conversation");
-                let position = self.position_of(&ticket)?;
-                turn.events.push(Event {
-                    at: inbound.at,
-                    customer: conv.customer.clone(),
-                    kind: EventKind::TicketOpened {
-                        ticket: ticket.id,
-                        department: ticket.department.clone(),
-                        priority: *priority,
-                        reason: reason.to_string(),
-                    },
+                let routed = department.clone().or_else(|| {
+                    let topic = analysis
+                        .candidates
+                        .first()
+                        .and_then(|c| c.department.clone());
+                    topic.filter(|_| *reason != HandoffReason::LowConfidence)
                 });
-                turn.tickets.push(ticket);
-                (
-                    Some(texts::handoff(lang, reason, position)),
-                    OutboundKind::Handoff,
-                    vec![],
-                    None,
-                )
+                let department = routed.unwrap_or_else(|| self.config.default_department.clone());
+                let position =
+                    self.open_ticket(conv, turn, inbound, department, reason, *priority)?;
+                let text = texts::handoff(lang, reason, position);
+                Said::new(OutboundKind::Handoff, Some(text))
             }
             Decision::CancelHandOff => {
-                if let Some(mut ticket) = conv
-                    .ticket
-                    .map(|id| self.store.ticket(id))
-                    .transpose()?
-                    .flatten()
-                {
-                    turn.expected_ticket = Some(ticket.clone());
-                    ticket.status = TicketStatus::Cancelled;
-                    ticket.closed_at = Some(inbound.at);
-                    turn.events.push(Event {
-                        at: inbound.at,
-                        customer: conv.customer.clone(),
-                        kind: EventKind::Cancelled { ticket: ticket.id },
-                    });
-                    turn.tickets.push(ticket);
-                }
-                conv.transition(ModeEvent::Cancel, None)
-                    .expect("queued conversations can cancel");
-                (
-                    Some(texts::cancelled(lang).to_owned()),
-                    OutboundKind::Cancelled,
-                    vec![],
-                    None,
-                )
+                self.cancel_ticket(conv, turn, inbound)?;
+                fixed(OutboundKind::Cancelled, texts::cancelled(lang))
             }
-            Decision::ToOperator => (None, OutboundKind::Reply, vec![], None),
+            Decision::ToOperator => Said::new(OutboundKind::Reply, None),
         })
+    }
+
+    /// Queue a new ticket for the conversation; returns its place in the queue.
+    fn open_ticket(
+        &self,
+        conv: &mut Conversation,
+        turn: &mut Turn,
+        inbound: &Inbound,
+        department: String,
+        reason: &HandoffReason,
+        priority: Priority,
+    ) -> Result<usize> {
+        let ticket = Ticket {
+            id: self.store.next_ticket_id()?,
+            customer: conv.customer.clone(),
+            department,
+            priority,
+            reason: reason.clone(),
+            lang: conv.lang.unwrap_or(Lang::It),
+            order_number: conv.order_numbers.last().cloned(),
+            summary: inbound.text.clone(),
+            status: TicketStatus::Queued,
+            operator: None,
+            opened_at: inbound.at,
+            claimed_at: None,
+            first_response_at: None,
+            closed_at: None,
+        };
+        conv.transition(ModeEvent::HandOff, Some(ticket.id))
+            .expect("the bot owns the conversation");
+        let kind = EventKind::TicketOpened {
+            ticket: ticket.id,
+            department: ticket.department.clone(),
+            priority,
+            reason: reason.to_string(),
+        };
+        turn.events.push(Event {
+            at: inbound.at,
+            customer: conv.customer.clone(),
+            kind,
+        });
+        let position = self.position_of(&ticket)?;
+        turn.tickets.push(ticket);
+        Ok(position)
+    }
+
+    /// The customer takes back the request: the ticket is cancelled, the bot is back.
+    fn cancel_ticket(
+        &self,
+        conv: &mut Conversation,
+        turn: &mut Turn,
+        inbound: &Inbound,
+    ) -> Result<()> {
+        if let Some(mut ticket) = conv
+            .ticket
+            .map(|id| self.store.ticket(id))
+            .transpose()?
+            .flatten()
+        {
+            turn.expected_ticket = Some(ticket.clone());
+            ticket.status = TicketStatus::Cancelled;
+            ticket.closed_at = Some(inbound.at);
+            let kind = EventKind::Cancelled { ticket: ticket.id };
+            turn.events.push(Event {
+                at: inbound.at,
+                customer: conv.customer.clone(),
+                kind,
+            });
+            turn.tickets.push(ticket);
+        }
+        conv.transition(ModeEvent::Cancel, None)
+            .expect("queued conversations can cancel");
+        Ok(())
     }
 
     /// 1-based place of a new ticket in the queue.

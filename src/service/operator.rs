@@ -8,6 +8,14 @@ use crate::domain::{
 use crate::store::Turn;
 use chrono::{DateTime, Utc};
 
+/// What an operator action does besides changing the ticket.
+struct Change {
+    mode: Option<ModeEvent>,
+    event: EventKind,
+    /// A message for the customer.
+    message: Option<(OutboundKind, String)>,
+}
+
 impl Service {
     pub fn ticket(&self, id: TicketId) -> Result<Ticket> {
         self.store.ticket(id)?.ok_or(ServiceError::NoTicket(id))
@@ -21,14 +29,14 @@ impl Service {
                 ticket.status = TicketStatus::Claimed;
                 ticket.operator = Some(operator.to_owned());
                 ticket.claimed_at.get_or_insert(now);
-                Ok((
-                    Some(ModeEvent::Claim),
-                    EventKind::Claimed {
+                Ok(Change {
+                    mode: Some(ModeEvent::Claim),
+                    event: EventKind::Claimed {
                         ticket: id,
                         operator: operator.to_owned(),
                     },
-                    None,
-                ))
+                    message: None,
+                })
             }
             TicketStatus::Claimed => Err(ServiceError::AlreadyClaimed {
                 ticket: id,
@@ -53,14 +61,14 @@ impl Service {
         self.act(id, now, |ticket| {
             owned_by(ticket, operator)?;
             ticket.first_response_at.get_or_insert(now);
-            Ok((
-                None,
-                EventKind::OperatorReplied {
+            Ok(Change {
+                mode: None,
+                event: EventKind::OperatorReplied {
                     ticket: id,
                     operator: operator.to_owned(),
                 },
-                Some((OutboundKind::Operator, text.to_owned())),
-            ))
+                message: Some((OutboundKind::Operator, text.to_owned())),
+            })
         })
     }
 
@@ -70,14 +78,14 @@ impl Service {
             owned_by(ticket, operator)?;
             ticket.status = TicketStatus::Queued;
             ticket.operator = None;
-            Ok((
-                Some(ModeEvent::Release),
-                EventKind::Released {
+            Ok(Change {
+                mode: Some(ModeEvent::Release),
+                event: EventKind::Released {
                     ticket: id,
                     operator: operator.to_owned(),
                 },
-                None,
-            ))
+                message: None,
+            })
         })
     }
 
@@ -93,33 +101,33 @@ impl Service {
             ticket.operator = Some(operator.to_owned());
             ticket.closed_at = Some(now);
             let farewell = texts::closed(ticket.lang).to_owned();
-            Ok((
-                Some(ModeEvent::Close),
-                EventKind::Closed {
+            Ok(Change {
+                mode: Some(ModeEvent::Close),
+                event: EventKind::Closed {
                     ticket: id,
                     operator: operator.to_owned(),
                 },
-                Some((OutboundKind::Reply, farewell)),
-            ))
+                message: Some((OutboundKind::Reply, farewell)),
+            })
         })
     }
 
     /// Read the ticket, let `change` update it, and commit the ticket, the
     /// conversation's mode change, the event and any message in one turn.
-    #[allow(clippy::type_complexity)]
     fn act(
         &self,
         id: TicketId,
         now: DateTime<Utc>,
-        change: impl Fn(
-            &mut Ticket,
-        )
-            -> Result<(Option<ModeEvent>, EventKind, Option<(OutboundKind, String)>)>,
+        change: impl Fn(&mut Ticket) -> Result<Change>,
     ) -> Result<Ticket> {
         self.retry(|| {
             let before = self.ticket(id)?;
             let mut ticket = before.clone();
-            let (mode_event, event, message) = change(&mut ticket)?;
+            let Change {
+                mode: mode_event,
+                event,
+                message,
+            } = change(&mut ticket)?;
             let mut turn = Turn {
                 expected_ticket: Some(before),
                 ..Turn::default()
