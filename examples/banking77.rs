@@ -119,24 +119,11 @@ fn cases(test: &[Row], oos: &[String]) -> Vec<EvalCase> {
 
 /// Per-message latency of analysis + triage, in microseconds: (p50, p99, messages/s).
 fn latency(brain: &Brain, texts: &[&str]) -> (f64, f64, f64) {
-    let policy = brain.settings.policy();
     let mut us: Vec<f64> = Vec::with_capacity(texts.len());
     let start = Instant::now();
     for text in texts {
         let t = Instant::now();
-        let a = brain.analyse(text, Some(Lang::En));
-        let situation = sportello::domain::triage::Situation {
-            mode: sportello::domain::Mode::Bot,
-            low_confidence_streak: 0,
-            pending_choices: &[],
-        };
-        std::hint::black_box(sportello::domain::triage::decide(
-            situation,
-            text,
-            a.intent.as_ref(),
-            &a.candidates,
-            &policy,
-        ));
+        std::hint::black_box(brain.first_message(text, Some(Lang::En)));
         us.push(t.elapsed().as_secs_f64() * 1e6);
     }
     let rate = texts.len() as f64 / start.elapsed().as_secs_f64();

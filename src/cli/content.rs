@@ -1,7 +1,6 @@
 //! `check`, `ask` and `eval`: the editors' and the developers' view of matching.
 
-use crate::domain::triage::{self, Situation};
-use crate::domain::{Lang, Mode};
+use crate::domain::Lang;
 use crate::matcher::{Brain, EvalCase, evaluate};
 use anyhow::Context;
 use serde_json::json;
@@ -33,20 +32,8 @@ pub fn check(cli: &super::Cli) -> anyhow::Result<ExitCode> {
 }
 
 pub fn ask(brain: &Brain, text: &str, lang: Option<Lang>, json: bool) -> anyhow::Result<ExitCode> {
-    let analysis = brain.analyse(text, lang.or_else(|| crate::text::guess_lang(text)));
+    let (analysis, decision, reason) = brain.first_message(text, lang);
     let lang = analysis.lang;
-    let situation = Situation {
-        mode: Mode::Bot,
-        low_confidence_streak: 0,
-        pending_choices: &[],
-    };
-    let (decision, reason) = triage::decide(
-        situation,
-        text,
-        analysis.intent.as_ref(),
-        &analysis.candidates,
-        &brain.settings.policy(),
-    );
     let candidates: Vec<_> = analysis
         .candidates
         .iter()

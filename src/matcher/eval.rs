@@ -2,9 +2,8 @@
 //! first message of a fresh conversation, and measure.
 
 use super::Brain;
-use crate::domain::triage::{self, Decision, IntentAction, Situation};
-use crate::domain::{Lang, Mode};
-
+use crate::domain::Lang;
+use crate::domain::triage::{Decision, IntentAction};
 use serde::{Deserialize, Serialize};
 
 pub const HANDOFF: &str = "handoff";
@@ -80,21 +79,8 @@ fn ratio(n: usize, d: usize) -> f64 {
 }
 
 fn run_case(brain: &Brain, case: &EvalCase) -> CaseResult {
-    let lang = case.lang.or_else(|| crate::text::guess_lang(&case.text));
-    let analysis = brain.analyse(&case.text, lang);
-    let situation = Situation {
-        mode: Mode::Bot,
-        low_confidence_streak: 0,
-        pending_choices: &[],
-    };
+    let (analysis, decision, _) = brain.first_message(&case.text, case.lang);
     let intent = analysis.intent.as_ref();
-    let (decision, _) = triage::decide(
-        situation,
-        &case.text,
-        intent,
-        &analysis.candidates,
-        &brain.settings.policy(),
-    );
     let top = analysis.candidates.first();
     let predicted = match intent {
         Some(hit) if !matches!(hit.action, IntentAction::Cancel) => Some(hit.name.clone()),

@@ -7,8 +7,9 @@ mod eval;
 pub use eval::{EvalCase, EvalReport, evaluate};
 
 use crate::diagnostics::{Diagnostic, Severity};
-use crate::domain::Lang;
+use crate::domain::triage::{self, Decision, Situation};
 use crate::domain::triage::{Candidate, IntentHit, Policy};
+use crate::domain::{Lang, Mode};
 use crate::faq::{self, FaqIndex, FaqSet};
 use crate::intents::{Capture, Intents};
 use serde::Serialize;
@@ -163,6 +164,26 @@ impl Brain {
                 })
                 .collect(),
         }
+    }
+
+    /// What the bot would do with `text` as the first message of a fresh conversation
+    /// (`ask`, `eval` and the benchmarks): the analysis, the decision and its reason.
+    /// `lang` is the channel's locale, if any; else the text's own markers decide.
+    pub fn first_message(&self, text: &str, lang: Option<Lang>) -> (Analysis, Decision, String) {
+        let analysis = self.analyse(text, lang.or_else(|| crate::text::guess_lang(text)));
+        let situation = Situation {
+            mode: Mode::Bot,
+            low_confidence_streak: 0,
+            pending_choices: &[],
+        };
+        let (decision, reason) = triage::decide(
+            situation,
+            text,
+            analysis.intent.as_ref(),
+            &analysis.candidates,
+            &self.settings.policy(),
+        );
+        (analysis, decision, reason)
     }
 
     /// The language whose entries know more of the message's words, if one does.

@@ -6,7 +6,7 @@ use crate::domain::{
     Author, Choice, ChoiceTarget, Conversation, Event, EventKind, HandoffReason, Inbound, Lang,
     Mode, ModeEvent, Outbound, OutboundKind, Priority, Scored, Ticket, TicketStatus,
 };
-use crate::matcher::Analysis;
+use crate::matcher::{Analysis, Brain};
 use crate::store::{StoreError, Turn};
 
 /// What the bot says for a decision, and the FAQ entry or intent it used.
@@ -104,7 +104,7 @@ impl Service {
             inbound: Some(inbound.clone()),
             ..Turn::default()
         };
-        let said = self.effects(&decision, &mut conv, &mut turn, inbound, &analysis)?;
+        let said = self.effects(&brain, &decision, &mut conv, &mut turn, inbound, &analysis)?;
         if let Some(text) = said.text {
             let out = Outbound {
                 customer: inbound.customer.clone(),
@@ -130,9 +130,11 @@ impl Service {
         })
     }
 
-    /// Apply the decision to the conversation and the turn; returns what to say.
+    /// Apply the decision to the conversation and the turn; returns what to say. The
+    /// answer text comes from the same brain that decided, even if a reload lands meanwhile.
     fn effects(
         &self,
+        brain: &Brain,
         decision: &Decision,
         conv: &mut Conversation,
         turn: &mut Turn,
@@ -140,7 +142,6 @@ impl Service {
         analysis: &Analysis,
     ) -> Result<Said> {
         let lang = conv.lang.unwrap_or(Lang::It);
-        let brain = self.brain();
         if !matches!(decision, Decision::Clarify { .. } | Decision::ToOperator) {
             conv.pending_choices.clear();
         }

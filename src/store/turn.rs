@@ -17,7 +17,7 @@ pub struct Turn {
     pub tickets: Vec<Ticket>,
     /// Messages for the customer: logged in the transcript and queued in the outbox.
     pub outbound: Vec<(Author, Outbound)>,
-    /// Transcript-only entries (e.g. an operator's private note).
+    /// What happened, for reports and the editors' gap list.
     pub events: Vec<Event>,
 }
 
