@@ -13,6 +13,49 @@ pub struct Config {
     /// Where handoffs go when neither the FAQ entry nor the intent names a department.
     pub default_department: String,
     pub departments: BTreeMap<String, Department>,
+    pub telegram: TelegramSettings,
+}
+
+/// `[telegram]`: how the channel behaves (the token comes from the environment).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TelegramSettings {
+    /// Long-polling wait per getUpdates call, e.g. "10s".
+    #[serde(deserialize_with = "duration")]
+    pub poll_timeout: chrono::Duration,
+    /// How long a reply is retried before it is given up (and kept as failed), e.g. "1h".
+    #[serde(deserialize_with = "duration")]
+    pub give_up_after: chrono::Duration,
+}
+
+impl Default for TelegramSettings {
+    fn default() -> Self {
+        Self {
+            poll_timeout: chrono::Duration::seconds(10),
+            give_up_after: chrono::Duration::hours(1),
+        }
+    }
+}
+
+/// A span written as a number and a unit: `30s`, `10m`, `24h`, `7d`.
+pub fn parse_duration(raw: &str) -> Result<chrono::Duration, String> {
+    let raw = raw.trim();
+    let (n, unit) = raw.split_at(raw.len().saturating_sub(1));
+    let n: i64 = n
+        .parse()
+        .map_err(|_| format!("{raw}: expected a number and a unit, like 30s, 10m, 24h or 7d"))?;
+    match unit {
+        "s" => Ok(chrono::Duration::seconds(n)),
+        "m" => Ok(chrono::Duration::minutes(n)),
+        "h" => Ok(chrono::Duration::hours(n)),
+        "d" => Ok(chrono::Duration::days(n)),
+        _ => Err(format!("{raw}: the unit is s, m, h or d (e.g. 10m)")),
+    }
+}
+
+fn duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<chrono::Duration, D::Error> {
+    let raw = String::deserialize(d)?;
+    parse_duration(&raw).map_err(serde::de::Error::custom)
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
@@ -33,6 +76,7 @@ impl Default for Config {
             matching: MatchSettings::default(),
             default_department: "assistenza".into(),
             departments,
+            telegram: TelegramSettings::default(),
         }
     }
 }

@@ -8,3 +8,4 @@ mod content;
 mod conversation;
 mod queue;
 mod state_machine;
+mod telegram;

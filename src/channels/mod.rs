@@ -1,4 +1,5 @@
 //! Channel adapters: each turns its traffic into `Inbound` for the service and
 //! delivers the outbox on its own medium.
 
+pub mod telegram;
 pub mod terminal;

@@ -52,6 +52,7 @@ pub fn run(service: &Service, dirs: &ContentDirs, args: &ChatArgs) -> anyhow::Re
                 at: Utc::now(),
                 locale: args.lang,
                 name: None,
+                attachment: None,
             };
             service.handle_inbound(&inbound)?;
             service.deliver(&customer, |m| print(&mut out, m))?;

@@ -2,6 +2,7 @@
 
 mod content;
 mod queue;
+mod serve;
 
 use crate::config::Config;
 use crate::matcher::Brain;
@@ -42,6 +43,8 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the bot: HTTP (health, metrics, webhook) and Telegram when a token is set.
+    Serve,
     /// Talk to the bot in the terminal, as a customer (same engine, same store).
     Chat(crate::channels::terminal::ChatArgs),
     /// What the bot would do with a message, and why.
@@ -88,6 +91,7 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
+        Command::Serve => serve::run(cli.open_service()?, &cli.dirs()),
         Command::Chat(args) => {
             crate::channels::terminal::run(&cli.open_service()?, &cli.dirs(), args)
         }

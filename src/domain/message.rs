@@ -15,6 +15,59 @@ pub struct Inbound {
     /// The channel's locale for this customer, when it tells one.
     pub locale: Option<Lang>,
     pub name: Option<String>,
+    /// A photo, file, voice note... the bot cannot read: `text` is then a typed
+    /// reference to it (for the transcript and the operator side).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<Attachment>,
+}
+
+/// Something a customer sent that is not text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub kind: AttachmentKind,
+    /// The provider's reference (a Telegram `file_id`, coordinates for a location).
+    pub reference: String,
+    pub caption: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttachmentKind {
+    Photo,
+    Document,
+    Voice,
+    Audio,
+    Video,
+    Sticker,
+    Location,
+    Contact,
+    Other,
+}
+
+impl AttachmentKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttachmentKind::Photo => "photo",
+            AttachmentKind::Document => "document",
+            AttachmentKind::Voice => "voice",
+            AttachmentKind::Audio => "audio",
+            AttachmentKind::Video => "video",
+            AttachmentKind::Sticker => "sticker",
+            AttachmentKind::Location => "location",
+            AttachmentKind::Contact => "contact",
+            AttachmentKind::Other => "other",
+        }
+    }
+}
+
+impl Attachment {
+    /// The typed reference kept as the message's text: `[photo AgAD...] caption`.
+    pub fn reference_text(&self) -> String {
+        match &self.caption {
+            Some(c) => format!("[{} {}] {c}", self.kind.as_str(), self.reference),
+            None => format!("[{} {}]", self.kind.as_str(), self.reference),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -11,5 +11,7 @@ pub mod triage;
 pub use conversation::{Conversation, Mode, ModeEvent, TransitionError};
 pub use event::{Event, EventKind, Scored};
 pub use ids::{CustomerId, IdError, Lang, TicketId};
-pub use message::{Author, Choice, ChoiceTarget, Inbound, Outbound, OutboundKind};
+pub use message::{
+    Attachment, AttachmentKind, Author, Choice, ChoiceTarget, Inbound, Outbound, OutboundKind,
+};
 pub use ticket::{HandoffReason, Priority, Ticket, TicketStatus};

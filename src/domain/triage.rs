@@ -63,6 +63,8 @@ pub struct Situation<'a> {
     pub mode: Mode,
     pub low_confidence_streak: u32,
     pub pending_choices: &'a [Choice],
+    /// The message is a photo, file, voice note... that the bot cannot read.
+    pub attachment: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -88,6 +90,8 @@ pub enum Decision {
     CancelHandOff,
     /// A person owns the conversation: the message goes to them, the bot stays silent.
     ToOperator,
+    /// A photo, file or voice note the bot cannot read: say so, never pretend.
+    Unreadable,
 }
 
 impl Decision {
@@ -100,6 +104,7 @@ impl Decision {
             Decision::Fallback => "fallback",
             Decision::CancelHandOff => "cancel_handoff",
             Decision::ToOperator => "to_operator",
+            Decision::Unreadable => "unreadable",
         }
     }
 }
@@ -123,6 +128,12 @@ pub fn decide(
                 "a person owns the conversation".into(),
             ),
         };
+    }
+    if situation.attachment {
+        return (
+            Decision::Unreadable,
+            "an attachment the bot cannot read".into(),
+        );
     }
     if let Some(choice) = pick_choice(text, situation.pending_choices) {
         return decide_choice(choice, intent);

@@ -175,6 +175,7 @@ impl Brain {
             mode: Mode::Bot,
             low_confidence_streak: 0,
             pending_choices: &[],
+            attachment: false,
         };
         let (decision, reason) = triage::decide(
             situation,

@@ -86,16 +86,7 @@ pub fn summarise(store: &Store, since: Option<DateTime<Utc>>) -> crate::store::R
 }
 
 fn parse_since(raw: &str) -> anyhow::Result<Duration> {
-    let (n, unit) = raw.split_at(raw.len().saturating_sub(1));
-    let n: i64 = n.parse().map_err(|_| {
-        anyhow::anyhow!("--since {raw}: expected a number and a unit, like 7d or 24h")
-    })?;
-    match unit {
-        "d" => Ok(Duration::days(n)),
-        "h" => Ok(Duration::hours(n)),
-        "m" => Ok(Duration::minutes(n)),
-        _ => anyhow::bail!("--since {raw}: the unit is d, h or m (e.g. 7d)"),
-    }
+    crate::config::parse_duration(raw).map_err(|e| anyhow::anyhow!("--since {e}"))
 }
 
 pub fn run(store: &Store, args: &ReportArgs) -> anyhow::Result<ExitCode> {

@@ -92,6 +92,7 @@ impl Service {
             mode: conv.mode,
             low_confidence_streak: conv.low_confidence_streak,
             pending_choices: &conv.pending_choices,
+            attachment: inbound.attachment.is_some(),
         };
         let (decision, reason) = triage::decide(
             situation,
@@ -142,7 +143,11 @@ impl Service {
         analysis: &Analysis,
     ) -> Result<Said> {
         let lang = conv.lang.unwrap_or(Lang::It);
-        if !matches!(decision, Decision::Clarify { .. } | Decision::ToOperator) {
+        let keeps_choices = matches!(
+            decision,
+            Decision::Clarify { .. } | Decision::ToOperator | Decision::Unreadable
+        );
+        if !keeps_choices {
             conv.pending_choices.clear();
         }
         let fixed = |kind, text: &str| Said::new(kind, Some(text.to_owned()));
@@ -205,6 +210,7 @@ impl Service {
                 fixed(OutboundKind::Cancelled, texts::cancelled(lang))
             }
             Decision::ToOperator => Said::new(OutboundKind::Reply, None),
+            Decision::Unreadable => fixed(OutboundKind::Reply, texts::unreadable(lang)),
         })
     }
 

@@ -10,6 +10,17 @@ pub fn clarify(lang: Lang) -> &'static str {
     }
 }
 
+pub fn unreadable(lang: Lang) -> &'static str {
+    match lang {
+        Lang::It => {
+            "Grazie! Non riesco a leggere foto, file o messaggi vocali: scrivimi la domanda a parole, oppure scrivi «operatore» e una persona del team li guarderà."
+        }
+        Lang::En => {
+            "Thank you! I can't read photos, files or voice messages: please write your question in words, or type \"agent\" and a person from the team will look at them."
+        }
+    }
+}
+
 pub fn talk_to_person(lang: Lang) -> &'static str {
     match lang {
         Lang::It => "Parlare con una persona",

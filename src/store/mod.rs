@@ -11,12 +11,18 @@
 //! - `outbox`: `customer id \0 seq (u64 BE)` -> Outbound (JSON), not yet delivered
 //! - `events`: `seq (u64 BE)` -> Event (JSON)
 //! - `meta`: `version` -> u64 BE, `next_ticket` -> u64 BE
+//! - `failed`: `customer id \0 seq (u64 BE)` -> FailedOutbound (JSON), given up on
+//! - `unreachable`: `customer id` -> Unreachable (JSON), e.g. the bot was blocked
+//!
+//! (`failed` and `unreachable` were added within v1: older stores open unchanged.)
 //!
 //! `seq` comes from sled's monotonic id generator, so keys sort in write order.
 
+mod delivery;
 mod read;
 mod turn;
 
+pub use delivery::{FailedOutbound, Unreachable};
 pub use read::StoredMessage;
 pub use turn::Turn;
 
@@ -62,6 +68,8 @@ pub struct Store {
     outbox: sled::Tree,
     events: sled::Tree,
     meta: sled::Tree,
+    failed: sled::Tree,
+    unreachable: sled::Tree,
 }
 
 impl Store {
@@ -81,6 +89,8 @@ impl Store {
             outbox: db.open_tree("outbox")?,
             events: db.open_tree("events")?,
             meta: db.open_tree("meta")?,
+            failed: db.open_tree("failed")?,
+            unreachable: db.open_tree("unreachable")?,
             db,
         };
         match store.meta.get("version")?.map(|v| be(&v)) {

@@ -113,6 +113,7 @@ impl TestApp {
             at: self.clock,
             locale: None,
             name: None,
+            attachment: None,
         }
     }
 
@@ -173,3 +174,4 @@ pub fn open_service(data: &Path, dirs: &ContentDirs) -> Service {
     );
     Service::new(Store::open(data).unwrap(), brain, config)
 }
+pub mod telegram;

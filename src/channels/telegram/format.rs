@@ -1,0 +1,139 @@
+//! FAQ answers are Markdown; Telegram gets them in its HTML parse mode, where only
+//! `&`, `<` and `>` need escaping (so `_ * . ( )` in an answer can never make Telegram
+//! reject it), and in parts that fit its 4,096-character limit.
+
+use regex::Regex;
+use std::sync::LazyLock;
+
+/// Telegram's limit per message, in UTF-16 code units after entity parsing. Parts are
+/// cut from the Markdown source, which is never shorter than what Telegram counts.
+pub const MAX_MESSAGE: usize = 4096;
+
+static LINK: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\[([^\]\n]+)\]\((https?://[^)\s]+)\)").expect("valid regex"));
+static BOLD: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\*\*([^*\n]+?)\*\*|__([^_\n]+?)__").expect("valid regex"));
+static ITALIC: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(^|[^\w*])\*([^*\s][^*\n]*?)\*|(^|[^\w])_([^_\s][^_\n]*?)_($|[^\w])")
+        .expect("valid regex")
+});
+static HEADING: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?m)^#{1,6}\s+(.+)$").expect("valid regex"));
+static BULLET: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?m)^(\s*)[-*+]\s+").expect("valid regex"));
+
+/// Markdown (the subset FAQ answers use: bold, italics, code, links, headings,
+/// bullets) as Telegram HTML. Anything else stays literal text, safely escaped.
+pub fn to_html(markdown: &str) -> String {
+    let mut out = String::with_capacity(markdown.len() + 16);
+    for (i, part) in markdown.split('`').enumerate() {
+        if i % 2 == 1 && markdown.split('`').count() > i + 1 {
+            out.push_str("<code>");
+            out.push_str(&escape(part));
+            out.push_str("</code>");
+        } else {
+            if i > 0 && i % 2 == 1 {
+                out.push('`');
+            }
+            out.push_str(&inline(&escape(part)));
+        }
+    }
+    out
+}
+
+fn inline(text: &str) -> String {
+    let text = BULLET.replace_all(text, "$1• ");
+    let text = HEADING.replace_all(&text, "<b>$1</b>");
+    let text = LINK.replace_all(&text, |c: &regex::Captures| {
+        format!("<a href=\"{}\">{}</a>", c[2].replace('"', "&quot;"), &c[1])
+    });
+    let text = BOLD.replace_all(&text, |c: &regex::Captures| {
+        let inner = c.get(1).or_else(|| c.get(2)).map_or("", |m| m.as_str());
+        format!("<b>{inner}</b>")
+    });
+    let text = ITALIC.replace_all(&text, |c: &regex::Captures| match c.get(2) {
+        Some(inner) => format!("{}<i>{}</i>", &c[1], inner.as_str()),
+        None => format!("{}<i>{}</i>{}", &c[3], &c[4], &c[5]),
+    });
+    text.into_owned()
+}
+
+pub fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Cut `text` into parts of at most `limit` UTF-16 units, preferring paragraph, then
+/// line, then word boundaries.
+pub fn split(text: &str, limit: usize) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut rest = text.trim();
+    while utf16_len(rest) > limit {
+        let mut end = 0;
+        let mut units = 0;
+        for (i, c) in rest.char_indices() {
+            units += c.len_utf16();
+            if units > limit {
+                break;
+            }
+            end = i + c.len_utf8();
+        }
+        let window = &rest[..end];
+        let cut = ["\n\n", "\n", " "]
+            .iter()
+            .find_map(|sep| window.rfind(sep).filter(|&at| at > end / 2))
+            .unwrap_or(end);
+        parts.push(rest[..cut].trim_end().to_owned());
+        rest = rest[cut..].trim_start();
+    }
+    if !rest.is_empty() || parts.is_empty() {
+        parts.push(rest.to_owned());
+    }
+    parts
+}
+
+fn utf16_len(text: &str) -> usize {
+    text.encode_utf16().count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_becomes_telegram_html_with_everything_else_escaped() {
+        assert_eq!(
+            to_html(
+                "**Spedizione** gratis sopra 50 € (Italia) & <Europa>. Vedi [la guida](https://shop.example/a_b?x=1&y=2)."
+            ),
+            "<b>Spedizione</b> gratis sopra 50 € (Italia) &amp; &lt;Europa&gt;. Vedi <a href=\"https://shop.example/a_b?x=1&amp;y=2\">la guida</a>."
+        );
+        assert_eq!(
+            to_html("usa il codice `A_B*C`"),
+            "usa il codice <code>A_B*C</code>"
+        );
+        assert_eq!(to_html("- uno\n- due"), "• uno\n• due");
+        assert_eq!(
+            to_html("snake_case_name e 2*3*4"),
+            "snake_case_name e 2*3*4"
+        );
+        assert_eq!(to_html("un _vero_ affare"), "un <i>vero</i> affare");
+        assert_eq!(to_html("un `solo backtick"), "un `solo backtick");
+    }
+
+    #[test]
+    fn long_answers_are_split_at_boundaries_within_the_limit() {
+        let paragraph = "parola ".repeat(300);
+        let text = format!("{paragraph}\n\n{paragraph}\n\n{paragraph}");
+        let parts = split(&text, MAX_MESSAGE);
+        assert!(parts.len() >= 2);
+        assert!(parts.iter().all(|p| utf16_len(p) <= MAX_MESSAGE));
+        let words: usize = parts.iter().map(|p| p.split_whitespace().count()).sum();
+        assert_eq!(words, 900, "nothing lost at the cuts");
+        let emoji = "😀".repeat(3000);
+        let parts = split(&emoji, MAX_MESSAGE);
+        assert!(parts.iter().all(|p| utf16_len(p) <= MAX_MESSAGE));
+        assert_eq!(parts.concat(), emoji);
+    }
+}

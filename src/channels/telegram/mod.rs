@@ -1,0 +1,289 @@
+//! The Telegram channel (teloxide). Updates come by long polling (default) or by
+//! webhook; each is stored durably by the service **before** Telegram is told it was
+//! received: in polling mode the `getUpdates` offset moves past an update only after
+//! it is stored, in webhook mode the HTTP 200 comes after. A redelivered update is
+//! dropped by its message id. Replies go out through the outbox (see `send`).
+
+mod format;
+mod send;
+mod updates;
+
+pub use format::{escape, split, to_html};
+
+use crate::config::TelegramSettings;
+use crate::service::Service;
+use anyhow::Context;
+use chrono::Utc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+use teloxide::prelude::*;
+use teloxide::types::{CallbackQueryId, Update};
+use tokio::sync::{Notify, watch};
+use updates::Incoming;
+
+/// How the adapter connects, from the environment (secrets) and the config file.
+#[derive(Debug, Clone)]
+pub struct TelegramConfig {
+    pub token: String,
+    /// Another Bot API server (a local one, or the tests' fake).
+    pub api_url: Option<url::Url>,
+    /// Webhook mode: the public URL Telegram posts to, and the secret it must send.
+    pub webhook: Option<(url::Url, String)>,
+    pub poll_timeout: u32,
+    /// After this long undelivered, a reply is given up (kept in the store as failed).
+    pub give_up_after: chrono::Duration,
+}
+
+impl TelegramConfig {
+    /// None when `SPORTELLO_TELEGRAM_TOKEN` is not set.
+    pub fn from_env(settings: &TelegramSettings) -> anyhow::Result<Option<Self>> {
+        let Some(token) = env("SPORTELLO_TELEGRAM_TOKEN") else {
+            return Ok(None);
+        };
+        let url = |name: &str| -> anyhow::Result<Option<url::Url>> {
+            env(name)
+                .map(|v| url::Url::parse(&v).with_context(|| format!("{name}={v} is not a URL")))
+                .transpose()
+        };
+        let webhook = match url("SPORTELLO_TELEGRAM_WEBHOOK_URL")? {
+            Some(u) => {
+                let secret = env("SPORTELLO_TELEGRAM_WEBHOOK_SECRET").context(
+                    "SPORTELLO_TELEGRAM_WEBHOOK_URL is set but SPORTELLO_TELEGRAM_WEBHOOK_SECRET is not\n  hint: set a random secret of letters and digits; Telegram sends it back with every update",
+                )?;
+                Some((u, secret))
+            }
+            None => None,
+        };
+        Ok(Some(Self {
+            token,
+            api_url: url("SPORTELLO_TELEGRAM_API_URL")?,
+            webhook,
+            poll_timeout: settings.poll_timeout.num_seconds().clamp(0, 50) as u32,
+            give_up_after: settings.give_up_after,
+        }))
+    }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// Delivery counters, for `/metrics`.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub sent: AtomicU64,
+    pub retries: AtomicU64,
+    pub rate_limited: AtomicU64,
+    pub failed: AtomicU64,
+}
+
+/// What the poller, the webhook and the senders share.
+pub struct Shared {
+    bot: Bot,
+    service: Arc<Service>,
+    config: TelegramConfig,
+    username: String,
+    /// Rung after every stored update, so replies go out at once.
+    pub wake: Notify,
+    pub stats: Stats,
+    /// Senders in the middle of a chat's replies, and whether to stop starting new ones.
+    active: AtomicUsize,
+    stopping: AtomicBool,
+}
+
+/// A running adapter: its shared state, to mount the webhook and read the stats.
+pub struct Telegram {
+    pub shared: Arc<Shared>,
+}
+
+impl Telegram {
+    /// Connect (getMe), then start the senders and, in polling mode, the poller. They
+    /// run until `stop` turns true.
+    pub async fn start(
+        service: Arc<Service>,
+        config: TelegramConfig,
+        stop: watch::Receiver<bool>,
+    ) -> anyhow::Result<Telegram> {
+        let mut bot = Bot::new(config.token.clone());
+        if let Some(url) = &config.api_url {
+            bot = bot.set_api_url(url.clone());
+        }
+        let me = bot
+            .get_me()
+            .await
+            .context("Telegram refused the bot token (getMe)\n  hint: check SPORTELLO_TELEGRAM_TOKEN (from @BotFather)")?;
+        match &config.webhook {
+            Some((url, secret)) => {
+                bot.set_webhook(url.clone())
+                    .secret_token(secret.clone())
+                    .await
+                    .context("setWebhook")?;
+            }
+            None => {
+                bot.delete_webhook().await.context("deleteWebhook")?;
+            }
+        }
+        let shared = Arc::new(Shared {
+            bot,
+            service,
+            username: me.user.username.clone().unwrap_or_default(),
+            wake: Notify::new(),
+            stats: Stats::default(),
+            active: AtomicUsize::new(0),
+            stopping: AtomicBool::new(false),
+            config,
+        });
+        tokio::spawn(send::deliver(shared.clone(), stop.clone()));
+        if shared.config.webhook.is_none() {
+            tokio::spawn(poll(shared.clone(), stop));
+        }
+        tracing::info!("telegram: @{} connected", shared.username);
+        Ok(Telegram { shared })
+    }
+
+    pub fn username(&self) -> &str {
+        &self.shared.username
+    }
+
+    pub fn webhook_path(&self) -> Option<String> {
+        let (url, _) = self.shared.config.webhook.as_ref()?;
+        Some(url.path().to_owned())
+    }
+
+    /// Stop sending new replies and wait (at most `grace`) for the ones in flight to
+    /// be recorded, so a normal stop repeats nothing.
+    pub async fn drain(&self, grace: Duration) {
+        self.shared.stopping.store(true, Ordering::SeqCst);
+        let start = std::time::Instant::now();
+        while self.shared.active.load(Ordering::SeqCst) > 0 && start.elapsed() < grace {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// A webhook delivery: `secret` is the `X-Telegram-Bot-Api-Secret-Token` header.
+    /// Ok only once the update is stored (the HTTP 200 acknowledges it).
+    pub async fn webhook(&self, secret: Option<&str>, body: &[u8]) -> WebhookResult {
+        let expected = self.shared.config.webhook.as_ref().map(|(_, s)| s.as_str());
+        if expected.is_none() || secret != expected {
+            return WebhookResult::Forbidden;
+        }
+        let Ok(update) = serde_json::from_slice::<Update>(body) else {
+            return WebhookResult::Ignored;
+        };
+        match handle(&self.shared, update).await {
+            Ok(()) => {
+                self.shared.wake.notify_one();
+                WebhookResult::Stored
+            }
+            Err(e) => {
+                tracing::error!("webhook update not stored (Telegram will retry): {e:#}");
+                WebhookResult::NotStored
+            }
+        }
+    }
+}
+
+/// What a webhook call came to (the HTTP layer turns it into a status).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookResult {
+    Stored,
+    /// Not an update this version can read: acknowledged, so Telegram does not resend it.
+    Ignored,
+    Forbidden,
+    NotStored,
+}
+
+/// Long polling: fetch, store every update of the batch, and only then ask for the
+/// next batch with an offset past them (which is what acknowledges them).
+async fn poll(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+    let mut offset: Option<i32> = None;
+    let mut backoff = Duration::from_millis(250);
+    loop {
+        let mut request = shared.bot.get_updates().timeout(shared.config.poll_timeout);
+        if let Some(o) = offset {
+            request = request.offset(o);
+        }
+        let batch = tokio::select! {
+            r = request.send() => r,
+            _ = stop.changed() => return,
+        };
+        let wait = match batch {
+            Ok(batch) => {
+                backoff = Duration::from_millis(250);
+                let mut stored = true;
+                for update in batch {
+                    if let Err(e) = handle(&shared, update.clone()).await {
+                        tracing::error!(
+                            "update {} not stored, will be fetched again: {e:#}",
+                            update.id.0
+                        );
+                        stored = false;
+                        break;
+                    }
+                    offset = Some(update.id.as_offset());
+                }
+                shared.wake.notify_one();
+                if stored { continue } else { backoff }
+            }
+            Err(teloxide::RequestError::RetryAfter(s)) => s.duration(),
+            Err(e) => {
+                tracing::warn!("getUpdates failed, retrying in {backoff:?}: {e}");
+                backoff
+            }
+        };
+        backoff = (backoff * 2).min(Duration::from_secs(30));
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// Store one update through the service (durably), then do the Telegram-side chores
+/// that need no durability (answer a button press, take the buttons away).
+pub async fn handle(shared: &Arc<Shared>, update: Update) -> anyhow::Result<()> {
+    match updates::read(&update, &shared.username, Utc::now()) {
+        Incoming::Message(inbound) => {
+            store(shared, inbound).await?;
+        }
+        Incoming::Choice {
+            inbound,
+            query_id,
+            buttons,
+        } => {
+            store(shared, inbound).await?;
+            let bot = &shared.bot;
+            if let Err(e) = bot.answer_callback_query(CallbackQueryId(query_id)).await {
+                tracing::info!("answerCallbackQuery: {e}");
+            }
+            if let Some((chat, message)) = buttons
+                && let Err(e) = bot.edit_message_reply_markup(chat, message).await
+            {
+                tracing::info!("removing the buttons: {e}");
+            }
+        }
+        Incoming::Group(chat) => {
+            let text = format!(
+                "Rispondo solo in chat privata / I only answer in private chats: https://t.me/{}",
+                shared.username
+            );
+            if let Err(e) = shared.bot.send_message(chat, text).await {
+                tracing::info!("group notice: {e}");
+            }
+        }
+        Incoming::Ignore => {}
+    }
+    Ok(())
+}
+
+async fn store(shared: &Arc<Shared>, inbound: crate::domain::Inbound) -> anyhow::Result<()> {
+    let service = shared.service.clone();
+    tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        service.store().clear_unreachable(&inbound.customer)?;
+        service.handle_inbound(&inbound)?;
+        Ok(())
+    })
+    .await
+    .context("the store task stopped")?
+}

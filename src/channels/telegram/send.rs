@@ -1,0 +1,262 @@
+//! Delivering the outbox to Telegram: each chat's replies in order, one sender per
+//! chat (a slow or rate-limited chat never holds up the others), retried with backoff
+//! on network errors and 5xx, waiting out 429 `retry_after`, given up (kept in the
+//! store's `failed` tree) after `give_up_after`; a chat that blocked the bot is marked
+//! unreachable. A reply leaves the outbox only after Telegram accepted it, and that is
+//! flushed at once: a crash can repeat at most the reply in flight, never lose one.
+
+use super::format::{self, MAX_MESSAGE};
+use super::updates::{chat_of, choice_data};
+use super::{Shared, Stats};
+use crate::domain::{CustomerId, Outbound};
+use crate::store::Unreachable;
+use chrono::Utc;
+use std::collections::{BTreeSet, HashSet};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use teloxide::prelude::*;
+use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, ParseMode};
+use teloxide::{ApiError, RequestError};
+
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// How often the outbox is looked at when nothing wakes the sender.
+const IDLE_SCAN: Duration = Duration::from_millis(500);
+
+/// Scan the outbox and start a sender for every chat with pending replies and none
+/// running, until `stop`.
+pub async fn deliver(shared: Arc<Shared>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let busy: Arc<Mutex<HashSet<CustomerId>>> = Arc::default();
+    loop {
+        let store = shared.service.store().clone();
+        let pending = tokio::task::spawn_blocking(move || store.pending_outbox_of("telegram:"))
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r.map_err(|e| e.to_string()));
+        match pending {
+            Ok(pending) => start_senders(&shared, &busy, pending),
+            Err(e) => tracing::error!("cannot read the outbox: {e}"),
+        }
+        tokio::select! {
+            _ = shared.wake.notified() => {}
+            _ = tokio::time::sleep(IDLE_SCAN) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// One sender per chat with pending replies and none running. The scan only says
+/// which chats; each sender reads its chat's outbox itself once it holds the chat, so
+/// a reply acknowledged since the scan is never sent again.
+fn start_senders(
+    shared: &Arc<Shared>,
+    busy: &Arc<Mutex<HashSet<CustomerId>>>,
+    pending: Vec<(Vec<u8>, Outbound)>,
+) {
+    let chats: BTreeSet<CustomerId> = pending.into_iter().map(|(_, out)| out.customer).collect();
+    for customer in chats {
+        if !busy.lock().expect("busy set").insert(customer.clone()) {
+            continue;
+        }
+        let (shared, busy) = (shared.clone(), busy.clone());
+        shared.active.fetch_add(1, Ordering::SeqCst);
+        tokio::spawn(async move {
+            send_chat(&shared, &customer).await;
+            busy.lock().expect("busy set").remove(&customer);
+            shared.active.fetch_sub(1, Ordering::SeqCst);
+            shared.wake.notify_one();
+        });
+    }
+}
+
+/// Send the chat's replies in order until its outbox is empty, the adapter stops, or
+/// the store fails (the rest then waits for the next scan).
+async fn send_chat(shared: &Shared, customer: &CustomerId) {
+    loop {
+        let queue = match shared.service.store().pending_outbox(customer) {
+            Ok(queue) if !queue.is_empty() => queue,
+            Ok(_) => return,
+            Err(e) => return tracing::error!("cannot read the outbox: {e}"),
+        };
+        for (key, out) in queue {
+            if shared.stopping.load(Ordering::SeqCst) || !send_one(shared, &key, &out).await {
+                return;
+            }
+        }
+    }
+}
+
+/// What became of one reply.
+enum Outcome {
+    Sent,
+    /// Not deliverable: moved to `failed` with this reason.
+    GiveUp(String),
+    /// The customer cannot be reached: mark them, give up on the reply.
+    Unreachable(String),
+}
+
+/// Deliver one reply, retrying as long as it may; false if the store failed (the
+/// reply stays in the outbox for the next scan).
+async fn send_one(shared: &Shared, key: &[u8], out: &Outbound) -> bool {
+    let store = shared.service.store();
+    let outcome = match (chat_of(&out.customer), store.unreachable(&out.customer)) {
+        (None, _) => Outcome::GiveUp("not a telegram chat".into()),
+        (_, Ok(Some(u))) => Outcome::GiveUp(format!("customer unreachable: {}", u.reason)),
+        (Some(chat), _) => attempt(shared, chat, out).await,
+    };
+    let now = Utc::now();
+    let result = match outcome {
+        Outcome::Sent => {
+            shared.stats.sent.fetch_add(1, Ordering::Relaxed);
+            store.ack_outbox(key).and_then(|()| store.flush())
+        }
+        Outcome::GiveUp(reason) => {
+            tracing::warn!(customer = %out.customer, "giving up on a reply: {reason}");
+            shared.stats.failed.fetch_add(1, Ordering::Relaxed);
+            store
+                .fail_outbox(key, &reason, now)
+                .and_then(|_| store.flush())
+        }
+        Outcome::Unreachable(reason) => {
+            tracing::warn!(customer = %out.customer, "unreachable: {reason}");
+            shared.stats.failed.fetch_add(1, Ordering::Relaxed);
+            let why = Unreachable {
+                reason: reason.clone(),
+                since: now,
+            };
+            store
+                .mark_unreachable(&out.customer, &why)
+                .and_then(|()| store.fail_outbox(key, &reason, now))
+                .and_then(|_| store.flush())
+        }
+    };
+    result
+        .map_err(|e| tracing::error!("cannot record a delivery: {e}"))
+        .is_ok()
+}
+
+/// Send every part of the reply, retrying transient errors until `give_up_after`
+/// (counted from when the reply was written).
+async fn attempt(shared: &Shared, chat: ChatId, out: &Outbound) -> Outcome {
+    let parts = format::split(&out.text, MAX_MESSAGE - 96);
+    let deadline = out.at + shared.config.give_up_after;
+    let mut backoff = FIRST_BACKOFF;
+    let mut plain = false;
+    let mut next = 0;
+    while next < parts.len() {
+        let keyboard = (next + 1 == parts.len()).then(|| keyboard(out)).flatten();
+        let result = send_part(&shared.bot, chat, &parts[next], keyboard, plain).await;
+        let wait = match result {
+            Ok(()) => {
+                next += 1;
+                backoff = FIRST_BACKOFF;
+                continue;
+            }
+            Err(RequestError::RetryAfter(secs)) => {
+                shared.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
+                secs.duration()
+            }
+            Err(RequestError::Api(e)) if blocked(&e) => return Outcome::Unreachable(e.to_string()),
+            Err(RequestError::Api(e)) if !plain && entities_rejected(&e) => {
+                plain = true;
+                continue;
+            }
+            Err(RequestError::Api(e)) if !server_error(&e) => {
+                return Outcome::GiveUp(e.to_string());
+            }
+            Err(e) => {
+                shared.stats.retries.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(chat = chat.0, "send failed, retrying in {backoff:?}: {e}");
+                let wait = backoff;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+                wait
+            }
+        };
+        if Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default() > deadline {
+            return Outcome::GiveUp(format!(
+                "not delivered within {} (last wait {wait:?})",
+                shared.config.give_up_after
+            ));
+        }
+        tokio::time::sleep(wait).await;
+    }
+    Outcome::Sent
+}
+
+async fn send_part(
+    bot: &Bot,
+    chat: ChatId,
+    text: &str,
+    keyboard: Option<InlineKeyboardMarkup>,
+    plain: bool,
+) -> Result<(), RequestError> {
+    let mut request = if plain {
+        bot.send_message(chat, text)
+    } else {
+        bot.send_message(chat, format::to_html(text))
+            .parse_mode(ParseMode::Html)
+    };
+    if let Some(keyboard) = keyboard {
+        request = request.reply_markup(keyboard);
+    }
+    request.await.map(|_| ())
+}
+
+/// Clarify choices as buttons, one per row.
+fn keyboard(out: &Outbound) -> Option<InlineKeyboardMarkup> {
+    (!out.choices.is_empty()).then(|| {
+        InlineKeyboardMarkup::new(out.choices.iter().enumerate().map(|(i, c)| {
+            vec![InlineKeyboardButton::callback(
+                c.label.clone(),
+                choice_data(i + 1),
+            )]
+        }))
+    })
+}
+
+fn blocked(e: &ApiError) -> bool {
+    matches!(
+        e,
+        ApiError::BotBlocked
+            | ApiError::UserDeactivated
+            | ApiError::CantInitiateConversation
+            | ApiError::CantTalkWithBots
+            | ApiError::ChatNotFound
+            | ApiError::BotKicked
+    )
+}
+
+fn entities_rejected(e: &ApiError) -> bool {
+    matches!(e, ApiError::CantParseEntities(_))
+        || matches!(e, ApiError::Unknown(d) if d.contains("can't parse entities"))
+}
+
+/// Telegram's own trouble (5xx), worth retrying.
+fn server_error(e: &ApiError) -> bool {
+    let ApiError::Unknown(description) = e else {
+        return false;
+    };
+    let d = description.to_lowercase();
+    [
+        "internal",
+        "bad gateway",
+        "unavailable",
+        "timeout",
+        "timed out",
+        "try again",
+    ]
+    .iter()
+    .any(|s| d.contains(s))
+}
+
+impl Stats {
+    pub fn snapshot(&self) -> [(&'static str, u64); 4] {
+        [
+            ("sent", self.sent.load(Ordering::Relaxed)),
+            ("retries", self.retries.load(Ordering::Relaxed)),
+            ("rate_limited", self.rate_limited.load(Ordering::Relaxed)),
+            ("failed", self.failed.load(Ordering::Relaxed)),
+        ]
+    }
+}
