@@ -152,3 +152,64 @@ fn a_data_directory_in_use_is_reported_clearly() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("in use by another running sportello"), "{err}");
 }
+
+/// GET `path` from a local HTTP server; the whole response, or None if it is not up.
+fn http_get(addr: &str, path: &str) -> Option<String> {
+    use std::io::Read;
+    let mut stream = std::net::TcpStream::connect(addr).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    Some(response)
+}
+
+#[test]
+fn serve_without_a_token_answers_health_and_metrics_and_stops_cleanly() {
+    let data = tempfile::tempdir().unwrap();
+    let addr = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().to_string()
+    };
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_sportello"))
+        .current_dir(repo())
+        .arg("--data")
+        .arg(data.path())
+        .arg("serve")
+        .env("SPORTELLO_HTTP_ADDR", &addr)
+        .env_remove("SPORTELLO_TELEGRAM_TOKEN")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut health = None;
+    for _ in 0..300 {
+        health = http_get(&addr, "/healthz");
+        if health.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let health = health.expect("serve listens");
+    assert!(
+        health.starts_with("HTTP/1.1 200") && health.ends_with("ok\n"),
+        "{health}"
+    );
+    let metrics = http_get(&addr, "/metrics").unwrap();
+    assert!(metrics.contains("sportello_queue_length 0"), "{metrics}");
+    let term = Command::new("kill")
+        .args(["-TERM", &serve.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let out = serve.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("SPORTELLO_TELEGRAM_TOKEN"),
+        "says how to connect: {stderr}"
+    );
+}

@@ -19,6 +19,10 @@ struct Harness {
 }
 
 async fn start(webhook: Option<&str>) -> Harness {
+    start_with(webhook, chrono::Duration::minutes(5)).await
+}
+
+async fn start_with(webhook: Option<&str>, give_up_after: chrono::Duration) -> Harness {
     let fake = FakeTelegram::start().await;
     let dir = tempfile::tempdir().unwrap();
     let service = Arc::new(open_service(dir.path(), &sample_dirs()));
@@ -27,7 +31,7 @@ async fn start(webhook: Option<&str>) -> Harness {
         api_url: Some(fake.url.parse().unwrap()),
         webhook: webhook.map(|s| ("https://shop.example/telegram".parse().unwrap(), s.into())),
         poll_timeout: 1,
-        give_up_after: chrono::Duration::minutes(5),
+        give_up_after,
     };
     let (stop, rx) = watch::channel(false);
     let telegram = Telegram::start(service.clone(), config, rx).await.unwrap();
@@ -178,6 +182,36 @@ async fn a_429_storm_and_server_errors_delay_but_lose_nothing_and_keep_each_chat
         stats[2].1 >= 3 && stats[1].1 >= 3,
         "rate limits and retries counted: {stats:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_telegram_keeps_refusing_is_given_up_and_kept_as_failed() {
+    let h = start_with(None, chrono::Duration::seconds(2)).await;
+    h.fake
+        .with(|s| s.faults.extend(std::iter::repeat_n(Fault::ServerError, 50)));
+    h.fake.text(508, "quanto costa la spedizione?");
+    let store = h.service.store().clone();
+    let given_up = h
+        .fake
+        .wait_for(|_| !store.failed_outbox(&customer(508)).unwrap().is_empty())
+        .await;
+    assert!(given_up);
+    let failed = store.failed_outbox(&customer(508)).unwrap();
+    assert!(
+        failed[0].reason.contains("not delivered within"),
+        "{failed:?}"
+    );
+    assert_eq!(
+        failed[0].outbound.text,
+        h.service
+            .brain()
+            .faq
+            .entry("costi-di-spedizione")
+            .unwrap()
+            .answer
+    );
+    assert!(store.pending_outbox(&customer(508)).unwrap().is_empty());
+    assert!(h.fake.sent_to(508).is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
