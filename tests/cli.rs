@@ -174,7 +174,7 @@ fn serve_without_a_token_answers_health_and_metrics_and_stops_cleanly() {
         let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         probe.local_addr().unwrap().to_string()
     };
-    let mut serve = Command::new(env!("CARGO_BIN_EXE_sportello"))
+    let serve = Command::new(env!("CARGO_BIN_EXE_sportello"))
         .current_dir(repo())
         .arg("--data")
         .arg(data.path())
