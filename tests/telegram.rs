@@ -92,15 +92,29 @@ async fn a_clarify_button_press_is_answered_and_the_buttons_go() {
     h.fake.press(&sent[0], 1);
     let sent = h.fake.wait_sent(502, 2).await;
     assert_eq!(sent[1].text, h.answer(&chosen));
-    let calls = h.fake.with(|s| s.calls.clone());
-    assert!(
-        calls.contains(&"answercallbackquery".to_owned()),
-        "{calls:?}"
-    );
-    assert!(
-        calls.contains(&"editmessagereplymarkup".to_owned()),
-        "{calls:?}"
-    );
+    let chores = h
+        .fake
+        .wait_for(|s| {
+            s.calls.iter().any(|c| c == "answercallbackquery")
+                && s.calls.iter().any(|c| c == "editmessagereplymarkup")
+        })
+        .await;
+    assert!(chores, "the press is answered and the buttons taken away");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_button_data_is_harmless() {
+    let h = start(None).await;
+    h.fake.text(509, "spedizione");
+    let sent = h.fake.wait_sent(509, 1).await;
+    for data in ["choice:0", "choice:99", "choice:-1", "nonsense"] {
+        let update = h.fake.press_with(&sent[0], data);
+        h.acknowledged(update).await;
+    }
+    let update = h.fake.text(509, "quanto costa la spedizione?");
+    h.acknowledged(update).await;
+    let sent = h.fake.wait_sent(509, 2).await;
+    assert_eq!(sent.last().unwrap().text, h.answer("costi-di-spedizione"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -68,7 +68,8 @@ async fn serve(service: Arc<Service>) -> anyhow::Result<ExitCode> {
         .await
         .context("the HTTP server stopped")?;
     if let Some(t) = &app.telegram {
-        t.drain(Duration::from_secs(5)).await;
+        // teloxide itself pauses 10 s after a 5xx: let a send in flight finish.
+        t.drain(Duration::from_secs(15)).await;
     }
     app.service.store().flush()?;
     Ok(ExitCode::SUCCESS)

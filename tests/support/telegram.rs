@@ -114,7 +114,12 @@ impl FakeTelegram {
 
     /// The customer presses the `n`-th button (1-based) of a message the bot sent.
     pub fn press(&self, sent: &Sent, n: usize) -> u32 {
-        let data = sent.buttons[n - 1].1.clone();
+        self.press_with(sent, &sent.buttons[n - 1].1)
+    }
+
+    /// A button press with any callback data (clients can forge it).
+    pub fn press_with(&self, sent: &Sent, data: &str) -> u32 {
+        let data = data.to_owned();
         let chat = sent.chat;
         let message = sent.json.clone();
         self.push(|id, _| {
@@ -128,9 +133,10 @@ impl FakeTelegram {
         self.with(|s| s.sent.iter().filter(|m| m.chat == chat).cloned().collect())
     }
 
-    /// Wait (at most 30 s) until `ready` holds; false if it never did.
+    /// Wait (at most 60 s: teloxide pauses 10 s after each 5xx) until `ready` holds;
+    /// false if it never did.
     pub async fn wait_for(&self, mut ready: impl FnMut(&Inner) -> bool) -> bool {
-        for _ in 0..1500 {
+        for _ in 0..3000 {
             if self.with(|s| ready(s)) {
                 return true;
             }

@@ -11,12 +11,19 @@ pub const MAX_MESSAGE: usize = 4096;
 
 static LINK: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\[([^\]\n]+)\]\((https?://[^)\s]+)\)").expect("valid regex"));
-static BOLD: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\*\*([^*\n]+?)\*\*|__([^_\n]+?)__").expect("valid regex"));
-static ITALIC: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(^|[^\w*])\*([^*\s][^*\n]*?)\*|(^|[^\w])_([^_\s][^_\n]*?)_($|[^\w])")
-        .expect("valid regex")
+// Bold and italic runs never contain a tag (`<`, `>`) or a link placeholder (`\u{1}`):
+// whatever they would wrap stays literal, so the tags always nest properly.
+static BOLD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\*\*([^*\n<>\x01]+?)\*\*|__([^_\n<>\x01]+?)__").expect("valid regex")
 });
+static ITALIC: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(^|[^\w*])\*([^*\s<>\x01][^*\n<>\x01]*?)\*|(^|[^\w])_([^_\s<>\x01][^_\n<>\x01]*?)_($|[^\w])",
+    )
+    .expect("valid regex")
+});
+static PLACEHOLDER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\x01(\d+)\x01").expect("valid regex"));
 static HEADING: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?m)^#{1,6}\s+(.+)$").expect("valid regex"));
 static BULLET: LazyLock<Regex> =
@@ -41,12 +48,21 @@ pub fn to_html(markdown: &str) -> String {
     out
 }
 
+/// Links become placeholders first, so emphasis markers inside a URL or a link's text
+/// are never touched; they are put back last.
 fn inline(text: &str) -> String {
-    let text = BULLET.replace_all(text, "$1• ");
-    let text = HEADING.replace_all(&text, "<b>$1</b>");
+    let text = text.replace('\u{1}', "");
+    let text = BULLET.replace_all(&text, "$1• ");
+    let mut links = Vec::new();
     let text = LINK.replace_all(&text, |c: &regex::Captures| {
-        format!("<a href=\"{}\">{}</a>", c[2].replace('"', "&quot;"), &c[1])
+        links.push(format!(
+            "<a href=\"{}\">{}</a>",
+            c[2].replace('"', "&quot;"),
+            &c[1]
+        ));
+        format!("\u{1}{}\u{1}", links.len() - 1)
     });
+    let text = HEADING.replace_all(&text, "<b>$1</b>");
     let text = BOLD.replace_all(&text, |c: &regex::Captures| {
         let inner = c.get(1).or_else(|| c.get(2)).map_or("", |m| m.as_str());
         format!("<b>{inner}</b>")
@@ -55,7 +71,14 @@ fn inline(text: &str) -> String {
         Some(inner) => format!("{}<i>{}</i>", &c[1], inner.as_str()),
         None => format!("{}<i>{}</i>{}", &c[3], &c[4], &c[5]),
     });
-    text.into_owned()
+    PLACEHOLDER
+        .replace_all(&text, |c: &regex::Captures| {
+            c[1].parse::<usize>()
+                .ok()
+                .and_then(|i| links.get(i).cloned())
+                .unwrap_or_default()
+        })
+        .into_owned()
 }
 
 pub fn escape(text: &str) -> String {
@@ -120,6 +143,25 @@ mod tests {
         );
         assert_eq!(to_html("un _vero_ affare"), "un <i>vero</i> affare");
         assert_eq!(to_html("un `solo backtick"), "un `solo backtick");
+    }
+
+    #[test]
+    fn emphasis_never_reaches_into_links_or_crosses_tags() {
+        assert_eq!(
+            to_html("[x](https://a.example/__init__/*y*)"),
+            "<a href=\"https://a.example/__init__/*y*\">x</a>"
+        );
+        assert_eq!(to_html("**a _b** c_"), "<b>a _b</b> c_");
+        assert_eq!(
+            to_html("# **Titolo**"),
+            "<b><b>Titolo</b></b>",
+            "nested, properly"
+        );
+        assert_eq!(
+            to_html("**[guida](https://a.example)**"),
+            "**<a href=\"https://a.example\">guida</a>**"
+        );
+        assert_eq!(to_html("a \u{1}0\u{1} b"), "a 0 b", "no forged placeholder");
     }
 
     #[test]

@@ -59,7 +59,7 @@ impl TelegramConfig {
             token,
             api_url: url("SPORTELLO_TELEGRAM_API_URL")?,
             webhook,
-            poll_timeout: settings.poll_timeout.num_seconds().clamp(0, 50) as u32,
+            poll_timeout: settings.poll_timeout.num_seconds().clamp(1, 50) as u32,
             give_up_after: settings.give_up_after,
         }))
     }
@@ -105,7 +105,12 @@ impl Telegram {
         config: TelegramConfig,
         stop: watch::Receiver<bool>,
     ) -> anyhow::Result<Telegram> {
-        let mut bot = Bot::new(config.token.clone());
+        // The HTTP client must wait longer than a long poll does.
+        let client = teloxide::net::default_reqwest_settings()
+            .timeout(Duration::from_secs(u64::from(config.poll_timeout) + 10))
+            .build()
+            .context("building the HTTP client")?;
+        let mut bot = Bot::with_client(config.token.clone(), client);
         if let Some(url) = &config.api_url {
             bot = bot.set_api_url(url.clone());
         }
@@ -134,9 +139,12 @@ impl Telegram {
             stopping: AtomicBool::new(false),
             config,
         });
-        tokio::spawn(send::deliver(shared.clone(), stop.clone()));
+        supervise(
+            "the Telegram senders",
+            send::deliver(shared.clone(), stop.clone()),
+        );
         if shared.config.webhook.is_none() {
-            tokio::spawn(poll(shared.clone(), stop));
+            supervise("the Telegram poller", poll(shared.clone(), stop));
         }
         tracing::info!("telegram: @{} connected", shared.username);
         Ok(Telegram { shared })
@@ -165,11 +173,18 @@ impl Telegram {
     /// Ok only once the update is stored (the HTTP 200 acknowledges it).
     pub async fn webhook(&self, secret: Option<&str>, body: &[u8]) -> WebhookResult {
         let expected = self.shared.config.webhook.as_ref().map(|(_, s)| s.as_str());
-        if expected.is_none() || secret != expected {
+        let (Some(expected), Some(secret)) = (expected, secret) else {
+            return WebhookResult::Forbidden;
+        };
+        if !same_secret(expected.as_bytes(), secret.as_bytes()) {
             return WebhookResult::Forbidden;
         }
-        let Ok(update) = serde_json::from_slice::<Update>(body) else {
-            return WebhookResult::Ignored;
+        let update = match serde_json::from_slice::<Update>(body) {
+            Ok(update) => update,
+            Err(e) => {
+                tracing::warn!("webhook: not an update this version reads, acknowledged: {e}");
+                return WebhookResult::Ignored;
+            }
         };
         match handle(&self.shared, update).await {
             Ok(()) => {
@@ -184,6 +199,11 @@ impl Telegram {
     }
 }
 
+/// Compare without stopping at the first difference (no timing hint to a guesser).
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// What a webhook call came to (the HTTP layer turns it into a status).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WebhookResult {
@@ -192,6 +212,21 @@ pub enum WebhookResult {
     Ignored,
     Forbidden,
     NotStored,
+}
+
+/// Run a task that must live as long as the process: if it dies (a bug), stop the
+/// process with an error rather than run on deaf or mute; nothing acknowledged is
+/// lost, and a supervisor (systemd, Docker) starts it again.
+fn supervise(what: &'static str, task: impl Future<Output = ()> + Send + 'static) {
+    tokio::spawn(async move {
+        if let Err(e) = tokio::spawn(task).await {
+            tracing::error!("{what} stopped: {e}");
+            eprintln!(
+                "error: {what} stopped unexpectedly ({e}); exiting so that it can be restarted"
+            );
+            std::process::exit(70);
+        }
+    });
 }
 
 /// Long polling: fetch, store every update of the batch, and only then ask for the
@@ -210,7 +245,6 @@ async fn poll(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
         };
         let wait = match batch {
             Ok(batch) => {
-                backoff = Duration::from_millis(250);
                 let mut stored = true;
                 for update in batch {
                     if let Err(e) = handle(&shared, update.clone()).await {
@@ -224,7 +258,11 @@ async fn poll(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
                     offset = Some(update.id.as_offset());
                 }
                 shared.wake.notify_one();
-                if stored { continue } else { backoff }
+                if stored {
+                    backoff = Duration::from_millis(250);
+                    continue;
+                }
+                backoff
             }
             Err(teloxide::RequestError::RetryAfter(s)) => s.duration(),
             Err(e) => {

@@ -97,50 +97,69 @@ enum Outcome {
 }
 
 /// Deliver one reply, retrying as long as it may; false if the store failed (the
-/// reply stays in the outbox for the next scan).
+/// reply stays in the outbox for the next scan). Store work (a disk sync) runs on the
+/// blocking pool, never on the threads that serve Telegram and HTTP.
 async fn send_one(shared: &Shared, key: &[u8], out: &Outbound) -> bool {
-    let store = shared.service.store();
-    let outcome = match (chat_of(&out.customer), store.unreachable(&out.customer)) {
+    let store = shared.service.store().clone();
+    let customer = out.customer.clone();
+    let unreachable = blocking(move || store.unreachable(&customer)).await;
+    let outcome = match (chat_of(&out.customer), unreachable) {
         (None, _) => Outcome::GiveUp("not a telegram chat".into()),
         (_, Ok(Some(u))) => Outcome::GiveUp(format!("customer unreachable: {}", u.reason)),
         (Some(chat), _) => attempt(shared, chat, out).await,
     };
-    let now = Utc::now();
-    let result = match outcome {
-        Outcome::Sent => {
-            shared.stats.sent.fetch_add(1, Ordering::Relaxed);
-            store.ack_outbox(key).and_then(|()| store.flush())
-        }
-        Outcome::GiveUp(reason) => {
+    let counter = match &outcome {
+        Outcome::Sent => &shared.stats.sent,
+        Outcome::GiveUp(reason) | Outcome::Unreachable(reason) => {
             tracing::warn!(customer = %out.customer, "giving up on a reply: {reason}");
-            shared.stats.failed.fetch_add(1, Ordering::Relaxed);
-            store
-                .fail_outbox(key, &reason, now)
-                .and_then(|_| store.flush())
-        }
-        Outcome::Unreachable(reason) => {
-            tracing::warn!(customer = %out.customer, "unreachable: {reason}");
-            shared.stats.failed.fetch_add(1, Ordering::Relaxed);
-            let why = Unreachable {
-                reason: reason.clone(),
-                since: now,
-            };
-            store
-                .mark_unreachable(&out.customer, &why)
-                .and_then(|()| store.fail_outbox(key, &reason, now))
-                .and_then(|_| store.flush())
+            &shared.stats.failed
         }
     };
+    counter.fetch_add(1, Ordering::Relaxed);
+    let (store, key, customer) = (
+        shared.service.store().clone(),
+        key.to_vec(),
+        out.customer.clone(),
+    );
+    let result = blocking(move || {
+        let now = Utc::now();
+        match outcome {
+            Outcome::Sent => store.ack_outbox(&key)?,
+            Outcome::GiveUp(reason) => {
+                store.fail_outbox(&key, &reason, now)?;
+            }
+            Outcome::Unreachable(reason) => {
+                let why = Unreachable {
+                    reason: reason.clone(),
+                    since: now,
+                };
+                store.mark_unreachable(&customer, &why)?;
+                store.fail_outbox(&key, &reason, now)?;
+            }
+        }
+        store.flush()
+    })
+    .await;
     result
         .map_err(|e| tracing::error!("cannot record a delivery: {e}"))
         .is_ok()
 }
 
+/// Run store work on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> crate::store::Result<T> + Send + 'static,
+) -> crate::store::Result<T> {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(result) => result,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
+
 /// Send every part of the reply, retrying transient errors until `give_up_after`
-/// (counted from when the reply was written).
+/// (counted from the first attempt, so a backlog after an outage gets its full time).
 async fn attempt(shared: &Shared, chat: ChatId, out: &Outbound) -> Outcome {
     let parts = format::split(&out.text, MAX_MESSAGE - 96);
-    let deadline = out.at + shared.config.give_up_after;
+    let deadline = Utc::now() + shared.config.give_up_after;
     let mut backoff = FIRST_BACKOFF;
     let mut plain = false;
     let mut next = 0;
@@ -165,6 +184,13 @@ async fn attempt(shared: &Shared, chat: ChatId, out: &Outbound) -> Outcome {
             Err(RequestError::Api(e)) if !server_error(&e) => {
                 return Outcome::GiveUp(e.to_string());
             }
+            // Telegram said ok but teloxide could not read the message it sent back:
+            // it was delivered, and sending again would double it.
+            Err(RequestError::InvalidJson { raw, .. }) if raw.contains("\"ok\":true") => {
+                next += 1;
+                continue;
+            }
+            Err(e @ RequestError::MigrateToChatId(_)) => return Outcome::GiveUp(e.to_string()),
             Err(e) => {
                 shared.stats.retries.fetch_add(1, Ordering::Relaxed);
                 tracing::info!(chat = chat.0, "send failed, retrying in {backoff:?}: {e}");

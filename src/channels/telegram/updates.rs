@@ -118,6 +118,7 @@ fn choice(query: &CallbackQuery, now: DateTime<Utc>) -> Incoming {
         .as_deref()
         .and_then(|d| d.strip_prefix("choice:"))
         .and_then(|n| n.parse::<usize>().ok())
+        .filter(|&n| n >= 1)
     else {
         return Incoming::Ignore;
     };
