@@ -58,12 +58,10 @@ async fn serve(service: Arc<Service>) -> anyhow::Result<ExitCode> {
         router = router.route(&path, post(webhook_update));
     }
     eprintln!("sportello serving on http://{addr}");
-    let mut stopped = stop.clone();
     axum::serve(listener, router.with_state(app.clone()))
         .with_graceful_shutdown(async move {
             shutdown_signal().await;
             let _ = stop_tx.send(true);
-            let _ = stopped.changed().await;
         })
         .await
         .context("the HTTP server stopped")?;

@@ -24,16 +24,24 @@ pub struct Unreachable {
 }
 
 impl Store {
-    /// Undelivered messages of every customer whose id starts with `prefix` (a channel,
-    /// `telegram:`), grouped by customer, each customer's oldest first.
-    pub fn pending_outbox_of(&self, prefix: &str) -> Result<Vec<(Vec<u8>, Outbound)>> {
-        self.outbox
-            .scan_prefix(prefix.as_bytes())
-            .map(|kv| {
-                let (k, v) = kv?;
-                Ok((k.to_vec(), decode("outbox", &v)?))
-            })
-            .collect()
+    /// The customers whose id starts with `prefix` (a channel, `telegram:`) and who
+    /// have undelivered messages. Reads keys only; `pending_outbox` reads a customer's.
+    pub fn outbox_customers(&self, prefix: &str) -> Result<Vec<CustomerId>> {
+        let mut customers: Vec<CustomerId> = Vec::new();
+        for key in self.outbox.scan_prefix(prefix.as_bytes()).keys() {
+            let key = key?;
+            let id = key.split(|&b| b == 0).next().unwrap_or_default();
+            if customers
+                .last()
+                .is_some_and(|c| c.as_str().as_bytes() == id)
+            {
+                continue;
+            }
+            if let Ok(customer) = std::str::from_utf8(id).map(CustomerId::parse) {
+                customers.extend(customer.ok());
+            }
+        }
+        Ok(customers)
     }
 
     /// Move an outbox entry to `failed`, with the reason, atomically.

@@ -33,8 +33,9 @@ static BULLET: LazyLock<Regex> =
 /// bullets) as Telegram HTML. Anything else stays literal text, safely escaped.
 pub fn to_html(markdown: &str) -> String {
     let mut out = String::with_capacity(markdown.len() + 16);
+    let parts = markdown.split('`').count();
     for (i, part) in markdown.split('`').enumerate() {
-        if i % 2 == 1 && markdown.split('`').count() > i + 1 {
+        if i % 2 == 1 && parts > i + 1 {
             out.push_str("<code>");
             out.push_str(&escape(part));
             out.push_str("</code>");

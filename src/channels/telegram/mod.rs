@@ -11,11 +11,14 @@ mod updates;
 pub use format::{escape, split, to_html};
 
 use crate::config::TelegramSettings;
+use crate::domain::CustomerId;
 use crate::service::Service;
 use anyhow::Context;
 use chrono::Utc;
+use std::collections::HashSet;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 use teloxide::prelude::*;
 use teloxide::types::{CallbackQueryId, Update};
@@ -87,8 +90,9 @@ pub struct Shared {
     /// Rung after every stored update, so replies go out at once.
     pub wake: Notify,
     pub stats: Stats,
-    /// Senders in the middle of a chat's replies, and whether to stop starting new ones.
-    active: AtomicUsize,
+    /// Chats whose sender is running (one at a time per chat), and whether to stop
+    /// starting new replies.
+    busy: Mutex<HashSet<CustomerId>>,
     stopping: AtomicBool,
 }
 
@@ -135,7 +139,7 @@ impl Telegram {
             username: me.user.username.clone().unwrap_or_default(),
             wake: Notify::new(),
             stats: Stats::default(),
-            active: AtomicUsize::new(0),
+            busy: Mutex::default(),
             stopping: AtomicBool::new(false),
             config,
         });
@@ -164,7 +168,7 @@ impl Telegram {
     pub async fn drain(&self, grace: Duration) {
         self.shared.stopping.store(true, Ordering::SeqCst);
         let start = std::time::Instant::now();
-        while self.shared.active.load(Ordering::SeqCst) > 0 && start.elapsed() < grace {
+        while !self.shared.busy.lock().expect("busy set").is_empty() && start.elapsed() < grace {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -247,15 +251,13 @@ async fn poll(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
             Ok(batch) => {
                 let mut stored = true;
                 for update in batch {
-                    if let Err(e) = handle(&shared, update.clone()).await {
-                        tracing::error!(
-                            "update {} not stored, will be fetched again: {e:#}",
-                            update.id.0
-                        );
+                    let id = update.id;
+                    if let Err(e) = handle(&shared, update).await {
+                        tracing::error!("update {} not stored, will be fetched again: {e:#}", id.0);
                         stored = false;
                         break;
                     }
-                    offset = Some(update.id.as_offset());
+                    offset = Some(id.as_offset());
                 }
                 shared.wake.notify_one();
                 if stored {

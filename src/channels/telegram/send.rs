@@ -11,9 +11,8 @@ use super::{Shared, Stats};
 use crate::domain::{CustomerId, Outbound};
 use crate::store::Unreachable;
 use chrono::Utc;
-use std::collections::{BTreeSet, HashSet};
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, ParseMode};
@@ -27,15 +26,10 @@ const IDLE_SCAN: Duration = Duration::from_millis(500);
 /// Scan the outbox and start a sender for every chat with pending replies and none
 /// running, until `stop`.
 pub async fn deliver(shared: Arc<Shared>, mut stop: tokio::sync::watch::Receiver<bool>) {
-    let busy: Arc<Mutex<HashSet<CustomerId>>> = Arc::default();
     loop {
         let store = shared.service.store().clone();
-        let pending = tokio::task::spawn_blocking(move || store.pending_outbox_of("telegram:"))
-            .await
-            .map_err(|e| e.to_string())
-            .and_then(|r| r.map_err(|e| e.to_string()));
-        match pending {
-            Ok(pending) => start_senders(&shared, &busy, pending),
+        match blocking(move || store.outbox_customers("telegram:")).await {
+            Ok(chats) => start_senders(&shared, chats),
             Err(e) => tracing::error!("cannot read the outbox: {e}"),
         }
         tokio::select! {
@@ -49,22 +43,20 @@ pub async fn deliver(shared: Arc<Shared>, mut stop: tokio::sync::watch::Receiver
 /// One sender per chat with pending replies and none running. The scan only says
 /// which chats; each sender reads its chat's outbox itself once it holds the chat, so
 /// a reply acknowledged since the scan is never sent again.
-fn start_senders(
-    shared: &Arc<Shared>,
-    busy: &Arc<Mutex<HashSet<CustomerId>>>,
-    pending: Vec<(Vec<u8>, Outbound)>,
-) {
-    let chats: BTreeSet<CustomerId> = pending.into_iter().map(|(_, out)| out.customer).collect();
+fn start_senders(shared: &Arc<Shared>, chats: Vec<CustomerId>) {
     for customer in chats {
-        if !busy.lock().expect("busy set").insert(customer.clone()) {
+        if !shared
+            .busy
+            .lock()
+            .expect("busy set")
+            .insert(customer.clone())
+        {
             continue;
         }
-        let (shared, busy) = (shared.clone(), busy.clone());
-        shared.active.fetch_add(1, Ordering::SeqCst);
+        let shared = shared.clone();
         tokio::spawn(async move {
             send_chat(&shared, &customer).await;
-            busy.lock().expect("busy set").remove(&customer);
-            shared.active.fetch_sub(1, Ordering::SeqCst);
+            shared.busy.lock().expect("busy set").remove(&customer);
             shared.wake.notify_one();
         });
     }
@@ -74,7 +66,8 @@ fn start_senders(
 /// the store fails (the rest then waits for the next scan).
 async fn send_chat(shared: &Shared, customer: &CustomerId) {
     loop {
-        let queue = match shared.service.store().pending_outbox(customer) {
+        let (store, who) = (shared.service.store().clone(), customer.clone());
+        let queue = match blocking(move || store.pending_outbox(&who)).await {
             Ok(queue) if !queue.is_empty() => queue,
             Ok(_) => return,
             Err(e) => return tracing::error!("cannot read the outbox: {e}"),
