@@ -14,6 +14,89 @@ pub struct Config {
     pub default_department: String,
     pub departments: BTreeMap<String, Department>,
     pub telegram: TelegramSettings,
+    /// `[[canned]]`: the console's ready replies; `{name}` and `{order}` are filled in.
+    pub canned: Vec<Canned>,
+}
+
+/// A ready reply for operators.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Canned {
+    pub title: String,
+    /// Offered only in conversations in this language (default: all).
+    #[serde(default)]
+    pub lang: Option<crate::domain::Lang>,
+    pub text: String,
+}
+
+impl Canned {
+    fn new(lang: crate::domain::Lang, title: &str, text: &str) -> Self {
+        Self {
+            title: title.into(),
+            lang: Some(lang),
+            text: text.into(),
+        }
+    }
+
+    /// The text with `{name}` and `{order}` filled in. A name not known is left out
+    /// ("Ciao, ..."); an order number not known stays as `{order}`, for the operator
+    /// to complete.
+    pub fn fill(&self, name: Option<&str>, order: Option<&str>) -> String {
+        let mut text = match name {
+            Some(name) => self.text.replace("{name}", name),
+            None => self.text.replace(" {name}", "").replace("{name}", ""),
+        };
+        if let Some(order) = order {
+            text = text.replace("{order}", order);
+        }
+        text
+    }
+
+    fn defaults() -> Vec<Canned> {
+        use crate::domain::Lang::{En, It};
+        vec![
+            Canned::new(
+                It,
+                "Saluto",
+                "Ciao {name}, sono qui per aiutarti. Dammi un attimo per controllare.",
+            ),
+            Canned::new(
+                It,
+                "Ordine in verifica",
+                "Ciao {name}, sto verificando l'ordine {order} con il magazzino: ti aggiorno entro oggi.",
+            ),
+            Canned::new(
+                It,
+                "Ordine spedito",
+                "Buone notizie {name}: l'ordine {order} è partito. Riceverai il link di tracciamento via email.",
+            ),
+            Canned::new(
+                It,
+                "Chiusura",
+                "Grazie {name}, se ti serve altro scrivici pure qui. Buona giornata!",
+            ),
+            Canned::new(
+                En,
+                "Greeting",
+                "Hi {name}, I'm here to help. Give me a moment to check.",
+            ),
+            Canned::new(
+                En,
+                "Order being checked",
+                "Hi {name}, I'm checking order {order} with the warehouse: I'll update you today.",
+            ),
+            Canned::new(
+                En,
+                "Order shipped",
+                "Good news {name}: order {order} has shipped. You'll get the tracking link by email.",
+            ),
+            Canned::new(
+                En,
+                "Closing",
+                "Thanks {name}, if you need anything else just write here. Have a good day!",
+            ),
+        ]
+    }
 }
 
 /// `[telegram]`: how the channel behaves (the token comes from the environment).
@@ -77,6 +160,7 @@ impl Default for Config {
             default_department: "assistenza".into(),
             departments,
             telegram: TelegramSettings::default(),
+            canned: Canned::defaults(),
         }
     }
 }

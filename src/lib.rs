@@ -2,9 +2,10 @@
 //!
 //! Reading order: `domain` (pure types and triage), `text` (normalisation), `faq` and
 //! `intents` (the editors' content), `matcher` (the brain), `store` (sled), `service`
-//! (all effects), `report`, `channels`, `config`, `cli`.
+//! (all effects), `report`, `channels`, `accounts`, `web` (HTTP), `config`, `cli`.
 #![forbid(unsafe_code)]
 
+pub mod accounts;
 pub mod channels;
 pub mod cli;
 pub mod config;
@@ -17,3 +18,4 @@ pub mod report;
 pub mod service;
 pub mod store;
 pub mod text;
+pub mod web;

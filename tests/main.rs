@@ -9,3 +9,4 @@ mod conversation;
 mod queue;
 mod state_machine;
 mod telegram;
+mod web;

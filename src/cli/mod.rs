@@ -1,6 +1,7 @@
 //! The command line (names are stable: scripts and checks use them).
 
 mod content;
+mod operator;
 mod queue;
 mod serve;
 
@@ -43,7 +44,7 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the bot: HTTP (health, metrics, webhook) and Telegram when a token is set.
+    /// Run the bot: web chat, operator console, API, metrics; Telegram when a token is set.
     Serve,
     /// Talk to the bot in the terminal, as a customer (same engine, same store).
     Chat(crate::channels::terminal::ChatArgs),
@@ -67,6 +68,9 @@ enum Command {
     /// The operator queue.
     #[command(subcommand)]
     Queue(queue::QueueCommand),
+    /// Operator accounts for the console.
+    #[command(subcommand)]
+    Operator(operator::OperatorCommand),
     /// Counts of messages and decisions, and the questions the bot could not answer.
     Report(crate::report::ReportArgs),
 }
@@ -99,6 +103,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check => content::check(&cli),
         Command::Eval { cases, json } => content::eval(&cli.brain()?, cases, *json),
         Command::Queue(cmd) => queue::run(&cli.open_service()?, cmd),
+        Command::Operator(cmd) => operator::run(&cli.open_store()?, &cli.config()?, cmd),
         Command::Report(args) => crate::report::run(&cli.open_store()?, args),
     }
 }

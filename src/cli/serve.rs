@@ -1,26 +1,17 @@
-//! `sportello serve`: the long-running process. An HTTP server on
-//! `SPORTELLO_HTTP_ADDR` (`/healthz`, `/metrics`, and the Telegram webhook in webhook
-//! mode) and the Telegram channel when `SPORTELLO_TELEGRAM_TOKEN` is set; content
-//! edits are picked up while it runs. SIGINT/SIGTERM stop it cleanly.
+//! `sportello serve`: the long-running process. The HTTP server of [`crate::web`] on
+//! `SPORTELLO_HTTP_ADDR` (web chat, console, API, health, metrics, the Telegram
+//! webhook in webhook mode) and the Telegram channel when `SPORTELLO_TELEGRAM_TOKEN` is
+//! set; content edits are picked up while it runs. SIGINT/SIGTERM stop it cleanly.
 
-use crate::channels::telegram::{Telegram, TelegramConfig, WebhookResult};
+use crate::channels::telegram::{Telegram, TelegramConfig};
 use crate::service::{ContentDirs, Service};
+use crate::web::{self, App};
 use anyhow::Context;
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{get, post};
-use std::fmt::Write as _;
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
-
-struct App {
-    service: Arc<Service>,
-    telegram: Option<Telegram>,
-}
 
 pub fn run(service: Service, dirs: &ContentDirs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -39,6 +30,8 @@ async fn serve(service: Arc<Service>) -> anyhow::Result<ExitCode> {
         .with_context(|| {
             format!("cannot listen on {addr}\n  hint: set SPORTELLO_HTTP_ADDR to a free host:port")
         })?;
+    // The real address (a port of 0 in the setting picks a free one).
+    let addr = listener.local_addr().map_or(addr, |a| a.to_string());
     let (stop_tx, stop) = watch::channel(false);
     let telegram = match TelegramConfig::from_env(&service.config().telegram)? {
         Some(config) => Some(Telegram::start(service.clone(), config, stop.clone()).await?),
@@ -50,15 +43,17 @@ async fn serve(service: Arc<Service>) -> anyhow::Result<ExitCode> {
         None => eprintln!("telegram: off (set SPORTELLO_TELEGRAM_TOKEN to connect a bot)"),
     }
     let webhook = telegram.as_ref().and_then(Telegram::webhook_path);
-    let app = Arc::new(App { service, telegram });
-    let mut router = Router::new()
-        .route("/healthz", get(|| async { "ok\n" }))
-        .route("/metrics", get(metrics));
-    if let Some(path) = webhook {
-        router = router.route(&path, post(webhook_update));
-    }
+    let app = Arc::new(App::new(service, telegram, stop));
+    let router = web::router(app.clone(), webhook.as_deref());
     eprintln!("sportello serving on http://{addr}");
-    axum::serve(listener, router.with_state(app.clone()))
+    eprintln!("  web chat: http://{addr}/   console: http://{addr}/console");
+    if let Some(token) = app.setup_token()? {
+        eprintln!(
+            "  no operator account yet: open http://{addr}/console?setup={token} to create the first (admin),\n  or stop and run `sportello operator add NAME --department D --role admin`"
+        );
+    }
+    let make = router.into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, make)
         .with_graceful_shutdown(async move {
             shutdown_signal().await;
             let _ = stop_tx.send(true);
@@ -94,51 +89,6 @@ async fn shutdown_signal() {
     {
         let _ = interrupt.await;
     }
-}
-
-async fn webhook_update(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> StatusCode {
-    let Some(telegram) = &app.telegram else {
-        return StatusCode::NOT_FOUND;
-    };
-    let secret = headers
-        .get("x-telegram-bot-api-secret-token")
-        .and_then(|v| v.to_str().ok());
-    match telegram.webhook(secret, &body).await {
-        WebhookResult::Stored | WebhookResult::Ignored => StatusCode::OK,
-        WebhookResult::Forbidden => StatusCode::UNAUTHORIZED,
-        WebhookResult::NotStored => StatusCode::SERVICE_UNAVAILABLE,
-    }
-}
-
-/// Prometheus text format.
-async fn metrics(State(app): State<Arc<App>>) -> Result<String, StatusCode> {
-    let service = app.service.clone();
-    let queue = tokio::task::spawn_blocking(move || service.store().queue().map(|q| q.len()))
-        .await
-        .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?
-        .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "# HELP sportello_queue_length Open tickets waiting or claimed.\n# TYPE sportello_queue_length gauge\nsportello_queue_length {queue}"
-    );
-    if let Some(t) = &app.telegram {
-        let _ = writeln!(
-            out,
-            "# HELP sportello_telegram_replies_total Telegram deliveries by outcome.\n# TYPE sportello_telegram_replies_total counter"
-        );
-        for (outcome, n) in t.shared.stats.snapshot() {
-            let _ = writeln!(
-                out,
-                "sportello_telegram_replies_total{{outcome=\"{outcome}\"}} {n}"
-            );
-        }
-    }
-    Ok(out)
 }
 
 /// Reload the content folders when they change.

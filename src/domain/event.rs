@@ -11,6 +11,40 @@ pub struct Scored {
     pub confidence: f32,
 }
 
+/// Why the bot did what it did with one customer message, kept with the message in
+/// the transcript for the operator who takes over.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    pub decision: String,
+    pub target: Option<String>,
+    pub intent: Option<String>,
+    pub reason: String,
+    pub candidates: Vec<Scored>,
+}
+
+impl EventKind {
+    /// The verdict, for a `Decided` event.
+    pub fn verdict(&self) -> Option<Verdict> {
+        match self {
+            EventKind::Decided {
+                decision,
+                target,
+                intent,
+                reason,
+                candidates,
+                ..
+            } => Some(Verdict {
+                decision: decision.clone(),
+                target: target.clone(),
+                intent: intent.clone(),
+                reason: reason.clone(),
+                candidates: candidates.iter().take(3).cloned().collect(),
+            }),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     pub at: DateTime<Utc>,
@@ -54,6 +88,13 @@ pub enum EventKind {
     Closed {
         ticket: TicketId,
         operator: String,
+    },
+    /// Moved to another department (back in the queue) or handed to another operator.
+    Transferred {
+        ticket: TicketId,
+        operator: String,
+        department: Option<String>,
+        to_operator: Option<String>,
     },
     Cancelled {
         ticket: TicketId,

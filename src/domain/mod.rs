@@ -9,7 +9,7 @@ mod ticket;
 pub mod triage;
 
 pub use conversation::{Conversation, Mode, ModeEvent, TransitionError};
-pub use event::{Event, EventKind, Scored};
+pub use event::{Event, EventKind, Scored, Verdict};
 pub use ids::{CustomerId, IdError, Lang, TicketId};
 pub use message::{
     Attachment, AttachmentKind, Author, Choice, ChoiceTarget, Inbound, Outbound, OutboundKind,

@@ -121,6 +121,8 @@ impl Service {
         turn.expected_conversation = expected;
         turn.conversation = Some(conv);
         self.store.commit(&turn)?;
+        self.count(&turn);
+        self.announce(&inbound.customer, turn.tickets.first().map(|t| t.id));
         let ticket = turn.tickets.into_iter().next();
         Ok(Handled {
             duplicate: false,

@@ -4,10 +4,13 @@
 //! transaction, and flushes before returning, so the caller may acknowledge.
 
 mod inbound;
+mod live;
 mod operator;
 mod texts;
 
 pub use inbound::Handled;
+pub use live::{Change, Counts, WAIT_BUCKETS};
+pub use operator::Transfer;
 
 use crate::config::Config;
 use crate::diagnostics::Diagnostic;
@@ -34,6 +37,12 @@ pub enum ServiceError {
     NotOpen(TicketId, TicketStatus),
     #[error("the reply is empty")]
     EmptyReply,
+    #[error("department `{0}` is not configured\n  hint: configured departments: {1}")]
+    NoDepartment(String, String),
+    #[error("operator `{0}` does not exist")]
+    NoOperator(String),
+    #[error("ticket {0} is already in {1}")]
+    SameDepartment(TicketId, String),
     #[error("the conversation kept changing while it was being handled; try again")]
     Busy,
 }
@@ -51,6 +60,7 @@ pub struct Service {
     store: Store,
     brain: RwLock<Arc<Brain>>,
     config: Config,
+    live: live::Live,
 }
 
 impl Service {
@@ -59,6 +69,7 @@ impl Service {
             store,
             brain: RwLock::new(Arc::new(brain)),
             config,
+            live: live::Live::default(),
         }
     }
 

@@ -1,12 +1,20 @@
-//! Operator actions on a ticket: claim, reply, release, close. Each is one atomic turn
-//! that checks the ticket and the conversation are still what the action saw.
+//! Operator actions on a ticket: claim, reply, transfer, release, close, notes. Each
+//! is one atomic turn that checks the ticket and the conversation are still what the
+//! action saw.
 
 use super::{Result, Service, ServiceError, texts};
 use crate::domain::{
     Author, Event, EventKind, ModeEvent, Outbound, OutboundKind, Ticket, TicketId, TicketStatus,
 };
-use crate::store::Turn;
+use crate::store::{Note, Turn};
 use chrono::{DateTime, Utc};
+
+/// Where a transfer sends a ticket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transfer {
+    Department(String),
+    Operator(String),
+}
 
 /// What an operator action does besides changing the ticket.
 struct Change {
@@ -89,6 +97,88 @@ impl Service {
         })
     }
 
+    /// Move the ticket to another department (back in its queue) or hand it to another
+    /// operator. Only its owner may move a claimed ticket.
+    pub fn transfer(
+        &self,
+        id: TicketId,
+        operator: &str,
+        to: &Transfer,
+        now: DateTime<Utc>,
+    ) -> Result<Ticket> {
+        match to {
+            Transfer::Department(d) if !self.config.departments.contains_key(d) => {
+                let known: Vec<&str> = self.config.departments.keys().map(String::as_str).collect();
+                return Err(ServiceError::NoDepartment(d.clone(), known.join(", ")));
+            }
+            Transfer::Operator(name) if self.store.operator(name)?.is_none() => {
+                return Err(ServiceError::NoOperator(name.clone()));
+            }
+            _ => {}
+        }
+        self.act(id, now, |ticket| {
+            let claimed = match ticket.status {
+                TicketStatus::Queued => false,
+                TicketStatus::Claimed => owned_by(ticket, operator).map(|()| true)?,
+                status => return Err(ServiceError::NotOpen(id, status)),
+            };
+            let (mode, department, to_operator) = match to {
+                Transfer::Department(d) if *d == ticket.department => {
+                    return Err(ServiceError::SameDepartment(id, d.clone()));
+                }
+                Transfer::Department(d) => {
+                    ticket.department.clone_from(d);
+                    ticket.status = TicketStatus::Queued;
+                    ticket.operator = None;
+                    (claimed.then_some(ModeEvent::Release), Some(d.clone()), None)
+                }
+                Transfer::Operator(name) => {
+                    ticket.status = TicketStatus::Claimed;
+                    ticket.operator = Some(name.clone());
+                    ticket.claimed_at.get_or_insert(now);
+                    (
+                        (!claimed).then_some(ModeEvent::Claim),
+                        None,
+                        Some(name.clone()),
+                    )
+                }
+            };
+            Ok(Change {
+                mode,
+                event: EventKind::Transferred {
+                    ticket: id,
+                    operator: operator.to_owned(),
+                    department,
+                    to_operator,
+                },
+                message: None,
+            })
+        })
+    }
+
+    /// A private note on the ticket's customer, for colleagues; never sent.
+    pub fn note(
+        &self,
+        id: TicketId,
+        operator: &str,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Note> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(ServiceError::EmptyReply);
+        }
+        let ticket = self.ticket(id)?;
+        let note = Note {
+            at: now,
+            operator: operator.to_owned(),
+            text: text.to_owned(),
+        };
+        self.store.add_note(&ticket.customer, &note)?;
+        self.announce(&ticket.customer, Some(id));
+        Ok(note)
+    }
+
     /// Close the ticket: the conversation goes back to the bot at the next message.
     pub fn close(&self, id: TicketId, operator: &str, now: DateTime<Utc>) -> Result<Ticket> {
         self.act(id, now, |ticket| {
@@ -165,6 +255,8 @@ impl Service {
             turn.tickets.push(ticket.clone());
             self.store.commit(&turn)?;
             self.store.flush()?;
+            self.count(&turn);
+            self.announce(&ticket.customer, Some(id));
             Ok(ticket)
         })
     }

@@ -13,16 +13,23 @@
 //! - `meta`: `version` -> u64 BE, `next_ticket` -> u64 BE
 //! - `failed`: `customer id \0 seq (u64 BE)` -> FailedOutbound (JSON), given up on
 //! - `unreachable`: `customer id` -> Unreachable (JSON), e.g. the bot was blocked
+//! - `operators`: `name` -> Operator (JSON), with the argon2id password hash
+//! - `sessions`: `digest of the cookie` -> Session (JSON)
+//! - `api_tokens`: `digest of the token` -> ApiToken (JSON)
+//! - `notes`: `customer id \0 seq (u64 BE)` -> Note (JSON), operators' private notes
 //!
-//! (`failed` and `unreachable` were added within v1: older stores open unchanged.)
+//! (the trees after `events` were added within v1: older stores open unchanged.)
 //!
 //! `seq` comes from sled's monotonic id generator, so keys sort in write order.
 
+mod accounts;
 mod delivery;
+mod notes;
 mod read;
 mod turn;
 
 pub use delivery::{FailedOutbound, Unreachable};
+pub use notes::Note;
 pub use read::StoredMessage;
 pub use turn::Turn;
 
@@ -70,6 +77,10 @@ pub struct Store {
     meta: sled::Tree,
     failed: sled::Tree,
     unreachable: sled::Tree,
+    operators: sled::Tree,
+    sessions: sled::Tree,
+    api_tokens: sled::Tree,
+    notes: sled::Tree,
 }
 
 impl Store {
@@ -91,6 +102,10 @@ impl Store {
             meta: db.open_tree("meta")?,
             failed: db.open_tree("failed")?,
             unreachable: db.open_tree("unreachable")?,
+            operators: db.open_tree("operators")?,
+            sessions: db.open_tree("sessions")?,
+            api_tokens: db.open_tree("api_tokens")?,
+            notes: db.open_tree("notes")?,
             db,
         };
         match store.meta.get("version")?.map(|v| be(&v)) {

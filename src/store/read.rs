@@ -3,6 +3,7 @@
 use super::{Result, Store, customer_key, customer_prefix, decode};
 use crate::domain::{
     Author, Conversation, CustomerId, Event, Inbound, Outbound, OutboundKind, Ticket, TicketId,
+    Verdict,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -15,15 +16,23 @@ pub struct StoredMessage {
     pub text: String,
     /// For messages to the customer: what kind of reply it was.
     pub kind: Option<OutboundKind>,
+    /// For customer messages the bot decided on: what it decided and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
+    /// For Clarify messages: the labels of the choices offered.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<String>,
 }
 
 impl StoredMessage {
-    pub fn inbound(inbound: &Inbound) -> Self {
+    pub fn inbound(inbound: &Inbound, verdict: Option<Verdict>) -> Self {
         Self {
             at: inbound.at,
             author: Author::Customer,
             text: inbound.text.clone(),
             kind: None,
+            verdict,
+            choices: Vec::new(),
         }
     }
 
@@ -33,6 +42,8 @@ impl StoredMessage {
             author,
             text: out.text.clone(),
             kind: Some(out.kind),
+            verdict: None,
+            choices: out.choices.iter().map(|c| c.label.clone()).collect(),
         }
     }
 }

@@ -50,7 +50,12 @@ impl Store {
                     }
                     let seq = ids.next().expect("one id per record");
                     dedupe.insert(key, &seq.to_be_bytes())?;
-                    let msg = super::StoredMessage::inbound(inbound);
+                    let verdict = turn
+                        .events
+                        .iter()
+                        .filter(|e| e.customer == inbound.customer)
+                        .find_map(|e| e.kind.verdict());
+                    let msg = super::StoredMessage::inbound(inbound, verdict);
                     messages.insert(
                         customer_key(&inbound.customer, &seq.to_be_bytes()),
                         encode(&msg),

@@ -174,4 +174,6 @@ pub fn open_service(data: &Path, dirs: &ContentDirs) -> Service {
     );
     Service::new(Store::open(data).unwrap(), brain, config)
 }
+pub mod browser;
+pub mod http;
 pub mod telegram;

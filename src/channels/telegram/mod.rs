@@ -147,6 +147,7 @@ impl Telegram {
             "the Telegram senders",
             send::deliver(shared.clone(), stop.clone()),
         );
+        tokio::spawn(wake_on_changes(shared.clone(), stop.clone()));
         if shared.config.webhook.is_none() {
             supervise("the Telegram poller", poll(shared.clone(), stop));
         }
@@ -180,7 +181,7 @@ impl Telegram {
         let (Some(expected), Some(secret)) = (expected, secret) else {
             return WebhookResult::Forbidden;
         };
-        if !same_secret(expected.as_bytes(), secret.as_bytes()) {
+        if !crate::accounts::same_secret(expected, secret) {
             return WebhookResult::Forbidden;
         }
         let update = match serde_json::from_slice::<Update>(body) {
@@ -204,8 +205,21 @@ impl Telegram {
 }
 
 /// Compare without stopping at the first difference (no timing hint to a guesser).
-fn same_secret(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0, |acc, (x, y)| acc | (x ^ y)) == 0
+/// A reply written elsewhere (an operator in the console) starts its sender at once,
+/// without waiting for the next outbox scan.
+async fn wake_on_changes(shared: Arc<Shared>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    use tokio::sync::broadcast::error::RecvError;
+    let mut changes = shared.service.subscribe();
+    loop {
+        tokio::select! {
+            change = changes.recv() => match change {
+                Ok(c) if c.customer.channel() != "telegram" => {}
+                Ok(_) | Err(RecvError::Lagged(_)) => shared.wake.notify_one(),
+                Err(RecvError::Closed) => return,
+            },
+            _ = stop.changed() => return,
+        }
+    }
 }
 
 /// What a webhook call came to (the HTTP layer turns it into a status).

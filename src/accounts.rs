@@ -1,0 +1,235 @@
+//! Operator accounts: names, roles, departments, argon2id password hashes, and the
+//! random secrets (session cookies, API tokens, web chat visitors) the server hands
+//! out. Secrets are stored only as BLAKE2b digests, so a copy of the store opens no
+//! session.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use blake2::{Blake2b512, Digest};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Claims and answers tickets.
+    Operator,
+    /// Also manages accounts.
+    Admin,
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Role::Operator => "operator",
+            Role::Admin => "admin",
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Operator {
+    pub name: String,
+    pub role: Role,
+    pub departments: Vec<String>,
+    /// PHC string (`$argon2id$v=19$...`).
+    pub password_hash: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A logged-in browser: the cookie's digest maps to this.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    pub operator: String,
+    /// Sent back in `X-CSRF-Token` on every state-changing request.
+    pub csrf: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A script's bearer token: the digest maps to this.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiToken {
+    pub operator: String,
+    pub label: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum AccountError {
+    #[error(
+        "operator name `{0}` is not valid\n  hint: use 2-32 lowercase letters, digits, `.`, `_` or `-`, e.g. `anna`"
+    )]
+    Name(String),
+    #[error("the password is too short\n  hint: use at least 8 characters")]
+    ShortPassword,
+    #[error("department `{0}` is not configured\n  hint: configured departments: {1}")]
+    Department(String, String),
+    #[error("an operator needs at least one department\n  hint: pass --department NAME")]
+    NoDepartment,
+    #[error("operator `{0}` already exists")]
+    Exists(String),
+    #[error("operator `{0}` does not exist\n  hint: `sportello operator list` shows them")]
+    Unknown(String),
+}
+
+pub const MIN_PASSWORD: usize = 8;
+
+impl Operator {
+    /// A new account, its name, password and departments checked.
+    pub fn new(
+        name: &str,
+        password: &str,
+        role: Role,
+        departments: &[String],
+        known_departments: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<Operator, AccountError> {
+        let name = valid_name(name)?;
+        if password.chars().count() < MIN_PASSWORD {
+            return Err(AccountError::ShortPassword);
+        }
+        if departments.is_empty() {
+            return Err(AccountError::NoDepartment);
+        }
+        for d in departments {
+            if !known_departments.contains(d) {
+                return Err(AccountError::Department(
+                    d.clone(),
+                    known_departments.join(", "),
+                ));
+            }
+        }
+        Ok(Operator {
+            name,
+            role,
+            departments: departments.to_vec(),
+            password_hash: hash_password(password),
+            created_at: now,
+        })
+    }
+
+    pub fn verify(&self, password: &str) -> bool {
+        PasswordHash::new(&self.password_hash).is_ok_and(|hash| {
+            argon2::Argon2::default()
+                .verify_password(password.as_bytes(), &hash)
+                .is_ok()
+        })
+    }
+}
+
+/// A name as typed, trimmed and lowercased, or why it is not valid.
+pub fn valid_name(raw: &str) -> Result<String, AccountError> {
+    let name = raw.trim().to_lowercase();
+    let ok = (2..=32).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
+    if ok {
+        Ok(name)
+    } else {
+        Err(AccountError::Name(raw.to_owned()))
+    }
+}
+
+/// argon2id with the crate's defaults (19 MiB, 2 passes) and a random salt.
+fn hash_password(password: &str) -> String {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).expect("the OS random source works");
+    let salt = SaltString::encode_b64(&salt).expect("16 bytes make a valid salt");
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 accepts any password with default parameters")
+        .to_string()
+}
+
+/// Spend the same time as a real check, so that unknown names are not told apart
+/// from wrong passwords by timing.
+pub fn verify_nothing(password: &str) {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let hash = DUMMY.get_or_init(|| hash_password("not a password of anyone"));
+    let _ = PasswordHash::new(hash).map(|h| {
+        argon2::Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    });
+}
+
+/// A fresh random secret: 32 bytes as hex.
+pub fn new_secret() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the OS random source works");
+    hex::encode(bytes)
+}
+
+/// The digest under which a secret is stored or from which an id is derived.
+pub fn digest(secret: &str) -> String {
+    hex::encode(Blake2b512::digest(secret.as_bytes()))
+}
+
+/// Compare two secrets in time that does not depend on where they differ.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn departments() -> Vec<String> {
+        vec!["logistica".into(), "vendite".into()]
+    }
+
+    #[test]
+    fn a_password_verifies_only_itself() {
+        let now = Utc::now();
+        let op = Operator::new(
+            "Anna",
+            "correct horse",
+            Role::Operator,
+            &["logistica".into()],
+            &departments(),
+            now,
+        )
+        .unwrap();
+        assert_eq!(op.name, "anna");
+        assert!(op.password_hash.starts_with("$argon2id$"));
+        assert!(op.verify("correct horse"));
+        assert!(!op.verify("correct horsE"));
+    }
+
+    #[test]
+    fn bad_accounts_are_refused_with_a_hint() {
+        let now = Utc::now();
+        let new = |name: &str, pw: &str, deps: &[String]| {
+            Operator::new(name, pw, Role::Admin, deps, &departments(), now).map(|_| ())
+        };
+        let ok = ["logistica".to_owned()];
+        assert!(matches!(
+            new("a b", "long enough", &ok),
+            Err(AccountError::Name(_))
+        ));
+        assert_eq!(new("anna", "short", &ok), Err(AccountError::ShortPassword));
+        assert_eq!(
+            new("anna", "long enough", &[]),
+            Err(AccountError::NoDepartment)
+        );
+        let err = new("anna", "long enough", &["magazzino".into()]).unwrap_err();
+        assert!(err.to_string().contains("logistica, vendite"), "{err}");
+    }
+
+    #[test]
+    fn secrets_are_random_and_compared_whole() {
+        let (a, b) = (new_secret(), new_secret());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 64);
+        assert!(same_secret(&a, &a.clone()));
+        assert!(!same_secret(&a, &b));
+        assert!(!same_secret(&a, &a[..63]));
+        assert_eq!(digest(&a), digest(&a));
+        assert_ne!(digest(&a), digest(&b));
+    }
+}

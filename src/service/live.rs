@@ -1,0 +1,108 @@
+//! What the service tells watchers while it runs: a change feed (a customer's
+//! conversation or ticket moved: consoles, web chats and channel senders look again)
+//! and counters for `/metrics`. Both live in memory; the store stays the truth.
+
+use super::Service;
+use crate::domain::{Author, CustomerId, EventKind, TicketId};
+use crate::store::Turn;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use tokio::sync::broadcast;
+
+/// How many changes a slow watcher may fall behind before it is told to reload all.
+const FEED: usize = 1024;
+
+/// Something changed for this customer (a message, a reply, a ticket).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub customer: CustomerId,
+    pub ticket: Option<TicketId>,
+}
+
+/// Upper bounds (seconds) of the buckets of the time a ticket waited to be claimed.
+pub const WAIT_BUCKETS: [u64; 6] = [60, 300, 900, 1800, 3600, 14400];
+
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Counts {
+    /// Messages stored, by author: customer, bot, operator.
+    pub messages: BTreeMap<&'static str, u64>,
+    /// Bot decisions by kind: answer, clarify, handoff...
+    pub decisions: BTreeMap<String, u64>,
+    /// Claim waits: count per bucket of [`WAIT_BUCKETS`] (and one past the last), sum.
+    pub claim_wait_buckets: [u64; WAIT_BUCKETS.len() + 1],
+    pub claim_wait_sum_s: u64,
+}
+
+pub struct Live {
+    feed: broadcast::Sender<Change>,
+    counts: Mutex<Counts>,
+}
+
+impl Default for Live {
+    fn default() -> Self {
+        Self {
+            feed: broadcast::channel(FEED).0,
+            counts: Mutex::default(),
+        }
+    }
+}
+
+impl Live {
+    fn counts(&self) -> std::sync::MutexGuard<'_, Counts> {
+        self.counts.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Service {
+    /// Changes from now on. A receiver that lags gets `RecvError::Lagged`: reload all.
+    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
+        self.live.feed.subscribe()
+    }
+
+    pub fn counts(&self) -> Counts {
+        self.live.counts().clone()
+    }
+
+    /// Tell watchers, after a commit.
+    pub(super) fn announce(&self, customer: &CustomerId, ticket: Option<TicketId>) {
+        // No watcher is not an error.
+        let _ = self.live.feed.send(Change {
+            customer: customer.clone(),
+            ticket,
+        });
+    }
+
+    /// Count what a committed turn stored.
+    pub(super) fn count(&self, turn: &Turn) {
+        let mut counts = self.live.counts();
+        if turn.inbound.is_some() {
+            *counts.messages.entry("customer").or_default() += 1;
+        }
+        for (author, _) in &turn.outbound {
+            let author = match author {
+                Author::Customer => "customer",
+                Author::Bot => "bot",
+                Author::Operator(_) => "operator",
+            };
+            *counts.messages.entry(author).or_default() += 1;
+        }
+        for event in &turn.events {
+            match &event.kind {
+                EventKind::Decided { decision, .. } => {
+                    *counts.decisions.entry(decision.clone()).or_default() += 1;
+                }
+                EventKind::Claimed { ticket, .. } => {
+                    let waited = turn.tickets.iter().find(|t| t.id == *ticket).and_then(|t| {
+                        Some((t.claimed_at? - t.opened_at).num_seconds().max(0) as u64)
+                    });
+                    if let Some(s) = waited {
+                        let bucket = WAIT_BUCKETS.iter().position(|&b| s <= b);
+                        counts.claim_wait_buckets[bucket.unwrap_or(WAIT_BUCKETS.len())] += 1;
+                        counts.claim_wait_sum_s += s;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! Operator accounts, browser sessions and API tokens. Sessions and tokens are keyed
+//! by the digest of their secret ([`crate::accounts::digest`]), never the secret.
+
+use super::{Result, Store, decode, encode};
+use crate::accounts::{ApiToken, Operator, Session};
+use chrono::{DateTime, Utc};
+
+impl Store {
+    /// Add an account; false if the name is taken (checked and written atomically).
+    pub fn add_operator(&self, op: &Operator) -> Result<bool> {
+        let swapped = self.operators.compare_and_swap(
+            op.name.as_bytes(),
+            None as Option<&[u8]>,
+            Some(encode(op)),
+        )?;
+        self.flush()?;
+        Ok(swapped.is_ok())
+    }
+
+    pub fn operator(&self, name: &str) -> Result<Option<Operator>> {
+        self.operators
+            .get(name.as_bytes())?
+            .map(|v| decode("operators", &v))
+            .transpose()
+    }
+
+    /// All accounts, by name.
+    pub fn operators(&self) -> Result<Vec<Operator>> {
+        self.operators
+            .iter()
+            .values()
+            .map(|v| decode("operators", &v?))
+            .collect()
+    }
+
+    pub fn has_operators(&self) -> Result<bool> {
+        Ok(!self.operators.is_empty())
+    }
+
+    pub fn put_session(&self, digest: &str, session: &Session) -> Result<()> {
+        self.sessions.insert(digest.as_bytes(), encode(session))?;
+        self.flush()
+    }
+
+    /// The session behind a cookie, if it exists and has not expired.
+    pub fn session(&self, digest: &str, now: DateTime<Utc>) -> Result<Option<Session>> {
+        let Some(v) = self.sessions.get(digest.as_bytes())? else {
+            return Ok(None);
+        };
+        let session: Session = decode("sessions", &v)?;
+        if session.expires_at <= now {
+            self.sessions.remove(digest.as_bytes())?;
+            return Ok(None);
+        }
+        Ok(Some(session))
+    }
+
+    pub fn end_session(&self, digest: &str) -> Result<()> {
+        self.sessions.remove(digest.as_bytes())?;
+        self.flush()
+    }
+
+    /// Forget sessions that have expired (run now and then).
+    pub fn sweep_sessions(&self, now: DateTime<Utc>) -> Result<usize> {
+        let mut gone = 0;
+        for kv in self.sessions.iter() {
+            let (k, v) = kv?;
+            let session: Session = decode("sessions", &v)?;
+            if session.expires_at <= now {
+                self.sessions.remove(k)?;
+                gone += 1;
+            }
+        }
+        Ok(gone)
+    }
+
+    pub fn put_api_token(&self, digest: &str, token: &ApiToken) -> Result<()> {
+        self.api_tokens.insert(digest.as_bytes(), encode(token))?;
+        self.flush()
+    }
+
+    pub fn api_token(&self, digest: &str) -> Result<Option<ApiToken>> {
+        self.api_tokens
+            .get(digest.as_bytes())?
+            .map(|v| decode("api_tokens", &v))
+            .transpose()
+    }
+}

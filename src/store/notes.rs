@@ -1,0 +1,64 @@
+//! What the console reads beyond the queue: operators' private notes on a customer,
+//! the transcript from a point on (with sequence numbers), and a customer's tickets.
+
+use super::{Result, Store, customer_key, customer_prefix, decode, encode};
+use crate::domain::{CustomerId, Ticket};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// An operator's note on a customer: never shown to the customer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Note {
+    pub at: DateTime<Utc>,
+    pub operator: String,
+    pub text: String,
+}
+
+impl Store {
+    pub fn add_note(&self, customer: &CustomerId, note: &Note) -> Result<()> {
+        let seq = self.next_seq()?;
+        self.notes
+            .insert(customer_key(customer, &seq.to_be_bytes()), encode(note))?;
+        self.flush()
+    }
+
+    pub fn notes(&self, customer: &CustomerId) -> Result<Vec<Note>> {
+        self.notes
+            .scan_prefix(customer_prefix(customer))
+            .values()
+            .map(|v| decode("notes", &v?))
+            .collect()
+    }
+
+    /// Transcript lines after `after` (a sequence number; 0 for all), with theirs.
+    pub fn transcript_after(
+        &self,
+        customer: &CustomerId,
+        after: u64,
+    ) -> Result<Vec<(u64, super::StoredMessage)>> {
+        let start = customer_key(customer, &after.saturating_add(1).to_be_bytes());
+        let end = customer_key(customer, &u64::MAX.to_be_bytes());
+        let mut lines = Vec::new();
+        for kv in self.messages.range(start..=end) {
+            let (k, v) = kv?;
+            let seq = k[k.len().saturating_sub(8)..]
+                .try_into()
+                .map(u64::from_be_bytes)
+                .unwrap_or(0);
+            lines.push((seq, decode("messages", &v)?));
+        }
+        Ok(lines)
+    }
+
+    /// Every ticket of `customer`, oldest first.
+    pub fn tickets_of(&self, customer: &CustomerId) -> Result<Vec<Ticket>> {
+        let mut found = Vec::new();
+        for ticket in self.tickets() {
+            let ticket = ticket?;
+            if &ticket.customer == customer {
+                found.push(ticket);
+            }
+        }
+        Ok(found)
+    }
+}

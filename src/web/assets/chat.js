@@ -1,0 +1,647 @@
+// Sportello web chat: the customer's side of a conversation.
+// Talks to /api/v1/chat/* (see docs/api.md). No dependencies, no inline code:
+// the page runs under a strict Content-Security-Policy.
+(function () {
+  'use strict';
+
+  const TOKEN_KEY = 'sportello.visitor';
+  const MAX_LEN = 2000;
+  const SEND_RETRIES = 3;
+
+  // ---- UI strings -------------------------------------------------------
+
+  const STRINGS = {
+    it: {
+      title: 'Assistenza clienti',
+      subtitle: 'Rispondiamo subito; se serve, ti passiamo a una persona.',
+      messagesLabel: 'Conversazione',
+      inputLabel: 'Il tuo messaggio',
+      placeholder: 'Scrivi un messaggio…',
+      send: 'Invia',
+      welcome: "Ciao! Sono l'assistente del negozio. Scrivimi la tua domanda: se serve, ti passo a una persona.",
+      queued: 'Sei in coda per parlare con una persona (posizione {n}).',
+      queuedNoPos: 'Sei in coda per parlare con una persona.',
+      withOperator: 'Stai parlando con una persona.',
+      you: 'Tu',
+      bot: 'Assistente',
+      operator: 'Operatore',
+      choicesLabel: 'Scegli una risposta',
+      networkError: 'Connessione non riuscita. Controlla la rete e riprova.',
+      serverError: 'Il servizio non risponde. Riprova tra poco.',
+      tooLong: 'Il messaggio è troppo lungo (massimo {n} caratteri).',
+      counter: '{n} / {max}',
+    },
+    en: {
+      title: 'Customer service',
+      subtitle: 'We answer right away and pass you to a person when needed.',
+      messagesLabel: 'Conversation',
+      inputLabel: 'Your message',
+      placeholder: 'Type a message…',
+      send: 'Send',
+      welcome: "Hi! I'm the shop's assistant. Write me your question: if needed, I'll pass you to a person.",
+      queued: 'You are in line to talk to a person (position {n}).',
+      queuedNoPos: 'You are in line to talk to a person.',
+      withOperator: 'You are talking to a person.',
+      you: 'You',
+      bot: 'Assistant',
+      operator: 'Operator',
+      choicesLabel: 'Choose an answer',
+      networkError: 'Could not connect. Check your network and try again.',
+      serverError: 'The service is not answering. Please try again shortly.',
+      tooLong: 'The message is too long (at most {n} characters).',
+      counter: '{n} / {max}',
+    },
+  };
+
+  const LANG = /^en/i.test(navigator.language || '') ? 'en' : 'it';
+
+  /** A UI string, with {name} placeholders filled from vars. */
+  function t(key, vars) {
+    let s = STRINGS[LANG][key] || STRINGS.it[key] || key;
+    if (vars) {
+      Object.keys(vars).forEach(function (k) {
+        s = s.split('{' + k + '}').join(String(vars[k]));
+      });
+    }
+    return s;
+  }
+
+  // ---- Safe Markdown ----------------------------------------------------
+  // Builds DOM nodes only; text is only ever set as text nodes.
+
+  // code | **bold** | __bold__ | [label](url) | bare URL | *italic* | _italic_
+  const INLINE = /`([^`\n]+)`|\*\*(?=\S)(.*?\S)\*\*|__(?=\S)(.*?\S)__|\[([^\]\n]+)\]\(\s*([^()\s]+)\s*\)|(https?:\/\/[^\s<>"]+)|\*(?=[^\s*])([^*\n]*?[^\s*])\*|_(?=[^\s_])([^_\n]*?[^\s_])_/gi;
+
+  /** A safe absolute http(s) URL, or null. */
+  function safeUrl(url) {
+    if (!/^https?:\/\//i.test(url)) return null;
+    try {
+      const u = new URL(url);
+      return (u.protocol === 'http:' || u.protocol === 'https:') ? u.href : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  /** An <a> that opens in a new tab without giving it access to this page. */
+  function makeLink(href) {
+    const a = document.createElement('a');
+    a.href = href;
+    a.target = '_blank';
+    a.rel = 'noopener noreferrer';
+    return a;
+  }
+
+  /** Appends the inline Markdown of one line to parent. */
+  function appendInline(parent, text, inLink) {
+    const re = new RegExp(INLINE.source, INLINE.flags);
+    let last = 0;
+    let m;
+    const plain = function (s) { if (s) parent.appendChild(document.createTextNode(s)); };
+    while ((m = re.exec(text)) !== null) {
+      const start = m.index;
+      if (m[1] !== undefined) { // `code`
+        plain(text.slice(last, start));
+        const code = document.createElement('code');
+        code.textContent = m[1];
+        parent.appendChild(code);
+      } else if (m[2] !== undefined || m[3] !== undefined) { // **bold**
+        plain(text.slice(last, start));
+        const b = document.createElement('strong');
+        appendInline(b, m[2] !== undefined ? m[2] : m[3], inLink);
+        parent.appendChild(b);
+      } else if (m[4] !== undefined) { // [label](url)
+        const href = safeUrl(m[5]);
+        if (!href || inLink) {
+          // Not a web link: show it exactly as written.
+          plain(text.slice(last, start) + m[0]);
+        } else {
+          plain(text.slice(last, start));
+          const a = makeLink(href);
+          appendInline(a, m[4], true);
+          parent.appendChild(a);
+        }
+      } else if (m[6] !== undefined) { // bare URL
+        let url = m[6];
+        // Sentence punctuation after a URL is not part of it.
+        const trail = /[.,;:!?'»]+$|\)+$/.exec(url);
+        if (trail && !(trail[0][0] === ')' && url.indexOf('(') !== -1)) {
+          url = url.slice(0, url.length - trail[0].length);
+          re.lastIndex = start + url.length;
+        }
+        const href = safeUrl(url);
+        plain(text.slice(last, start));
+        if (!href || inLink) {
+          plain(url);
+        } else {
+          const a = makeLink(href);
+          a.textContent = url;
+          parent.appendChild(a);
+        }
+      } else { // *italic* or _italic_
+        const isUnderscore = m[8] !== undefined;
+        const before = text.charAt(start - 1);
+        const after = text.charAt(start + m[0].length);
+        if (isUnderscore && (/[\p{L}\p{N}]/u.test(before) || /[\p{L}\p{N}]/u.test(after))) {
+          // snake_case_words are not emphasis: emit the "_" and go on.
+          plain(text.slice(last, start + 1));
+          last = start + 1;
+          re.lastIndex = start + 1;
+          continue;
+        }
+        plain(text.slice(last, start));
+        const em = document.createElement('em');
+        appendInline(em, isUnderscore ? m[8] : m[7], inLink);
+        parent.appendChild(em);
+      }
+      last = re.lastIndex;
+    }
+    plain(text.slice(last));
+  }
+
+  /** Markdown text -> DocumentFragment (paragraphs, line breaks, lists, inline). */
+  function renderMarkdown(text) {
+    const frag = document.createDocumentFragment();
+    const lines = String(text == null ? '' : text).replace(/\r\n?/g, '\n').split('\n');
+    let para = null;
+    let list = null;
+    let item = null;
+    lines.forEach(function (raw) {
+      const line = raw.replace(/\s+$/, '');
+      if (line.trim() === '') { para = null; list = null; item = null; return; }
+      const bullet = /^\s*[-*•]\s+(.*)$/.exec(line);
+      const number = /^\s*(\d{1,3})[.)]\s+(.*)$/.exec(line);
+      if (bullet || number) {
+        const tag = bullet ? 'UL' : 'OL';
+        para = null;
+        if (!list || list.tagName !== tag) {
+          list = document.createElement(tag.toLowerCase());
+          if (number && number[1] !== '1') list.start = parseInt(number[1], 10);
+          frag.appendChild(list);
+        }
+        item = document.createElement('li');
+        appendInline(item, bullet ? bullet[1] : number[2], false);
+        list.appendChild(item);
+        return;
+      }
+      if (item && /^\s/.test(line)) { // indented continuation of a list item
+        item.appendChild(document.createElement('br'));
+        appendInline(item, line.trim(), false);
+        return;
+      }
+      list = null;
+      item = null;
+      if (!para) {
+        para = document.createElement('p');
+        frag.appendChild(para);
+      } else {
+        para.appendChild(document.createElement('br'));
+      }
+      appendInline(para, line.trim(), false);
+    });
+    return frag;
+  }
+
+  /** Plain text with its line breaks kept (customer messages). */
+  function renderPlain(text) {
+    const frag = document.createDocumentFragment();
+    String(text == null ? '' : text).replace(/\r\n?/g, '\n').split('\n').forEach(function (line, i) {
+      if (i > 0) frag.appendChild(document.createElement('br'));
+      if (line) frag.appendChild(document.createTextNode(line));
+    });
+    return frag;
+  }
+
+  // ---- Helpers ----------------------------------------------------------
+
+  const $ = function (id) { return document.getElementById(id); };
+
+  /** 16 random bytes as hex: a client message id (works on plain http too). */
+  function newId() {
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) {
+      return (b < 16 ? '0' : '') + b.toString(16);
+    }).join('');
+  }
+
+  const sleep = function (ms) { return new Promise(function (r) { setTimeout(r, ms); }); };
+
+  /** "14:05" for an RFC 3339 time, or "" when unreadable. */
+  function shortTime(at) {
+    const d = new Date(at);
+    if (isNaN(d.getTime())) return '';
+    return d.toLocaleTimeString(LANG, { hour: '2-digit', minute: '2-digit' });
+  }
+
+  /** An error carrying the HTTP status and the server's JSON body. */
+  function HttpError(status, data) {
+    this.status = status;
+    this.data = data || {};
+    this.message = (data && data.error) || ('HTTP ' + status);
+  }
+
+  /** fetch + JSON; throws HttpError on non-2xx, TypeError on network failure. */
+  async function request(method, path, body) {
+    const headers = { 'Accept': 'application/json' };
+    if (state.token) headers['X-Sportello-Visitor'] = state.token;
+    const opts = { method: method, headers: headers, credentials: 'same-origin', cache: 'no-store' };
+    if (body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      opts.body = JSON.stringify(body);
+    }
+    const res = await fetch(path, opts);
+    let data = null;
+    try { data = await res.json(); } catch (e) { data = null; }
+    if (!res.ok) throw new HttpError(res.status, data);
+    return data || {};
+  }
+
+  // ---- State ------------------------------------------------------------
+
+  const state = {
+    token: null,
+    lastSeq: 0,
+    seen: new Set(),     // seqs already on screen
+    lastMessage: null,   // the newest message, for its choices
+    events: null,        // EventSource
+    reconnectDelay: 2000,
+    fetching: null,      // the running fetchNew promise
+    again: false,        // fetchNew asked for while one runs
+    sending: false,
+    resets: 0,
+  };
+
+  let els = {}; window.__st = state;
+
+  // ---- Visitor token ----------------------------------------------------
+
+  function readToken() {
+    try { return localStorage.getItem(TOKEN_KEY); } catch (e) { return null; }
+  }
+
+  function storeToken(token) {
+    try {
+      if (token) localStorage.setItem(TOKEN_KEY, token);
+      else localStorage.removeItem(TOKEN_KEY);
+    } catch (e) { /* private mode: the token lives for this page only */ }
+  }
+
+  /** Makes sure there is a visitor token, asking the server for one if needed. */
+  async function ensureToken() {
+    if (state.token) return state.token;
+    state.token = readToken();
+    if (state.token) return state.token;
+    const data = await request('POST', '/api/v1/chat/start', { locale: navigator.language || LANG });
+    state.token = data.visitor;
+    storeToken(state.token);
+    return state.token;
+  }
+
+  /** The server forgot our token: drop it, clear the screen and start over. */
+  async function resetVisitor() {
+    state.resets += 1;
+    if (state.events) { state.events.close(); state.events = null; }
+    state.token = null;
+    storeToken(null);
+    state.lastSeq = 0;
+    state.seen.clear();
+    state.lastMessage = null;
+    els.messages.textContent = '';
+    updateWelcome();
+    setStatus('bot', null);
+    if (state.resets > 3) { // do not loop forever against a broken server
+      showError(t('serverError'));
+      return;
+    }
+    await ensureToken();
+    await fetchNew();
+    openEvents();
+  }
+
+  // ---- Rendering --------------------------------------------------------
+
+  /** Shows the welcome line while the transcript is empty. */
+  function updateWelcome() {
+    let welcome = els.messages.querySelector('.welcome');
+    if (state.seen.size > 0) {
+      if (welcome) welcome.remove();
+      return;
+    }
+    if (!welcome) {
+      welcome = document.createElement('div');
+      welcome.className = 'welcome';
+      welcome.textContent = t('welcome');
+      els.messages.prepend(welcome);
+    }
+  }
+
+  /** One message: div.msg.customer|bot|operator with .who (operators), .text and time. */
+  function messageNode(msg) {
+    const author = (msg.author === 'customer' || msg.author === 'operator') ? msg.author : 'bot';
+    const div = document.createElement('div');
+    div.className = 'msg ' + author;
+    div.dataset.seq = String(msg.seq);
+    if (msg.kind) div.dataset.kind = String(msg.kind);
+
+    if (author === 'operator') {
+      const who = document.createElement('div');
+      who.className = 'who';
+      who.textContent = msg.operator || t('operator');
+      div.appendChild(who);
+    }
+    const text = document.createElement('div');
+    text.className = 'text';
+    text.appendChild(author === 'customer' ? renderPlain(msg.text) : renderMarkdown(msg.text));
+    div.appendChild(text);
+
+    const time = document.createElement('time');
+    time.className = 'time';
+    if (msg.at) time.dateTime = msg.at;
+    time.textContent = shortTime(msg.at);
+    div.appendChild(time);
+    return div;
+  }
+
+  /** Appends messages not seen yet, in seq order. Returns how many were new. */
+  function appendMessages(messages) {
+    let added = 0;
+    messages.slice().sort(function (a, b) { return a.seq - b.seq; }).forEach(function (msg) {
+      if (typeof msg.seq !== 'number' || state.seen.has(msg.seq)) return;
+      state.seen.add(msg.seq);
+      if (msg.seq > state.lastSeq) state.lastSeq = msg.seq;
+      if (!state.lastMessage || msg.seq >= state.lastMessage.seq) state.lastMessage = msg;
+      els.messages.appendChild(messageNode(msg));
+      added += 1;
+    });
+    if (added) {
+      updateWelcome();
+      renderChoices();
+      scrollToBottom();
+    }
+    return added;
+  }
+
+  /** The Clarify buttons of the last message, if it has any. */
+  function renderChoices() {
+    const old = els.messages.querySelector('.choices');
+    if (old) old.remove();
+    const msg = state.lastMessage;
+    if (!msg || !Array.isArray(msg.choices) || msg.choices.length === 0) return;
+    const box = document.createElement('div');
+    box.className = 'choices';
+    box.setAttribute('role', 'group');
+    box.setAttribute('aria-label', t('choicesLabel'));
+    msg.choices.forEach(function (label) {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'choice';
+      b.textContent = String(label);
+      b.addEventListener('click', function () { choose(String(label)); });
+      box.appendChild(b);
+    });
+    els.messages.appendChild(box);
+  }
+
+  /** Pressing a choice sends its label as a message. */
+  async function choose(label) {
+    if (state.sending) return;
+    const box = els.messages.querySelector('.choices');
+    if (box) box.remove();
+    const ok = await send(label, false);
+    if (!ok) renderChoices(); // let the customer try again
+  }
+
+  /** #status from the conversation state. */
+  function setStatus(mode, position) {
+    let text = '';
+    if (mode === 'queued') {
+      text = (position === null || position === undefined) ? t('queuedNoPos') : t('queued', { n: position });
+    } else if (mode === 'with_operator') {
+      text = t('withOperator');
+    }
+    els.status.textContent = text;
+    els.status.hidden = !text;
+    els.status.className = 'status' + (mode ? ' ' + mode : '');
+  }
+
+  function showError(text) {
+    els.error.textContent = text || '';
+    els.error.hidden = !text;
+  }
+
+  function scrollToBottom() {
+    els.messages.scrollTop = els.messages.scrollHeight;
+  }
+
+  // ---- Fetching ---------------------------------------------------------
+
+  /** GET the messages after lastSeq and show them; coalesces parallel calls. */
+  function fetchNew() {
+    if (state.fetching) {
+      state.again = true;
+      return state.fetching;
+    }
+    state.fetching = (async function () {
+      do {
+        state.again = false;
+        if (!state.token) break;
+        try {
+          console.log('GET start', performance.now());
+          const data = await request('GET', '/api/v1/chat/messages?after=' + state.lastSeq);
+          console.log('GET end', performance.now());
+          appendMessages(Array.isArray(data.messages) ? data.messages : []);
+          setStatus(data.state, data.position);
+          state.resets = 0;
+        } catch (err) {
+          if (err instanceof HttpError && (err.status === 401 || err.status === 404)) {
+            state.fetching = null;
+            await resetVisitor();
+            return;
+          }
+          // Network trouble: the event stream's reconnect will ask again.
+        }
+      } while (state.again);
+      state.fetching = null;
+    })();
+    return state.fetching;
+  }
+
+  /** Live updates: every `changed` event means "ask for new messages". */
+  function openEvents() {
+    if (!state.token || typeof EventSource === 'undefined') return;
+    if (state.events) state.events.close();
+    const es = new EventSource('/api/v1/chat/events?visitor=' + encodeURIComponent(state.token));
+    state.events = es;
+    es.addEventListener('open', function () {
+      state.reconnectDelay = 2000;
+      fetchNew();
+    });
+    es.addEventListener('changed', function () { fetchNew(); });
+    es.addEventListener('error', function () {
+      if (es.readyState !== EventSource.CLOSED || state.events !== es) return;
+      // The browser gave up (e.g. 401/404 for a forgotten token): ask the
+      // messages endpoint, which resets a forgotten token, then reconnect.
+      state.events = null;
+      const delay = state.reconnectDelay;
+      state.reconnectDelay = Math.min(state.reconnectDelay * 2, 30000);
+      setTimeout(async function () {
+        await fetchNew();
+        if (!state.events && state.token) openEvents();
+      }, delay);
+    });
+  }
+
+  // ---- Sending ----------------------------------------------------------
+
+  /**
+   * Sends one message. Network failures and 5xx are retried with the same id
+   * (the server ignores repeats); 4xx show the server's error. Returns success.
+   */
+  async function send(text, fromInput) {
+    console.log('send called', JSON.stringify(text), state.sending);
+    if (state.sending) return false;
+    const body = String(text).trim();
+    if (!body) return false;
+    if (body.length > MAX_LEN) {
+      showError(t('tooLong', { n: MAX_LEN }));
+      return false;
+    }
+    state.sending = true;
+    els.send.disabled = true;
+    showError('');
+    const id = newId();
+    let resetOnce = false;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await ensureToken();
+          console.log('posting');
+          await request('POST', '/api/v1/chat/messages', {
+            id: id,
+            text: body,
+            locale: navigator.language || LANG,
+          });
+          console.log('posted', performance.now());
+          if (fromInput) {
+            els.input.value = '';
+            updateInput();
+          }
+          await fetchNew();
+          console.log('fetched', performance.now());
+          return true;
+        } catch (err) {
+          if (err instanceof HttpError) {
+            if ((err.status === 401 || err.status === 404) && !resetOnce) {
+              // Token forgotten by the server: start a new conversation, send again.
+              resetOnce = true;
+              await resetVisitor();
+              continue;
+            }
+            if (err.status < 500 || attempt >= SEND_RETRIES) {
+              showError(err.data && err.data.error ? err.data.error : t('serverError'));
+              return false;
+            }
+          } else if (attempt >= SEND_RETRIES) {
+            showError(t('networkError'));
+            return false;
+          }
+          await sleep(500 * Math.pow(2, attempt));
+        }
+      }
+    } finally {
+      state.sending = false;
+      els.send.disabled = false;
+    }
+  }
+
+  /** Grows the textarea with its content (via rows, no inline style) and updates the counter. */
+  function updateInput() {
+    const value = els.input.value;
+    const lines = value.split('\n').length;
+    const wrapped = Math.ceil(value.length / 45);
+    els.input.rows = Math.max(1, Math.min(6, Math.max(lines, wrapped)));
+    const n = value.length;
+    els.counter.hidden = n < MAX_LEN * 0.8;
+    els.counter.textContent = t('counter', { n: n, max: MAX_LEN });
+    els.counter.classList.toggle('over', n > MAX_LEN);
+  }
+
+  // ---- Start ------------------------------------------------------------
+
+  /** Static strings of the page in the UI language. */
+  function applyStrings() {
+    document.documentElement.lang = LANG;
+    document.title = t('title');
+    document.querySelectorAll('[data-i18n]').forEach(function (el) {
+      el.textContent = t(el.getAttribute('data-i18n'));
+    });
+    document.querySelectorAll('[data-i18n-placeholder]').forEach(function (el) {
+      el.setAttribute('placeholder', t(el.getAttribute('data-i18n-placeholder')));
+    });
+    document.querySelectorAll('[data-i18n-aria]').forEach(function (el) {
+      el.setAttribute('aria-label', t(el.getAttribute('data-i18n-aria')));
+    });
+  }
+
+  async function init() {
+    els = {
+      messages: $('messages'),
+      status: $('status'),
+      error: $('error'),
+      input: $('input'),
+      send: $('send'),
+      form: $('composer'),
+      counter: $('counter'),
+    };
+    if (new URLSearchParams(location.search).get('embed') === '1') {
+      document.documentElement.classList.add('embed');
+    }
+    applyStrings();
+    updateWelcome();
+
+    els.form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      send(els.input.value, true);
+    });
+    els.input.addEventListener('keydown', function (e) {
+      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
+        e.preventDefault();
+        send(els.input.value, true);
+      }
+    });
+    els.input.addEventListener('input', updateInput);
+    document.addEventListener('visibilitychange', function () {
+      if (document.visibilityState === 'visible') fetchNew();
+    });
+
+    try {
+      await ensureToken();
+    } catch (err) {
+      showError(err instanceof HttpError && err.data.error ? err.data.error : t('networkError'));
+      // Try again a bit later: the server may be restarting.
+      setTimeout(retryStart, 5000);
+      return;
+    }
+    await fetchNew();
+    openEvents();
+  }
+
+  /** A later attempt after the first start failed. */
+  async function retryStart() {
+    try {
+      await ensureToken();
+      showError('');
+      await fetchNew();
+      openEvents();
+    } catch (err) {
+      setTimeout(retryStart, 10000);
+    }
+  }
+
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', init);
+  } else {
+    init();
+  }
+})();

@@ -1,0 +1,1390 @@
+// Sportello operator console: queue, tickets, replies and notes.
+// Talks to /api/v1/* with the session cookie (see docs/api.md). No dependencies, no
+// inline code: the page runs under a strict Content-Security-Policy, and every text
+// that comes from customers, operators or the bot is put in the page as text nodes.
+(function () {
+  'use strict';
+
+  const LANG_KEY = 'sportello.lang';
+  const FILTER_KEY = 'sportello.filter';
+  const WAIT_REFRESH_MS = 15000;
+
+  // ---- UI strings -------------------------------------------------------
+
+  const STRINGS = {
+    it: {
+      loading: 'Caricamento…',
+      bootError: 'Il server non risponde. Nuovo tentativo tra qualche secondo…',
+      setupTitle: 'Primo avvio',
+      setupIntro: "Crea il primo account: sarà l'amministratore.",
+      name: 'Nome',
+      password: 'Password',
+      setupToken: 'Codice di configurazione',
+      setupTokenHint: "Il codice che «sportello serve» ha stampato all'avvio.",
+      yourDepartments: 'I tuoi reparti',
+      departmentsText: 'Reparti, separati da virgole',
+      setupSubmit: 'Crea account',
+      loginTitle: 'Accesso operatori',
+      loginSubmit: 'Entra',
+      sessionExpired: 'La sessione è scaduta: accedi di nuovo.',
+      otherLang: 'English',
+      otherLangShort: 'EN',
+      otherLangLabel: 'Switch to English',
+      queue: 'Coda',
+      filterLabel: 'Reparti da mostrare',
+      filterMine: 'I miei reparti',
+      filterAll: 'Tutti i reparti',
+      logout: 'Esci',
+      pickTicket: 'Scegli una richiesta dalla coda per vederla qui.',
+      loadingTicket: 'Caricamento della richiesta…',
+      back: '← Coda',
+      claim: 'Prendi in carico',
+      release: 'Rilascia',
+      close: 'Chiudi',
+      transferTo: 'Trasferisci a…',
+      transfer: 'Trasferisci',
+      transferDepartments: 'Reparti',
+      transferOperators: 'Operatori',
+      transcript: 'Conversazione',
+      canned: 'Risposte pronte',
+      cannedPlaceholder: 'Risposte pronte…',
+      shortcut: 'Ctrl+Invio per inviare',
+      reply: 'Risposta',
+      replyPlaceholder: 'Scrivi la risposta al cliente…',
+      send: 'Invia',
+      notes: 'Note private',
+      newNote: 'Nuova nota',
+      notePlaceholder: 'Nota visibile solo agli operatori…',
+      addNote: 'Aggiungi nota',
+      noNotes: 'Nessuna nota.',
+      previous: 'Richieste precedenti',
+      noPrevious: 'Nessuna richiesta precedente.',
+      emptyQueue: 'Nessuna richiesta in coda.',
+      emptyQueueHint: 'Ottimo lavoro! Le nuove richieste compaiono qui da sole.',
+      emptyFiltered: 'Nessuna richiesta per questi reparti.',
+      emptyFilteredHint: 'Altre {n} in altri reparti: scegli «Tutti i reparti» per vederle.',
+      emptyTranscript: 'Nessun messaggio.',
+      reason_asked: 'ha chiesto una persona',
+      reason_low_confidence: 'il bot non ha capito',
+      reason_complaint: 'reclamo',
+      status_queued: 'in coda',
+      status_claimed: 'in carico',
+      status_closed: 'chiusa',
+      status_cancelled: 'annullata',
+      prio_low: 'bassa',
+      prio_normal: 'normale',
+      prio_high: 'alta',
+      prio_urgent: 'urgente',
+      priority: 'priorità {p}',
+      takenBy: 'in carico a {op}',
+      takenByMe: 'in carico a te',
+      customer: 'Cliente',
+      bot: 'Bot',
+      operator: 'Operatore',
+      why: 'Decisione',
+      candidates: 'candidati',
+      orders: 'Ordini',
+      opened: 'aperta il {t}',
+      waitingFor: 'in attesa da {w}',
+      lessMin: '< 1 min',
+      mins: '{m} min',
+      hours: '{h} h',
+      hoursMins: '{h} h {m} min',
+      days: '{d} g {h} h',
+      replyNeedsClaim: 'Prendi in carico la richiesta per rispondere e scrivere note.',
+      replyOther: 'La richiesta è in carico a {op}: non puoi rispondere.',
+      replyClosed: 'La richiesta è chiusa.',
+      notFound: 'Richiesta non trovata.',
+      networkError: 'Connessione non riuscita. Controlla la rete e riprova.',
+      setupNoToken: 'Manca il codice di configurazione.',
+      noDepartment: 'nessun reparto',
+      kind_answer: 'risposta',
+      kind_clarify: 'domanda',
+      kind_fallback: 'non capito',
+      kind_handoff: 'passaggio',
+      kind_cancelled: 'annullata',
+      kind_reply: 'risposta',
+    },
+    en: {
+      loading: 'Loading…',
+      bootError: 'The server is not answering. Trying again in a few seconds…',
+      setupTitle: 'First start',
+      setupIntro: 'Create the first account: it will be the administrator.',
+      name: 'Name',
+      password: 'Password',
+      setupToken: 'Setup code',
+      setupTokenHint: 'The code "sportello serve" printed when it started.',
+      yourDepartments: 'Your departments',
+      departmentsText: 'Departments, separated by commas',
+      setupSubmit: 'Create account',
+      loginTitle: 'Operator sign-in',
+      loginSubmit: 'Sign in',
+      sessionExpired: 'Your session has expired: please sign in again.',
+      otherLang: 'Italiano',
+      otherLangShort: 'IT',
+      otherLangLabel: 'Passa all’italiano',
+      queue: 'Queue',
+      filterLabel: 'Departments to show',
+      filterMine: 'My departments',
+      filterAll: 'All departments',
+      logout: 'Sign out',
+      pickTicket: 'Pick a request from the queue to see it here.',
+      loadingTicket: 'Loading the request…',
+      back: '← Queue',
+      claim: 'Claim',
+      release: 'Release',
+      close: 'Close',
+      transferTo: 'Transfer to…',
+      transfer: 'Transfer',
+      transferDepartments: 'Departments',
+      transferOperators: 'Operators',
+      transcript: 'Conversation',
+      canned: 'Canned replies',
+      cannedPlaceholder: 'Canned replies…',
+      shortcut: 'Ctrl+Enter to send',
+      reply: 'Reply',
+      replyPlaceholder: 'Write your reply to the customer…',
+      send: 'Send',
+      notes: 'Private notes',
+      newNote: 'New note',
+      notePlaceholder: 'A note only operators can see…',
+      addNote: 'Add note',
+      noNotes: 'No notes.',
+      previous: 'Previous requests',
+      noPrevious: 'No previous requests.',
+      emptyQueue: 'The queue is empty.',
+      emptyQueueHint: 'Well done! New requests show up here by themselves.',
+      emptyFiltered: 'No requests for these departments.',
+      emptyFilteredHint: '{n} more in other departments: choose "All departments" to see them.',
+      emptyTranscript: 'No messages.',
+      reason_asked: 'asked for a person',
+      reason_low_confidence: 'the bot did not understand',
+      reason_complaint: 'complaint',
+      status_queued: 'queued',
+      status_claimed: 'claimed',
+      status_closed: 'closed',
+      status_cancelled: 'cancelled',
+      prio_low: 'low',
+      prio_normal: 'normal',
+      prio_high: 'high',
+      prio_urgent: 'urgent',
+      priority: '{p} priority',
+      takenBy: 'taken by {op}',
+      takenByMe: 'taken by you',
+      customer: 'Customer',
+      bot: 'Bot',
+      operator: 'Operator',
+      why: 'Decision',
+      candidates: 'candidates',
+      orders: 'Orders',
+      opened: 'opened {t}',
+      waitingFor: 'waiting {w}',
+      lessMin: '< 1 min',
+      mins: '{m} min',
+      hours: '{h} h',
+      hoursMins: '{h} h {m} min',
+      days: '{d} d {h} h',
+      replyNeedsClaim: 'Claim the request to reply and write notes.',
+      replyOther: 'The request is taken by {op}: you cannot reply.',
+      replyClosed: 'The request is closed.',
+      notFound: 'Request not found.',
+      networkError: 'Could not connect. Check your network and try again.',
+      setupNoToken: 'The setup code is missing.',
+      noDepartment: 'no department',
+      kind_answer: 'answer',
+      kind_clarify: 'question',
+      kind_fallback: 'not understood',
+      kind_handoff: 'handoff',
+      kind_cancelled: 'cancelled',
+      kind_reply: 'reply',
+    },
+  };
+
+  /** The saved UI language, else the browser's. */
+  function initialLang() {
+    let saved = null;
+    try { saved = localStorage.getItem(LANG_KEY); } catch (e) { /* ignore */ }
+    if (saved === 'it' || saved === 'en') return saved;
+    return /^en/i.test(navigator.language || '') ? 'en' : 'it';
+  }
+
+  // ---- State ------------------------------------------------------------
+
+  const state = {
+    lang: initialLang(),
+    me: null,             // {name, role, departments}
+    csrf: null,
+    departments: [],
+    operators: [],
+    tickets: [],          // the whole queue, unfiltered
+    skew: 0,              // server clock minus ours, in ms
+    filter: 'mine',
+    openId: null,         // the ticket shown, a number
+    detail: null,         // its Detail
+    busy: false,          // an action is running
+    drafts: {},           // ticket id -> {reply, note}
+    es: null,             // EventSource
+    esDelay: 2000,
+    queueRun: null,
+    queueAgain: false,
+    ticketRun: null,
+    ticketAgain: false,
+  };
+
+  /** A UI string, with {name} placeholders filled from vars. */
+  function t(key, vars) {
+    let s = STRINGS[state.lang][key];
+    if (s === undefined) s = STRINGS.it[key];
+    if (s === undefined) s = key;
+    if (vars) {
+      Object.keys(vars).forEach(function (k) {
+        s = s.split('{' + k + '}').join(String(vars[k]));
+      });
+    }
+    return s;
+  }
+
+  const locale = function () { return state.lang === 'en' ? 'en-GB' : 'it-IT'; };
+  const $ = function (id) { return document.getElementById(id); };
+
+  /** Creates an element with a class and text content. */
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  // ---- Safe Markdown ----------------------------------------------------
+  // Same renderer as the web chat: DOM nodes only, links only to http(s).
+
+  // code | **bold** | __bold__ | [label](url) | bare URL | *italic* | _italic_
+  const INLINE = /`([^`\n]+)`|\*\*(?=\S)(.*?\S)\*\*|__(?=\S)(.*?\S)__|\[([^\]\n]+)\]\(\s*([^()\s]+)\s*\)|(https?:\/\/[^\s<>"]+)|\*(?=[^\s*])([^*\n]*?[^\s*])\*|_(?=[^\s_])([^_\n]*?[^\s_])_/gi;
+
+  /** A safe absolute http(s) URL, or null. */
+  function safeUrl(url) {
+    if (!/^https?:\/\//i.test(url)) return null;
+    try {
+      const u = new URL(url);
+      return (u.protocol === 'http:' || u.protocol === 'https:') ? u.href : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  /** An <a> that opens in a new tab without giving it access to this page. */
+  function makeLink(href) {
+    const a = document.createElement('a');
+    a.href = href;
+    a.target = '_blank';
+    a.rel = 'noopener noreferrer';
+    return a;
+  }
+
+  /** Appends the inline Markdown of one line to parent. */
+  function appendInline(parent, text, inLink) {
+    const re = new RegExp(INLINE.source, INLINE.flags);
+    let last = 0;
+    let m;
+    const plain = function (s) { if (s) parent.appendChild(document.createTextNode(s)); };
+    while ((m = re.exec(text)) !== null) {
+      const start = m.index;
+      if (m[1] !== undefined) { // `code`
+        plain(text.slice(last, start));
+        parent.appendChild(el('code', '', m[1]));
+      } else if (m[2] !== undefined || m[3] !== undefined) { // **bold**
+        plain(text.slice(last, start));
+        const b = document.createElement('strong');
+        appendInline(b, m[2] !== undefined ? m[2] : m[3], inLink);
+        parent.appendChild(b);
+      } else if (m[4] !== undefined) { // [label](url)
+        const href = safeUrl(m[5]);
+        if (!href || inLink) {
+          plain(text.slice(last, start) + m[0]); // not a web link: as written
+        } else {
+          plain(text.slice(last, start));
+          const a = makeLink(href);
+          appendInline(a, m[4], true);
+          parent.appendChild(a);
+        }
+      } else if (m[6] !== undefined) { // bare URL
+        let url = m[6];
+        const trail = /[.,;:!?'»]+$|\)+$/.exec(url);
+        if (trail && !(trail[0][0] === ')' && url.indexOf('(') !== -1)) {
+          url = url.slice(0, url.length - trail[0].length);
+          re.lastIndex = start + url.length;
+        }
+        const href = safeUrl(url);
+        plain(text.slice(last, start));
+        if (!href || inLink) {
+          plain(url);
+        } else {
+          const a = makeLink(href);
+          a.textContent = url;
+          parent.appendChild(a);
+        }
+      } else { // *italic* or _italic_
+        const isUnderscore = m[8] !== undefined;
+        const before = text.charAt(start - 1);
+        const after = text.charAt(start + m[0].length);
+        if (isUnderscore && (/[\p{L}\p{N}]/u.test(before) || /[\p{L}\p{N}]/u.test(after))) {
+          plain(text.slice(last, start + 1)); // snake_case is not emphasis
+          last = start + 1;
+          re.lastIndex = start + 1;
+          continue;
+        }
+        plain(text.slice(last, start));
+        const em = document.createElement('em');
+        appendInline(em, isUnderscore ? m[8] : m[7], inLink);
+        parent.appendChild(em);
+      }
+      last = re.lastIndex;
+    }
+    plain(text.slice(last));
+  }
+
+  /** Markdown text -> DocumentFragment (paragraphs, line breaks, lists, inline). */
+  function renderMarkdown(text) {
+    const frag = document.createDocumentFragment();
+    const lines = String(text == null ? '' : text).replace(/\r\n?/g, '\n').split('\n');
+    let para = null;
+    let list = null;
+    let item = null;
+    lines.forEach(function (raw) {
+      const line = raw.replace(/\s+$/, '');
+      if (line.trim() === '') { para = null; list = null; item = null; return; }
+      const bullet = /^\s*[-*•]\s+(.*)$/.exec(line);
+      const number = /^\s*(\d{1,3})[.)]\s+(.*)$/.exec(line);
+      if (bullet || number) {
+        const tag = bullet ? 'UL' : 'OL';
+        para = null;
+        if (!list || list.tagName !== tag) {
+          list = document.createElement(tag.toLowerCase());
+          if (number && number[1] !== '1') list.start = parseInt(number[1], 10);
+          frag.appendChild(list);
+        }
+        item = document.createElement('li');
+        appendInline(item, bullet ? bullet[1] : number[2], false);
+        list.appendChild(item);
+        return;
+      }
+      if (item && /^\s/.test(line)) { // indented continuation of a list item
+        item.appendChild(document.createElement('br'));
+        appendInline(item, line.trim(), false);
+        return;
+      }
+      list = null;
+      item = null;
+      if (!para) {
+        para = document.createElement('p');
+        frag.appendChild(para);
+      } else {
+        para.appendChild(document.createElement('br'));
+      }
+      appendInline(para, line.trim(), false);
+    });
+    return frag;
+  }
+
+  /** Plain text with its line breaks kept (customer messages, notes). */
+  function renderPlain(text) {
+    const frag = document.createDocumentFragment();
+    String(text == null ? '' : text).replace(/\r\n?/g, '\n').split('\n').forEach(function (line, i) {
+      if (i > 0) frag.appendChild(document.createElement('br'));
+      if (line) frag.appendChild(document.createTextNode(line));
+    });
+    return frag;
+  }
+
+  // ---- API --------------------------------------------------------------
+
+  /** An API failure: status (0 = network) and the server's error text. */
+  function ApiError(status, message, data) {
+    this.status = status;
+    this.message = message;
+    this.data = data || {};
+  }
+
+  /**
+   * Calls the API with the session cookie. POSTs carry JSON and the CSRF header.
+   * Throws ApiError with the server's `error` text; a 401 once signed in shows login.
+   */
+  async function api(method, path, body) {
+    const headers = { 'Accept': 'application/json' };
+    const opts = { method: method, credentials: 'same-origin', headers: headers, cache: 'no-store' };
+    if (method !== 'GET') {
+      headers['Content-Type'] = 'application/json';
+      if (state.csrf) headers['X-CSRF-Token'] = state.csrf;
+      opts.body = JSON.stringify(body || {});
+    }
+    let res;
+    try {
+      res = await fetch(path, opts);
+    } catch (e) {
+      throw new ApiError(0, t('networkError'));
+    }
+    let data = null;
+    if (res.status !== 204) {
+      try { data = await res.json(); } catch (e) { data = null; }
+    }
+    if (!res.ok) {
+      const message = (data && data.error) || (res.status + ' ' + (res.statusText || ''));
+      if (res.status === 401 && state.me && path !== '/api/v1/login') sessionExpired();
+      throw new ApiError(res.status, message.trim(), data);
+    }
+    return data || {};
+  }
+
+  // ---- Views ------------------------------------------------------------
+
+  /** Shows one of: boot, setup, login, app. */
+  function showView(view) {
+    $('boot').hidden = view !== 'boot';
+    $('auth').hidden = view !== 'setup' && view !== 'login';
+    $('setup-form').hidden = view !== 'setup';
+    $('login-form').hidden = view !== 'login';
+    $('app').hidden = view !== 'app';
+  }
+
+  /** Static strings of the page in the UI language. */
+  function applyStrings() {
+    document.documentElement.lang = state.lang;
+    document.querySelectorAll('[data-i18n]').forEach(function (node) {
+      node.textContent = t(node.getAttribute('data-i18n'));
+    });
+    document.querySelectorAll('[data-i18n-placeholder]').forEach(function (node) {
+      node.setAttribute('placeholder', t(node.getAttribute('data-i18n-placeholder')));
+    });
+    const toggle = $('lang-toggle');
+    toggle.textContent = t('otherLangShort');
+    toggle.setAttribute('aria-label', t('otherLangLabel'));
+    toggle.title = t('otherLangLabel');
+    $('auth-lang').textContent = t('otherLang');
+    $('auth-lang').setAttribute('lang', state.lang === 'it' ? 'en' : 'it');
+    const deptText = document.querySelector('input#setup-departments');
+    if (deptText) deptText.setAttribute('aria-label', t('departmentsText'));
+    updateTitle();
+  }
+
+  /** Switches IT <-> EN and redraws everything. */
+  function toggleLang() {
+    state.lang = state.lang === 'it' ? 'en' : 'it';
+    try { localStorage.setItem(LANG_KEY, state.lang); } catch (e) { /* ignore */ }
+    applyStrings();
+    if (state.me) {
+      renderFilter();
+      renderTransferOptions();
+      renderQueue();
+      if (state.detail) renderTicket(false);
+      else if (state.openId) $('ticket-empty').firstElementChild.textContent = t('loadingTicket');
+    }
+  }
+
+  function updateTitle() {
+    const n = state.me ? visibleTickets().length : 0;
+    document.title = (n ? '(' + n + ') ' : '') + 'Sportello – Console';
+  }
+
+  // ---- Start, setup, login ---------------------------------------------
+
+  /** First step: setup needed? signed in? */
+  async function start() {
+    showView('boot');
+    $('boot').textContent = t('loading');
+    let setup;
+    try {
+      setup = await api('GET', '/api/v1/setup');
+    } catch (err) {
+      $('boot').textContent = t('bootError');
+      setTimeout(start, 5000);
+      return;
+    }
+    if (setup.needed) {
+      await showSetup();
+      return;
+    }
+    try {
+      const me = await api('GET', '/api/v1/me');
+      enterApp(me);
+    } catch (err) {
+      if (err.status === 401) {
+        showLogin('');
+      } else {
+        $('boot').textContent = t('bootError');
+        setTimeout(start, 5000);
+      }
+    }
+  }
+
+  /** The setup form, with the departments as checkboxes (or a text field). */
+  async function showSetup() {
+    const token = new URLSearchParams(location.search).get('setup');
+    $('setup-token-row').hidden = !!token;
+    let departments = null;
+    try {
+      const data = await api('GET', '/api/v1/departments');
+      if (Array.isArray(data.departments) && data.departments.length) departments = data.departments;
+    } catch (e) {
+      departments = null;
+    }
+    let box = $('setup-departments');
+    if (departments) {
+      if (box.tagName === 'INPUT') {
+        const div = el('div', 'checks');
+        div.id = 'setup-departments';
+        box.replaceWith(div);
+        box = div;
+      }
+      box.textContent = '';
+      departments.forEach(function (name) {
+        const label = el('label', 'check');
+        const input = document.createElement('input');
+        input.type = 'checkbox';
+        input.name = 'department';
+        input.value = name;
+        label.appendChild(input);
+        label.appendChild(document.createTextNode(' ' + name));
+        box.appendChild(label);
+      });
+    } else if (box.tagName !== 'INPUT') {
+      // No list from the server: one text field, names separated by commas.
+      const input = document.createElement('input');
+      input.type = 'text';
+      input.id = 'setup-departments';
+      input.name = 'departments';
+      input.placeholder = 'vendite, resi';
+      input.setAttribute('aria-label', t('departmentsText'));
+      box.replaceWith(input);
+    }
+    showView('setup');
+    $('setup-name').focus();
+  }
+
+  /** The departments chosen in the setup form. */
+  function setupDepartments() {
+    const box = $('setup-departments');
+    if (box.tagName === 'INPUT') {
+      return box.value.split(',').map(function (s) { return s.trim(); }).filter(Boolean);
+    }
+    return Array.prototype.map.call(box.querySelectorAll('input[type=checkbox]:checked'), function (c) {
+      return c.value;
+    });
+  }
+
+  async function onSetupSubmit(e) {
+    e.preventDefault();
+    const error = $('setup-error');
+    error.hidden = true;
+    const token = new URLSearchParams(location.search).get('setup') || $('setup-token').value.trim();
+    if (!token) {
+      error.textContent = t('setupNoToken');
+      error.hidden = false;
+      $('setup-token-row').hidden = false;
+      $('setup-token').focus();
+      return;
+    }
+    const button = $('setup-submit');
+    button.disabled = true;
+    try {
+      const me = await api('POST', '/api/v1/setup', {
+        token: token,
+        name: $('setup-name').value.trim(),
+        password: $('setup-password').value,
+        departments: setupDepartments(),
+      });
+      $('setup-password').value = '';
+      // The setup code is spent: take it out of the address bar.
+      history.replaceState(null, '', location.pathname + location.hash);
+      enterApp(me);
+    } catch (err) {
+      error.textContent = err.message;
+      error.hidden = false;
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  function showLogin(message) {
+    showView('login');
+    const error = $('login-error');
+    error.textContent = message || '';
+    error.hidden = !message;
+    const name = $('login-name');
+    (name.value ? $('login-password') : name).focus();
+  }
+
+  async function onLoginSubmit(e) {
+    e.preventDefault();
+    const error = $('login-error');
+    error.hidden = true;
+    const button = $('login-submit');
+    button.disabled = true;
+    try {
+      const me = await api('POST', '/api/v1/login', {
+        name: $('login-name').value.trim(),
+        password: $('login-password').value,
+      });
+      $('login-password').value = '';
+      enterApp(me);
+    } catch (err) {
+      error.textContent = err.message;
+      error.hidden = false;
+      $('login-password').select();
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  /** The session is gone (401): back to the login form. */
+  function sessionExpired() {
+    if (!state.me) return;
+    leaveApp();
+    showLogin(t('sessionExpired'));
+  }
+
+  /** Forgets the signed-in operator and stops live updates. */
+  function leaveApp() {
+    state.me = null;
+    state.csrf = null;
+    state.detail = null;
+    state.tickets = [];
+    if (state.es) { state.es.close(); state.es = null; }
+    updateTitle();
+  }
+
+  async function logout() {
+    try { await api('POST', '/api/v1/logout'); } catch (e) { /* signed out anyway */ }
+    leaveApp();
+    showLogin('');
+  }
+
+  // ---- Main view --------------------------------------------------------
+
+  /** Signed in: show the console, load the lists, go live. */
+  async function enterApp(me) {
+    state.me = { name: me.name, role: me.role, departments: Array.isArray(me.departments) ? me.departments : [] };
+    state.csrf = me.csrf || null;
+    $('me-name').textContent = me.name;
+    $('me-name').title = me.role === 'admin' ? me.name + ' (admin)' : me.name;
+    try {
+      const saved = localStorage.getItem(FILTER_KEY);
+      if (saved) state.filter = saved;
+    } catch (e) { /* ignore */ }
+    showView('app');
+    renderFilter();
+    renderQueue();
+
+    const [deps, ops] = await Promise.all([
+      api('GET', '/api/v1/departments').catch(function () { return {}; }),
+      api('GET', '/api/v1/operators').catch(function () { return {}; }),
+    ]);
+    if (!state.me) return;
+    state.departments = Array.isArray(deps.departments) ? deps.departments : [];
+    state.operators = Array.isArray(ops.operators) ? ops.operators : [];
+    renderFilter();
+    renderTransferOptions();
+    await refreshQueue();
+    openEvents();
+    route();
+  }
+
+  /** Every department we know of: the list, mine, the operators'. */
+  function allDepartments() {
+    const set = new Set(state.departments);
+    (state.me ? state.me.departments : []).forEach(function (d) { set.add(d); });
+    return Array.from(set).sort(function (a, b) { return a.localeCompare(b); });
+  }
+
+  /** The department filter: mine, all, then each department. */
+  function renderFilter() {
+    const select = $('department-filter');
+    select.textContent = '';
+    const mine = state.me && state.me.departments.length
+      ? t('filterMine') + ' (' + state.me.departments.join(', ') + ')'
+      : t('filterMine');
+    select.appendChild(new Option(mine, 'mine'));
+    select.appendChild(new Option(t('filterAll'), 'all'));
+    allDepartments().forEach(function (d) { select.appendChild(new Option(d, 'department:' + d)); });
+    const values = Array.prototype.map.call(select.options, function (o) { return o.value; });
+    if (values.indexOf(state.filter) === -1) state.filter = 'mine';
+    select.value = state.filter;
+  }
+
+  /** The queue as the department filter shows it. */
+  function visibleTickets() {
+    const me = state.me;
+    return state.tickets.filter(function (tk) {
+      if (state.filter === 'all') return true;
+      if (state.filter.indexOf('department:') === 0) return tk.department === state.filter.slice(11);
+      // mine: my departments, tickets I hold, and tickets with no department
+      if (!me || me.departments.length === 0) return true;
+      return !tk.department || me.departments.indexOf(tk.department) !== -1 || tk.operator === me.name;
+    });
+  }
+
+  // ---- Queue ------------------------------------------------------------
+
+  /** GET /queue and redraw; parallel calls collapse into one more round. */
+  function refreshQueue() {
+    if (state.queueRun) { state.queueAgain = true; return state.queueRun; }
+    state.queueRun = (async function () {
+      do {
+        state.queueAgain = false;
+        if (!state.me) break;
+        try {
+          const data = await api('GET', '/api/v1/queue');
+          state.tickets = Array.isArray(data.tickets) ? data.tickets : [];
+          const now = Date.parse(data.now);
+          state.skew = isNaN(now) ? 0 : now - Date.now();
+          renderQueue();
+        } catch (err) {
+          // keep what is on screen; the next event retries
+        }
+      } while (state.queueAgain);
+      state.queueRun = null;
+    })();
+    return state.queueRun;
+  }
+
+  /** Seconds a ticket has waited, on the server's clock. */
+  function waitedSeconds(ticket) {
+    const opened = Date.parse(ticket.opened_at);
+    if (!isNaN(opened)) return Math.max(0, (Date.now() + state.skew - opened) / 1000);
+    return typeof ticket.waiting_s === 'number' ? ticket.waiting_s : 0;
+  }
+
+  /** "< 1 min", "3 min", "1 h 5 min", "2 g 3 h". */
+  function formatWait(seconds) {
+    const mins = Math.floor(seconds / 60);
+    if (mins < 1) return t('lessMin');
+    if (mins < 60) return t('mins', { m: mins });
+    const h = Math.floor(mins / 60);
+    if (h < 24) return mins % 60 ? t('hoursMins', { h: h, m: mins % 60 }) : t('hours', { h: h });
+    return t('days', { d: Math.floor(h / 24), h: h % 24 });
+  }
+
+  /** Refreshes every waiting time on screen. */
+  function updateWaits() {
+    document.querySelectorAll('[data-wait-for]').forEach(function (node) {
+      const id = Number(node.getAttribute('data-wait-for'));
+      const ticket = state.tickets.find(function (tk) { return tk.id === id; }) ||
+        (state.detail && state.detail.ticket.id === id ? state.detail.ticket : null);
+      if (!ticket) return;
+      const w = formatWait(waitedSeconds(ticket));
+      node.textContent = node.classList.contains('long') ? t('waitingFor', { w: w }) : w;
+      node.classList.toggle('late', waitedSeconds(ticket) >= 600);
+    });
+  }
+
+  /** "asked" -> "ha chiesto una persona", "intent:X" -> "X". */
+  function reasonText(reason) {
+    if (!reason) return '';
+    const r = String(reason);
+    if (r.indexOf('intent:') === 0) return r.slice(7);
+    const key = 'reason_' + r;
+    return STRINGS.it[key] ? t(key) : r;
+  }
+
+  function statusText(status) {
+    return STRINGS.it['status_' + status] ? t('status_' + status) : String(status || '');
+  }
+
+  function priorityText(priority) {
+    return STRINGS.it['prio_' + priority] ? t('prio_' + priority) : String(priority || '');
+  }
+
+  /** "in carico a anna" / "in carico a te". */
+  function holderText(ticket) {
+    if (!ticket.operator) return '';
+    return state.me && ticket.operator === state.me.name ? t('takenByMe') : t('takenBy', { op: ticket.operator });
+  }
+
+  function truncate(text, max) {
+    const s = String(text || '').replace(/\s+/g, ' ').trim();
+    return s.length > max ? s.slice(0, max - 1) + '…' : s;
+  }
+
+  /** The small badges of a ticket: channel, language, department, priority. */
+  function badges(ticket, withStatus) {
+    const frag = document.createDocumentFragment();
+    if (ticket.channel) frag.appendChild(el('span', 'badge channel channel-' + String(ticket.channel).replace(/[^a-z0-9_-]/gi, ''), ticket.channel));
+    if (ticket.lang) frag.appendChild(el('span', 'badge lang', String(ticket.lang).toUpperCase()));
+    frag.appendChild(el('span', 'badge dept', ticket.department || t('noDepartment')));
+    if (ticket.priority) {
+      const p = el('span', 'badge prio prio-' + String(ticket.priority).replace(/[^a-z]/gi, ''), priorityText(ticket.priority));
+      p.title = t('priority', { p: priorityText(ticket.priority) });
+      frag.appendChild(p);
+    }
+    if (withStatus && ticket.status) {
+      frag.appendChild(el('span', 'badge status status-' + String(ticket.status).replace(/[^a-z]/gi, ''), statusText(ticket.status)));
+    }
+    return frag;
+  }
+
+  /** One queue item: a button.ticket[data-id] in a list item. */
+  function ticketNode(ticket) {
+    const item = el('div', 'ticket-item');
+    item.setAttribute('role', 'listitem');
+    const b = el('button', 'ticket');
+    b.type = 'button';
+    b.setAttribute('data-id', String(ticket.id));
+    if (ticket.priority === 'urgent' || ticket.priority === 'high') b.classList.add('prio-' + ticket.priority);
+    if (ticket.status) b.classList.add('status-' + String(ticket.status).replace(/[^a-z]/gi, ''));
+    if (state.me && ticket.operator === state.me.name) b.classList.add('mine');
+    if (ticket.id === state.openId) {
+      b.classList.add('selected');
+      b.setAttribute('aria-current', 'true');
+    }
+
+    const row1 = el('span', 'row row1');
+    row1.appendChild(el('span', 'tid', '#' + ticket.id));
+    row1.appendChild(el('span', 'who', ticket.name || ticket.customer));
+    const wait = el('span', 'wait', formatWait(waitedSeconds(ticket)));
+    wait.setAttribute('data-wait-for', String(ticket.id));
+    row1.appendChild(wait);
+    b.appendChild(row1);
+
+    const row2 = el('span', 'row badges');
+    row2.appendChild(badges(ticket, false));
+    b.appendChild(row2);
+
+    if (ticket.reason) b.appendChild(el('span', 'row reason', reasonText(ticket.reason)));
+    if (ticket.summary) b.appendChild(el('span', 'row summary', truncate(ticket.summary, 140)));
+    if (ticket.status === 'claimed' || ticket.operator) {
+      b.appendChild(el('span', 'row holder', statusText(ticket.status) + (ticket.operator ? ' · ' + holderText(ticket) : '')));
+    }
+    b.addEventListener('click', function () { openTicket(ticket.id); });
+    item.appendChild(b);
+    return item;
+  }
+
+  /** Redraws #queue and #queue-count, keeping keyboard focus on the same ticket. */
+  function renderQueue() {
+    const queue = $('queue');
+    const focused = document.activeElement && document.activeElement.classList &&
+      document.activeElement.classList.contains('ticket') ? document.activeElement.getAttribute('data-id') : null;
+    const shown = visibleTickets();
+    queue.textContent = '';
+    if (shown.length === 0) {
+      const empty = el('div', 'empty');
+      const hidden = state.tickets.length - shown.length;
+      empty.appendChild(el('p', 'empty-title', hidden ? t('emptyFiltered') : t('emptyQueue')));
+      empty.appendChild(el('p', 'empty-hint', hidden ? t('emptyFilteredHint', { n: hidden }) : t('emptyQueueHint')));
+      queue.appendChild(empty);
+    } else {
+      shown.forEach(function (ticket) { queue.appendChild(ticketNode(ticket)); });
+    }
+    $('queue-count').textContent = String(shown.length);
+    if (focused) {
+      const again = queue.querySelector('.ticket[data-id="' + focused + '"]');
+      if (again) again.focus();
+    }
+    updateTitle();
+  }
+
+  // ---- Ticket -----------------------------------------------------------
+
+  /** Opens a ticket through the URL hash (#t=ID), so a reload keeps it. */
+  function openTicket(id) {
+    if (location.hash === '#t=' + id) {
+      selectTicket(id);
+    } else {
+      location.hash = 't=' + id;
+    }
+  }
+
+  /** Reads the hash and shows that ticket (or none). */
+  function route() {
+    if (!state.me) return;
+    const m = /^#t=(\d+)$/.exec(location.hash);
+    if (m) selectTicket(Number(m[1]));
+    else deselectTicket();
+  }
+
+  /** Keeps the drafts of the ticket we leave. */
+  function saveDrafts() {
+    if (state.openId === null) return;
+    state.drafts[state.openId] = { reply: $('reply-text').value, note: $('note-text').value };
+  }
+
+  function selectTicket(id) {
+    if (id !== state.openId) {
+      saveDrafts();
+      state.openId = id;
+      state.detail = null;
+      const draft = state.drafts[id] || { reply: '', note: '' };
+      $('reply-text').value = draft.reply;
+      $('note-text').value = draft.note;
+      showActionError('');
+      $('ticket').hidden = true;
+      $('ticket-empty').hidden = false;
+      $('ticket-empty').firstElementChild.textContent = t('loadingTicket');
+      markSelected();
+    }
+    $('app').classList.add('ticket-open');
+    refreshTicket();
+  }
+
+  function deselectTicket() {
+    saveDrafts();
+    const was = state.openId;
+    state.openId = null;
+    state.detail = null;
+    $('ticket').hidden = true;
+    $('ticket-empty').hidden = false;
+    $('ticket-empty').firstElementChild.textContent = t('pickTicket');
+    $('app').classList.remove('ticket-open');
+    markSelected();
+    if (was !== null) {
+      const item = $('queue').querySelector('.ticket[data-id="' + was + '"]');
+      if (item && window.matchMedia('(max-width: 799px)').matches) item.focus();
+    }
+  }
+
+  /** Highlights the open ticket in the queue. */
+  function markSelected() {
+    document.querySelectorAll('#queue .ticket').forEach(function (b) {
+      const on = Number(b.getAttribute('data-id')) === state.openId;
+      b.classList.toggle('selected', on);
+      if (on) b.setAttribute('aria-current', 'true');
+      else b.removeAttribute('aria-current');
+    });
+  }
+
+  /** GET the open ticket and redraw it; parallel calls collapse. */
+  function refreshTicket() {
+    if (state.ticketRun) { state.ticketAgain = true; return state.ticketRun; }
+    state.ticketRun = (async function () {
+      do {
+        state.ticketAgain = false;
+        const id = state.openId;
+        if (id === null || !state.me) break;
+        try {
+          const detail = await api('GET', '/api/v1/tickets/' + id);
+          if (state.openId !== id) continue;
+          const first = !state.detail;
+          state.detail = detail;
+          renderTicket(first);
+        } catch (err) {
+          if (state.openId !== id || err.status === 401) continue;
+          if (err.status === 404) {
+            state.detail = null;
+            $('ticket').hidden = true;
+            $('ticket-empty').hidden = false;
+            $('ticket-empty').firstElementChild.textContent = t('notFound');
+          } else if (state.detail) {
+            showActionError(err.message);
+          } else {
+            $('ticket-empty').firstElementChild.textContent = err.message;
+          }
+        }
+      } while (state.ticketAgain);
+      state.ticketRun = null;
+    })();
+    return state.ticketRun;
+  }
+
+  function isMine(ticket) {
+    return !!state.me && ticket.status === 'claimed' && ticket.operator === state.me.name;
+  }
+
+  function isOpenStatus(ticket) {
+    return ticket.status === 'queued' || ticket.status === 'claimed';
+  }
+
+  /** Short date and time, or just the time for today. */
+  function when(at) {
+    const d = new Date(at);
+    if (isNaN(d.getTime())) return '';
+    const today = new Date();
+    if (d.toDateString() === today.toDateString()) {
+      return d.toLocaleTimeString(locale(), { hour: '2-digit', minute: '2-digit' });
+    }
+    return d.toLocaleString(locale(), { day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit' });
+  }
+
+  function timeNode(at) {
+    const node = el('time', 'time', when(at));
+    if (at) node.dateTime = at;
+    return node;
+  }
+
+  /** Draws the open ticket; scrolls the transcript down on first show or when already at the bottom. */
+  function renderTicket(first) {
+    const detail = state.detail;
+    if (!detail || !detail.ticket) return;
+    const tk = detail.ticket;
+    const conv = detail.conversation || {};
+
+    $('ticket-empty').hidden = true;
+    $('ticket').hidden = false;
+    $('ticket').setAttribute('data-id', String(tk.id));
+
+    $('ticket-title').textContent = '#' + tk.id + ' · ' + (tk.name || conv.name || tk.customer);
+
+    const meta = $('ticket-meta');
+    meta.textContent = '';
+    meta.appendChild(badges(tk, true));
+    if (tk.operator) meta.appendChild(el('span', 'holder', holderText(tk)));
+    if (isOpenStatus(tk)) {
+      const wait = el('span', 'wait long', '');
+      wait.setAttribute('data-wait-for', String(tk.id));
+      meta.appendChild(wait);
+    }
+
+    const sub = $('ticket-sub');
+    sub.textContent = '';
+    sub.appendChild(el('span', 'customer-id', tk.customer));
+    if (tk.reason) sub.appendChild(el('span', 'reason', reasonText(tk.reason)));
+    const orders = Array.isArray(conv.order_numbers) && conv.order_numbers.length
+      ? conv.order_numbers : (tk.order_number ? [tk.order_number] : []);
+    if (orders.length) sub.appendChild(el('span', 'orders', t('orders') + ': ' + orders.join(', ')));
+    if (tk.opened_at) sub.appendChild(el('span', 'opened', t('opened', { t: when(tk.opened_at) })));
+
+    renderTranscript(detail.transcript || [], tk, conv, first);
+    renderNotes(detail.notes || []);
+    renderPrevious(detail.previous || []);
+    renderCanned(detail.canned || []);
+    updateActions();
+    updateWaits();
+    markSelected();
+  }
+
+  /** The conversation: div.line.customer|bot|operator with .text, author, time and .why. */
+  function renderTranscript(lines, tk, conv, first) {
+    const box = $('transcript');
+    const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 60;
+    box.textContent = '';
+    if (!lines.length) box.appendChild(el('p', 'muted', t('emptyTranscript')));
+    lines.forEach(function (line) {
+      const author = (line.author === 'customer' || line.author === 'operator') ? line.author : 'bot';
+      const div = el('div', 'line ' + author);
+      if (line.seq !== undefined) div.setAttribute('data-seq', String(line.seq));
+
+      const head = el('div', 'line-head');
+      let name;
+      if (author === 'customer') name = tk.name || conv.name || t('customer');
+      else if (author === 'operator') name = line.operator || t('operator');
+      else name = t('bot');
+      head.appendChild(el('span', 'author', name));
+      if (author === 'bot' && line.kind && STRINGS.it['kind_' + line.kind]) {
+        head.appendChild(el('span', 'kind kind-' + line.kind, t('kind_' + line.kind)));
+      }
+      head.appendChild(timeNode(line.at));
+      div.appendChild(head);
+
+      const text = el('div', 'text');
+      text.appendChild(author === 'customer' ? renderPlain(line.text) : renderMarkdown(line.text));
+      div.appendChild(text);
+
+      if (author === 'customer' && line.decision) div.appendChild(whyNode(line.decision));
+      box.appendChild(div);
+    });
+    if (first || atBottom) box.scrollTop = box.scrollHeight;
+  }
+
+  /** "Decisione: answer · spedizioni · reason · candidati: spedizioni 82%, resi 41%". */
+  function whyNode(d) {
+    const parts = [];
+    if (d.decision) parts.push(String(d.decision));
+    if (d.target) parts.push('→ ' + d.target);
+    if (d.intent && d.intent !== d.target) parts.push('intent ' + d.intent);
+    if (d.reason) parts.push(String(d.reason));
+    if (Array.isArray(d.candidates) && d.candidates.length) {
+      const cands = d.candidates.slice(0, 3).map(function (c) {
+        const conf = Number(c.confidence);
+        const pct = isNaN(conf) ? '?' : Math.round(conf <= 1 ? conf * 100 : conf) + '%';
+        return c.id + ' ' + pct;
+      });
+      parts.push(t('candidates') + ': ' + cands.join(', '));
+    }
+    return el('div', 'why', t('why') + ': ' + parts.join(' · '));
+  }
+
+  /** #notes: private notes, oldest first. */
+  function renderNotes(notes) {
+    const box = $('notes');
+    box.textContent = '';
+    if (!notes.length) { box.appendChild(el('p', 'muted', t('noNotes'))); return; }
+    notes.forEach(function (note) {
+      const div = el('div', 'note');
+      const head = el('div', 'note-head');
+      head.appendChild(el('span', 'author', note.operator || t('operator')));
+      head.appendChild(timeNode(note.at));
+      div.appendChild(head);
+      const text = el('div', 'text');
+      text.appendChild(renderPlain(note.text));
+      div.appendChild(text);
+      box.appendChild(div);
+    });
+  }
+
+  /** #previous: the customer's earlier tickets, each a link to open it. */
+  function renderPrevious(previous) {
+    const list = $('previous');
+    list.textContent = '';
+    if (!previous.length) { list.appendChild(el('li', 'muted', t('noPrevious'))); return; }
+    previous.forEach(function (p) {
+      const li = el('li', 'prev');
+      const a = el('a', 'prev-link');
+      a.href = '#t=' + p.id;
+      const top = el('span', 'prev-top');
+      top.appendChild(el('span', 'tid', '#' + p.id));
+      top.appendChild(el('span', 'prev-date', when(p.opened_at)));
+      top.appendChild(el('span', 'badge dept', p.department || t('noDepartment')));
+      top.appendChild(el('span', 'badge status status-' + String(p.status).replace(/[^a-z]/gi, ''), statusText(p.status)));
+      a.appendChild(top);
+      if (p.summary) a.appendChild(el('span', 'prev-summary', truncate(p.summary, 120)));
+      li.appendChild(a);
+      list.appendChild(li);
+    });
+  }
+
+  /** #canned: a placeholder, then each canned reply by title. */
+  function renderCanned(canned) {
+    const select = $('canned');
+    select.textContent = '';
+    select.appendChild(new Option(t('cannedPlaceholder'), ''));
+    canned.forEach(function (c, i) {
+      select.appendChild(new Option(c.title || truncate(c.text, 40), String(i)));
+    });
+    select.value = '';
+    select.hidden = canned.length === 0;
+  }
+
+  /** #transfer-target: departments and operators, in two groups. */
+  function renderTransferOptions() {
+    const select = $('transfer-target');
+    const keep = select.value;
+    select.textContent = '';
+    select.appendChild(new Option(t('transferTo'), ''));
+    const deps = document.createElement('optgroup');
+    deps.label = t('transferDepartments');
+    allDepartments().forEach(function (d) { deps.appendChild(new Option(d, 'department:' + d)); });
+    if (deps.children.length) select.appendChild(deps);
+    const ops = document.createElement('optgroup');
+    ops.label = t('transferOperators');
+    state.operators.forEach(function (op) {
+      if (!op || !op.name || (state.me && op.name === state.me.name)) return;
+      const label = op.departments && op.departments.length ? op.name + ' (' + op.departments.join(', ') + ')' : op.name;
+      ops.appendChild(new Option(label, 'operator:' + op.name));
+    });
+    if (ops.children.length) select.appendChild(ops);
+    select.value = keep;
+    if (select.value !== keep) select.value = '';
+  }
+
+  /** Shows the buttons the ticket's state allows; reply and notes only when it is mine. */
+  function updateActions() {
+    const detail = state.detail;
+    if (!detail) return;
+    const tk = detail.ticket;
+    const mine = isMine(tk);
+    const admin = state.me && state.me.role === 'admin';
+    const open = isOpenStatus(tk);
+    const busy = state.busy;
+
+    $('claim').hidden = tk.status !== 'queued';
+    $('release').hidden = !(tk.status === 'claimed' && (mine || admin));
+    $('close').hidden = !(tk.status === 'queued' || mine);
+    $('transfer').hidden = !(open && (tk.status === 'queued' || mine || admin));
+    ['claim', 'release', 'close', 'transfer-send'].forEach(function (id) { $(id).disabled = busy; });
+    $('transfer-target').disabled = busy;
+
+    $('reply-text').disabled = !mine;
+    $('reply-send').disabled = !mine || busy;
+    $('canned').disabled = !mine;
+    $('note-text').disabled = !mine;
+    $('note-send').disabled = !mine || busy;
+
+    const hint = $('reply-hint');
+    let text = '';
+    if (!mine) {
+      if (!open) text = t('replyClosed');
+      else if (tk.status === 'claimed' && tk.operator) text = t('replyOther', { op: tk.operator });
+      else text = t('replyNeedsClaim');
+    }
+    hint.textContent = text;
+    hint.hidden = !text;
+  }
+
+  function showActionError(message) {
+    const box = $('action-error');
+    box.textContent = message || '';
+    box.hidden = !message;
+  }
+
+  /**
+   * Runs one ticket action: errors (e.g. 409 "ticket 3 is already taken by anna")
+   * are shown verbatim in #action-error; queue and ticket are fetched again after.
+   */
+  async function act(fn) {
+    const id = state.openId;
+    if (id === null || state.busy) return false;
+    showActionError('');
+    state.busy = true;
+    updateActions();
+    let ok = false;
+    try {
+      await fn(id);
+      ok = true;
+    } catch (err) {
+      if (err.status !== 401) showActionError(err.message);
+    } finally {
+      state.busy = false;
+      updateActions();
+    }
+    if (state.me) await Promise.all([refreshQueue(), refreshTicket()]);
+    return ok;
+  }
+
+  const post = function (id, what, body) { return api('POST', '/api/v1/tickets/' + id + '/' + what, body); };
+
+  function claim() { act(function (id) { return post(id, 'claim'); }); }
+  function release() { act(function (id) { return post(id, 'release'); }); }
+  function closeTicket() { act(function (id) { return post(id, 'close'); }); }
+
+  async function transfer() {
+    const value = $('transfer-target').value;
+    if (!value) { $('transfer-target').focus(); return; }
+    const sep = value.indexOf(':');
+    const kind = value.slice(0, sep);
+    const name = value.slice(sep + 1);
+    const body = kind === 'operator' ? { operator: name } : { department: name };
+    const ok = await act(function (id) { return post(id, 'transfer', body); });
+    if (ok) $('transfer-target').value = '';
+  }
+
+  async function sendReply() {
+    const box = $('reply-text');
+    const text = box.value.trim();
+    if (!text || box.disabled || state.busy) return;
+    const ok = await act(function (id) { return post(id, 'reply', { text: text }); });
+    if (ok && box.value.trim() === text) {
+      box.value = '';
+      if (state.openId !== null) delete state.drafts[state.openId];
+    }
+    if (ok) box.focus();
+  }
+
+  async function sendNote() {
+    const box = $('note-text');
+    const text = box.value.trim();
+    if (!text || box.disabled || state.busy) return;
+    const ok = await act(function (id) { return post(id, 'notes', { text: text }); });
+    if (ok && box.value.trim() === text) box.value = '';
+  }
+
+  /** A canned reply goes into the reply box (after what is already there). */
+  function useCanned() {
+    const select = $('canned');
+    const i = select.value;
+    if (i === '' || !state.detail) return;
+    const canned = (state.detail.canned || [])[Number(i)];
+    select.value = '';
+    if (!canned) return;
+    const box = $('reply-text');
+    box.value = box.value.trim() ? box.value.replace(/\s+$/, '') + '\n\n' + canned.text : canned.text;
+    box.focus();
+    box.setSelectionRange(box.value.length, box.value.length);
+  }
+
+  // ---- Live updates -----------------------------------------------------
+
+  /** EventSource on /api/v1/events: `changed` -> refetch queue (and the open ticket if it is concerned). */
+  function openEvents() {
+    if (typeof EventSource === 'undefined' || !state.me) return;
+    if (state.es) state.es.close();
+    const es = new EventSource('/api/v1/events');
+    state.es = es;
+    es.addEventListener('open', function () {
+      state.esDelay = 2000;
+      refreshQueue();
+      if (state.openId !== null) refreshTicket();
+    });
+    es.addEventListener('changed', function (e) {
+      let data = {};
+      try { data = JSON.parse(e.data || '{}') || {}; } catch (err) { data = {}; }
+      refreshQueue();
+      if (state.openId === null) return;
+      const tk = state.detail && state.detail.ticket;
+      const customer = tk ? tk.customer : null;
+      if ((customer && data.customer === customer) ||
+          (data.ticket !== null && data.ticket !== undefined && Number(data.ticket) === state.openId)) {
+        refreshTicket();
+      }
+    });
+    es.addEventListener('error', function () {
+      if (state.es !== es || es.readyState !== EventSource.CLOSED) return;
+      // The browser gave up: a 401 means the session is over, else try again later.
+      state.es = null;
+      const delay = state.esDelay;
+      state.esDelay = Math.min(state.esDelay * 2, 30000);
+      setTimeout(async function () {
+        if (!state.me) return;
+        try {
+          await api('GET', '/api/v1/me');
+        } catch (err) {
+          if (err.status === 401) return; // api() has shown the login form
+        }
+        if (state.me && !state.es) openEvents();
+      }, delay);
+    });
+  }
+
+  // ---- Wiring -----------------------------------------------------------
+
+  function init() {
+    applyStrings();
+
+    $('setup-form').addEventListener('submit', onSetupSubmit);
+    $('login-form').addEventListener('submit', onLoginSubmit);
+    $('auth-lang').addEventListener('click', toggleLang);
+    $('lang-toggle').addEventListener('click', toggleLang);
+    $('logout').addEventListener('click', logout);
+
+    $('department-filter').addEventListener('change', function (e) {
+      state.filter = e.target.value;
+      try { localStorage.setItem(FILTER_KEY, state.filter); } catch (err) { /* ignore */ }
+      renderQueue();
+    });
+
+    $('back').addEventListener('click', function () {
+      history.pushState(null, '', location.pathname + location.search);
+      route();
+    });
+    window.addEventListener('hashchange', route);
+    window.addEventListener('popstate', route);
+
+    $('claim').addEventListener('click', claim);
+    $('release').addEventListener('click', release);
+    $('close').addEventListener('click', closeTicket);
+    $('transfer-send').addEventListener('click', transfer);
+    $('reply-send').addEventListener('click', sendReply);
+    $('note-send').addEventListener('click', sendNote);
+    $('canned').addEventListener('change', useCanned);
+
+    $('reply-text').addEventListener('keydown', function (e) {
+      if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); sendReply(); }
+    });
+    $('note-text').addEventListener('keydown', function (e) {
+      if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); sendNote(); }
+    });
+
+    setInterval(updateWaits, WAIT_REFRESH_MS);
+    document.addEventListener('visibilitychange', function () {
+      if (document.visibilityState === 'visible' && state.me) {
+        refreshQueue();
+        if (state.openId !== null) refreshTicket();
+      }
+    });
+
+    start();
+  }
+
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', init);
+  } else {
+    init();
+  }
+})();

@@ -1,0 +1,314 @@
+//! Who is calling: operators log in with a name and password (argon2id) and get an
+//! HttpOnly, SameSite=Strict session cookie plus a CSRF token that every state-changing
+//! request must echo in `X-CSRF-Token`; scripts use `Authorization: Bearer TOKEN`.
+//! Failed logins lock a name and an address out for a while. While no account exists,
+//! the one-time setup token printed by `serve` creates the first (admin) account.
+
+use super::{ApiError, App, blocking};
+use crate::accounts::{self, ApiToken, Operator, Role, Session};
+use axum::Json;
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+pub const COOKIE: &str = "sportello_session";
+const SESSION_HOURS: i64 = 12;
+
+/// An operator, authenticated (and, for a cookie and a state-changing request,
+/// CSRF-checked).
+pub struct Authed {
+    pub operator: Operator,
+    /// The session's CSRF token; none for API tokens.
+    pub csrf: Option<String>,
+}
+
+impl FromRequestParts<Arc<App>> for Authed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
+        let store = app.service.store();
+        let (name, csrf) = if let Some(token) = bearer(&parts.headers) {
+            let token = store
+                .api_token(&accounts::digest(token))?
+                .ok_or_else(ApiError::unauthorized)?;
+            (token.operator, None)
+        } else {
+            let secret = cookie(&parts.headers, COOKIE).ok_or_else(ApiError::unauthorized)?;
+            let session = store
+                .session(&accounts::digest(secret), Utc::now())?
+                .ok_or_else(ApiError::unauthorized)?;
+            let changes = !matches!(parts.method, Method::GET | Method::HEAD);
+            let echoed = parts
+                .headers
+                .get("x-csrf-token")
+                .and_then(|v| v.to_str().ok());
+            if changes && !echoed.is_some_and(|e| accounts::same_secret(e, &session.csrf)) {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "missing or wrong X-CSRF-Token header; reload the console",
+                ));
+            }
+            (session.operator, Some(session.csrf))
+        };
+        let operator = store.operator(&name)?.ok_or_else(ApiError::unauthorized)?;
+        Ok(Authed { operator, csrf })
+    }
+}
+
+impl Authed {
+    pub fn me(&self) -> Value {
+        me_json(&self.operator, self.csrf.as_deref().unwrap_or_default())
+    }
+
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        match self.operator.role {
+            Role::Admin => Ok(()),
+            Role::Operator => Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "only an admin can do this",
+            )),
+        }
+    }
+}
+
+fn me_json(op: &Operator, csrf: &str) -> Value {
+    json!({"name": op.name, "role": op.role, "departments": op.departments, "csrf": csrf})
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+#[derive(Deserialize)]
+pub struct Login {
+    name: String,
+    password: String,
+}
+
+pub async fn login(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Json(body): Json<Login>,
+) -> Result<Response, ApiError> {
+    let name = body.name.trim().to_lowercase();
+    let keys = [format!("name:{name}"), format!("ip:{}", peer.ip())];
+    if let Some(wait) = app.logins.locked(&keys, Instant::now()) {
+        return Err(ApiError::too_many(
+            wait,
+            format!(
+                "too many failed logins: try again in {} minutes",
+                wait.div_ceil(60)
+            ),
+        ));
+    }
+    let store = app.service.store().clone();
+    let found = blocking(move || {
+        let op = store.operator(&name)?;
+        Ok(match op {
+            Some(op) if op.verify(&body.password) => Some(op),
+            Some(_) => None,
+            None => {
+                accounts::verify_nothing(&body.password);
+                None
+            }
+        })
+    })
+    .await?;
+    let Some(op) = found else {
+        app.logins.fail(&keys, Instant::now());
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "wrong name or password",
+        ));
+    };
+    app.logins.clear(&keys[0]);
+    start_session(&app, &op, &headers).await
+}
+
+/// A new session for `op`: the cookie and the `Me` body.
+async fn start_session(
+    app: &App,
+    op: &Operator,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let secret = accounts::new_secret();
+    let session = Session {
+        operator: op.name.clone(),
+        csrf: accounts::new_secret(),
+        expires_at: Utc::now() + chrono::Duration::hours(SESSION_HOURS),
+    };
+    let store = app.service.store().clone();
+    let (digest, stored) = (accounts::digest(&secret), session.clone());
+    blocking(move || {
+        store.sweep_sessions(Utc::now())?;
+        Ok(store.put_session(&digest, &stored)?)
+    })
+    .await?;
+    let cookie = session_cookie(&secret, SESSION_HOURS * 3600, headers);
+    Ok((
+        [(header::SET_COOKIE, cookie)],
+        Json(me_json(op, &session.csrf)),
+    )
+        .into_response())
+}
+
+/// `Secure` when the page was reached over HTTPS (directly or through a proxy that
+/// says so), so that a local http:// run still works.
+fn session_cookie(value: &str, max_age: i64, headers: &HeaderMap) -> HeaderValue {
+    let https = ["origin", "x-forwarded-proto"].iter().any(|h| {
+        headers
+            .get(*h)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("https"))
+    });
+    let secure = if https { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{secure}"
+    ))
+    .expect("hex and fixed text make a valid header")
+}
+
+pub async fn logout(
+    State(app): State<Arc<App>>,
+    authed: Authed,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    if authed.csrf.is_some()
+        && let Some(secret) = cookie(&headers, COOKIE)
+    {
+        let (store, digest) = (app.service.store().clone(), accounts::digest(secret));
+        blocking(move || Ok(store.end_session(&digest)?)).await?;
+    }
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, session_cookie("", 0, &headers))],
+    )
+        .into_response())
+}
+
+pub async fn me(authed: Authed) -> Json<Value> {
+    Json(authed.me())
+}
+
+pub async fn setup_needed(State(app): State<Arc<App>>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(
+        json!({"needed": !app.service.store().has_operators()?}),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct Setup {
+    token: String,
+    name: String,
+    password: String,
+    departments: Vec<String>,
+}
+
+/// Create the first account (an admin) with the token `serve` printed, and log in.
+pub async fn setup(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Json(body): Json<Setup>,
+) -> Result<Response, ApiError> {
+    let keys = [format!("ip:{}", peer.ip())];
+    if let Some(wait) = app.logins.locked(&keys, Instant::now()) {
+        return Err(ApiError::too_many(
+            wait,
+            "too many attempts: try again later",
+        ));
+    }
+    let expected = app
+        .setup_token
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    if !expected.is_some_and(|t| accounts::same_secret(&t, body.token.trim())) {
+        app.logins.fail(&keys, Instant::now());
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "the setup link is not valid: use the one `sportello serve` printed, or create the account with `sportello operator add`",
+        ));
+    }
+    let op = create_operator(
+        &app,
+        body.name,
+        body.password,
+        body.departments,
+        Role::Admin,
+    )
+    .await?;
+    *app.setup_token.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    start_session(&app, &op, &headers).await
+}
+
+/// Check and store a new account (hashing on the blocking pool).
+pub async fn create_operator(
+    app: &App,
+    name: String,
+    password: String,
+    departments: Vec<String>,
+    role: Role,
+) -> Result<Operator, ApiError> {
+    let known: Vec<String> = app.service.config().departments.keys().cloned().collect();
+    let store = app.service.store().clone();
+    blocking(move || {
+        let op = Operator::new(&name, &password, role, &departments, &known, Utc::now())
+            .map_err(|e| ApiError::bad_request(e.to_string().lines().next().unwrap_or_default()))?;
+        if !store.add_operator(&op)? {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                format!("operator `{}` already exists", op.name),
+            ));
+        }
+        Ok(op)
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct NewToken {
+    #[serde(default)]
+    label: String,
+}
+
+/// A new API token for the caller, shown once.
+pub async fn new_token(
+    State(app): State<Arc<App>>,
+    authed: Authed,
+    Json(body): Json<NewToken>,
+) -> Result<Json<Value>, ApiError> {
+    let token = accounts::new_secret();
+    let record = ApiToken {
+        operator: authed.operator.name,
+        label: body.label.chars().take(100).collect(),
+        created_at: Utc::now(),
+    };
+    let (store, digest) = (app.service.store().clone(), accounts::digest(&token));
+    blocking(move || Ok(store.put_api_token(&digest, &record)?)).await?;
+    Ok(Json(json!({"token": token})))
+}

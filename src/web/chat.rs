@@ -1,0 +1,214 @@
+//! The shop's web chat: a visitor token (random, kept by the browser) names the
+//! conversation, so a reload continues it. Messages go through the same
+//! `Service::handle_inbound` as every channel; replies are read from the transcript,
+//! and reading them marks the outbox delivered. Rates and sizes are limited per visitor
+//! and per address, with a message the widget shows as it is.
+
+use super::{ApiError, App, blocking, feed};
+use crate::domain::{Author, CustomerId, Inbound, Lang, Mode, TicketStatus};
+use crate::store::StoredMessage;
+use axum::Json;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The longest message a customer may send, in characters.
+pub const MAX_CHARS: usize = 2_000;
+/// Messages one visitor may send per [`WINDOW`]; an address gets more (shared Wi-Fi).
+const PER_VISITOR: usize = 8;
+const PER_ADDRESS: usize = 40;
+/// New conversations one address may start per [`WINDOW`].
+const STARTS_PER_ADDRESS: usize = 20;
+const WINDOW: Duration = Duration::from_secs(10);
+
+/// The visitor's conversation, from the token the browser holds.
+fn customer(token: &str) -> Result<CustomerId, ApiError> {
+    let token = token.trim();
+    if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unknown chat: reload the page to start a new one",
+        ));
+    }
+    let id = &crate::accounts::digest(token)[..16];
+    CustomerId::parse(&format!("web:{id}")).map_err(|e| ApiError::internal(&e))
+}
+
+fn visitor(headers: &HeaderMap) -> Result<CustomerId, ApiError> {
+    customer(
+        headers
+            .get("x-sportello-visitor")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default(),
+    )
+}
+
+pub async fn start(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+) -> Result<Json<Value>, ApiError> {
+    let address = format!("start:{}", peer.ip());
+    app.chat_limits
+        .allow(&[(&address, STARTS_PER_ADDRESS)], WINDOW, Instant::now())
+        .map_err(|wait| ApiError::too_many(wait, "too many new chats from here: wait a moment"))?;
+    Ok(Json(json!({"visitor": crate::accounts::new_secret()})))
+}
+
+#[derive(Deserialize)]
+pub struct Send {
+    id: String,
+    text: String,
+    #[serde(default)]
+    locale: Option<String>,
+}
+
+pub async fn send(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Json(body): Json<Send>,
+) -> Result<Json<Value>, ApiError> {
+    let customer = visitor(&headers)?;
+    let ok_id = (1..=64).contains(&body.id.len())
+        && body
+            .id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if !ok_id {
+        return Err(ApiError::bad_request(
+            "the message id must be 1-64 letters, digits or -",
+        ));
+    }
+    let text = body.text.trim();
+    if text.is_empty() {
+        return Err(ApiError::bad_request("the message is empty"));
+    }
+    let chars = text.chars().count();
+    if chars > MAX_CHARS {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "the message is too long ({chars} characters; at most {MAX_CHARS}): split it in parts"
+            ),
+        ));
+    }
+    let address = format!("ip:{}", peer.ip());
+    app.chat_limits
+        .allow(
+            &[(customer.as_str(), PER_VISITOR), (&address, PER_ADDRESS)],
+            WINDOW,
+            Instant::now(),
+        )
+        .map_err(|wait| {
+            ApiError::too_many(
+                wait,
+                format!("you are writing very fast: wait {wait} seconds and send again"),
+            )
+        })?;
+    let inbound = Inbound {
+        customer,
+        message_id: format!("w{}", body.id),
+        text: text.to_owned(),
+        at: Utc::now(),
+        locale: body.locale.as_deref().and_then(Lang::from_locale),
+        name: None,
+        attachment: None,
+    };
+    let service = app.service.clone();
+    let handled = blocking(move || Ok(service.handle_inbound(&inbound)?)).await?;
+    Ok(Json(json!({"stored": !handled.duplicate})))
+}
+
+#[derive(Deserialize)]
+pub struct After {
+    #[serde(default)]
+    after: u64,
+}
+
+pub async fn messages(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Query(query): Query<After>,
+) -> Result<Json<Value>, ApiError> {
+    let customer = visitor(&headers)?;
+    let service = app.service.clone();
+    blocking(move || {
+        // Everything pending is about to be shown: the outbox is delivered.
+        service.deliver(&customer, |_| true)?;
+        let store = service.store();
+        let lines = store.transcript_after(&customer, query.after)?;
+        let conv = store.conversation(&customer)?;
+        let state = conv.as_ref().map_or(Mode::Bot, |c| c.mode);
+        let position = match conv.and_then(|c| c.ticket) {
+            Some(ticket) if state == Mode::Queued => position(store, ticket)?,
+            _ => None,
+        };
+        let messages: Vec<Value> = lines.iter().map(|(seq, m)| line(*seq, m, true)).collect();
+        Ok(Json(
+            json!({"messages": messages, "state": state, "position": position}),
+        ))
+    })
+    .await
+}
+
+/// Where a queued ticket stands among the waiting tickets of its department (1 = next).
+fn position(
+    store: &crate::store::Store,
+    ticket: crate::domain::TicketId,
+) -> Result<Option<usize>, ApiError> {
+    let queue = store.queue()?;
+    let Some(department) = queue
+        .iter()
+        .find(|t| t.id == ticket)
+        .map(|t| t.department.clone())
+    else {
+        return Ok(None);
+    };
+    Ok(queue
+        .iter()
+        .filter(|t| t.department == department && t.status == TicketStatus::Queued)
+        .position(|t| t.id == ticket)
+        .map(|p| p + 1))
+}
+
+/// One transcript line as the API shows it; operators also see the bot's verdict.
+pub fn line(seq: u64, m: &StoredMessage, for_customer: bool) -> Value {
+    let (author, operator) = match &m.author {
+        Author::Customer => ("customer", None),
+        Author::Bot => ("bot", None),
+        Author::Operator(name) => ("operator", Some(name.as_str())),
+    };
+    let mut v = json!({
+        "seq": seq, "at": m.at, "author": author, "operator": operator,
+        "text": m.text, "kind": m.kind,
+    });
+    if for_customer {
+        v["choices"] = json!(m.choices);
+    } else {
+        v["decision"] = json!(m.verdict);
+    }
+    v
+}
+
+#[derive(Deserialize)]
+pub struct Visitor {
+    #[serde(default)]
+    visitor: String,
+}
+
+/// Live pokes for one web chat: `changed` whenever its conversation moves.
+pub async fn events(
+    State(app): State<Arc<App>>,
+    Query(query): Query<Visitor>,
+) -> Result<impl IntoResponse, ApiError> {
+    let customer = customer(&query.visitor)?;
+    Ok(feed::stream(&app, move |change| {
+        (change.customer == customer).then(|| json!({}))
+    }))
+}

@@ -1,0 +1,221 @@
+//! The operators' API: the queue, a ticket with everything needed to take it over
+//! (transcript with the bot's reasons, notes, earlier tickets, canned replies), the
+//! actions on it, accounts, and the live feed. Every call needs an operator.
+
+use super::auth::{Authed, create_operator};
+use super::chat::line;
+use super::{ApiError, App, blocking, feed};
+use crate::accounts::Role;
+use crate::domain::{Conversation, Ticket, TicketId};
+use crate::service::{Service, Transfer};
+use crate::store::Store;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+pub async fn departments(
+    State(app): State<Arc<App>>,
+    authed: Result<Authed, ApiError>,
+) -> Result<Json<Value>, ApiError> {
+    // Before the first account exists, the setup form needs the list.
+    if app.service.store().has_operators()? {
+        authed?;
+    }
+    let names: Vec<&String> = app.service.config().departments.keys().collect();
+    Ok(Json(json!({"departments": names})))
+}
+
+pub async fn operators(
+    State(app): State<Arc<App>>,
+    _authed: Authed,
+) -> Result<Json<Value>, ApiError> {
+    let ops = app.service.store().operators()?;
+    let list: Vec<Value> = ops
+        .iter()
+        .map(|o| json!({"name": o.name, "role": o.role, "departments": o.departments}))
+        .collect();
+    Ok(Json(json!({"operators": list})))
+}
+
+#[derive(Deserialize)]
+pub struct NewOperator {
+    name: String,
+    password: String,
+    departments: Vec<String>,
+    #[serde(default = "operator_role")]
+    role: Role,
+}
+
+fn operator_role() -> Role {
+    Role::Operator
+}
+
+pub async fn add_operator(
+    State(app): State<Arc<App>>,
+    authed: Authed,
+    Json(body): Json<NewOperator>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    authed.require_admin()?;
+    let op = create_operator(&app, body.name, body.password, body.departments, body.role).await?;
+    let v = json!({"name": op.name, "role": op.role, "departments": op.departments});
+    Ok((StatusCode::CREATED, Json(v)))
+}
+
+/// A ticket as the console lists it.
+fn ticket_json(t: &Ticket, conv: Option<&Conversation>, now: DateTime<Utc>) -> Value {
+    json!({
+        "id": t.id.0, "customer": t.customer, "channel": t.customer.channel(),
+        "name": conv.and_then(|c| c.name.clone()), "department": t.department,
+        "priority": t.priority, "reason": t.reason.to_string(), "lang": t.lang,
+        "status": t.status, "operator": t.operator, "summary": t.summary,
+        "order_number": t.order_number, "opened_at": t.opened_at,
+        "waiting_s": (t.closed_at.unwrap_or(now) - t.opened_at).num_seconds().max(0),
+    })
+}
+
+fn listed(store: &Store, t: &Ticket, now: DateTime<Utc>) -> Result<Value, ApiError> {
+    Ok(ticket_json(
+        t,
+        store.conversation(&t.customer)?.as_ref(),
+        now,
+    ))
+}
+
+pub async fn queue(State(app): State<Arc<App>>, _authed: Authed) -> Result<Json<Value>, ApiError> {
+    let store = app.service.store().clone();
+    blocking(move || {
+        let now = Utc::now();
+        let tickets = store
+            .queue()?
+            .iter()
+            .map(|t| listed(&store, t, now))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Json(json!({"tickets": tickets, "now": now})))
+    })
+    .await
+}
+
+fn parse_id(raw: &str) -> Result<TicketId, ApiError> {
+    raw.parse()
+        .map_err(|_| ApiError::new(StatusCode::NOT_FOUND, format!("no ticket {raw}")))
+}
+
+pub async fn ticket(
+    State(app): State<Arc<App>>,
+    _authed: Authed,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let id = parse_id(&id)?;
+    let service = app.service.clone();
+    blocking(move || Ok(Json(detail(&service, id)?))).await
+}
+
+/// Everything an operator needs to take a conversation over.
+fn detail(service: &Service, id: TicketId) -> Result<Value, ApiError> {
+    let store = service.store();
+    let now = Utc::now();
+    let ticket = service.ticket(id)?;
+    let conv = store.conversation(&ticket.customer)?;
+    let transcript: Vec<Value> = store
+        .transcript_after(&ticket.customer, 0)?
+        .iter()
+        .map(|(seq, m)| line(*seq, m, false))
+        .collect();
+    let previous = store
+        .tickets_of(&ticket.customer)?
+        .iter()
+        .filter(|t| t.id != id)
+        .map(|t| ticket_json(t, conv.as_ref(), now))
+        .collect::<Vec<_>>();
+    let name = conv.as_ref().and_then(|c| c.name.as_deref());
+    let order = ticket.order_number.as_deref().or_else(|| {
+        conv.as_ref()
+            .and_then(|c| c.order_numbers.last().map(String::as_str))
+    });
+    let canned: Vec<Value> = service
+        .config()
+        .canned
+        .iter()
+        .filter(|c| c.lang.is_none_or(|l| l == ticket.lang))
+        .map(|c| json!({"title": c.title, "text": c.fill(name, order)}))
+        .collect();
+    let conversation = conv.as_ref().map(|c| {
+        json!({"customer": c.customer, "mode": c.mode, "name": c.name, "lang": c.lang,
+               "order_numbers": c.order_numbers})
+    });
+    Ok(json!({
+        "ticket": ticket_json(&ticket, conv.as_ref(), now),
+        "conversation": conversation,
+        "transcript": transcript,
+        "notes": store.notes(&ticket.customer)?,
+        "previous": previous,
+        "canned": canned,
+    }))
+}
+
+#[derive(Deserialize, Default)]
+pub struct ActBody {
+    #[serde(default)]
+    text: String,
+    department: Option<String>,
+    operator: Option<String>,
+}
+
+/// `POST /tickets/{id}/{claim|reply|notes|transfer|release|close}`.
+pub async fn act(
+    State(app): State<Arc<App>>,
+    authed: Authed,
+    Path((id, action)): Path<(String, String)>,
+    body: Option<Json<ActBody>>,
+) -> Result<Json<Value>, ApiError> {
+    let id = parse_id(&id)?;
+    let body = body.map(|Json(b)| b).unwrap_or_default();
+    let service = app.service.clone();
+    let me = authed.operator.name;
+    blocking(move || {
+        let now = Utc::now();
+        let ticket = match action.as_str() {
+            "claim" => service.claim(id, &me, now)?,
+            "reply" => service.reply(id, &me, &body.text, now)?,
+            "release" => service.release(id, &me, now)?,
+            "close" => service.close(id, &me, now)?,
+            "transfer" => {
+                let to = match (body.department, body.operator) {
+                    (Some(d), None) => Transfer::Department(d),
+                    (None, Some(o)) => Transfer::Operator(o),
+                    _ => {
+                        return Err(ApiError::bad_request(
+                            "say where to: {\"department\": NAME} or {\"operator\": NAME}",
+                        ));
+                    }
+                };
+                service.transfer(id, &me, &to, now)?
+            }
+            "notes" => {
+                let note = service.note(id, &me, &body.text, now)?;
+                return Ok(Json(json!({"note": note})));
+            }
+            other => {
+                return Err(ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    format!("no action `{other}`: claim, reply, notes, transfer, release or close"),
+                ));
+            }
+        };
+        let listed = listed(service.store(), &ticket, now)?;
+        Ok(Json(json!({"ticket": listed})))
+    })
+    .await
+}
+
+/// Live pokes for consoles: every change, with its customer and ticket.
+pub async fn events(State(app): State<Arc<App>>, _authed: Authed) -> impl IntoResponse {
+    feed::stream(&app, |change| {
+        Some(json!({"customer": change.customer, "ticket": change.ticket.map(|t| t.0)}))
+    })
+}

@@ -1,0 +1,51 @@
+//! Live updates as Server-Sent Events: each stream follows the service's change feed,
+//! keeps what concerns its watcher and sends `event: changed`; the page then fetches
+//! what is new. A watcher that falls behind gets one bare `changed` (reload all). The
+//! stream ends when the server stops, so that a graceful stop does not wait on it.
+
+use super::App;
+use crate::service::Change;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::Stream;
+use serde_json::Value;
+use std::convert::Infallible;
+use tokio::sync::broadcast::error::RecvError;
+
+pub fn stream<F>(app: &App, keep: F) -> Sse<impl Stream<Item = Result<Event, Infallible>> + use<F>>
+where
+    F: Fn(&Change) -> Option<Value> + Send + 'static,
+{
+    let state = (app.service.subscribe(), app.stop.clone(), keep, true);
+    let events =
+        futures_util::stream::unfold(state, |(mut feed, mut stop, keep, first)| async move {
+            if first {
+                // Tell the page the stream is live, so it fetches what it missed.
+                let hello = Event::default().event("changed").data("{}");
+                return Some((Ok(hello), (feed, stop, keep, false)));
+            }
+            loop {
+                if *stop.borrow() {
+                    return None;
+                }
+                let data = tokio::select! {
+                    received = feed.recv() => match received {
+                        Ok(change) => match keep(&change) {
+                            Some(data) => data,
+                            None => continue,
+                        },
+                        Err(RecvError::Lagged(_)) => Value::Object(Default::default()),
+                        Err(RecvError::Closed) => return None,
+                    },
+                    changed = stop.changed() => {
+                        if changed.is_err() {
+                            return None;
+                        }
+                        continue;
+                    }
+                };
+                let event = Event::default().event("changed").data(data.to_string());
+                return Some((Ok(event), (feed, stop, keep, false)));
+            }
+        });
+    Sse::new(events).keep_alive(KeepAlive::default())
+}

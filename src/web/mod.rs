@@ -1,0 +1,192 @@
+//! The HTTP side of `sportello serve` (axum): the customers' web chat at `/` (and the
+//! embeddable `/widget.js`), the operators' console at `/console`, the JSON API under
+//! `/api/v1` (see docs/api.md), live updates as Server-Sent Events, `/healthz`,
+//! `/metrics` and the Telegram webhook. Handlers parse and check at the edge, then call
+//! `Service` on the blocking pool; what a person sees is separate from what is logged.
+
+mod auth;
+mod chat;
+mod console;
+mod error;
+mod feed;
+mod limits;
+mod metrics;
+
+pub use error::ApiError;
+
+use crate::channels::telegram::{Telegram, WebhookResult};
+use crate::service::Service;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use std::sync::{Arc, Mutex};
+use tokio::sync::watch;
+
+/// What every handler shares.
+pub struct App {
+    pub service: Arc<Service>,
+    pub telegram: Option<Telegram>,
+    /// Flips to true when the server stops: live streams end so that it can.
+    pub stop: watch::Receiver<bool>,
+    /// While no operator account exists: the one-time token that creates the first.
+    setup_token: Mutex<Option<String>>,
+    logins: limits::Failures,
+    chat_limits: limits::Rates,
+}
+
+impl App {
+    pub fn new(
+        service: Arc<Service>,
+        telegram: Option<Telegram>,
+        stop: watch::Receiver<bool>,
+    ) -> Self {
+        Self {
+            service,
+            telegram,
+            stop,
+            setup_token: Mutex::new(None),
+            logins: limits::Failures::default(),
+            chat_limits: limits::Rates::default(),
+        }
+    }
+
+    /// If no operator account exists, make the one-time setup token and return it, to
+    /// be printed where only the person who started the server sees it.
+    pub fn setup_token(&self) -> anyhow::Result<Option<String>> {
+        if self.service.store().has_operators()? {
+            return Ok(None);
+        }
+        let token = crate::accounts::new_secret();
+        *self.setup_token.lock().unwrap_or_else(|e| e.into_inner()) = Some(token.clone());
+        Ok(Some(token))
+    }
+}
+
+/// All routes; `webhook` is the Telegram webhook's path in webhook mode.
+pub fn router(app: Arc<App>, webhook: Option<&str>) -> Router {
+    let api = Router::new()
+        .route("/chat/start", post(chat::start))
+        .route("/chat/messages", post(chat::send).get(chat::messages))
+        .route("/chat/events", get(chat::events))
+        .route("/setup", get(auth::setup_needed).post(auth::setup))
+        .route("/login", post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/me", get(auth::me))
+        .route("/tokens", post(auth::new_token))
+        .route("/departments", get(console::departments))
+        .route(
+            "/operators",
+            get(console::operators).post(console::add_operator),
+        )
+        .route("/queue", get(console::queue))
+        .route("/tickets/{id}", get(console::ticket))
+        .route("/tickets/{id}/{action}", post(console::act))
+        .route("/events", get(console::events))
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such API endpoint") });
+    let mut router = Router::new()
+        .route("/", get(|| page(CHAT_HTML, true)))
+        .route("/console", get(|| page(CONSOLE_HTML, false)))
+        .route("/widget.js", get(|| asset(WIDGET_JS, JS)))
+        .route("/assets/chat.js", get(|| asset(CHAT_JS, JS)))
+        .route("/assets/chat.css", get(|| asset(CHAT_CSS, CSS)))
+        .route("/assets/console.js", get(|| asset(CONSOLE_JS, JS)))
+        .route("/assets/console.css", get(|| asset(CONSOLE_CSS, CSS)))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/metrics", get(metrics::render))
+        .nest("/api/v1", api);
+    if let Some(path) = webhook {
+        router = router.route(path, post(webhook_update));
+    }
+    router
+        .layer(middleware::from_fn(security_headers))
+        .with_state(app)
+}
+
+const CHAT_HTML: &str = include_str!("assets/chat.html");
+const CHAT_JS: &str = include_str!("assets/chat.js");
+const CHAT_CSS: &str = include_str!("assets/chat.css");
+const CONSOLE_HTML: &str = include_str!("assets/console.html");
+const CONSOLE_JS: &str = include_str!("assets/console.js");
+const CONSOLE_CSS: &str = include_str!("assets/console.css");
+const WIDGET_JS: &str = include_str!("assets/widget.js");
+const JS: &str = "text/javascript; charset=utf-8";
+const CSS: &str = "text/css; charset=utf-8";
+
+/// Scripts and styles only from our own files: a message that smuggles markup runs
+/// nothing even if a page slipped. The web chat may be framed by the shop's site; the
+/// console may not be framed at all.
+const CSP: &str = "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; connect-src 'self'";
+
+async fn page(html: &'static str, frameable: bool) -> Response {
+    let frames = if frameable {
+        "frame-ancestors *"
+    } else {
+        "frame-ancestors 'none'"
+    };
+    let mut response = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response();
+    if let Ok(csp) = HeaderValue::from_str(&format!("{CSP}; {frames}")) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
+    response
+}
+
+async fn asset(body: &'static str, content_type: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    response
+}
+
+async fn webhook_update(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
+    let Some(telegram) = &app.telegram else {
+        return StatusCode::NOT_FOUND;
+    };
+    let secret = headers
+        .get("x-telegram-bot-api-secret-token")
+        .and_then(|v| v.to_str().ok());
+    match telegram.webhook(secret, &body).await {
+        WebhookResult::Stored | WebhookResult::Ignored => StatusCode::OK,
+        WebhookResult::Forbidden => StatusCode::UNAUTHORIZED,
+        WebhookResult::NotStored => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
+/// Run store and password work on the blocking pool, off the async workers.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+}

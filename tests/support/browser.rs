@@ -1,0 +1,216 @@
+//! The real pieces a person would use: `sportello serve` as a child process (with
+//! operator accounts made by `sportello operator add`), and headless Chromium driven
+//! over WebDriver (chromedriver + fantoccini).
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How long a page may take to show what a test waits for.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+pub fn free_port() -> u16 {
+    let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    probe.local_addr().unwrap().port()
+}
+
+/// Run `sportello` once (e.g. `operator add`), feeding `stdin`.
+pub fn sportello(data: &Path, args: &[&str], stdin: &str) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sportello"))
+        .current_dir(super::repo())
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.as_bytes()).unwrap();
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+/// `sportello serve` on a free port, with the sample content.
+pub struct Server {
+    _data: tempfile::TempDir,
+    pub base: String,
+    child: Child,
+    pub stderr: Arc<Mutex<String>>,
+}
+
+pub const PASSWORD: &str = "una password lunga";
+
+impl Server {
+    /// A server with the given operators (`name`, department) already created.
+    pub fn start(operators: &[(&str, &str)]) -> Server {
+        let data = tempfile::tempdir().unwrap();
+        for (name, department) in operators {
+            let out = sportello(
+                data.path(),
+                &["operator", "add", name, "--department", department],
+                &format!("{PASSWORD}\n"),
+            );
+            assert!(out.status.success(), "operator add: {out:?}");
+        }
+        Self::spawn(data)
+    }
+
+    pub fn spawn(data: tempfile::TempDir) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sportello"))
+            .current_dir(super::repo())
+            .arg("--data")
+            .arg(data.path())
+            .arg("serve")
+            .env("SPORTELLO_HTTP_ADDR", "127.0.0.1:0")
+            .env_remove("SPORTELLO_TELEGRAM_TOKEN")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let lines = BufReader::new(child.stderr.take().unwrap());
+        let log = stderr.clone();
+        std::thread::spawn(move || {
+            for line in lines.lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("sportello serving on ") {
+                    let _ = tx.send(url.to_owned());
+                }
+                log.lock().unwrap().push_str(&format!("{line}\n"));
+            }
+        });
+        let base = rx
+            .recv_timeout(Duration::from_secs(120))
+            .expect("serve says where it listens");
+        Server {
+            _data: data,
+            base,
+            child,
+            stderr,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn addr(&self) -> String {
+        self.base.trim_start_matches("http://").to_owned()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// chromedriver on a free port, and headless Chromium sessions through it.
+pub struct Chromium {
+    driver: Child,
+    url: String,
+}
+
+impl Chromium {
+    pub async fn start() -> Chromium {
+        let port = free_port();
+        let program = std::env::var("SPORTELLO_CHROMEDRIVER").unwrap_or("chromedriver".into());
+        let driver = Command::new(&program)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot run {program} ({e}): install chromium and chromium-driver (.ci/run does)")
+            });
+        let url = format!("http://127.0.0.1:{port}");
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Chromium { driver, url }
+    }
+
+    /// A new browser window of the given size, in the given UI language.
+    pub async fn window(&self, width: u32, height: u32, lang: &str) -> Client {
+        let binary = ["/usr/lib/chromium/chromium", "/usr/bin/chromium"]
+            .into_iter()
+            .find(|p| Path::new(p).exists())
+            .unwrap_or("chromium");
+        let caps = serde_json::json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": binary,
+                "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                         "--disable-gpu", format!("--window-size={width},{height}"),
+                         format!("--lang={lang}")],
+                "prefs": {"intl.accept_languages": lang},
+            }
+        });
+        let serde_json::Value::Object(caps) = caps else {
+            unreachable!()
+        };
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        ClientBuilder::new(connector)
+            .capabilities(caps)
+            .connect(&self.url)
+            .await
+            .expect("chromedriver starts a headless Chromium")
+    }
+}
+
+impl Drop for Chromium {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// Wait until an element matching `css` exists.
+pub async fn wait_for(client: &Client, css: &str) -> fantoccini::elements::Element {
+    client
+        .wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no `{css}` on the page after {PATIENCE:?}: {e}"))
+}
+
+/// Wait until some element matching `css` has text containing `needle`; its text.
+pub async fn wait_for_text(client: &Client, css: &str, needle: &str) -> String {
+    let start = std::time::Instant::now();
+    loop {
+        let mut seen = Vec::new();
+        if let Ok(found) = client.find_all(Locator::Css(css)).await {
+            for element in found {
+                if let Ok(text) = element.text().await {
+                    if text.contains(needle) {
+                        return text;
+                    }
+                    seen.push(text);
+                }
+            }
+        }
+        assert!(
+            start.elapsed() < PATIENCE,
+            "no `{css}` containing {needle:?} after {PATIENCE:?}; saw {seen:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Save a screenshot under target/screenshots (the README's pictures come from here).
+pub async fn screenshot(client: &Client, name: &str) {
+    let png = client.screenshot().await.unwrap();
+    let dir = super::repo().join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+}
