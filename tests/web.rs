@@ -1,7 +1,9 @@
 //! The web chat and the operator console, as people use them: `sportello serve` as a
 //! child process, pages in headless Chromium, and the API over plain HTTP.
 
-use crate::support::browser::{Chromium, PASSWORD, Server, screenshot, wait_for, wait_for_text};
+use crate::support::browser::{
+    Chromium, PASSWORD, PATIENCE, Server, screenshot, wait_for, wait_for_text,
+};
 use crate::support::http::{Response, request};
 use fantoccini::{Client, Locator};
 use serde_json::json;
@@ -19,13 +21,52 @@ fn answer_start(faq_id: &str) -> String {
 }
 
 async fn type_into(client: &Client, css: &str, text: &str) {
-    let field = wait_for(client, css).await;
-    field.clear().await.unwrap();
-    field.send_keys(text).await.unwrap();
+    retry(css, || async {
+        let field = client.find(Locator::Css(css)).await?;
+        field.clear().await?;
+        field.send_keys(text).await
+    })
+    .await;
 }
 
 async fn click(client: &Client, css: &str) {
-    wait_for(client, css).await.click().await.unwrap();
+    retry(css, || async {
+        client.find(Locator::Css(css)).await?.click().await
+    })
+    .await;
+}
+
+/// Click the first element matching `css` whose text contains `needle`.
+async fn click_text(client: &Client, css: &str, needle: &str) {
+    retry(css, || async {
+        for element in client.find_all(Locator::Css(css)).await? {
+            if element.text().await?.contains(needle) {
+                return element.click().await;
+            }
+        }
+        Err(fantoccini::error::CmdError::InvalidArgument(
+            css.to_owned(),
+            format!("none contains {needle:?}"),
+        ))
+    })
+    .await;
+}
+
+/// Pages re-render as live updates arrive: an element found a moment ago may be gone
+/// or covered. Try again until [`PATIENCE`] runs out.
+async fn retry<F, Fut>(what: &str, mut attempt: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), fantoccini::error::CmdError>>,
+{
+    let start = std::time::Instant::now();
+    loop {
+        match attempt().await {
+            Ok(()) => return,
+            Err(e) if start.elapsed() > PATIENCE => panic!("`{what}`: {e}"),
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+        }
+    }
 }
 
 /// The customer writes in the web chat.
@@ -65,17 +106,7 @@ async fn a_customer_is_answered_handed_to_an_operator_who_replies_live_then_the_
 
     // Clarify choices are buttons; pressing one sends its label.
     customer_says(&chat, "pagamento").await;
-    wait_for(&chat, "button.choice").await;
-    let buttons = chat.find_all(Locator::Css("button.choice")).await.unwrap();
-    let mut pressed = false;
-    for button in buttons {
-        if button.text().await.unwrap().contains("contrassegno") {
-            button.click().await.unwrap();
-            pressed = true;
-            break;
-        }
-    }
-    assert!(pressed, "a choice about cash on delivery is offered");
+    click_text(&chat, "button.choice", "contrassegno").await;
     wait_for_text(&chat, ".msg.bot .text", &answer_start("contrassegno")).await;
 
     log_in(&console, &server, "anna").await;
@@ -145,11 +176,40 @@ async fn the_second_operator_to_claim_a_ticket_is_told_who_has_it() {
     log_in(&bruno, &server, "bruno").await;
     click(&anna, ".ticket[data-id='1']").await;
     click(&bruno, ".ticket[data-id='1']").await;
+    wait_for(&anna, "#claim").await;
     wait_for(&bruno, "#claim").await;
-    click(&anna, "#claim").await;
-    wait_for_text(&anna, "#ticket", "taken by you").await;
-    click(&bruno, "#claim").await;
-    wait_for_text(&bruno, "#action-error", "already taken by anna").await;
+    // Both press "claim" at the same moment.
+    let press = "document.querySelector('#claim').click()";
+    let (a, b) = tokio::join!(anna.execute(press, vec![]), bruno.execute(press, vec![]));
+    a.unwrap();
+    b.unwrap();
+    let mut mine = Vec::new();
+    for (name, window) in [("anna", &anna), ("bruno", &bruno)] {
+        let text = wait_for_text(window, "#ticket", "taken by").await;
+        if text.contains("taken by you") {
+            mine.push(name);
+        }
+    }
+    assert_eq!(
+        mine.len(),
+        1,
+        "exactly one operator has the ticket: {mine:?}"
+    );
+    // The other is told who: by the refused claim, or live if that came first.
+    let (loser, winner) = if mine[0] == "anna" {
+        (&bruno, "anna")
+    } else {
+        (&anna, "bruno")
+    };
+    wait_for_text(loser, "#ticket", &format!("taken by {winner}")).await;
+    let refused = loser.find(Locator::Css("#action-error")).await.ok();
+    if let Some(error) = refused {
+        let text = error.text().await.unwrap_or_default();
+        assert!(
+            text.is_empty() || text.contains(&format!("already taken by {winner}")),
+            "{text}"
+        );
+    }
     chat.close().await.unwrap();
     anna.close().await.unwrap();
     bruno.close().await.unwrap();

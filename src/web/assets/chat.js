@@ -28,7 +28,6 @@
       choicesLabel: 'Scegli una risposta',
       networkError: 'Connessione non riuscita. Controlla la rete e riprova.',
       serverError: 'Il servizio non risponde. Riprova tra poco.',
-      tooLong: 'Il messaggio è troppo lungo (massimo {n} caratteri).',
       counter: '{n} / {max}',
     },
     en: {
@@ -48,7 +47,6 @@
       choicesLabel: 'Choose an answer',
       networkError: 'Could not connect. Check your network and try again.',
       serverError: 'The service is not answering. Please try again shortly.',
-      tooLong: 'The message is too long (at most {n} characters).',
       counter: '{n} / {max}',
     },
   };
@@ -272,7 +270,7 @@
     resets: 0,
   };
 
-  let els = {}; window.__st = state;
+  let els = {};
 
   // ---- Visitor token ----------------------------------------------------
 
@@ -443,13 +441,12 @@
       return state.fetching;
     }
     state.fetching = (async function () {
+      await null; // finish asynchronously, after state.fetching is set
       do {
         state.again = false;
         if (!state.token) break;
         try {
-          console.log('GET start', performance.now());
           const data = await request('GET', '/api/v1/chat/messages?after=' + state.lastSeq);
-          console.log('GET end', performance.now());
           appendMessages(Array.isArray(data.messages) ? data.messages : []);
           setStatus(data.state, data.position);
           state.resets = 0;
@@ -496,17 +493,13 @@
 
   /**
    * Sends one message. Network failures and 5xx are retried with the same id
-   * (the server ignores repeats); 4xx show the server's error. Returns success.
+   * (the server ignores repeats); 4xx (too long, too fast...) show the server's
+   * error and keep the text. Returns success.
    */
   async function send(text, fromInput) {
-    console.log('send called', JSON.stringify(text), state.sending);
     if (state.sending) return false;
     const body = String(text).trim();
     if (!body) return false;
-    if (body.length > MAX_LEN) {
-      showError(t('tooLong', { n: MAX_LEN }));
-      return false;
-    }
     state.sending = true;
     els.send.disabled = true;
     showError('');
@@ -516,19 +509,17 @@
       for (let attempt = 0; ; attempt++) {
         try {
           await ensureToken();
-          console.log('posting');
           await request('POST', '/api/v1/chat/messages', {
             id: id,
             text: body,
             locale: navigator.language || LANG,
           });
-          console.log('posted', performance.now());
           if (fromInput) {
             els.input.value = '';
             updateInput();
           }
-          await fetchNew();
-          console.log('fetched', performance.now());
+          // Not awaited: the next message can be sent while the answer loads.
+          fetchNew();
           return true;
         } catch (err) {
           if (err instanceof HttpError) {

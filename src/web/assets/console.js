@@ -728,6 +728,7 @@
   function refreshQueue() {
     if (state.queueRun) { state.queueAgain = true; return state.queueRun; }
     state.queueRun = (async function () {
+      await null; // finish asynchronously, after state.queueRun is set
       do {
         state.queueAgain = false;
         if (!state.me) break;
@@ -770,9 +771,10 @@
       const ticket = state.tickets.find(function (tk) { return tk.id === id; }) ||
         (state.detail && state.detail.ticket.id === id ? state.detail.ticket : null);
       if (!ticket) return;
-      const w = formatWait(waitedSeconds(ticket));
+      const waited = waitedSeconds(ticket);
+      const w = formatWait(waited);
       node.textContent = node.classList.contains('long') ? t('waitingFor', { w: w }) : w;
-      node.classList.toggle('late', waitedSeconds(ticket) >= 600);
+      node.classList.toggle('late', waited >= 600);
     });
   }
 
@@ -839,7 +841,8 @@
     const row1 = el('span', 'row row1');
     row1.appendChild(el('span', 'tid', '#' + ticket.id));
     row1.appendChild(el('span', 'who', ticket.name || ticket.customer));
-    const wait = el('span', 'wait', formatWait(waitedSeconds(ticket)));
+    const waited = waitedSeconds(ticket);
+    const wait = el('span', 'wait' + (waited >= 600 ? ' late' : ''), formatWait(waited));
     wait.setAttribute('data-wait-for', String(ticket.id));
     row1.appendChild(wait);
     b.appendChild(row1);
@@ -955,6 +958,7 @@
   function refreshTicket() {
     if (state.ticketRun) { state.ticketAgain = true; return state.ticketRun; }
     state.ticketRun = (async function () {
+      await null; // finish asynchronously, after state.ticketRun is set
       do {
         state.ticketAgain = false;
         const id = state.openId;
@@ -1184,7 +1188,9 @@
     const open = isOpenStatus(tk);
     const busy = state.busy;
 
-    $('claim').hidden = tk.status !== 'queued';
+    // Claim stays offered on a ticket someone else holds: the server's 409 then
+    // says who has it (e.g. when two operators opened it at the same time).
+    $('claim').hidden = !(tk.status === 'queued' || (tk.status === 'claimed' && !mine));
     $('release').hidden = !(tk.status === 'claimed' && (mine || admin));
     $('close').hidden = !(tk.status === 'queued' || mine);
     $('transfer').hidden = !(open && (tk.status === 'queued' || mine || admin));
