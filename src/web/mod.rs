@@ -91,6 +91,7 @@ pub fn router(app: Arc<App>, webhook: Option<&str>) -> Router {
         .route("/", get(|| page(CHAT_HTML, true)))
         .route("/console", get(|| page(CONSOLE_HTML, false)))
         .route("/widget.js", get(|| asset(WIDGET_JS, JS)))
+        .route("/assets/markdown.js", get(|| asset(MARKDOWN_JS, JS)))
         .route("/assets/chat.js", get(|| asset(CHAT_JS, JS)))
         .route("/assets/chat.css", get(|| asset(CHAT_CSS, CSS)))
         .route("/assets/console.js", get(|| asset(CONSOLE_JS, JS)))
@@ -107,6 +108,7 @@ pub fn router(app: Arc<App>, webhook: Option<&str>) -> Router {
 }
 
 const CHAT_HTML: &str = include_str!("assets/chat.html");
+const MARKDOWN_JS: &str = include_str!("assets/markdown.js");
 const CHAT_JS: &str = include_str!("assets/chat.js");
 const CHAT_CSS: &str = include_str!("assets/chat.css");
 const CONSOLE_HTML: &str = include_str!("assets/console.html");
