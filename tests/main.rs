@@ -10,3 +10,4 @@ mod queue;
 mod state_machine;
 mod telegram;
 mod web;
+mod web_api;

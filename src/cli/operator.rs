@@ -1,4 +1,4 @@
-//! `sportello operator add|list|token`: operator accounts, from the terminal. The
+//! `sportello operator add|list|remove|token`: operator accounts, from the terminal. The
 //! password is read from standard input (one line) or asked twice at a terminal.
 
 use crate::accounts::{self, ApiToken, Operator, Role};
@@ -24,6 +24,8 @@ pub enum OperatorCommand {
     },
     /// The accounts.
     List,
+    /// Remove an account: its sessions and API tokens stop working at once.
+    Remove { name: String },
     /// Make an API token for scripts (printed once).
     Token {
         name: String,
@@ -43,6 +45,14 @@ pub fn run(store: &Store, config: &Config, cmd: &OperatorCommand) -> anyhow::Res
             for op in store.operators()? {
                 println!("{}\t{}\t{}", op.name, op.role, op.departments.join(","));
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        OperatorCommand::Remove { name } => {
+            let name = accounts::valid_name(name)?;
+            if !store.remove_operator(&name)? {
+                bail!(accounts::AccountError::Unknown(name));
+            }
+            println!("operator {name} removed; their sessions and API tokens no longer work");
             Ok(ExitCode::SUCCESS)
         }
         OperatorCommand::Token { name, label } => {

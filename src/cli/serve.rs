@@ -43,7 +43,7 @@ async fn serve(service: Arc<Service>) -> anyhow::Result<ExitCode> {
         None => eprintln!("telegram: off (set SPORTELLO_TELEGRAM_TOKEN to connect a bot)"),
     }
     let webhook = telegram.as_ref().and_then(Telegram::webhook_path);
-    let app = Arc::new(App::new(service, telegram, stop));
+    let app = Arc::new(App::new(service, telegram, stop)?);
     let router = web::router(app.clone(), webhook.as_deref());
     eprintln!("sportello serving on http://{addr}");
     eprintln!("  web chat: http://{addr}/   console: http://{addr}/console");

@@ -77,6 +77,10 @@ pub struct Conversation {
     pub order_numbers: Vec<String>,
     pub started_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Bumped by every write (the store does it): two turns that both write a
+    /// customer's messages always conflict, so the messages' order is the commit order.
+    #[serde(default)]
+    pub version: u64,
 }
 
 impl Conversation {
@@ -92,6 +96,7 @@ impl Conversation {
             order_numbers: Vec::new(),
             started_at: at,
             updated_at: at,
+            version: 0,
         }
     }
 

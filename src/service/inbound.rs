@@ -122,7 +122,12 @@ impl Service {
         turn.conversation = Some(conv);
         self.store.commit(&turn)?;
         self.count(&turn);
-        self.announce(&inbound.customer, turn.tickets.first().map(|t| t.id));
+        let ticket = turn.conversation.as_ref().and_then(|c| c.ticket);
+        self.announce(
+            &inbound.customer,
+            ticket.or(turn.tickets.first().map(|t| t.id)),
+            true,
+        );
         let ticket = turn.tickets.into_iter().next();
         Ok(Handled {
             duplicate: false,

@@ -17,6 +17,8 @@ const FEED: usize = 1024;
 pub struct Change {
     pub customer: CustomerId,
     pub ticket: Option<TicketId>,
+    /// Whether the customer can see anything new (false for operators' notes).
+    pub visible: bool,
 }
 
 /// Upper bounds (seconds) of the buckets of the time a ticket waited to be claimed.
@@ -64,11 +66,12 @@ impl Service {
     }
 
     /// Tell watchers, after a commit.
-    pub(super) fn announce(&self, customer: &CustomerId, ticket: Option<TicketId>) {
+    pub(super) fn announce(&self, customer: &CustomerId, ticket: Option<TicketId>, visible: bool) {
         // No watcher is not an error.
         let _ = self.live.feed.send(Change {
             customer: customer.clone(),
             ticket,
+            visible,
         });
     }
 
@@ -91,9 +94,16 @@ impl Service {
                 EventKind::Decided { decision, .. } => {
                     *counts.decisions.entry(decision.clone()).or_default() += 1;
                 }
-                EventKind::Claimed { ticket, .. } => {
+                EventKind::Claimed { ticket, .. }
+                | EventKind::Transferred {
+                    ticket,
+                    to_operator: Some(_),
+                    ..
+                } => {
+                    // Only a ticket's first claim: a claim after a release is not a wait.
                     let waited = turn.tickets.iter().find(|t| t.id == *ticket).and_then(|t| {
-                        Some((t.claimed_at? - t.opened_at).num_seconds().max(0) as u64)
+                        let claimed = t.claimed_at.filter(|c| *c == event.at)?;
+                        Some((claimed - t.opened_at).num_seconds().max(0) as u64)
                     });
                     if let Some(s) = waited {
                         let bucket = WAIT_BUCKETS.iter().position(|&b| s <= b);

@@ -175,7 +175,7 @@ impl Service {
             text: text.to_owned(),
         };
         self.store.add_note(&ticket.customer, &note)?;
-        self.announce(&ticket.customer, Some(id));
+        self.announce(&ticket.customer, Some(id), false);
         Ok(note)
     }
 
@@ -222,15 +222,17 @@ impl Service {
                 expected_ticket: Some(before),
                 ..Turn::default()
             };
+            // Written even without a mode change, so that this turn and a customer
+            // message in flight are ordered (see `Conversation::version`).
+            let expected = self.store.conversation(&ticket.customer)?;
+            let mut conv = expected.clone().ok_or(ServiceError::NoTicket(id))?;
             if let Some(mode_event) = mode_event {
-                let expected = self.store.conversation(&ticket.customer)?;
-                let mut conv = expected.clone().ok_or(ServiceError::NoTicket(id))?;
                 conv.transition(mode_event, Some(id))
                     .map_err(|_| crate::store::StoreError::Conflict)?;
-                conv.updated_at = now;
-                turn.expected_conversation = expected;
-                turn.conversation = Some(conv);
             }
+            conv.updated_at = now;
+            turn.expected_conversation = expected;
+            turn.conversation = Some(conv);
             if let Some((kind, text)) = message {
                 let out = Outbound {
                     customer: ticket.customer.clone(),
@@ -256,7 +258,7 @@ impl Service {
             self.store.commit(&turn)?;
             self.store.flush()?;
             self.count(&turn);
-            self.announce(&ticket.customer, Some(id));
+            self.announce(&ticket.customer, Some(id), true);
             Ok(ticket)
         })
     }

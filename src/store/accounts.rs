@@ -33,6 +33,26 @@ impl Store {
             .collect()
     }
 
+    /// Remove an account: its sessions and API tokens stop working with it.
+    pub fn remove_operator(&self, name: &str) -> Result<bool> {
+        let removed = self.operators.remove(name.as_bytes())?.is_some();
+        self.flush()?;
+        Ok(removed)
+    }
+
+    /// The server's secret for signing web chat visitor tokens, made on first use.
+    pub fn server_key(&self) -> Result<String> {
+        let fresh = crate::accounts::new_secret();
+        let _ = self.meta.compare_and_swap(
+            "server_key",
+            None as Option<&[u8]>,
+            Some(fresh.as_bytes()),
+        )?;
+        let key = self.meta.get("server_key")?.unwrap_or_default();
+        self.flush()?;
+        Ok(String::from_utf8_lossy(&key).into_owned())
+    }
+
     pub fn has_operators(&self) -> Result<bool> {
         Ok(!self.operators.is_empty())
     }

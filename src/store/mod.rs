@@ -10,7 +10,8 @@
 //! - `open_tickets`: `ticket id (u64 BE)` -> empty, the queue
 //! - `outbox`: `customer id \0 seq (u64 BE)` -> Outbound (JSON), not yet delivered
 //! - `events`: `seq (u64 BE)` -> Event (JSON)
-//! - `meta`: `version` -> u64 BE, `next_ticket` -> u64 BE
+//! - `meta`: `version` -> u64 BE, `next_ticket` -> u64 BE, `server_key` -> hex (signs
+//!   web chat visitor tokens)
 //! - `failed`: `customer id \0 seq (u64 BE)` -> FailedOutbound (JSON), given up on
 //! - `unreachable`: `customer id` -> Unreachable (JSON), e.g. the bot was blocked
 //! - `operators`: `name` -> Operator (JSON), with the argon2id password hash

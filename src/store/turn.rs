@@ -67,7 +67,9 @@ impl Store {
                     if stored.as_deref() != expected.as_deref() {
                         return Err(Abort::Abort(Why::Conflict));
                     }
-                    convs.insert(conv.customer.as_str(), encode(conv))?;
+                    let mut conv = conv.clone();
+                    conv.version = conv.version.wrapping_add(1);
+                    convs.insert(conv.customer.as_str(), encode(&conv))?;
                 }
                 if let Some(expected) = &turn.expected_ticket {
                     let key = expected.id.0.to_be_bytes();

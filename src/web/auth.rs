@@ -4,8 +4,8 @@
 //! Failed logins lock a name and an address out for a while. While no account exists,
 //! the one-time setup token printed by `serve` creates the first (admin) account.
 
-use super::{ApiError, App, blocking};
-use crate::accounts::{self, ApiToken, Operator, Role, Session};
+use super::{ApiError, ApiJson, App, blocking};
+use crate::accounts::{self, Operator, Role, Session};
 use axum::Json;
 use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
@@ -112,10 +112,16 @@ pub async fn login(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    Json(body): Json<Login>,
+    ApiJson(body): ApiJson<Login>,
 ) -> Result<Response, ApiError> {
-    let name = body.name.trim().to_lowercase();
-    let keys = [format!("name:{name}"), format!("ip:{}", peer.ip())];
+    let address = format!("ip:{}", peer.ip());
+    let Ok(name) = accounts::valid_name(&body.name) else {
+        // Not a name anyone can have: counted against the address only.
+        app.logins
+            .fail(std::slice::from_ref(&address), Instant::now());
+        return Err(wrong_login());
+    };
+    let keys = [format!("name:{name}"), address];
     if let Some(wait) = app.logins.locked(&keys, Instant::now()) {
         return Err(ApiError::too_many(
             wait,
@@ -126,6 +132,7 @@ pub async fn login(
         ));
     }
     let store = app.service.store().clone();
+    let _permit = app.hash_permit().await?;
     let found = blocking(move || {
         let op = store.operator(&name)?;
         Ok(match op {
@@ -140,17 +147,18 @@ pub async fn login(
     .await?;
     let Some(op) = found else {
         app.logins.fail(&keys, Instant::now());
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "wrong name or password",
-        ));
+        return Err(wrong_login());
     };
     app.logins.clear(&keys[0]);
     start_session(&app, &op, &headers).await
 }
 
+fn wrong_login() -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "wrong name or password")
+}
+
 /// A new session for `op`: the cookie and the `Me` body.
-async fn start_session(
+pub async fn start_session(
     app: &App,
     op: &Operator,
     headers: &HeaderMap,
@@ -212,103 +220,4 @@ pub async fn logout(
 
 pub async fn me(authed: Authed) -> Json<Value> {
     Json(authed.me())
-}
-
-pub async fn setup_needed(State(app): State<Arc<App>>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(
-        json!({"needed": !app.service.store().has_operators()?}),
-    ))
-}
-
-#[derive(Deserialize)]
-pub struct Setup {
-    token: String,
-    name: String,
-    password: String,
-    departments: Vec<String>,
-}
-
-/// Create the first account (an admin) with the token `serve` printed, and log in.
-pub async fn setup(
-    State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Json(body): Json<Setup>,
-) -> Result<Response, ApiError> {
-    let keys = [format!("ip:{}", peer.ip())];
-    if let Some(wait) = app.logins.locked(&keys, Instant::now()) {
-        return Err(ApiError::too_many(
-            wait,
-            "too many attempts: try again later",
-        ));
-    }
-    let expected = app
-        .setup_token
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
-    if !expected.is_some_and(|t| accounts::same_secret(&t, body.token.trim())) {
-        app.logins.fail(&keys, Instant::now());
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "the setup link is not valid: use the one `sportello serve` printed, or create the account with `sportello operator add`",
-        ));
-    }
-    let op = create_operator(
-        &app,
-        body.name,
-        body.password,
-        body.departments,
-        Role::Admin,
-    )
-    .await?;
-    *app.setup_token.lock().unwrap_or_else(|e| e.into_inner()) = None;
-    start_session(&app, &op, &headers).await
-}
-
-/// Check and store a new account (hashing on the blocking pool).
-pub async fn create_operator(
-    app: &App,
-    name: String,
-    password: String,
-    departments: Vec<String>,
-    role: Role,
-) -> Result<Operator, ApiError> {
-    let known: Vec<String> = app.service.config().departments.keys().cloned().collect();
-    let store = app.service.store().clone();
-    blocking(move || {
-        let op = Operator::new(&name, &password, role, &departments, &known, Utc::now())
-            .map_err(|e| ApiError::bad_request(e.to_string().lines().next().unwrap_or_default()))?;
-        if !store.add_operator(&op)? {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                format!("operator `{}` already exists", op.name),
-            ));
-        }
-        Ok(op)
-    })
-    .await
-}
-
-#[derive(Deserialize)]
-pub struct NewToken {
-    #[serde(default)]
-    label: String,
-}
-
-/// A new API token for the caller, shown once.
-pub async fn new_token(
-    State(app): State<Arc<App>>,
-    authed: Authed,
-    Json(body): Json<NewToken>,
-) -> Result<Json<Value>, ApiError> {
-    let token = accounts::new_secret();
-    let record = ApiToken {
-        operator: authed.operator.name,
-        label: body.label.chars().take(100).collect(),
-        created_at: Utc::now(),
-    };
-    let (store, digest) = (app.service.store().clone(), accounts::digest(&token));
-    blocking(move || Ok(store.put_api_token(&digest, &record)?)).await?;
-    Ok(Json(json!({"token": token})))
 }

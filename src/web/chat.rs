@@ -4,7 +4,7 @@
 //! and reading them marks the outbox delivered. Rates and sizes are limited per visitor
 //! and per address, with a message the widget shows as it is.
 
-use super::{ApiError, App, blocking, feed};
+use super::{ApiError, ApiJson, App, blocking, feed};
 use crate::domain::{Author, CustomerId, Inbound, Lang, Mode, TicketStatus};
 use crate::store::StoredMessage;
 use axum::Json;
@@ -28,9 +28,9 @@ const STARTS_PER_ADDRESS: usize = 20;
 const WINDOW: Duration = Duration::from_secs(10);
 
 /// The visitor's conversation, from the token the browser holds.
-fn customer(token: &str) -> Result<CustomerId, ApiError> {
+fn customer(app: &App, token: &str) -> Result<CustomerId, ApiError> {
     let token = token.trim();
-    if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !crate::accounts::valid_visitor(&app.visitor_key, token) {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "unknown chat: reload the page to start a new one",
@@ -40,8 +40,9 @@ fn customer(token: &str) -> Result<CustomerId, ApiError> {
     CustomerId::parse(&format!("web:{id}")).map_err(|e| ApiError::internal(&e))
 }
 
-fn visitor(headers: &HeaderMap) -> Result<CustomerId, ApiError> {
+fn visitor(app: &App, headers: &HeaderMap) -> Result<CustomerId, ApiError> {
     customer(
+        app,
         headers
             .get("x-sportello-visitor")
             .and_then(|v| v.to_str().ok())
@@ -57,7 +58,9 @@ pub async fn start(
     app.chat_limits
         .allow(&[(&address, STARTS_PER_ADDRESS)], WINDOW, Instant::now())
         .map_err(|wait| ApiError::too_many(wait, "too many new chats from here: wait a moment"))?;
-    Ok(Json(json!({"visitor": crate::accounts::new_secret()})))
+    Ok(Json(
+        json!({"visitor": crate::accounts::new_visitor(&app.visitor_key)}),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -72,9 +75,9 @@ pub async fn send(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    Json(body): Json<Send>,
+    ApiJson(body): ApiJson<Send>,
 ) -> Result<Json<Value>, ApiError> {
-    let customer = visitor(&headers)?;
+    let customer = visitor(&app, &headers)?;
     let ok_id = (1..=64).contains(&body.id.len())
         && body
             .id
@@ -136,7 +139,7 @@ pub async fn messages(
     headers: HeaderMap,
     Query(query): Query<After>,
 ) -> Result<Json<Value>, ApiError> {
-    let customer = visitor(&headers)?;
+    let customer = visitor(&app, &headers)?;
     let service = app.service.clone();
     blocking(move || {
         // Everything pending is about to be shown: the outbox is delivered.
@@ -207,8 +210,8 @@ pub async fn events(
     State(app): State<Arc<App>>,
     Query(query): Query<Visitor>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let customer = customer(&query.visitor)?;
+    let customer = customer(&app, &query.visitor)?;
     Ok(feed::stream(&app, move |change| {
-        (change.customer == customer).then(|| json!({}))
+        (change.visible && change.customer == customer).then(|| json!({}))
     }))
 }

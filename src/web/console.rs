@@ -2,9 +2,10 @@
 //! (transcript with the bot's reasons, notes, earlier tickets, canned replies), the
 //! actions on it, accounts, and the live feed. Every call needs an operator.
 
-use super::auth::{Authed, create_operator};
+use super::auth::Authed;
 use super::chat::line;
-use super::{ApiError, App, blocking, feed};
+use super::setup::create_operator;
+use super::{ApiError, ApiJson, App, blocking, feed};
 use crate::accounts::Role;
 use crate::domain::{Conversation, Ticket, TicketId};
 use crate::service::{Service, Transfer};
@@ -58,7 +59,7 @@ fn operator_role() -> Role {
 pub async fn add_operator(
     State(app): State<Arc<App>>,
     authed: Authed,
-    Json(body): Json<NewOperator>,
+    ApiJson(body): ApiJson<NewOperator>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     authed.require_admin()?;
     let op = create_operator(&app, body.name, body.password, body.departments, body.role).await?;

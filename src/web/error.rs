@@ -73,10 +73,32 @@ impl From<ServiceError> for ApiError {
             | ServiceError::NoOperator(_) => StatusCode::BAD_REQUEST,
             ServiceError::Busy => StatusCode::SERVICE_UNAVAILABLE,
         };
-        // The CLI hints (`sportello queue ...`) are for the terminal, not the console.
+        // The CLI's hints (`sportello queue ...`) are for the terminal; the others help.
         let text = e.to_string();
-        let first = text.lines().next().unwrap_or_default();
-        Self::new(status, first)
+        let message = match &e {
+            ServiceError::NoDepartment(..) => text.replace("\n  hint:", "; hint:"),
+            _ => text.lines().next().unwrap_or_default().to_owned(),
+        };
+        Self::new(status, message)
+    }
+}
+
+/// `Json<T>` whose rejections (bad JSON, wrong content type, too large) answer in
+/// the API's own `{"error"}` shape.
+pub struct ApiJson<T>(pub T);
+
+impl<T, S> axum::extract::FromRequest<S> for ApiJson<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(ApiError::new(rejection.status(), rejection.body_text())),
+        }
     }
 }
 

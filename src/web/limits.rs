@@ -37,6 +37,10 @@ impl Failures {
                 *entry = (0, now);
             }
             entry.0 += 1;
+            if entry.0 == MAX_FAILURES {
+                // The lockout runs from the failure that reached the limit.
+                entry.1 = now;
+            }
         }
     }
 
@@ -91,6 +95,13 @@ mod tests {
         f.fail(&keys, t0);
         assert!(f.locked(&keys, t0).is_some_and(|s| s > 800));
         assert_eq!(f.locked(&keys, t0 + LOCKOUT), None);
+        // Failures spread over the window lock for the whole lockout from the last one.
+        let late = ["name:bruno".to_owned()];
+        for i in 0..MAX_FAILURES {
+            f.fail(&late, t0 + Duration::from_secs(200 * u64::from(i)));
+        }
+        let last = t0 + Duration::from_secs(800);
+        assert!(f.locked(&late, last + Duration::from_secs(600)).is_some());
         f.clear("name:anna");
         assert_eq!(f.locked(&keys, t0), None);
     }

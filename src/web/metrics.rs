@@ -3,12 +3,20 @@
 //! Telegram deliveries when the channel runs.
 
 use super::{App, blocking};
-use crate::service::WAIT_BUCKETS;
+use crate::service::{Counts, WAIT_BUCKETS};
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::Utc;
 use std::fmt::Write as _;
 use std::sync::Arc;
+
+/// One metric: its name, type, help line and samples (label set or suffix, value).
+struct Family {
+    name: &'static str,
+    kind: &'static str,
+    help: &'static str,
+    samples: Vec<(String, u64)>,
+}
 
 pub async fn render(State(app): State<Arc<App>>) -> Result<String, StatusCode> {
     let service = app.service.clone();
@@ -18,53 +26,51 @@ pub async fn render(State(app): State<Arc<App>>) -> Result<String, StatusCode> {
     let now = Utc::now();
     let oldest = queue
         .iter()
-        .map(|t| (now - t.opened_at).num_seconds().max(0))
+        .map(|t| (now - t.opened_at).num_seconds().max(0) as u64)
         .max()
         .unwrap_or(0);
-    let counts = app.service.counts();
+    let mut families = vec![
+        Family {
+            name: "sportello_queue_length",
+            kind: "gauge",
+            help: "Open tickets waiting or claimed.",
+            samples: vec![(String::new(), queue.len() as u64)],
+        },
+        Family {
+            name: "sportello_queue_oldest_wait_seconds",
+            kind: "gauge",
+            help: "How long the oldest open ticket has been open.",
+            samples: vec![(String::new(), oldest)],
+        },
+    ];
+    families.extend(counted(&app.service.counts()));
+    if let Some(t) = &app.telegram {
+        let outcomes = t.shared.stats.snapshot().map(|(k, v)| (k.to_owned(), v));
+        families.push(Family {
+            name: "sportello_telegram_replies_total",
+            kind: "counter",
+            help: "Telegram deliveries by outcome.",
+            samples: labelled("outcome", outcomes),
+        });
+    }
     let mut out = String::new();
-    let mut family = |name: &str, kind: &str, help: &str, samples: Vec<(String, u64)>| {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-        for (labels, value) in samples {
-            let _ = writeln!(out, "{name}{labels} {value}");
+    for f in families {
+        let _ = writeln!(
+            out,
+            "# HELP {} {}\n# TYPE {} {}",
+            f.name, f.help, f.name, f.kind
+        );
+        for (labels, value) in f.samples {
+            let _ = writeln!(out, "{}{labels} {value}", f.name);
         }
-    };
-    let plain = |v: u64| vec![(String::new(), v)];
-    family(
-        "sportello_queue_length",
-        "gauge",
-        "Open tickets waiting or claimed.",
-        plain(queue.len() as u64),
-    );
-    family(
-        "sportello_queue_oldest_wait_seconds",
-        "gauge",
-        "How long the oldest open ticket has been open.",
-        plain(oldest as u64),
-    );
-    let by = |label: &str, map: Vec<(String, u64)>| {
-        map.into_iter()
-            .map(|(k, v)| (format!("{{{label}=\"{k}\"}}"), v))
-            .collect::<Vec<_>>()
-    };
-    let messages = counts
-        .messages
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), *v))
-        .collect();
-    family(
-        "sportello_messages_total",
-        "counter",
-        "Messages stored since start, by author.",
-        by("author", messages),
-    );
-    let decisions = counts.decisions.clone().into_iter().collect();
-    family(
-        "sportello_decisions_total",
-        "counter",
-        "Bot decisions since start, by kind.",
-        by("decision", decisions),
-    );
+    }
+    Ok(out)
+}
+
+/// The service's counters since start.
+fn counted(counts: &Counts) -> [Family; 3] {
+    let messages = counts.messages.iter().map(|(k, v)| ((*k).to_owned(), *v));
+    let decisions = counts.decisions.iter().map(|(k, v)| (k.clone(), *v));
     let mut cumulative = 0;
     let mut buckets: Vec<(String, u64)> = Vec::new();
     for (i, n) in counts.claim_wait_buckets.iter().enumerate() {
@@ -76,26 +82,31 @@ pub async fn render(State(app): State<Arc<App>>) -> Result<String, StatusCode> {
     }
     buckets.push(("_sum".into(), counts.claim_wait_sum_s));
     buckets.push(("_count".into(), cumulative));
-    family(
-        "sportello_claim_wait_seconds",
-        "histogram",
-        "Time from handoff to an operator's claim.",
-        buckets,
-    );
-    if let Some(t) = &app.telegram {
-        let outcomes = t
-            .shared
-            .stats
-            .snapshot()
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect();
-        family(
-            "sportello_telegram_replies_total",
-            "counter",
-            "Telegram deliveries by outcome.",
-            by("outcome", outcomes),
-        );
-    }
-    Ok(out)
+    [
+        Family {
+            name: "sportello_messages_total",
+            kind: "counter",
+            help: "Messages stored since start, by author.",
+            samples: labelled("author", messages),
+        },
+        Family {
+            name: "sportello_decisions_total",
+            kind: "counter",
+            help: "Bot decisions since start, by kind.",
+            samples: labelled("decision", decisions),
+        },
+        Family {
+            name: "sportello_claim_wait_seconds",
+            kind: "histogram",
+            help: "Time from handoff to an operator's first claim.",
+            samples: buckets,
+        },
+    ]
+}
+
+fn labelled(label: &str, values: impl IntoIterator<Item = (String, u64)>) -> Vec<(String, u64)> {
+    values
+        .into_iter()
+        .map(|(k, v)| (format!("{{{label}=\"{k}\"}}"), v))
+        .collect()
 }

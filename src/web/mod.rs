@@ -11,8 +11,9 @@ mod error;
 mod feed;
 mod limits;
 mod metrics;
+mod setup;
 
-pub use error::ApiError;
+pub use error::{ApiError, ApiJson};
 
 use crate::channels::telegram::{Telegram, WebhookResult};
 use crate::service::Service;
@@ -26,6 +27,12 @@ use axum::routing::{get, post};
 use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
 
+/// The largest API request body (a chat message is at most 2,000 characters).
+const MAX_BODY: usize = 64 * 1024;
+
+/// Password hashes computed at the same time, at most.
+const HASHING_AT_ONCE: usize = 2;
+
 /// What every handler shares.
 pub struct App {
     pub service: Arc<Service>,
@@ -36,6 +43,10 @@ pub struct App {
     setup_token: Mutex<Option<String>>,
     logins: limits::Failures,
     chat_limits: limits::Rates,
+    /// Signs web chat visitor tokens (kept in the store: tokens survive restarts).
+    visitor_key: String,
+    /// Password hashing is memory-hard (19 MiB each): only a few at once.
+    hashing: tokio::sync::Semaphore,
 }
 
 impl App {
@@ -43,14 +54,48 @@ impl App {
         service: Arc<Service>,
         telegram: Option<Telegram>,
         stop: watch::Receiver<bool>,
-    ) -> Self {
-        Self {
+    ) -> anyhow::Result<Self> {
+        Ok(Self {
+            visitor_key: service.store().server_key()?,
             service,
             telegram,
             stop,
             setup_token: Mutex::new(None),
             logins: limits::Failures::default(),
             chat_limits: limits::Rates::default(),
+            hashing: tokio::sync::Semaphore::new(HASHING_AT_ONCE),
+        })
+    }
+
+    /// The setup token, if `offered` is it (and no account exists yet); it is then
+    /// no longer valid until [`App::put_back_setup_token`].
+    fn take_setup_token(&self, offered: &str) -> Result<Option<String>, ApiError> {
+        if self.service.store().has_operators()? {
+            return Ok(None);
+        }
+        let mut slot = self.setup_token.lock().unwrap_or_else(|e| e.into_inner());
+        if slot
+            .as_deref()
+            .is_some_and(|t| crate::accounts::same_secret(t, offered))
+        {
+            return Ok(slot.take());
+        }
+        Ok(None)
+    }
+
+    fn put_back_setup_token(&self, token: String) {
+        *self.setup_token.lock().unwrap_or_else(|e| e.into_inner()) = Some(token);
+    }
+
+    /// Leave to wait for a password hash slot (a few seconds at most).
+    async fn hash_permit(&self) -> Result<tokio::sync::SemaphorePermit<'_>, ApiError> {
+        let wait = std::time::Duration::from_secs(10);
+        match tokio::time::timeout(wait, self.hashing.acquire()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the server is busy signing people in: try again in a moment",
+            )),
         }
     }
 
@@ -72,11 +117,11 @@ pub fn router(app: Arc<App>, webhook: Option<&str>) -> Router {
         .route("/chat/start", post(chat::start))
         .route("/chat/messages", post(chat::send).get(chat::messages))
         .route("/chat/events", get(chat::events))
-        .route("/setup", get(auth::setup_needed).post(auth::setup))
+        .route("/setup", get(setup::setup_needed).post(setup::setup))
         .route("/login", post(auth::login))
         .route("/logout", post(auth::logout))
         .route("/me", get(auth::me))
-        .route("/tokens", post(auth::new_token))
+        .route("/tokens", post(setup::new_token))
         .route("/departments", get(console::departments))
         .route(
             "/operators",
@@ -86,7 +131,8 @@ pub fn router(app: Arc<App>, webhook: Option<&str>) -> Router {
         .route("/tickets/{id}", get(console::ticket))
         .route("/tickets/{id}/{action}", post(console::act))
         .route("/events", get(console::events))
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such API endpoint") });
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such API endpoint") })
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY));
     let mut router = Router::new()
         .route("/", get(|| page(CHAT_HTML, true)))
         .route("/console", get(|| page(CONSOLE_HTML, false)))

@@ -130,13 +130,13 @@ impl Chromium {
                 panic!("cannot run {program} ({e}): install chromium and chromium-driver (.ci/run does)")
             });
         let url = format!("http://127.0.0.1:{port}");
-        for _ in 0..200 {
+        for _ in 0..400 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
+                return Chromium { driver, url };
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        Chromium { driver, url }
+        panic!("{program} did not listen on port {port} within 20 s");
     }
 
     /// A new browser window of the given size, in the given UI language.

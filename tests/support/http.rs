@@ -31,6 +31,10 @@ pub fn request(
     body: Option<&str>,
 ) -> Response {
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    // A stream that never ends (an event feed answered 200) fails instead of hanging.
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
     let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (k, v) in headers {
         head.push_str(&format!("{k}: {v}\r\n"));

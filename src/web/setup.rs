@@ -1,0 +1,111 @@
+//! Accounts over the API: the first-run setup (the one-time token `serve` prints
+//! creates the first admin), admins adding operators, and API tokens for scripts.
+
+use super::auth::{Authed, start_session};
+use super::{ApiError, ApiJson, App, blocking};
+use crate::accounts::{self, ApiToken, Operator, Role};
+use axum::Json;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+pub async fn setup_needed(State(app): State<Arc<App>>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(
+        json!({"needed": !app.service.store().has_operators()?}),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct Setup {
+    token: String,
+    name: String,
+    password: String,
+    departments: Vec<String>,
+}
+
+/// Create the first account (an admin) with the token `serve` printed, and log in.
+pub async fn setup(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<Setup>,
+) -> Result<Response, ApiError> {
+    let keys = [format!("ip:{}", peer.ip())];
+    if let Some(wait) = app.logins.locked(&keys, Instant::now()) {
+        return Err(ApiError::too_many(
+            wait,
+            "too many attempts: try again later",
+        ));
+    }
+    // Taken, not read: two calls with the link cannot both create an admin.
+    let Some(token) = app.take_setup_token(body.token.trim())? else {
+        app.logins.fail(&keys, Instant::now());
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "the setup link is not valid: use the one `sportello serve` printed, or create the account with `sportello operator add`",
+        ));
+    };
+    let (name, password, departments) = (body.name, body.password, body.departments);
+    match create_operator(&app, name, password, departments, Role::Admin).await {
+        Ok(op) => start_session(&app, &op, &headers).await,
+        Err(e) => {
+            // A bad name or password: the link stays valid for another try.
+            app.put_back_setup_token(token);
+            Err(e)
+        }
+    }
+}
+
+/// Check and store a new account (hashing on the blocking pool).
+pub async fn create_operator(
+    app: &App,
+    name: String,
+    password: String,
+    departments: Vec<String>,
+    role: Role,
+) -> Result<Operator, ApiError> {
+    let known: Vec<String> = app.service.config().departments.keys().cloned().collect();
+    let store = app.service.store().clone();
+    let _permit = app.hash_permit().await?;
+    blocking(move || {
+        let op = Operator::new(&name, &password, role, &departments, &known, Utc::now())
+            .map_err(|e| ApiError::bad_request(e.to_string().replace("\n  hint:", "; hint:")))?;
+        if !store.add_operator(&op)? {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                format!("operator `{}` already exists", op.name),
+            ));
+        }
+        Ok(op)
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct NewToken {
+    #[serde(default)]
+    label: String,
+}
+
+/// A new API token for the caller, shown once.
+pub async fn new_token(
+    State(app): State<Arc<App>>,
+    authed: Authed,
+    ApiJson(body): ApiJson<NewToken>,
+) -> Result<Json<Value>, ApiError> {
+    let token = accounts::new_secret();
+    let record = ApiToken {
+        operator: authed.operator.name,
+        label: body.label.chars().take(100).collect(),
+        created_at: Utc::now(),
+    };
+    let (store, digest) = (app.service.store().clone(), accounts::digest(&token));
+    blocking(move || Ok(store.put_api_token(&digest, &record)?)).await?;
+    Ok(Json(json!({"token": token})))
+}
