@@ -121,7 +121,7 @@ impl Chromium {
     pub async fn start() -> Chromium {
         let port = free_port();
         let program = std::env::var("SPORTELLO_CHROMEDRIVER").unwrap_or("chromedriver".into());
-        let driver = Command::new(&program)
+        let mut driver = Command::new(&program)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -136,6 +136,8 @@ impl Chromium {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        let _ = driver.kill();
+        let _ = driver.wait();
         panic!("{program} did not listen on port {port} within 20 s");
     }
 
