@@ -16,6 +16,8 @@ pub struct Config {
     pub telegram: TelegramSettings,
     /// `[[canned]]`: the console's ready replies; `{name}` and `{order}` are filled in.
     pub canned: Vec<Canned>,
+    /// `[hours]`: when people are in (default: always).
+    pub hours: crate::care::Hours,
 }
 
 /// A ready reply for operators.
@@ -141,12 +143,24 @@ fn duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<chrono::Duration, 
     parse_duration(&raw).map_err(serde::de::Error::custom)
 }
 
+fn optional_duration<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<chrono::Duration>, D::Error> {
+    duration(d).map(Some)
+}
+
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Department {
     /// How the department is shown to customers, per language code.
     #[serde(default)]
     pub label: BTreeMap<String, String>,
+    /// The department's own hours, when they differ from the shop's `[hours]`.
+    #[serde(default)]
+    pub hours: Option<crate::care::Hours>,
+    /// Operator first-response target, in business time, e.g. "10m".
+    #[serde(default, deserialize_with = "optional_duration")]
+    pub sla_first_response: Option<chrono::Duration>,
 }
 
 impl Default for Config {
@@ -161,6 +175,7 @@ impl Default for Config {
             departments,
             telegram: TelegramSettings::default(),
             canned: Canned::defaults(),
+            hours: crate::care::Hours::always(),
         }
     }
 }
@@ -181,6 +196,14 @@ pub enum ConfigError {
 }
 
 impl Config {
+    /// The hours that apply to a department: its own, else the shop's.
+    pub fn hours_of(&self, department: &str) -> &crate::care::Hours {
+        self.departments
+            .get(department)
+            .and_then(|d| d.hours.as_ref())
+            .unwrap_or(&self.hours)
+    }
+
     /// Read `path` if given (it must exist), else `sportello.toml` if present, else defaults.
     pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
         let default = Path::new("sportello.toml");

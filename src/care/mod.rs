@@ -1,0 +1,12 @@
+//! Pure rules of the care workflow, functions of `now` with no I/O: opening hours and
+//! holidays (when people are in, when they are back, business time between two
+//! instants). The service and the report apply them.
+
+mod holidays;
+mod hours;
+
+pub use holidays::{easter_sunday, italian_holidays};
+pub use hours::{Holidays, Hours, HoursError, HoursSettings};
+
+#[cfg(test)]
+mod tests;
