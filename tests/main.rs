@@ -3,6 +3,7 @@
 
 mod support;
 
+mod care;
 mod cli;
 mod content;
 mod conversation;

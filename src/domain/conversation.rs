@@ -77,6 +77,10 @@ pub struct Conversation {
     pub order_numbers: Vec<String>,
     pub started_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When the customer was last told where they stand in the queue (handoff or
+    /// "still number N"), so that acknowledgements never flood.
+    #[serde(default)]
+    pub acked_at: Option<DateTime<Utc>>,
     /// Bumped by every write (the store does it): two turns that both write a
     /// customer's messages always conflict, so the messages' order is the commit order.
     #[serde(default)]
@@ -96,6 +100,7 @@ impl Conversation {
             order_numbers: Vec::new(),
             started_at: at,
             updated_at: at,
+            acked_at: None,
             version: 0,
         }
     }

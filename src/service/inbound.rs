@@ -207,16 +207,20 @@ impl Service {
                     topic.filter(|_| *reason != HandoffReason::LowConfidence)
                 });
                 let department = routed.unwrap_or_else(|| self.config.default_department.clone());
+                let back = self.back_at(&department, inbound.at, lang);
                 let position =
                     self.open_ticket(conv, turn, inbound, department, reason, *priority)?;
-                let text = texts::handoff(lang, reason, position);
+                conv.acked_at = Some(inbound.at);
+                let text = texts::handoff(lang, reason, position, back.as_deref());
                 Said::new(OutboundKind::Handoff, Some(text))
             }
             Decision::CancelHandOff => {
                 self.cancel_ticket(conv, turn, inbound)?;
                 fixed(OutboundKind::Cancelled, texts::cancelled(lang))
             }
-            Decision::ToOperator => Said::new(OutboundKind::Reply, None),
+            Decision::ToOperator => {
+                Said::new(OutboundKind::Reply, self.still_queued(conv, inbound.at)?)
+            }
             Decision::Unreadable => fixed(OutboundKind::Reply, texts::unreadable(lang)),
         })
     }
@@ -260,7 +264,7 @@ impl Service {
             customer: conv.customer.clone(),
             kind,
         });
-        let position = self.position_of(&ticket)?;
+        let position = self.store.queue_position(&ticket)?;
         turn.tickets.push(ticket);
         Ok(position)
     }
@@ -292,17 +296,6 @@ impl Service {
         conv.transition(ModeEvent::Cancel, None)
             .expect("queued conversations can cancel");
         Ok(())
-    }
-
-    /// 1-based place of a new ticket in the queue.
-    fn position_of(&self, ticket: &Ticket) -> Result<usize> {
-        let ahead = self
-            .store
-            .queue()?
-            .iter()
-            .filter(|t| t.queue_key() < ticket.queue_key())
-            .count();
-        Ok(ahead + 1)
     }
 }
 

@@ -7,6 +7,7 @@ mod inbound;
 mod live;
 mod operator;
 mod texts;
+mod waiting;
 
 pub use inbound::Handled;
 pub use live::{Change, Counts, WAIT_BUCKETS};

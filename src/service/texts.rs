@@ -39,7 +39,8 @@ pub fn fallback(lang: Lang) -> &'static str {
     }
 }
 
-pub fn handoff(lang: Lang, reason: &HandoffReason, position: usize) -> String {
+/// `back`: when people are in again, in words ("lunedì dalle 9:00"), if they are out now.
+pub fn handoff(lang: Lang, reason: &HandoffReason, position: usize, back: Option<&str>) -> String {
     let opening = match (lang, reason) {
         (Lang::It, HandoffReason::Complaint) => {
             "Mi dispiace davvero per il disagio. Passo subito la conversazione a una persona del nostro team."
@@ -56,12 +57,39 @@ pub fn handoff(lang: Lang, reason: &HandoffReason, position: usize) -> String {
         }
         (Lang::En, _) => "Sure, I'm passing the conversation to a person on our team.",
     };
+    let when = away(lang, back);
     match lang {
         Lang::It => format!(
-            "{opening} Sei il numero {position} in coda: ti risponderemo qui. Intanto puoi scrivere altri dettagli (per esempio il numero d'ordine). Se hai risolto, scrivi «annulla»."
+            "{opening}{when} Sei il numero {position} in coda: ti risponderemo qui. Intanto puoi scrivere altri dettagli (per esempio il numero d'ordine). Se hai risolto, scrivi «annulla»."
         ),
         Lang::En => format!(
-            "{opening} You are number {position} in the queue: we'll reply right here. Meanwhile you can add details (your order number, for example). If it's sorted, type \"cancel\"."
+            "{opening}{when} You are number {position} in the queue: we'll reply right here. Meanwhile you can add details (your order number, for example). If it's sorted, type \"cancel\"."
+        ),
+    }
+}
+
+/// " Il team ora non c'è: torna lunedì dalle 9:00." when people are out, else "".
+fn away(lang: Lang, back: Option<&str>) -> String {
+    match (lang, back) {
+        (_, None) => String::new(),
+        (Lang::It, Some("")) => " In questo momento il team non è disponibile.".into(),
+        (Lang::En, Some("")) => " Our team is away at the moment.".into(),
+        (Lang::It, Some(when)) => {
+            format!(" In questo momento il team non è disponibile: torna {when}.")
+        }
+        (Lang::En, Some(when)) => format!(" Our team is away right now: we're back {when}."),
+    }
+}
+
+/// While queued: the message arrived, and where the customer stands.
+pub fn still_queued(lang: Lang, position: usize, back: Option<&str>) -> String {
+    let when = away(lang, back);
+    match lang {
+        Lang::It => format!(
+            "Ho aggiunto il tuo messaggio alla richiesta: sei ancora il numero {position} in coda.{when}"
+        ),
+        Lang::En => format!(
+            "I've added your message to your request: you are still number {position} in the queue.{when}"
         ),
     }
 }

@@ -5,7 +5,7 @@
 //! and per address, with a message the widget shows as it is.
 
 use super::{ApiError, ApiJson, App, blocking, feed};
-use crate::domain::{Author, CustomerId, Inbound, Lang, Mode, TicketStatus};
+use crate::domain::{Author, CustomerId, Inbound, Lang, Mode};
 use crate::store::StoredMessage;
 use axum::Json;
 use axum::extract::{ConnectInfo, Query, State};
@@ -148,36 +148,17 @@ pub async fn messages(
         let lines = store.transcript_after(&customer, query.after)?;
         let conv = store.conversation(&customer)?;
         let state = conv.as_ref().map_or(Mode::Bot, |c| c.mode);
-        let position = match conv.and_then(|c| c.ticket) {
-            Some(ticket) if state == Mode::Queued => position(store, ticket)?,
+        let ticket = match conv.and_then(|c| c.ticket) {
+            Some(id) if state == Mode::Queued => store.ticket(id)?,
             _ => None,
         };
+        let position = ticket.map(|t| store.queue_position(&t)).transpose()?;
         let messages: Vec<Value> = lines.iter().map(|(seq, m)| line(*seq, m, true)).collect();
         Ok(Json(
             json!({"messages": messages, "state": state, "position": position}),
         ))
     })
     .await
-}
-
-/// Where a queued ticket stands among the waiting tickets of its department (1 = next).
-fn position(
-    store: &crate::store::Store,
-    ticket: crate::domain::TicketId,
-) -> Result<Option<usize>, ApiError> {
-    let queue = store.queue()?;
-    let Some(department) = queue
-        .iter()
-        .find(|t| t.id == ticket)
-        .map(|t| t.department.clone())
-    else {
-        return Ok(None);
-    };
-    Ok(queue
-        .iter()
-        .filter(|t| t.department == department && t.status == TicketStatus::Queued)
-        .position(|t| t.id == ticket)
-        .map(|p| p + 1))
 }
 
 /// One transcript line as the API shows it; operators also see the bot's verdict.

@@ -64,8 +64,13 @@ impl TestApp {
     }
 
     pub fn with_content(dirs: ContentDirs) -> Self {
+        Self::with_config(dirs, Config::default())
+    }
+
+    /// The sample content with `config` (e.g. opening hours).
+    pub fn with_config(dirs: ContentDirs, config: Config) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let service = open_service(dir.path(), &dirs);
+        let service = open_service_with(dir.path(), &dirs, config);
         let clock = Utc.with_ymd_and_hms(2026, 3, 10, 10, 0, 0).unwrap();
         Self {
             dir,
@@ -87,8 +92,9 @@ impl TestApp {
             clock,
             sent,
         } = self;
+        let config = service.config().clone();
         drop(service);
-        let service = open_service(dir.path(), &dirs);
+        let service = open_service_with(dir.path(), &dirs, config);
         Self {
             dir,
             _content,
@@ -101,6 +107,11 @@ impl TestApp {
 
     pub fn now(&self) -> DateTime<Utc> {
         self.clock
+    }
+
+    /// Set the simulated clock (the next message comes 30 s after it).
+    pub fn set_clock(&mut self, at: DateTime<Utc>) {
+        self.clock = at;
     }
 
     pub fn inbound(&mut self, customer: &str, text: &str) -> Inbound {
@@ -166,7 +177,10 @@ impl TestApp {
 }
 
 pub fn open_service(data: &Path, dirs: &ContentDirs) -> Service {
-    let config = Config::default();
+    open_service_with(data, dirs, Config::default())
+}
+
+pub fn open_service_with(data: &Path, dirs: &ContentDirs, config: Config) -> Service {
     let (brain, diagnostics) = Brain::load(&dirs.faq, &dirs.intents, config.matching, None);
     assert!(
         !sportello::matcher::has_errors(&diagnostics),

@@ -1,0 +1,54 @@
+//! What a customer waiting for a person hears: when people are back if they are out,
+//! and, for messages written while queued, a short "still number N" at most every
+//! few minutes (never silence, never a flood).
+
+use super::{Result, Service, texts};
+use crate::domain::{Conversation, Lang, Mode};
+use chrono::{DateTime, Duration, Utc};
+
+/// The least time between two "still number N" for one customer.
+pub const ACK_EVERY: Duration = Duration::minutes(3);
+
+impl Service {
+    /// If `department`'s people are out at `now`: when they are back, in words ("" if
+    /// not within the horizon). None while they are in.
+    pub(super) fn back_at(
+        &self,
+        department: &str,
+        now: DateTime<Utc>,
+        lang: Lang,
+    ) -> Option<String> {
+        let hours = self.config.hours_of(department);
+        if hours.is_open(now) {
+            return None;
+        }
+        let back = hours
+            .next_opening(now)
+            .map(|t| hours.describe(t, now, lang));
+        Some(back.unwrap_or_default())
+    }
+
+    /// The acknowledgement for a message written while queued, if one is due.
+    pub(super) fn still_queued(
+        &self,
+        conv: &mut Conversation,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>> {
+        if conv.mode != Mode::Queued || conv.acked_at.is_some_and(|t| now - t < ACK_EVERY) {
+            return Ok(None);
+        }
+        let Some(ticket) = conv
+            .ticket
+            .map(|id| self.store.ticket(id))
+            .transpose()?
+            .flatten()
+        else {
+            return Ok(None);
+        };
+        let lang = conv.lang.unwrap_or(Lang::It);
+        let position = self.store.queue_position(&ticket)?;
+        let back = self.back_at(&ticket.department, now, lang);
+        conv.acked_at = Some(now);
+        Ok(Some(texts::still_queued(lang, position, back.as_deref())))
+    }
+}

@@ -1,0 +1,113 @@
+//! The care workflow on a simulated clock: opening hours in what the customer hears,
+//! and acknowledgements while they wait in the queue.
+
+use crate::support::{TestApp, sample_dirs};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use sportello::config::Config;
+use sportello::domain::OutboundKind;
+
+/// Monday to Friday with a lunch break, Saturday morning, Italian holidays.
+fn shop_hours() -> Config {
+    Config::parse(
+        r#"
+[hours]
+timezone = "Europe/Rome"
+holidays = "it"
+mon = "09:00-13:00,14:00-18:00"
+tue = "09:00-13:00,14:00-18:00"
+wed = "09:00-13:00,14:00-18:00"
+thu = "09:00-13:00,14:00-18:00"
+fri = "09:00-13:00,14:00-18:00"
+sat = "09:00-12:00"
+"#,
+    )
+    .unwrap()
+}
+
+fn rome(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+    chrono_tz::Europe::Rome
+        .with_ymd_and_hms(y, m, d, h, min, 0)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+/// Ask for a person at a local time in Rome; what the customer is told.
+fn handoff_at(app: &mut TestApp, customer: &str, at: DateTime<Utc>, text: &str) -> String {
+    app.set_clock(at - Duration::seconds(30));
+    let out = app.say(customer, text);
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].kind, OutboundKind::Handoff);
+    out[0].text.clone()
+}
+
+#[test]
+fn a_request_for_a_person_out_of_hours_is_told_when_people_are_back() {
+    let mut app = TestApp::with_config(sample_dirs(), shop_hours());
+    let saturday_evening = rome(2026, 11, 28, 20, 0);
+    let it = handoff_at(
+        &mut app,
+        "terminal:sab",
+        saturday_evening,
+        "voglio parlare con un operatore",
+    );
+    assert!(it.contains("torna lunedì dalle 9:00"), "{it}");
+    assert!(it.contains("numero 1 in coda"), "{it}");
+    let pasquetta = rome(2026, 4, 6, 11, 0);
+    let en = handoff_at(
+        &mut app,
+        "terminal:easter",
+        pasquetta,
+        "I want to talk to a human",
+    );
+    assert!(en.contains("we're back tomorrow from 9:00"), "{en}");
+    // In hours: no word about being away.
+    let tuesday = rome(2026, 3, 10, 10, 0);
+    let open = handoff_at(
+        &mut app,
+        "terminal:open",
+        tuesday,
+        "voglio parlare con un operatore",
+    );
+    assert!(!open.contains("non è disponibile"), "{open}");
+}
+
+#[test]
+fn a_queued_customer_writing_often_is_acknowledged_but_never_flooded() {
+    let mut app = TestApp::new();
+    let start = app.now();
+    app.say("terminal:w", "voglio parlare con un operatore");
+    let mut acks = Vec::new();
+    // Five messages over eight minutes: at 0:30, 1:00, 3:40, 4:10, 8:00 after the handoff.
+    for (i, after) in [30, 60, 220, 250, 480].into_iter().enumerate() {
+        app.set_clock(start + Duration::seconds(after));
+        let out = app.say("terminal:w", &format!("ci siete? messaggio {i}"));
+        assert!(out.iter().all(|o| o.kind == OutboundKind::Reply), "{out:?}");
+        acks.extend(out.into_iter().map(|o| o.text));
+    }
+    assert_eq!(acks.len(), 2, "one at 3:40, one at 8:00: {acks:?}");
+    assert!(
+        acks.iter().all(|a| a.contains("ancora il numero 1")),
+        "{acks:?}"
+    );
+    // Every message reached the operator's side.
+    let ticket = &app.queue()[0];
+    let transcript = app.service.store().transcript(&ticket.customer).unwrap();
+    let from_customer = transcript
+        .iter()
+        .filter(|m| m.author == sportello::domain::Author::Customer)
+        .count();
+    assert_eq!(from_customer, 6);
+}
+
+#[test]
+fn the_position_said_while_waiting_counts_only_the_department_s_waiting_tickets() {
+    let mut app = TestApp::new();
+    let start = app.now();
+    app.say("terminal:a", "voglio parlare con un operatore");
+    app.say("terminal:b", "voglio parlare con un operatore");
+    let first = app.queue()[0].id;
+    app.service.claim(first, "anna", app.now()).unwrap();
+    app.set_clock(start + Duration::minutes(5));
+    let out = app.say("terminal:b", "ci siete?");
+    assert!(out[0].text.contains("ancora il numero 1"), "{out:?}");
+}
