@@ -18,6 +18,27 @@ pub struct Config {
     pub canned: Vec<Canned>,
     /// `[hours]`: when people are in (default: always).
     pub hours: crate::care::Hours,
+    pub surveys: SurveySettings,
+}
+
+/// `[surveys]`: satisfaction questions in the chat.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SurveySettings {
+    /// Ask CSAT (1-5) when an operator closes a ticket.
+    pub csat: bool,
+    /// Ask NPS (0-10) after a CSAT answer, at most this often per customer, e.g. "90d".
+    #[serde(deserialize_with = "duration")]
+    pub nps_every: chrono::Duration,
+}
+
+impl Default for SurveySettings {
+    fn default() -> Self {
+        Self {
+            csat: true,
+            nps_every: chrono::Duration::days(90),
+        }
+    }
 }
 
 /// A ready reply for operators.
@@ -176,6 +197,7 @@ impl Default for Config {
             telegram: TelegramSettings::default(),
             canned: Canned::defaults(),
             hours: crate::care::Hours::always(),
+            surveys: SurveySettings::default(),
         }
     }
 }

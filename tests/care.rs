@@ -4,7 +4,7 @@
 use crate::support::{TestApp, sample_dirs};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use sportello::config::Config;
-use sportello::domain::OutboundKind;
+use sportello::domain::{EventKind, OutboundKind};
 
 /// Monday to Friday with a lunch break, Saturday morning, Italian holidays.
 fn shop_hours() -> Config {
@@ -110,4 +110,93 @@ fn the_position_said_while_waiting_counts_only_the_department_s_waiting_tickets(
     app.set_clock(start + Duration::minutes(5));
     let out = app.say("terminal:b", "ci siete?");
     assert!(out[0].text.contains("ancora il numero 1"), "{out:?}");
+}
+
+/// Hand off, claim and close a ticket for `customer`; what the customer got at close.
+fn served_and_closed(app: &mut TestApp, customer: &str) -> Vec<sportello::domain::Outbound> {
+    app.say(customer, "voglio parlare con un operatore");
+    let id = app.queue()[0].id;
+    let now = app.now();
+    app.service.claim(id, "anna", now).unwrap();
+    app.service
+        .reply(id, "anna", "Fatto, il rimborso è partito.", now)
+        .unwrap();
+    app.delivered(customer);
+    app.service.close(id, "anna", now).unwrap();
+    app.delivered(customer)
+}
+
+fn survey_answers(app: &TestApp) -> Vec<(String, u8, Option<String>)> {
+    app.service
+        .store()
+        .events()
+        .filter_map(|e| match e.unwrap().kind {
+            EventKind::SurveyAnswered {
+                survey,
+                score,
+                comment,
+                ..
+            } => Some((format!("{survey:?}"), score, comment)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn after_a_close_csat_then_nps_are_asked_and_the_answers_are_recorded_not_matched() {
+    let mut app = TestApp::new();
+    let closed = served_and_closed(&mut app, "terminal:s");
+    let question = closed.last().unwrap();
+    assert_eq!(question.kind, OutboundKind::Survey);
+    let labels: Vec<&str> = question.choices.iter().map(|c| c.label.as_str()).collect();
+    assert_eq!(labels, ["1", "2", "3", "4", "5"]);
+    let nps = app.say("terminal:s", "5 gentilissimi");
+    assert_eq!(nps.len(), 1);
+    assert_eq!(nps[0].kind, OutboundKind::Survey);
+    assert_eq!(nps[0].choices.len(), 11, "0 to 10");
+    let thanks = app.say("terminal:s", "9");
+    assert_eq!(thanks[0].kind, OutboundKind::Survey);
+    assert_eq!(
+        survey_answers(&app),
+        [
+            ("Csat".into(), 5, Some("gentilissimi".into())),
+            ("Nps".into(), 9, None)
+        ]
+    );
+    // After the survey a number is an ordinary message again.
+    let after = app.say("terminal:s", "quanto costa la spedizione?");
+    assert_eq!(after[0].kind, OutboundKind::Answer);
+}
+
+#[test]
+fn an_ignored_survey_never_blocks_the_next_question() {
+    let mut app = TestApp::new();
+    served_and_closed(&mut app, "terminal:i");
+    let out = app.say("terminal:i", "quanto costa la spedizione?");
+    assert_eq!(out[0].kind, OutboundKind::Answer, "{out:?}");
+    assert!(survey_answers(&app).is_empty());
+    // The survey is gone: a lone number later is not taken as a score.
+    app.say("terminal:i", "4");
+    assert!(survey_answers(&app).is_empty());
+}
+
+#[test]
+fn nps_is_asked_at_most_once_in_ninety_days() {
+    let mut app = TestApp::new();
+    served_and_closed(&mut app, "terminal:n");
+    app.say("terminal:n", "4");
+    app.say("terminal:n", "8");
+    app.set_clock(app.now() + Duration::days(30));
+    served_and_closed(&mut app, "terminal:n");
+    let thanks = app.say("terminal:n", "5");
+    assert!(
+        thanks[0].choices.is_empty(),
+        "no NPS again within 90 days: {thanks:?}"
+    );
+    app.set_clock(app.now() + Duration::days(61));
+    served_and_closed(&mut app, "terminal:n");
+    let nps = app.say("terminal:n", "5");
+    assert_eq!(nps[0].choices.len(), 11, "NPS is due again after 90 days");
+    let kinds: Vec<String> = survey_answers(&app).into_iter().map(|a| a.0).collect();
+    assert_eq!(kinds, ["Csat", "Nps", "Csat", "Csat"]);
 }

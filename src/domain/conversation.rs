@@ -81,6 +81,12 @@ pub struct Conversation {
     /// "still number N"), so that acknowledgements never flood.
     #[serde(default)]
     pub acked_at: Option<DateTime<Utc>>,
+    /// A survey asked and not answered yet; any other message drops it.
+    #[serde(default)]
+    pub survey: Option<super::PendingSurvey>,
+    /// When NPS was last asked (at most once per `[surveys] nps_every`).
+    #[serde(default)]
+    pub nps_asked_at: Option<DateTime<Utc>>,
     /// Bumped by every write (the store does it): two turns that both write a
     /// customer's messages always conflict, so the messages' order is the commit order.
     #[serde(default)]
@@ -101,6 +107,8 @@ impl Conversation {
             started_at: at,
             updated_at: at,
             acked_at: None,
+            survey: None,
+            nps_asked_at: None,
             version: 0,
         }
     }

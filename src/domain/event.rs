@@ -99,4 +99,11 @@ pub enum EventKind {
     Cancelled {
         ticket: TicketId,
     },
+    /// A customer answered a CSAT or NPS question.
+    SurveyAnswered {
+        survey: super::SurveyKind,
+        score: u8,
+        comment: Option<String>,
+        ticket: Option<TicketId>,
+    },
 }

@@ -87,6 +87,8 @@ pub enum OutboundKind {
     Cancelled,
     /// Written by an operator.
     Operator,
+    /// A satisfaction question (CSAT, NPS) or the thanks for an answer.
+    Survey,
 }
 
 /// What a Clarify choice leads to.
@@ -95,6 +97,8 @@ pub enum OutboundKind {
 pub enum ChoiceTarget {
     Faq(String),
     Human,
+    /// A survey score button: its label is the score.
+    Score(u8),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,6 +5,7 @@ mod conversation;
 mod event;
 mod ids;
 mod message;
+mod survey;
 mod ticket;
 pub mod triage;
 
@@ -14,4 +15,5 @@ pub use ids::{CustomerId, IdError, Lang, TicketId};
 pub use message::{
     Attachment, AttachmentKind, Author, Choice, ChoiceTarget, Inbound, Outbound, OutboundKind,
 };
+pub use survey::{PendingSurvey, SurveyKind, read_answer};
 pub use ticket::{HandoffReason, Priority, Ticket, TicketStatus};

@@ -1,7 +1,7 @@
 //! `decide`: what the bot does with one customer message, as a value. Pure: it sees
 //! the conversation's situation and the matcher's analysis, and never acts.
 
-use super::{Choice, ChoiceTarget, HandoffReason, Mode, Priority};
+use super::{Choice, ChoiceTarget, HandoffReason, Mode, Priority, SurveyKind};
 use serde::{Deserialize, Serialize};
 
 /// What an intent rule asks for when it fires.
@@ -65,6 +65,8 @@ pub struct Situation<'a> {
     pub pending_choices: &'a [Choice],
     /// The message is a photo, file, voice note... that the bot cannot read.
     pub attachment: bool,
+    /// A survey the customer was just asked.
+    pub survey: Option<SurveyKind>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -92,6 +94,12 @@ pub enum Decision {
     ToOperator,
     /// A photo, file or voice note the bot cannot read: say so, never pretend.
     Unreadable,
+    /// An answer to the survey just asked (never matched against the FAQ).
+    SurveyAnswer {
+        survey: SurveyKind,
+        score: u8,
+        comment: Option<String>,
+    },
 }
 
 impl Decision {
@@ -105,6 +113,7 @@ impl Decision {
             Decision::CancelHandOff => "cancel_handoff",
             Decision::ToOperator => "to_operator",
             Decision::Unreadable => "unreadable",
+            Decision::SurveyAnswer { .. } => "survey_answer",
         }
     }
 }
@@ -133,6 +142,19 @@ pub fn decide(
         return (
             Decision::Unreadable,
             "an attachment the bot cannot read".into(),
+        );
+    }
+    if let Some(survey) = situation.survey
+        && let Some((score, comment)) = super::read_answer(text, survey)
+    {
+        let why = format!("answer {score} to the {survey:?} survey");
+        return (
+            Decision::SurveyAnswer {
+                survey,
+                score,
+                comment,
+            },
+            why,
         );
     }
     if let Some(choice) = pick_choice(text, situation.pending_choices) {
@@ -172,6 +194,8 @@ fn decide_choice(choice: &Choice, intent: Option<&IntentHit>) -> (Decision, Stri
             },
             "customer picked to talk to a person".into(),
         ),
+        // Survey buttons are never offered as Clarify choices.
+        ChoiceTarget::Score(_) => (Decision::Fallback, "a survey button out of a survey".into()),
     }
 }
 

@@ -176,6 +176,7 @@ impl Brain {
             low_confidence_streak: 0,
             pending_choices: &[],
             attachment: false,
+            survey: None,
         };
         let (decision, reason) = triage::decide(
             situation,

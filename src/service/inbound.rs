@@ -10,15 +10,15 @@ use crate::matcher::{Analysis, Brain};
 use crate::store::{StoreError, Turn};
 
 /// What the bot says for a decision, and the FAQ entry or intent it used.
-struct Said {
-    kind: OutboundKind,
-    text: Option<String>,
-    choices: Vec<Choice>,
-    target: Option<String>,
+pub(super) struct Said {
+    pub(super) kind: OutboundKind,
+    pub(super) text: Option<String>,
+    pub(super) choices: Vec<Choice>,
+    pub(super) target: Option<String>,
 }
 
 impl Said {
-    fn new(kind: OutboundKind, text: Option<String>) -> Self {
+    pub(super) fn new(kind: OutboundKind, text: Option<String>) -> Self {
         Self {
             kind,
             text,
@@ -93,6 +93,7 @@ impl Service {
             low_confidence_streak: conv.low_confidence_streak,
             pending_choices: &conv.pending_choices,
             attachment: inbound.attachment.is_some(),
+            survey: conv.survey.as_ref().map(|s| s.kind),
         };
         let (decision, reason) = triage::decide(
             situation,
@@ -157,6 +158,8 @@ impl Service {
         if !keeps_choices {
             conv.pending_choices.clear();
         }
+        // An answered or ignored survey is over: it never blocks the next question.
+        let survey = conv.survey.take();
         let fixed = |kind, text: &str| Said::new(kind, Some(text.to_owned()));
         Ok(match decision {
             Decision::Answer { faq_id } => {
@@ -222,6 +225,20 @@ impl Service {
                 Said::new(OutboundKind::Reply, self.still_queued(conv, inbound.at)?)
             }
             Decision::Unreadable => fixed(OutboundKind::Reply, texts::unreadable(lang)),
+            Decision::SurveyAnswer {
+                survey: kind,
+                score,
+                comment,
+            } => {
+                let ticket = survey.and_then(|s| s.ticket);
+                self.survey_answered(
+                    conv,
+                    turn,
+                    inbound,
+                    (*kind, *score, comment.clone()),
+                    ticket,
+                )
+            }
         })
     }
 

@@ -6,6 +6,7 @@
 mod inbound;
 mod live;
 mod operator;
+mod surveys;
 mod texts;
 mod waiting;
 

@@ -231,24 +231,17 @@ impl Service {
                     .map_err(|_| crate::store::StoreError::Conflict)?;
             }
             conv.updated_at = now;
+            if let Some((kind, text)) = message {
+                turn.outbound.push(said(&ticket, kind, text, vec![], now));
+            }
+            if mode_event == Some(ModeEvent::Close)
+                && let Some((question, choices)) = self.ask_csat(&mut conv, id, now)
+            {
+                turn.outbound
+                    .push(said(&ticket, OutboundKind::Survey, question, choices, now));
+            }
             turn.expected_conversation = expected;
             turn.conversation = Some(conv);
-            if let Some((kind, text)) = message {
-                let out = Outbound {
-                    customer: ticket.customer.clone(),
-                    kind,
-                    text,
-                    choices: vec![],
-                    at: now,
-                };
-                let author = match kind {
-                    OutboundKind::Operator => {
-                        Author::Operator(ticket.operator.clone().unwrap_or_default())
-                    }
-                    _ => Author::Bot,
-                };
-                turn.outbound.push((author, out));
-            }
             turn.events.push(Event {
                 at: now,
                 customer: ticket.customer.clone(),
@@ -262,6 +255,28 @@ impl Service {
             Ok(ticket)
         })
     }
+}
+
+/// A message for the ticket's customer, by its operator or by the bot.
+fn said(
+    ticket: &Ticket,
+    kind: OutboundKind,
+    text: String,
+    choices: Vec<crate::domain::Choice>,
+    at: DateTime<Utc>,
+) -> (Author, Outbound) {
+    let author = match kind {
+        OutboundKind::Operator => Author::Operator(ticket.operator.clone().unwrap_or_default()),
+        _ => Author::Bot,
+    };
+    let out = Outbound {
+        customer: ticket.customer.clone(),
+        kind,
+        text,
+        choices,
+        at,
+    };
+    (author, out)
 }
 
 fn owned_by(ticket: &Ticket, operator: &str) -> Result<()> {

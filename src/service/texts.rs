@@ -115,3 +115,36 @@ pub fn closed(lang: Lang) -> &'static str {
         }
     }
 }
+
+pub fn csat_question(lang: Lang) -> &'static str {
+    match lang {
+        Lang::It => {
+            "Come valuti l'aiuto che hai ricevuto? Rispondi da 1 (male) a 5 (benissimo): se vuoi, aggiungi un commento dopo il numero."
+        }
+        Lang::En => {
+            "How would you rate the help you got? Answer from 1 (poor) to 5 (excellent): add a comment after the number if you like."
+        }
+    }
+}
+
+pub fn nps_question(lang: Lang) -> &'static str {
+    match lang {
+        Lang::It => {
+            "Grazie! Un'ultima domanda: da 0 a 10, quanto consiglieresti il nostro negozio a un amico?"
+        }
+        Lang::En => {
+            "Thank you! One last question: from 0 to 10, how likely are you to recommend our shop to a friend?"
+        }
+    }
+}
+
+pub fn survey_thanks(lang: Lang) -> &'static str {
+    match lang {
+        Lang::It => {
+            "Grazie per il tuo giudizio: ci aiuta a migliorare. Se ti serve altro, scrivimi pure."
+        }
+        Lang::En => {
+            "Thanks for your feedback: it helps us improve. If you need anything else, just write."
+        }
+    }
+}

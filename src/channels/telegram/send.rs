@@ -8,6 +8,7 @@
 use super::format::{self, MAX_MESSAGE};
 use super::updates::{chat_of, choice_data};
 use super::{Shared, Stats};
+use crate::domain::OutboundKind;
 use crate::domain::{CustomerId, Outbound};
 use crate::store::Unreachable;
 use chrono::Utc;
@@ -222,15 +223,22 @@ async fn send_part(
     request.await.map(|_| ())
 }
 
-/// Clarify choices as buttons, one per row.
+/// Clarify choices as buttons, one per row; survey scores side by side (up to six a
+/// row: 1-5 in one, 0-10 in two).
 fn keyboard(out: &Outbound) -> Option<InlineKeyboardMarkup> {
+    let per_row = if out.kind == OutboundKind::Survey {
+        6
+    } else {
+        1
+    };
     (!out.choices.is_empty()).then(|| {
-        InlineKeyboardMarkup::new(out.choices.iter().enumerate().map(|(i, c)| {
-            vec![InlineKeyboardButton::callback(
-                c.label.clone(),
-                choice_data(i + 1),
-            )]
-        }))
+        let buttons: Vec<InlineKeyboardButton> = out
+            .choices
+            .iter()
+            .enumerate()
+            .map(|(i, c)| InlineKeyboardButton::callback(c.label.clone(), choice_data(i + 1)))
+            .collect();
+        InlineKeyboardMarkup::new(buttons.chunks(per_row).map(<[_]>::to_vec))
     })
 }
 

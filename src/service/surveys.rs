@@ -1,0 +1,87 @@
+//! Satisfaction surveys in the chat: CSAT (1–5, as buttons) when an operator closes a
+//! ticket, then NPS (0–10) at most once per `[surveys] nps_every`. Answers become
+//! events for the report; anything else the customer writes drops the survey.
+
+use super::inbound::Said;
+use super::{Service, texts};
+use crate::domain::{
+    Choice, ChoiceTarget, Conversation, Event, EventKind, Inbound, Lang, OutboundKind,
+    PendingSurvey, SurveyKind, TicketId,
+};
+use crate::store::Turn;
+use chrono::{DateTime, Utc};
+
+/// Score buttons, labelled with the score itself.
+pub(super) fn score_choices(kind: SurveyKind) -> Vec<Choice> {
+    kind.range()
+        .map(|n| Choice {
+            label: n.to_string(),
+            target: ChoiceTarget::Score(n),
+        })
+        .collect()
+}
+
+impl Service {
+    /// The CSAT question for a closed ticket, if surveys are on; marks it pending.
+    pub(super) fn ask_csat(
+        &self,
+        conv: &mut Conversation,
+        ticket: TicketId,
+        now: DateTime<Utc>,
+    ) -> Option<(String, Vec<Choice>)> {
+        if !self.config.surveys.csat {
+            return None;
+        }
+        conv.survey = Some(PendingSurvey {
+            kind: SurveyKind::Csat,
+            ticket: Some(ticket),
+            asked_at: now,
+        });
+        let lang = conv.lang.unwrap_or(Lang::It);
+        Some((
+            texts::csat_question(lang).to_owned(),
+            score_choices(SurveyKind::Csat),
+        ))
+    }
+
+    /// Record an answer; thank, and ask NPS if it is due.
+    pub(super) fn survey_answered(
+        &self,
+        conv: &mut Conversation,
+        turn: &mut Turn,
+        inbound: &Inbound,
+        (kind, score, comment): (SurveyKind, u8, Option<String>),
+        ticket: Option<TicketId>,
+    ) -> Said {
+        let lang = conv.lang.unwrap_or(Lang::It);
+        turn.events.push(Event {
+            at: inbound.at,
+            customer: conv.customer.clone(),
+            kind: EventKind::SurveyAnswered {
+                survey: kind,
+                score,
+                comment,
+                ticket,
+            },
+        });
+        let every = self.config.surveys.nps_every;
+        let nps_due =
+            kind == SurveyKind::Csat && conv.nps_asked_at.is_none_or(|t| inbound.at - t >= every);
+        if !nps_due {
+            return Said::new(
+                OutboundKind::Survey,
+                Some(texts::survey_thanks(lang).into()),
+            );
+        }
+        conv.nps_asked_at = Some(inbound.at);
+        conv.survey = Some(PendingSurvey {
+            kind: SurveyKind::Nps,
+            ticket,
+            asked_at: inbound.at,
+        });
+        Said {
+            choices: score_choices(SurveyKind::Nps),
+            ..Said::new(OutboundKind::Survey, Some(texts::nps_question(lang).into()))
+        }
+    }
+}
