@@ -146,10 +146,15 @@ impl Default for TelegramSettings {
 /// A span written as a number and a unit: `30s`, `10m`, `24h`, `7d`.
 pub fn parse_duration(raw: &str) -> Result<chrono::Duration, String> {
     let raw = raw.trim();
-    let (n, unit) = raw.split_at(raw.len().saturating_sub(1));
+    let split = raw.char_indices().last().map_or(0, |(i, _)| i);
+    let (n, unit) = raw.split_at(split);
     let n: i64 = n
         .parse()
-        .map_err(|_| format!("{raw}: expected a number and a unit, like 30s, 10m, 24h or 7d"))?;
+        .ok()
+        .filter(|n| (0..=100_000).contains(n))
+        .ok_or_else(|| {
+            format!("{raw}: expected a number (0 to 100000) and a unit, like 30s, 10m, 24h or 7d")
+        })?;
     match unit {
         "s" => Ok(chrono::Duration::seconds(n)),
         "m" => Ok(chrono::Duration::minutes(n)),

@@ -200,3 +200,36 @@ fn nps_is_asked_at_most_once_in_ninety_days() {
     let kinds: Vec<String> = survey_answers(&app).into_iter().map(|a| a.0).collect();
     assert_eq!(kinds, ["Csat", "Nps", "Csat", "Csat"]);
 }
+
+#[test]
+fn a_request_that_starts_with_a_number_is_not_taken_for_a_score() {
+    let mut app = TestApp::new();
+    served_and_closed(&mut app, "terminal:r");
+    let out = app.say("terminal:r", "1 pessimo, voglio parlare con un operatore");
+    assert_eq!(out[0].kind, OutboundKind::Handoff, "{out:?}");
+    let mut app = TestApp::new();
+    served_and_closed(&mut app, "terminal:q");
+    app.say("terminal:q", "2 paia di scarpe non arrivate, dove sono?");
+    assert!(survey_answers(&app).is_empty());
+}
+
+#[test]
+fn a_survey_expires_after_a_day_and_unanswered_tickets_ask_none() {
+    let mut app = TestApp::new();
+    served_and_closed(&mut app, "terminal:e");
+    app.set_clock(app.now() + Duration::hours(25));
+    app.say("terminal:e", "4");
+    assert!(
+        survey_answers(&app).is_empty(),
+        "a day later, 4 is not a score"
+    );
+
+    app.say("terminal:u", "voglio parlare con un operatore");
+    let id = app.queue()[0].id;
+    app.service.close(id, "anna", app.now()).unwrap();
+    let closed = app.delivered("terminal:u");
+    assert!(
+        closed.iter().all(|o| o.kind != OutboundKind::Survey),
+        "{closed:?}"
+    );
+}

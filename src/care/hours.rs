@@ -210,7 +210,7 @@ impl Hours {
         if to <= from {
             return Duration::zero();
         }
-        let days = (to - from).num_days() + 2;
+        let days = (self.local_date(to) - self.local_date(from)).num_days() + 1;
         self.spans_from(from, days)
             .map(|(s, e)| (s.max(from), e.min(to)))
             .filter(|(s, e)| s < e)
@@ -330,6 +330,9 @@ fn parse_spans(raw: &str) -> Result<Vec<(u32, u32)>, HoursError> {
 fn minute(raw: &str) -> Option<u32> {
     let (h, m) = raw.trim().split_once(':')?;
     let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+    if h > 24 || m >= 60 {
+        return None;
+    }
     let total = h * 60 + m;
-    (m < 60 && total <= DAY_MINUTES).then_some(total)
+    (total <= DAY_MINUTES).then_some(total)
 }

@@ -174,3 +174,19 @@ sla_first_response = "10m"
     assert!(err.contains("sportello.toml:7:"), "{err}");
     assert!(err.contains("09:00-13:00,14:00-18:00"), "{err}");
 }
+
+#[test]
+fn durations_refuse_odd_units_negative_and_huge_values() {
+    use crate::config::parse_duration;
+    assert_eq!(parse_duration("90d"), Ok(Duration::days(90)));
+    assert!(parse_duration("10é").is_err());
+    assert!(parse_duration("-1d").is_err());
+    assert!(parse_duration("999999999999d").is_err());
+    assert!(parse_duration("").is_err());
+}
+
+#[test]
+fn an_hour_past_24_is_refused_not_wrapped() {
+    let settings: Result<HoursSettings, _> = toml::from_str("mon = \"71582789:00-71582790:00\"");
+    assert!(settings.is_err());
+}

@@ -96,8 +96,14 @@ fn print(out: &mut impl Write, m: &Outbound) -> bool {
         _ => "bot",
     };
     let mut text = format!("{who}> {}\n", m.text);
-    for (i, c) in m.choices.iter().enumerate() {
-        text.push_str(&format!("   {}. {}\n", i + 1, c.label));
+    if m.kind == OutboundKind::Survey && !m.choices.is_empty() {
+        // Scores: type the number itself.
+        let scores: Vec<String> = m.choices.iter().map(|c| format!("[{}]", c.label)).collect();
+        text.push_str(&format!("   {}\n", scores.join(" ")));
+    } else {
+        for (i, c) in m.choices.iter().enumerate() {
+            text.push_str(&format!("   {}. {}\n", i + 1, c.label));
+        }
     }
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())

@@ -15,5 +15,5 @@ pub use ids::{CustomerId, IdError, Lang, TicketId};
 pub use message::{
     Attachment, AttachmentKind, Author, Choice, ChoiceTarget, Inbound, Outbound, OutboundKind,
 };
-pub use survey::{PendingSurvey, SurveyKind, read_answer};
+pub use survey::{PendingSurvey, SURVEY_TTL, SurveyKind, read_answer};
 pub use ticket::{HandoffReason, Priority, Ticket, TicketStatus};

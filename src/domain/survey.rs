@@ -6,6 +6,9 @@ use super::TicketId;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+/// How long an unanswered survey still reads a number as its answer.
+pub const SURVEY_TTL: chrono::Duration = chrono::Duration::hours(24);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SurveyKind {

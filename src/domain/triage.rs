@@ -146,6 +146,7 @@ pub fn decide(
     }
     if let Some(survey) = situation.survey
         && let Some((score, comment)) = super::read_answer(text, survey)
+        && !asks_something(comment.as_deref(), intent, candidates)
     {
         let why = format!("answer {score} to the {survey:?} survey");
         return (
@@ -164,6 +165,26 @@ pub fn decide(
         return decision;
     }
     decide_faq(situation, candidates, policy)
+}
+
+/// Whether a message that starts like a score is really a request: a handoff or
+/// complaint intent, or a comment that is a question or that the FAQ answers
+/// ("2 paia di scarpe non arrivate?", "10 euro di spedizione").
+fn asks_something(
+    comment: Option<&str>,
+    intent: Option<&IntentHit>,
+    candidates: &[Candidate],
+) -> bool {
+    if intent.is_some_and(|i| matches!(i.action, IntentAction::HandOff { .. })) {
+        return true;
+    }
+    let Some(comment) = comment else {
+        return false;
+    };
+    comment.contains('?')
+        || candidates
+            .first()
+            .is_some_and(|c| c.confidence >= c.threshold)
 }
 
 /// A reply to a Clarify: its number (`2`, `2.`, `la 2`) or the label typed out.

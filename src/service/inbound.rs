@@ -93,7 +93,12 @@ impl Service {
             low_confidence_streak: conv.low_confidence_streak,
             pending_choices: &conv.pending_choices,
             attachment: inbound.attachment.is_some(),
-            survey: conv.survey.as_ref().map(|s| s.kind),
+            // A survey left unanswered for a day is over.
+            survey: conv
+                .survey
+                .as_ref()
+                .filter(|s| inbound.at - s.asked_at < crate::domain::SURVEY_TTL)
+                .map(|s| s.kind),
         };
         let (decision, reason) = triage::decide(
             situation,

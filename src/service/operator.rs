@@ -235,7 +235,7 @@ impl Service {
                 turn.outbound.push(said(&ticket, kind, text, vec![], now));
             }
             if mode_event == Some(ModeEvent::Close)
-                && let Some((question, choices)) = self.ask_csat(&mut conv, id, now)
+                && let Some((question, choices)) = self.ask_csat(&mut conv, &ticket, now)
             {
                 turn.outbound
                     .push(said(&ticket, OutboundKind::Survey, question, choices, now));

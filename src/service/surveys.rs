@@ -6,7 +6,7 @@ use super::inbound::Said;
 use super::{Service, texts};
 use crate::domain::{
     Choice, ChoiceTarget, Conversation, Event, EventKind, Inbound, Lang, OutboundKind,
-    PendingSurvey, SurveyKind, TicketId,
+    PendingSurvey, SurveyKind, Ticket, TicketId,
 };
 use crate::store::Turn;
 use chrono::{DateTime, Utc};
@@ -22,16 +22,18 @@ pub(super) fn score_choices(kind: SurveyKind) -> Vec<Choice> {
 }
 
 impl Service {
-    /// The CSAT question for a closed ticket, if surveys are on; marks it pending.
+    /// The CSAT question for a closed ticket, if surveys are on and an operator
+    /// answered it (a ticket closed unanswered asks nothing); marks it pending.
     pub(super) fn ask_csat(
         &self,
         conv: &mut Conversation,
-        ticket: TicketId,
+        ticket: &Ticket,
         now: DateTime<Utc>,
     ) -> Option<(String, Vec<Choice>)> {
-        if !self.config.surveys.csat {
+        if !self.config.surveys.csat || ticket.first_response_at.is_none() {
             return None;
         }
+        let ticket = ticket.id;
         conv.survey = Some(PendingSurvey {
             kind: SurveyKind::Csat,
             ticket: Some(ticket),
