@@ -213,3 +213,49 @@ fn serve_without_a_token_answers_health_and_metrics_and_stops_cleanly() {
         "says how to connect: {stderr}"
     );
 }
+
+#[test]
+fn replay_prints_every_message_to_customers_and_reports_bad_lines_at_their_number() {
+    let data = tempfile::tempdir().unwrap();
+    let script = data.path().join("script.jsonl");
+    std::fs::write(
+        &script,
+        r#"{"at":"2026-11-28T19:00:00Z","customer":"telegram:501","name":"Giulia","lang":"it","text":"quanto costa la spedizione?"}
+{"at":"2026-11-28T19:01:00Z","customer":"telegram:501","text":"voglio parlare con un operatore"}
+{"at":"2026-11-28T19:02:00Z","operator":"anna","claim":"telegram:501"}
+{"at":"2026-11-28T19:03:00Z","operator":"anna","reply":"telegram:501","text":"Ciao Giulia!"}
+{"at":"2026-11-28T19:04:00Z","operator":"anna","close":"telegram:501"}
+{"at":"2026-11-28T19:05:00Z","customer":"telegram:501","text":"5"}
+this is not a script line
+{"at":"2026-11-28T19:06:00Z","operator":"anna","close":"telegram:999"}
+"#,
+    )
+    .unwrap();
+    let store = data.path().join("store");
+    let out = sportello(&store, &["replay", script.to_str().unwrap()], "");
+    assert_eq!(out.status.code(), Some(1), "bad lines make the exit code 1");
+    let lines: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let kinds: Vec<&str> = lines.iter().map(|l| l["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        ["answer", "handoff", "operator", "reply", "survey", "survey"]
+    );
+    assert_eq!(lines[2]["text"], "Ciao Giulia!");
+    assert_eq!(lines[2]["at"], "2026-11-28T19:03:00Z", "the script's clock");
+    assert!(lines.iter().all(|l| l["customer"] == "telegram:501"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("script.jsonl:7: not a script line"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("script.jsonl:8: cannot close: telegram:999 has no open ticket"),
+        "{stderr}"
+    );
+    // The operator was created on first use.
+    let list = sportello(&store, &["operator", "list"], "");
+    assert!(stdout(&list).starts_with("anna\t"), "{}", stdout(&list));
+}

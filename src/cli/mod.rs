@@ -3,6 +3,7 @@
 mod content;
 mod operator;
 mod queue;
+mod replay;
 mod serve;
 
 use crate::config::Config;
@@ -68,6 +69,8 @@ enum Command {
     /// The operator queue.
     #[command(subcommand)]
     Queue(queue::QueueCommand),
+    /// Feed a scripted stream (JSON lines) through the service on the script's clock.
+    Replay { script: PathBuf },
     /// Operator accounts for the console.
     #[command(subcommand)]
     Operator(operator::OperatorCommand),
@@ -103,6 +106,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check => content::check(&cli),
         Command::Eval { cases, json } => content::eval(&cli.brain()?, cases, *json),
         Command::Queue(cmd) => queue::run(&cli.open_service()?, cmd),
+        Command::Replay { script } => replay::run(&cli.open_service()?, script),
         Command::Operator(cmd) => operator::run(&cli.open_store()?, &cli.config()?, cmd),
         Command::Report(args) => crate::report::run(&cli.open_store()?, args),
     }

@@ -89,6 +89,8 @@ pub enum OutboundKind {
     Operator,
     /// A satisfaction question (CSAT, NPS) or the thanks for an answer.
     Survey,
+    /// While queued: the message reached the request, and where the customer stands.
+    Waiting,
 }
 
 /// What a Clarify choice leads to.

@@ -227,7 +227,7 @@ impl Service {
                 fixed(OutboundKind::Cancelled, texts::cancelled(lang))
             }
             Decision::ToOperator => {
-                Said::new(OutboundKind::Reply, self.still_queued(conv, inbound.at)?)
+                Said::new(OutboundKind::Waiting, self.still_queued(conv, inbound.at)?)
             }
             Decision::Unreadable => fixed(OutboundKind::Reply, texts::unreadable(lang)),
             Decision::SurveyAnswer {

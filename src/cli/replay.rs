@@ -1,0 +1,174 @@
+//! `sportello replay SCRIPT.jsonl`: a scripted stream of customer messages and operator
+//! actions fed through the real `Service` on the script's own clock, printing every
+//! message to a customer as a JSON line `{"at","customer","kind","text"}`. Into a fresh
+//! `--data` directory it is how scenarios, demos and reports are checked.
+
+use crate::accounts::{self, Operator, Role};
+use crate::domain::{CustomerId, Inbound, Lang, TicketId};
+use crate::service::Service;
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::json;
+use std::io::{BufRead, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+/// One script line: a customer message, or an operator action on a customer's ticket.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Line {
+    Customer {
+        at: DateTime<Utc>,
+        customer: String,
+        text: String,
+        #[serde(default)]
+        name: Option<String>,
+        #[serde(default)]
+        lang: Option<String>,
+    },
+    Operator {
+        at: DateTime<Utc>,
+        operator: String,
+        #[serde(default)]
+        text: Option<String>,
+        #[serde(flatten)]
+        action: Action,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Action {
+    Claim(String),
+    Reply(String),
+    Close(String),
+}
+
+pub fn run(service: &Service, script: &Path) -> anyhow::Result<ExitCode> {
+    let file =
+        std::fs::File::open(script).with_context(|| format!("cannot read {}", script.display()))?;
+    let mut out = std::io::stdout().lock();
+    let mut failed = 0;
+    for (n, raw) in std::io::BufReader::new(file).lines().enumerate() {
+        let raw = raw.with_context(|| format!("{}:{}: not UTF-8 text", script.display(), n + 1))?;
+        if raw.trim().is_empty() {
+            continue;
+        }
+        match step(service, &raw, n + 1) {
+            Ok(customer) => print_delivered(service, &customer, &mut out)?,
+            Err(e) => {
+                eprintln!("{}:{}: {e:#}", script.display(), n + 1);
+                failed += 1;
+            }
+        }
+    }
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Apply one line; the customer it concerns.
+fn step(service: &Service, raw: &str, n: usize) -> anyhow::Result<CustomerId> {
+    let line: Line = serde_json::from_str(raw).context(
+        "not a script line\n  hint: {\"at\", \"customer\", \"text\"} or {\"at\", \"operator\", \"claim\"|\"reply\"|\"close\": CUSTOMER, \"text\"}",
+    )?;
+    match line {
+        Line::Customer {
+            at,
+            customer,
+            text,
+            name,
+            lang,
+        } => {
+            let customer = CustomerId::parse(&customer)?;
+            let inbound = Inbound {
+                customer: customer.clone(),
+                message_id: format!("replay-{n}"),
+                text,
+                at,
+                locale: lang.as_deref().and_then(Lang::from_locale),
+                name,
+                attachment: None,
+            };
+            service.handle_inbound(&inbound)?;
+            Ok(customer)
+        }
+        Line::Operator {
+            at,
+            operator,
+            text,
+            action,
+        } => {
+            let name = ensure_operator(service, &operator, at)?;
+            let (customer, verb) = match &action {
+                Action::Claim(c) => (c, "claim"),
+                Action::Reply(c) => (c, "reply"),
+                Action::Close(c) => (c, "close"),
+            };
+            let (customer, ticket) = open_ticket(service, customer, verb)?;
+            match action {
+                Action::Claim(_) => drop(service.claim(ticket, &name, at)?),
+                Action::Close(_) => drop(service.close(ticket, &name, at)?),
+                Action::Reply(_) => {
+                    let text = text.context("a reply needs \"text\"")?;
+                    drop(service.reply(ticket, &name, &text, at)?);
+                }
+            }
+            Ok(customer)
+        }
+    }
+}
+
+/// The customer's open ticket.
+fn open_ticket(
+    service: &Service,
+    customer: &str,
+    verb: &str,
+) -> anyhow::Result<(CustomerId, TicketId)> {
+    let id = CustomerId::parse(customer)?;
+    let ticket = service
+        .store()
+        .conversation(&id)?
+        .and_then(|c| c.ticket)
+        .with_context(|| format!("cannot {verb}: {customer} has no open ticket"))?;
+    Ok((id, ticket))
+}
+
+/// Operators are created on first use (all departments, a random password nobody
+/// knows: `operator add` or the console sets real ones).
+fn ensure_operator(service: &Service, raw: &str, at: DateTime<Utc>) -> anyhow::Result<String> {
+    let name = accounts::valid_name(raw)?;
+    if service.store().operator(&name)?.is_none() {
+        let departments: Vec<String> = service.config().departments.keys().cloned().collect();
+        let op = Operator::new(
+            &name,
+            &accounts::new_secret(),
+            Role::Operator,
+            &departments,
+            &departments,
+            at,
+        )?;
+        service.store().add_operator(&op)?;
+    }
+    Ok(name)
+}
+
+/// Print and deliver what waits in the customer's outbox.
+fn print_delivered(
+    service: &Service,
+    customer: &CustomerId,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let mut lines = Vec::new();
+    service.deliver(customer, |m| {
+        lines.push(json!({"at": m.at, "customer": m.customer, "kind": m.kind, "text": m.text}));
+        true
+    })?;
+    for line in lines {
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
+}
