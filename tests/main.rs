@@ -8,6 +8,7 @@ mod cli;
 mod content;
 mod conversation;
 mod queue;
+mod report;
 mod state_machine;
 mod telegram;
 mod web;

@@ -108,7 +108,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Queue(cmd) => queue::run(&cli.open_service()?, cmd),
         Command::Replay { script } => replay::run(&cli.open_service()?, script),
         Command::Operator(cmd) => operator::run(&cli.open_store()?, &cli.config()?, cmd),
-        Command::Report(args) => crate::report::run(&cli.open_store()?, args),
+        Command::Report(args) => crate::report::run(&cli.open_store()?, &cli.config()?, args),
     }
 }
 

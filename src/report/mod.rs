@@ -1,4 +1,9 @@
-//! `sportello report`: what the bot did over a period, computed from stored events.
+//! `sportello report`: what the bot did over a period, computed from stored events;
+//! with `--from`/`--to`, the shop's KPIs ([`kpi`]).
+
+mod kpi;
+
+pub use kpi::kpis;
 
 use crate::domain::EventKind;
 use crate::store::Store;
@@ -11,8 +16,14 @@ use std::process::ExitCode;
 #[derive(Args)]
 pub struct ReportArgs {
     /// How far back, e.g. 7d, 24h (default: everything).
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["from", "to"])]
     since: Option<String>,
+    /// KPIs from this day (YYYY-MM-DD, UTC) ...
+    #[arg(long, requires = "to")]
+    from: Option<chrono::NaiveDate>,
+    /// ... to this day, included.
+    #[arg(long, requires = "from")]
+    to: Option<chrono::NaiveDate>,
     #[arg(long)]
     json: bool,
 }
@@ -89,7 +100,32 @@ fn parse_since(raw: &str) -> anyhow::Result<Duration> {
     crate::config::parse_duration(raw).map_err(|e| anyhow::anyhow!("--since {e}"))
 }
 
-pub fn run(store: &Store, args: &ReportArgs) -> anyhow::Result<ExitCode> {
+pub fn run(
+    store: &Store,
+    config: &crate::config::Config,
+    args: &ReportArgs,
+) -> anyhow::Result<ExitCode> {
+    if let (Some(from), Some(to)) = (args.from, args.to) {
+        let start = from
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight exists")
+            .and_utc();
+        let end = (to + Duration::days(1))
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight exists")
+            .and_utc();
+        anyhow::ensure!(start < end, "--from {from} is after --to {to}");
+        let events = store.events().collect::<crate::store::Result<Vec<_>>>()?;
+        let mut report = kpis(&events, config, start, end);
+        report["top_unanswered"] =
+            serde_json::to_value(summarise(store, Some(start))?.top_unanswered)?;
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        } else {
+            print_kpis(&report);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let since = args
         .since
         .as_deref()
@@ -116,4 +152,28 @@ pub fn run(store: &Store, args: &ReportArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The KPIs in a few lines for a terminal.
+fn print_kpis(r: &serde_json::Value) {
+    println!("{} to {}", r["from"], r["to"]);
+    println!(
+        "conversations {}  messages {}  settled by the bot {}  handed off {}",
+        r["conversations"], r["messages"], r["containment_rate"], r["handoff_rate"]
+    );
+    println!(
+        "first response (operators, business time) p50 {} s p90 {} s; resolution p50 {} s",
+        r["first_response_seconds"]["operator"]["p50"],
+        r["first_response_seconds"]["operator"]["p90"],
+        r["resolution_seconds"]["p50"]
+    );
+    println!(
+        "CSAT {} ({} answers)  NPS {} ({} answers)  retention {}%  SLA breaches {}",
+        r["csat"]["average"],
+        r["csat"]["responses"],
+        r["nps"]["score"],
+        r["nps"]["responses"],
+        r["retention_rate"],
+        r["sla_breaches"]
+    );
 }

@@ -1,0 +1,280 @@
+//! The shop's KPIs over a period, from stored events alone: conversations and how
+//! many the bot settled, first-response and resolution times (operators' counted in
+//! business hours too), CSAT, NPS, customer retention, SLA breaches, by department.
+//!
+//! A conversation starts with a customer's message after 24 h of silence or after
+//! their ticket ended; the bot settled it when no ticket was opened in it.
+
+use crate::config::Config;
+use crate::domain::{Event, EventKind, SurveyKind, TicketId};
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Silence after which a customer's next message starts a new conversation.
+const SESSION_GAP: Duration = Duration::hours(24);
+
+#[derive(Debug, Default, Clone)]
+struct TicketLife {
+    customer: String,
+    department: String,
+    opened: Option<DateTime<Utc>>,
+    first_reply: Option<DateTime<Utc>>,
+    ended: Option<DateTime<Utc>>,
+}
+
+/// Nearest-rank percentiles of seconds; null when there is no value.
+fn percentiles(mut values: Vec<i64>) -> Value {
+    if values.is_empty() {
+        return json!({"p50": null, "p90": null});
+    }
+    values.sort_unstable();
+    let rank =
+        |p: f64| values[((p * values.len() as f64).ceil() as usize).clamp(1, values.len()) - 1];
+    json!({"p50": rank(0.5), "p90": rank(0.9)})
+}
+
+fn share(part: usize, whole: usize) -> Value {
+    if whole == 0 {
+        Value::Null
+    } else {
+        json!(part as f64 / whole as f64)
+    }
+}
+
+/// The report for events in `[from, to)`; `events` are all stored events in order.
+pub fn kpis(events: &[Event], config: &Config, from: DateTime<Utc>, to: DateTime<Utc>) -> Value {
+    let within = |t: DateTime<Utc>| from <= t && t < to;
+    let tickets = ticket_lives(events);
+    let (conversations, contained) = conversations(events, &tickets, from, to);
+    let messages = events
+        .iter()
+        .filter(|e| within(e.at) && matches!(e.kind, EventKind::Decided { .. }))
+        .count();
+    let opened: Vec<&TicketLife> = tickets
+        .values()
+        .filter(|t| t.opened.is_some_and(within))
+        .collect();
+    let department = |d: Option<&str>| {
+        let list: Vec<&TicketLife> = opened
+            .iter()
+            .copied()
+            .filter(|t| d.is_none_or(|d| t.department == d))
+            .collect();
+        ticket_times(&list, config, to)
+    };
+    let by_department: BTreeMap<&String, Value> = config
+        .departments
+        .keys()
+        .map(|d| (d, department(Some(d))))
+        .collect();
+    let all = department(None);
+    let retention = retention(events, from, to);
+    json!({
+        "from": from, "to": to,
+        "conversations": conversations,
+        "messages": messages,
+        "containment_rate": share(contained, conversations),
+        "handoff_rate": share(conversations - contained, conversations),
+        "first_response_seconds": {
+            "bot": percentiles(bot_response_times(events, &within)),
+            "operator": all["first_response_business"],
+            "operator_calendar": all["first_response_calendar"],
+        },
+        "resolution_seconds": all["resolution"],
+        "csat": csat(events, &within),
+        "nps": nps(events, &within),
+        "retention_rate": retention["rate"],
+        "retention_base": retention["base"],
+        "promises": {"made": 0, "kept": 0, "broken": 0},
+        "sla_breaches": all["sla_breaches"],
+        "by_department": by_department,
+    })
+}
+
+/// Every ticket's life, from its events.
+fn ticket_lives(events: &[Event]) -> BTreeMap<TicketId, TicketLife> {
+    let mut tickets: BTreeMap<TicketId, TicketLife> = BTreeMap::new();
+    for e in events {
+        match &e.kind {
+            EventKind::TicketOpened {
+                ticket, department, ..
+            } => {
+                let t = tickets.entry(*ticket).or_default();
+                t.customer = e.customer.to_string();
+                t.department.clone_from(department);
+                t.opened = Some(e.at);
+            }
+            EventKind::Transferred {
+                ticket,
+                department: Some(d),
+                ..
+            } => {
+                tickets.entry(*ticket).or_default().department.clone_from(d);
+            }
+            EventKind::OperatorReplied { ticket, .. } => {
+                tickets
+                    .entry(*ticket)
+                    .or_default()
+                    .first_reply
+                    .get_or_insert(e.at);
+            }
+            EventKind::Closed { ticket, .. } | EventKind::Cancelled { ticket } => {
+                tickets
+                    .entry(*ticket)
+                    .or_default()
+                    .ended
+                    .get_or_insert(e.at);
+            }
+            _ => {}
+        }
+    }
+    tickets
+}
+
+/// Conversations started in the period, and how many of them opened no ticket.
+fn conversations(
+    events: &[Event],
+    tickets: &BTreeMap<TicketId, TicketLife>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> (usize, usize) {
+    let mut last: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
+    let mut starts: Vec<(String, DateTime<Utc>)> = Vec::new();
+    for e in events {
+        let customer = e.customer.to_string();
+        let ended_since = |since: DateTime<Utc>| {
+            tickets
+                .values()
+                .any(|t| t.customer == customer && t.ended.is_some_and(|x| since < x && x <= e.at))
+        };
+        // A survey answer continues what it rates; it starts nothing.
+        if let EventKind::Decided { decision, .. } = &e.kind
+            && decision != "survey_answer"
+        {
+            let new = last
+                .get(&customer)
+                .is_none_or(|&prev| e.at - prev >= SESSION_GAP || ended_since(prev));
+            if new {
+                starts.push((customer.clone(), e.at));
+            }
+            last.insert(customer, e.at);
+        }
+    }
+    let mut total = 0;
+    let mut contained = 0;
+    for (i, (customer, start)) in starts.iter().enumerate() {
+        if !(from <= *start && *start < to) {
+            continue;
+        }
+        let end = starts[i + 1..]
+            .iter()
+            .find(|(c, _)| c == customer)
+            .map(|(_, t)| *t);
+        let handed = tickets.values().any(|t| {
+            &t.customer == customer
+                && t.opened
+                    .is_some_and(|o| *start <= o && end.is_none_or(|e| o < e))
+        });
+        total += 1;
+        contained += usize::from(!handed);
+    }
+    (total, contained)
+}
+
+/// Seconds from a customer message to the bot's reply (the bot answers in the same
+/// turn, so these are the store's own times: 0 unless a turn was retried late).
+fn bot_response_times(events: &[Event], within: &dyn Fn(DateTime<Utc>) -> bool) -> Vec<i64> {
+    events
+        .iter()
+        .filter(|e| within(e.at))
+        .filter(
+            |e| matches!(&e.kind, EventKind::Decided { decision, .. } if decision != "to_operator"),
+        )
+        // The reply is written in the same transaction as the message, stamped with
+        // the message's time: in store time the bot answers at once.
+        .map(|_| 0)
+        .collect()
+}
+
+/// First response (business and calendar), resolution and SLA breaches of tickets.
+fn ticket_times(tickets: &[&TicketLife], config: &Config, to: DateTime<Utc>) -> Value {
+    let (mut business, mut calendar, mut resolution, mut breaches) = (vec![], vec![], vec![], 0);
+    for t in tickets {
+        let Some(opened) = t.opened else { continue };
+        let hours = config.hours_of(&t.department);
+        if let Some(reply) = t.first_reply {
+            calendar.push((reply - opened).num_seconds());
+            business.push(hours.business_time(opened, reply).num_seconds());
+        }
+        if let Some(ended) = t.ended {
+            resolution.push((ended - opened).num_seconds());
+        }
+        let sla = config
+            .departments
+            .get(&t.department)
+            .and_then(|d| d.sla_first_response);
+        if let Some(sla) = sla {
+            let waited = hours.business_time(opened, t.first_reply.unwrap_or(to));
+            breaches += usize::from(waited > sla);
+        }
+    }
+    json!({
+        "tickets": tickets.len(),
+        "first_response_business": percentiles(business),
+        "first_response_calendar": percentiles(calendar),
+        "resolution": percentiles(resolution),
+        "sla_breaches": breaches,
+    })
+}
+
+fn scores(events: &[Event], within: &dyn Fn(DateTime<Utc>) -> bool, kind: SurveyKind) -> Vec<u8> {
+    events
+        .iter()
+        .filter(|e| within(e.at))
+        .filter_map(|e| match &e.kind {
+            EventKind::SurveyAnswered { survey, score, .. } if *survey == kind => Some(*score),
+            _ => None,
+        })
+        .collect()
+}
+
+fn csat(events: &[Event], within: &dyn Fn(DateTime<Utc>) -> bool) -> Value {
+    let s = scores(events, within, SurveyKind::Csat);
+    let sum: u32 = s.iter().map(|&x| u32::from(x)).sum();
+    let average = (!s.is_empty()).then(|| f64::from(sum) / s.len() as f64);
+    let satisfied = s.iter().filter(|&&x| x >= 4).count();
+    json!({"average": average, "satisfied_share": share(satisfied, s.len()), "responses": s.len()})
+}
+
+fn nps(events: &[Event], within: &dyn Fn(DateTime<Utc>) -> bool) -> Value {
+    let s = scores(events, within, SurveyKind::Nps);
+    let promoters = s.iter().filter(|&&x| x >= 9).count();
+    let detractors = s.iter().filter(|&&x| x <= 6).count();
+    let passives = s.len() - promoters - detractors;
+    let score =
+        (!s.is_empty()).then(|| (promoters as f64 - detractors as f64) * 100.0 / s.len() as f64);
+    json!({"score": score, "promoters": promoters, "passives": passives,
+           "detractors": detractors, "responses": s.len()})
+}
+
+/// CRR = (CE − CN) / CS × 100 on customers who wrote: CS = those who wrote in the
+/// equally long period before, CE = those who wrote in this one, CN = those of CE who
+/// had not written in the period before.
+fn retention(events: &[Event], from: DateTime<Utc>, to: DateTime<Utc>) -> Value {
+    let before = from - (to - from);
+    let wrote = |a: DateTime<Utc>, b: DateTime<Utc>| -> BTreeSet<String> {
+        events
+            .iter()
+            .filter(|e| a <= e.at && e.at < b && matches!(e.kind, EventKind::Decided { .. }))
+            .map(|e| e.customer.to_string())
+            .collect()
+    };
+    let (start, end) = (wrote(before, from), wrote(from, to));
+    let new = end.difference(&start).count();
+    let rate = (!start.is_empty()).then(|| (end.len() - new) as f64 * 100.0 / start.len() as f64);
+    json!({
+        "rate": rate,
+        "base": {"customers": "who wrote", "start": start.len(), "end": end.len(), "new": new},
+    })
+}

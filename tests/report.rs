@@ -1,0 +1,120 @@
+//! The KPI report on a small replayed month, against numbers computed by hand.
+
+use crate::support::repo;
+use serde_json::json;
+use std::process::Command;
+
+/// Two handoffs (one across lunch, one across a night), one answered question, two
+/// surveys each, and two customers from the period before (one comes back).
+const SCRIPT: &str = r#"{"at":"2026-03-08T10:00:00Z","customer":"telegram:4","text":"quanto costa la spedizione?"}
+{"at":"2026-03-08T10:05:00Z","customer":"telegram:5","text":"quanto costa la spedizione?"}
+{"at":"2026-03-10T10:00:00Z","customer":"telegram:3","text":"quanto costa la spedizione?"}
+{"at":"2026-03-10T11:50:00Z","customer":"telegram:1","text":"voglio parlare con un operatore"}
+{"at":"2026-03-10T13:30:00Z","operator":"anna","claim":"telegram:1"}
+{"at":"2026-03-10T13:40:00Z","operator":"anna","reply":"telegram:1","text":"Eccomi"}
+{"at":"2026-03-10T13:45:00Z","operator":"anna","close":"telegram:1"}
+{"at":"2026-03-10T13:46:00Z","customer":"telegram:1","text":"5"}
+{"at":"2026-03-10T13:47:00Z","customer":"telegram:1","text":"9"}
+{"at":"2026-03-10T17:50:00Z","customer":"telegram:2","text":"voglio parlare con un operatore"}
+{"at":"2026-03-11T08:04:00Z","operator":"anna","claim":"telegram:2"}
+{"at":"2026-03-11T08:05:00Z","operator":"anna","reply":"telegram:2","text":"Buongiorno"}
+{"at":"2026-03-11T08:10:00Z","operator":"anna","close":"telegram:2"}
+{"at":"2026-03-11T08:11:00Z","customer":"telegram:2","text":"2 lenti"}
+{"at":"2026-03-11T08:12:00Z","customer":"telegram:2","text":"3"}
+{"at":"2026-03-11T09:00:00Z","customer":"telegram:4","text":"quanto costa la spedizione?"}
+"#;
+
+const CONFIG: &str = r#"
+default_department = "assistenza"
+[hours]
+timezone = "Europe/Rome"
+mon = "09:00-13:00,14:00-18:00"
+tue = "09:00-13:00,14:00-18:00"
+wed = "09:00-13:00,14:00-18:00"
+[departments.assistenza]
+sla_first_response = "10m"
+"#;
+
+fn run(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_sportello"))
+        .current_dir(repo())
+        .arg("--data")
+        .arg(dir.join("data"))
+        .arg("--config")
+        .arg(dir.join("sportello.toml"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_kpi_report_matches_numbers_computed_by_hand() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("sportello.toml"), CONFIG).unwrap();
+    std::fs::write(dir.path().join("script.jsonl"), SCRIPT).unwrap();
+    let script = dir.path().join("script.jsonl");
+    let replay = run(dir.path(), &["replay", script.to_str().unwrap()]);
+    assert!(
+        replay.status.success(),
+        "{}",
+        String::from_utf8_lossy(&replay.stderr)
+    );
+    let out = run(
+        dir.path(),
+        &[
+            "report",
+            "--from",
+            "2026-03-10",
+            "--to",
+            "2026-03-11",
+            "--json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Conversations started in the period: 3 (answered), 1 (handed off), 2 (handed
+    // off), 4 (came back, answered); survey answers start none.
+    assert_eq!(r["conversations"], 4);
+    assert_eq!(r["messages"], 8);
+    assert_eq!(r["containment_rate"], 0.5);
+    assert_eq!(r["handoff_rate"], 0.5);
+    // Ticket 1: 12:50 to 14:40 Rome = 110 min, 50 of them open (12:50-13:00,
+    // 14:00-14:40). Ticket 2: 18:50 to 9:05 next day = 855 min, 5 open.
+    assert_eq!(
+        r["first_response_seconds"]["operator"],
+        json!({"p50": 300, "p90": 3000})
+    );
+    assert_eq!(
+        r["first_response_seconds"]["operator_calendar"],
+        json!({"p50": 6600, "p90": 51300})
+    );
+    assert_eq!(
+        r["first_response_seconds"]["bot"],
+        json!({"p50": 0, "p90": 0})
+    );
+    assert_eq!(r["resolution_seconds"], json!({"p50": 6900, "p90": 51600}));
+    assert_eq!(
+        r["csat"],
+        json!({"average": 3.5, "satisfied_share": 0.5, "responses": 2})
+    );
+    assert_eq!(
+        r["nps"],
+        json!({"score": 0.0, "promoters": 1, "passives": 0, "detractors": 1, "responses": 2})
+    );
+    // Before: customers 4 and 5 wrote (CS = 2); now 1, 2, 3, 4 (CE = 4), of whom 1, 2,
+    // 3 are new (CN = 3): (4 - 3) / 2 = 50%.
+    assert_eq!(r["retention_rate"], 50.0);
+    assert_eq!(r["retention_base"]["start"], 2);
+    assert_eq!(
+        r["sla_breaches"], 1,
+        "ticket 1 waited 50 open minutes for a 10 m target"
+    );
+    assert_eq!(r["by_department"]["assistenza"]["tickets"], 2);
+    for key in ["promises", "top_unanswered"] {
+        assert!(r.get(key).is_some(), "{key}");
+    }
+}
