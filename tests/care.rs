@@ -236,3 +236,61 @@ fn a_survey_expires_after_a_day_and_unanswered_tickets_ask_none() {
         "{closed:?}"
     );
 }
+
+fn promise_events(app: &TestApp) -> Vec<&'static str> {
+    app.service
+        .store()
+        .events()
+        .filter_map(|e| match e.unwrap().kind {
+            EventKind::PromiseMade { .. } => Some("made"),
+            EventKind::PromiseKept { .. } => Some("kept"),
+            EventKind::PromiseBroken { .. } => Some("broken"),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_broken_estimate_gets_exactly_one_update_and_counts_as_broken() {
+    let mut app = TestApp::new();
+    let handoff = app.say("terminal:p", "voglio parlare con un operatore");
+    let start = app.now();
+    assert!(
+        handoff[0].text.contains("Attesa stimata: 5–15 minuti"),
+        "{handoff:?}"
+    );
+    assert!(
+        app.service
+            .fire_due(start + Duration::minutes(10))
+            .unwrap()
+            .is_empty()
+    );
+    let late = start + Duration::minutes(16);
+    assert_eq!(app.service.fire_due(late).unwrap().len(), 1);
+    assert!(app.service.fire_due(late).unwrap().is_empty(), "fires once");
+    let update = app.delivered("terminal:p");
+    assert_eq!(update.len(), 1, "{update:?}");
+    assert_eq!(update[0].kind, OutboundKind::Waiting);
+    assert!(update[0].text.starts_with("Scusa l'attesa"), "{update:?}");
+    let ticket = &app.queue()[0];
+    assert_eq!(
+        ticket.priority,
+        sportello::domain::Priority::High,
+        "moved up"
+    );
+    app.service
+        .claim(ticket.id, "anna", start + Duration::minutes(20))
+        .unwrap();
+    assert_eq!(promise_events(&app), ["made", "broken", "made", "kept"]);
+}
+
+#[test]
+fn a_promise_is_a_timer_in_the_store_that_fires_after_a_restart() {
+    let mut app = TestApp::new();
+    app.say("terminal:t", "voglio parlare con un operatore");
+    let due = app.queue()[0].promise.clone().unwrap().due;
+    let app = app.restart();
+    assert_eq!(app.service.next_due().unwrap(), Some(due));
+    assert_eq!(app.service.fire_due(due).unwrap().len(), 1);
+    assert_eq!(promise_events(&app), ["made", "broken", "made"]);
+}

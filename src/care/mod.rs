@@ -1,10 +1,12 @@
 //! Pure rules of the care workflow, functions of `now` with no I/O: opening hours and
 //! holidays (when people are in, when they are back, business time between two
-//! instants). The service and the report apply them.
+//! instants), and wait estimates. The service and the report apply them.
 
+mod eta;
 mod holidays;
 mod hours;
 
+pub use eta::{DEFAULT_WAIT, Estimate, HISTORY};
 pub use holidays::{easter_sunday, italian_holidays};
 pub use hours::{Holidays, Hours, HoursError, HoursSettings};
 

@@ -55,7 +55,16 @@ pub fn run(service: &Service, script: &Path) -> anyhow::Result<ExitCode> {
         if raw.trim().is_empty() {
             continue;
         }
-        match step(service, &raw, n + 1) {
+        let line = match parse(&raw) {
+            Ok(line) => line,
+            Err(e) => {
+                eprintln!("{}:{}: {e:#}", script.display(), n + 1);
+                failed += 1;
+                continue;
+            }
+        };
+        fire_timers(service, line.at(), &mut out)?;
+        match step(service, line, n + 1) {
             Ok(customer) => print_delivered(service, &customer, &mut out)?,
             Err(e) => {
                 eprintln!("{}:{}: {e:#}", script.display(), n + 1);
@@ -70,11 +79,42 @@ pub fn run(service: &Service, script: &Path) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Apply one line; the customer it concerns.
-fn step(service: &Service, raw: &str, n: usize) -> anyhow::Result<CustomerId> {
-    let line: Line = serde_json::from_str(raw).context(
+fn parse(raw: &str) -> anyhow::Result<Line> {
+    serde_json::from_str(raw).context(
         "not a script line\n  hint: {\"at\", \"customer\", \"text\"} or {\"at\", \"operator\", \"claim\"|\"reply\"|\"close\": CUSTOMER, \"text\"}",
-    )?;
+    )
+}
+
+impl Line {
+    fn at(&self) -> DateTime<Utc> {
+        match self {
+            Line::Customer { at, .. } | Line::Operator { at, .. } => *at,
+        }
+    }
+}
+
+/// Fire, at their own due times, the timers due by `until` (a fired promise makes a
+/// later one, so this runs until none is left that early).
+fn fire_timers(
+    service: &Service,
+    until: DateTime<Utc>,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    for _ in 0..10_000 {
+        match service.next_due()? {
+            Some(due) if due <= until => {
+                for customer in service.fire_due(due)? {
+                    print_delivered(service, &customer, out)?;
+                }
+            }
+            _ => return Ok(()),
+        }
+    }
+    anyhow::bail!("timers kept firing before {until}: a promise is due again at once")
+}
+
+/// Apply one line; the customer it concerns.
+fn step(service: &Service, line: Line, n: usize) -> anyhow::Result<CustomerId> {
     match line {
         Line::Customer {
             at,

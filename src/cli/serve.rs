@@ -44,6 +44,7 @@ async fn serve(service: Arc<Service>) -> anyhow::Result<ExitCode> {
     }
     let webhook = telegram.as_ref().and_then(Telegram::webhook_path);
     let app = Arc::new(App::new(service, telegram, stop)?);
+    tokio::spawn(fire_timers(app.service.clone(), app.stop.clone()));
     let router = web::router(app.clone(), webhook.as_deref());
     eprintln!("sportello serving on http://{addr}");
     eprintln!("  web chat: http://{addr}/   console: http://{addr}/console");
@@ -66,6 +67,21 @@ async fn serve(service: Arc<Service>) -> anyhow::Result<ExitCode> {
     }
     app.service.store().flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Fire the timers kept in the store (promised waits) as they fall due.
+async fn fire_timers(service: Arc<Service>, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(10)) => {}
+            _ = stop.changed() => return,
+        }
+        let service = service.clone();
+        let fired = tokio::task::spawn_blocking(move || service.fire_due(chrono::Utc::now())).await;
+        if let Ok(Err(e)) = fired {
+            tracing::error!("timers: {e}");
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -99,6 +99,21 @@ pub enum EventKind {
     Cancelled {
         ticket: TicketId,
     },
+    /// The customer was told an expected wait.
+    PromiseMade {
+        ticket: TicketId,
+        due: DateTime<Utc>,
+        low_minutes: i64,
+        high_minutes: i64,
+    },
+    /// An operator claimed the ticket within the wait told.
+    PromiseKept {
+        ticket: TicketId,
+    },
+    /// The wait told passed with nobody on the ticket.
+    PromiseBroken {
+        ticket: TicketId,
+    },
     /// A customer answered a CSAT or NPS question.
     SurveyAnswered {
         survey: super::SurveyKind,

@@ -16,4 +16,4 @@ pub use message::{
     Attachment, AttachmentKind, Author, Choice, ChoiceTarget, Inbound, Outbound, OutboundKind,
 };
 pub use survey::{PendingSurvey, SURVEY_TTL, SurveyKind, read_answer};
-pub use ticket::{HandoffReason, Priority, Ticket, TicketStatus};
+pub use ticket::{HandoffReason, Priority, Promise, Ticket, TicketStatus};

@@ -77,6 +77,30 @@ pub struct Ticket {
     pub claimed_at: Option<DateTime<Utc>>,
     pub first_response_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// The wait the customer was told, while it stands (a timer kept in the store).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promise: Option<Promise>,
+}
+
+/// "Estimated wait 5–15 minutes": when it falls due unclaimed, the customer hears
+/// from us once, and a new estimate is made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Promise {
+    pub made_at: DateTime<Utc>,
+    pub due: DateTime<Utc>,
+    pub low_minutes: i64,
+    pub high_minutes: i64,
+}
+
+impl Priority {
+    /// One step up (a broken promise moves the ticket ahead).
+    pub fn raised(self) -> Priority {
+        match self {
+            Priority::Low => Priority::Normal,
+            Priority::Normal => Priority::High,
+            Priority::High | Priority::Urgent => Priority::Urgent,
+        }
+    }
 }
 
 impl Ticket {

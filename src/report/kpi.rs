@@ -86,7 +86,7 @@ pub fn kpis(events: &[Event], config: &Config, from: DateTime<Utc>, to: DateTime
         "nps": nps(events, &within),
         "retention_rate": retention["rate"],
         "retention_base": retention["base"],
-        "promises": {"made": 0, "kept": 0, "broken": 0},
+        "promises": promises(events, &within),
         "sla_breaches": all["sla_breaches"],
         "by_department": by_department,
     })
@@ -226,6 +226,20 @@ fn ticket_times(tickets: &[&TicketLife], config: &Config, to: DateTime<Utc>) -> 
         "resolution": percentiles(resolution),
         "sla_breaches": breaches,
     })
+}
+
+/// Waits told to customers, and how they ended.
+fn promises(events: &[Event], within: &dyn Fn(DateTime<Utc>) -> bool) -> Value {
+    let (mut made, mut kept, mut broken) = (0, 0, 0);
+    for e in events.iter().filter(|e| within(e.at)) {
+        match e.kind {
+            EventKind::PromiseMade { .. } => made += 1,
+            EventKind::PromiseKept { .. } => kept += 1,
+            EventKind::PromiseBroken { .. } => broken += 1,
+            _ => {}
+        }
+    }
+    json!({"made": made, "kept": kept, "broken": broken})
 }
 
 fn scores(events: &[Event], within: &dyn Fn(DateTime<Utc>) -> bool, kind: SurveyKind) -> Vec<u8> {

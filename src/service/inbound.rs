@@ -4,7 +4,7 @@ use super::{Result, Service, ServiceError, texts};
 use crate::domain::triage::{self, Decision, Situation};
 use crate::domain::{
     Author, Choice, ChoiceTarget, Conversation, Event, EventKind, HandoffReason, Inbound, Lang,
-    Mode, ModeEvent, Outbound, OutboundKind, Priority, Scored, Ticket, TicketStatus,
+    Mode, ModeEvent, Outbound, OutboundKind, Scored, Ticket,
 };
 use crate::matcher::{Analysis, Brain};
 use crate::store::{StoreError, Turn};
@@ -216,10 +216,15 @@ impl Service {
                 });
                 let department = routed.unwrap_or_else(|| self.config.default_department.clone());
                 let back = self.back_at(&department, inbound.at, lang);
-                let position =
+                let (position, estimate) =
                     self.open_ticket(conv, turn, inbound, department, reason, *priority)?;
                 conv.acked_at = Some(inbound.at);
-                let text = texts::handoff(lang, reason, position, back.as_deref());
+                let wait = texts::Wait {
+                    position,
+                    back: back.as_deref(),
+                    estimate,
+                };
+                let text = texts::handoff(lang, reason, &wait);
                 Said::new(OutboundKind::Handoff, Some(text))
             }
             Decision::CancelHandOff => {
@@ -245,79 +250,6 @@ impl Service {
                 )
             }
         })
-    }
-
-    /// Queue a new ticket for the conversation; returns its place in the queue.
-    fn open_ticket(
-        &self,
-        conv: &mut Conversation,
-        turn: &mut Turn,
-        inbound: &Inbound,
-        department: String,
-        reason: &HandoffReason,
-        priority: Priority,
-    ) -> Result<usize> {
-        let ticket = Ticket {
-            id: self.store.next_ticket_id()?,
-            customer: conv.customer.clone(),
-            department,
-            priority,
-            reason: reason.clone(),
-            lang: conv.lang.unwrap_or(Lang::It),
-            order_number: conv.order_numbers.last().cloned(),
-            summary: inbound.text.clone(),
-            status: TicketStatus::Queued,
-            operator: None,
-            opened_at: inbound.at,
-            claimed_at: None,
-            first_response_at: None,
-            closed_at: None,
-        };
-        conv.transition(ModeEvent::HandOff, Some(ticket.id))
-            .expect("the bot owns the conversation");
-        let kind = EventKind::TicketOpened {
-            ticket: ticket.id,
-            department: ticket.department.clone(),
-            priority,
-            reason: reason.to_string(),
-        };
-        turn.events.push(Event {
-            at: inbound.at,
-            customer: conv.customer.clone(),
-            kind,
-        });
-        let position = self.store.queue_position(&ticket)?;
-        turn.tickets.push(ticket);
-        Ok(position)
-    }
-
-    /// The customer takes back the request: the ticket is cancelled, the bot is back.
-    fn cancel_ticket(
-        &self,
-        conv: &mut Conversation,
-        turn: &mut Turn,
-        inbound: &Inbound,
-    ) -> Result<()> {
-        if let Some(mut ticket) = conv
-            .ticket
-            .map(|id| self.store.ticket(id))
-            .transpose()?
-            .flatten()
-        {
-            turn.expected_ticket = Some(ticket.clone());
-            ticket.status = TicketStatus::Cancelled;
-            ticket.closed_at = Some(inbound.at);
-            let kind = EventKind::Cancelled { ticket: ticket.id };
-            turn.events.push(Event {
-                at: inbound.at,
-                customer: conv.customer.clone(),
-                kind,
-            });
-            turn.tickets.push(ticket);
-        }
-        conv.transition(ModeEvent::Cancel, None)
-            .expect("queued conversations can cancel");
-        Ok(())
     }
 }
 

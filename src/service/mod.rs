@@ -3,9 +3,11 @@
 //! conversation, any ticket, the replies (into the outbox) and the events in one
 //! transaction, and flushes before returning, so the caller may acknowledge.
 
+mod handoff;
 mod inbound;
 mod live;
 mod operator;
+mod promises;
 mod surveys;
 mod texts;
 mod waiting;

@@ -22,6 +22,8 @@ struct Change {
     event: EventKind,
     /// A message for the customer.
     message: Option<(OutboundKind, String)>,
+    /// A second event (a promise kept or broken at a claim).
+    also: Option<EventKind>,
 }
 
 impl Service {
@@ -37,6 +39,7 @@ impl Service {
                 ticket.status = TicketStatus::Claimed;
                 ticket.operator = Some(operator.to_owned());
                 ticket.claimed_at.get_or_insert(now);
+                let also = Service::settle_promise(ticket, now);
                 Ok(Change {
                     mode: Some(ModeEvent::Claim),
                     event: EventKind::Claimed {
@@ -44,6 +47,7 @@ impl Service {
                         operator: operator.to_owned(),
                     },
                     message: None,
+                    also,
                 })
             }
             TicketStatus::Claimed => Err(ServiceError::AlreadyClaimed {
@@ -76,6 +80,7 @@ impl Service {
                     operator: operator.to_owned(),
                 },
                 message: Some((OutboundKind::Operator, text.to_owned())),
+                also: None,
             })
         })
     }
@@ -93,6 +98,7 @@ impl Service {
                     operator: operator.to_owned(),
                 },
                 message: None,
+                also: None,
             })
         })
     }
@@ -152,6 +158,12 @@ impl Service {
                     to_operator,
                 },
                 message: None,
+                // Handed straight from the queue to someone: the wait told ends here.
+                also: if claimed || ticket.status != TicketStatus::Claimed {
+                    None
+                } else {
+                    Service::settle_promise(ticket, now)
+                },
             })
         })
     }
@@ -198,6 +210,7 @@ impl Service {
                     operator: operator.to_owned(),
                 },
                 message: Some((OutboundKind::Reply, farewell)),
+                also: None,
             })
         })
     }
@@ -217,6 +230,7 @@ impl Service {
                 mode: mode_event,
                 event,
                 message,
+                also,
             } = change(&mut ticket)?;
             let mut turn = Turn {
                 expected_ticket: Some(before),
@@ -242,11 +256,13 @@ impl Service {
             }
             turn.expected_conversation = expected;
             turn.conversation = Some(conv);
-            turn.events.push(Event {
-                at: now,
-                customer: ticket.customer.clone(),
-                kind: event,
-            });
+            for kind in std::iter::once(event).chain(also) {
+                turn.events.push(Event {
+                    at: now,
+                    customer: ticket.customer.clone(),
+                    kind,
+                });
+            }
             turn.tickets.push(ticket.clone());
             self.store.commit(&turn)?;
             self.store.flush()?;

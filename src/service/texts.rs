@@ -39,8 +39,44 @@ pub fn fallback(lang: Lang) -> &'static str {
     }
 }
 
-/// `back`: when people are in again, in words ("lunedì dalle 9:00"), if they are out now.
-pub fn handoff(lang: Lang, reason: &HandoffReason, position: usize, back: Option<&str>) -> String {
+/// Where a waiting customer stands.
+pub struct Wait<'a> {
+    pub position: usize,
+    /// When people are in again, in words ("lunedì dalle 9:00"), if they are out now.
+    pub back: Option<&'a str>,
+    pub estimate: Option<crate::care::Estimate>,
+}
+
+/// " Attesa stimata: 5–15 minuti." (from the opening, when people are out).
+fn eta(lang: Lang, wait: &Wait<'_>) -> String {
+    let Some(e) = wait.estimate else {
+        return String::new();
+    };
+    let (low, high) = (e.low_minutes, e.high_minutes);
+    match (lang, wait.back.is_some()) {
+        (Lang::It, false) => format!(" Attesa stimata: {low}–{high} minuti."),
+        (Lang::It, true) => format!(" Ti rispondiamo entro {high} minuti dalla riapertura."),
+        (Lang::En, false) => format!(" Estimated wait: {low}–{high} minutes."),
+        (Lang::En, true) => format!(" We'll reply within {high} minutes of opening."),
+    }
+}
+
+/// The estimate passed with nobody on the ticket: sorry, and the new one.
+pub fn late(lang: Lang, wait: &Wait<'_>) -> String {
+    let position = wait.position;
+    let eta = eta(lang, wait);
+    match lang {
+        Lang::It => format!(
+            "Scusa l'attesa: ci sta volendo più del previsto. Sei il numero {position} in coda e la tua richiesta ora ha la precedenza.{eta}"
+        ),
+        Lang::En => format!(
+            "Sorry for the wait: it is taking longer than we said. You are number {position} in the queue and your request now comes first.{eta}"
+        ),
+    }
+}
+
+pub fn handoff(lang: Lang, reason: &HandoffReason, wait: &Wait<'_>) -> String {
+    let (position, back) = (wait.position, wait.back);
     let opening = match (lang, reason) {
         (Lang::It, HandoffReason::Complaint) => {
             "Mi dispiace davvero per il disagio. Passo subito la conversazione a una persona del nostro team."
@@ -58,12 +94,13 @@ pub fn handoff(lang: Lang, reason: &HandoffReason, position: usize, back: Option
         (Lang::En, _) => "Sure, I'm passing the conversation to a person on our team.",
     };
     let when = away(lang, back);
+    let eta = eta(lang, wait);
     match lang {
         Lang::It => format!(
-            "{opening}{when} Sei il numero {position} in coda: ti risponderemo qui. Intanto puoi scrivere altri dettagli (per esempio il numero d'ordine). Se hai risolto, scrivi «annulla»."
+            "{opening}{when} Sei il numero {position} in coda: ti risponderemo qui.{eta} Intanto puoi scrivere altri dettagli (per esempio il numero d'ordine). Se hai risolto, scrivi «annulla»."
         ),
         Lang::En => format!(
-            "{opening}{when} You are number {position} in the queue: we'll reply right here. Meanwhile you can add details (your order number, for example). If it's sorted, type \"cancel\"."
+            "{opening}{when} You are number {position} in the queue: we'll reply right here.{eta} Meanwhile you can add details (your order number, for example). If it's sorted, type \"cancel\"."
         ),
     }
 }

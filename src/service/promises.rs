@@ -1,0 +1,150 @@
+//! Promises about waiting: the estimate told at handoff is stored on the ticket with
+//! its due time (a timer that lives in the store, survives restarts and fires once).
+//! When it falls due with nobody on the ticket, the customer hears from us once (sorry,
+//! and a new estimate) and the ticket moves up; a claim in time keeps it.
+
+use super::{Result, Service, ServiceError, texts};
+use crate::care::Estimate;
+use crate::domain::{
+    Author, CustomerId, Event, EventKind, Lang, Outbound, OutboundKind, Promise, Ticket,
+    TicketStatus,
+};
+use crate::store::Turn;
+use chrono::{DateTime, Utc};
+
+impl Service {
+    /// Estimate the wait for `ticket` at `position`, store it as its promise and
+    /// record it; None if no opening is in sight.
+    pub(super) fn promise(
+        &self,
+        ticket: &mut Ticket,
+        position: usize,
+        now: DateTime<Utc>,
+        turn: &mut Turn,
+    ) -> Result<Option<Estimate>> {
+        let hours = self.config.hours_of(&ticket.department);
+        let estimate = Estimate::new(&self.recent_waits(&ticket.department)?, position);
+        let Some(due) = estimate.due(hours, now) else {
+            ticket.promise = None;
+            return Ok(None);
+        };
+        ticket.promise = Some(Promise {
+            made_at: now,
+            due,
+            low_minutes: estimate.low_minutes,
+            high_minutes: estimate.high_minutes,
+        });
+        turn.events.push(Event {
+            at: now,
+            customer: ticket.customer.clone(),
+            kind: EventKind::PromiseMade {
+                ticket: ticket.id,
+                due,
+                low_minutes: estimate.low_minutes,
+                high_minutes: estimate.high_minutes,
+            },
+        });
+        Ok(Some(estimate))
+    }
+
+    /// Open time from handoff to claim of the department's latest claimed tickets.
+    fn recent_waits(&self, department: &str) -> Result<Vec<chrono::Duration>> {
+        let hours = self.config.hours_of(department);
+        let mut claimed: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
+        for ticket in self.store.tickets() {
+            let t = ticket?;
+            if let (true, Some(claimed_at)) = (t.department == department, t.claimed_at) {
+                claimed.push((claimed_at, t.opened_at));
+            }
+        }
+        claimed.sort();
+        let recent = claimed.iter().rev().take(crate::care::HISTORY).rev();
+        Ok(recent.map(|(c, o)| hours.business_time(*o, *c)).collect())
+    }
+
+    /// The earliest promise still standing on a waiting ticket.
+    pub fn next_due(&self) -> Result<Option<DateTime<Utc>>> {
+        Ok(self
+            .store
+            .queue()?
+            .iter()
+            .filter(|t| t.status == TicketStatus::Queued)
+            .filter_map(|t| t.promise.as_ref().map(|p| p.due))
+            .min())
+    }
+
+    /// Fire the promises due at `now`: each broken one once. Returns the customers
+    /// told.
+    pub fn fire_due(&self, now: DateTime<Utc>) -> Result<Vec<CustomerId>> {
+        let mut told = Vec::new();
+        for ticket in self.store.queue()? {
+            let due = ticket.promise.as_ref().is_some_and(|p| p.due <= now);
+            if ticket.status == TicketStatus::Queued && due {
+                self.retry(|| self.break_promise(ticket.id, now))?;
+                told.push(ticket.customer.clone());
+            }
+        }
+        Ok(told)
+    }
+
+    /// One broken promise: recorded, the ticket raised, the customer told the news.
+    fn break_promise(&self, id: crate::domain::TicketId, now: DateTime<Utc>) -> Result<()> {
+        let before = self.ticket(id)?;
+        let still_due = before.status == TicketStatus::Queued
+            && before.promise.as_ref().is_some_and(|p| p.due <= now);
+        if !still_due {
+            return Ok(()); // claimed, or fired by someone else meanwhile
+        }
+        let mut ticket = before.clone();
+        ticket.priority = ticket.priority.raised();
+        let expected = self.store.conversation(&ticket.customer)?;
+        let mut conv = expected.clone().ok_or(ServiceError::NoTicket(id))?;
+        let mut turn = Turn {
+            expected_ticket: Some(before),
+            ..Turn::default()
+        };
+        turn.events.push(Event {
+            at: now,
+            customer: ticket.customer.clone(),
+            kind: EventKind::PromiseBroken { ticket: id },
+        });
+        let position = self.store.queue_position(&ticket)?;
+        let estimate = self.promise(&mut ticket, position, now, &mut turn)?;
+        let lang = conv.lang.unwrap_or(Lang::It);
+        let back = self.back_at(&ticket.department, now, lang);
+        let wait = texts::Wait {
+            position,
+            back: back.as_deref(),
+            estimate,
+        };
+        let out = Outbound {
+            customer: ticket.customer.clone(),
+            kind: OutboundKind::Waiting,
+            text: texts::late(lang, &wait),
+            choices: vec![],
+            at: now,
+        };
+        turn.outbound.push((Author::Bot, out));
+        conv.acked_at = Some(now);
+        conv.updated_at = now;
+        turn.expected_conversation = expected;
+        turn.conversation = Some(conv);
+        turn.tickets.push(ticket.clone());
+        self.store.commit(&turn)?;
+        self.store.flush()?;
+        self.count(&turn);
+        self.announce(&ticket.customer, Some(id), true);
+        Ok(())
+    }
+
+    /// At a claim: the promise standing is kept (in time) or broken (late, and not yet
+    /// fired); either way it ends.
+    pub(super) fn settle_promise(ticket: &mut Ticket, now: DateTime<Utc>) -> Option<EventKind> {
+        let promise = ticket.promise.take()?;
+        Some(if now <= promise.due {
+            EventKind::PromiseKept { ticket: ticket.id }
+        } else {
+            EventKind::PromiseBroken { ticket: ticket.id }
+        })
+    }
+}
