@@ -231,6 +231,26 @@ impl Config {
             .unwrap_or(&self.hours)
     }
 
+    /// A ticket's first-response SLA state now, if its department has a target.
+    pub fn sla_of(
+        &self,
+        ticket: &crate::domain::Ticket,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Option<crate::care::SlaState> {
+        let target = self
+            .departments
+            .get(&ticket.department)?
+            .sla_first_response?;
+        let hours = self.hours_of(&ticket.department);
+        Some(crate::care::sla_state(
+            hours,
+            target,
+            ticket.opened_at,
+            ticket.first_response_at,
+            now,
+        ))
+    }
+
     /// Read `path` if given (it must exist), else `sportello.toml` if present, else defaults.
     pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
         let default = Path::new("sportello.toml");

@@ -294,3 +294,24 @@ fn a_promise_is_a_timer_in_the_store_that_fires_after_a_restart() {
     assert_eq!(app.service.fire_due(due).unwrap().len(), 1);
     assert_eq!(promise_events(&app), ["made", "broken", "made"]);
 }
+
+#[test]
+fn a_ticket_near_or_past_its_first_response_target_is_flagged() {
+    let config = Config::parse("[departments.assistenza]\nsla_first_response = \"10m\"\n").unwrap();
+    let mut app = TestApp::with_config(sample_dirs(), config);
+    app.say("terminal:sla", "voglio parlare con un operatore");
+    let ticket = app.queue()[0].clone();
+    assert_eq!(ticket.department, "assistenza");
+    let at = |m| ticket.opened_at + Duration::minutes(m);
+    let config = app.service.config();
+    use sportello::care::SlaState;
+    assert_eq!(config.sla_of(&ticket, at(5)), Some(SlaState::Ok));
+    assert_eq!(config.sla_of(&ticket, at(9)), Some(SlaState::Near));
+    assert_eq!(config.sla_of(&ticket, at(11)), Some(SlaState::Breached));
+    app.service.claim(ticket.id, "anna", at(3)).unwrap();
+    let answered = app
+        .service
+        .reply(ticket.id, "anna", "Eccomi", at(4))
+        .unwrap();
+    assert_eq!(config.sla_of(&answered, at(60)), Some(SlaState::Met));
+}

@@ -346,6 +346,7 @@ fn an_operator_notes_transfers_releases_replies_and_closes_through_the_api() {
         "sportello_decisions_total{decision=\"handoff\"} 1",
         "sportello_messages_total{author=\"operator\"} 1",
         "sportello_claim_wait_seconds_count 1",
+        "sportello_sla_open_tickets{state=\"breached\"} 0",
     ] {
         assert!(metrics.contains(line), "{line} in {metrics}");
     }

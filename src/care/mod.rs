@@ -5,10 +5,12 @@
 mod eta;
 mod holidays;
 mod hours;
+mod sla;
 
 pub use eta::{DEFAULT_WAIT, Estimate, HISTORY};
 pub use holidays::{easter_sunday, italian_holidays};
 pub use hours::{Holidays, Hours, HoursError, HoursSettings};
+pub use sla::{SlaState, sla_state};
 
 #[cfg(test)]
 mod tests;

@@ -9,7 +9,6 @@ use super::{ApiError, ApiJson, App, blocking, feed};
 use crate::accounts::Role;
 use crate::domain::{Conversation, Ticket, TicketId};
 use crate::service::{Service, Transfer};
-use crate::store::Store;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -68,8 +67,14 @@ pub async fn add_operator(
 }
 
 /// A ticket as the console lists it.
-fn ticket_json(t: &Ticket, conv: Option<&Conversation>, now: DateTime<Utc>) -> Value {
+fn ticket_json(
+    t: &Ticket,
+    conv: Option<&Conversation>,
+    config: &crate::config::Config,
+    now: DateTime<Utc>,
+) -> Value {
     json!({
+        "sla": config.sla_of(t, now),
         "id": t.id.0, "customer": t.customer, "channel": t.customer.channel(),
         "name": conv.and_then(|c| c.name.clone()), "department": t.department,
         "priority": t.priority, "reason": t.reason.to_string(), "lang": t.lang,
@@ -79,22 +84,24 @@ fn ticket_json(t: &Ticket, conv: Option<&Conversation>, now: DateTime<Utc>) -> V
     })
 }
 
-fn listed(store: &Store, t: &Ticket, now: DateTime<Utc>) -> Result<Value, ApiError> {
+fn listed(service: &Service, t: &Ticket, now: DateTime<Utc>) -> Result<Value, ApiError> {
     Ok(ticket_json(
         t,
-        store.conversation(&t.customer)?.as_ref(),
+        service.store().conversation(&t.customer)?.as_ref(),
+        service.config(),
         now,
     ))
 }
 
 pub async fn queue(State(app): State<Arc<App>>, _authed: Authed) -> Result<Json<Value>, ApiError> {
-    let store = app.service.store().clone();
+    let service = app.service.clone();
     blocking(move || {
         let now = Utc::now();
-        let tickets = store
+        let tickets = service
+            .store()
             .queue()?
             .iter()
-            .map(|t| listed(&store, t, now))
+            .map(|t| listed(&service, t, now))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Json(json!({"tickets": tickets, "now": now})))
     })
@@ -131,7 +138,7 @@ fn detail(service: &Service, id: TicketId) -> Result<Value, ApiError> {
         .tickets_of(&ticket.customer)?
         .iter()
         .filter(|t| t.id != id)
-        .map(|t| ticket_json(t, conv.as_ref(), now))
+        .map(|t| ticket_json(t, conv.as_ref(), service.config(), now))
         .collect::<Vec<_>>();
     let name = conv.as_ref().and_then(|c| c.name.as_deref());
     let order = ticket.order_number.as_deref().or_else(|| {
@@ -150,7 +157,7 @@ fn detail(service: &Service, id: TicketId) -> Result<Value, ApiError> {
                "order_numbers": c.order_numbers})
     });
     Ok(json!({
-        "ticket": ticket_json(&ticket, conv.as_ref(), now),
+        "ticket": ticket_json(&ticket, conv.as_ref(), service.config(), now),
         "conversation": conversation,
         "transcript": transcript,
         "notes": store.notes(&ticket.customer)?,
@@ -208,7 +215,7 @@ pub async fn act(
                 ));
             }
         };
-        let listed = listed(service.store(), &ticket, now)?;
+        let listed = listed(&service, &ticket, now)?;
         Ok(Json(json!({"ticket": listed})))
     })
     .await

@@ -3,6 +3,7 @@
 //! Telegram deliveries when the channel runs.
 
 use super::{App, blocking};
+use crate::care::SlaState;
 use crate::service::{Counts, WAIT_BUCKETS};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -43,6 +44,26 @@ pub async fn render(State(app): State<Arc<App>>) -> Result<String, StatusCode> {
             samples: vec![(String::new(), oldest)],
         },
     ];
+    let config = app.service.config();
+    let flagged = |state| {
+        let n = queue
+            .iter()
+            .filter(|t| config.sla_of(t, now) == Some(state))
+            .count();
+        n as u64
+    };
+    families.push(Family {
+        name: "sportello_sla_open_tickets",
+        kind: "gauge",
+        help: "Open tickets close to (near) or past (breached) their first-response target.",
+        samples: labelled(
+            "state",
+            [
+                ("near".to_owned(), flagged(SlaState::Near)),
+                ("breached".to_owned(), flagged(SlaState::Breached)),
+            ],
+        ),
+    });
     families.extend(counted(&app.service.counts()));
     if let Some(t) = &app.telegram {
         let outcomes = t.shared.stats.snapshot().map(|(k, v)| (k.to_owned(), v));

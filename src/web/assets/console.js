@@ -75,6 +75,8 @@
       prio_normal: 'normale',
       prio_high: 'alta',
       prio_urgent: 'urgente',
+      sla_near: 'SLA a rischio',
+      sla_breached: 'SLA superato',
       priority: 'priorità {p}',
       takenBy: 'in carico a {op}',
       takenByMe: 'in carico a te',
@@ -168,6 +170,8 @@
       prio_normal: 'normal',
       prio_high: 'high',
       prio_urgent: 'urgent',
+      sla_near: 'SLA at risk',
+      sla_breached: 'SLA breached',
       priority: '{p} priority',
       takenBy: 'taken by {op}',
       takenByMe: 'taken by you',
@@ -682,6 +686,10 @@
       const p = el('span', 'badge prio prio-' + String(ticket.priority).replace(/[^a-z]/gi, ''), priorityText(ticket.priority));
       p.title = t('priority', { p: priorityText(ticket.priority) });
       frag.appendChild(p);
+    }
+    // First-response target of the department: flagged when close or past.
+    if (ticket.sla === 'near' || ticket.sla === 'breached') {
+      frag.appendChild(el('span', 'badge sla sla-' + ticket.sla, t('sla_' + ticket.sla)));
     }
     if (withStatus && ticket.status) {
       frag.appendChild(el('span', 'badge status status-' + String(ticket.status).replace(/[^a-z]/gi, ''), statusText(ticket.status)));
