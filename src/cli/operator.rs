@@ -60,13 +60,12 @@ pub fn run(store: &Store, config: &Config, cmd: &OperatorCommand) -> anyhow::Res
             if store.operator(&name)?.is_none() {
                 bail!(accounts::AccountError::Unknown(name));
             }
-            let token = accounts::new_secret();
             let record = ApiToken {
                 operator: name,
                 label: label.clone(),
                 created_at: Utc::now(),
             };
-            store.put_api_token(&accounts::digest(&token), &record)?;
+            let token = store.issue_api_token(&record)?;
             println!("{token}");
             eprintln!("use it as `Authorization: Bearer TOKEN`; it is not shown again");
             Ok(ExitCode::SUCCESS)

@@ -94,9 +94,14 @@ impl Store {
         Ok(gone)
     }
 
-    pub fn put_api_token(&self, digest: &str, token: &ApiToken) -> Result<()> {
-        self.api_tokens.insert(digest.as_bytes(), encode(token))?;
-        self.flush()
+    /// Store a new API token for `record` and return its secret (shown once; only
+    /// its digest is kept).
+    pub fn issue_api_token(&self, record: &ApiToken) -> Result<String> {
+        let token = crate::accounts::new_secret();
+        let digest = crate::accounts::digest(&token);
+        self.api_tokens.insert(digest.as_bytes(), encode(record))?;
+        self.flush()?;
+        Ok(token)
     }
 
     pub fn api_token(&self, digest: &str) -> Result<Option<ApiToken>> {

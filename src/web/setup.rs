@@ -3,7 +3,7 @@
 
 use super::auth::{Authed, start_session};
 use super::{ApiError, ApiJson, App, blocking};
-use crate::accounts::{self, ApiToken, Operator, Role};
+use crate::accounts::{ApiToken, Operator, Role};
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -99,13 +99,12 @@ pub async fn new_token(
     authed: Authed,
     ApiJson(body): ApiJson<NewToken>,
 ) -> Result<Json<Value>, ApiError> {
-    let token = accounts::new_secret();
     let record = ApiToken {
         operator: authed.operator.name,
         label: body.label.chars().take(100).collect(),
         created_at: Utc::now(),
     };
-    let (store, digest) = (app.service.store().clone(), accounts::digest(&token));
-    blocking(move || Ok(store.put_api_token(&digest, &record)?)).await?;
+    let store = app.service.store().clone();
+    let token = blocking(move || Ok(store.issue_api_token(&record)?)).await?;
     Ok(Json(json!({"token": token})))
 }

@@ -3,7 +3,7 @@
 //! over WebDriver (chromedriver + fantoccini).
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -15,24 +15,6 @@ pub const PATIENCE: Duration = Duration::from_secs(20);
 pub fn free_port() -> u16 {
     let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     probe.local_addr().unwrap().port()
-}
-
-/// Run `sportello` once (e.g. `operator add`), feeding `stdin`.
-pub fn sportello(data: &Path, args: &[&str], stdin: &str) -> std::process::Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sportello"))
-        .current_dir(super::repo())
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.as_bytes()).unwrap();
-    drop(input);
-    child.wait_with_output().unwrap()
 }
 
 /// `sportello serve` on a free port, with the sample content.
@@ -50,7 +32,7 @@ impl Server {
     pub fn start(operators: &[(&str, &str)]) -> Server {
         let data = tempfile::tempdir().unwrap();
         for (name, department) in operators {
-            let out = sportello(
+            let out = super::sportello(
                 data.path(),
                 &["operator", "add", name, "--department", department],
                 &format!("{PASSWORD}\n"),

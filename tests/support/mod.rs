@@ -20,6 +20,28 @@ pub fn sample_dirs() -> ContentDirs {
     }
 }
 
+/// Run the built `sportello` once in the repository with `--data data`, feeding
+/// `stdin` (e.g. a password for `operator add`).
+pub fn sportello(data: &Path, args: &[&str], stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sportello"))
+        .current_dir(repo())
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .env("USER", "tester")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.as_bytes()).unwrap();
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
 /// Copy a folder tree (for tests that edit the content).
 pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
