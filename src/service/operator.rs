@@ -264,17 +264,25 @@ impl Service {
                 });
             }
             turn.tickets.push(ticket.clone());
-            self.store.commit(&turn)?;
-            self.store.flush()?;
-            self.count(&turn);
-            self.announce(&ticket.customer, Some(id), true);
+            self.commit_ticket_turn(&turn, &ticket)?;
             Ok(ticket)
         })
     }
 }
 
+impl Service {
+    /// Commit a turn about `ticket`, make it durable, count it and tell watchers.
+    pub(super) fn commit_ticket_turn(&self, turn: &Turn, ticket: &Ticket) -> Result<()> {
+        self.store.commit(turn)?;
+        self.store.flush()?;
+        self.count(turn);
+        self.announce(&ticket.customer, Some(ticket.id), true);
+        Ok(())
+    }
+}
+
 /// A message for the ticket's customer, by its operator or by the bot.
-fn said(
+pub(super) fn said(
     ticket: &Ticket,
     kind: OutboundKind,
     text: String,

@@ -3,11 +3,11 @@
 //! When it falls due with nobody on the ticket, the customer hears from us once (sorry,
 //! and a new estimate) and the ticket moves up; a claim in time keeps it.
 
+use super::operator::said;
 use super::{Result, Service, ServiceError, texts};
 use crate::care::Estimate;
 use crate::domain::{
-    Author, CustomerId, Event, EventKind, Lang, Outbound, OutboundKind, Promise, Ticket,
-    TicketStatus,
+    CustomerId, Event, EventKind, Lang, OutboundKind, Promise, Ticket, TicketStatus,
 };
 use crate::store::Turn;
 use chrono::{DateTime, Utc};
@@ -117,24 +117,15 @@ impl Service {
             back: back.as_deref(),
             estimate,
         };
-        let out = Outbound {
-            customer: ticket.customer.clone(),
-            kind: OutboundKind::Waiting,
-            text: texts::late(lang, &wait),
-            choices: vec![],
-            at: now,
-        };
-        turn.outbound.push((Author::Bot, out));
+        let text = texts::late(lang, &wait);
+        turn.outbound
+            .push(said(&ticket, OutboundKind::Waiting, text, vec![], now));
         conv.acked_at = Some(now);
         conv.updated_at = now;
         turn.expected_conversation = expected;
         turn.conversation = Some(conv);
         turn.tickets.push(ticket.clone());
-        self.store.commit(&turn)?;
-        self.store.flush()?;
-        self.count(&turn);
-        self.announce(&ticket.customer, Some(id), true);
-        Ok(())
+        self.commit_ticket_turn(&turn, &ticket)
     }
 
     /// At a claim: the promise standing is kept (in time) or broken (late, and not yet
