@@ -139,45 +139,55 @@ fn conversations(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> (usize, usize) {
-    let mut last: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
-    let mut starts: Vec<(String, DateTime<Utc>)> = Vec::new();
-    for e in events {
-        let customer = e.customer.to_string();
-        let ended_since = |since: DateTime<Utc>| {
-            tickets
-                .values()
-                .any(|t| t.customer == customer && t.ended.is_some_and(|x| since < x && x <= e.at))
-        };
-        // A survey answer continues what it rates; it starts nothing.
-        if let EventKind::Decided { decision, .. } = &e.kind
-            && decision != "survey_answer"
-        {
-            let new = last
-                .get(&customer)
-                .is_none_or(|&prev| e.at - prev >= SESSION_GAP || ended_since(prev));
-            if new {
-                starts.push((customer.clone(), e.at));
-            }
-            last.insert(customer, e.at);
-        }
+    // Per customer, once: when their tickets opened and ended.
+    let mut opened: BTreeMap<&str, Vec<DateTime<Utc>>> = BTreeMap::new();
+    let mut ended: BTreeMap<&str, Vec<DateTime<Utc>>> = BTreeMap::new();
+    for t in tickets.values() {
+        opened.entry(&t.customer).or_default().extend(t.opened);
+        ended.entry(&t.customer).or_default().extend(t.ended);
     }
-    let mut total = 0;
-    let mut contained = 0;
-    for (i, (customer, start)) in starts.iter().enumerate() {
-        if !(from <= *start && *start < to) {
+    let between =
+        |times: Option<&Vec<DateTime<Utc>>>, a: DateTime<Utc>, b: Option<DateTime<Utc>>| {
+            times.is_some_and(|ts| ts.iter().any(|&x| a <= x && b.is_none_or(|b| x < b)))
+        };
+    // Each customer's conversation starts, in order.
+    let mut starts: BTreeMap<String, Vec<DateTime<Utc>>> = BTreeMap::new();
+    let mut last: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
+    for e in events {
+        // A survey answer continues what it rates; it starts nothing.
+        let EventKind::Decided { decision, .. } = &e.kind else {
+            continue;
+        };
+        if decision == "survey_answer" {
             continue;
         }
-        let end = starts[i + 1..]
-            .iter()
-            .find(|(c, _)| c == customer)
-            .map(|(_, t)| *t);
-        let handed = tickets.values().any(|t| {
-            &t.customer == customer
-                && t.opened
-                    .is_some_and(|o| *start <= o && end.is_none_or(|e| o < e))
-        });
-        total += 1;
-        contained += usize::from(!handed);
+        let customer = e.customer.to_string();
+        let ended_since = |prev: DateTime<Utc>| {
+            ended
+                .get(customer.as_str())
+                .is_some_and(|ts| ts.iter().any(|&x| prev < x && x <= e.at))
+        };
+        let new = last
+            .get(&customer)
+            .is_none_or(|&prev| e.at - prev >= SESSION_GAP || ended_since(prev));
+        if new {
+            starts.entry(customer.clone()).or_default().push(e.at);
+        }
+        last.insert(customer, e.at);
+    }
+    let (mut total, mut contained) = (0, 0);
+    for (customer, times) in &starts {
+        for (i, &start) in times.iter().enumerate() {
+            if from <= start && start < to {
+                let handed = between(
+                    opened.get(customer.as_str()),
+                    start,
+                    times.get(i + 1).copied(),
+                );
+                total += 1;
+                contained += usize::from(!handed);
+            }
+        }
     }
     (total, contained)
 }
