@@ -5,7 +5,7 @@ mod kpi;
 
 pub use kpi::kpis;
 
-use crate::domain::EventKind;
+use crate::domain::{Event, EventKind};
 use crate::store::Store;
 use chrono::{DateTime, Duration, Utc};
 use clap::Args;
@@ -49,12 +49,16 @@ pub struct Unanswered {
     pub count: usize,
 }
 
-pub fn summarise(store: &Store, since: Option<DateTime<Utc>>) -> crate::store::Result<Summary> {
+/// The summary of `events` from `since` (and before `until`).
+pub fn summarise(
+    events: &[Event],
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+) -> Summary {
     let mut s = Summary::default();
     let mut unanswered: BTreeMap<String, (String, usize)> = BTreeMap::new();
-    for event in store.events() {
-        let event = event?;
-        if since.is_some_and(|t| event.at < t) {
+    for event in events {
+        if since.is_some_and(|t| event.at < t) || until.is_some_and(|t| event.at >= t) {
             continue;
         }
         match &event.kind {
@@ -93,7 +97,7 @@ pub fn summarise(store: &Store, since: Option<DateTime<Utc>>) -> crate::store::R
     top.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.text.cmp(&b.text)));
     top.truncate(20);
     s.top_unanswered = top;
-    Ok(s)
+    s
 }
 
 fn parse_since(raw: &str) -> anyhow::Result<Duration> {
@@ -117,8 +121,8 @@ pub fn run(
         anyhow::ensure!(start < end, "--from {from} is after --to {to}");
         let events = store.events().collect::<crate::store::Result<Vec<_>>>()?;
         let mut report = kpis(&events, config, start, end);
-        report["top_unanswered"] =
-            serde_json::to_value(summarise(store, Some(start))?.top_unanswered)?;
+        let top = summarise(&events, Some(start), Some(end)).top_unanswered;
+        report["top_unanswered"] = serde_json::to_value(top)?;
         if args.json {
             println!("{}", serde_json::to_string_pretty(&report)?);
         } else {
@@ -132,7 +136,8 @@ pub fn run(
         .map(parse_since)
         .transpose()?
         .map(|d| Utc::now() - d);
-    let s = summarise(store, since)?;
+    let events = store.events().collect::<crate::store::Result<Vec<_>>>()?;
+    let s = summarise(&events, since, None);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&s)?);
         return Ok(ExitCode::SUCCESS);
