@@ -187,6 +187,10 @@ pub struct Department {
     /// Operator first-response target, in business time, e.g. "10m".
     #[serde(default, deserialize_with = "optional_duration")]
     pub sla_first_response: Option<chrono::Duration>,
+    /// Words that send a handoff here when neither the intent nor the FAQ entry names
+    /// a department, e.g. `["fattura", "invoice"]` (matched without case or accents).
+    #[serde(default)]
+    pub keywords: Vec<String>,
 }
 
 impl Default for Config {
@@ -249,6 +253,24 @@ impl Config {
             ticket.first_response_at,
             now,
         ))
+    }
+
+    /// The department whose keywords `text` mentions first, if any: a keyword matches
+    /// whole words (a keyword of several words matches them in a row).
+    pub fn department_by_keywords(&self, text: &str) -> Option<&str> {
+        let spaced = |t: &str| {
+            let folded = crate::text::fold(t);
+            let words: Vec<&str> = crate::text::words(&folded).collect();
+            format!(" {} ", words.join(" "))
+        };
+        let text = spaced(text);
+        self.departments.iter().find_map(|(name, d)| {
+            d.keywords
+                .iter()
+                .map(|k| spaced(k))
+                .any(|k| k.trim() != "" && text.contains(&k))
+                .then_some(name.as_str())
+        })
     }
 
     /// Read `path` if given (it must exist), else `sportello.toml` if present, else defaults.

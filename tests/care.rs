@@ -285,6 +285,42 @@ fn a_broken_estimate_gets_exactly_one_update_and_counts_as_broken() {
 }
 
 #[test]
+fn a_queue_that_moves_a_lot_gets_each_waiting_customer_one_update() {
+    let mut app = TestApp::new();
+    let customers: Vec<String> = (1..=6).map(|i| format!("terminal:q{i}")).collect();
+    for c in &customers {
+        app.say(c, "voglio parlare con un operatore");
+    }
+    let mut queue = app.queue();
+    queue.sort_by_key(|t| t.id);
+    let now = app.now() + Duration::minutes(1);
+    let updates_after_claim = |app: &TestApp, n: usize| {
+        app.service.claim(queue[n].id, "anna", now).unwrap();
+        let told = app.service.fire_due(now).unwrap();
+        told.iter().map(|c| c.to_string()).collect::<Vec<_>>()
+    };
+    assert!(
+        updates_after_claim(&app, 0).is_empty(),
+        "one place is not news"
+    );
+    assert!(updates_after_claim(&app, 1).is_empty());
+    // Third claim: 4, 5 and 6 went from 4, 5, 6 to 1, 2, 3.
+    assert_eq!(updates_after_claim(&app, 2), &customers[3..]);
+    let update = app.delivered("terminal:q6");
+    assert_eq!(update.len(), 1, "{update:?}");
+    assert!(
+        update[0]
+            .text
+            .starts_with("Buone notizie: ora sei il numero 3 in coda."),
+        "{update:?}"
+    );
+    assert!(
+        updates_after_claim(&app, 3).is_empty(),
+        "told once, not again"
+    );
+}
+
+#[test]
 fn a_promise_is_a_timer_in_the_store_that_fires_after_a_restart() {
     let mut app = TestApp::new();
     app.say("terminal:t", "voglio parlare con un operatore");

@@ -7,6 +7,7 @@ mod care;
 mod cli;
 mod content;
 mod conversation;
+mod customers;
 mod queue;
 mod report;
 mod state_machine;

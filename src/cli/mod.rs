@@ -1,6 +1,7 @@
 //! The command line (names are stable: scripts and checks use them).
 
 mod content;
+mod customer;
 mod operator;
 mod queue;
 mod replay;
@@ -74,6 +75,9 @@ enum Command {
     /// Operator accounts for the console.
     #[command(subcommand)]
     Operator(operator::OperatorCommand),
+    /// A customer's record, GDPR access copy, or erasure.
+    #[command(subcommand)]
+    Customer(customer::CustomerCommand),
     /// Counts of messages and decisions, and the questions the bot could not answer.
     Report(crate::report::ReportArgs),
 }
@@ -108,6 +112,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Queue(cmd) => queue::run(&cli.open_service()?, cmd),
         Command::Replay { script } => replay::run(&cli.open_service()?, script),
         Command::Operator(cmd) => operator::run(&cli.open_store()?, &cli.config()?, cmd),
+        Command::Customer(cmd) => customer::run(&cli, cmd),
         Command::Report(args) => crate::report::run(&cli.open_store()?, &cli.config()?, args),
     }
 }

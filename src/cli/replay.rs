@@ -63,9 +63,16 @@ pub fn run(service: &Service, script: &Path) -> anyhow::Result<ExitCode> {
                 continue;
             }
         };
-        fire_timers(service, line.at(), &mut out)?;
+        let at = line.at();
+        fire_timers(service, at, &mut out)?;
         match step(service, line, n + 1) {
-            Ok(customer) => print_delivered(service, &customer, &mut out)?,
+            Ok(customer) => {
+                print_delivered(service, &customer, &mut out)?;
+                // What the step changed for others (a claim moves the queue).
+                for other in service.fire_due(at)? {
+                    print_delivered(service, &other, &mut out)?;
+                }
+            }
             Err(e) => {
                 eprintln!("{}:{}: {e:#}", script.display(), n + 1);
                 failed += 1;

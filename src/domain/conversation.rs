@@ -7,6 +7,10 @@ use super::{Choice, CustomerId, Lang, TicketId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+/// A customer who writes again after this long starts a new conversation (the
+/// report counts it; the bot greets a known customer by name).
+pub const SESSION_GAP: chrono::Duration = chrono::Duration::hours(24);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {

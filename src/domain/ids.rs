@@ -44,6 +44,13 @@ impl CustomerId {
     }
 }
 
+impl FromStr for CustomerId {
+    type Err = IdError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
 impl TryFrom<String> for CustomerId {
     type Error = IdError;
     fn try_from(value: String) -> Result<Self, Self::Error> {

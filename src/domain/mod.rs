@@ -9,11 +9,11 @@ mod survey;
 mod ticket;
 pub mod triage;
 
-pub use conversation::{Conversation, Mode, ModeEvent, TransitionError};
+pub use conversation::{Conversation, Mode, ModeEvent, SESSION_GAP, TransitionError};
 pub use event::{Event, EventKind, Scored, Verdict};
 pub use ids::{CustomerId, IdError, Lang, TicketId};
 pub use message::{
     Attachment, AttachmentKind, Author, Choice, ChoiceTarget, Inbound, Outbound, OutboundKind,
 };
 pub use survey::{PendingSurvey, SURVEY_TTL, SurveyKind, read_answer};
-pub use ticket::{HandoffReason, Priority, Promise, Ticket, TicketStatus};
+pub use ticket::{HandoffReason, Priority, Promise, Ticket, TicketStatus, moved_a_lot};

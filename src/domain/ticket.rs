@@ -80,6 +80,9 @@ pub struct Ticket {
     /// The wait the customer was told, while it stands (a timer kept in the store).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promise: Option<Promise>,
+    /// The place in the queue the customer was last told.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub told_position: Option<usize>,
 }
 
 /// "Estimated wait 5–15 minutes": when it falls due unclaimed, the customer hears
@@ -101,6 +104,12 @@ impl Priority {
             Priority::High | Priority::Urgent => Priority::Urgent,
         }
     }
+}
+
+/// Worth telling the customer: the queue moved at least three places and at least
+/// halved their position since they were last told.
+pub fn moved_a_lot(told: usize, now: usize) -> bool {
+    told >= now + 3 && now * 2 <= told
 }
 
 impl Ticket {

@@ -161,7 +161,7 @@ pub fn decide(
     if let Some(choice) = pick_choice(text, situation.pending_choices) {
         return decide_choice(choice, intent);
     }
-    if let Some(decision) = intent.and_then(|hit| decide_intent(hit, candidates)) {
+    if let Some(decision) = intent.and_then(decide_intent) {
         return decision;
     }
     decide_faq(situation, candidates, policy)
@@ -220,16 +220,14 @@ fn decide_choice(choice: &Choice, intent: Option<&IntentHit>) -> (Decision, Stri
     }
 }
 
-fn decide_intent(hit: &IntentHit, candidates: &[Candidate]) -> Option<(Decision, String)> {
+fn decide_intent(hit: &IntentHit) -> Option<(Decision, String)> {
     let why = format!("intent `{}` matched", hit.name);
     let decision = match &hit.action {
         IntentAction::HandOff { priority, reason } => Decision::HandOff {
             reason: reason.clone(),
             priority: *priority,
-            department: hit
-                .department
-                .clone()
-                .or_else(|| candidates.first().and_then(|c| c.department.clone())),
+            // None: the service routes by keywords, then by the best match's topic.
+            department: hit.department.clone(),
         },
         IntentAction::Reply => Decision::Reply {
             intent: hit.name.clone(),

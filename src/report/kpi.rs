@@ -7,12 +7,12 @@
 
 use crate::config::Config;
 use crate::domain::{Event, EventKind, SurveyKind, TicketId};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Silence after which a customer's next message starts a new conversation.
-const SESSION_GAP: Duration = Duration::hours(24);
+use crate::domain::SESSION_GAP;
 
 #[derive(Debug, Default, Clone)]
 struct TicketLife {
@@ -130,6 +130,18 @@ fn ticket_lives(events: &[Event]) -> BTreeMap<TicketId, TicketLife> {
         }
     }
     tickets
+}
+
+/// How many conversations `events` hold (all of one customer's, say), ever.
+pub fn conversation_count(events: &[Event]) -> usize {
+    let tickets = ticket_lives(events);
+    conversations(
+        events,
+        &tickets,
+        DateTime::<Utc>::MIN_UTC,
+        DateTime::<Utc>::MAX_UTC,
+    )
+    .0
 }
 
 /// Conversations started in the period, and how many of them opened no ticket.

@@ -1,6 +1,7 @@
 //! `sportello report`: what the bot did over a period, computed from stored events;
 //! with `--from`/`--to`, the shop's KPIs ([`kpi`]).
 
+pub mod customer;
 mod kpi;
 
 pub use kpi::kpis;

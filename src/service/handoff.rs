@@ -35,6 +35,7 @@ impl Service {
             first_response_at: None,
             closed_at: None,
             promise: None,
+            told_position: None,
         };
         conv.transition(ModeEvent::HandOff, Some(ticket.id))
             .expect("the bot owns the conversation");
@@ -52,6 +53,7 @@ impl Service {
         let mut ticket = ticket;
         let position = self.store.queue_position(&ticket)?;
         let estimate = self.promise(&mut ticket, position, inbound.at, turn)?;
+        ticket.told_position = Some(position);
         turn.tickets.push(ticket);
         Ok((position, estimate))
     }

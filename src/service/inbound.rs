@@ -64,6 +64,10 @@ impl Service {
 
     fn try_inbound(&self, inbound: &Inbound) -> Result<Handled> {
         let expected = self.store.conversation(&inbound.customer)?;
+        // Known by name and back after a while: greeted by name.
+        let returning = expected.as_ref().is_some_and(|c| {
+            c.name.is_some() && inbound.at - c.updated_at >= crate::domain::SESSION_GAP
+        });
         let mut conv = expected
             .clone()
             .unwrap_or_else(|| Conversation::new(inbound.customer.clone(), inbound.at));
@@ -111,7 +115,18 @@ impl Service {
             inbound: Some(inbound.clone()),
             ..Turn::default()
         };
-        let said = self.effects(&brain, &decision, &mut conv, &mut turn, inbound, &analysis)?;
+        let mut said = self.effects(&brain, &decision, &mut conv, &mut turn, inbound, &analysis)?;
+        let greets = matches!(
+            decision,
+            Decision::Answer { .. }
+                | Decision::Reply { .. }
+                | Decision::Clarify { .. }
+                | Decision::Fallback
+                | Decision::HandOff { .. }
+        );
+        if let (true, true, Some(name), Some(text)) = (returning, greets, &conv.name, &said.text) {
+            said.text = Some(texts::welcome_back(lang, name, text));
+        }
         if let Some(text) = said.text {
             let out = Outbound {
                 customer: inbound.customer.clone(),
@@ -207,13 +222,21 @@ impl Service {
                 priority,
                 department,
             } => {
-                let routed = department.clone().or_else(|| {
-                    let topic = analysis
-                        .candidates
-                        .first()
-                        .and_then(|c| c.department.clone());
-                    topic.filter(|_| *reason != HandoffReason::LowConfidence)
-                });
+                // The intent's department, else the customer's own words, else the
+                // topic of the best FAQ match (unless the match was too weak to trust).
+                let routed = department
+                    .clone()
+                    .or_else(|| {
+                        let keyword = self.config.department_by_keywords(&inbound.text);
+                        keyword.map(str::to_owned)
+                    })
+                    .or_else(|| {
+                        let topic = analysis
+                            .candidates
+                            .first()
+                            .and_then(|c| c.department.clone());
+                        topic.filter(|_| *reason != HandoffReason::LowConfidence)
+                    });
                 let department = routed.unwrap_or_else(|| self.config.default_department.clone());
                 let back = self.back_at(&department, inbound.at, lang);
                 let (position, estimate) =
@@ -224,7 +247,8 @@ impl Service {
                     back: back.as_deref(),
                     estimate,
                 };
-                let text = texts::handoff(lang, reason, &wait);
+                let order = conv.order_numbers.last().map(String::as_str);
+                let text = texts::handoff(lang, reason, &wait, order);
                 Said::new(OutboundKind::Handoff, Some(text))
             }
             Decision::CancelHandOff => {

@@ -7,10 +7,19 @@ use super::operator::said;
 use super::{Result, Service, ServiceError, texts};
 use crate::care::Estimate;
 use crate::domain::{
-    CustomerId, Event, EventKind, Lang, OutboundKind, Promise, Ticket, TicketStatus,
+    CustomerId, Event, EventKind, Lang, OutboundKind, Promise, Ticket, TicketStatus, moved_a_lot,
 };
 use crate::store::Turn;
 use chrono::{DateTime, Utc};
+
+/// What a waiting customer is told without having written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum News {
+    /// The wait told passed with nobody on the ticket.
+    Late,
+    /// The queue moved a lot since they were last told their place.
+    Moved,
+}
 
 impl Service {
     /// Estimate the wait for `ticket` at `position`, store it as its promise and
@@ -73,43 +82,71 @@ impl Service {
             .min())
     }
 
-    /// Fire the promises due at `now`: each broken one once. Returns the customers
-    /// told.
+    /// Fire the timers due at `now`: each broken promise once, and one update for a
+    /// customer whose place in the queue improved a lot. Returns the customers told.
     pub fn fire_due(&self, now: DateTime<Utc>) -> Result<Vec<CustomerId>> {
         let mut told = Vec::new();
         for ticket in self.store.queue()? {
+            if ticket.status != TicketStatus::Queued {
+                continue;
+            }
             let due = ticket.promise.as_ref().is_some_and(|p| p.due <= now);
-            if ticket.status == TicketStatus::Queued && due {
-                self.retry(|| self.break_promise(ticket.id, now))?;
+            let moved = match ticket.told_position {
+                Some(before) => moved_a_lot(before, self.store.queue_position(&ticket)?),
+                None => false,
+            };
+            let news = if due {
+                News::Late
+            } else if moved {
+                News::Moved
+            } else {
+                continue;
+            };
+            if self.retry(|| self.tell_waiting(ticket.id, now, news))? {
                 told.push(ticket.customer.clone());
             }
         }
         Ok(told)
     }
 
-    /// One broken promise: recorded, the ticket raised, the customer told the news.
-    fn break_promise(&self, id: crate::domain::TicketId, now: DateTime<Utc>) -> Result<()> {
+    /// Tell a waiting customer the news, once: a broken promise (recorded, the ticket
+    /// raised) or a queue that moved; either way with a new estimate. False if the
+    /// news is no longer true (claimed, or told by someone else meanwhile).
+    fn tell_waiting(
+        &self,
+        id: crate::domain::TicketId,
+        now: DateTime<Utc>,
+        news: News,
+    ) -> Result<bool> {
         let before = self.ticket(id)?;
-        let still_due = before.status == TicketStatus::Queued
-            && before.promise.as_ref().is_some_and(|p| p.due <= now);
-        if !still_due {
-            return Ok(()); // claimed, or fired by someone else meanwhile
+        let position = self.store.queue_position(&before)?;
+        let still = before.status == TicketStatus::Queued
+            && match news {
+                News::Late => before.promise.as_ref().is_some_and(|p| p.due <= now),
+                News::Moved => before
+                    .told_position
+                    .is_some_and(|t| moved_a_lot(t, position)),
+            };
+        if !still {
+            return Ok(false);
         }
         let mut ticket = before.clone();
-        ticket.priority = ticket.priority.raised();
         let expected = self.store.conversation(&ticket.customer)?;
         let mut conv = expected.clone().ok_or(ServiceError::NoTicket(id))?;
         let mut turn = Turn {
             expected_ticket: Some(before),
             ..Turn::default()
         };
-        turn.events.push(Event {
-            at: now,
-            customer: ticket.customer.clone(),
-            kind: EventKind::PromiseBroken { ticket: id },
-        });
-        let position = self.store.queue_position(&ticket)?;
+        if news == News::Late {
+            ticket.priority = ticket.priority.raised();
+            turn.events.push(Event {
+                at: now,
+                customer: ticket.customer.clone(),
+                kind: EventKind::PromiseBroken { ticket: id },
+            });
+        }
         let estimate = self.promise(&mut ticket, position, now, &mut turn)?;
+        ticket.told_position = Some(position);
         let lang = conv.lang.unwrap_or(Lang::It);
         let back = self.back_at(&ticket.department, now, lang);
         let wait = texts::Wait {
@@ -117,7 +154,10 @@ impl Service {
             back: back.as_deref(),
             estimate,
         };
-        let text = texts::late(lang, &wait);
+        let text = match news {
+            News::Late => texts::late(lang, &wait),
+            News::Moved => texts::moved_up(lang, &wait),
+        };
         turn.outbound
             .push(said(&ticket, OutboundKind::Waiting, text, vec![], now));
         conv.acked_at = Some(now);
@@ -125,7 +165,8 @@ impl Service {
         turn.expected_conversation = expected;
         turn.conversation = Some(conv);
         turn.tickets.push(ticket.clone());
-        self.commit_ticket_turn(&turn, &ticket)
+        self.commit_ticket_turn(&turn, &ticket)?;
+        Ok(true)
     }
 
     /// At a claim: the promise standing is kept (in time) or broken (late, and not yet

@@ -75,7 +75,19 @@ pub fn late(lang: Lang, wait: &Wait<'_>) -> String {
     }
 }
 
-pub fn handoff(lang: Lang, reason: &HandoffReason, wait: &Wait<'_>) -> String {
+/// `order`: the order number the customer already gave, so that we never ask again.
+/// The queue moved a lot since the customer was last told their place.
+pub fn moved_up(lang: Lang, wait: &Wait<'_>) -> String {
+    let position = wait.position;
+    let eta = eta(lang, wait);
+    match lang {
+        Lang::It => format!("Buone notizie: ora sei il numero {position} in coda.{eta}"),
+        Lang::En => format!("Good news: you are now number {position} in the queue.{eta}"),
+    }
+}
+
+/// `order`: the order number the customer already gave, so that we never ask again.
+pub fn handoff(lang: Lang, reason: &HandoffReason, wait: &Wait<'_>, order: Option<&str>) -> String {
     let (position, back) = (wait.position, wait.back);
     let opening = match (lang, reason) {
         (Lang::It, HandoffReason::Complaint) => {
@@ -95,13 +107,31 @@ pub fn handoff(lang: Lang, reason: &HandoffReason, wait: &Wait<'_>) -> String {
     };
     let when = away(lang, back);
     let eta = eta(lang, wait);
+    let details = match (lang, order) {
+        (Lang::It, Some(o)) => format!("Chi ti risponde vedrà già l'ordine {o}."),
+        (Lang::It, None) => {
+            "Intanto puoi scrivere altri dettagli (per esempio il numero d'ordine).".into()
+        }
+        (Lang::En, Some(o)) => format!("Whoever answers will already see order {o}."),
+        (Lang::En, None) => {
+            "Meanwhile you can add details (your order number, for example).".into()
+        }
+    };
     match lang {
         Lang::It => format!(
-            "{opening}{when} Sei il numero {position} in coda: ti risponderemo qui.{eta} Intanto puoi scrivere altri dettagli (per esempio il numero d'ordine). Se hai risolto, scrivi «annulla»."
+            "{opening}{when} Sei il numero {position} in coda: ti risponderemo qui.{eta} {details} Se hai risolto, scrivi «annulla»."
         ),
         Lang::En => format!(
-            "{opening}{when} You are number {position} in the queue: we'll reply right here.{eta} Meanwhile you can add details (your order number, for example). If it's sorted, type \"cancel\"."
+            "{opening}{when} You are number {position} in the queue: we'll reply right here.{eta} {details} If it's sorted, type \"cancel\"."
         ),
+    }
+}
+
+/// A returning customer's first reply of a new conversation opens with their name.
+pub fn welcome_back(lang: Lang, name: &str, text: &str) -> String {
+    match lang {
+        Lang::It => format!("Ciao {name}, che piacere risentirti! {text}"),
+        Lang::En => format!("Hi {name}, good to hear from you again! {text}"),
     }
 }
 

@@ -18,6 +18,7 @@
 //! - `sessions`: `digest of the cookie` -> Session (JSON)
 //! - `api_tokens`: `digest of the token` -> ApiToken (JSON)
 //! - `notes`: `customer id \0 seq (u64 BE)` -> Note (JSON), operators' private notes
+//! - `meta` `seq_floor` -> u64 BE: added to sled's ids after `forget` rewrote the store
 //!
 //! (the trees after `events` were added within v1: older stores open unchanged.)
 //!
@@ -25,11 +26,13 @@
 
 mod accounts;
 mod delivery;
+mod erase;
 mod notes;
 mod read;
 mod turn;
 
 pub use delivery::{FailedOutbound, Unreachable};
+pub use erase::{Forgotten, rewrite};
 pub use notes::Note;
 pub use read::StoredMessage;
 pub use turn::Turn;
@@ -56,6 +59,10 @@ pub enum StoreError {
         "storage error: {0}\n  hint: check that the data directory is writable and the disk is not full"
     )]
     Sled(#[from] sled::Error),
+    #[error(
+        "file error in the data directory: {0}\n  hint: check that the data directory and its parent are writable and the disk is not full"
+    )]
+    Io(#[from] std::io::Error),
     #[error("corrupt record in {tree}: {source}")]
     Corrupt {
         tree: &'static str,
@@ -82,10 +89,13 @@ pub struct Store {
     sessions: sled::Tree,
     api_tokens: sled::Tree,
     notes: sled::Tree,
+    /// Added to sled's ids: a store rewritten by `forget` keeps its keys increasing.
+    seq_floor: u64,
 }
 
 impl Store {
     pub fn open(dir: &Path) -> Result<Store> {
+        erase::recover(dir)?;
         let db = sled::Config::new().path(dir).open().map_err(|e| match e {
             sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
                 StoreError::InUse(dir.to_owned())
@@ -107,7 +117,12 @@ impl Store {
             sessions: db.open_tree("sessions")?,
             api_tokens: db.open_tree("api_tokens")?,
             notes: db.open_tree("notes")?,
+            seq_floor: 0,
             db,
+        };
+        let store = Store {
+            seq_floor: store.meta.get(erase::SEQ_FLOOR)?.map_or(0, |v| be(&v)),
+            ..store
         };
         match store.meta.get("version")?.map(|v| be(&v)) {
             Some(found) if found > LAYOUT_VERSION => {
@@ -135,7 +150,7 @@ impl Store {
 
     /// A fresh, increasing sequence number for keys.
     pub fn next_seq(&self) -> Result<u64> {
-        Ok(self.db.generate_id()?)
+        Ok(self.db.generate_id()?.saturating_add(self.seq_floor))
     }
 
     /// Reserve the next ticket number (1, 2, 3...). A number reserved by a turn that

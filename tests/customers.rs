@@ -1,0 +1,215 @@
+//! The customer record: known customers greeted by name and never asked again for
+//! what the bot knows, routing by the customer's words, the GDPR copy, and `forget`
+//! that leaves nothing of them in the data directory's files.
+
+use crate::support::{TestApp, sample_dirs, sportello};
+use serde_json::Value;
+use std::path::Path;
+
+/// Giulia writes twice, three days apart, and answers a survey; Marco writes once.
+const SCRIPT: &str = r#"{"at":"2026-03-02T09:00:00Z","customer":"telegram:501","name":"Giulia","lang":"it","text":"il mio ordine 4455667 non è ancora arrivato, voglio parlare con un operatore"}
+{"at":"2026-03-02T09:05:00Z","operator":"anna","claim":"telegram:501"}
+{"at":"2026-03-02T09:06:00Z","operator":"anna","reply":"telegram:501","text":"Ciao Giulia, il pacco di Bergamo arriva domani."}
+{"at":"2026-03-02T09:07:00Z","operator":"anna","close":"telegram:501"}
+{"at":"2026-03-02T09:08:00Z","customer":"telegram:501","name":"Giulia","text":"4 gentilissimi ma lenti zanzibar"}
+{"at":"2026-03-02T10:00:00Z","customer":"telegram:777","name":"Marco","lang":"it","text":"quanto costa la spedizione?"}
+{"at":"2026-03-05T18:00:00Z","customer":"telegram:501","name":"Giulia","text":"ciao"}
+{"at":"2026-03-05T18:01:00Z","customer":"telegram:501","name":"Giulia","text":"voglio parlare con un operatore"}
+"#;
+
+fn replayed(dir: &Path) -> Vec<Value> {
+    let script = dir.join("script.jsonl");
+    std::fs::write(&script, SCRIPT).unwrap();
+    let out = sportello(&dir.join("data"), &["replay", script.to_str().unwrap()], "");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn json_of(data: &Path, args: &[&str]) -> Value {
+    let out = sportello(data, args, "");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn a_returning_customer_is_greeted_by_name_and_not_asked_again_for_the_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = replayed(dir.path());
+    let to_giulia: Vec<&str> = out
+        .iter()
+        .filter(|o| o["customer"] == "telegram:501")
+        .map(|o| o["text"].as_str().unwrap())
+        .collect();
+    let first = to_giulia[0];
+    assert!(first.contains("l'ordine 4455667"), "{first}");
+    let back = to_giulia
+        .iter()
+        .find(|t| t.contains("Giulia, che piacere risentirti"))
+        .expect("greeted by name three days later");
+    assert!(!back.contains("voglio"), "{back}");
+    let handoff = to_giulia.last().unwrap();
+    assert!(handoff.contains("4455667"), "{handoff}");
+    assert!(
+        !handoff.contains("numero d'ordine"),
+        "asked again: {handoff}"
+    );
+    // Marco is new: no greeting by name.
+    let to_marco: Vec<&Value> = out
+        .iter()
+        .filter(|o| o["customer"] == "telegram:777")
+        .collect();
+    assert!(!to_marco[0]["text"].as_str().unwrap().contains("Marco"));
+}
+
+#[test]
+fn the_record_and_the_access_copy_say_what_is_stored_about_a_customer() {
+    let dir = tempfile::tempdir().unwrap();
+    replayed(dir.path());
+    let data = dir.path().join("data");
+    let r = json_of(&data, &["customer", "show", "telegram:501", "--json"]);
+    assert_eq!(r["name"], "Giulia");
+    assert_eq!(r["lang"], "it");
+    assert_eq!(r["channels"], serde_json::json!(["telegram"]));
+    assert_eq!(r["first_seen"], "2026-03-02T09:00:00Z");
+    assert_eq!(r["conversations"], 2);
+    assert_eq!(r["order_numbers"], serde_json::json!(["4455667"]));
+    assert_eq!(r["tickets"].as_array().unwrap().len(), 2);
+    assert_eq!(r["surveys"][0]["score"], 4);
+    assert_eq!(r["surveys"][0]["comment"], "gentilissimi ma lenti zanzibar");
+    let copy = json_of(&data, &["customer", "export", "telegram:501"]);
+    let transcript = copy["transcript"].as_array().unwrap();
+    assert!(transcript.iter().any(|m| m["text"] == "ciao"));
+    assert!(
+        transcript
+            .iter()
+            .any(|m| m["text"] == "Ciao Giulia, il pacco di Bergamo arriva domani.")
+    );
+    let unknown = sportello(&data, &["customer", "show", "telegram:9"], "");
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("hint:"));
+}
+
+/// Every file under `dir`, read as bytes, searched for each needle.
+fn found_in_files(dir: &Path, needles: &[&str]) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let bytes = std::fs::read(&path).unwrap();
+            for needle in needles {
+                if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
+                    found.push(format!("{needle} in {}", path.display()));
+                }
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn forget_leaves_nothing_of_the_customer_in_the_data_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    replayed(dir.path());
+    let data = dir.path().join("data");
+    let hers = ["telegram:501", "Giulia", "4455667", "zanzibar", "Bergamo"];
+    for needle in hers {
+        let stored = found_in_files(&data, &[needle]);
+        assert!(!stored.is_empty(), "{needle} is stored before forget");
+    }
+    let period = [
+        "report",
+        "--from",
+        "2026-03-01",
+        "--to",
+        "2026-03-31",
+        "--json",
+    ];
+    let before = json_of(&data, &period);
+    let out = sportello(&data, &["customer", "forget", "telegram:501"], "");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(found_in_files(&data, &hers), Vec::<String>::new());
+    // Only the directory itself is left beside the temp files: no copy, no old one.
+    let siblings: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with("data"))
+        .collect();
+    assert_eq!(siblings, vec!["data".to_owned()]);
+    // The anonymous counts still add up; Marco is untouched.
+    let after = json_of(&data, &period);
+    for key in [
+        "conversations",
+        "messages",
+        "csat",
+        "promises",
+        "handoff_rate",
+    ] {
+        assert_eq!(before[key], after[key], "{key}");
+    }
+    let marco = json_of(&data, &["customer", "show", "telegram:777", "--json"]);
+    assert_eq!(marco["name"], "Marco");
+    let gone = sportello(&data, &["customer", "show", "telegram:501"], "");
+    assert_eq!(gone.status.code(), Some(1));
+    // The rewritten store keeps working: Giulia writing again is a new customer.
+    let script = dir.path().join("again.jsonl");
+    std::fs::write(
+        &script,
+        r#"{"at":"2026-03-06T09:00:00Z","customer":"telegram:501","text":"quanto costa la spedizione?"}"#,
+    )
+    .unwrap();
+    let again = sportello(&data, &["replay", script.to_str().unwrap()], "");
+    assert!(again.status.success());
+    let r = json_of(&data, &["customer", "show", "telegram:501", "--json"]);
+    assert_eq!(r["conversations"], 1);
+    assert_eq!(r["name"], Value::Null);
+}
+
+#[test]
+fn a_handoff_goes_to_the_department_its_keywords_name() {
+    let mut config = sportello::config::Config::parse(
+        r#"
+default_department = "assistenza"
+[departments.assistenza]
+[departments.amministrazione]
+keywords = ["partita iva", "nota di credito"]
+"#,
+    )
+    .unwrap();
+    config.hours = sportello::care::Hours::always();
+    let mut app = TestApp::with_config(sample_dirs(), config);
+    app.say(
+        "telegram:1",
+        "voglio parlare con un operatore per la Partita IVA",
+    );
+    app.say("telegram:2", "voglio parlare con un operatore");
+    let queue = app.queue();
+    let department = |c: &str| {
+        queue
+            .iter()
+            .find(|t| t.customer.as_str() == c)
+            .map(|t| t.department.clone())
+    };
+    assert_eq!(department("telegram:1").as_deref(), Some("amministrazione"));
+    assert_eq!(department("telegram:2").as_deref(), Some("assistenza"));
+}
