@@ -8,6 +8,7 @@ mod cli;
 mod content;
 mod conversation;
 mod customers;
+mod faq_growth;
 mod queue;
 mod report;
 mod state_machine;

@@ -2,6 +2,7 @@
 
 mod content;
 mod customer;
+mod faq;
 mod operator;
 mod queue;
 mod replay;
@@ -75,6 +76,9 @@ enum Command {
     /// Operator accounts for the console.
     #[command(subcommand)]
     Operator(operator::OperatorCommand),
+    /// The FAQ grows from customers' words: gaps, drafts, suggested questions.
+    #[command(subcommand)]
+    Faq(faq::FaqCommand),
     /// A customer's record, GDPR access copy, or erasure.
     #[command(subcommand)]
     Customer(customer::CustomerCommand),
@@ -113,6 +117,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Replay { script } => replay::run(&cli.open_service()?, script),
         Command::Operator(cmd) => operator::run(&cli.open_store()?, &cli.config()?, cmd),
         Command::Customer(cmd) => customer::run(&cli, cmd),
+        Command::Faq(cmd) => faq::run(&cli, cmd),
         Command::Report(args) => crate::report::run(&cli.open_store()?, &cli.config()?, args),
     }
 }

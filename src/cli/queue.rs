@@ -37,6 +37,10 @@ pub enum QueueCommand {
     /// Close a ticket: the bot answers the customer's next message.
     Close {
         ticket: TicketId,
+        /// The FAQ entry that answers what the customer asked: their wording becomes
+        /// a suggested question of it (`sportello faq suggest`).
+        #[arg(long)]
+        faq: Option<String>,
         #[command(flatten)]
         who: Operator,
     },
@@ -70,8 +74,12 @@ pub fn run(service: &Service, command: &QueueCommand) -> anyhow::Result<ExitCode
         QueueCommand::Release { ticket, who } => {
             done("released", service.release(*ticket, &who.name, now)?)
         }
-        QueueCommand::Close { ticket, who } => {
-            done("closed", service.close(*ticket, &who.name, now)?)
+        QueueCommand::Close { ticket, faq, who } => {
+            let closed = match faq {
+                Some(faq) => service.close_answered_by(*ticket, &who.name, faq, now)?,
+                None => service.close(*ticket, &who.name, now)?,
+            };
+            done("closed", closed)
         }
     }
     Ok(ExitCode::SUCCESS)

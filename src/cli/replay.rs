@@ -32,6 +32,9 @@ enum Line {
         operator: String,
         #[serde(default)]
         text: Option<String>,
+        /// With `close`: the FAQ entry that answered the customer.
+        #[serde(default)]
+        faq: Option<String>,
         #[serde(flatten)]
         action: Action,
     },
@@ -147,6 +150,7 @@ fn step(service: &Service, line: Line, n: usize) -> anyhow::Result<CustomerId> {
             at,
             operator,
             text,
+            faq,
             action,
         } => {
             let name = ensure_operator(service, &operator, at)?;
@@ -158,7 +162,10 @@ fn step(service: &Service, line: Line, n: usize) -> anyhow::Result<CustomerId> {
             let (customer, ticket) = open_ticket(service, customer, verb)?;
             match action {
                 Action::Claim(_) => drop(service.claim(ticket, &name, at)?),
-                Action::Close(_) => drop(service.close(ticket, &name, at)?),
+                Action::Close(_) => drop(match faq {
+                    Some(faq) => service.close_answered_by(ticket, &name, &faq, at)?,
+                    None => service.close(ticket, &name, at)?,
+                }),
                 Action::Reply(_) => {
                     let text = text.context("a reply needs \"text\"")?;
                     drop(service.reply(ticket, &name, &text, at)?);

@@ -114,6 +114,13 @@ pub enum EventKind {
     PromiseBroken {
         ticket: TicketId,
     },
+    /// An operator closed the ticket saying FAQ `faq` answers it: the customer's
+    /// wording becomes a suggested question of that entry (`faq suggest`).
+    AnsweredByFaq {
+        ticket: TicketId,
+        faq: String,
+        operator: String,
+    },
     /// A customer answered a CSAT or NPS question.
     SurveyAnswered {
         survey: super::SurveyKind,

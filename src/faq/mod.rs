@@ -5,6 +5,7 @@ mod analyzer;
 mod entry;
 mod index;
 mod model;
+pub mod suggest;
 mod vocabulary;
 mod watch;
 

@@ -15,10 +15,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::domain::SESSION_GAP;
 
 #[derive(Debug, Default, Clone)]
-struct TicketLife {
+pub(super) struct TicketLife {
     customer: String,
     department: String,
-    opened: Option<DateTime<Utc>>,
+    pub(super) opened: Option<DateTime<Utc>>,
     first_reply: Option<DateTime<Utc>>,
     ended: Option<DateTime<Utc>>,
 }
@@ -34,7 +34,7 @@ fn percentiles(mut values: Vec<i64>) -> Value {
     json!({"p50": rank(0.5), "p90": rank(0.9)})
 }
 
-fn share(part: usize, whole: usize) -> Value {
+pub(super) fn share(part: usize, whole: usize) -> Value {
     if whole == 0 {
         Value::Null
     } else {
@@ -89,11 +89,14 @@ pub fn kpis(events: &[Event], config: &Config, from: DateTime<Utc>, to: DateTime
         "promises": promises(events, &within),
         "sla_breaches": all["sla_breaches"],
         "by_department": by_department,
+        "by_channel": super::breakdown::by_channel(events, config, from, to),
+        "by_week": super::breakdown::by_week(events, config, from, to),
+        "handoff_reasons": super::breakdown::handoff_reasons(events, from, to),
     })
 }
 
 /// Every ticket's life, from its events.
-fn ticket_lives(events: &[Event]) -> BTreeMap<TicketId, TicketLife> {
+pub(super) fn ticket_lives(events: &[Event]) -> BTreeMap<TicketId, TicketLife> {
     let mut tickets: BTreeMap<TicketId, TicketLife> = BTreeMap::new();
     for e in events {
         match &e.kind {
@@ -145,7 +148,7 @@ pub fn conversation_count(events: &[Event]) -> usize {
 }
 
 /// Conversations started in the period, and how many of them opened no ticket.
-fn conversations(
+pub(super) fn conversations(
     events: &[Event],
     tickets: &BTreeMap<TicketId, TicketLife>,
     from: DateTime<Utc>,
@@ -220,7 +223,7 @@ fn bot_response_times(events: &[Event], within: &dyn Fn(DateTime<Utc>) -> bool) 
 }
 
 /// First response (business and calendar), resolution and SLA breaches of tickets.
-fn ticket_times(tickets: &[&TicketLife], config: &Config, to: DateTime<Utc>) -> Value {
+pub(super) fn ticket_times(tickets: &[&TicketLife], config: &Config, to: DateTime<Utc>) -> Value {
     let (mut business, mut calendar, mut resolution, mut breaches) = (vec![], vec![], vec![], 0);
     for t in tickets {
         let Some(opened) = t.opened else { continue };
@@ -275,7 +278,7 @@ fn scores(events: &[Event], within: &dyn Fn(DateTime<Utc>) -> bool, kind: Survey
         .collect()
 }
 
-fn csat(events: &[Event], within: &dyn Fn(DateTime<Utc>) -> bool) -> Value {
+pub(super) fn csat(events: &[Event], within: &dyn Fn(DateTime<Utc>) -> bool) -> Value {
     let s = scores(events, within, SurveyKind::Csat);
     let sum: u32 = s.iter().map(|&x| u32::from(x)).sum();
     let average = (!s.is_empty()).then(|| f64::from(sum) / s.len() as f64);
@@ -283,7 +286,7 @@ fn csat(events: &[Event], within: &dyn Fn(DateTime<Utc>) -> bool) -> Value {
     json!({"average": average, "satisfied_share": share(satisfied, s.len()), "responses": s.len()})
 }
 
-fn nps(events: &[Event], within: &dyn Fn(DateTime<Utc>) -> bool) -> Value {
+pub(super) fn nps(events: &[Event], within: &dyn Fn(DateTime<Utc>) -> bool) -> Value {
     let s = scores(events, within, SurveyKind::Nps);
     let promoters = s.iter().filter(|&&x| x >= 9).count();
     let detractors = s.iter().filter(|&&x| x <= 6).count();

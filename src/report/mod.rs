@@ -1,13 +1,18 @@
 //! `sportello report`: what the bot did over a period, computed from stored events;
 //! with `--from`/`--to`, the shop's KPIs ([`kpi`]).
 
+mod breakdown;
 pub mod customer;
+pub mod gaps;
+mod html;
 mod kpi;
+mod table;
 
 pub use kpi::kpis;
 
 use crate::domain::{Event, EventKind};
 use crate::store::Store;
+use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
 use clap::Args;
 use serde::Serialize;
@@ -25,8 +30,17 @@ pub struct ReportArgs {
     /// ... to this day, included.
     #[arg(long, requires = "from")]
     to: Option<chrono::NaiveDate>,
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["csv", "html"])]
     json: bool,
+    /// The KPIs as CSV: the period, each week, channel and department (needs --from/--to).
+    #[arg(long, requires = "from", conflicts_with = "html")]
+    csv: bool,
+    /// Write the KPIs as one self-contained HTML page with charts (needs --from/--to).
+    #[arg(long, value_name = "FILE", requires = "from")]
+    html: Option<std::path::PathBuf>,
+    /// Language of the HTML page (default: it).
+    #[arg(long, default_value = "it")]
+    lang: crate::domain::Lang,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -101,6 +115,21 @@ pub fn summarise(
     s
 }
 
+/// The KPIs of `[from, to)` with the questions the bot could not answer.
+pub fn full_report(
+    events: &[Event],
+    config: &crate::config::Config,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> serde_json::Value {
+    let mut report = kpis(events, config, from, to);
+    let top = summarise(events, Some(from), Some(to)).top_unanswered;
+    report["top_unanswered"] = serde_json::to_value(top).expect("plain data");
+    report
+}
+
+pub use html::page as html_page;
+
 fn parse_since(raw: &str) -> anyhow::Result<Duration> {
     crate::config::parse_duration(raw).map_err(|e| anyhow::anyhow!("--since {e}"))
 }
@@ -121,10 +150,14 @@ pub fn run(
             .and_utc();
         anyhow::ensure!(start < end, "--from {from} is after --to {to}");
         let events = store.events().collect::<crate::store::Result<Vec<_>>>()?;
-        let mut report = kpis(&events, config, start, end);
-        let top = summarise(&events, Some(start), Some(end)).top_unanswered;
-        report["top_unanswered"] = serde_json::to_value(top)?;
-        if args.json {
+        let report = full_report(&events, config, start, end);
+        if let Some(path) = &args.html {
+            std::fs::write(path, html::page(&report, args.lang))
+                .with_context(|| format!("writing {}", path.display()))?;
+            eprintln!("wrote {}", path.display());
+        } else if args.csv {
+            print!("{}", table::csv(&report));
+        } else if args.json {
             println!("{}", serde_json::to_string_pretty(&report)?);
         } else {
             print_kpis(&report);

@@ -47,6 +47,8 @@ pub enum ServiceError {
     NoOperator(String),
     #[error("ticket {0} is already in {1}")]
     SameDepartment(TicketId, String),
+    #[error("no FAQ entry `{0}`\n  hint: use the id of a served entry (`sportello ask` shows ids)")]
+    NoFaq(String),
     #[error("the conversation kept changing while it was being handled; try again")]
     Busy,
 }

@@ -193,6 +193,36 @@ impl Service {
 
     /// Close the ticket: the conversation goes back to the bot at the next message.
     pub fn close(&self, id: TicketId, operator: &str, now: DateTime<Utc>) -> Result<Ticket> {
+        self.close_with(id, operator, None, now)
+    }
+
+    /// Close, saying FAQ entry `faq` answers what the customer asked (their wording
+    /// becomes a suggested question of the entry).
+    pub fn close_answered_by(
+        &self,
+        id: TicketId,
+        operator: &str,
+        faq: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Ticket> {
+        if self.brain().faq.entry(faq).is_none() {
+            return Err(ServiceError::NoFaq(faq.to_owned()));
+        }
+        let mark = EventKind::AnsweredByFaq {
+            ticket: id,
+            faq: faq.to_owned(),
+            operator: operator.to_owned(),
+        };
+        self.close_with(id, operator, Some(mark), now)
+    }
+
+    fn close_with(
+        &self,
+        id: TicketId,
+        operator: &str,
+        also: Option<EventKind>,
+        now: DateTime<Utc>,
+    ) -> Result<Ticket> {
         self.act(id, now, |ticket| {
             match ticket.status {
                 TicketStatus::Queued => {}
@@ -210,7 +240,7 @@ impl Service {
                     operator: operator.to_owned(),
                 },
                 message: Some((OutboundKind::Reply, farewell)),
-                also: None,
+                also: also.clone(),
             })
         })
     }

@@ -172,6 +172,8 @@ pub struct ActBody {
     text: String,
     department: Option<String>,
     operator: Option<String>,
+    /// With `close`: the FAQ entry that answers what the customer asked.
+    faq: Option<String>,
 }
 
 /// `POST /tickets/{id}/{claim|reply|notes|transfer|release|close}`.
@@ -191,7 +193,10 @@ pub async fn act(
             "claim" => service.claim(id, &me, now)?,
             "reply" => service.reply(id, &me, &body.text, now)?,
             "release" => service.release(id, &me, now)?,
-            "close" => service.close(id, &me, now)?,
+            "close" => match body.faq.as_deref().filter(|f| !f.is_empty()) {
+                Some(faq) => service.close_answered_by(id, &me, faq, now)?,
+                None => service.close(id, &me, now)?,
+            },
             "transfer" => {
                 let to = match (body.department, body.operator) {
                     (Some(d), None) => Transfer::Department(d),

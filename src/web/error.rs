@@ -70,7 +70,8 @@ impl From<ServiceError> for ApiError {
             | ServiceError::SameDepartment(..) => StatusCode::CONFLICT,
             ServiceError::EmptyReply
             | ServiceError::NoDepartment(..)
-            | ServiceError::NoOperator(_) => StatusCode::BAD_REQUEST,
+            | ServiceError::NoOperator(_)
+            | ServiceError::NoFaq(_) => StatusCode::BAD_REQUEST,
             ServiceError::Busy => StatusCode::SERVICE_UNAVAILABLE,
         };
         // The CLI's hints (`sportello queue ...`) are for the terminal; the others help.

@@ -1,0 +1,182 @@
+//! `sportello faq gaps | drafts --out DIR | suggest [--apply]`: the FAQ grows from
+//! what customers asked, in their own words.
+
+use crate::domain::{EventKind, Lang};
+use crate::faq::suggest::{add_questions, diff};
+use crate::report::gaps::{Gap, gaps};
+use anyhow::Context;
+use clap::Subcommand;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Subcommand)]
+pub enum FaqCommand {
+    /// The messages the bot could not answer, grouped by similarity, with counts and
+    /// examples.
+    Gaps {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a draft entry per gap (never served until an editor removes
+    /// `draft = true`): the customers' phrasings as questions, operators' replies below.
+    Drafts {
+        #[arg(long)]
+        out: PathBuf,
+        /// Only gaps asked at least this many times.
+        #[arg(long, default_value_t = 2)]
+        min: usize,
+    },
+    /// Customers' wordings of tickets closed as "answered by FAQ X", as a diff of X's
+    /// file; `--apply` writes them.
+    Suggest {
+        #[arg(long)]
+        apply: bool,
+    },
+}
+
+pub fn run(cli: &super::Cli, cmd: &FaqCommand) -> anyhow::Result<ExitCode> {
+    let store = cli.open_store()?;
+    let events = store.events().collect::<crate::store::Result<Vec<_>>>()?;
+    match cmd {
+        FaqCommand::Gaps { json } => {
+            let found = gaps(&store, &events)?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&found)?);
+            } else {
+                print_gaps(&found);
+            }
+        }
+        FaqCommand::Drafts { out, min } => {
+            let found = gaps(&store, &events)?;
+            for gap in found.iter().filter(|g| g.count >= *min) {
+                write_draft(out, gap)?;
+            }
+        }
+        FaqCommand::Suggest { apply } => suggest(cli, &store, &events, *apply)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_gaps(found: &[Gap]) {
+    if found.is_empty() {
+        println!("no unanswered questions stored");
+    }
+    for g in found {
+        println!("{:>4}  [{}] {}", g.count, g.lang, g.words.join(" "));
+        for e in g.examples.iter().take(3) {
+            println!("        «{e}»");
+        }
+    }
+}
+
+fn write_draft(dir: &Path, gap: &Gap) -> anyhow::Result<()> {
+    let slug = if gap.words.is_empty() {
+        "domanda".into()
+    } else {
+        gap.words.join("-")
+    };
+    let id = match gap.lang {
+        Lang::It => format!("bozza-{slug}"),
+        Lang::En => format!("draft-{slug}"),
+    };
+    let path = dir.join(gap.lang.to_string()).join(format!("{id}.md"));
+    if path.exists() {
+        println!(
+            "kept {} (already there: an editor may be working on it)",
+            path.display()
+        );
+        return Ok(());
+    }
+    std::fs::create_dir_all(path.parent().expect("has a folder"))
+        .with_context(|| format!("creating {}", dir.display()))?;
+    std::fs::write(&path, draft_text(&id, gap))
+        .with_context(|| format!("writing {}", path.display()))?;
+    println!("wrote {} ({} messages)", path.display(), gap.count);
+    Ok(())
+}
+
+fn draft_text(id: &str, gap: &Gap) -> String {
+    let quote = |s: &str| toml::Value::String(s.to_owned()).to_string();
+    let questions: String = gap
+        .examples
+        .iter()
+        .map(|q| format!("  {},\n", quote(q)))
+        .collect();
+    let (note, replies_title, none) = match gap.lang {
+        Lang::It => (
+            "Bozza scritta da `sportello faq drafts`: scrivi qui la risposta, poi togli `draft = true`.",
+            "Cosa hanno risposto gli operatori:",
+            "(nessuna risposta di un operatore per ora)",
+        ),
+        Lang::En => (
+            "Draft written by `sportello faq drafts`: write the answer here, then remove `draft = true`.",
+            "What operators replied:",
+            "(no operator reply yet)",
+        ),
+    };
+    let replies: String = if gap.operator_replies.is_empty() {
+        format!("{none}\n")
+    } else {
+        gap.operator_replies
+            .iter()
+            .map(|r| format!("> {}\n>\n", r.replace('\n', "\n> ")))
+            .collect()
+    };
+    format!(
+        "+++\nid = {}\nlang = \"{}\"\ndraft = true\nquestions = [\n{questions}]\n+++\n{note}\nAsked {} times, {} to {}.\n\n{replies_title}\n\n{replies}",
+        quote(id),
+        gap.lang,
+        gap.count,
+        gap.first_at.format("%Y-%m-%d"),
+        gap.last_at.format("%Y-%m-%d"),
+    )
+}
+
+fn suggest(
+    cli: &super::Cli,
+    store: &crate::store::Store,
+    events: &[crate::domain::Event],
+    apply: bool,
+) -> anyhow::Result<()> {
+    let brain = cli.brain()?;
+    let mut wanted: BTreeMap<PathBuf, Vec<String>> = BTreeMap::new();
+    for e in events {
+        let EventKind::AnsweredByFaq { ticket, faq, .. } = &e.kind else {
+            continue;
+        };
+        let (Some(entry), Some(ticket)) = (brain.faq.entry(faq), store.ticket(*ticket)?) else {
+            continue;
+        };
+        let wording = ticket.summary.trim().to_owned();
+        let key = crate::text::normalise(&wording);
+        let list = wanted.entry(entry.path.clone()).or_default();
+        let known = entry
+            .questions
+            .iter()
+            .chain(list.iter())
+            .any(|q| crate::text::normalise(q) == key);
+        if !wording.is_empty() && !known {
+            list.push(wording);
+        }
+    }
+    for (path, questions) in wanted.iter().filter(|(_, q)| !q.is_empty()) {
+        let old =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let Some(new) = add_questions(&old, questions) else {
+            eprintln!(
+                "{}: no `questions = [...]` in the front matter to add to",
+                path.display()
+            );
+            continue;
+        };
+        print!("{}", diff(&path.display().to_string(), &old, &new));
+        if apply {
+            std::fs::write(path, new).with_context(|| format!("writing {}", path.display()))?;
+        }
+    }
+    if apply {
+        eprintln!("applied: review with `git diff`, commit to keep");
+    }
+    Ok(())
+}

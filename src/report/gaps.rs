@@ -1,0 +1,252 @@
+//! What customers asked that the bot could not answer, grouped by similarity: the
+//! editors' list of missing FAQ entries (`sportello faq gaps`) and the material of
+//! draft entries (`faq drafts`), with what operators replied to those customers.
+
+use crate::domain::{Author, CustomerId, Event, EventKind, Lang};
+use crate::store::Store;
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Two messages share a group when this share of their words is the same.
+const SIMILAR: f64 = 0.34;
+/// Operator replies within this long after a missed message count as its answer.
+const REPLY_WINDOW: Duration = Duration::days(2);
+
+#[derive(Debug, Serialize)]
+pub struct Gap {
+    pub lang: Lang,
+    /// The group's most telling words, for a title and a file name.
+    pub words: Vec<String>,
+    pub count: usize,
+    /// The customers' own phrasings, most frequent first, without repeats.
+    pub examples: Vec<String>,
+    /// What operators wrote back to these customers.
+    pub operator_replies: Vec<String>,
+    pub first_at: DateTime<Utc>,
+    pub last_at: DateTime<Utc>,
+    #[serde(skip)]
+    misses: Vec<(CustomerId, DateTime<Utc>)>,
+}
+
+/// One message the bot could not answer.
+struct Miss<'a> {
+    text: &'a str,
+    lang: Lang,
+    customer: &'a CustomerId,
+    at: DateTime<Utc>,
+}
+
+/// Messages answered with "I did not understand", handed off for low confidence, or
+/// offered choices the customer did not pick.
+fn misses(events: &[Event]) -> Vec<Miss<'_>> {
+    let mut found = Vec::new();
+    let mut clarified: BTreeMap<&CustomerId, Miss<'_>> = BTreeMap::new();
+    for e in events {
+        let EventKind::Decided {
+            text,
+            lang,
+            decision,
+            reason,
+            ..
+        } = &e.kind
+        else {
+            continue;
+        };
+        // The message after a Clarify tells whether the choices helped.
+        if let Some(offered) = clarified.remove(&e.customer)
+            && !reason.starts_with("customer picked")
+        {
+            found.push(offered);
+        }
+        let miss = Miss {
+            text,
+            lang: *lang,
+            customer: &e.customer,
+            at: e.at,
+        };
+        match decision.as_str() {
+            _ if text.trim().is_empty() => {}
+            "fallback" => found.push(miss),
+            "handoff" if reason.starts_with("second message") => found.push(miss),
+            "clarify" => drop(clarified.insert(&e.customer, miss)),
+            _ => {}
+        }
+    }
+    found
+}
+
+/// Content words of a message, cut to their first five letters (a crude stem that
+/// puts "pagare" and "pagamento" together).
+fn stems(text: &str) -> BTreeSet<String> {
+    let folded = crate::text::fold(text);
+    crate::text::words(&folded)
+        .filter(|w| w.chars().count() >= 3 && !is_stopword(w))
+        .map(|w| w.chars().take(5).collect())
+        .collect()
+}
+
+/// Words that say nothing about the topic, in Italian and English (folded).
+fn is_stopword(word: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "che",
+        "chi",
+        "come",
+        "con",
+        "del",
+        "della",
+        "dei",
+        "delle",
+        "dal",
+        "dalla",
+        "per",
+        "non",
+        "una",
+        "uno",
+        "gli",
+        "le",
+        "mio",
+        "mia",
+        "miei",
+        "mie",
+        "suo",
+        "sua",
+        "sono",
+        "posso",
+        "potete",
+        "puoi",
+        "vorrei",
+        "voglio",
+        "avete",
+        "fate",
+        "quando",
+        "quanto",
+        "dove",
+        "perche",
+        "anche",
+        "ancora",
+        "questo",
+        "questa",
+        "nel",
+        "nella",
+        "sul",
+        "sulla",
+        "alla",
+        "allo",
+        "agli",
+        "salve",
+        "ciao",
+        "grazie",
+        "buongiorno",
+        "the",
+        "and",
+        "for",
+        "you",
+        "your",
+        "can",
+        "how",
+        "what",
+        "when",
+        "where",
+        "why",
+        "with",
+        "does",
+        "are",
+        "have",
+        "has",
+        "hello",
+        "thanks",
+        "please",
+        "there",
+        "this",
+        "that",
+        "from",
+        "not",
+        "any",
+        "our",
+        "was",
+        "will",
+        "would",
+        "could",
+    ];
+    WORDS.contains(&word)
+}
+
+fn jaccard(a: &BTreeSet<String>, b: &BTreeSet<String>) -> f64 {
+    let union = a.union(b).count();
+    if union == 0 {
+        return 0.0;
+    }
+    a.intersection(b).count() as f64 / union as f64
+}
+
+/// The missed messages of `events` in groups of similar wording, largest first.
+pub fn gaps(store: &Store, events: &[Event]) -> crate::store::Result<Vec<Gap>> {
+    let mut groups: Vec<(BTreeSet<String>, Vec<Miss<'_>>)> = Vec::new();
+    for miss in misses(events) {
+        let words = stems(miss.text);
+        let home = groups.iter_mut().find(|(seed, members)| {
+            members[0].lang == miss.lang && jaccard(seed, &words) >= SIMILAR
+        });
+        match home {
+            Some((_, members)) => members.push(miss),
+            None => groups.push((words, vec![miss])),
+        }
+    }
+    let mut gaps: Vec<Gap> = groups.into_iter().map(|(_, m)| gap_of(m)).collect();
+    gaps.sort_by(|a, b| b.count.cmp(&a.count).then(a.first_at.cmp(&b.first_at)));
+    for gap in &mut gaps {
+        gap.operator_replies = operator_replies(store, &gap.misses)?;
+    }
+    Ok(gaps)
+}
+
+fn gap_of(members: Vec<Miss<'_>>) -> Gap {
+    let mut phrasings: BTreeMap<String, (String, usize)> = BTreeMap::new();
+    let mut words: BTreeMap<String, usize> = BTreeMap::new();
+    for m in &members {
+        let key = crate::text::normalise(m.text);
+        phrasings
+            .entry(key)
+            .or_insert_with(|| (m.text.trim().to_owned(), 0))
+            .1 += 1;
+        let folded = crate::text::fold(m.text);
+        for w in crate::text::words(&folded) {
+            if w.chars().count() >= 3 && !is_stopword(w) {
+                *words.entry(w.to_owned()).or_default() += 1;
+            }
+        }
+    }
+    let mut examples: Vec<(String, usize)> = phrasings.into_values().collect();
+    examples.sort_by_key(|e| std::cmp::Reverse(e.1));
+    let mut top: Vec<(String, usize)> = words.into_iter().collect();
+    top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    Gap {
+        lang: members[0].lang,
+        words: top.into_iter().take(3).map(|(w, _)| w).collect(),
+        count: members.len(),
+        examples: examples.into_iter().take(8).map(|(t, _)| t).collect(),
+        operator_replies: Vec::new(),
+        first_at: members.iter().map(|m| m.at).min().unwrap_or_default(),
+        last_at: members.iter().map(|m| m.at).max().unwrap_or_default(),
+        misses: members.iter().map(|m| (m.customer.clone(), m.at)).collect(),
+    }
+}
+
+/// The first operator message after each missed one (within two days), distinct.
+fn operator_replies(
+    store: &Store,
+    misses: &[(CustomerId, DateTime<Utc>)],
+) -> crate::store::Result<Vec<String>> {
+    let mut replies: Vec<String> = Vec::new();
+    for (customer, at) in misses {
+        let transcript = store.transcript(customer)?;
+        let reply = transcript.into_iter().find(|m| {
+            matches!(m.author, Author::Operator(_)) && m.at >= *at && m.at - *at <= REPLY_WINDOW
+        });
+        if let Some(m) = reply.filter(|m| !replies.contains(&m.text)) {
+            replies.push(m.text);
+        }
+    }
+    Ok(replies)
+}

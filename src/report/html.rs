@@ -1,0 +1,601 @@
+//! The KPI report as one self-contained HTML page (`sportello report --html`): headline
+//! tiles, inline SVG charts and tables, in Italian or English. No JavaScript and no
+//! external resources; every text taken from the report is escaped.
+
+use crate::domain::Lang;
+use serde_json::Value;
+use std::fmt::Write;
+
+const ACCENT: &str = "#2563eb";
+const SECOND: &str = "#f59e0b";
+const NONE: &str = "—";
+/// Chart geometry in viewBox units: the plot area goes from (X0, Y0) to (X1, Y1).
+const W: f64 = 600.0;
+const H: f64 = 220.0;
+const X0: f64 = 48.0;
+const X1: f64 = 590.0;
+const Y0: f64 = 26.0;
+const Y1: f64 = 184.0;
+
+const CSS: &str = r#"*{box-sizing:border-box}
+body{margin:0;background:#f6f7f9;color:#111827;font:15px/1.45 system-ui,-apple-system,
+"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
+main{max-width:1100px;margin:0 auto;padding:16px}h1{margin:.2em 0;font-size:1.5rem}
+h2{font-size:1.1rem;margin:0 0 8px}.period,.note,.empty,footer{color:#6b7280}
+#kpis,.charts{display:grid;gap:12px;margin:16px 0}
+#kpis{grid-template-columns:repeat(auto-fit,minmax(160px,1fr))}
+.charts{grid-template-columns:repeat(auto-fit,minmax(min(320px,100%),1fr))}
+.tile,.card,.chart{background:#fff;border:1px solid #e5e7eb;border-radius:10px;padding:12px 14px}
+.label{font-size:.78rem;text-transform:uppercase;letter-spacing:.03em;color:#4b5563}
+.value{font-size:1.6rem;font-weight:600;color:#2563eb}.tile .note{font-size:.8rem}
+.tile small{display:block}.chart{margin:0}figcaption{font-weight:600;margin-bottom:6px}
+svg{width:100%;height:auto;display:block}svg text{font-size:12px;fill:#4b5563}
+.card{margin-bottom:16px;overflow-x:auto}table{width:100%;border-collapse:collapse;font-size:.9rem}
+th,td{padding:6px 8px;border-bottom:1px solid #e5e7eb;text-align:left}td+td,th+th{text-align:right}
+code{background:#eef2ff;padding:1px 4px;border-radius:4px}
+footer{font-size:.85rem;padding:8px 0 24px}
+@media print{body{background:#fff}main{max-width:none}.tile,.card,.chart{break-inside:avoid}}"#;
+
+/// Words and numbers in the page's language.
+#[derive(Clone, Copy)]
+struct Tr(Lang);
+
+impl Tr {
+    fn t<'a>(self, it: &'a str, en: &'a str) -> &'a str {
+        match self.0 {
+            Lang::It => it,
+            Lang::En => en,
+        }
+    }
+
+    /// At most one decimal, with a decimal comma in Italian.
+    fn num(self, v: f64) -> String {
+        let s = format!("{:.1}", v + 0.0);
+        s.strip_suffix(".0")
+            .unwrap_or(&s)
+            .replace('.', self.t(",", "."))
+    }
+
+    /// A number from the report, or "—".
+    fn n(self, v: &Value) -> String {
+        or_none(v.as_f64().map(|x| self.num(x)))
+    }
+
+    fn share(self, x: f64) -> String {
+        format!("{}%", self.num(x * 100.0))
+    }
+
+    /// A share (0..1) from the report as a percentage, or "—".
+    fn pct(self, v: &Value) -> String {
+        or_none(v.as_f64().map(|x| self.share(x)))
+    }
+
+    /// A number and what it counts: "12 messaggi".
+    fn of(self, v: &Value, it: &str, en: &str) -> String {
+        format!("{} {}", self.n(v), self.t(it, en))
+    }
+
+    /// Seconds as "45 s", "12 min", "2 h 5 min", "1 g 3 h", or "—".
+    fn dur(self, v: &Value) -> String {
+        let Some(secs) = v.as_f64() else {
+            return NONE.to_string();
+        };
+        let s = secs.max(0.0).round() as u64;
+        let (m, h, d, days) = (s / 60 % 60, s / 3600 % 24, s / 86_400, self.t("g", "d"));
+        match s {
+            0..60 => format!("{s} s"),
+            60..3600 => format!("{m} min"),
+            3600..86_400 if m == 0 => format!("{h} h"),
+            3600..86_400 => format!("{h} h {m} min"),
+            _ if h == 0 => format!("{d} {days}"),
+            _ => format!("{d} {days} {h} h"),
+        }
+    }
+}
+
+fn or_none(v: Option<String>) -> String {
+    v.unwrap_or_else(|| NONE.to_string())
+}
+
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The page for a report built by `kpis`; any key may be missing or null.
+pub fn page(report: &Value, lang: Lang) -> String {
+    let tr = Tr(lang);
+    let (from, to) = (day(&report["from"], false), day(&report["to"], true));
+    let mut out = String::with_capacity(32 * 1024);
+    let _ = writeln!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"{code}\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>Sportello — report {from} → {to}</title>\n<style>\n{CSS}\n</style>\n</head>\n\
+         <body>\n<main>\n<header><h1>{title}</h1>\
+         <p class=\"period\">{period}: {from} → {to}</p></header>\n<section id=\"kpis\">",
+        code = lang.code(),
+        title = tr.t("Il servizio clienti in numeri", "Customer service report"),
+        period = tr.t("Periodo", "Period"),
+    );
+    tiles_activity(&mut out, report, tr);
+    tiles_quality(&mut out, report, tr);
+    out.push_str("</section>\n<section class=\"charts\">\n");
+    charts(&mut out, report, tr);
+    out.push_str("</section>\n");
+    department_table(&mut out, report, tr);
+    channel_table(&mut out, report, tr);
+    unanswered_table(&mut out, report, tr);
+    let _ = writeln!(
+        out,
+        "<footer>{} · {} <code>sportello report --from {from} --to {to} --html FILE</code>\
+         </footer>\n</main>\n</body>\n</html>",
+        tr.t("Generato da Sportello", "Generated by Sportello"),
+        tr.t("Per rigenerarlo:", "To generate it again:"),
+    );
+    out
+}
+
+/// The day of an RFC 3339 instant; for the (exclusive) end of the period, its last day.
+fn day(v: &Value, end: bool) -> String {
+    let s = v.as_str().unwrap_or(NONE);
+    let last = chrono::DateTime::parse_from_rfc3339(s)
+        .ok()
+        .filter(|_| end)
+        .and_then(|d| d.checked_sub_signed(chrono::Duration::seconds(1)));
+    match last {
+        Some(d) => d.date_naive().to_string(),
+        None => escape(s.get(..10).unwrap_or(s)),
+    }
+}
+
+fn tile(out: &mut String, tr: Tr, kpi: &str, value: &str, note: &str) {
+    let label = match kpi {
+        "conversations" => tr.t("Conversazioni", "Conversations"),
+        "containment" => tr.t("Risolte dal bot", "Settled by the bot"),
+        "frt" => tr.t("Prima risposta (operatori)", "First response (operators)"),
+        "resolution" => tr.t("Risoluzione", "Resolution"),
+        "csat" => tr.t("CSAT medio", "Average CSAT"),
+        "retention" => tr.t("Clienti tornati", "Retention"),
+        "promises" => tr.t("Promesse mantenute", "Promises kept"),
+        "sla" => tr.t("SLA superati", "SLA breaches"),
+        "nps" => "NPS",
+        _ => kpi,
+    };
+    let _ = writeln!(
+        out,
+        "<div class=\"tile\" data-kpi=\"{kpi}\"><div class=\"label\">{label}</div>\
+         <div class=\"value\">{value}</div><div class=\"note\">{note}</div></div>"
+    );
+}
+
+fn tiles_activity(out: &mut String, r: &Value, tr: Tr) {
+    let (frt, res) = (&r["first_response_seconds"], &r["resolution_seconds"]);
+    let note = tr.of(&r["messages"], "messaggi", "messages");
+    tile(out, tr, "conversations", &tr.n(&r["conversations"]), &note);
+    let handed = tr.t("passate a un operatore", "handed to an operator");
+    let note = format!("{} {handed}", tr.pct(&r["handoff_rate"]));
+    let value = tr.pct(&r["containment_rate"]);
+    tile(out, tr, "containment", &value, &note);
+    let hours = tr.t("orario di lavoro", "business hours");
+    let calendar = tr.t("calendario", "calendar");
+    let p90 = tr.dur(&frt["operator"]["p90"]);
+    let p50_calendar = tr.dur(&frt["operator_calendar"]["p50"]);
+    let note = format!("p50 {hours} · p90 {p90}<small>p50 {calendar}: {p50_calendar}</small>");
+    tile(out, tr, "frt", &tr.dur(&frt["operator"]["p50"]), &note);
+    let note = format!("p50 · p90 {}", tr.dur(&res["p90"]));
+    tile(out, tr, "resolution", &tr.dur(&res["p50"]), &note);
+}
+
+fn tiles_quality(out: &mut String, r: &Value, tr: Tr) {
+    let (csat, nps, base, pr) = (&r["csat"], &r["nps"], &r["retention_base"], &r["promises"]);
+    let value = or_none(csat["average"].as_f64().map(|a| format!("{}/5", tr.num(a))));
+    let answers = tr.of(&csat["responses"], "risposte", "responses");
+    let satisfied = tr.t("soddisfatti", "satisfied");
+    let share = tr.pct(&csat["satisfied_share"]);
+    let note = format!("{answers} · {share} {satisfied}");
+    tile(out, tr, "csat", &value, &note);
+    let promoters = tr.of(&nps["promoters"], "promotori", "promoters");
+    let passives = tr.of(&nps["passives"], "passivi", "passives");
+    let detractors = tr.of(&nps["detractors"], "detrattori", "detractors");
+    let note = format!("{promoters} · {passives} · {detractors}");
+    tile(out, tr, "nps", &tr.n(&nps["score"]), &note);
+    let rate = r["retention_rate"].as_f64().map(|percent| percent / 100.0);
+    let value = or_none(rate.map(|x| tr.share(x)));
+    let start = tr.of(&base["start"], "clienti", "customers");
+    let end = tr.n(&base["end"]);
+    let note = format!("{start} → {end} · {}", tr.of(&base["new"], "nuovi", "new"));
+    tile(out, tr, "retention", &value, &note);
+    let value = format!("{}/{}", tr.n(&pr["kept"]), tr.n(&pr["made"]));
+    let note = tr.of(&pr["broken"], "non mantenute", "broken");
+    tile(out, tr, "promises", &value, &note);
+    let note = tr.t("ticket fuori dai tempi", "tickets past the SLA");
+    tile(out, tr, "sla", &tr.n(&r["sla_breaches"]), note);
+}
+
+/// One chart: the svg body and its viewBox height, or a short text when there is no data.
+fn figure(out: &mut String, tr: Tr, chart: &str, caption: &str, svg: Option<(f64, String)>) {
+    let _ = write!(
+        out,
+        "<figure class=\"chart\" data-chart=\"{chart}\"><figcaption>{caption}</figcaption>"
+    );
+    let _ = match svg {
+        Some((h, body)) => write!(
+            out,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {W} {h}\" role=\"img\" \
+             aria-label=\"{caption}\"><title>{caption}</title>{body}</svg>"
+        ),
+        None => write!(out, "<p class=\"empty\">{}</p>", no_data(tr)),
+    };
+    let _ = writeln!(out, "</figure>");
+}
+
+fn no_data(tr: Tr) -> &'static str {
+    tr.t("Nessun dato in questo periodo.", "No data in this period.")
+}
+
+fn charts(out: &mut String, r: &Value, tr: Tr) {
+    let weeks = list(&r["by_week"]);
+    let caption = tr.t("Conversazioni e ticket", "Conversations and tickets");
+    figure(out, tr, "volume", caption, volume(weeks, tr));
+    let mins = series(weeks, "first_response_operator", "p50", 60.0);
+    let top = nice(mins.iter().flatten().copied().fold(1.0, f64::max));
+    let svg = line(weeks, &mins, &ticks(0.0, top, 2, tr), ACCENT);
+    let caption = tr.t("Prima risposta (min, p50)", "First response (min, p50)");
+    figure(out, tr, "frt", caption, svg);
+    let csat = series(weeks, "csat", "average", 1.0);
+    let svg = line(weeks, &csat, &ticks(1.0, 5.0, 4, tr), ACCENT);
+    let caption = tr.t("CSAT medio (1–5)", "Average CSAT (1–5)");
+    figure(out, tr, "csat", caption, svg);
+    let nps = series(weeks, "nps", "score", 1.0);
+    let svg = line(weeks, &nps, &ticks(-100.0, 100.0, 4, tr), SECOND);
+    figure(out, tr, "nps", "NPS (−100…100)", svg);
+    let caption = tr.t("Perché a un operatore", "Why handed to an operator");
+    figure(out, tr, "reasons", caption, reasons(r, tr));
+    let caption = tr.t("Bot e operatori", "Bot and operators");
+    figure(out, tr, "containment", caption, containment(r, tr));
+}
+
+fn list(v: &Value) -> &[Value] {
+    v.as_array().map(Vec::as_slice).unwrap_or_default()
+}
+
+fn entries(v: &Value) -> Vec<(&String, &Value)> {
+    v.as_object().map_or_else(Vec::new, |m| m.iter().collect())
+}
+
+/// `week[outer][inner] / unit` for each week, `None` where missing.
+fn series(weeks: &[Value], outer: &str, inner: &str, unit: f64) -> Vec<Option<f64>> {
+    let value = |w: &Value| w[outer][inner].as_f64().map(|x| x / unit);
+    weeks.iter().map(value).collect()
+}
+
+/// 1, 2 or 5 times a power of ten, at least `max`.
+fn nice(max: f64) -> f64 {
+    let mag = 10f64.powf(max.max(1.0).log10().floor());
+    let candidates = [1.0, 2.0, 5.0, 10.0].map(|m: f64| m * mag);
+    candidates.into_iter().find(|v| *v >= max).unwrap_or(max)
+}
+
+/// `steps + 1` evenly spaced y-axis values from `lo` to `hi`, with their labels.
+fn ticks(lo: f64, hi: f64, steps: u32, tr: Tr) -> Vec<(f64, String)> {
+    let at = |i: u32| lo + (hi - lo) * f64::from(i) / f64::from(steps.max(1));
+    (0..=steps).map(|i| (at(i), tr.num(at(i)))).collect()
+}
+
+fn scale(v: f64, lo: f64, hi: f64) -> f64 {
+    Y1 - (v - lo) / (hi - lo) * (Y1 - Y0)
+}
+
+fn rect(svg: &mut String, x: f64, y: f64, w: f64, h: f64, fill: &str) {
+    let (w, h) = (w.max(0.0), h.max(0.0));
+    let _ = write!(
+        svg,
+        r#"<rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{h:.1}" fill="{fill}"/>"#
+    );
+}
+
+fn text(svg: &mut String, x: f64, y: f64, anchor: &str, body: &str) {
+    let _ = write!(
+        svg,
+        r#"<text x="{x:.1}" y="{y:.1}" text-anchor="{anchor}">{body}</text>"#
+    );
+}
+
+fn y_axis(svg: &mut String, ticks: &[(f64, String)], lo: f64, hi: f64) {
+    for (v, label) in ticks {
+        let y = scale(*v, lo, hi);
+        let _ = write!(svg, r##"<path d="M{X0} {y:.1}H{X1}" stroke="#e5e7eb"/>"##);
+        text(svg, X0 - 6.0, y + 4.0, "end", label);
+    }
+}
+
+/// The "week" labels under the plot, thinned out when there are many weeks.
+fn week_labels(svg: &mut String, weeks: &[Value]) {
+    let slot = (X1 - X0) / weeks.len().max(1) as f64;
+    let step = weeks.len().div_ceil(8).max(1);
+    for (i, w) in weeks.iter().enumerate().step_by(step) {
+        let label = escape(w["week"].as_str().unwrap_or(""));
+        let x = X0 + slot * (i as f64 + 0.5);
+        text(svg, x, Y1 + 18.0, "middle", &label);
+    }
+}
+
+/// A colour key: a small square and its label.
+fn key(svg: &mut String, x: f64, y: f64, label: &str, color: &str) {
+    rect(svg, x, y, 12.0, 12.0, color);
+    text(svg, x + 18.0, y + 11.0, "start", label);
+}
+
+fn volume(weeks: &[Value], tr: Tr) -> Option<(f64, String)> {
+    if weeks.is_empty() {
+        return None;
+    }
+    let get = |w: &Value, k: &str| w[k].as_f64().unwrap_or(0.0);
+    let peaks = weeks
+        .iter()
+        .map(|w| get(w, "conversations").max(get(w, "tickets")));
+    let top = nice(peaks.fold(1.0, f64::max));
+    let mut svg = String::new();
+    y_axis(&mut svg, &ticks(0.0, top, 2, tr), 0.0, top);
+    let slot = (X1 - X0) / weeks.len() as f64;
+    let bar = slot * 0.36;
+    for (i, w) in weeks.iter().enumerate() {
+        let x = X0 + slot * (i as f64 + 0.14);
+        let y = scale(get(w, "conversations"), 0.0, top);
+        rect(&mut svg, x, y, bar, Y1 - y, ACCENT);
+        let y = scale(get(w, "tickets"), 0.0, top);
+        rect(&mut svg, x + bar, y, bar, Y1 - y, SECOND);
+    }
+    week_labels(&mut svg, weeks);
+    let conversations = tr.t("Conversazioni", "Conversations");
+    key(&mut svg, X0, 4.0, conversations, ACCENT);
+    key(&mut svg, X0 + 150.0, 4.0, tr.t("Ticket", "Tickets"), SECOND);
+    Some((H, svg))
+}
+
+/// A line over the weeks, broken where a value is missing; `ticks` set the y scale.
+fn line(
+    weeks: &[Value],
+    values: &[Option<f64>],
+    ticks: &[(f64, String)],
+    color: &str,
+) -> Option<(f64, String)> {
+    if values.iter().all(Option::is_none) {
+        return None;
+    }
+    let lo = ticks.first().map_or(0.0, |k| k.0);
+    let hi = ticks.last().map_or(1.0, |k| k.0).max(lo + 1.0);
+    let slot = (X1 - X0) / values.len() as f64;
+    let (mut svg, mut dots, mut run) = (String::new(), String::new(), String::new());
+    y_axis(&mut svg, ticks, lo, hi);
+    for (i, v) in values.iter().copied().enumerate() {
+        let Some(v) = v else {
+            polyline(&mut svg, &mut run, color);
+            continue;
+        };
+        let (x, y) = (X0 + slot * (i as f64 + 0.5), scale(v.clamp(lo, hi), lo, hi));
+        let _ = write!(run, "{x:.1},{y:.1} ");
+        let _ = write!(
+            dots,
+            r#"<circle cx="{x:.1}" cy="{y:.1}" r="3.5" fill="{color}"/>"#
+        );
+    }
+    polyline(&mut svg, &mut run, color);
+    svg.push_str(&dots);
+    week_labels(&mut svg, weeks);
+    Some((H, svg))
+}
+
+fn polyline(svg: &mut String, run: &mut String, color: &str) {
+    if !run.is_empty() {
+        let points = run.trim_end();
+        let _ = write!(
+            svg,
+            r#"<polyline points="{points}" fill="none" stroke="{color}" stroke-width="2"/>"#
+        );
+        run.clear();
+    }
+}
+
+fn reason(key: &str, tr: Tr) -> String {
+    let known = match key {
+        "asked" => tr.t("chiesto dal cliente", "asked by the customer"),
+        "low_confidence" => tr.t("domanda non capita", "question not understood"),
+        "complaint" => tr.t("reclamo", "complaint"),
+        other => return escape(&other.chars().take(32).collect::<String>()),
+    };
+    known.to_string()
+}
+
+fn reasons(r: &Value, tr: Tr) -> Option<(f64, String)> {
+    let mut rows: Vec<(&String, f64)> = entries(&r["handoff_reasons"])
+        .into_iter()
+        .map(|(k, v)| (k, v.as_f64().unwrap_or(0.0).max(0.0)))
+        .collect();
+    if rows.is_empty() {
+        return None;
+    }
+    rows.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let max = rows.iter().map(|row| row.1).fold(1.0, f64::max);
+    let mut svg = String::new();
+    for (i, &(name, count)) in rows.iter().enumerate() {
+        let (y, w) = (8.0 + 28.0 * i as f64, (W - 280.0) * count / max);
+        text(&mut svg, 200.0, y + 13.0, "end", &reason(name, tr));
+        rect(&mut svg, 210.0, y, w, 18.0, ACCENT);
+        text(&mut svg, 216.0 + w, y + 13.0, "start", &tr.num(count));
+    }
+    Some((16.0 + 28.0 * rows.len() as f64, svg))
+}
+
+fn containment(r: &Value, tr: Tr) -> Option<(f64, String)> {
+    let bot = r["containment_rate"].as_f64()?.clamp(0.0, 1.0);
+    let split = (W - 20.0) * bot;
+    let mut svg = String::new();
+    rect(&mut svg, 10.0, 8.0, split, 36.0, ACCENT);
+    rect(&mut svg, 10.0 + split, 8.0, W - 20.0 - split, 36.0, SECOND);
+    let settled = tr.t("Risolte dal bot", "Settled by the bot");
+    let settled = format!("{settled} {}", tr.share(bot));
+    key(&mut svg, 10.0, 58.0, &settled, ACCENT);
+    let handed = tr.t("Passate a un operatore", "Handed to an operator");
+    let handed = format!("{handed} {}", tr.share(1.0 - bot));
+    key(&mut svg, 310.0, 58.0, &handed, SECOND);
+    Some((80.0, svg))
+}
+
+/// A titled card holding a table; the cells are already escaped. The caller closes it.
+fn table(out: &mut String, tr: Tr, id: &str, title: &str, head: &[&str], rows: &[Vec<String>]) {
+    let _ = write!(
+        out,
+        r#"<section class="card"><h2>{title}</h2><table id="{id}"><thead><tr>"#
+    );
+    for h in head {
+        let _ = write!(out, "<th>{h}</th>");
+    }
+    out.push_str("</tr></thead><tbody>");
+    if rows.is_empty() {
+        let span = head.len();
+        let _ = write!(
+            out,
+            r#"<tr><td colspan="{span}" class="empty">{}</td></tr>"#,
+            no_data(tr)
+        );
+    }
+    for row in rows {
+        out.push_str("<tr>");
+        for cell in row {
+            let _ = write!(out, "<td>{cell}</td>");
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</tbody></table>");
+}
+
+fn department_table(out: &mut String, r: &Value, tr: Tr) {
+    let department = |(name, d): (&String, &Value)| {
+        let frt = &d["first_response_business"];
+        let (p50, p90) = (tr.dur(&frt["p50"]), tr.dur(&frt["p90"]));
+        let resolution = tr.dur(&d["resolution"]["p50"]);
+        let (tickets, breaches) = (tr.n(&d["tickets"]), tr.n(&d["sla_breaches"]));
+        vec![escape(name), tickets, p50, p90, resolution, breaches]
+    };
+    let rows: Vec<_> = entries(&r["by_department"])
+        .into_iter()
+        .map(department)
+        .collect();
+    let head = [
+        tr.t("Reparto", "Department"),
+        tr.t("Ticket", "Tickets"),
+        "FRT p50",
+        "FRT p90",
+        tr.t("Risoluzione p50", "Resolution p50"),
+        tr.t("SLA superati", "SLA breaches"),
+    ];
+    let title = tr.t("Per reparto", "By department");
+    table(out, tr, "by-department", title, &head, &rows);
+    let note = tr.t(
+        "FRT: prima risposta, orario di lavoro",
+        "FRT: first response, business hours",
+    );
+    let _ = writeln!(out, r#"<p class="note">{note}.</p></section>"#);
+}
+
+fn channel_table(out: &mut String, r: &Value, tr: Tr) {
+    let channel = |(name, c): (&String, &Value)| {
+        let (conversations, messages) = (tr.n(&c["conversations"]), tr.n(&c["messages"]));
+        let (contained, tickets) = (tr.pct(&c["containment_rate"]), tr.n(&c["tickets"]));
+        let (frt, csat) = (&c["first_response_operator"]["p50"], &c["csat"]["average"]);
+        let (frt, csat) = (tr.dur(frt), tr.n(csat));
+        vec![
+            escape(name),
+            conversations,
+            messages,
+            contained,
+            tickets,
+            frt,
+            csat,
+        ]
+    };
+    let rows: Vec<_> = entries(&r["by_channel"]).into_iter().map(channel).collect();
+    let head = [
+        tr.t("Canale", "Channel"),
+        tr.t("Conversazioni", "Conversations"),
+        tr.t("Messaggi", "Messages"),
+        tr.t("Risolte dal bot", "Settled by the bot"),
+        tr.t("Ticket", "Tickets"),
+        "FRT p50",
+        "CSAT",
+    ];
+    let title = tr.t("Per canale", "By channel");
+    table(out, tr, "by-channel", title, &head, &rows);
+    let _ = writeln!(out, "</section>");
+}
+
+fn unanswered_table(out: &mut String, r: &Value, tr: Tr) {
+    let question = |q: &Value| vec![escape(q["text"].as_str().unwrap_or("")), tr.n(&q["count"])];
+    let rows: Vec<_> = list(&r["top_unanswered"]).iter().map(question).collect();
+    let head = [tr.t("Domanda", "Question"), tr.t("Volte", "Times")];
+    let title = tr.t("Domande senza risposta", "Top unanswered questions");
+    table(out, tr, "unanswered", title, &head, &rows);
+    let feed = tr.t("Queste domande alimentano", "These questions feed");
+    let _ = writeln!(
+        out,
+        r#"<p class="note">{feed} <code>sportello faq gaps</code>.</p></section>"#
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn full() -> Value {
+        let week = json!({"week": "2026-W10", "conversations": 4, "tickets": 2,
+            "first_response_operator": {"p50": 600}, "csat": {"average": 3.5},
+            "nps": {"score": 0}});
+        json!({"from": "2026-03-01T00:00:00Z", "to": "2026-04-01T00:00:00Z",
+            "conversations": 4, "containment_rate": 0.5, "csat": {"average": 3.5, "responses": 2},
+            "by_department": {"<script>alert(1)</script>": {"tickets": 1}},
+            "by_channel": {"web": {"conversations": 4}}, "by_week": [week.clone(), {}, week],
+            "handoff_reasons": {"asked": 1, "intent:refund": 1},
+            "top_unanswered": [{"text": "<script>alert(1)</script>", "count": 3}]})
+    }
+
+    #[test]
+    fn report_text_is_escaped() {
+        let html = page(&full(), Lang::It);
+        assert!(!html.to_lowercase().contains("<script"));
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(html.contains("2026-03-01 → 2026-03-31"));
+    }
+
+    #[test]
+    fn every_chart_is_there_and_an_empty_report_renders() {
+        let html = page(&full(), Lang::En);
+        for chart in ["volume", "frt", "csat", "nps", "reasons", "containment"] {
+            assert!(html.contains(&format!("data-chart=\"{chart}\"")), "{chart}");
+        }
+        assert!(!html.contains("No data in this period"));
+        let empty = page(&json!({}), Lang::En);
+        assert!(empty.contains("No data in this period") && empty.contains("id=\"unanswered\""));
+    }
+
+    #[test]
+    fn numbers_follow_the_language() {
+        assert!(page(&full(), Lang::It).contains("3,5/5"));
+        assert!(page(&full(), Lang::En).contains("3.5/5"));
+        assert_eq!(Tr(Lang::It).dur(&json!(7500)), "2 h 5 min");
+        assert_eq!(Tr(Lang::En).dur(&json!(97_200)), "1 d 3 h");
+        assert_eq!(Tr(Lang::It).dur(&json!(45)), "45 s");
+    }
+}
