@@ -120,3 +120,121 @@ fn the_kpi_report_matches_numbers_computed_by_hand() {
     assert_eq!(r["promises"], json!({"made": 4, "kept": 2, "broken": 2}));
     assert!(r["top_unanswered"].is_array());
 }
+
+/// The replayed store of [`SCRIPT`] in a directory of its own.
+fn replayed_store() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("sportello.toml"), CONFIG).unwrap();
+    std::fs::write(dir.path().join("script.jsonl"), SCRIPT).unwrap();
+    let script = dir.path().join("script.jsonl");
+    let replay = run(dir.path(), &["replay", script.to_str().unwrap()]);
+    assert!(replay.status.success(), "{replay:?}");
+    dir
+}
+
+#[test]
+fn the_csv_report_has_a_row_per_week_channel_and_department() {
+    let dir = replayed_store();
+    let out = run(
+        dir.path(),
+        &[
+            "report",
+            "--from",
+            "2026-03-10",
+            "--to",
+            "2026-03-11",
+            "--csv",
+        ],
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let rows: Vec<&str> = text.lines().collect();
+    assert!(rows[0].starts_with("scope,key,conversations,messages,containment_rate"));
+    assert!(
+        rows[1].starts_with("total,,4,8,0.5,2,300,3000,6900,3.5,2,0.0,2,1"),
+        "{text}"
+    );
+    assert!(
+        rows.iter().any(|r| r.starts_with("week,2026-03-10,4,8,")),
+        "{text}"
+    );
+    assert!(
+        rows.iter().any(|r| r.starts_with("channel,telegram,4,8,")),
+        "{text}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r.starts_with("department,assistenza,,,,2,300,3000,")),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_html_report_shows_its_charts_in_a_browser_and_the_console_serves_it() {
+    use crate::support::browser::{Chromium, Server, screenshot, wait_for};
+    use crate::support::http::request;
+    let dir = replayed_store();
+    let page = dir.path().join("report.html");
+    let args = [
+        "report",
+        "--from",
+        "2026-03-01",
+        "--to",
+        "2026-03-31",
+        "--html",
+    ];
+    let out = run(dir.path(), &[&args[..], &[page.to_str().unwrap()]].concat());
+    assert!(out.status.success(), "{out:?}");
+    let chromium = Chromium::start().await;
+    let browser = chromium.window(1200, 1900, "it").await;
+    browser
+        .goto(&format!("file://{}", page.display()))
+        .await
+        .unwrap();
+    wait_for(&browser, "#kpis").await;
+    let count = |css: &'static str| {
+        let browser = browser.clone();
+        async move {
+            let found = browser.find_all(fantoccini::Locator::Css(css)).await;
+            found.unwrap().len()
+        }
+    };
+    assert_eq!(count("#kpis .tile").await, 9);
+    assert_eq!(count("figure.chart svg").await, 6, "every chart has data");
+    assert!(count("figure.chart[data-chart=volume] rect").await >= 2);
+    let csat = wait_for(&browser, "[data-kpi=csat]").await;
+    assert!(csat.text().await.unwrap().contains("3,5"));
+    screenshot(&browser, "report").await;
+    browser.close().await.unwrap();
+
+    // The console's dashboard: the same page, for signed-in operators only.
+    let data = dir.path().join("data");
+    let token = crate::support::sportello(&data, &["operator", "token", "anna"], "");
+    let bearer = format!("Bearer {}", String::from_utf8(token.stdout).unwrap().trim());
+    let served = tempfile::tempdir().unwrap();
+    crate::support::copy_dir(&data, served.path());
+    let server = Server::spawn(served);
+    let path = "/api/v1/report.html?from=2026-03-01&to=2026-03-31&lang=en";
+    assert_eq!(request(&server.addr(), "GET", path, &[], None).status, 401);
+    let r = request(
+        &server.addr(),
+        "GET",
+        path,
+        &[("Authorization", &bearer)],
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        r.header("content-security-policy")
+            .unwrap()
+            .starts_with("default-src 'none'")
+    );
+    assert!(r.body.contains("data-chart=\"volume\"") && r.body.contains("lang=\"en\""));
+    let json = request(
+        &server.addr(),
+        "GET",
+        "/api/v1/report?from=2026-03-10&to=2026-03-11",
+        &[("Authorization", &bearer)],
+        None,
+    );
+    assert_eq!(json.json()["conversations"], 4);
+}

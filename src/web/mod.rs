@@ -11,6 +11,7 @@ mod error;
 mod feed;
 mod limits;
 mod metrics;
+mod report;
 mod setup;
 
 pub use error::{ApiError, ApiJson};
@@ -131,6 +132,8 @@ pub fn router(app: Arc<App>, webhook: Option<&str>) -> Router {
         .route("/tickets/{id}", get(console::ticket))
         .route("/tickets/{id}/{action}", post(console::act))
         .route("/events", get(console::events))
+        .route("/report", get(report::json))
+        .route("/report.html", get(report::page))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such API endpoint") })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY));
     let mut router = Router::new()

@@ -35,6 +35,7 @@
       filterMine: 'I miei reparti',
       filterAll: 'Tutti i reparti',
       logout: 'Esci',
+      report: 'Report KPI',
       pickTicket: 'Scegli una richiesta dalla coda per vederla qui.',
       loadingTicket: 'Caricamento della richiesta…',
       back: '← Coda',
@@ -130,6 +131,7 @@
       filterMine: 'My departments',
       filterAll: 'All departments',
       logout: 'Sign out',
+      report: 'KPI report',
       pickTicket: 'Pick a request from the queue to see it here.',
       loadingTicket: 'Loading the request…',
       back: '← Queue',
@@ -319,6 +321,7 @@
   /** Static strings of the page in the UI language. */
   function applyStrings() {
     document.documentElement.lang = state.lang;
+    $('report-link').setAttribute('href', '/api/v1/report.html?lang=' + state.lang);
     document.querySelectorAll('[data-i18n]').forEach(function (node) {
       node.textContent = t(node.getAttribute('data-i18n'));
     });

@@ -1,0 +1,81 @@
+//! The KPI dashboard for signed-in operators: `GET /api/v1/report` (JSON, the same
+//! keys as `sportello report --json`) and `GET /api/v1/report.html` (the same page as
+//! `report --html`, linked from the console). Default period: the last 30 days.
+
+use super::{ApiError, App, auth::Authed, blocking};
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{Duration, NaiveDate, Utc};
+use serde::Deserialize;
+use std::sync::Arc;
+
+#[derive(Deserialize)]
+pub struct Period {
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    lang: Option<String>,
+}
+
+/// The page has only an inline style sheet and inline SVG: nothing else may load.
+const REPORT_CSP: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'";
+
+async fn compute(app: &Arc<App>, period: &Period) -> Result<serde_json::Value, ApiError> {
+    let to = period.to.unwrap_or_else(|| Utc::now().date_naive());
+    let from = period.from.unwrap_or(to - Duration::days(29));
+    if from > to {
+        return Err(ApiError::bad_request("`from` is after `to`"));
+    }
+    let midnight = |d: NaiveDate| d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc();
+    let (start, end) = (midnight(from), midnight(to + Duration::days(1)));
+    let service = app.service.clone();
+    blocking(move || {
+        let events = service
+            .store()
+            .events()
+            .collect::<crate::store::Result<Vec<_>>>()
+            .map_err(|e| ApiError::internal(&e))?;
+        Ok(crate::report::full_report(
+            &events,
+            service.config(),
+            start,
+            end,
+        ))
+    })
+    .await
+}
+
+pub async fn json(
+    State(app): State<Arc<App>>,
+    _authed: Authed,
+    Query(period): Query<Period>,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    Ok(axum::Json(compute(&app, &period).await?))
+}
+
+pub async fn page(
+    State(app): State<Arc<App>>,
+    _authed: Authed,
+    Query(period): Query<Period>,
+) -> Result<Response, ApiError> {
+    let report = compute(&app, &period).await?;
+    let lang = match period.lang.as_deref() {
+        Some(l) => l
+            .parse()
+            .map_err(|e: crate::domain::IdError| ApiError::bad_request(e.to_string()))?,
+        None => crate::domain::Lang::It,
+    };
+    let html = crate::report::html_page(&report, lang);
+    let mut response = (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        html,
+    )
+        .into_response();
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(REPORT_CSP),
+    );
+    Ok(response)
+}
