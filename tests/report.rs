@@ -169,27 +169,35 @@ fn the_csv_report_has_a_row_per_week_channel_and_department() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_html_report_shows_its_charts_in_a_browser_and_the_console_serves_it() {
+async fn the_html_report_of_a_demo_month_shows_its_charts_in_a_browser_and_the_console_serves_it() {
     use crate::support::browser::{Chromium, Server, screenshot, wait_for};
-    use crate::support::http::request;
-    let dir = replayed_store();
+    use crate::support::{http::request, sportello};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let demo = sportello(
+        &data,
+        &["demo", "--days", "28", "--until", "2026-03-29"],
+        "",
+    );
+    assert!(demo.status.success(), "{demo:?}");
+    let period = ["report", "--from", "2026-03-02", "--to", "2026-03-29"];
+    let json = sportello(&data, &[&period[..], &["--json"]].concat(), "");
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(
+        report["conversations"].as_u64().unwrap() > 300,
+        "a busy month"
+    );
     let page = dir.path().join("report.html");
-    let args = [
-        "report",
-        "--from",
-        "2026-03-01",
-        "--to",
-        "2026-03-31",
-        "--html",
-    ];
-    let out = run(dir.path(), &[&args[..], &[page.to_str().unwrap()]].concat());
-    assert!(out.status.success(), "{out:?}");
+    let html = sportello(
+        &data,
+        &[&period[..], &["--html", page.to_str().unwrap()]].concat(),
+        "",
+    );
+    assert!(html.status.success(), "{html:?}");
     let chromium = Chromium::start().await;
     let browser = chromium.window(1200, 1900, "it").await;
-    browser
-        .goto(&format!("file://{}", page.display()))
-        .await
-        .unwrap();
+    let url = format!("file://{}", page.display());
+    browser.goto(&url).await.unwrap();
     wait_for(&browser, "#kpis").await;
     let count = |css: &'static str| {
         let browser = browser.clone();
@@ -200,41 +208,35 @@ async fn the_html_report_shows_its_charts_in_a_browser_and_the_console_serves_it
     };
     assert_eq!(count("#kpis .tile").await, 9);
     assert_eq!(count("figure.chart svg").await, 6, "every chart has data");
-    assert!(count("figure.chart[data-chart=volume] rect").await >= 2);
-    let csat = wait_for(&browser, "[data-kpi=csat]").await;
-    assert!(csat.text().await.unwrap().contains("3,5"));
+    assert_eq!(
+        count("figure.chart[data-chart=volume] g.bars rect").await,
+        8,
+        "4 weeks, 2 bars"
+    );
+    let tile = wait_for(&browser, "[data-kpi=conversations]").await;
+    let shown = tile.text().await.unwrap();
+    assert!(
+        shown.contains(&report["conversations"].to_string()),
+        "{shown}"
+    );
     screenshot(&browser, "report").await;
     browser.close().await.unwrap();
 
     // The console's dashboard: the same page, for signed-in operators only.
-    let data = dir.path().join("data");
-    let token = crate::support::sportello(&data, &["operator", "token", "anna"], "");
+    let token = sportello(&data, &["operator", "token", "anna"], "");
     let bearer = format!("Bearer {}", String::from_utf8(token.stdout).unwrap().trim());
     let served = tempfile::tempdir().unwrap();
     crate::support::copy_dir(&data, served.path());
     let server = Server::spawn(served);
-    let path = "/api/v1/report.html?from=2026-03-01&to=2026-03-31&lang=en";
+    let path = "/api/v1/report.html?from=2026-03-02&to=2026-03-29&lang=en";
     assert_eq!(request(&server.addr(), "GET", path, &[], None).status, 401);
-    let r = request(
-        &server.addr(),
-        "GET",
-        path,
-        &[("Authorization", &bearer)],
-        None,
-    );
+    let auth = [("Authorization", bearer.as_str())];
+    let r = request(&server.addr(), "GET", path, &auth, None);
     assert_eq!(r.status, 200, "{}", r.body);
-    assert!(
-        r.header("content-security-policy")
-            .unwrap()
-            .starts_with("default-src 'none'")
-    );
+    let csp = r.header("content-security-policy").unwrap();
+    assert!(csp.starts_with("default-src 'none'"), "{csp}");
     assert!(r.body.contains("data-chart=\"volume\"") && r.body.contains("lang=\"en\""));
-    let json = request(
-        &server.addr(),
-        "GET",
-        "/api/v1/report?from=2026-03-10&to=2026-03-11",
-        &[("Authorization", &bearer)],
-        None,
-    );
-    assert_eq!(json.json()["conversations"], 4);
+    let path = "/api/v1/report?from=2026-03-02&to=2026-03-29";
+    let json = request(&server.addr(), "GET", path, &auth, None).json();
+    assert_eq!(json["conversations"], report["conversations"]);
 }

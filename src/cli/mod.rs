@@ -2,6 +2,7 @@
 
 mod content;
 mod customer;
+mod demo;
 mod faq;
 mod operator;
 mod queue;
@@ -73,6 +74,8 @@ enum Command {
     Queue(queue::QueueCommand),
     /// Feed a scripted stream (JSON lines) through the service on the script's clock.
     Replay { script: PathBuf },
+    /// Fill the store with a realistic month (for the console and the report).
+    Demo(demo::DemoArgs),
     /// Operator accounts for the console.
     #[command(subcommand)]
     Operator(operator::OperatorCommand),
@@ -117,6 +120,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Replay { script } => replay::run(&cli.open_service()?, script),
         Command::Operator(cmd) => operator::run(&cli.open_store()?, &cli.config()?, cmd),
         Command::Customer(cmd) => customer::run(&cli, cmd),
+        Command::Demo(args) => demo::run(&cli.open_service()?, args),
         Command::Faq(cmd) => faq::run(&cli, cmd),
         Command::Report(args) => crate::report::run(&cli.open_store()?, &cli.config()?, args),
     }

@@ -51,42 +51,61 @@ enum Action {
 pub fn run(service: &Service, script: &Path) -> anyhow::Result<ExitCode> {
     let file =
         std::fs::File::open(script).with_context(|| format!("cannot read {}", script.display()))?;
-    let mut out = std::io::stdout().lock();
+    let lines = std::io::BufReader::new(file).lines();
+    let label = script.display().to_string();
+    let failed = play(service, lines, &label, &mut std::io::stdout().lock(), true)?;
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Feed script lines through the service, writing every message to a customer to
+/// `out`; a bad line is skipped (and reported as `label:line` if `loud`). Returns how
+/// many were.
+pub(super) fn play(
+    service: &Service,
+    lines: impl Iterator<Item = std::io::Result<String>>,
+    label: &str,
+    out: &mut impl Write,
+    loud: bool,
+) -> anyhow::Result<usize> {
     let mut failed = 0;
-    for (n, raw) in std::io::BufReader::new(file).lines().enumerate() {
-        let raw = raw.with_context(|| format!("{}:{}: not UTF-8 text", script.display(), n + 1))?;
+    for (n, raw) in lines.enumerate() {
+        let raw = raw.with_context(|| format!("{label}:{}: not UTF-8 text", n + 1))?;
         if raw.trim().is_empty() {
             continue;
         }
         let line = match parse(&raw) {
             Ok(line) => line,
             Err(e) => {
-                eprintln!("{}:{}: {e:#}", script.display(), n + 1);
+                if loud {
+                    eprintln!("{label}:{}: {e:#}", n + 1);
+                }
                 failed += 1;
                 continue;
             }
         };
         let at = line.at();
-        fire_timers(service, at, &mut out)?;
+        fire_timers(service, at, out)?;
         match step(service, line, n + 1) {
             Ok(customer) => {
-                print_delivered(service, &customer, &mut out)?;
+                print_delivered(service, &customer, out)?;
                 // What the step changed for others (a claim moves the queue).
                 for other in service.fire_due(at)? {
-                    print_delivered(service, &other, &mut out)?;
+                    print_delivered(service, &other, out)?;
                 }
             }
             Err(e) => {
-                eprintln!("{}:{}: {e:#}", script.display(), n + 1);
+                if loud {
+                    eprintln!("{label}:{}: {e:#}", n + 1);
+                }
                 failed += 1;
             }
         }
     }
-    Ok(if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(failed)
 }
 
 fn parse(raw: &str) -> anyhow::Result<Line> {

@@ -16,4 +16,6 @@ pub use message::{
     Attachment, AttachmentKind, Author, Choice, ChoiceTarget, Inbound, Outbound, OutboundKind,
 };
 pub use survey::{PendingSurvey, SURVEY_TTL, SurveyKind, read_answer};
-pub use ticket::{HandoffReason, Priority, Promise, Ticket, TicketStatus, moved_a_lot};
+pub use ticket::{
+    HandoffReason, MAX_BROKEN_PROMISES, Priority, Promise, Ticket, TicketStatus, moved_a_lot,
+};

@@ -80,6 +80,9 @@ pub struct Ticket {
     /// The wait the customer was told, while it stands (a timer kept in the store).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promise: Option<Promise>,
+    /// Estimates that passed with nobody on the ticket.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub broken_promises: u32,
     /// The place in the queue the customer was last told.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub told_position: Option<usize>,
@@ -105,6 +108,14 @@ impl Priority {
         }
     }
 }
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// After this many broken estimates the customer is not given another one (only
+/// their place and that they come first): no promise we keep failing to keep.
+pub const MAX_BROKEN_PROMISES: u32 = 3;
 
 /// Worth telling the customer: the queue moved at least three places and at least
 /// halved their position since they were last told.

@@ -350,6 +350,7 @@ fn volume(weeks: &[Value], tr: Tr) -> Option<(f64, String)> {
     y_axis(&mut svg, &ticks(0.0, top, 2, tr), 0.0, top);
     let slot = (X1 - X0) / weeks.len() as f64;
     let bar = slot * 0.36;
+    svg.push_str(r#"<g class="bars">"#);
     for (i, w) in weeks.iter().enumerate() {
         let x = X0 + slot * (i as f64 + 0.14);
         let y = scale(get(w, "conversations"), 0.0, top);
@@ -357,6 +358,7 @@ fn volume(weeks: &[Value], tr: Tr) -> Option<(f64, String)> {
         let y = scale(get(w, "tickets"), 0.0, top);
         rect(&mut svg, x + bar, y, bar, Y1 - y, SECOND);
     }
+    svg.push_str("</g>");
     week_labels(&mut svg, weeks);
     let conversations = tr.t("Conversazioni", "Conversations");
     key(&mut svg, X0, 4.0, conversations, ACCENT);

@@ -36,6 +36,7 @@ impl Service {
             closed_at: None,
             promise: None,
             told_position: None,
+            broken_promises: 0,
         };
         conv.transition(ModeEvent::HandOff, Some(ticket.id))
             .expect("the bot owns the conversation");

@@ -139,13 +139,19 @@ impl Service {
         };
         if news == News::Late {
             ticket.priority = ticket.priority.raised();
+            ticket.broken_promises += 1;
             turn.events.push(Event {
                 at: now,
                 customer: ticket.customer.clone(),
                 kind: EventKind::PromiseBroken { ticket: id },
             });
         }
-        let estimate = self.promise(&mut ticket, position, now, &mut turn)?;
+        let estimate = if ticket.broken_promises < crate::domain::MAX_BROKEN_PROMISES {
+            self.promise(&mut ticket, position, now, &mut turn)?
+        } else {
+            ticket.promise = None;
+            None
+        };
         ticket.told_position = Some(position);
         let lang = conv.lang.unwrap_or(Lang::It);
         let back = self.back_at(&ticket.department, now, lang);
