@@ -2,21 +2,14 @@
 //! tiles, inline SVG charts and tables, in Italian or English. No JavaScript and no
 //! external resources; every text taken from the report is escaped.
 
+use super::charts::{charts, entries, list, no_data};
 use crate::domain::Lang;
 use serde_json::Value;
 use std::fmt::Write;
 
-const ACCENT: &str = "#2563eb";
-const SECOND: &str = "#f59e0b";
+pub(super) const ACCENT: &str = "#2563eb";
+pub(super) const SECOND: &str = "#f59e0b";
 const NONE: &str = "—";
-/// Chart geometry in viewBox units: the plot area goes from (X0, Y0) to (X1, Y1).
-const W: f64 = 600.0;
-const H: f64 = 220.0;
-const X0: f64 = 48.0;
-const X1: f64 = 590.0;
-const Y0: f64 = 26.0;
-const Y1: f64 = 184.0;
-
 const CSS: &str = r#"*{box-sizing:border-box}
 body{margin:0;background:#f6f7f9;color:#111827;font:15px/1.45 system-ui,-apple-system,
 "Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
@@ -38,10 +31,10 @@ footer{font-size:.85rem;padding:8px 0 24px}
 
 /// Words and numbers in the page's language.
 #[derive(Clone, Copy)]
-struct Tr(Lang);
+pub(super) struct Tr(Lang);
 
 impl Tr {
-    fn t<'a>(self, it: &'a str, en: &'a str) -> &'a str {
+    pub(super) fn t<'a>(self, it: &'a str, en: &'a str) -> &'a str {
         match self.0 {
             Lang::It => it,
             Lang::En => en,
@@ -49,7 +42,7 @@ impl Tr {
     }
 
     /// At most one decimal, with a decimal comma in Italian.
-    fn num(self, v: f64) -> String {
+    pub(super) fn num(self, v: f64) -> String {
         let s = format!("{:.1}", v + 0.0);
         s.strip_suffix(".0")
             .unwrap_or(&s)
@@ -57,26 +50,26 @@ impl Tr {
     }
 
     /// A number from the report, or "—".
-    fn n(self, v: &Value) -> String {
+    pub(super) fn n(self, v: &Value) -> String {
         or_none(v.as_f64().map(|x| self.num(x)))
     }
 
-    fn share(self, x: f64) -> String {
+    pub(super) fn share(self, x: f64) -> String {
         format!("{}%", self.num(x * 100.0))
     }
 
     /// A share (0..1) from the report as a percentage, or "—".
-    fn pct(self, v: &Value) -> String {
+    pub(super) fn pct(self, v: &Value) -> String {
         or_none(v.as_f64().map(|x| self.share(x)))
     }
 
     /// A number and what it counts: "12 messaggi".
-    fn of(self, v: &Value, it: &str, en: &str) -> String {
+    pub(super) fn of(self, v: &Value, it: &str, en: &str) -> String {
         format!("{} {}", self.n(v), self.t(it, en))
     }
 
     /// Seconds as "45 s", "12 min", "2 h 5 min", "1 g 3 h", or "—".
-    fn dur(self, v: &Value) -> String {
+    pub(super) fn dur(self, v: &Value) -> String {
         let Some(secs) = v.as_f64() else {
             return NONE.to_string();
         };
@@ -97,7 +90,7 @@ fn or_none(v: Option<String>) -> String {
     v.unwrap_or_else(|| NONE.to_string())
 }
 
-fn escape(s: &str) -> String {
+pub(super) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -223,239 +216,6 @@ fn tiles_quality(out: &mut String, r: &Value, tr: Tr) {
     tile(out, tr, "sla", &tr.n(&r["sla_breaches"]), note);
 }
 
-/// One chart: the svg body and its viewBox height, or a short text when there is no data.
-fn figure(out: &mut String, tr: Tr, chart: &str, caption: &str, svg: Option<(f64, String)>) {
-    let _ = write!(
-        out,
-        "<figure class=\"chart\" data-chart=\"{chart}\"><figcaption>{caption}</figcaption>"
-    );
-    let _ = match svg {
-        Some((h, body)) => write!(
-            out,
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {W} {h}\" role=\"img\" \
-             aria-label=\"{caption}\"><title>{caption}</title>{body}</svg>"
-        ),
-        None => write!(out, "<p class=\"empty\">{}</p>", no_data(tr)),
-    };
-    let _ = writeln!(out, "</figure>");
-}
-
-fn no_data(tr: Tr) -> &'static str {
-    tr.t("Nessun dato in questo periodo.", "No data in this period.")
-}
-
-fn charts(out: &mut String, r: &Value, tr: Tr) {
-    let weeks = list(&r["by_week"]);
-    let caption = tr.t("Conversazioni e ticket", "Conversations and tickets");
-    figure(out, tr, "volume", caption, volume(weeks, tr));
-    let mins = series(weeks, "first_response_operator", "p50", 60.0);
-    let top = nice(mins.iter().flatten().copied().fold(1.0, f64::max));
-    let svg = line(weeks, &mins, &ticks(0.0, top, 2, tr), ACCENT);
-    let caption = tr.t("Prima risposta (min, p50)", "First response (min, p50)");
-    figure(out, tr, "frt", caption, svg);
-    let csat = series(weeks, "csat", "average", 1.0);
-    let svg = line(weeks, &csat, &ticks(1.0, 5.0, 4, tr), ACCENT);
-    let caption = tr.t("CSAT medio (1–5)", "Average CSAT (1–5)");
-    figure(out, tr, "csat", caption, svg);
-    let nps = series(weeks, "nps", "score", 1.0);
-    let svg = line(weeks, &nps, &ticks(-100.0, 100.0, 4, tr), SECOND);
-    figure(out, tr, "nps", "NPS (−100…100)", svg);
-    let caption = tr.t("Perché a un operatore", "Why handed to an operator");
-    figure(out, tr, "reasons", caption, reasons(r, tr));
-    let caption = tr.t("Bot e operatori", "Bot and operators");
-    figure(out, tr, "containment", caption, containment(r, tr));
-}
-
-fn list(v: &Value) -> &[Value] {
-    v.as_array().map(Vec::as_slice).unwrap_or_default()
-}
-
-fn entries(v: &Value) -> Vec<(&String, &Value)> {
-    v.as_object().map_or_else(Vec::new, |m| m.iter().collect())
-}
-
-/// `week[outer][inner] / unit` for each week, `None` where missing.
-fn series(weeks: &[Value], outer: &str, inner: &str, unit: f64) -> Vec<Option<f64>> {
-    let value = |w: &Value| w[outer][inner].as_f64().map(|x| x / unit);
-    weeks.iter().map(value).collect()
-}
-
-/// 1, 2 or 5 times a power of ten, at least `max`.
-fn nice(max: f64) -> f64 {
-    let mag = 10f64.powf(max.max(1.0).log10().floor());
-    let candidates = [1.0, 2.0, 5.0, 10.0].map(|m: f64| m * mag);
-    candidates.into_iter().find(|v| *v >= max).unwrap_or(max)
-}
-
-/// `steps + 1` evenly spaced y-axis values from `lo` to `hi`, with their labels.
-fn ticks(lo: f64, hi: f64, steps: u32, tr: Tr) -> Vec<(f64, String)> {
-    let at = |i: u32| lo + (hi - lo) * f64::from(i) / f64::from(steps.max(1));
-    (0..=steps).map(|i| (at(i), tr.num(at(i)))).collect()
-}
-
-fn scale(v: f64, lo: f64, hi: f64) -> f64 {
-    Y1 - (v - lo) / (hi - lo) * (Y1 - Y0)
-}
-
-fn rect(svg: &mut String, x: f64, y: f64, w: f64, h: f64, fill: &str) {
-    let (w, h) = (w.max(0.0), h.max(0.0));
-    let _ = write!(
-        svg,
-        r#"<rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{h:.1}" fill="{fill}"/>"#
-    );
-}
-
-fn text(svg: &mut String, x: f64, y: f64, anchor: &str, body: &str) {
-    let _ = write!(
-        svg,
-        r#"<text x="{x:.1}" y="{y:.1}" text-anchor="{anchor}">{body}</text>"#
-    );
-}
-
-fn y_axis(svg: &mut String, ticks: &[(f64, String)], lo: f64, hi: f64) {
-    for (v, label) in ticks {
-        let y = scale(*v, lo, hi);
-        let _ = write!(svg, r##"<path d="M{X0} {y:.1}H{X1}" stroke="#e5e7eb"/>"##);
-        text(svg, X0 - 6.0, y + 4.0, "end", label);
-    }
-}
-
-/// The "week" labels under the plot, thinned out when there are many weeks.
-fn week_labels(svg: &mut String, weeks: &[Value]) {
-    let slot = (X1 - X0) / weeks.len().max(1) as f64;
-    let step = weeks.len().div_ceil(8).max(1);
-    for (i, w) in weeks.iter().enumerate().step_by(step) {
-        let label = escape(w["week"].as_str().unwrap_or(""));
-        let x = X0 + slot * (i as f64 + 0.5);
-        text(svg, x, Y1 + 18.0, "middle", &label);
-    }
-}
-
-/// A colour key: a small square and its label.
-fn key(svg: &mut String, x: f64, y: f64, label: &str, color: &str) {
-    rect(svg, x, y, 12.0, 12.0, color);
-    text(svg, x + 18.0, y + 11.0, "start", label);
-}
-
-fn volume(weeks: &[Value], tr: Tr) -> Option<(f64, String)> {
-    if weeks.is_empty() {
-        return None;
-    }
-    let get = |w: &Value, k: &str| w[k].as_f64().unwrap_or(0.0);
-    let peaks = weeks
-        .iter()
-        .map(|w| get(w, "conversations").max(get(w, "tickets")));
-    let top = nice(peaks.fold(1.0, f64::max));
-    let mut svg = String::new();
-    y_axis(&mut svg, &ticks(0.0, top, 2, tr), 0.0, top);
-    let slot = (X1 - X0) / weeks.len() as f64;
-    let bar = slot * 0.36;
-    svg.push_str(r#"<g class="bars">"#);
-    for (i, w) in weeks.iter().enumerate() {
-        let x = X0 + slot * (i as f64 + 0.14);
-        let y = scale(get(w, "conversations"), 0.0, top);
-        rect(&mut svg, x, y, bar, Y1 - y, ACCENT);
-        let y = scale(get(w, "tickets"), 0.0, top);
-        rect(&mut svg, x + bar, y, bar, Y1 - y, SECOND);
-    }
-    svg.push_str("</g>");
-    week_labels(&mut svg, weeks);
-    let conversations = tr.t("Conversazioni", "Conversations");
-    key(&mut svg, X0, 4.0, conversations, ACCENT);
-    key(&mut svg, X0 + 150.0, 4.0, tr.t("Ticket", "Tickets"), SECOND);
-    Some((H, svg))
-}
-
-/// A line over the weeks, broken where a value is missing; `ticks` set the y scale.
-fn line(
-    weeks: &[Value],
-    values: &[Option<f64>],
-    ticks: &[(f64, String)],
-    color: &str,
-) -> Option<(f64, String)> {
-    if values.iter().all(Option::is_none) {
-        return None;
-    }
-    let lo = ticks.first().map_or(0.0, |k| k.0);
-    let hi = ticks.last().map_or(1.0, |k| k.0).max(lo + 1.0);
-    let slot = (X1 - X0) / values.len() as f64;
-    let (mut svg, mut dots, mut run) = (String::new(), String::new(), String::new());
-    y_axis(&mut svg, ticks, lo, hi);
-    for (i, v) in values.iter().copied().enumerate() {
-        let Some(v) = v else {
-            polyline(&mut svg, &mut run, color);
-            continue;
-        };
-        let (x, y) = (X0 + slot * (i as f64 + 0.5), scale(v.clamp(lo, hi), lo, hi));
-        let _ = write!(run, "{x:.1},{y:.1} ");
-        let _ = write!(
-            dots,
-            r#"<circle cx="{x:.1}" cy="{y:.1}" r="3.5" fill="{color}"/>"#
-        );
-    }
-    polyline(&mut svg, &mut run, color);
-    svg.push_str(&dots);
-    week_labels(&mut svg, weeks);
-    Some((H, svg))
-}
-
-fn polyline(svg: &mut String, run: &mut String, color: &str) {
-    if !run.is_empty() {
-        let points = run.trim_end();
-        let _ = write!(
-            svg,
-            r#"<polyline points="{points}" fill="none" stroke="{color}" stroke-width="2"/>"#
-        );
-        run.clear();
-    }
-}
-
-fn reason(key: &str, tr: Tr) -> String {
-    let known = match key {
-        "asked" => tr.t("chiesto dal cliente", "asked by the customer"),
-        "low_confidence" => tr.t("domanda non capita", "question not understood"),
-        "complaint" => tr.t("reclamo", "complaint"),
-        other => return escape(&other.chars().take(32).collect::<String>()),
-    };
-    known.to_string()
-}
-
-fn reasons(r: &Value, tr: Tr) -> Option<(f64, String)> {
-    let mut rows: Vec<(&String, f64)> = entries(&r["handoff_reasons"])
-        .into_iter()
-        .map(|(k, v)| (k, v.as_f64().unwrap_or(0.0).max(0.0)))
-        .collect();
-    if rows.is_empty() {
-        return None;
-    }
-    rows.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let max = rows.iter().map(|row| row.1).fold(1.0, f64::max);
-    let mut svg = String::new();
-    for (i, &(name, count)) in rows.iter().enumerate() {
-        let (y, w) = (8.0 + 28.0 * i as f64, (W - 280.0) * count / max);
-        text(&mut svg, 200.0, y + 13.0, "end", &reason(name, tr));
-        rect(&mut svg, 210.0, y, w, 18.0, ACCENT);
-        text(&mut svg, 216.0 + w, y + 13.0, "start", &tr.num(count));
-    }
-    Some((16.0 + 28.0 * rows.len() as f64, svg))
-}
-
-fn containment(r: &Value, tr: Tr) -> Option<(f64, String)> {
-    let bot = r["containment_rate"].as_f64()?.clamp(0.0, 1.0);
-    let split = (W - 20.0) * bot;
-    let mut svg = String::new();
-    rect(&mut svg, 10.0, 8.0, split, 36.0, ACCENT);
-    rect(&mut svg, 10.0 + split, 8.0, W - 20.0 - split, 36.0, SECOND);
-    let settled = tr.t("Risolte dal bot", "Settled by the bot");
-    let settled = format!("{settled} {}", tr.share(bot));
-    key(&mut svg, 10.0, 58.0, &settled, ACCENT);
-    let handed = tr.t("Passate a un operatore", "Handed to an operator");
-    let handed = format!("{handed} {}", tr.share(1.0 - bot));
-    key(&mut svg, 310.0, 58.0, &handed, SECOND);
-    Some((80.0, svg))
-}
-
-/// A titled card holding a table; the cells are already escaped. The caller closes it.
 fn table(out: &mut String, tr: Tr, id: &str, title: &str, head: &[&str], rows: &[Vec<String>]) {
     let _ = write!(
         out,

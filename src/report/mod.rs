@@ -2,6 +2,7 @@
 //! with `--from`/`--to`, the shop's KPIs ([`kpi`]).
 
 mod breakdown;
+mod charts;
 pub mod customer;
 pub mod gaps;
 mod html;
