@@ -255,8 +255,8 @@ impl Config {
         ))
     }
 
-    /// The department whose keywords `text` mentions first, if any: a keyword matches
-    /// whole words (a keyword of several words matches them in a row).
+    /// The first department (in name order) with a keyword that `text` mentions, if
+    /// any: a keyword matches whole words (several words match them in a row).
     pub fn department_by_keywords(&self, text: &str) -> Option<&str> {
         let spaced = |t: &str| {
             let folded = crate::text::fold(t);

@@ -149,13 +149,15 @@ fn forget_leaves_nothing_of_the_customer_in_the_data_directory() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(found_in_files(&data, &hers), Vec::<String>::new());
-    // Only the directory itself is left beside the temp files: no copy, no old one.
-    let siblings: Vec<_> = std::fs::read_dir(dir.path())
+    // Only the directory itself is left (and the rewrite's empty lock file): no copy,
+    // no old one.
+    let mut siblings: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .filter(|n| n.starts_with("data"))
         .collect();
-    assert_eq!(siblings, vec!["data".to_owned()]);
+    siblings.sort();
+    assert_eq!(siblings, ["data", "data.sportello-lock"]);
     // The anonymous counts still add up; Marco is untouched.
     let after = json_of(&data, &period);
     for key in [
@@ -212,4 +214,31 @@ keywords = ["partita iva", "nota di credito"]
     };
     assert_eq!(department("telegram:1").as_deref(), Some("amministrazione"));
     assert_eq!(department("telegram:2").as_deref(), Some("assistenza"));
+}
+
+#[test]
+fn a_forget_cut_short_is_finished_at_the_next_open_and_a_person_s_backup_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    replayed(dir.path());
+    let data = dir.path().join("data");
+    let backup = dir.path().join("data.old");
+    std::fs::create_dir(&backup).unwrap();
+    std::fs::write(backup.join("notes.txt"), "a backup made by hand").unwrap();
+    let giulia = sportello::domain::CustomerId::parse("telegram:501").unwrap();
+    {
+        // Erased in the store, but the process stops before rewriting its files.
+        let store = sportello::store::Store::open(&data).unwrap();
+        store.forget(&giulia).unwrap();
+    }
+    assert!(
+        !found_in_files(&data, &["zanzibar"]).is_empty(),
+        "still in old pages"
+    );
+    drop(sportello::store::Store::open(&data).unwrap());
+    assert_eq!(
+        found_in_files(&data, &["zanzibar", "Giulia"]),
+        Vec::<String>::new()
+    );
+    let kept = std::fs::read_to_string(backup.join("notes.txt")).unwrap();
+    assert_eq!(kept, "a backup made by hand");
 }

@@ -45,6 +45,7 @@ pub fn run(cli: &super::Cli, cmd: &CustomerCommand) -> anyhow::Result<ExitCode> 
             if store.conversation(id)?.is_none() {
                 return Ok(unknown(id));
             }
+            crate::store::check_rewritable(&cli.data)?;
             let done = store.forget(id)?;
             drop(store);
             crate::store::rewrite(&cli.data)?;

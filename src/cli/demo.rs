@@ -85,6 +85,10 @@ pub fn run(service: &crate::service::Service, args: &DemoArgs) -> anyhow::Result
     let until = args
         .until
         .unwrap_or_else(|| (Utc::now() - Duration::days(1)).date_naive());
+    anyhow::ensure!(
+        service.store().events().next().is_none(),
+        "demo fills an empty store with made-up customers, and this one is not empty\n  hint: pass --data DEMO_DIR"
+    );
     let first = until - Duration::days(i64::from(args.days.max(1)) - 1);
     // Questions the bot answers (some FAQ questions are requests for a person).
     let brain = service.brain();

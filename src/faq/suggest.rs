@@ -3,8 +3,26 @@
 //! diff an editor reviews before `faq suggest --apply` writes it.
 
 /// `text` with `questions` added at the end of its front matter's `questions` array;
-/// None if the file has no such array to add to.
+/// None if the file has no such array, or if the edit would change anything else
+/// (the result is parsed again and compared: an odd layout is refused, not corrupted).
 pub fn add_questions(text: &str, questions: &[String]) -> Option<String> {
+    let edited = insert(text, questions)?;
+    let (before, after) = (front_matter(text)?, front_matter(&edited)?);
+    let mut expected = before.clone();
+    let list = expected.get_mut("questions")?.as_array_mut()?;
+    list.extend(questions.iter().cloned().map(toml::Value::String));
+    (after == expected).then_some(edited)
+}
+
+/// The TOML between the `+++` fences.
+fn front_matter(text: &str) -> Option<toml::Table> {
+    let mut parts = text.splitn(3, "+++");
+    let (_, toml, _) = (parts.next()?, parts.next()?, parts.next()?);
+    toml.parse().ok()
+}
+
+fn insert(text: &str, questions: &[String]) -> Option<String> {
+    let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
     let fence_end = lines
         .iter()
@@ -35,12 +53,15 @@ pub fn add_questions(text: &str, questions: &[String]) -> Option<String> {
     } else {
         let end = (start + 1..fence_end).find(|&i| lines[i].trim_start().starts_with(']'))?;
         let indent = "  ";
-        let added: String = quoted.iter().map(|q| format!("{indent}{q},\n")).collect();
+        let added: String = quoted
+            .iter()
+            .map(|q| format!("{indent}{q},{eol}"))
+            .collect();
         // The last item may lack a trailing comma.
         let last = end - 1;
         if last > start && !out[last].trim_end().ends_with(',') && !out[last].trim().is_empty() {
             let body = out[last].trim_end().to_owned();
-            out[last] = format!("{body},\n");
+            out[last] = format!("{body},{eol}");
         }
         out.insert(end, added);
     }
@@ -107,6 +128,20 @@ mod tests {
         );
         assert!(d.contains("-  \"Come inserisco la partita IVA?\"\n+  \"Come inserisco la partita IVA?\",\n+  'mi fate"), "{d}");
         assert_eq!(diff("x", ENTRY, ENTRY), "");
+    }
+
+    #[test]
+    fn an_odd_layout_is_refused_rather_than_corrupted_and_crlf_is_kept() {
+        let commented = "+++\nquestions = [\"a?\"] # note\ntags = [\n  \"x\",\n]\n+++\nbody\n";
+        assert_eq!(add_questions(commented, &["b?".into()]), None);
+        let trailing = "+++\nquestions = [\n  \"a?\" # first\n]\n+++\nbody\n";
+        assert_eq!(add_questions(trailing, &["b?".into()]), None);
+        let crlf = "+++\r\nquestions = [\r\n  \"a?\",\r\n]\r\n+++\r\nbody\r\n";
+        let new = add_questions(crlf, &["b?".into()]).unwrap();
+        assert_eq!(
+            new,
+            "+++\r\nquestions = [\r\n  \"a?\",\r\n  \"b?\",\r\n]\r\n+++\r\nbody\r\n"
+        );
     }
 
     #[test]

@@ -123,6 +123,12 @@ impl Service {
                 | Decision::Clarify { .. }
                 | Decision::Fallback
                 | Decision::HandOff { .. }
+        ) && !matches!(
+            decision,
+            Decision::HandOff {
+                reason: HandoffReason::Complaint,
+                ..
+            }
         );
         if let (true, true, Some(name), Some(text)) = (returning, greets, &conv.name, &said.text) {
             said.text = Some(texts::welcome_back(lang, name, text));

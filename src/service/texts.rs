@@ -108,11 +108,15 @@ pub fn handoff(lang: Lang, reason: &HandoffReason, wait: &Wait<'_>, order: Optio
     let when = away(lang, back);
     let eta = eta(lang, wait);
     let details = match (lang, order) {
-        (Lang::It, Some(o)) => format!("Chi ti risponde vedrà già l'ordine {o}."),
+        (Lang::It, Some(o)) => format!(
+            "Chi ti risponde vedrà già l'ordine {o} (se si tratta di un altro ordine, scrivi il numero)."
+        ),
         (Lang::It, None) => {
             "Intanto puoi scrivere altri dettagli (per esempio il numero d'ordine).".into()
         }
-        (Lang::En, Some(o)) => format!("Whoever answers will already see order {o}."),
+        (Lang::En, Some(o)) => format!(
+            "Whoever answers will already see order {o} (if it's about another order, type its number)."
+        ),
         (Lang::En, None) => {
             "Meanwhile you can add details (your order number, for example).".into()
         }

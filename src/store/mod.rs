@@ -32,7 +32,7 @@ mod read;
 mod turn;
 
 pub use delivery::{FailedOutbound, Unreachable};
-pub use erase::{Forgotten, rewrite};
+pub use erase::{Forgotten, check_rewritable, rewrite};
 pub use notes::Note;
 pub use read::StoredMessage;
 pub use turn::Turn;
@@ -63,6 +63,10 @@ pub enum StoreError {
         "file error in the data directory: {0}\n  hint: check that the data directory and its parent are writable and the disk is not full"
     )]
     Io(#[from] std::io::Error),
+    #[error(
+        "cannot rewrite the data directory: {0}\n  hint: `forget` swaps the directory for a fresh copy beside it: use a subdirectory of the volume as --data"
+    )]
+    CannotRewrite(String),
     #[error("corrupt record in {tree}: {source}")]
     Corrupt {
         tree: &'static str,
@@ -94,8 +98,20 @@ pub struct Store {
 }
 
 impl Store {
+    /// Open the store in `dir`, first finishing a rewrite (`forget`) that a crash
+    /// interrupted or that never ran.
     pub fn open(dir: &Path) -> Result<Store> {
         erase::recover(dir)?;
+        let store = Store::open_as_is(dir)?;
+        if store.meta.get(erase::PENDING)?.is_none() {
+            return Ok(store);
+        }
+        drop(store);
+        erase::rewrite(dir)?;
+        erase::reopen(dir)
+    }
+
+    fn open_as_is(dir: &Path) -> Result<Store> {
         let db = sled::Config::new().path(dir).open().map_err(|e| match e {
             sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
                 StoreError::InUse(dir.to_owned())

@@ -17,6 +17,9 @@ pub struct Period {
     lang: Option<String>,
 }
 
+/// The longest period one request may ask for (each week is a pass over the events).
+const MAX_DAYS: i64 = 2 * 366;
+
 /// The page has only an inline style sheet and inline SVG: nothing else may load.
 const REPORT_CSP: &str =
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'";
@@ -24,11 +27,16 @@ const REPORT_CSP: &str =
 async fn compute(app: &Arc<App>, period: &Period) -> Result<serde_json::Value, ApiError> {
     let to = period.to.unwrap_or_else(|| Utc::now().date_naive());
     let from = period.from.unwrap_or(to - Duration::days(29));
-    if from > to {
-        return Err(ApiError::bad_request("`from` is after `to`"));
+    if from > to || to - from > Duration::days(MAX_DAYS) {
+        return Err(ApiError::bad_request(format!(
+            "`from` must be before `to`, at most {MAX_DAYS} days apart"
+        )));
     }
     let midnight = |d: NaiveDate| d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc();
-    let (start, end) = (midnight(from), midnight(to + Duration::days(1)));
+    let next = to
+        .succ_opt()
+        .ok_or_else(|| ApiError::bad_request("`to` is too far"))?;
+    let (start, end) = (midnight(from), midnight(next));
     let service = app.service.clone();
     blocking(move || {
         let events = service
