@@ -65,12 +65,13 @@ fn misses(events: &[Event]) -> Vec<Miss<'_>> {
             customer: &e.customer,
             at: e.at,
         };
-        match decision.as_str() {
-            _ if text.trim().is_empty() => {}
-            "fallback" => found.push(miss),
-            "handoff" if reason.starts_with("second message") => found.push(miss),
-            "clarify" => drop(clarified.insert(&e.customer, miss)),
-            _ => {}
+        if text.trim().is_empty() {
+            continue;
+        }
+        if super::missed(decision, reason) {
+            found.push(miss);
+        } else if decision == "clarify" {
+            clarified.insert(&e.customer, miss);
         }
     }
     found

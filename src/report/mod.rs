@@ -94,9 +94,7 @@ pub fn summarise(
                     "to_operator" => s.to_operator += 1,
                     _ => {}
                 }
-                let missed = decision == "fallback"
-                    || (decision == "handoff" && reason.starts_with("second message"));
-                if missed {
+                if missed(decision, reason) {
                     let key = crate::text::normalise(text);
                     unanswered.entry(key).or_insert_with(|| (text.clone(), 0)).1 += 1;
                 }
@@ -114,6 +112,22 @@ pub fn summarise(
     top.truncate(20);
     s.top_unanswered = top;
     s
+}
+
+/// A message the bot could not answer: not understood, or handed over because the
+/// second message in a row had no match (the report's and `faq gaps`' rule).
+pub fn missed(decision: &str, reason: &str) -> bool {
+    decision == "fallback" || (decision == "handoff" && reason.starts_with("second message"))
+}
+
+/// The days `from` to `to` (UTC, both included) as `[start, end)`; None past the
+/// last date there is.
+pub fn period(
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let midnight = |d: chrono::NaiveDate| d.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+    Some((midnight(from)?, midnight(to.succ_opt()?)?))
 }
 
 /// The KPIs of `[from, to)` with the questions the bot could not answer.
@@ -141,15 +155,8 @@ pub fn run(
     args: &ReportArgs,
 ) -> anyhow::Result<ExitCode> {
     if let (Some(from), Some(to)) = (args.from, args.to) {
-        let start = from
-            .and_hms_opt(0, 0, 0)
-            .expect("midnight exists")
-            .and_utc();
-        let end = (to + Duration::days(1))
-            .and_hms_opt(0, 0, 0)
-            .expect("midnight exists")
-            .and_utc();
-        anyhow::ensure!(start < end, "--from {from} is after --to {to}");
+        anyhow::ensure!(from <= to, "--from {from} is after --to {to}");
+        let (start, end) = period(from, to).context("--to is too far in the future")?;
         let events = store.events().collect::<crate::store::Result<Vec<_>>>()?;
         let report = full_report(&events, config, start, end);
         if let Some(path) = &args.html {

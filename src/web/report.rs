@@ -32,11 +32,8 @@ async fn compute(app: &Arc<App>, period: &Period) -> Result<serde_json::Value, A
             "`from` must be before `to`, at most {MAX_DAYS} days apart"
         )));
     }
-    let midnight = |d: NaiveDate| d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc();
-    let next = to
-        .succ_opt()
-        .ok_or_else(|| ApiError::bad_request("`to` is too far"))?;
-    let (start, end) = (midnight(from), midnight(next));
+    let (start, end) =
+        crate::report::period(from, to).ok_or_else(|| ApiError::bad_request("`to` is too far"))?;
     let service = app.service.clone();
     blocking(move || {
         let events = service
