@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod accounts;
+pub mod bench;
 pub mod care;
 pub mod channels;
 pub mod cli;

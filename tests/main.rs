@@ -9,6 +9,7 @@ mod content;
 mod conversation;
 mod customers;
 mod faq_growth;
+mod migration;
 mod queue;
 mod report;
 mod state_machine;

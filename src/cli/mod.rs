@@ -87,6 +87,8 @@ enum Command {
     Customer(customer::CustomerCommand),
     /// Counts of messages and decisions, and the questions the bot could not answer.
     Report(crate::report::ReportArgs),
+    /// Throughput, latency, memory against the storage floor (build with --release).
+    Bench(crate::bench::BenchArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -123,6 +125,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo(args) => demo::run(&cli.open_service()?, args),
         Command::Faq(cmd) => faq::run(&cli, cmd),
         Command::Report(args) => crate::report::run(&cli.open_store()?, &cli.config()?, args),
+        Command::Bench(args) => crate::bench::run(&cli.dirs(), &cli.data, cli.config()?, args),
     }
 }
 

@@ -59,16 +59,11 @@ impl Service {
     /// Open time from handoff to claim of the department's latest claimed tickets.
     fn recent_waits(&self, department: &str) -> Result<Vec<chrono::Duration>> {
         let hours = self.config.hours_of(department);
-        let mut claimed: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
-        for ticket in self.store.tickets() {
-            let t = ticket?;
-            if let (true, Some(claimed_at)) = (t.department == department, t.claimed_at) {
-                claimed.push((claimed_at, t.opened_at));
-            }
-        }
-        claimed.sort();
-        let recent = claimed.iter().rev().take(crate::care::HISTORY).rev();
-        Ok(recent.map(|(c, o)| hours.business_time(*o, *c)).collect())
+        let recent = self.store.recent_claims(department, crate::care::HISTORY)?;
+        Ok(recent
+            .iter()
+            .map(|(opened, claimed)| hours.business_time(*opened, *claimed))
+            .collect())
     }
 
     /// The earliest promise still standing on a waiting ticket.
@@ -86,15 +81,18 @@ impl Service {
     /// customer whose place in the queue improved a lot. Returns the customers told.
     pub fn fire_due(&self, now: DateTime<Utc>) -> Result<Vec<CustomerId>> {
         let mut told = Vec::new();
+        // Places counted in one pass over the queue (it is in queue order).
+        let mut seen: std::collections::HashMap<String, usize> = Default::default();
         for ticket in self.store.queue()? {
             if ticket.status != TicketStatus::Queued {
                 continue;
             }
+            let place = seen.entry(ticket.department.clone()).or_default();
+            *place += 1;
             let due = ticket.promise.as_ref().is_some_and(|p| p.due <= now);
-            let moved = match ticket.told_position {
-                Some(before) => moved_a_lot(before, self.store.queue_position(&ticket)?),
-                None => false,
-            };
+            let moved = ticket
+                .told_position
+                .is_some_and(|before| moved_a_lot(before, *place));
             let news = if due {
                 News::Late
             } else if moved {

@@ -65,6 +65,7 @@ impl Store {
             ticket.order_number = None;
             ticket.promise = None;
             if ticket.is_open() {
+                self.unqueue(&ticket)?;
                 ticket.status = TicketStatus::Cancelled;
                 self.open_tickets.remove(&key)?;
             }

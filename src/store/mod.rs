@@ -19,14 +19,18 @@
 //! - `api_tokens`: `digest of the token` -> ApiToken (JSON)
 //! - `notes`: `customer id \0 seq (u64 BE)` -> Note (JSON), operators' private notes
 //! - `meta` `seq_floor` -> u64 BE: added to sled's ids after `forget` rewrote the store
+//! - `waiting`, `claims` (v2): indexes over tickets, see `index.rs`
 //!
-//! (the trees after `events` were added within v1: older stores open unchanged.)
+//! (the trees from `failed` to `notes` were added within v1: older stores open
+//! unchanged.) Migrations: v1 -> v2 builds `waiting` and `claims` from `tickets`.
 //!
 //! `seq` comes from sled's monotonic id generator, so keys sort in write order.
 
 mod accounts;
 mod delivery;
 mod erase;
+mod group;
+mod index;
 mod notes;
 mod read;
 mod turn;
@@ -39,7 +43,10 @@ pub use turn::Turn;
 
 use std::path::{Path, PathBuf};
 
-pub const LAYOUT_VERSION: u64 = 1;
+pub const LAYOUT_VERSION: u64 = 2;
+
+/// sled's page cache (its default is 1 GB): the hot conversations fit, RAM stays small.
+const CACHE_BYTES: u64 = 32 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -93,8 +100,13 @@ pub struct Store {
     sessions: sled::Tree,
     api_tokens: sled::Tree,
     notes: sled::Tree,
+    waiting: sled::Tree,
+    claims: sled::Tree,
     /// Added to sled's ids: a store rewritten by `forget` keeps its keys increasing.
     seq_floor: u64,
+    group: std::sync::Arc<group::GroupFlush>,
+    /// Records written by turns (each insert or removal counts), for the benchmark.
+    written: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Store {
@@ -112,12 +124,16 @@ impl Store {
     }
 
     fn open_as_is(dir: &Path) -> Result<Store> {
-        let db = sled::Config::new().path(dir).open().map_err(|e| match e {
-            sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
-                StoreError::InUse(dir.to_owned())
-            }
-            other => StoreError::Sled(other),
-        })?;
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(CACHE_BYTES)
+            .open()
+            .map_err(|e| match e {
+                sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
+                    StoreError::InUse(dir.to_owned())
+                }
+                other => StoreError::Sled(other),
+            })?;
         let store = Store {
             conversations: db.open_tree("conversations")?,
             messages: db.open_tree("messages")?,
@@ -133,35 +149,83 @@ impl Store {
             sessions: db.open_tree("sessions")?,
             api_tokens: db.open_tree("api_tokens")?,
             notes: db.open_tree("notes")?,
+            waiting: db.open_tree("waiting")?,
+            claims: db.open_tree("claims")?,
             seq_floor: 0,
+            group: std::sync::Arc::default(),
+            written: std::sync::Arc::default(),
             db,
         };
         let store = Store {
             seq_floor: store.meta.get(erase::SEQ_FLOOR)?.map_or(0, |v| be(&v)),
             ..store
         };
-        match store.meta.get("version")?.map(|v| be(&v)) {
+        store.migrate(dir)?;
+        Ok(store)
+    }
+
+    /// Bring an older layout up to [`LAYOUT_VERSION`]; refuse a newer one.
+    fn migrate(&self, dir: &Path) -> Result<()> {
+        let version = match self.meta.get("version")?.map(|v| be(&v)) {
             Some(found) if found > LAYOUT_VERSION => {
                 return Err(StoreError::NewerLayout {
                     dir: dir.to_owned(),
                     found,
                 });
             }
-            Some(_) => {}
-            None => {
-                store
-                    .meta
-                    .insert("version", &LAYOUT_VERSION.to_be_bytes())?;
-            }
+            Some(found) => found,
+            None if self.tickets.is_empty() && self.conversations.is_empty() => LAYOUT_VERSION,
+            // No version but data: the first v1 stores did not write one.
+            None => 1,
+        };
+        if version < 2 {
+            tracing::info!(
+                "store {}: migrating key layout v{version} -> v2",
+                dir.display()
+            );
+            self.build_indexes()?;
         }
-        Ok(store)
+        if version != LAYOUT_VERSION || self.meta.get("version")?.is_none() {
+            self.meta.insert("version", &LAYOUT_VERSION.to_be_bytes())?;
+            self.db.flush()?;
+        }
+        Ok(())
     }
 
-    /// Make everything written so far durable (fsync). Callers flush before they
-    /// acknowledge a message to its provider.
+    /// The key layout version of the store (after migration: [`LAYOUT_VERSION`]).
+    pub fn layout_version(&self) -> Result<u64> {
+        Ok(self.meta.get("version")?.map_or(0, |v| be(&v)))
+    }
+
+    /// Make everything this thread wrote so far durable. Callers flush before they
+    /// acknowledge a message to its provider; concurrent callers share one flush
+    /// (group commit).
     pub fn flush(&self) -> Result<()> {
-        self.db.flush()?;
+        self.group.flush(&self.db)?;
         Ok(())
+    }
+
+    /// (flush requests, flushes done) since the store was opened.
+    pub fn flush_counts(&self) -> (u64, u64) {
+        self.group.counts()
+    }
+
+    /// Records written by turns since the store was opened.
+    pub fn records_written(&self) -> u64 {
+        self.written.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// (records, bytes of keys and values) stored now, over every tree.
+    pub fn footprint(&self) -> Result<(u64, u64)> {
+        let (mut records, mut bytes) = (0, 0);
+        for name in self.db.tree_names() {
+            for kv in self.db.open_tree(&name)?.iter() {
+                let (k, v) = kv?;
+                records += 1;
+                bytes += (k.len() + v.len()) as u64;
+            }
+        }
+        Ok((records, bytes))
     }
 
     /// A fresh, increasing sequence number for keys.

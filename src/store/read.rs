@@ -94,22 +94,6 @@ impl Store {
         Ok(open)
     }
 
-    /// 1-based place of `ticket` among the tickets waiting (queued, not claimed) in its
-    /// department; the ticket need not be stored yet.
-    pub fn queue_position(&self, ticket: &Ticket) -> Result<usize> {
-        let ahead = self
-            .queue()?
-            .iter()
-            .filter(|t| {
-                t.id != ticket.id
-                    && t.department == ticket.department
-                    && t.status == crate::domain::TicketStatus::Queued
-                    && t.queue_key() < ticket.queue_key()
-            })
-            .count();
-        Ok(ahead + 1)
-    }
-
     /// Messages for `customer` not yet delivered, oldest first, with their outbox keys.
     pub fn pending_outbox(&self, customer: &CustomerId) -> Result<Vec<(Vec<u8>, Outbound)>> {
         self.outbox

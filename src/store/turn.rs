@@ -24,6 +24,7 @@ pub struct Turn {
 enum Why {
     Conflict,
     Duplicate(String),
+    Corrupt(crate::domain::TicketId),
 }
 
 impl Store {
@@ -39,9 +40,11 @@ impl Store {
             &self.open_tickets,
             &self.outbox,
             &self.events,
+            &self.waiting,
+            &self.claims,
         );
-        let result =
-            trees.transaction(|(convs, messages, dedupe, tickets, open, outbox, events)| {
+        let result = trees.transaction(
+            |(convs, messages, dedupe, tickets, open, outbox, events, waiting, claims)| {
                 let mut ids = ids.iter();
                 if let Some(inbound) = &turn.inbound {
                     let key = customer_key(&inbound.customer, inbound.message_id.as_bytes());
@@ -79,7 +82,14 @@ impl Store {
                 }
                 for ticket in &turn.tickets {
                     let key = ticket.id.0.to_be_bytes();
-                    tickets.insert(&key, encode(ticket))?;
+                    let before = match tickets.insert(&key, encode(ticket))? {
+                        Some(old) => Some(
+                            super::decode::<Ticket>("tickets", &old)
+                                .map_err(|_| Abort::Abort(Why::Corrupt(ticket.id)))?,
+                        ),
+                        None => None,
+                    };
+                    super::index::reindex(before.as_ref(), ticket, waiting, claims)?;
                     if ticket.is_open() {
                         open.insert(&key, &[])?;
                     } else {
@@ -102,11 +112,26 @@ impl Store {
                     )?;
                 }
                 Ok(())
-            });
+            },
+        );
         match result {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                let records = 2 * usize::from(turn.inbound.is_some())
+                    + usize::from(turn.conversation.is_some())
+                    + 2 * (turn.tickets.len() + turn.outbound.len())
+                    + turn.events.len();
+                self.written
+                    .fetch_add(records as u64, std::sync::atomic::Ordering::Relaxed);
+                Ok(())
+            }
             Err(TransactionError::Abort(Why::Conflict)) => Err(StoreError::Conflict),
             Err(TransactionError::Abort(Why::Duplicate(id))) => Err(StoreError::Duplicate(id)),
+            Err(TransactionError::Abort(Why::Corrupt(id))) => {
+                let value = self.tickets.get(id.0.to_be_bytes())?.unwrap_or_default();
+                Err(super::decode::<Ticket>("tickets", &value)
+                    .err()
+                    .unwrap_or(StoreError::Conflict))
+            }
             Err(TransactionError::Storage(e)) => Err(StoreError::Sled(e)),
         }
     }

@@ -1,0 +1,302 @@
+//! `sportello bench`: the figures a shop's small server has to meet, measured on this
+//! machine: durable pipeline throughput against the storage floor, matching latency
+//! at 77 / 1,000 / 10,000 FAQ entries, cold start, peak memory and disk with 100,000
+//! stored conversations. Everything runs on temporary directories; nothing of the
+//! shop's own data is touched. Build with `--release`: a debug build says so.
+
+mod matching;
+mod memory;
+mod pipeline;
+
+use crate::config::Config;
+use crate::matcher::Brain;
+use crate::service::ContentDirs;
+use pipeline::Load;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Customers writing at the same moment in the throughput runs.
+const CONCURRENCY: usize = 64;
+
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+    /// The short run (CI): fewer messages and conversations, no 10,000-entry FAQ.
+    #[arg(long)]
+    quick: bool,
+    /// BANKING77 (PolyAI, CC-BY-4.0): a folder with train.jsonl and test.jsonl.
+    #[arg(long, default_value = "../shared/data/banking77")]
+    banking77: PathBuf,
+    /// Internal: the memory probe (a child process fills a store with N conversations).
+    #[arg(long, hide = true)]
+    rss_probe: Option<usize>,
+}
+
+/// How big each run is.
+struct Sizes {
+    customers: usize,
+    per_customer: usize,
+    faq_entries: &'static [usize],
+    queries: usize,
+    cold_starts: usize,
+    conversations: usize,
+}
+
+const FULL: Sizes = Sizes {
+    customers: 20_000,
+    per_customer: 4,
+    faq_entries: &[77, 1_000, 10_000],
+    queries: usize::MAX,
+    cold_starts: 5,
+    conversations: 100_000,
+};
+
+const QUICK: Sizes = Sizes {
+    customers: 500,
+    per_customer: 4,
+    faq_entries: &[77, 1_000],
+    queries: 300,
+    cold_starts: 1,
+    conversations: 2_000,
+};
+
+/// The figures, as `--json` prints them.
+#[derive(Debug, Serialize)]
+pub struct Figures {
+    pub machine: Machine,
+    pub messages: usize,
+    pub concurrency: usize,
+    pub pipeline_msgs_per_s: f64,
+    pub floor_msgs_per_s: f64,
+    /// Pipeline time / floor time for the same messages.
+    pub ratio: f64,
+    /// Messages made durable per flush in the pipeline (group commit).
+    pub messages_per_flush: f64,
+    pub records_per_message: f64,
+    /// What the bot did with the pipeline's messages (answer, clarify, handoff...).
+    pub decisions: std::collections::BTreeMap<String, u64>,
+    pub matching: Vec<matching::Latency>,
+    pub match_p99_us_1k: f64,
+    pub cold_start_ms_1k: f64,
+    /// Peak RSS with 100,000 stored conversations (null in `--quick`: see `rss_mb`).
+    pub rss_mb_100k: Option<f64>,
+    pub rss_mb: f64,
+    pub rss_conversations: usize,
+    pub store_mb_per_1k_conversations: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Machine {
+    pub cpus: usize,
+    pub cpu: String,
+    pub build: &'static str,
+}
+
+pub fn run(
+    content: &ContentDirs,
+    data: &Path,
+    config: Config,
+    args: &BenchArgs,
+) -> anyhow::Result<ExitCode> {
+    let load_brain = || Brain::load(&content.faq, &content.intents, config.matching, None).0;
+    if let Some(n) = args.rss_probe {
+        memory::probe(data, load_brain(), config.clone(), n)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let sizes = if args.quick { QUICK } else { FULL };
+    if cfg!(debug_assertions) {
+        eprintln!(
+            "note: a debug build; the figures in the README come from `cargo run --release -- bench`"
+        );
+    }
+    let train = matching::read(&args.banking77, "train.jsonl")?;
+    let test = matching::read(&args.banking77, "test.jsonl")?;
+    let scratch = tempfile::tempdir()?;
+    let brain = load_brain();
+    let texts = texts(&brain);
+    let questions: Vec<String> = brain
+        .faq_set
+        .entries
+        .iter()
+        .flat_map(|e| e.questions.clone())
+        .collect();
+    let load = Load {
+        texts: &texts,
+        customers: sizes.customers,
+        per_customer: sizes.per_customer,
+        concurrency: CONCURRENCY,
+    };
+    eprintln!(
+        "pipeline: {} messages...",
+        sizes.customers * sizes.per_customer
+    );
+    let service = pipeline::service_in(&scratch.path().join("pipeline"), brain, config.clone())?;
+    let run = pipeline::pipeline(&service, load)?;
+    let (records, bytes) = service.store().footprint()?;
+    let decisions = service.counts().decisions;
+    drop(service);
+    eprintln!("floor...");
+    let value_bytes = (bytes / records.max(1)) as usize;
+    let floor = pipeline::floor(
+        &questions,
+        load,
+        &run,
+        value_bytes,
+        &scratch.path().join("floor"),
+    )?;
+    eprintln!("matching...");
+    let queries = &test[..sizes.queries.min(test.len())];
+    let mut latencies = Vec::new();
+    let mut cold_start_ms_1k = 0.0;
+    for &entries in sizes.faq_entries {
+        let faq = scratch.path().join(format!("faq-{entries}"));
+        matching::write_faq(&faq, &train, entries)?;
+        let mut starts = Vec::new();
+        let mut brain = None;
+        for _ in 0..if entries == 1_000 {
+            sizes.cold_starts
+        } else {
+            1
+        } {
+            let (b, ms) = matching::cold_start(&faq, &content.intents, config.matching)?;
+            starts.push(ms);
+            brain = Some(b);
+        }
+        starts.sort_by(f64::total_cmp);
+        if entries == 1_000 {
+            cold_start_ms_1k = matching::percentile(&starts, 0.5);
+        }
+        latencies.push(matching::latency(&brain.expect("loaded once"), queries));
+    }
+    eprintln!("memory: {} conversations...", sizes.conversations);
+    let (probe, disk) =
+        memory::measure(content, &scratch.path().join("memory"), sizes.conversations)?;
+    let figures = Figures {
+        machine: machine(),
+        messages: run.messages,
+        concurrency: CONCURRENCY,
+        pipeline_msgs_per_s: run.per_second(),
+        floor_msgs_per_s: floor.per_second(),
+        ratio: run.seconds / floor.seconds,
+        messages_per_flush: run.messages as f64 / run.flushes.max(1) as f64,
+        records_per_message: run.records as f64 / run.messages as f64,
+        decisions,
+        match_p99_us_1k: latencies
+            .iter()
+            .find(|l| l.entries >= 1_000)
+            .map_or(0.0, |l| l.p99_us),
+        matching: latencies,
+        cold_start_ms_1k,
+        rss_mb_100k: (probe.conversations == 100_000).then_some(probe.rss_mb),
+        rss_mb: probe.rss_mb,
+        rss_conversations: probe.conversations,
+        store_mb_per_1k_conversations: disk as f64
+            / 1_048_576.0
+            / (probe.conversations as f64 / 1_000.0),
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&figures)?);
+    } else {
+        print_table(&figures);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What the benchmark's customers write: every FAQ question, every intent example
+/// (greetings, thanks, requests for a person, complaints) and a few questions no entry
+/// answers, in both languages.
+fn texts(brain: &Brain) -> Vec<String> {
+    let mut texts: Vec<String> = brain
+        .faq_set
+        .entries
+        .iter()
+        .flat_map(|e| e.questions.clone())
+        .collect();
+    for rule in &brain.intents.rules {
+        texts.extend(rule.examples.iter().map(|(t, _)| t.clone()));
+    }
+    texts.extend(
+        [
+            "vendete anche biciclette elettriche?",
+            "avete un negozio fisico a Milano?",
+            "do you ship to the moon?",
+            "ok",
+        ]
+        .map(String::from),
+    );
+    texts
+}
+
+fn machine() -> Machine {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
+        })
+        .unwrap_or_else(|| "unknown".into());
+    Machine {
+        cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        cpu,
+        build: if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        },
+    }
+}
+
+fn print_table(f: &Figures) {
+    let row =
+        |what: &str, value: String, target: &str| println!("{what:<44} {value:>14}   {target}");
+    println!(
+        "machine: {} CPUs, {} ({} build)",
+        f.machine.cpus, f.machine.cpu, f.machine.build
+    );
+    row(
+        "pipeline, durable (msg/s)",
+        format!("{:.0}", f.pipeline_msgs_per_s),
+        ">= 20000",
+    );
+    row(
+        "floor: tantivy + sled writes + flush (msg/s)",
+        format!("{:.0}", f.floor_msgs_per_s),
+        "",
+    );
+    row(
+        "ratio pipeline / floor (time)",
+        format!("{:.2}", f.ratio),
+        "<= 1.5",
+    );
+    row(
+        "messages per flush (group commit)",
+        format!("{:.1}", f.messages_per_flush),
+        "",
+    );
+    for l in &f.matching {
+        row(
+            &format!("match p50 / p99, {} entries (us)", l.entries),
+            format!("{:.0} / {:.0}", l.p50_us, l.p99_us),
+            if l.entries == 1_000 { "p99 < 1000" } else { "" },
+        );
+    }
+    row(
+        "cold start, 1,000 entries (ms)",
+        format!("{:.0}", f.cold_start_ms_1k),
+        "< 1000",
+    );
+    row(
+        &format!("peak RSS, {} conversations (MB)", f.rss_conversations),
+        format!("{:.0}", f.rss_mb),
+        "< 150 at 100000",
+    );
+    row(
+        "store on disk per 1,000 conversations (MB)",
+        format!("{:.2}", f.store_mb_per_1k_conversations),
+        "",
+    );
+}
