@@ -25,6 +25,7 @@ pub fn probe(
     brain: Brain,
     config: Config,
     conversations: usize,
+    concurrency: usize,
 ) -> anyhow::Result<()> {
     let texts = super::texts(&brain);
     let service = pipeline::service_in(data, brain, config)?;
@@ -32,7 +33,7 @@ pub fn probe(
         texts: &texts,
         customers: conversations,
         per_customer: 2,
-        concurrency: super::CONCURRENCY,
+        concurrency: concurrency.max(1),
     };
     let run = pipeline::pipeline(&service, load)?;
     let probe = Probe {
@@ -49,6 +50,7 @@ pub fn measure(
     content: &crate::service::ContentDirs,
     data: &Path,
     conversations: usize,
+    concurrency: usize,
 ) -> anyhow::Result<(Probe, u64)> {
     let exe = std::env::current_exe().context("finding the sportello binary")?;
     let output = Command::new(exe)
@@ -59,6 +61,7 @@ pub fn measure(
         .arg("--data")
         .arg(data)
         .args(["bench", "--rss-probe", &conversations.to_string()])
+        .args(["--concurrency", &concurrency.to_string()])
         .output()
         .context("starting the memory probe")?;
     anyhow::ensure!(

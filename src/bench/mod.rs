@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Customers writing at the same moment in the throughput runs.
-const CONCURRENCY: usize = 64;
+const CONCURRENCY: usize = 16;
 
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
@@ -30,6 +30,9 @@ pub struct BenchArgs {
     /// BANKING77 (PolyAI, CC-BY-4.0): a folder with train.jsonl and test.jsonl.
     #[arg(long, default_value = "../shared/data/banking77")]
     banking77: PathBuf,
+    /// Customers writing at the same moment in the throughput and memory runs.
+    #[arg(long, default_value_t = CONCURRENCY)]
+    concurrency: usize,
     /// Internal: the memory probe (a child process fills a store with N conversations).
     #[arg(long, hide = true)]
     rss_probe: Option<usize>,
@@ -103,7 +106,7 @@ pub fn run(
 ) -> anyhow::Result<ExitCode> {
     let load_brain = || Brain::load(&content.faq, &content.intents, config.matching, None).0;
     if let Some(n) = args.rss_probe {
-        memory::probe(data, load_brain(), config.clone(), n)?;
+        memory::probe(data, load_brain(), config.clone(), n, args.concurrency)?;
         return Ok(ExitCode::SUCCESS);
     }
     let sizes = if args.quick { QUICK } else { FULL };
@@ -172,12 +175,16 @@ pub fn run(
         latencies.push(matching::latency(&brain.expect("loaded once"), queries));
     }
     eprintln!("memory: {} conversations...", sizes.conversations);
-    let (probe, disk) =
-        memory::measure(content, &scratch.path().join("memory"), sizes.conversations)?;
+    let (probe, disk) = memory::measure(
+        content,
+        &scratch.path().join("memory"),
+        sizes.conversations,
+        load.concurrency,
+    )?;
     let figures = Figures {
         machine: machine(),
         messages: run.messages,
-        concurrency: CONCURRENCY,
+        concurrency: load.concurrency,
         pipeline_msgs_per_s: run.per_second(),
         floor_msgs_per_s: floor.per_second(),
         ratio: run.seconds / floor.seconds,

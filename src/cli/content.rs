@@ -31,6 +31,16 @@ pub fn check(cli: &super::Cli) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// Print the store's inconsistencies; true if there are none.
+pub fn check_store(store: &crate::store::Store) -> anyhow::Result<bool> {
+    let problems = store.verify()?;
+    for p in &problems {
+        println!("store: {p}");
+    }
+    println!("store: {} problems", problems.len());
+    Ok(problems.is_empty())
+}
+
 pub fn ask(brain: &Brain, text: &str, lang: Option<Lang>, json: bool) -> anyhow::Result<ExitCode> {
     let (analysis, decision, reason) = brain.first_message(text, lang);
     let lang = analysis.lang;

@@ -62,7 +62,11 @@ enum Command {
         json: bool,
     },
     /// Validate faq/ and intents/; exit 1 on errors.
-    Check,
+    Check {
+        /// Also check the data directory's consistency (serve must be stopped).
+        #[arg(long)]
+        store: bool,
+    },
     /// Measure matching on labelled cases (JSON lines {"text","expected"}).
     Eval {
         cases: PathBuf,
@@ -116,7 +120,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::channels::terminal::run(&cli.open_service()?, &cli.dirs(), args)
         }
         Command::Ask { text, lang, json } => content::ask(&cli.brain()?, text, *lang, *json),
-        Command::Check => content::check(&cli),
+        Command::Check { store } => {
+            let content = content::check(&cli)?;
+            if !store {
+                return Ok(content);
+            }
+            let sound = content::check_store(&cli.open_store()?)?;
+            Ok(if sound { content } else { ExitCode::FAILURE })
+        }
         Command::Eval { cases, json } => content::eval(&cli.brain()?, cases, *json),
         Command::Queue(cmd) => queue::run(&cli.open_service()?, cmd),
         Command::Replay { script } => replay::run(&cli.open_service()?, script),

@@ -40,7 +40,17 @@ pub struct Handled {
 }
 
 impl Service {
+    /// Handle a customer message and return once it and its replies are on disk: the
+    /// caller may acknowledge it to the provider.
     pub fn handle_inbound(&self, inbound: &Inbound) -> Result<Handled> {
+        let handled = self.handle_inbound_unflushed(inbound)?;
+        self.store.flush()?;
+        Ok(handled)
+    }
+
+    /// Handle a customer message, committed but not yet flushed: for a caller that
+    /// stores a batch and then flushes once (`Store::flush`) before acknowledging it.
+    pub fn handle_inbound_unflushed(&self, inbound: &Inbound) -> Result<Handled> {
         let duplicate = Handled {
             duplicate: true,
             decision: None,
@@ -51,14 +61,14 @@ impl Service {
         if self.store.seen(&inbound.customer, &inbound.message_id)? {
             return Ok(duplicate);
         }
-        let result = self.retry(|| self.try_inbound(inbound));
+        let pace = self.flood.pace(&inbound.customer, inbound.at);
+        let result = self.retry(|| match pace {
+            super::flood::Pace::Admit => self.try_inbound(inbound),
+            super::flood::Pace::Hold { tell } => self.hold_inbound(inbound, tell),
+        });
         match result {
             Err(ServiceError::Store(StoreError::Duplicate(_))) => Ok(duplicate),
-            Err(e) => Err(e),
-            Ok(handled) => {
-                self.store.flush()?;
-                Ok(handled)
-            }
+            other => other,
         }
     }
 
@@ -162,6 +172,47 @@ impl Service {
             reason,
             analysis: Some(analysis),
             ticket,
+        })
+    }
+
+    /// A message over the customer's pace: stored for the transcript (and an operator),
+    /// not matched; the first one of a burst gets a polite notice. With a person on
+    /// the conversation the bot says nothing anyway, so it goes the usual way.
+    fn hold_inbound(&self, inbound: &Inbound, tell: bool) -> Result<Handled> {
+        let expected = self.store.conversation(&inbound.customer)?;
+        let Some(mut conv) = expected.clone() else {
+            return self.try_inbound(inbound);
+        };
+        if matches!(conv.mode, Mode::Queued | Mode::WithOperator) {
+            return self.try_inbound(inbound);
+        }
+        conv.updated_at = inbound.at;
+        let mut turn = Turn {
+            inbound: Some(inbound.clone()),
+            ..Turn::default()
+        };
+        if tell {
+            let lang = conv.lang.unwrap_or(Lang::It);
+            let out = Outbound {
+                customer: inbound.customer.clone(),
+                kind: OutboundKind::Reply,
+                text: texts::slow_down(lang).to_owned(),
+                choices: Vec::new(),
+                at: inbound.at,
+            };
+            turn.outbound.push((Author::Bot, out));
+        }
+        turn.expected_conversation = expected;
+        turn.conversation = Some(conv);
+        self.store.commit(&turn)?;
+        self.count(&turn);
+        self.announce(&inbound.customer, None, tell);
+        Ok(Handled {
+            duplicate: false,
+            decision: None,
+            reason: "held: the customer is writing faster than the bot answers".into(),
+            analysis: None,
+            ticket: None,
         })
     }
 

@@ -3,6 +3,7 @@
 //! conversation, any ticket, the replies (into the outbox) and the events in one
 //! transaction, and flushes before returning, so the caller may acknowledge.
 
+mod flood;
 mod handoff;
 mod inbound;
 mod live;
@@ -12,6 +13,7 @@ mod surveys;
 mod texts;
 mod waiting;
 
+pub use flood::{BURST, PER_SECOND};
 pub use inbound::Handled;
 pub use live::{Change, Counts, WAIT_BUCKETS};
 pub use operator::Transfer;
@@ -67,6 +69,7 @@ pub struct Service {
     brain: RwLock<Arc<Brain>>,
     config: Config,
     live: live::Live,
+    flood: flood::Flood,
 }
 
 impl Service {
@@ -76,6 +79,7 @@ impl Service {
             brain: RwLock::new(Arc::new(brain)),
             config,
             live: live::Live::default(),
+            flood: flood::Flood::default(),
         }
     }
 

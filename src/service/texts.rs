@@ -28,6 +28,18 @@ pub fn talk_to_person(lang: Lang) -> &'static str {
     }
 }
 
+/// Told once when a customer writes faster than the bot answers.
+pub fn slow_down(lang: Lang) -> &'static str {
+    match lang {
+        Lang::It => {
+            "Stai scrivendo molto in fretta: ho ricevuto tutti i tuoi messaggi. Per le domande nuove dammi qualche secondo, poi riscrivile una alla volta."
+        }
+        Lang::En => {
+            "You are writing very fast: I have received all your messages. For new questions give me a few seconds, then send them one at a time."
+        }
+    }
+}
+
 pub fn fallback(lang: Lang) -> &'static str {
     match lang {
         Lang::It => {

@@ -113,6 +113,19 @@ impl Store {
         Ok(out)
     }
 
+    /// How many `waiting` entries each ticket id has (one for a queued ticket).
+    pub(super) fn waiting_ids(&self) -> Result<std::collections::HashMap<u64, usize>> {
+        let mut ids = std::collections::HashMap::new();
+        for key in self.waiting.iter().keys() {
+            let key = key?;
+            let id = key[key.len().saturating_sub(8)..]
+                .try_into()
+                .map_or(0, u64::from_be_bytes);
+            *ids.entry(id).or_insert(0) += 1;
+        }
+        Ok(ids)
+    }
+
     /// Drop a ticket from the waiting index outside a turn (erasure cancels it).
     pub(super) fn unqueue(&self, before: &Ticket) -> Result<()> {
         self.waiting.remove(waiting_key(before))?;

@@ -191,7 +191,7 @@ impl Telegram {
                 return WebhookResult::Ignored;
             }
         };
-        match handle(&self.shared, update).await {
+        match handle(&self.shared, update, Flush::Now).await {
             Ok(()) => {
                 self.shared.wake.notify_one();
                 WebhookResult::Stored
@@ -264,14 +264,23 @@ async fn poll(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
         let wait = match batch {
             Ok(batch) => {
                 let mut stored = true;
+                let mut next = offset;
                 for update in batch {
                     let id = update.id;
-                    if let Err(e) = handle(&shared, update).await {
+                    if let Err(e) = handle(&shared, update, Flush::Later).await {
                         tracing::error!("update {} not stored, will be fetched again: {e:#}", id.0);
                         stored = false;
                         break;
                     }
-                    offset = Some(id.as_offset());
+                    next = Some(id.as_offset());
+                }
+                // One flush for the batch (group commit); only then does the offset
+                // move past it, which is what acknowledges it to Telegram.
+                if let Err(e) = flush(&shared).await {
+                    tracing::error!("updates not flushed, will be fetched again: {e:#}");
+                    stored = false;
+                } else {
+                    offset = next;
                 }
                 shared.wake.notify_one();
                 if stored {
@@ -294,19 +303,27 @@ async fn poll(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     }
 }
 
-/// Store one update through the service (durably), then do the Telegram-side chores
-/// that need no durability (answer a button press, take the buttons away).
-pub async fn handle(shared: &Arc<Shared>, update: Update) -> anyhow::Result<()> {
+/// Whether [`handle`] flushes the update itself (webhook) or the caller flushes a
+/// batch before acknowledging it (polling).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flush {
+    Now,
+    Later,
+}
+
+/// Store one update through the service, then do the Telegram-side chores that need no
+/// durability (answer a button press, take the buttons away).
+pub async fn handle(shared: &Arc<Shared>, update: Update, flush: Flush) -> anyhow::Result<()> {
     match updates::read(&update, &shared.username, Utc::now()) {
         Incoming::Message(inbound) => {
-            store(shared, inbound).await?;
+            store(shared, inbound, flush).await?;
         }
         Incoming::Choice {
             inbound,
             query_id,
             buttons,
         } => {
-            store(shared, inbound).await?;
+            store(shared, inbound, flush).await?;
             let bot = &shared.bot;
             if let Err(e) = bot.answer_callback_query(CallbackQueryId(query_id)).await {
                 tracing::info!("answerCallbackQuery: {e}");
@@ -331,13 +348,28 @@ pub async fn handle(shared: &Arc<Shared>, update: Update) -> anyhow::Result<()> 
     Ok(())
 }
 
-async fn store(shared: &Arc<Shared>, inbound: crate::domain::Inbound) -> anyhow::Result<()> {
+async fn store(
+    shared: &Arc<Shared>,
+    inbound: crate::domain::Inbound,
+    flush: Flush,
+) -> anyhow::Result<()> {
     let service = shared.service.clone();
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
         service.store().clear_unreachable(&inbound.customer)?;
-        service.handle_inbound(&inbound)?;
+        match flush {
+            Flush::Now => service.handle_inbound(&inbound)?,
+            Flush::Later => service.handle_inbound_unflushed(&inbound)?,
+        };
         Ok(())
     })
     .await
     .context("the store task stopped")?
+}
+
+async fn flush(shared: &Arc<Shared>) -> anyhow::Result<()> {
+    let service = shared.service.clone();
+    tokio::task::spawn_blocking(move || service.store().flush())
+        .await
+        .context("the store task stopped")??;
+    Ok(())
 }
