@@ -7,6 +7,7 @@ mod care;
 mod cli;
 mod content;
 mod conversation;
+mod crash;
 mod customers;
 mod faq_growth;
 mod migration;

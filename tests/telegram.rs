@@ -1,7 +1,7 @@
 //! The Telegram channel: real teloxide against the fake Bot API on 127.0.0.1, the real
 //! service on sled in a temp dir.
 
-use crate::support::telegram::{FakeTelegram, Fault, TOKEN};
+use crate::support::telegram::{FakeTelegram, Fault, TOKEN, spawn_serve, terminate};
 use crate::support::{open_service, sample_dirs};
 use chrono::Utc;
 use sportello::channels::telegram::{Telegram, TelegramConfig, WebhookResult, to_html};
@@ -307,42 +307,6 @@ async fn a_webhook_update_needs_the_secret_and_is_stored_before_the_200() {
     assert!(h.fake.with(|s| s.calls.contains(&"setwebhook".to_owned())));
 }
 
-/// `sportello serve` as a child process against the fake Bot API.
-fn spawn_serve(fake: &FakeTelegram, data: &std::path::Path) -> std::process::Child {
-    let config = data.with_extension("toml");
-    std::fs::write(&config, "[telegram]\npoll_timeout = \"1s\"\n").unwrap();
-    let repo = crate::support::repo();
-    std::process::Command::new(env!("CARGO_BIN_EXE_sportello"))
-        .arg("--faq")
-        .arg(repo.join("faq"))
-        .arg("--intents")
-        .arg(repo.join("intents"))
-        .arg("--data")
-        .arg(data)
-        .arg("--config")
-        .arg(&config)
-        .arg("serve")
-        .env("SPORTELLO_TELEGRAM_TOKEN", TOKEN)
-        .env("SPORTELLO_TELEGRAM_API_URL", &fake.url)
-        .env("SPORTELLO_HTTP_ADDR", "127.0.0.1:0")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
-fn terminate(child: &mut std::process::Child) {
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    assert!(
-        child.wait().unwrap().success(),
-        "serve stops cleanly on SIGTERM"
-    );
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_killed_or_stopped_midway_loses_no_reply_and_keeps_each_chats_order() {
     let fake = FakeTelegram::start().await;
@@ -403,4 +367,35 @@ async fn serve_killed_or_stopped_midway_loses_no_reply_and_keeps_each_chats_orde
         );
     }
     terminate(&mut serve);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_flooding_a_thousand_messages_is_told_once_and_does_not_hold_up_the_others() {
+    let h = start(None).await;
+    let questions = ["come faccio un reso?", "posso pagare con paypal?"];
+    for n in 0..1000 {
+        h.fake.text(801, questions[n % 2]);
+    }
+    h.fake.text(802, "quanto costa la spedizione?");
+    let sent = h.fake.wait_sent(802, 1).await;
+    assert_eq!(sent[0].text, h.answer("costi-di-spedizione"));
+    let flooder = customer(801);
+    let stored = h.service.store().transcript(&flooder).unwrap();
+    let inbound = stored
+        .iter()
+        .filter(|m| m.author == sportello::domain::Author::Customer)
+        .count();
+    assert_eq!(inbound, 1000, "every message kept for the transcript");
+    let replies = h.fake.sent_to(801);
+    let notices = replies
+        .iter()
+        .filter(|m| m.text.contains("molto in fretta"))
+        .count();
+    assert_eq!(notices, 1, "told once: {replies:?}");
+    // The burst, the notice, and what the bucket refilled while the flood was read.
+    assert!(
+        replies.len() <= sportello::service::BURST as usize + 8,
+        "{} replies to a flood",
+        replies.len()
+    );
 }

@@ -286,3 +286,53 @@ async fn send_message(state: &(Mutex<Inner>, Notify), body: &Value) -> Response 
     });
     ok(message)
 }
+
+/// `sportello serve` as a child process against the fake Bot API, with the sample
+/// content and the web server on a free port.
+pub fn spawn_serve(fake: &FakeTelegram, data: &std::path::Path) -> std::process::Child {
+    let repo = crate::support::repo();
+    spawn_serve_with(fake, data, &repo.join("faq"), "127.0.0.1:0")
+}
+
+/// The same with another FAQ folder and HTTP address.
+pub fn spawn_serve_with(
+    fake: &FakeTelegram,
+    data: &std::path::Path,
+    faq: &std::path::Path,
+    http: &str,
+) -> std::process::Child {
+    let config = data.with_extension("toml");
+    std::fs::write(&config, "[telegram]\npoll_timeout = \"1s\"\n").unwrap();
+    // SPORTELLO_BIN: the long crash run uses a release build (README, "Crash harness").
+    let bin = std::env::var("SPORTELLO_BIN").unwrap_or(env!("CARGO_BIN_EXE_sportello").into());
+    std::process::Command::new(bin)
+        .arg("--faq")
+        .arg(faq)
+        .arg("--intents")
+        .arg(crate::support::repo().join("intents"))
+        .arg("--data")
+        .arg(data)
+        .arg("--config")
+        .arg(&config)
+        .arg("serve")
+        .env("SPORTELLO_TELEGRAM_TOKEN", TOKEN)
+        .env("SPORTELLO_TELEGRAM_API_URL", &fake.url)
+        .env("SPORTELLO_HTTP_ADDR", http)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// SIGTERM, and the process must stop cleanly.
+pub fn terminate(child: &mut std::process::Child) {
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(
+        child.wait().unwrap().success(),
+        "serve stops cleanly on SIGTERM"
+    );
+}
