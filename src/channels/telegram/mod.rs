@@ -6,7 +6,7 @@
 
 mod format;
 mod send;
-mod updates;
+pub mod updates;
 
 pub use format::{escape, split, to_html};
 
