@@ -47,7 +47,7 @@ use std::path::{Path, PathBuf};
 pub const LAYOUT_VERSION: u64 = 2;
 
 /// sled's page cache (its default is 1 GB): the hot conversations fit, RAM stays small.
-const CACHE_BYTES: u64 = 16 * 1024 * 1024;
+const CACHE_BYTES: u64 = 8 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -68,7 +68,14 @@ fn start_senders(shared: &Arc<Shared>, chats: Vec<CustomerId>) {
 async fn send_chat(shared: &Shared, customer: &CustomerId) {
     loop {
         let (store, who) = (shared.service.store().clone(), customer.clone());
-        let queue = match blocking(move || store.pending_outbox(&who)).await {
+        // Only replies already on disk go out: one of a polled batch not yet flushed
+        // (group commit) would otherwise be sent again if a crash lost its update.
+        let queue = blocking(move || {
+            let queue = store.pending_outbox(&who)?;
+            store.flush()?;
+            Ok(queue)
+        });
+        let queue = match queue.await {
             Ok(queue) if !queue.is_empty() => queue,
             Ok(_) => return,
             Err(e) => return tracing::error!("cannot read the outbox: {e}"),
