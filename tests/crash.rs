@@ -285,3 +285,62 @@ async fn kill_9_during_an_faq_reload_serves_the_edited_answer_after_restart() {
     terminate(&mut serve);
     assert_sound(&data);
 }
+
+/// `chattr +i` (immutable) on the store's files and folders: even root cannot write
+/// them, as on a read-only mount. Undone on drop, so the temp dir can be removed.
+struct ReadOnly(std::path::PathBuf);
+
+impl ReadOnly {
+    fn set(path: &Path, on: bool) {
+        let flag = if on { "+i" } else { "-i" };
+        let status = std::process::Command::new("chattr")
+            .args(["-R", flag])
+            .arg(path)
+            .status()
+            .expect("chattr (e2fsprogs) runs");
+        assert!(status.success(), "chattr {flag} {}", path.display());
+    }
+}
+
+impl Drop for ReadOnly {
+    fn drop(&mut self) {
+        ReadOnly::set(&self.0, false);
+    }
+}
+
+#[test]
+fn a_read_only_data_directory_is_a_clear_error_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let customer: sportello::domain::CustomerId = "telegram:4001".parse().unwrap();
+    let service = open_service(&data, &sample_dirs());
+    let inbound = sportello::domain::Inbound {
+        customer: customer.clone(),
+        message_id: "1".into(),
+        text: QUESTIONS[0].0.into(),
+        at: chrono::Utc::now(),
+        locale: None,
+        name: None,
+        attachment: None,
+    };
+    service.handle_inbound(&inbound).unwrap();
+    drop(service);
+    let guard = ReadOnly(data.clone());
+    ReadOnly::set(&data, true);
+    let out = sportello(&data, &["queue", "list"], "");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert_ne!(out.status.code(), Some(101), "no panic: {stderr}");
+    assert!(
+        stderr.contains("writable") && stderr.contains("hint"),
+        "a clear error: {stderr}"
+    );
+    drop(guard);
+    let store = Store::open(&data).expect("opens once writable again");
+    assert_eq!(
+        store.transcript(&customer).unwrap().len(),
+        2,
+        "nothing lost"
+    );
+    assert!(store.verify().unwrap().is_empty());
+}
