@@ -2,7 +2,7 @@
 //! what the bot knows, routing by the customer's words, the GDPR copy, and `forget`
 //! that leaves nothing of them in the data directory's files.
 
-use crate::support::{TestApp, sample_dirs, sportello};
+use crate::support::{TestApp, sample_dirs, sportello, sportello_ok};
 use serde_json::Value;
 use std::path::Path;
 
@@ -20,27 +20,14 @@ const SCRIPT: &str = r#"{"at":"2026-03-02T09:00:00Z","customer":"telegram:501","
 fn replayed(dir: &Path) -> Vec<Value> {
     let script = dir.join("script.jsonl");
     std::fs::write(&script, SCRIPT).unwrap();
-    let out = sportello(&dir.join("data"), &["replay", script.to_str().unwrap()], "");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
+    sportello_ok(&dir.join("data"), &["replay", script.to_str().unwrap()])
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
 }
 
 fn json_of(data: &Path, args: &[&str]) -> Value {
-    let out = sportello(data, args, "");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    serde_json::from_str(&sportello_ok(data, args)).unwrap()
 }
 
 #[test]
@@ -142,12 +129,7 @@ fn forget_leaves_nothing_of_the_customer_in_the_data_directory() {
         "--json",
     ];
     let before = json_of(&data, &period);
-    let out = sportello(&data, &["customer", "forget", "telegram:501"], "");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    sportello_ok(&data, &["customer", "forget", "telegram:501"]);
     assert_eq!(found_in_files(&data, &hers), Vec::<String>::new());
     // Only the directory itself is left (and the rewrite's empty lock file): no copy,
     // no old one.

@@ -1,7 +1,7 @@
 //! The FAQ grows from customers' words: the gaps grouped, drafts that are never
 //! served, and a wording an operator marked becoming a reviewable question.
 
-use crate::support::{copy_dir, repo, sportello};
+use crate::support::{copy_dir, repo, sportello_ok};
 use std::path::Path;
 
 const SCRIPT: &str = r#"{"at":"2026-03-02T09:00:00Z","customer":"web:c1","lang":"it","text":"vendete anche biciclette elettriche?"}
@@ -24,25 +24,14 @@ fn setup(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
     copy_dir(&repo().join("faq"), &faq);
     std::fs::write(dir.join("script.jsonl"), SCRIPT).unwrap();
     let script = dir.join("script.jsonl");
-    let out = sportello(&data, &["replay", script.to_str().unwrap()], "");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    sportello_ok(&data, &["replay", script.to_str().unwrap()]);
     (data, faq)
 }
 
 fn run(data: &Path, faq: &Path, args: &[&str]) -> String {
     let mut all = vec!["--faq", faq.to_str().unwrap()];
     all.extend_from_slice(args);
-    let out = sportello(data, &all, "");
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    sportello_ok(data, &all)
 }
 
 #[test]

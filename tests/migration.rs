@@ -3,10 +3,10 @@
 //! claim, and an operator account) opens with this one: migrated in place to the
 //! current layout, with the same report, the same queue and a working queue position.
 
-use crate::support::{open_service, repo, sample_dirs, sportello};
+use crate::support::{open_service, repo, sample_dirs, sportello_ok};
 use sportello::domain::{CustomerId, Inbound, TicketStatus};
 use sportello::store::{LAYOUT_VERSION, Store};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Unpack the fixture store into a fresh temp dir; returns (temp dir, store path).
 fn fixture_store() -> (tempfile::TempDir, PathBuf) {
@@ -23,20 +23,10 @@ fn fixture_store() -> (tempfile::TempDir, PathBuf) {
     (dir, store)
 }
 
-fn stdout(data: &Path, args: &[&str]) -> String {
-    let out = sportello(data, args, "");
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
 #[test]
 fn a_store_written_by_the_previous_release_opens_with_the_same_report_and_queue() {
     let (_dir, data) = fixture_store();
-    let report = stdout(
+    let report = sportello_ok(
         &data,
         &[
             "report",
@@ -63,7 +53,7 @@ fn a_store_written_by_the_previous_release_opens_with_the_same_report_and_queue(
         assert_eq!(store.queue_position(ticket).unwrap(), n + 1);
     }
     drop(store);
-    let operators = stdout(&data, &["operator", "list"]);
+    let operators = sportello_ok(&data, &["operator", "list"]);
     assert!(operators.contains("paola"), "{operators}");
 }
 

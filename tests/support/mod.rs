@@ -42,6 +42,17 @@ pub fn sportello(data: &Path, args: &[&str], stdin: &str) -> std::process::Outpu
     child.wait_with_output().unwrap()
 }
 
+/// Run `sportello` as [`sportello`] does, with no input; it must succeed. Its output.
+pub fn sportello_ok(data: &Path, args: &[&str]) -> String {
+    let out = sportello(data, args, "");
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 /// Copy a folder tree (for tests that edit the content).
 pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
