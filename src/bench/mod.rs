@@ -119,13 +119,8 @@ pub fn run(
     let test = matching::read(&args.banking77, "test.jsonl")?;
     let scratch = tempfile::tempdir()?;
     let brain = load_brain();
+    let questions = faq_questions(&brain);
     let texts = texts(&brain);
-    let questions: Vec<String> = brain
-        .faq_set
-        .entries
-        .iter()
-        .flat_map(|e| e.questions.clone())
-        .collect();
     let load = Load {
         texts: &texts,
         customers: sizes.customers,
@@ -216,12 +211,7 @@ pub fn run(
 /// (greetings, thanks, requests for a person, complaints) and a few questions no entry
 /// answers, in both languages.
 fn texts(brain: &Brain) -> Vec<String> {
-    let mut texts: Vec<String> = brain
-        .faq_set
-        .entries
-        .iter()
-        .flat_map(|e| e.questions.clone())
-        .collect();
+    let mut texts = faq_questions(brain);
     for rule in &brain.intents.rules {
         texts.extend(rule.examples.iter().map(|(t, _)| t.clone()));
     }
@@ -235,6 +225,11 @@ fn texts(brain: &Brain) -> Vec<String> {
         .map(String::from),
     );
     texts
+}
+
+fn faq_questions(brain: &Brain) -> Vec<String> {
+    let entries = brain.faq_set.entries.iter();
+    entries.flat_map(|e| e.questions.clone()).collect()
 }
 
 fn machine() -> Machine {

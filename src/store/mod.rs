@@ -167,7 +167,8 @@ impl Store {
 
     /// Bring an older layout up to [`LAYOUT_VERSION`]; refuse a newer one.
     fn migrate(&self, dir: &Path) -> Result<()> {
-        let version = match self.meta.get("version")?.map(|v| be(&v)) {
+        let stored = self.meta.get("version")?.map(|v| be(&v));
+        let version = match stored {
             Some(found) if found > LAYOUT_VERSION => {
                 return Err(StoreError::NewerLayout {
                     dir: dir.to_owned(),
@@ -186,7 +187,7 @@ impl Store {
             );
             self.build_indexes()?;
         }
-        if version != LAYOUT_VERSION || self.meta.get("version")?.is_none() {
+        if stored != Some(LAYOUT_VERSION) {
             self.meta.insert("version", &LAYOUT_VERSION.to_be_bytes())?;
             self.db.flush()?;
         }

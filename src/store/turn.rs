@@ -24,7 +24,8 @@ pub struct Turn {
 enum Why {
     Conflict,
     Duplicate(String),
-    Corrupt(crate::domain::TicketId),
+    /// The stored ticket a turn overwrites does not decode.
+    Corrupt(serde_json::Error),
 }
 
 impl Store {
@@ -84,8 +85,8 @@ impl Store {
                     let key = ticket.id.0.to_be_bytes();
                     let before = match tickets.insert(&key, encode(ticket))? {
                         Some(old) => Some(
-                            super::decode::<Ticket>("tickets", &old)
-                                .map_err(|_| Abort::Abort(Why::Corrupt(ticket.id)))?,
+                            serde_json::from_slice::<Ticket>(&old)
+                                .map_err(|e| Abort::Abort(Why::Corrupt(e)))?,
                         ),
                         None => None,
                     };
@@ -126,12 +127,10 @@ impl Store {
             }
             Err(TransactionError::Abort(Why::Conflict)) => Err(StoreError::Conflict),
             Err(TransactionError::Abort(Why::Duplicate(id))) => Err(StoreError::Duplicate(id)),
-            Err(TransactionError::Abort(Why::Corrupt(id))) => {
-                let value = self.tickets.get(id.0.to_be_bytes())?.unwrap_or_default();
-                Err(super::decode::<Ticket>("tickets", &value)
-                    .err()
-                    .unwrap_or(StoreError::Conflict))
-            }
+            Err(TransactionError::Abort(Why::Corrupt(source))) => Err(StoreError::Corrupt {
+                tree: "tickets",
+                source,
+            }),
             Err(TransactionError::Storage(e)) => Err(StoreError::Sled(e)),
         }
     }

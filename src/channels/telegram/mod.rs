@@ -191,7 +191,11 @@ impl Telegram {
                 return WebhookResult::Ignored;
             }
         };
-        match handle(&self.shared, update, Flush::Now).await {
+        let stored = match handle(&self.shared, update).await {
+            Ok(()) => flush(&self.shared).await,
+            Err(e) => Err(e),
+        };
+        match stored {
             Ok(()) => {
                 self.shared.wake.notify_one();
                 WebhookResult::Stored
@@ -267,7 +271,7 @@ async fn poll(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
                 let mut next = offset;
                 for update in batch {
                     let id = update.id;
-                    if let Err(e) = handle(&shared, update, Flush::Later).await {
+                    if let Err(e) = handle(&shared, update).await {
                         tracing::error!("update {} not stored, will be fetched again: {e:#}", id.0);
                         stored = false;
                         break;
@@ -303,27 +307,21 @@ async fn poll(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     }
 }
 
-/// Whether [`handle`] flushes the update itself (webhook) or the caller flushes a
-/// batch before acknowledging it (polling).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flush {
-    Now,
-    Later,
-}
-
-/// Store one update through the service, then do the Telegram-side chores that need no
-/// durability (answer a button press, take the buttons away).
-pub async fn handle(shared: &Arc<Shared>, update: Update, flush: Flush) -> anyhow::Result<()> {
+/// Store one update through the service (committed; the caller flushes before it
+/// acknowledges: the webhook per update, polling once per batch), then do the
+/// Telegram-side chores that need no durability (answer a button press, take the
+/// buttons away).
+pub async fn handle(shared: &Arc<Shared>, update: Update) -> anyhow::Result<()> {
     match updates::read(&update, &shared.username, Utc::now()) {
         Incoming::Message(inbound) => {
-            store(shared, inbound, flush).await?;
+            store(shared, inbound).await?;
         }
         Incoming::Choice {
             inbound,
             query_id,
             buttons,
         } => {
-            store(shared, inbound, flush).await?;
+            store(shared, inbound).await?;
             let bot = &shared.bot;
             if let Err(e) = bot.answer_callback_query(CallbackQueryId(query_id)).await {
                 tracing::info!("answerCallbackQuery: {e}");
@@ -348,18 +346,11 @@ pub async fn handle(shared: &Arc<Shared>, update: Update, flush: Flush) -> anyho
     Ok(())
 }
 
-async fn store(
-    shared: &Arc<Shared>,
-    inbound: crate::domain::Inbound,
-    flush: Flush,
-) -> anyhow::Result<()> {
+async fn store(shared: &Arc<Shared>, inbound: crate::domain::Inbound) -> anyhow::Result<()> {
     let service = shared.service.clone();
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
         service.store().clear_unreachable(&inbound.customer)?;
-        match flush {
-            Flush::Now => service.handle_inbound(&inbound)?,
-            Flush::Later => service.handle_inbound_unflushed(&inbound)?,
-        };
+        service.handle_inbound_unflushed(&inbound)?;
         Ok(())
     })
     .await
