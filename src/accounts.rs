@@ -35,12 +35,20 @@ pub struct Operator {
     /// PHC string (`$argon2id$v=19$...`).
     pub password_hash: String,
     pub created_at: DateTime<Utc>,
+    /// This account's random id. Sessions and API tokens are bound to it, so a name
+    /// reused after `operator remove` opens none of the old account's. (Accounts made
+    /// before it existed have "", as do their sessions and tokens.)
+    #[serde(default)]
+    pub account: String,
 }
 
 /// A logged-in browser: the cookie's digest maps to this.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Session {
     pub operator: String,
+    /// The [`Operator::account`] it was opened for.
+    #[serde(default)]
+    pub account: String,
     /// Sent back in `X-CSRF-Token` on every state-changing request.
     pub csrf: String,
     pub expires_at: DateTime<Utc>,
@@ -50,8 +58,22 @@ pub struct Session {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApiToken {
     pub operator: String,
+    /// The [`Operator::account`] it was issued to.
+    #[serde(default)]
+    pub account: String,
     pub label: String,
     pub created_at: DateTime<Utc>,
+}
+
+impl ApiToken {
+    pub fn new(op: &Operator, label: &str, now: DateTime<Utc>) -> Self {
+        Self {
+            operator: op.name.clone(),
+            account: op.account.clone(),
+            label: label.chars().take(100).collect(),
+            created_at: now,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -105,7 +127,14 @@ impl Operator {
             departments: departments.to_vec(),
             password_hash: hash_password(password),
             created_at: now,
+            account: new_secret()[..32].to_owned(),
         })
+    }
+
+    /// Whether a session or token bound to `account` was made for this account (and
+    /// not for an earlier one of the same name).
+    pub fn owns(&self, account: &str) -> bool {
+        same_secret(&self.account, account)
     }
 
     pub fn verify(&self, password: &str) -> bool {

@@ -19,6 +19,46 @@ pub struct Config {
     /// `[hours]`: when people are in (default: always).
     pub hours: crate::care::Hours,
     pub surveys: SurveySettings,
+    pub web: WebSettings,
+}
+
+/// `[web]`: the HTTP server's defences (see README, "Web chat and console").
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebSettings {
+    /// Reverse proxies whose `X-Forwarded-For` is believed: behind them the client's
+    /// address (for the login lockout and the web chat's limits) is the last one in that
+    /// header not itself a trusted proxy. Anyone else's header is ignored.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Open connections allowed from one address; past it new ones are closed at once.
+    pub max_connections_per_address: usize,
+    /// Open connections allowed in all.
+    pub max_connections: usize,
+    /// A connection that has not sent a whole request head within this time (also
+    /// between requests on a kept-alive connection) is closed, e.g. "10s" (at most 30s).
+    #[serde(deserialize_with = "header_timeout")]
+    pub header_timeout: chrono::Duration,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        Self {
+            trusted_proxies: Vec::new(),
+            max_connections_per_address: 128,
+            max_connections: 4096,
+            header_timeout: chrono::Duration::seconds(10),
+        }
+    }
+}
+
+fn header_timeout<'de, D: serde::Deserializer<'de>>(d: D) -> Result<chrono::Duration, D::Error> {
+    let span = duration(d)?;
+    if span <= chrono::Duration::zero() || span > chrono::Duration::seconds(30) {
+        return Err(serde::de::Error::custom(
+            "header_timeout must be between 1s and 30s",
+        ));
+    }
+    Ok(span)
 }
 
 /// `[surveys]`: satisfaction questions in the chat.
@@ -207,6 +247,7 @@ impl Default for Config {
             canned: Canned::defaults(),
             hours: crate::care::Hours::always(),
             surveys: SurveySettings::default(),
+            web: WebSettings::default(),
         }
     }
 }

@@ -15,6 +15,7 @@ use crate::service::{ContentDirs, Service};
 use crate::store::Store;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -96,7 +97,7 @@ enum Command {
 }
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(close_faq_means_the_entry(std::env::args_os().collect()));
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("SPORTELLO_LOG")
@@ -111,6 +112,35 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `sportello queue close N --faq ID`: after `queue close`, `--faq` names the FAQ entry
+/// that answered the customer, while everywhere else it is the global `--faq DIR`. clap
+/// cannot give one long name two meanings (the global is propagated into every
+/// subcommand), so the word after `close` is renamed before parsing.
+pub fn close_faq_means_the_entry(args: Vec<OsString>) -> Vec<OsString> {
+    let close = args
+        .windows(2)
+        .position(|w| w[0] == "queue" && w[1] == "close")
+        .map(|i| i + 2);
+    let Some(start) = close else {
+        return args;
+    };
+    let mut args = args;
+    for arg in &mut args[start..] {
+        if arg == "--" {
+            break;
+        }
+        let renamed = match arg.to_str() {
+            Some("--faq") => format!("--{}", queue::ANSWERED_BY),
+            Some(a) if a.starts_with("--faq=") => {
+                format!("--{}={}", queue::ANSWERED_BY, &a["--faq=".len()..])
+            }
+            _ => continue,
+        };
+        *arg = renamed.into();
+    }
+    args
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {

@@ -57,14 +57,10 @@ pub fn run(store: &Store, config: &Config, cmd: &OperatorCommand) -> anyhow::Res
         }
         OperatorCommand::Token { name, label } => {
             let name = accounts::valid_name(name)?;
-            if store.operator(&name)?.is_none() {
+            let Some(op) = store.operator(&name)? else {
                 bail!(accounts::AccountError::Unknown(name));
-            }
-            let record = ApiToken {
-                operator: name,
-                label: label.clone(),
-                created_at: Utc::now(),
             };
+            let record = ApiToken::new(&op, label, Utc::now());
             let token = store.issue_api_token(&record)?;
             println!("{token}");
             eprintln!("use it as `Authorization: Bearer TOKEN`; it is not shown again");

@@ -37,14 +37,20 @@ pub enum QueueCommand {
     /// Close a ticket: the bot answers the customer's next message.
     Close {
         ticket: TicketId,
-        /// The FAQ entry that answers what the customer asked: their wording becomes
-        /// a suggested question of it (`sportello faq suggest`).
-        #[arg(long)]
+        /// `--faq ID`: the FAQ entry that answers what the customer asked; their
+        /// wording becomes a suggested question of it (`sportello faq suggest`).
+        /// (After `close`, `--faq` names the entry, not the global FAQ folder: see
+        /// [`super::close_faq_means_the_entry`].)
+        #[arg(long = ANSWERED_BY, value_name = "ID")]
         faq: Option<String>,
         #[command(flatten)]
         who: Operator,
     },
 }
+
+/// The long name `queue close`'s `--faq ID` is given internally (the global `--faq DIR`
+/// keeps its own).
+pub const ANSWERED_BY: &str = "answered-by-faq";
 
 #[derive(Args)]
 pub struct Operator {

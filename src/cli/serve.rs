@@ -7,7 +7,6 @@ use crate::channels::telegram::{Telegram, TelegramConfig};
 use crate::service::{ContentDirs, Service};
 use crate::web::{self, App};
 use anyhow::Context;
-use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,14 +52,12 @@ async fn serve(service: Arc<Service>) -> anyhow::Result<ExitCode> {
             "  no operator account yet: open http://{addr}/console?setup={token} to create the first (admin),\n  or stop and run `sportello operator add NAME --department D --role admin`"
         );
     }
-    let make = router.into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, make)
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            let _ = stop_tx.send(true);
-        })
-        .await
-        .context("the HTTP server stopped")?;
+    let limits = app.service.config().web.clone();
+    web::serve_http(listener, router, &limits, async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    })
+    .await;
     if let Some(t) = &app.telegram {
         // teloxide itself pauses 10 s after a 5xx: let a send in flight finish.
         t.drain(Duration::from_secs(15)).await;

@@ -33,11 +33,31 @@ impl Store {
             .collect()
     }
 
-    /// Remove an account: its sessions and API tokens stop working with it.
+    /// Remove an account and delete its sessions and API tokens (they are also bound to
+    /// the account's id, so one opened meanwhile dies with it: a reused name opens none).
     pub fn remove_operator(&self, name: &str) -> Result<bool> {
         let removed = self.operators.remove(name.as_bytes())?.is_some();
+        self.remove_where::<Session>(&self.sessions, "sessions", |s| s.operator == name)?;
+        self.remove_where::<ApiToken>(&self.api_tokens, "api_tokens", |t| t.operator == name)?;
         self.flush()?;
         Ok(removed)
+    }
+
+    fn remove_where<T: serde::de::DeserializeOwned>(
+        &self,
+        tree: &sled::Tree,
+        what: &'static str,
+        doomed: impl Fn(&T) -> bool,
+    ) -> Result<usize> {
+        let mut gone = 0;
+        for kv in tree.iter() {
+            let (k, v) = kv?;
+            if doomed(&decode::<T>(what, &v)?) {
+                tree.remove(k)?;
+                gone += 1;
+            }
+        }
+        Ok(gone)
     }
 
     /// The server's secret for signing web chat visitor tokens, made on first use.
@@ -82,16 +102,7 @@ impl Store {
 
     /// Forget sessions that have expired (run now and then).
     pub fn sweep_sessions(&self, now: DateTime<Utc>) -> Result<usize> {
-        let mut gone = 0;
-        for kv in self.sessions.iter() {
-            let (k, v) = kv?;
-            let session: Session = decode("sessions", &v)?;
-            if session.expires_at <= now {
-                self.sessions.remove(k)?;
-                gone += 1;
-            }
-        }
-        Ok(gone)
+        self.remove_where::<Session>(&self.sessions, "sessions", |s| s.expires_at <= now)
     }
 
     /// Store a new API token for `record` and return its secret (shown once; only

@@ -42,13 +42,21 @@ const SHORTHAND: &[(&str, &str)] = &[
     ("xk", "perche"),
     ("xche", "perche"),
     ("perke", "perche"),
+    ("ke", "che"),
+    ("ki", "chi"),
     ("cmq", "comunque"),
     ("qnd", "quando"),
     ("qndo", "quando"),
+    ("qnt", "quanto"),
+    ("qnto", "quanto"),
+    ("dv", "dove"),
     ("qlc", "qualche"),
     ("qlcs", "qualcosa"),
+    ("qlcn", "qualcuno"),
+    ("nnt", "niente"),
     ("sn", "sono"),
     ("tt", "tutto"),
+    ("grz", "grazie"),
     ("pk", "pacco"),
     ("x", "per"),
     ("u", "you"),
@@ -179,6 +187,10 @@ mod tests {
     #[test]
     fn shorthand_is_expanded_word_by_word() {
         assert_eq!(normalise("nn è arrivato, xké?"), "non e arrivato, perche?");
+        assert_eq!(
+            normalise("qnt costa? dv lo trovo? grz"),
+            "quanto costa? dove lo trovo? grazie"
+        );
         assert_eq!(normalise("annunci"), "annunci");
     }
 

@@ -4,17 +4,17 @@
 //! Failed logins lock a name and an address out for a while. While no account exists,
 //! the one-time setup token printed by `serve` creates the first (admin) account.
 
-use super::{ApiError, ApiJson, App, blocking};
+use super::{ApiError, ApiJson, App, blocking, limits};
 use crate::accounts::{self, Operator, Role, Session};
 use axum::Json;
-use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::extract::{FromRequestParts, State};
+use super::server::ClientIp;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -34,11 +34,11 @@ impl FromRequestParts<Arc<App>> for Authed {
 
     async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
         let store = app.service.store();
-        let (name, csrf) = if let Some(token) = bearer(&parts.headers) {
+        let (name, account, csrf) = if let Some(token) = bearer(&parts.headers) {
             let token = store
                 .api_token(&accounts::digest(token))?
                 .ok_or_else(ApiError::unauthorized)?;
-            (token.operator, None)
+            (token.operator, token.account, None)
         } else {
             let secret = cookie(&parts.headers, COOKIE).ok_or_else(ApiError::unauthorized)?;
             let session = store
@@ -55,9 +55,12 @@ impl FromRequestParts<Arc<App>> for Authed {
                     "missing or wrong X-CSRF-Token header; reload the console",
                 ));
             }
-            (session.operator, Some(session.csrf))
+            (session.operator, session.account, Some(session.csrf))
         };
-        let operator = store.operator(&name)?.ok_or_else(ApiError::unauthorized)?;
+        let operator = store
+            .operator(&name)?
+            .filter(|op| op.owns(&account))
+            .ok_or_else(ApiError::unauthorized)?;
         Ok(Authed { operator, csrf })
     }
 }
@@ -110,27 +113,40 @@ pub struct Login {
 
 pub async fn login(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     headers: HeaderMap,
     ApiJson(body): ApiJson<Login>,
 ) -> Result<Response, ApiError> {
-    let address = format!("ip:{}", peer.ip());
+    let address = format!("ip:{client}");
     let Ok(name) = accounts::valid_name(&body.name) else {
         // Not a name anyone can have: counted against the address only.
-        app.logins
-            .fail(std::slice::from_ref(&address), Instant::now());
+        let _ = app
+            .logins
+            .attempt(&[(&address, limits::MAX_ADDRESS_FAILURES)], Instant::now());
         return Err(wrong_login());
     };
-    let keys = [format!("name:{name}"), address];
-    if let Some(wait) = app.logins.locked(&keys, Instant::now()) {
-        return Err(ApiError::too_many(
-            wait,
-            format!(
-                "too many failed logins: try again in {} minutes",
-                wait.div_ceil(60)
-            ),
-        ));
-    }
+    let (pair, by_name) = (format!("pair:{name}@{client}"), format!("name:{name}"));
+    let keys = [
+        (pair.as_str(), limits::MAX_FAILURES),
+        (address.as_str(), limits::MAX_ADDRESS_FAILURES),
+        (by_name.as_str(), u32::MAX),
+    ];
+    let before = app
+        .logins
+        .attempt(&keys, Instant::now())
+        .map_err(|wait| {
+            ApiError::too_many(
+                wait,
+                format!(
+                    "too many failed logins: try again in {} minutes",
+                    wait.div_ceil(60)
+                ),
+            )
+            .with_code("login_locked")
+        })?;
+    // Many failures for this name from anywhere: slow its attempts down (a lock would let
+    // anyone lock an operator out).
+    tokio::time::sleep(limits::slowdown(before[2])).await;
     let store = app.service.store().clone();
     let _permit = app.hash_permit().await?;
     let found = blocking(move || {
@@ -146,15 +162,15 @@ pub async fn login(
     })
     .await?;
     let Some(op) = found else {
-        app.logins.fail(&keys, Instant::now());
         return Err(wrong_login());
     };
-    app.logins.clear(&keys[0]);
+    app.logins.succeeded(&keys);
+    app.logins.clear(&pair);
     start_session(&app, &op, &headers).await
 }
 
 fn wrong_login() -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, "wrong name or password")
+    ApiError::new(StatusCode::UNAUTHORIZED, "wrong name or password").with_code("login_failed")
 }
 
 /// A new session for `op`: the cookie and the `Me` body.
@@ -166,6 +182,7 @@ pub async fn start_session(
     let secret = accounts::new_secret();
     let session = Session {
         operator: op.name.clone(),
+        account: op.account.clone(),
         csrf: accounts::new_secret(),
         expires_at: Utc::now() + chrono::Duration::hours(SESSION_HOURS),
     };

@@ -8,13 +8,13 @@ use super::{ApiError, ApiJson, App, blocking, feed};
 use crate::domain::{Author, CustomerId, Inbound, Lang, Mode};
 use crate::store::StoredMessage;
 use axum::Json;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
+use super::server::ClientIp;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -52,9 +52,9 @@ fn visitor(app: &App, headers: &HeaderMap) -> Result<CustomerId, ApiError> {
 
 pub async fn start(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
 ) -> Result<Json<Value>, ApiError> {
-    let address = format!("start:{}", peer.ip());
+    let address = format!("start:{}", client);
     app.chat_limits
         .allow(&[(&address, STARTS_PER_ADDRESS)], WINDOW, Instant::now())
         .map_err(|wait| ApiError::too_many(wait, "too many new chats from here: wait a moment"))?;
@@ -73,7 +73,7 @@ pub struct Send {
 
 pub async fn send(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     headers: HeaderMap,
     ApiJson(body): ApiJson<Send>,
 ) -> Result<Json<Value>, ApiError> {
@@ -99,9 +99,11 @@ pub async fn send(
             format!(
                 "the message is too long ({chars} characters; at most {MAX_CHARS}): split it in parts"
             ),
-        ));
+        )
+        .with_code("too_long")
+        .with_param("max", MAX_CHARS));
     }
-    let address = format!("ip:{}", peer.ip());
+    let address = format!("ip:{}", client);
     app.chat_limits
         .allow(
             &[(customer.as_str(), PER_VISITOR), (&address, PER_ADDRESS)],

@@ -1,5 +1,7 @@
 //! The API's one error type: a status and a sentence for the person at the other end
-//! (`{"error": "..."}`), while the cause of a server-side failure goes to the log only.
+//! (`{"error": "...", "code": "...", ...}`), while the cause of a server-side failure goes
+//! to the log only. `code` is stable (docs/api.md): the pages show their own sentence for
+//! it in the page's language, with the other keys (`retry_after`, `ticket`, ...) filled in.
 
 use crate::service::ServiceError;
 use crate::store::StoreError;
@@ -14,6 +16,10 @@ pub struct ApiError {
     pub message: String,
     /// Seconds, for 429.
     pub retry_after: Option<u64>,
+    /// The stable name of what went wrong (default: from the status).
+    pub code: &'static str,
+    /// Details the pages fill into their own sentence.
+    pub params: serde_json::Map<String, serde_json::Value>,
 }
 
 impl ApiError {
@@ -22,7 +28,19 @@ impl ApiError {
             status,
             message: message.into(),
             retry_after: None,
+            code: default_code(status),
+            params: serde_json::Map::new(),
         }
+    }
+
+    pub fn with_code(mut self, code: &'static str) -> Self {
+        self.code = code;
+        self
+    }
+
+    pub fn with_param(mut self, key: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.params.insert(key.to_owned(), value.into());
+        self
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -34,12 +52,13 @@ impl ApiError {
             StatusCode::UNAUTHORIZED,
             "log in first (or send an API token as Authorization: Bearer TOKEN)",
         )
+        .with_code("unauthorized")
     }
 
     pub fn too_many(retry_after: u64, message: impl Into<String>) -> Self {
         Self {
             retry_after: Some(retry_after.max(1)),
-            ..Self::new(StatusCode::TOO_MANY_REQUESTS, message)
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, message).with_code("rate_limited")
         }
     }
 
@@ -80,7 +99,37 @@ impl From<ServiceError> for ApiError {
             ServiceError::NoDepartment(..) => text.replace("\n  hint:", "; hint:"),
             _ => text.lines().next().unwrap_or_default().to_owned(),
         };
-        Self::new(status, message)
+        let error = Self::new(status, message);
+        match e {
+            ServiceError::AlreadyClaimed { ticket, by } => error
+                .with_code("already_claimed")
+                .with_param("ticket", ticket.0)
+                .with_param("operator", by),
+            ServiceError::NotYours { ticket, operator } => error
+                .with_code("not_yours")
+                .with_param("ticket", ticket.0)
+                .with_param("operator", operator),
+            ServiceError::NotOpen(ticket, _) => {
+                error.with_code("not_open").with_param("ticket", ticket.0)
+            }
+            ServiceError::Busy => error.with_code("busy"),
+            _ => error,
+        }
+    }
+}
+
+/// The code of an error that names nothing more specific.
+fn default_code(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::UNAUTHORIZED => "unauthorized",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::CONFLICT => "conflict",
+        StatusCode::PAYLOAD_TOO_LARGE => "too_long",
+        StatusCode::TOO_MANY_REQUESTS => "rate_limited",
+        StatusCode::SERVICE_UNAVAILABLE => "busy",
+        s if s.is_server_error() => "server_error",
+        _ => "bad_request",
     }
 }
 
@@ -105,11 +154,13 @@ where
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = match self.retry_after {
-            Some(s) => json!({"error": self.message, "retry_after": s}),
-            None => json!({"error": self.message}),
-        };
-        let mut response = (self.status, Json(body)).into_response();
+        let mut body = self.params;
+        body.insert("error".into(), json!(self.message));
+        body.insert("code".into(), json!(self.code));
+        if let Some(s) = self.retry_after {
+            body.insert("retry_after".into(), json!(s));
+        }
+        let mut response = (self.status, Json(serde_json::Value::Object(body))).into_response();
         if let Some(s) = self.retry_after {
             response
                 .headers_mut()

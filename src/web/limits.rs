@@ -6,40 +6,65 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Failed logins allowed in [`LOCKOUT`] before further attempts are refused.
+/// Failed logins allowed for one name from one address in [`LOCKOUT`] before further
+/// attempts from there are refused (the right password from elsewhere still works).
 pub const MAX_FAILURES: u32 = 5;
+/// Failed logins allowed from one address, whatever the names, in [`LOCKOUT`].
+pub const MAX_ADDRESS_FAILURES: u32 = 20;
 pub const LOCKOUT: Duration = Duration::from_secs(15 * 60);
+/// The longest a name's attempts are slowed down after many failures from anywhere.
+pub const MAX_SLOWDOWN: Duration = Duration::from_secs(10);
 /// Entries kept before expired ones are swept.
 const SWEEP_AT: usize = 10_000;
 
+/// Login attempts per key within a window. An attempt is counted *before* the password
+/// is checked and given back only when it succeeds, so a burst of parallel requests
+/// gets no more checks than the limit.
 #[derive(Default)]
 pub struct Failures(Mutex<HashMap<String, (u32, Instant)>>);
 
-impl Failures {
-    /// Seconds to wait if any of `keys` is locked out now.
-    pub fn locked(&self, keys: &[String], now: Instant) -> Option<u64> {
-        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        keys.iter()
-            .filter_map(|k| map.get(k))
-            .filter(|(n, since)| *n >= MAX_FAILURES && now < *since + LOCKOUT)
-            .map(|(_, since)| (*since + LOCKOUT - now).as_secs() + 1)
-            .max()
-    }
+/// One key and the attempts it allows in the window (`u32::MAX`: counted only).
+pub type Limit<'a> = (&'a str, u32);
 
-    pub fn fail(&self, keys: &[String], now: Instant) {
+impl Failures {
+    /// Count an attempt against every key, or refuse all of them: the seconds to wait
+    /// if a key has reached its limit. Ok gives each key's count before this attempt.
+    pub fn attempt(&self, keys: &[Limit], now: Instant) -> Result<Vec<u32>, u64> {
         let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
         if map.len() > SWEEP_AT {
             map.retain(|_, (_, since)| now < *since + LOCKOUT);
         }
-        for key in keys {
-            let entry = map.entry(key.clone()).or_insert((0, now));
+        let wait = keys
+            .iter()
+            .filter_map(|(k, max)| map.get(*k).map(|e| (e, *max)))
+            .filter(|((n, since), max)| n >= max && now < *since + LOCKOUT)
+            .map(|((_, since), _)| (*since + LOCKOUT - now).as_secs() + 1)
+            .max();
+        if let Some(wait) = wait {
+            return Err(wait);
+        }
+        let mut before = Vec::with_capacity(keys.len());
+        for (key, max) in keys {
+            let entry = map.entry((*key).to_owned()).or_insert((0, now));
             if now >= entry.1 + LOCKOUT {
                 *entry = (0, now);
             }
+            before.push(entry.0);
             entry.0 += 1;
-            if entry.0 == MAX_FAILURES {
-                // The lockout runs from the failure that reached the limit.
+            if entry.0 == *max {
+                // The lockout runs from the attempt that reached the limit.
                 entry.1 = now;
+            }
+        }
+        Ok(before)
+    }
+
+    /// Give an attempt back (it succeeded).
+    pub fn succeeded(&self, keys: &[Limit]) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        for (key, _) in keys {
+            if let Some(entry) = map.get_mut(*key) {
+                entry.0 = entry.0.saturating_sub(1);
             }
         }
     }
@@ -47,6 +72,13 @@ impl Failures {
     pub fn clear(&self, key: &str) {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
     }
+}
+
+/// How long to hold a login for a name that failed `failures` times in the window
+/// from anywhere: nothing up to [`MAX_FAILURES`], then a second more each time.
+pub fn slowdown(failures: u32) -> Duration {
+    let extra = failures.saturating_sub(MAX_FAILURES - 1);
+    Duration::from_secs(u64::from(extra)).min(MAX_SLOWDOWN)
 }
 
 /// Sliding-window rates: at most `max` events per `window` for one key.
@@ -84,26 +116,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn five_failures_lock_a_name_for_the_window() {
+    fn a_burst_gets_no_more_checks_than_the_limit() {
         let f = Failures::default();
         let t0 = Instant::now();
-        let keys = ["name:anna".to_owned()];
-        for _ in 0..MAX_FAILURES - 1 {
-            f.fail(&keys, t0);
-        }
-        assert_eq!(f.locked(&keys, t0), None);
-        f.fail(&keys, t0);
-        assert!(f.locked(&keys, t0).is_some_and(|s| s > 800));
-        assert_eq!(f.locked(&keys, t0 + LOCKOUT), None);
-        // Failures spread over the window lock for the whole lockout from the last one.
-        let late = ["name:bruno".to_owned()];
+        let keys = [("pair:anna@1.2.3.4", MAX_FAILURES), ("name:anna", u32::MAX)];
+        // Counted before any password check: the sixth of a burst is refused.
         for i in 0..MAX_FAILURES {
-            f.fail(&late, t0 + Duration::from_secs(200 * u64::from(i)));
+            assert_eq!(f.attempt(&keys, t0).map(|b| b[0]), Ok(i));
         }
-        let last = t0 + Duration::from_secs(800);
-        assert!(f.locked(&late, last + Duration::from_secs(600)).is_some());
-        f.clear("name:anna");
-        assert_eq!(f.locked(&keys, t0), None);
+        assert!(f.attempt(&keys, t0).is_err_and(|s| s > 800));
+        // Another address may still try the same name (and is only slowed down).
+        let elsewhere = [("pair:anna@5.6.7.8", MAX_FAILURES), ("name:anna", u32::MAX)];
+        let before = f.attempt(&elsewhere, t0).unwrap();
+        assert_eq!(slowdown(before[1]), Duration::from_secs(1));
+        assert_eq!(slowdown(2), Duration::ZERO);
+        assert_eq!(slowdown(1000), MAX_SLOWDOWN);
+        // The window ends.
+        assert!(f.attempt(&keys, t0 + LOCKOUT).is_ok());
+    }
+
+    #[test]
+    fn a_successful_attempt_is_given_back() {
+        let f = Failures::default();
+        let t0 = Instant::now();
+        let keys = [("pair:anna@1.2.3.4", MAX_FAILURES)];
+        for _ in 0..MAX_FAILURES * 3 {
+            assert!(f.attempt(&keys, t0).is_ok());
+            f.succeeded(&keys);
+        }
+        f.clear("pair:anna@1.2.3.4");
+        assert_eq!(f.attempt(&keys, t0), Ok(vec![0]));
     }
 
     #[test]

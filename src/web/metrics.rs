@@ -65,6 +65,12 @@ pub async fn render(State(app): State<Arc<App>>) -> Result<String, StatusCode> {
         ),
     });
     families.extend(counted(&app.service.counts()));
+    families.push(Family {
+        name: "sportello_http_connections_refused_total",
+        kind: "counter",
+        help: "Connections closed at once because an address or the server had too many open.",
+        samples: vec![(String::new(), super::server::refused_connections())],
+    });
     if let Some(t) = &app.telegram {
         let outcomes = t.shared.stats.snapshot().map(|(k, v)| (k.to_owned(), v));
         families.push(Family {

@@ -12,9 +12,11 @@ mod feed;
 mod limits;
 mod metrics;
 mod report;
+mod server;
 mod setup;
 
 pub use error::{ApiError, ApiJson};
+pub use server::run as serve_http;
 
 use crate::channels::telegram::{Telegram, WebhookResult};
 use crate::service::Service;
@@ -33,6 +35,9 @@ const MAX_BODY: usize = 64 * 1024;
 
 /// Password hashes computed at the same time, at most.
 const HASHING_AT_ONCE: usize = 2;
+/// Requests allowed to wait for a hashing slot; past them a login is refused at once
+/// (503), so that a flood of logins holds neither memory nor threads.
+const HASHING_QUEUE: usize = 16;
 
 /// What every handler shares.
 pub struct App {
@@ -48,6 +53,8 @@ pub struct App {
     visitor_key: String,
     /// Password hashing is memory-hard (19 MiB each): only a few at once.
     hashing: tokio::sync::Semaphore,
+    /// Places in the line for [`App::hashing`] (running ones included).
+    hashing_line: tokio::sync::Semaphore,
 }
 
 impl App {
@@ -65,6 +72,7 @@ impl App {
             logins: limits::Failures::default(),
             chat_limits: limits::Rates::default(),
             hashing: tokio::sync::Semaphore::new(HASHING_AT_ONCE),
+            hashing_line: tokio::sync::Semaphore::new(HASHING_AT_ONCE + HASHING_QUEUE),
         })
     }
 
@@ -88,15 +96,24 @@ impl App {
         *self.setup_token.lock().unwrap_or_else(|e| e.into_inner()) = Some(token);
     }
 
-    /// Leave to wait for a password hash slot (a few seconds at most).
-    async fn hash_permit(&self) -> Result<tokio::sync::SemaphorePermit<'_>, ApiError> {
-        let wait = std::time::Duration::from_secs(10);
-        match tokio::time::timeout(wait, self.hashing.acquire()).await {
-            Ok(Ok(permit)) => Ok(permit),
-            _ => Err(ApiError::new(
+    /// Leave to compute a password hash: a place in a short line, then a slot (a few
+    /// seconds at most); a full line is refused at once.
+    async fn hash_permit(&self) -> Result<HashPermit<'_>, ApiError> {
+        let busy = || {
+            ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the server is busy signing people in: try again in a moment",
-            )),
+            )
+            .with_code("busy")
+        };
+        let place = self.hashing_line.try_acquire().map_err(|_| busy())?;
+        let wait = std::time::Duration::from_secs(10);
+        match tokio::time::timeout(wait, self.hashing.acquire()).await {
+            Ok(Ok(slot)) => Ok(HashPermit {
+                _place: place,
+                _slot: slot,
+            }),
+            _ => Err(busy()),
         }
     }
 
@@ -110,6 +127,12 @@ impl App {
         *self.setup_token.lock().unwrap_or_else(|e| e.into_inner()) = Some(token.clone());
         Ok(Some(token))
     }
+}
+
+/// A place in the hashing line and a hashing slot, held while a hash is computed.
+pub struct HashPermit<'a> {
+    _place: tokio::sync::SemaphorePermit<'a>,
+    _slot: tokio::sync::SemaphorePermit<'a>,
 }
 
 /// All routes; `webhook` is the Telegram webhook's path in webhook mode.

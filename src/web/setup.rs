@@ -3,15 +3,15 @@
 
 use super::auth::{Authed, start_session};
 use super::{ApiError, ApiJson, App, blocking};
-use crate::accounts::{ApiToken, Operator, Role};
+use crate::accounts::{AccountError, ApiToken, Operator, Role};
 use axum::Json;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
+use super::server::ClientIp;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -32,25 +32,24 @@ pub struct Setup {
 /// Create the first account (an admin) with the token `serve` printed, and log in.
 pub async fn setup(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     headers: HeaderMap,
     ApiJson(body): ApiJson<Setup>,
 ) -> Result<Response, ApiError> {
-    let keys = [format!("ip:{}", peer.ip())];
-    if let Some(wait) = app.logins.locked(&keys, Instant::now()) {
-        return Err(ApiError::too_many(
-            wait,
-            "too many attempts: try again later",
-        ));
+    let address = format!("setup:{client}");
+    let keys = [(address.as_str(), super::limits::MAX_FAILURES)];
+    if let Err(wait) = app.logins.attempt(&keys, Instant::now()) {
+        return Err(ApiError::too_many(wait, "too many attempts: try again later"));
     }
     // Taken, not read: two calls with the link cannot both create an admin.
     let Some(token) = app.take_setup_token(body.token.trim())? else {
-        app.logins.fail(&keys, Instant::now());
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "the setup link is not valid: use the one `sportello serve` printed, or create the account with `sportello operator add`",
-        ));
+        )
+        .with_code("setup_invalid"));
     };
+    app.logins.succeeded(&keys);
     let (name, password, departments) = (body.name, body.password, body.departments);
     match create_operator(&app, name, password, departments, Role::Admin).await {
         Ok(op) => start_session(&app, &op, &headers).await,
@@ -75,7 +74,7 @@ pub async fn create_operator(
     let _permit = app.hash_permit().await?;
     blocking(move || {
         let op = Operator::new(&name, &password, role, &departments, &known, Utc::now())
-            .map_err(|e| ApiError::bad_request(e.to_string().replace("\n  hint:", "; hint:")))?;
+            .map_err(account_error)?;
         if !store.add_operator(&op)? {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
@@ -85,6 +84,18 @@ pub async fn create_operator(
         Ok(op)
     })
     .await
+}
+
+/// A refused account, with the code the console translates.
+fn account_error(e: AccountError) -> ApiError {
+    let error = ApiError::bad_request(e.to_string().replace("\n  hint:", "; hint:"));
+    match e {
+        AccountError::ShortPassword => error
+            .with_code("password_short")
+            .with_param("min", crate::accounts::MIN_PASSWORD),
+        AccountError::Name(_) => error.with_code("name_invalid"),
+        _ => error,
+    }
 }
 
 #[derive(Deserialize)]
@@ -99,11 +110,7 @@ pub async fn new_token(
     authed: Authed,
     ApiJson(body): ApiJson<NewToken>,
 ) -> Result<Json<Value>, ApiError> {
-    let record = ApiToken {
-        operator: authed.operator.name,
-        label: body.label.chars().take(100).collect(),
-        created_at: Utc::now(),
-    };
+    let record = ApiToken::new(&authed.operator, &body.label, Utc::now());
     let store = app.service.store().clone();
     let token = blocking(move || Ok(store.issue_api_token(&record)?)).await?;
     Ok(Json(json!({"token": token})))

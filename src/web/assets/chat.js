@@ -29,6 +29,16 @@
       networkError: 'Connessione non riuscita. Controlla la rete e riprova.',
       serverError: 'Il servizio non risponde. Riprova tra poco.',
       counter: '{n} / {max}',
+      countdown: 'Attendi {s} s prima di inviare',
+      // Server errors, by their `code` (params filled in).
+      err_too_long: 'Il messaggio è troppo lungo: al massimo {max} caratteri. Puoi dividerlo in più parti.',
+      err_rate_limited: 'Troppe richieste in poco tempo: riprova tra {s} s.',
+      err_busy: 'Il servizio è molto occupato in questo momento. Riprova tra qualche secondo.',
+      err_server_error: 'Si è verificato un problema sul nostro server. Riprova tra poco.',
+      err_unauthorized: 'La conversazione non è più valida: ricarica la pagina.',
+      err_csrf: 'La pagina non è più aggiornata: ricaricala, per favore.',
+      err_forbidden: 'Questa operazione non è consentita.',
+      err_not_found: 'La conversazione non è stata trovata: ricarica la pagina.',
     },
     en: {
       title: 'Customer service',
@@ -48,6 +58,16 @@
       networkError: 'Could not connect. Check your network and try again.',
       serverError: 'The service is not answering. Please try again shortly.',
       counter: '{n} / {max}',
+      countdown: 'Please wait {s} s before sending',
+      // Server errors, by their `code` (params filled in).
+      err_too_long: 'Your message is too long: at most {max} characters. You can split it into parts.',
+      err_rate_limited: 'Too many requests in a short time: please try again in {s} s.',
+      err_busy: 'The service is very busy right now. Please try again in a few seconds.',
+      err_server_error: 'Something went wrong on our server. Please try again shortly.',
+      err_unauthorized: 'This conversation is no longer valid: please reload the page.',
+      err_csrf: 'This page is out of date: please reload it.',
+      err_forbidden: 'This is not allowed.',
+      err_not_found: 'The conversation was not found: please reload the page.',
     },
   };
 
@@ -92,11 +112,43 @@
     return d.toLocaleTimeString(LANG, { hour: '2-digit', minute: '2-digit' });
   }
 
-  /** An error carrying the HTTP status and the server's JSON body. */
-  function HttpError(status, data) {
+  /**
+   * An error carrying the HTTP status, the server's JSON body
+   * ({"error": English sentence, "code": stable code, ...params}) and, for 429,
+   * the seconds to wait (from the body or the Retry-After header).
+   */
+  function HttpError(status, data, retryHeader) {
     this.status = status;
-    this.data = data || {};
-    this.message = (data && data.error) || ('HTTP ' + status);
+    this.data = (data && typeof data === 'object') ? data : {};
+    this.message = (typeof this.data.error === 'string' && this.data.error) || ('HTTP ' + status);
+    let wait = Number(this.data.retry_after);
+    if (!(wait > 0)) wait = Number(retryHeader);
+    this.retryAfter = wait > 0 ? Math.ceil(wait) : 0;
+  }
+
+  /** Codes whose server sentence says it best: shown as the server wrote it (like unknown codes). */
+  const GENERIC_CODES = { bad_request: true, conflict: true };
+
+  /**
+   * The sentence for a failed request, in the page's language: by the body's
+   * `code` with its params filled in; else the server's own `error` text (older
+   * servers, generic codes); else a sentence from the status alone.
+   */
+  function errorText(err) {
+    if (!(err instanceof HttpError)) return t('networkError');
+    const data = err.data;
+    const code = typeof data.code === 'string' ? data.code : '';
+    const key = 'err_' + code;
+    if (code && !GENERIC_CODES[code] && Object.prototype.hasOwnProperty.call(STRINGS.it, key)) {
+      return t(key, {
+        max: data.max !== undefined ? data.max : MAX_LEN,
+        s: err.retryAfter || 1,
+      });
+    }
+    if (typeof data.error === 'string' && data.error) return data.error;
+    if (err.status === 413) return t('err_too_long', { max: MAX_LEN });
+    if (err.status === 429) return t('err_rate_limited', { s: err.retryAfter || 1 });
+    return t('serverError');
   }
 
   /** fetch + JSON; throws HttpError on non-2xx, TypeError on network failure. */
@@ -111,7 +163,7 @@
     const res = await fetch(path, opts);
     let data = null;
     try { data = await res.json(); } catch (e) { data = null; }
-    if (!res.ok) throw new HttpError(res.status, data);
+    if (!res.ok) throw new HttpError(res.status, data, res.headers.get('Retry-After'));
     return data || {};
   }
 
@@ -128,6 +180,8 @@
     again: false,        // fetchNew asked for while one runs
     sending: false,
     resets: 0,
+    waitUntil: 0,        // Date.now() before which sending is refused (429)
+    countdownTimer: null,
   };
 
   let els = {};
@@ -263,7 +317,7 @@
 
   /** Pressing a choice sends its label as a message. */
   async function choose(label) {
-    if (state.sending) return;
+    if (state.sending || waiting()) return;
     const box = els.messages.querySelector('.choices');
     if (box) box.remove();
     const ok = await send(label, false);
@@ -351,46 +405,111 @@
 
   // ---- Sending ----------------------------------------------------------
 
+  /** True while a 429 countdown runs: sending waits for it to end. */
+  function waiting() {
+    return state.waitUntil > Date.now();
+  }
+
+  /** The send button: off while a message is on its way or the countdown runs. */
+  function updateSendButton() {
+    els.send.disabled = state.sending || waiting();
+  }
+
+  /**
+   * After a 429: #countdown says "Please wait N s before sending", ticking each
+   * second, and the send button stays off until it reaches 0. The text stays in
+   * the box; the customer presses send again (nothing is sent by itself).
+   */
+  function startCountdown(seconds) {
+    state.waitUntil = Date.now() + Math.max(1, seconds) * 1000;
+    if (state.countdownTimer) clearInterval(state.countdownTimer);
+    state.countdownTimer = setInterval(tickCountdown, 250);
+    tickCountdown();
+  }
+
+  function tickCountdown() {
+    const left = Math.ceil((state.waitUntil - Date.now()) / 1000);
+    if (left <= 0) {
+      clearInterval(state.countdownTimer);
+      state.countdownTimer = null;
+      state.waitUntil = 0;
+      els.countdown.textContent = '';
+      els.countdown.hidden = true;
+    } else {
+      const text = t('countdown', { s: left });
+      if (els.countdown.textContent !== text) els.countdown.textContent = text;
+      els.countdown.hidden = false;
+    }
+    updateSendButton();
+  }
+
+  /**
+   * After a successful send from the box: takes the sent text out of it. Whatever
+   * was typed while the message was on its way stays (the box is not simply
+   * emptied, which lost it); text edited meanwhile is left as it is.
+   */
+  function takeSent(raw) {
+    const now = els.input.value;
+    if (now === raw) {
+      els.input.value = '';
+    } else if (now.startsWith(raw)) {
+      els.input.value = now.slice(raw.length).replace(/^\s+/, '');
+    } else {
+      return;
+    }
+    updateInput();
+  }
+
   /**
    * Sends one message. Network failures and 5xx are retried with the same id
-   * (the server ignores repeats); 4xx (too long, too fast...) show the server's
-   * error and keep the text. Returns success.
+   * (the server ignores repeats); 4xx (too long...) show the error in the page's
+   * language and keep the text; 429 (too fast) keeps the text and starts the
+   * countdown. The box is only changed on success, and only to take out what was
+   * sent: a refused message is never queued, resent or joined to the next one.
+   * Returns success.
    */
   async function send(text, fromInput) {
-    if (state.sending) return false;
-    const body = String(text).trim();
+    if (state.sending || waiting()) return false;
+    const raw = String(text);
+    const body = raw.trim();
     if (!body) return false;
     state.sending = true;
-    els.send.disabled = true;
+    updateSendButton();
     showError('');
     const id = newId();
     let resetOnce = false;
+    let reset = false;
     try {
       for (let attempt = 0; ; attempt++) {
         try {
+          if (reset) {
+            // Token forgotten by the server: start a new conversation, send again.
+            reset = false;
+            await resetVisitor();
+          }
           await ensureToken();
           await request('POST', '/api/v1/chat/messages', {
             id: id,
             text: body,
             locale: navigator.language || LANG,
           });
-          if (fromInput) {
-            els.input.value = '';
-            updateInput();
-          }
+          if (fromInput) takeSent(raw);
           // Not awaited: the next message can be sent while the answer loads.
           fetchNew();
           return true;
         } catch (err) {
           if (err instanceof HttpError) {
             if ((err.status === 401 || err.status === 404) && !resetOnce) {
-              // Token forgotten by the server: start a new conversation, send again.
               resetOnce = true;
-              await resetVisitor();
+              reset = true;
               continue;
             }
+            if (err.status === 429) {
+              startCountdown(err.retryAfter || 5);
+              return false;
+            }
             if (err.status < 500 || attempt >= SEND_RETRIES) {
-              showError(err.data && err.data.error ? err.data.error : t('serverError'));
+              showError(errorText(err));
               return false;
             }
           } else if (attempt >= SEND_RETRIES) {
@@ -402,7 +521,7 @@
       }
     } finally {
       state.sending = false;
-      els.send.disabled = false;
+      updateSendButton();
     }
   }
 
@@ -444,6 +563,7 @@
       send: $('send'),
       form: $('composer'),
       counter: $('counter'),
+      countdown: $('countdown'),
     };
     if (new URLSearchParams(location.search).get('embed') === '1') {
       document.documentElement.classList.add('embed');
@@ -469,7 +589,7 @@
     try {
       await ensureToken();
     } catch (err) {
-      showError(err instanceof HttpError && err.data.error ? err.data.error : t('networkError'));
+      showError(errorText(err));
       // Try again a bit later: the server may be restarting.
       setTimeout(retryStart, 5000);
       return;

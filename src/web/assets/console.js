@@ -107,6 +107,25 @@
       kind_handoff: 'passaggio',
       kind_cancelled: 'annullata',
       kind_reply: 'risposta',
+      setupBadToken: 'Il codice di configurazione non è valido: usa quello che «sportello serve» ha stampato all’avvio.',
+      // Server errors, by their `code` (params filled in).
+      err_login_failed: 'Nome o password errati.',
+      err_login_locked: 'Troppi accessi non riusciti: riprova tra {m} minuti.',
+      err_login_locked_one: 'Troppi accessi non riusciti: riprova tra un minuto.',
+      err_rate_limited: 'Troppe richieste in poco tempo: riprova tra {s} s.',
+      err_busy: 'Il server è occupato in questo momento: riprova tra qualche secondo.',
+      err_already_claimed: 'Il ticket {ticket} è già stato preso da {operator}.',
+      err_not_yours: 'Il ticket {ticket} non è in carico a te: prendilo in carico prima.',
+      err_not_open: 'Il ticket {ticket} non è più aperto.',
+      err_password_short: 'La password è troppo corta: servono almeno {min} caratteri.',
+      err_name_invalid: 'Nome non valido: da 2 a 32 caratteri, solo lettere minuscole, cifre, punto, trattino basso e trattino.',
+      err_too_long: 'Il messaggio è troppo lungo: al massimo {max} caratteri.',
+      err_unauthorized: 'Accedi per continuare.',
+      err_csrf: 'La pagina non è più valida: ricaricala.',
+      err_forbidden: 'Solo un amministratore può farlo.',
+      err_not_found: 'Non trovato: forse non esiste più.',
+      err_server_error: 'Qualcosa è andato storto sul server. Riprova; se succede ancora, avvisa il responsabile.',
+      errStatus: 'Errore {status}: riprova.',
     },
     en: {
       loading: 'Loading…',
@@ -203,6 +222,25 @@
       kind_handoff: 'handoff',
       kind_cancelled: 'cancelled',
       kind_reply: 'reply',
+      setupBadToken: 'The setup code is not valid: use the one "sportello serve" printed when it started.',
+      // Server errors, by their `code` (params filled in).
+      err_login_failed: 'Wrong name or password.',
+      err_login_locked: 'Too many failed sign-ins: try again in {m} minutes.',
+      err_login_locked_one: 'Too many failed sign-ins: try again in a minute.',
+      err_rate_limited: 'Too many requests in a short time: try again in {s} s.',
+      err_busy: 'The server is busy right now: please try again in a few seconds.',
+      err_already_claimed: 'Ticket {ticket} is already taken by {operator}.',
+      err_not_yours: 'Ticket {ticket} is not claimed by you: claim it first.',
+      err_not_open: 'Ticket {ticket} is no longer open.',
+      err_password_short: 'The password is too short: use at least {min} characters.',
+      err_name_invalid: 'Invalid name: 2 to 32 characters, only lowercase letters, digits, dot, underscore and hyphen.',
+      err_too_long: 'The message is too long: at most {max} characters.',
+      err_unauthorized: 'Please sign in to continue.',
+      err_csrf: 'This page is out of date: please reload it.',
+      err_forbidden: 'Only an administrator can do this.',
+      err_not_found: 'Not found: it may no longer exist.',
+      err_server_error: 'Something went wrong on the server. Please try again; if it keeps happening, tell the person in charge.',
+      errStatus: 'Error {status}: please try again.',
     },
   };
 
@@ -270,11 +308,47 @@
 
   // ---- API --------------------------------------------------------------
 
-  /** An API failure: status (0 = network) and the server's error text. */
+  /** An API failure: status (0 = network), the sentence to show and the server's body. */
   function ApiError(status, message, data) {
     this.status = status;
     this.message = message;
     this.data = data || {};
+  }
+
+  /** Codes whose server sentence says it best; shown as the server wrote it. */
+  const GENERIC_CODES = { bad_request: true, conflict: true };
+
+  /**
+   * The sentence for a failed call, in the UI language. The server's body is
+   * {"error": English sentence, "code": stable code, ...params}: known codes are
+   * translated with their params; generic or unknown codes, and older servers
+   * without a code, show the server's `error` text.
+   */
+  function errorText(status, data, retryHeader) {
+    const body = (data && typeof data === 'object') ? data : {};
+    const code = typeof body.code === 'string' ? body.code : '';
+    let wait = Number(body.retry_after);
+    if (!(wait > 0)) wait = Number(retryHeader);
+    const secs = wait > 0 ? Math.ceil(wait) : 1;
+    if (code === 'login_locked') {
+      const mins = Math.max(1, Math.ceil(secs / 60));
+      return mins === 1 ? t('err_login_locked_one') : t('err_login_locked', { m: mins });
+    }
+    const key = 'err_' + code;
+    if (code && !GENERIC_CODES[code] && Object.prototype.hasOwnProperty.call(STRINGS.it, key)) {
+      const vars = { s: secs, min: 8 };
+      ['ticket', 'operator', 'min', 'max'].forEach(function (k) {
+        if (body[k] !== undefined && body[k] !== null && body[k] !== '') vars[k] = body[k];
+      });
+      // A param the sentence needs but the body lacks: the server's text says more.
+      const needs = (STRINGS[state.lang][key] || STRINGS.it[key]).match(/\{\w+\}/g) || [];
+      const complete = needs.every(function (p) { return vars[p.slice(1, -1)] !== undefined; });
+      if (complete || !(typeof body.error === 'string' && body.error.trim())) return t(key, vars);
+    }
+    if (typeof body.error === 'string' && body.error.trim()) return body.error.trim();
+    if (status === 429) return t('err_rate_limited', { s: secs });
+    if (status >= 500) return t('err_server_error');
+    return t('errStatus', { status: status });
   }
 
   /**
@@ -300,9 +374,9 @@
       try { data = await res.json(); } catch (e) { data = null; }
     }
     if (!res.ok) {
-      const message = (data && data.error) || (res.status + ' ' + (res.statusText || ''));
+      const message = errorText(res.status, data, res.headers.get('Retry-After'));
       if (res.status === 401 && state.me && path !== '/api/v1/login') sessionExpired();
-      throw new ApiError(res.status, message.trim(), data);
+      throw new ApiError(res.status, message, data);
     }
     return data || {};
   }
@@ -470,7 +544,9 @@
       history.replaceState(null, '', location.pathname + location.hash);
       enterApp(me);
     } catch (err) {
-      error.textContent = err.message;
+      // 403 here is a wrong setup code (not "only an admin can do this").
+      const badToken = err.status === 403 && err.data.code !== 'csrf';
+      error.textContent = badToken ? t('setupBadToken') : err.message;
       error.hidden = false;
     } finally {
       button.disabled = false;
@@ -1098,8 +1174,9 @@
   }
 
   /**
-   * Runs one ticket action: errors (e.g. 409 "ticket 3 is already taken by anna")
-   * are shown verbatim in #action-error; queue and ticket are fetched again after.
+   * Runs one ticket action: errors (e.g. 409 "Ticket 3 is already taken by anna",
+   * translated by errorText) are shown in #action-error; queue and ticket are
+   * fetched again after.
    */
   async function act(fn) {
     const id = state.openId;
