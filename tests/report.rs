@@ -223,7 +223,7 @@ async fn the_html_report_of_a_demo_month_shows_its_charts_in_a_browser_and_the_c
     browser.close().await.unwrap();
 
     // The console's dashboard: the same page, for signed-in operators only.
-    let token = sportello(&data, &["operator", "token", "anna"], "");
+    let token = sportello(&data, &["operator", "token", "demo.giulia"], "");
     let bearer = format!("Bearer {}", String::from_utf8(token.stdout).unwrap().trim());
     let served = tempfile::tempdir().unwrap();
     crate::support::copy_dir(&data, served.path());

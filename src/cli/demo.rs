@@ -58,7 +58,9 @@ const NAMES: &[&str] = &[
     "Federica",
     "Paolo",
 ];
-const OPERATORS: &[&str] = &["anna", "bruno", "carla"];
+/// Not the names the README's quick start adds (`anna`, `bruno`): after a demo those
+/// still work as written.
+const OPERATORS: &[&str] = &["demo.giulia", "demo.marco", "demo.sara"];
 const UNKNOWN: &[&str] = &[
     "vendete anche biciclette elettriche?",
     "avete biciclette elettriche?",

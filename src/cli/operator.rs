@@ -76,7 +76,7 @@ fn add(
     departments: &[String],
     role: Role,
 ) -> anyhow::Result<ExitCode> {
-    let first = !store.has_operators()?;
+    let first = !store.has_admin()?;
     let role = if first { Role::Admin } else { role };
     let known: Vec<String> = config.departments.keys().cloned().collect();
     // Check the name and departments before asking for a password.
@@ -100,7 +100,7 @@ fn add(
         op.departments.join(", ")
     );
     if first {
-        eprintln!("the first account is an admin: it can add the others from the console");
+        eprintln!("there was no admin yet, so this account is one: it can add the others from the console");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -91,13 +91,32 @@ pub struct Conversation {
     /// When NPS was last asked (at most once per `[surveys] nps_every`).
     #[serde(default)]
     pub nps_asked_at: Option<DateTime<Utc>>,
+    /// A digest of the bot's last message and when it was said: the same words again
+    /// within [`BURST`] are not sent (a burst of messages gets one answer). Left out of
+    /// the record while empty, so records written before it re-encode to the same bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_said: Option<(String, DateTime<Utc>)>,
     /// Bumped by every write (the store does it): two turns that both write a
     /// customer's messages always conflict, so the messages' order is the commit order.
     #[serde(default)]
     pub version: u64,
 }
 
+/// How long the same bot message is not repeated to one customer.
+pub const BURST: chrono::Duration = chrono::Duration::seconds(30);
+
 impl Conversation {
+    /// Whether saying `digest` at `at` would repeat the bot's last words within a burst;
+    /// either way it becomes the last thing said.
+    pub fn repeats(&mut self, digest: String, at: DateTime<Utc>) -> bool {
+        let repeated = self
+            .last_said
+            .as_ref()
+            .is_some_and(|(d, when)| *d == digest && at - *when < BURST && at >= *when);
+        self.last_said = Some((digest, at));
+        repeated
+    }
+
     pub fn new(customer: CustomerId, at: DateTime<Utc>) -> Self {
         Self {
             customer,
@@ -113,6 +132,7 @@ impl Conversation {
             acked_at: None,
             survey: None,
             nps_asked_at: None,
+            last_said: None,
             version: 0,
         }
     }

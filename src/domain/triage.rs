@@ -127,16 +127,7 @@ pub fn decide(
     policy: &Policy,
 ) -> (Decision, String) {
     if situation.mode.human_owned() {
-        return match (situation.mode, intent.map(|i| &i.action)) {
-            (Mode::Queued, Some(IntentAction::Cancel)) => (
-                Decision::CancelHandOff,
-                "customer took back the request".into(),
-            ),
-            _ => (
-                Decision::ToOperator,
-                "a person owns the conversation".into(),
-            ),
-        };
+        return decide_human_owned(situation, intent, candidates, policy);
     }
     if situation.attachment {
         return (
@@ -165,6 +156,47 @@ pub fn decide(
         return decision;
     }
     decide_faq(situation, candidates, policy)
+}
+
+/// A person owns the conversation: the message is theirs. While still queued, a question
+/// the FAQ answers outright is answered at once (the place in the queue is kept), so a
+/// customer waiting for a person is never left without an answer the bot has.
+fn decide_human_owned(
+    situation: Situation<'_>,
+    intent: Option<&IntentHit>,
+    candidates: &[Candidate],
+    policy: &Policy,
+) -> (Decision, String) {
+    let to_operator = || {
+        (
+            Decision::ToOperator,
+            "a person owns the conversation".into(),
+        )
+    };
+    if situation.mode != Mode::Queued {
+        return to_operator();
+    }
+    match intent.map(|i| &i.action) {
+        Some(IntentAction::Cancel) => {
+            return (
+                Decision::CancelHandOff,
+                "customer took back the request".into(),
+            );
+        }
+        // A request for a person, a complaint...: it is already with the people.
+        Some(IntentAction::HandOff { .. }) => return to_operator(),
+        _ => {}
+    }
+    if situation.attachment {
+        return to_operator();
+    }
+    match decide_faq(situation, candidates, policy) {
+        (Decision::Answer { faq_id }, why) => (
+            Decision::Answer { faq_id },
+            format!("{why} (while queued: the place is kept)"),
+        ),
+        _ => to_operator(),
+    }
 }
 
 /// Whether a message that starts like a score is really a request: a handoff or

@@ -74,24 +74,56 @@ pub fn load_dir(dir: &Path, previous: Option<&FaqSet>) -> (FaqSet, Vec<Diagnosti
                 }
             }
         };
-        if let Some(first) = entries.iter().find(|e| e.id == entry.id) {
-            diagnostics.push(
-                Diagnostic::error(
-                    &path,
-                    1,
-                    format!(
-                        "duplicate id `{}`, already used by {}",
-                        entry.id,
-                        first.path.display()
-                    ),
-                )
-                .hint("ids default to the file name: rename the file or set a different id"),
-            );
-            continue;
-        }
         entries.push(entry);
     }
+    let entries = one_per_id(entries, previous, &mut diagnostics);
     (FaqSet { entries }, diagnostics)
+}
+
+/// Where two files claim one id (a stray `rimborsi-copia.md` beside `rimborsi.md`), one
+/// is kept and the other reported: the file already serving that id, else the file named
+/// after it, else the first by path. Entries stay in path order.
+fn one_per_id(
+    entries: Vec<Entry>,
+    previous: Option<&FaqSet>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<Entry> {
+    let serving = |e: &Entry| previous.and_then(|p| p.get(&e.id)).is_some_and(|p| p.path == e.path);
+    let named = |e: &Entry| e.path.file_stem().is_some_and(|s| s == e.id.as_str());
+    let mut winner: HashMap<&str, &Entry> = HashMap::new();
+    for e in &entries {
+        let rank = |e: &Entry| (serving(e), named(e));
+        winner
+            .entry(e.id.as_str())
+            .and_modify(|w| {
+                if rank(e) > rank(w) {
+                    *w = e;
+                }
+            })
+            .or_insert(e);
+    }
+    let kept: HashMap<String, PathBuf> = winner
+        .into_iter()
+        .map(|(id, e)| (id.to_owned(), e.path.clone()))
+        .collect();
+    entries
+        .into_iter()
+        .filter(|e| {
+            let first = &kept[&e.id];
+            if *first == e.path {
+                return true;
+            }
+            diagnostics.push(
+                Diagnostic::error(
+                    &e.path,
+                    1,
+                    format!("duplicate id `{}`, already used by {}", e.id, first.display()),
+                )
+                .hint("ids default to the file name: rename the file or set a different id (a backup copy belongs outside faq/)"),
+            );
+            false
+        })
+        .collect()
 }
 
 fn collect_markdown(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {

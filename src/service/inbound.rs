@@ -143,7 +143,9 @@ impl Service {
         if let (true, true, Some(name), Some(text)) = (returning, greets, &conv.name, &said.text) {
             said.text = Some(texts::welcome_back(lang, name, text));
         }
-        if let Some(text) = said.text {
+        let digest = said.text.as_deref().map(|t| crate::accounts::digest(t)[..16].to_owned());
+        let repeated = digest.is_some_and(|d| conv.repeats(d, inbound.at));
+        if let Some(text) = said.text.filter(|_| !repeated) {
             let out = Outbound {
                 customer: inbound.customer.clone(),
                 kind: said.kind,
@@ -242,7 +244,10 @@ impl Service {
             Decision::Answer { faq_id } => {
                 conv.low_confidence_streak = 0;
                 let answer = brain.faq.entry(faq_id).map(|e| e.answer.clone());
-                let answer = answer.unwrap_or_else(|| texts::fallback(lang).to_owned());
+                let mut answer = answer.unwrap_or_else(|| texts::fallback(lang).to_owned());
+                if let Some(reminder) = self.still_in_line(conv, inbound.at)? {
+                    answer = format!("{answer}\n\n{reminder}");
+                }
                 Said {
                     target: Some(faq_id.clone()),
                     ..Said::new(OutboundKind::Answer, Some(answer))

@@ -177,6 +177,26 @@ pub fn still_queued(lang: Lang, position: usize, back: Option<&str>) -> String {
     }
 }
 
+/// A message written while queued, when the longer "still number N" is not due.
+pub fn noted(lang: Lang) -> &'static str {
+    match lang {
+        Lang::It => "Ricevuto: l'ho aggiunto alla tua richiesta per chi ti risponderà.",
+        Lang::En => "Got it: I've added it to your request for the person who will answer.",
+    }
+}
+
+/// After an FAQ answer given while queued: the place is kept.
+pub fn still_in_line(lang: Lang, position: usize) -> String {
+    match lang {
+        Lang::It => format!(
+            "_Resti comunque in coda per parlare con una persona: sei il numero {position}. Se non ti serve più, scrivi «annulla»._"
+        ),
+        Lang::En => format!(
+            "_You keep your place in the queue to talk to a person: you are number {position}. If you no longer need it, write \"cancel\"._"
+        ),
+    }
+}
+
 pub fn cancelled(lang: Lang) -> &'static str {
     match lang {
         Lang::It => {

@@ -28,14 +28,20 @@ impl Service {
         Some(back.unwrap_or_default())
     }
 
-    /// The acknowledgement for a message written while queued, if one is due.
+    /// The acknowledgement for a message written while queued: the place in the queue
+    /// at most every [`ACK_EVERY`], a short "noted" otherwise. None with an operator on
+    /// the conversation (they answer).
     pub(super) fn still_queued(
         &self,
         conv: &mut Conversation,
         now: DateTime<Utc>,
     ) -> Result<Option<String>> {
-        if conv.mode != Mode::Queued || conv.acked_at.is_some_and(|t| now - t < ACK_EVERY) {
+        if conv.mode != Mode::Queued {
             return Ok(None);
+        }
+        let lang = conv.lang.unwrap_or(Lang::It);
+        if conv.acked_at.is_some_and(|t| now - t < ACK_EVERY) {
+            return Ok(Some(texts::noted(lang).to_owned()));
         }
         let Some(ticket) = conv
             .ticket
@@ -45,10 +51,23 @@ impl Service {
         else {
             return Ok(None);
         };
-        let lang = conv.lang.unwrap_or(Lang::It);
         let position = self.store.queue_position(&ticket)?;
         let back = self.back_at(&ticket.department, now, lang);
         conv.acked_at = Some(now);
         Ok(Some(texts::still_queued(lang, position, back.as_deref())))
+    }
+
+    /// The reminder under an FAQ answer given while queued.
+    pub(super) fn still_in_line(&self, conv: &mut Conversation, now: DateTime<Utc>) -> Result<Option<String>> {
+        if conv.mode != Mode::Queued {
+            return Ok(None);
+        }
+        let Some(ticket) = conv.ticket.map(|id| self.store.ticket(id)).transpose()?.flatten() else {
+            return Ok(None);
+        };
+        conv.acked_at = Some(now);
+        let lang = conv.lang.unwrap_or(Lang::It);
+        let position = self.store.queue_position(&ticket)?;
+        Ok(Some(texts::still_in_line(lang, position)))
     }
 }

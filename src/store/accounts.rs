@@ -73,8 +73,14 @@ impl Store {
         Ok(String::from_utf8_lossy(&key).into_owned())
     }
 
-    pub fn has_operators(&self) -> Result<bool> {
-        Ok(!self.operators.is_empty())
+    /// Whether an admin account exists (operators made by `demo` or `replay` are not
+    /// admins, and nobody knows their passwords: until an admin exists, `serve`'s setup
+    /// link and the first `operator add` make one).
+    pub fn has_admin(&self) -> Result<bool> {
+        Ok(self
+            .operators()?
+            .iter()
+            .any(|op| op.role == crate::accounts::Role::Admin))
     }
 
     pub fn put_session(&self, digest: &str, session: &Session) -> Result<()> {

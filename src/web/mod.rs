@@ -45,7 +45,7 @@ pub struct App {
     pub telegram: Option<Telegram>,
     /// Flips to true when the server stops: live streams end so that it can.
     pub stop: watch::Receiver<bool>,
-    /// While no operator account exists: the one-time token that creates the first.
+    /// While no admin account exists: the one-time token that creates the first.
     setup_token: Mutex<Option<String>>,
     logins: limits::Failures,
     chat_limits: limits::Rates,
@@ -79,7 +79,7 @@ impl App {
     /// The setup token, if `offered` is it (and no account exists yet); it is then
     /// no longer valid until [`App::put_back_setup_token`].
     fn take_setup_token(&self, offered: &str) -> Result<Option<String>, ApiError> {
-        if self.service.store().has_operators()? {
+        if self.service.store().has_admin()? {
             return Ok(None);
         }
         let mut slot = self.setup_token.lock().unwrap_or_else(|e| e.into_inner());
@@ -120,7 +120,7 @@ impl App {
     /// If no operator account exists, make the one-time setup token and return it, to
     /// be printed where only the person who started the server sees it.
     pub fn setup_token(&self) -> anyhow::Result<Option<String>> {
-        if self.service.store().has_operators()? {
+        if self.service.store().has_admin()? {
             return Ok(None);
         }
         let token = crate::accounts::new_secret();

@@ -17,7 +17,7 @@ use std::time::Instant;
 
 pub async fn setup_needed(State(app): State<Arc<App>>) -> Result<Json<Value>, ApiError> {
     Ok(Json(
-        json!({"needed": !app.service.store().has_operators()?}),
+        json!({"needed": !app.service.store().has_admin()?}),
     ))
 }
 
