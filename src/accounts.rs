@@ -3,7 +3,7 @@
 //! out. Secrets are stored only as BLAKE2b digests, so a copy of the store opens no
 //! session.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
 use blake2::{Blake2b512, Digest};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -138,11 +138,7 @@ impl Operator {
     }
 
     pub fn verify(&self, password: &str) -> bool {
-        PasswordHash::new(&self.password_hash).is_ok_and(|hash| {
-            argon2::Argon2::default()
-                .verify_password(password.as_bytes(), &hash)
-                .is_ok()
-        })
+        verify_hash(&self.password_hash, password)
     }
 }
 
@@ -176,11 +172,58 @@ fn hash_password(password: &str) -> String {
 pub fn verify_nothing(password: &str) {
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let hash = DUMMY.get_or_init(|| hash_password("not a password of anyone"));
-    let _ = PasswordHash::new(hash).map(|h| {
-        argon2::Argon2::default()
-            .verify_password(password.as_bytes(), &h)
+    let _ = verify_hash(hash, password);
+}
+
+thread_local! {
+    /// argon2's work area (19 MiB with the defaults), one per thread that checks
+    /// passwords and reused: a fresh one per check leaves the allocator holding on to
+    /// hundreds of MB after a burst of logins.
+    static WORK: std::cell::RefCell<Vec<argon2::Block>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Whether `password` matches the PHC string `phc` (argon2 parameters read from it).
+fn verify_hash(phc: &str, password: &str) -> bool {
+    let Ok(hash) = PasswordHash::new(phc) else {
+        return false;
+    };
+    let (Ok(algorithm), Ok(params)) = (
+        argon2::Algorithm::try_from(hash.algorithm),
+        argon2::Params::try_from(&hash),
+    ) else {
+        return false;
+    };
+    let version = match hash.version.map(argon2::Version::try_from) {
+        Some(Ok(v)) => v,
+        Some(Err(_)) => return false,
+        None => argon2::Version::default(),
+    };
+    let (Some(salt), Some(expected)) = (hash.salt, hash.hash) else {
+        return false;
+    };
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_bytes) else {
+        return false;
+    };
+    let mut computed = vec![0u8; expected.len()];
+    let hasher = argon2::Argon2::new(algorithm, version, params.clone());
+    let done = WORK.with_borrow_mut(|blocks| {
+        blocks.resize(params.block_count(), argon2::Block::default());
+        hasher
+            .hash_password_into_with_memory(
+                password.as_bytes(),
+                salt,
+                &mut computed,
+                &mut blocks[..],
+            )
             .is_ok()
     });
+    done && computed.len() == expected.len()
+        && computed
+            .iter()
+            .zip(expected.as_bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// A fresh random secret: 32 bytes as hex.

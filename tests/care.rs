@@ -77,21 +77,31 @@ fn a_queued_customer_writing_often_is_acknowledged_but_never_flooded() {
     let start = app.now();
     app.say("terminal:w", "voglio parlare con un operatore");
     let mut acks = Vec::new();
-    // Five messages over eight minutes: at 0:30, 1:00, 3:40, 4:10, 8:00 after the handoff.
-    for (i, after) in [30, 60, 220, 250, 480].into_iter().enumerate() {
+    // Six messages over eight minutes: at 0:30, 0:35, 1:00, 3:40, 4:10, 8:00.
+    for (i, after) in [30, 35, 60, 220, 250, 480].into_iter().enumerate() {
         app.set_clock(start + Duration::seconds(after));
         let out = app.say("terminal:w", &format!("ci siete? messaggio {i}"));
         assert!(
             out.iter().all(|o| o.kind == OutboundKind::Waiting),
             "{out:?}"
         );
-        acks.extend(out.into_iter().map(|o| o.text));
+        acks.push(
+            out.into_iter()
+                .map(|o| o.text)
+                .collect::<Vec<_>>()
+                .join(" "),
+        );
     }
-    assert_eq!(acks.len(), 2, "one at 3:40, one at 8:00: {acks:?}");
-    assert!(
-        acks.iter().all(|a| a.contains("ancora il numero 1")),
-        "{acks:?}"
-    );
+    // Never silent: a short "noted", the place in the queue at most every three minutes
+    // (3:40 and 8:00); 0:35 and 1:00, in one burst with 0:30, do not hear it again.
+    let long: Vec<usize> = (0..acks.len())
+        .filter(|i| acks[*i].contains("ancora il numero 1"))
+        .collect();
+    assert_eq!(long, [3, 5], "{acks:?}");
+    assert_eq!(acks[1..3], ["", ""], "a burst hears it once: {acks:?}");
+    for i in [0, 4] {
+        assert!(acks[i].starts_with("Ricevuto"), "{acks:?}");
+    }
     // Every message reached the operator's side.
     let ticket = &app.queue()[0];
     let transcript = app.service.store().transcript(&ticket.customer).unwrap();
@@ -99,7 +109,48 @@ fn a_queued_customer_writing_often_is_acknowledged_but_never_flooded() {
         .iter()
         .filter(|m| m.author == sportello::domain::Author::Customer)
         .count();
-    assert_eq!(from_customer, 6);
+    assert_eq!(from_customer, 7);
+}
+
+#[test]
+fn a_queued_customer_s_faq_question_is_answered_at_once_and_the_place_is_kept() {
+    let mut app = TestApp::new();
+    app.say("terminal:q", "voglio parlare con un operatore");
+    app.say("terminal:r", "voglio parlare con un operatore");
+    let before: Vec<_> = app.queue().iter().map(|t| t.id).collect();
+    let out = app.say("terminal:r", "quanto costa la spedizione?");
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].kind, OutboundKind::Answer);
+    let answer = app.answer_of("costi-di-spedizione");
+    assert!(out[0].text.starts_with(&answer), "{out:?}");
+    assert!(out[0].text.contains("sei il numero 2"), "{out:?}");
+    let after: Vec<_> = app.queue().iter().map(|t| t.id).collect();
+    assert_eq!(before, after, "same tickets, same order");
+    // With an operator on it, the bot stays out of the way.
+    let first = before[0];
+    app.service.claim(first, "anna", app.now()).unwrap();
+    assert!(
+        app.say("terminal:q", "quanto costa la spedizione?")
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_burst_of_the_same_message_gets_one_answer() {
+    let mut app = TestApp::new();
+    let start = app.now();
+    let mut replies = 0;
+    for i in 0..8 {
+        app.set_clock(start + Duration::seconds(i * 2));
+        replies += app.say("terminal:b", "quanto costa la spedizione?").len();
+    }
+    assert_eq!(replies, 1);
+    // Later, the same question is answered again.
+    app.set_clock(start + Duration::minutes(5));
+    assert_eq!(
+        app.say("terminal:b", "quanto costa la spedizione?").len(),
+        1
+    );
 }
 
 #[test]

@@ -133,6 +133,29 @@ fn draft_text(id: &str, gap: &Gap) -> String {
     )
 }
 
+/// The customer's question that the operator answered on `ticket`: their latest message
+/// up to the close that is a question of its own, never a request for a person, a
+/// greeting or another intent's phrase ("voglio parlare con un operatore").
+fn asked(
+    store: &crate::store::Store,
+    brain: &crate::matcher::Brain,
+    ticket: &crate::domain::Ticket,
+) -> anyhow::Result<Option<String>> {
+    let until = ticket
+        .closed_at
+        .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC);
+    let transcript = store.transcript(&ticket.customer)?;
+    let found = transcript
+        .iter()
+        .rev()
+        .filter(|m| m.author == crate::domain::Author::Customer && m.at <= until)
+        .map(|m| m.text.trim())
+        .find(|text| {
+            crate::text::word_count(text) >= 2 && brain.analyse(text, None).intent.is_none()
+        });
+    Ok(found.map(str::to_owned))
+}
+
 fn suggest(
     cli: &super::Cli,
     store: &crate::store::Store,
@@ -148,7 +171,9 @@ fn suggest(
         let (Some(entry), Some(ticket)) = (brain.faq.entry(faq), store.ticket(*ticket)?) else {
             continue;
         };
-        let wording = ticket.summary.trim().to_owned();
+        let Some(wording) = asked(store, &brain, &ticket)? else {
+            continue;
+        };
         let key = crate::text::normalise(&wording);
         let list = wanted.entry(entry.path.clone()).or_default();
         let known = entry

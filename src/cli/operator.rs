@@ -100,7 +100,9 @@ fn add(
         op.departments.join(", ")
     );
     if first {
-        eprintln!("there was no admin yet, so this account is one: it can add the others from the console");
+        eprintln!(
+            "there was no admin yet, so this account is one: it can add the others from the console"
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -41,7 +41,7 @@ pub enum QueueCommand {
         /// wording becomes a suggested question of it (`sportello faq suggest`).
         /// (After `close`, `--faq` names the entry, not the global FAQ folder: see
         /// [`super::close_faq_means_the_entry`].)
-        #[arg(long = ANSWERED_BY, value_name = "ID")]
+        #[arg(id = ANSWERED_BY, long = ANSWERED_BY, value_name = "ID")]
         faq: Option<String>,
         #[command(flatten)]
         who: Operator,

@@ -32,7 +32,15 @@ async fn serve(service: Arc<Service>) -> anyhow::Result<ExitCode> {
     // The real address (a port of 0 in the setting picks a free one).
     let addr = listener.local_addr().map_or(addr, |a| a.to_string());
     let (stop_tx, stop) = watch::channel(false);
-    let telegram = match TelegramConfig::from_env(&service.config().telegram)? {
+    let telegram_config = TelegramConfig::from_env(&service.config().telegram)?;
+    if let Some((url, _)) = telegram_config.as_ref().and_then(|c| c.webhook.as_ref()) {
+        web::check_webhook_path(url.path()).map_err(|e| {
+            anyhow::anyhow!(
+                "SPORTELLO_TELEGRAM_WEBHOOK_URL: {e}\n  hint: use a path of its own, e.g. https://shop.example/telegram"
+            )
+        })?;
+    }
+    let telegram = match telegram_config {
         Some(config) => Some(Telegram::start(service.clone(), config, stop.clone()).await?),
         None => None,
     };

@@ -88,7 +88,11 @@ fn one_per_id(
     previous: Option<&FaqSet>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<Entry> {
-    let serving = |e: &Entry| previous.and_then(|p| p.get(&e.id)).is_some_and(|p| p.path == e.path);
+    let serving = |e: &Entry| {
+        previous
+            .and_then(|p| p.get(&e.id))
+            .is_some_and(|p| p.path == e.path)
+    };
     let named = |e: &Entry| e.path.file_stem().is_some_and(|s| s == e.id.as_str());
     let mut winner: HashMap<&str, &Entry> = HashMap::new();
     for e in &entries {

@@ -143,7 +143,10 @@ impl Service {
         if let (true, true, Some(name), Some(text)) = (returning, greets, &conv.name, &said.text) {
             said.text = Some(texts::welcome_back(lang, name, text));
         }
-        let digest = said.text.as_deref().map(|t| crate::accounts::digest(t)[..16].to_owned());
+        let digest = said
+            .text
+            .as_deref()
+            .map(|t| crate::accounts::digest(t)[..16].to_owned());
         let repeated = digest.is_some_and(|d| conv.repeats(d, inbound.at));
         if let Some(text) = said.text.filter(|_| !repeated) {
             let out = Outbound {

@@ -58,11 +58,20 @@ impl Service {
     }
 
     /// The reminder under an FAQ answer given while queued.
-    pub(super) fn still_in_line(&self, conv: &mut Conversation, now: DateTime<Utc>) -> Result<Option<String>> {
+    pub(super) fn still_in_line(
+        &self,
+        conv: &mut Conversation,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>> {
         if conv.mode != Mode::Queued {
             return Ok(None);
         }
-        let Some(ticket) = conv.ticket.map(|id| self.store.ticket(id)).transpose()?.flatten() else {
+        let Some(ticket) = conv
+            .ticket
+            .map(|id| self.store.ticket(id))
+            .transpose()?
+            .flatten()
+        else {
             return Ok(None);
         };
         conv.acked_at = Some(now);

@@ -66,7 +66,11 @@ pub enum StoreError {
     #[error(
         "storage error: {0}\n  hint: check that the data directory is writable and the disk is not full"
     )]
-    Sled(#[from] sled::Error),
+    Sled(sled::Error),
+    #[error(
+        "the store in {dir} is corrupt ({what})\n  hint: restore the data directory from a backup (stop sportello, replace the folder, start again)"
+    )]
+    Damaged { dir: PathBuf, what: String },
     #[error(
         "file error in the data directory: {0}\n  hint: check that the data directory and its parent are writable and the disk is not full"
     )]
@@ -75,7 +79,9 @@ pub enum StoreError {
         "cannot rewrite the data directory: {0}\n  hint: `forget` swaps the directory for a fresh copy beside it: use a subdirectory of the volume as --data"
     )]
     CannotRewrite(String),
-    #[error("corrupt record in {tree}: {source}")]
+    #[error(
+        "corrupt record in {tree}: {source}\n  hint: the store is damaged: restore the data directory from a backup"
+    )]
     Corrupt {
         tree: &'static str,
         source: serde_json::Error,
@@ -83,6 +89,18 @@ pub enum StoreError {
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
+
+impl From<sled::Error> for StoreError {
+    fn from(e: sled::Error) -> Self {
+        match e {
+            sled::Error::Corruption { .. } => StoreError::Damaged {
+                dir: PathBuf::new(),
+                what: e.to_string(),
+            },
+            other => StoreError::Sled(other),
+        }
+    }
+}
 
 #[derive(Clone)]
 pub struct Store {
@@ -125,16 +143,7 @@ impl Store {
     }
 
     fn open_as_is(dir: &Path) -> Result<Store> {
-        let db = sled::Config::new()
-            .path(dir)
-            .cache_capacity(CACHE_BYTES)
-            .open()
-            .map_err(|e| match e {
-                sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
-                    StoreError::InUse(dir.to_owned())
-                }
-                other => StoreError::Sled(other),
-            })?;
+        let db = open_db(dir)?;
         let store = Store {
             conversations: db.open_tree("conversations")?,
             messages: db.open_tree("messages")?,
@@ -243,6 +252,47 @@ impl Store {
         })?;
         Ok(crate::domain::TicketId(next.as_deref().map_or(1, be)))
     }
+}
+
+/// Open sled in `dir`. A damaged file (truncated, overwritten) makes sled's recovery
+/// panic or report corruption: both become [`StoreError::Damaged`], which says to
+/// restore a backup, instead of a crash.
+fn open_db(dir: &Path) -> Result<sled::Db> {
+    let damaged = |what: String| StoreError::Damaged {
+        dir: dir.to_owned(),
+        what,
+    };
+    let opened = quietly(|| {
+        sled::Config::new()
+            .path(dir)
+            .cache_capacity(CACHE_BYTES)
+            .open()
+    })
+    .map_err(damaged)?;
+    opened.map_err(|e| match e {
+        sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
+            StoreError::InUse(dir.to_owned())
+        }
+        sled::Error::Corruption { .. } => damaged(e.to_string()),
+        other => StoreError::Sled(other),
+    })
+}
+
+/// Run `f`, turning a panic into its message, without printing the panic report.
+fn quietly<T>(f: impl FnOnce() -> T) -> std::result::Result<T, String> {
+    static HOOK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = HOOK.lock().unwrap_or_else(|e| e.into_inner());
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    std::panic::set_hook(previous);
+    result.map_err(|panic| {
+        panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+            .unwrap_or_else(|| "unreadable files".into())
+    })
 }
 
 fn be(bytes: &[u8]) -> u64 {

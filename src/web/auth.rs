@@ -4,11 +4,11 @@
 //! Failed logins lock a name and an address out for a while. While no account exists,
 //! the one-time setup token printed by `serve` creates the first (admin) account.
 
+use super::server::ClientIp;
 use super::{ApiError, ApiJson, App, blocking, limits};
 use crate::accounts::{self, Operator, Role, Session};
 use axum::Json;
 use axum::extract::{FromRequestParts, State};
-use super::server::ClientIp;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -131,36 +131,34 @@ pub async fn login(
         (address.as_str(), limits::MAX_ADDRESS_FAILURES),
         (by_name.as_str(), u32::MAX),
     ];
-    let before = app
-        .logins
-        .attempt(&keys, Instant::now())
-        .map_err(|wait| {
-            ApiError::too_many(
-                wait,
-                format!(
-                    "too many failed logins: try again in {} minutes",
-                    wait.div_ceil(60)
-                ),
-            )
-            .with_code("login_locked")
-        })?;
+    let before = app.logins.attempt(&keys, Instant::now()).map_err(|wait| {
+        ApiError::too_many(
+            wait,
+            format!(
+                "too many failed logins: try again in {} minutes",
+                wait.div_ceil(60)
+            ),
+        )
+        .with_code("login_locked")
+    })?;
     // Many failures for this name from anywhere: slow its attempts down (a lock would let
     // anyone lock an operator out).
     tokio::time::sleep(limits::slowdown(before[2])).await;
     let store = app.service.store().clone();
-    let _permit = app.hash_permit().await?;
-    let found = blocking(move || {
-        let op = store.operator(&name)?;
-        Ok(match op {
-            Some(op) if op.verify(&body.password) => Some(op),
-            Some(_) => None,
-            None => {
-                accounts::verify_nothing(&body.password);
-                None
-            }
+    let found = app
+        .hashing
+        .run(move || {
+            let op = store.operator(&name)?;
+            Ok(match op {
+                Some(op) if op.verify(&body.password) => Some(op),
+                Some(_) => None,
+                None => {
+                    accounts::verify_nothing(&body.password);
+                    None
+                }
+            })
         })
-    })
-    .await?;
+        .await?;
     let Some(op) = found else {
         return Err(wrong_login());
     };

@@ -4,12 +4,12 @@
 //! and reading them marks the outbox delivered. Rates and sizes are limited per visitor
 //! and per address, with a message the widget shows as it is.
 
+use super::server::ClientIp;
 use super::{ApiError, ApiJson, App, blocking, feed};
 use crate::domain::{Author, CustomerId, Inbound, Lang, Mode};
 use crate::store::StoredMessage;
 use axum::Json;
 use axum::extract::{Query, State};
-use super::server::ClientIp;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use chrono::Utc;

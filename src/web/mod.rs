@@ -9,6 +9,7 @@ mod chat;
 mod console;
 mod error;
 mod feed;
+mod hasher;
 mod limits;
 mod metrics;
 mod report;
@@ -51,10 +52,8 @@ pub struct App {
     chat_limits: limits::Rates,
     /// Signs web chat visitor tokens (kept in the store: tokens survive restarts).
     visitor_key: String,
-    /// Password hashing is memory-hard (19 MiB each): only a few at once.
-    hashing: tokio::sync::Semaphore,
-    /// Places in the line for [`App::hashing`] (running ones included).
-    hashing_line: tokio::sync::Semaphore,
+    /// Password hashing is memory-hard (19 MiB each): a few threads of its own.
+    hashing: hasher::Hasher,
 }
 
 impl App {
@@ -71,8 +70,7 @@ impl App {
             setup_token: Mutex::new(None),
             logins: limits::Failures::default(),
             chat_limits: limits::Rates::default(),
-            hashing: tokio::sync::Semaphore::new(HASHING_AT_ONCE),
-            hashing_line: tokio::sync::Semaphore::new(HASHING_AT_ONCE + HASHING_QUEUE),
+            hashing: hasher::Hasher::new(HASHING_AT_ONCE, HASHING_QUEUE),
         })
     }
 
@@ -96,27 +94,6 @@ impl App {
         *self.setup_token.lock().unwrap_or_else(|e| e.into_inner()) = Some(token);
     }
 
-    /// Leave to compute a password hash: a place in a short line, then a slot (a few
-    /// seconds at most); a full line is refused at once.
-    async fn hash_permit(&self) -> Result<HashPermit<'_>, ApiError> {
-        let busy = || {
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the server is busy signing people in: try again in a moment",
-            )
-            .with_code("busy")
-        };
-        let place = self.hashing_line.try_acquire().map_err(|_| busy())?;
-        let wait = std::time::Duration::from_secs(10);
-        match tokio::time::timeout(wait, self.hashing.acquire()).await {
-            Ok(Ok(slot)) => Ok(HashPermit {
-                _place: place,
-                _slot: slot,
-            }),
-            _ => Err(busy()),
-        }
-    }
-
     /// If no operator account exists, make the one-time setup token and return it, to
     /// be printed where only the person who started the server sees it.
     pub fn setup_token(&self) -> anyhow::Result<Option<String>> {
@@ -129,10 +106,42 @@ impl App {
     }
 }
 
-/// A place in the hashing line and a hashing slot, held while a hash is computed.
-pub struct HashPermit<'a> {
-    _place: tokio::sync::SemaphorePermit<'a>,
-    _slot: tokio::sync::SemaphorePermit<'a>,
+/// Paths the router serves itself (a prefix ending in `/` covers what is under it).
+const OWN_PATHS: &[&str] = &[
+    "/",
+    "/console",
+    "/widget.js",
+    "/assets/",
+    "/healthz",
+    "/metrics",
+    "/api/",
+];
+
+/// Check a webhook path before anything is registered with the provider: it must be a
+/// plain path of its own, not one of the server's routes.
+pub fn check_webhook_path(path: &str) -> Result<(), String> {
+    let plain = path.starts_with('/')
+        && path.len() > 1
+        && path
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/-_.~".contains(&b))
+        && !path.contains("//");
+    if !plain {
+        return Err(format!(
+            "the webhook path `{path}` is not a plain path (letters, digits, `/ - _ . ~`)"
+        ));
+    }
+    let trimmed = path.trim_end_matches('/');
+    let clash = OWN_PATHS.iter().find(|own| {
+        let own_trimmed = own.trim_end_matches('/');
+        trimmed == own_trimmed || (own.ends_with('/') && own.len() > 1 && trimmed.starts_with(*own))
+    });
+    match clash {
+        Some(own) => Err(format!(
+            "the webhook path `{path}` clashes with the server's own `{own}`"
+        )),
+        None => Ok(()),
+    }
 }
 
 /// All routes; `webhook` is the Telegram webhook's path in webhook mode.
@@ -263,4 +272,27 @@ async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| ApiError::internal(&e))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_webhook_path;
+
+    #[test]
+    fn a_webhook_path_may_not_clash_with_a_route() {
+        assert!(check_webhook_path("/telegram").is_ok());
+        assert!(check_webhook_path("/hooks/tg-8f3a").is_ok());
+        for bad in [
+            "/",
+            "/console",
+            "/healthz/",
+            "/api/v1/login",
+            "/assets/chat.js",
+            "/a/{id}",
+            "x",
+            "/a//b",
+        ] {
+            assert!(check_webhook_path(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -184,7 +184,10 @@ mod tests {
         let proxy: IpAddr = "10.0.0.1".parse().unwrap();
         let peer = SocketAddr::new(proxy, 4000);
         let mut headers = HeaderMap::new();
-        headers.insert("x-forwarded-for", "1.2.3.4, 5.6.7.8, 10.0.0.1".parse().unwrap());
+        headers.insert(
+            "x-forwarded-for",
+            "1.2.3.4, 5.6.7.8, 10.0.0.1".parse().unwrap(),
+        );
         // Untrusted: the header is the client's own word, ignored.
         assert_eq!(client_address(peer, &headers, &[]), proxy);
         // Trusted: the rightmost address the proxy did not add itself.

@@ -2,11 +2,11 @@
 //! creates the first admin), admins adding operators, and API tokens for scripts.
 
 use super::auth::{Authed, start_session};
+use super::server::ClientIp;
 use super::{ApiError, ApiJson, App, blocking};
 use crate::accounts::{AccountError, ApiToken, Operator, Role};
 use axum::Json;
 use axum::extract::State;
-use super::server::ClientIp;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::Utc;
@@ -16,9 +16,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 pub async fn setup_needed(State(app): State<Arc<App>>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(
-        json!({"needed": !app.service.store().has_admin()?}),
-    ))
+    Ok(Json(json!({"needed": !app.service.store().has_admin()?})))
 }
 
 #[derive(Deserialize)]
@@ -39,7 +37,10 @@ pub async fn setup(
     let address = format!("setup:{client}");
     let keys = [(address.as_str(), super::limits::MAX_FAILURES)];
     if let Err(wait) = app.logins.attempt(&keys, Instant::now()) {
-        return Err(ApiError::too_many(wait, "too many attempts: try again later"));
+        return Err(ApiError::too_many(
+            wait,
+            "too many attempts: try again later",
+        ));
     }
     // Taken, not read: two calls with the link cannot both create an admin.
     let Some(token) = app.take_setup_token(body.token.trim())? else {
@@ -61,7 +62,7 @@ pub async fn setup(
     }
 }
 
-/// Check and store a new account (hashing on the blocking pool).
+/// Check and store a new account (hashing on the hashing threads).
 pub async fn create_operator(
     app: &App,
     name: String,
@@ -71,19 +72,19 @@ pub async fn create_operator(
 ) -> Result<Operator, ApiError> {
     let known: Vec<String> = app.service.config().departments.keys().cloned().collect();
     let store = app.service.store().clone();
-    let _permit = app.hash_permit().await?;
-    blocking(move || {
-        let op = Operator::new(&name, &password, role, &departments, &known, Utc::now())
-            .map_err(account_error)?;
-        if !store.add_operator(&op)? {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                format!("operator `{}` already exists", op.name),
-            ));
-        }
-        Ok(op)
-    })
-    .await
+    app.hashing
+        .run(move || {
+            let op = Operator::new(&name, &password, role, &departments, &known, Utc::now())
+                .map_err(account_error)?;
+            if !store.add_operator(&op)? {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    format!("operator `{}` already exists", op.name),
+                ));
+            }
+            Ok(op)
+        })
+        .await
 }
 
 /// A refused account, with the code the console translates.

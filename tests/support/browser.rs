@@ -43,10 +43,23 @@ impl Server {
     }
 
     pub fn spawn(data: tempfile::TempDir) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sportello"))
+        Self::spawn_with(data, None)
+    }
+
+    /// A server on `data` with `config` as its `sportello.toml` (written beside the
+    /// store).
+    pub fn spawn_with(data: tempfile::TempDir, config: Option<&str>) -> Server {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_sportello"));
+        command
             .current_dir(super::repo())
             .arg("--data")
-            .arg(data.path())
+            .arg(data.path());
+        if let Some(config) = config {
+            let file = data.path().join("sportello.toml");
+            std::fs::write(&file, config).unwrap();
+            command.arg("--config").arg(file);
+        }
+        let mut child = command
             .arg("serve")
             .env("SPORTELLO_HTTP_ADDR", "127.0.0.1:0")
             .env_remove("SPORTELLO_TELEGRAM_TOKEN")
@@ -83,6 +96,19 @@ impl Server {
 
     pub fn addr(&self) -> String {
         self.base.trim_start_matches("http://").to_owned()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Kill the server and give its data directory back (to run a command on it, or
+    /// start another server).
+    pub fn stop(mut self) -> tempfile::TempDir {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let data = tempfile::tempdir().unwrap();
+        std::mem::replace(&mut self._data, data)
     }
 }
 

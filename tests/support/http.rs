@@ -30,7 +30,54 @@ pub fn request(
     headers: &[(&str, &str)],
     body: Option<&str>,
 ) -> Response {
-    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    let stream = std::net::TcpStream::connect(addr).unwrap();
+    exchange(stream, addr, method, path, headers, body)
+}
+
+/// A connection to `addr` from the loopback address `source` (127.0.0.2...): another
+/// client, as far as the server can tell.
+pub fn connect_from(source: &str, addr: &str) -> std::net::TcpStream {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(format!("{source}:0").parse().unwrap()).unwrap();
+        let stream = socket.connect(addr.parse().unwrap()).await.unwrap();
+        let stream = stream.into_std().unwrap();
+        stream.set_nonblocking(false).unwrap();
+        stream
+    })
+}
+
+/// [`request`] from the loopback address `source`.
+pub fn request_from(
+    source: &str,
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Response {
+    exchange(
+        connect_from(source, addr),
+        addr,
+        method,
+        path,
+        headers,
+        body,
+    )
+}
+
+fn exchange(
+    mut stream: std::net::TcpStream,
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Response {
     // A stream that never ends (an event feed answered 200) fails instead of hanging.
     stream
         .set_read_timeout(Some(std::time::Duration::from_secs(30)))

@@ -1,0 +1,289 @@
+//! What an attacker and an unlucky machine ran into: removed accounts, login bursts,
+//! slow connections, a flood of logins, a damaged store, a clashing webhook path.
+//! `sportello serve` as a child process, plain HTTP from several loopback addresses.
+
+use crate::support::browser::{PASSWORD, Server};
+use crate::support::http::{connect_from, request, request_from};
+use crate::support::{sportello, sportello_ok};
+use serde_json::json;
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+fn login_from(source: &str, addr: &str, name: &str, password: &str) -> u16 {
+    let body = json!({"name": name, "password": password}).to_string();
+    request_from(source, addr, "POST", "/api/v1/login", &[], Some(&body)).status
+}
+
+#[test]
+fn a_removed_operators_sessions_and_tokens_never_come_back_when_the_name_is_reused() {
+    let server = Server::start(&[("boss", "assistenza"), ("anna", "assistenza")]);
+    let addr = server.addr();
+    let body = json!({"name": "anna", "password": PASSWORD}).to_string();
+    let r = request(&addr, "POST", "/api/v1/login", &[], Some(&body));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let cookie = r
+        .header("set-cookie")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let csrf = r.json()["csrf"].as_str().unwrap().to_owned();
+    let headers = [("Cookie", cookie.as_str()), ("X-CSRF-Token", csrf.as_str())];
+    let r = request(&addr, "POST", "/api/v1/tokens", &headers, Some("{}"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let token = format!("Bearer {}", r.json()["token"].as_str().unwrap());
+    let data = server.stop();
+
+    let removed = sportello_ok(data.path(), &["operator", "remove", "anna"]);
+    assert!(removed.contains("removed"), "{removed}");
+    // The name comes back, now as an admin: the old secrets must open nothing.
+    let out = sportello(
+        data.path(),
+        &[
+            "operator",
+            "add",
+            "anna",
+            "--department",
+            "vendite",
+            "--role",
+            "admin",
+        ],
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(out.status.success(), "{out:?}");
+    let server = Server::spawn(data);
+    let addr = server.addr();
+    let by_cookie = request(
+        &addr,
+        "GET",
+        "/api/v1/me",
+        &[("Cookie", cookie.as_str())],
+        None,
+    );
+    assert_eq!(by_cookie.status, 401, "{}", by_cookie.body);
+    let by_token = request(
+        &addr,
+        "GET",
+        "/api/v1/me",
+        &[("Authorization", token.as_str())],
+        None,
+    );
+    assert_eq!(by_token.status, 401, "{}", by_token.body);
+    assert_eq!(by_token.json()["code"], "unauthorized");
+}
+
+#[test]
+fn a_burst_of_logins_gets_at_most_five_password_checks_and_never_locks_out_the_owner() {
+    let server = Server::start(&[("anna", "assistenza")]);
+    let addr = server.addr();
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let burst: Vec<_> = (0..20)
+            .map(|_| s.spawn(|| login_from("127.0.0.1", &addr, "anna", "guess guess")))
+            .collect();
+        burst.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((checked, refused), (5, 15), "{statuses:?}");
+    // The attacker's address stays locked for that name, even with the right password...
+    assert_eq!(login_from("127.0.0.1", &addr, "anna", PASSWORD), 429);
+    // ...but anna, from her own address, still gets in.
+    assert_eq!(login_from("127.0.0.2", &addr, "anna", PASSWORD), 200);
+}
+
+#[test]
+fn behind_a_trusted_proxy_the_forwarded_address_is_the_one_locked() {
+    let config = "[web]\ntrusted_proxies = [\"127.0.0.1\"]\n";
+    let data = tempfile::tempdir().unwrap();
+    let out = sportello(
+        data.path(),
+        &["operator", "add", "anna", "--department", "assistenza"],
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(out.status.success(), "{out:?}");
+    let server = Server::spawn_with(data, Some(config));
+    let addr = server.addr();
+    let login = |client: &str, password: &str| {
+        let body = json!({"name": "anna", "password": password}).to_string();
+        let headers = [("X-Forwarded-For", client)];
+        request(&addr, "POST", "/api/v1/login", &headers, Some(&body)).status
+    };
+    for _ in 0..5 {
+        assert_eq!(login("203.0.113.9", "guess guess"), 401);
+    }
+    assert_eq!(
+        login("203.0.113.9", PASSWORD),
+        429,
+        "the attacker's address"
+    );
+    assert_eq!(
+        login("198.51.100.7", PASSWORD),
+        200,
+        "the proxy's other client"
+    );
+    // A client that is not a trusted proxy cannot pick its address with the header.
+    let body = json!({"name": "anna", "password": PASSWORD}).to_string();
+    let headers = [("X-Forwarded-For", "198.51.100.7")];
+    let r = request_from(
+        "127.0.0.3",
+        &addr,
+        "POST",
+        "/api/v1/login",
+        &headers,
+        Some(&body),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+#[test]
+fn slow_connections_are_closed_after_the_header_timeout_and_capped_per_address() {
+    let config = "[web]\nheader_timeout = \"1s\"\nmax_connections_per_address = 20\n";
+    let server = Server::spawn_with(tempfile::tempdir().unwrap(), Some(config));
+    let addr = server.addr();
+    // 60 connections that send half a request head and then nothing.
+    let mut slow: Vec<_> = (0..60)
+        .map(|_| {
+            let mut c = connect_from("127.0.0.1", &addr);
+            c.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+                .unwrap();
+            c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            c
+        })
+        .collect();
+    // Another client is served meanwhile.
+    let r = request_from("127.0.0.2", &addr, "GET", "/healthz", &[], None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let started = Instant::now();
+    let mut refused = 0;
+    for c in &mut slow {
+        let mut answer = Vec::new();
+        // Every one ends: refused at once (503) or closed by the header timeout.
+        let _ = c.read_to_end(&mut answer);
+        if String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 503") {
+            refused += 1;
+        }
+    }
+    assert_eq!(refused, 40, "all past the cap of 20 are refused");
+    assert!(
+        started.elapsed() < Duration::from_secs(9),
+        "the slow ones were closed by the server, not by the client giving up"
+    );
+    let r = request_from("127.0.0.1", &addr, "GET", "/metrics", &[], None);
+    assert!(
+        r.body
+            .contains("sportello_http_connections_refused_total 40"),
+        "{}",
+        r.body
+    );
+}
+
+/// The peak resident memory of a process, in MB.
+fn peak_rss_mb(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    let kb: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kb / 1024
+}
+
+#[test]
+fn four_hundred_logins_at_once_are_refused_early_and_memory_stays_bounded() {
+    let config = "[web]\ntrusted_proxies = [\"127.0.0.1\"]\nmax_connections_per_address = 1000\n";
+    let server = Server::spawn_with(tempfile::tempdir().unwrap(), Some(config));
+    let addr = server.addr();
+    // From 400 different addresses (through the trusted proxy), so no lockout helps.
+    let results: Vec<(u16, String)> = std::thread::scope(|s| {
+        let logins: Vec<_> = (0..400)
+            .map(|i| {
+                let addr = &addr;
+                s.spawn(move || {
+                    let client = format!("198.51.{}.{}", i / 200, i % 200 + 1);
+                    let body = json!({"name": format!("user{i}"), "password": "guess guess"});
+                    let headers = [("X-Forwarded-For", client.as_str())];
+                    let r = request(
+                        addr,
+                        "POST",
+                        "/api/v1/login",
+                        &headers,
+                        Some(&body.to_string()),
+                    );
+                    let code = if r.status == 503 {
+                        r.json()["code"].as_str().unwrap_or("").to_owned()
+                    } else {
+                        String::new()
+                    };
+                    (r.status, code)
+                })
+            })
+            .collect();
+        logins.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    let busy = results.iter().filter(|(s, _)| *s == 503).count();
+    let checked = results.iter().filter(|(s, _)| *s == 401).count();
+    assert_eq!(busy + checked, 400, "{results:?}");
+    assert!(
+        busy > 300,
+        "most are refused before any hashing: {busy} of 400"
+    );
+    assert!(
+        results
+            .iter()
+            .filter(|(s, _)| *s == 503)
+            .all(|(_, c)| c == "busy")
+    );
+    let peak = peak_rss_mb(server.pid());
+    assert!(peak < 200, "peak RSS {peak} MB");
+    // The server still serves.
+    assert_eq!(request(&addr, "GET", "/healthz", &[], None).status, 200);
+}
+
+#[test]
+fn a_truncated_store_says_corrupt_and_restore_a_backup_instead_of_panicking() {
+    let data = tempfile::tempdir().unwrap();
+    let store = data.path().join("store");
+    // Big enough for several of sled's segments (a small one recovers what it can).
+    sportello_ok(&store, &["demo", "--days", "20", "--until", "2026-11-20"]);
+    let db = store.join("db");
+    let len = std::fs::metadata(&db).unwrap().len();
+    let file = std::fs::OpenOptions::new().write(true).open(&db).unwrap();
+    file.set_len(len / 3).unwrap();
+    drop(file);
+    for args in [&["check", "--store"][..], &["queue", "list"][..]] {
+        let out = sportello(&store, args, "");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("corrupt") && stderr.contains("backup"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_webhook_path_that_clashes_with_a_route_is_refused_before_telegram_hears_of_it() {
+    let data = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sportello"))
+        .current_dir(crate::support::repo())
+        .arg("--data")
+        .arg(data.path())
+        .arg("serve")
+        .env("SPORTELLO_HTTP_ADDR", "127.0.0.1:0")
+        .env("SPORTELLO_TELEGRAM_TOKEN", "123:abc")
+        // Nothing listens there: the check must come before any call.
+        .env("SPORTELLO_TELEGRAM_API_URL", "http://127.0.0.1:9/")
+        .env(
+            "SPORTELLO_TELEGRAM_WEBHOOK_URL",
+            "https://shop.example/healthz",
+        )
+        .env("SPORTELLO_TELEGRAM_WEBHOOK_SECRET", "s3cret")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        stderr.contains("clashes with the server's own `/healthz`") && !stderr.contains("getMe"),
+        "{stderr}"
+    );
+}
