@@ -19,11 +19,14 @@ fn a_request_for_a_person_opens_exactly_one_ticket() {
 }
 
 #[test]
-fn a_queued_conversations_messages_get_no_bot_answer() {
+fn a_conversation_with_an_operator_gets_no_bot_answer() {
+    // (While only queued, an FAQ question is answered: see care.rs.)
     let mut app = TestApp::new();
     app.say("terminal:q", "voglio parlare con una persona");
+    let id = app.queue()[0].id;
+    app.service.claim(id, "anna", app.now()).unwrap();
     let out = app.say("terminal:q", "quanto costa la spedizione?");
-    assert!(out.is_empty(), "the bot talked over the queue: {out:?}");
+    assert!(out.is_empty(), "the bot talked over the operator: {out:?}");
     let transcript = app
         .service
         .store()

@@ -88,7 +88,18 @@ fn serve(work: &Path, command: &str) {
                 .map(str::to_owned)
         })
         .expect("serve says where it listens");
-    let health = crate::support::http::request(&addr, "GET", "/healthz", &[], None);
+    // (Under load the first connection can be reset while serve starts: try again.)
+    let health = (0..40)
+        .find_map(|_| {
+            let tried = std::panic::catch_unwind(|| {
+                crate::support::http::request(&addr, "GET", "/healthz", &[], None)
+            });
+            if tried.is_err() {
+                std::thread::sleep(std::time::Duration::from_millis(250));
+            }
+            tried.ok()
+        })
+        .expect("serve answers /healthz");
     assert_eq!(health.status, 200, "{command}: {}", health.body);
     let pid = child.id().to_string();
     Command::new("kill").args(["-TERM", &pid]).status().unwrap();

@@ -53,7 +53,8 @@ impl FromRequestParts<Arc<App>> for Authed {
                 return Err(ApiError::new(
                     StatusCode::FORBIDDEN,
                     "missing or wrong X-CSRF-Token header; reload the console",
-                ));
+                )
+                .with_code("csrf"));
             }
             (session.operator, session.account, Some(session.csrf))
         };
