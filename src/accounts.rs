@@ -218,12 +218,7 @@ fn verify_hash(phc: &str, password: &str) -> bool {
             )
             .is_ok()
     });
-    done && computed.len() == expected.len()
-        && computed
-            .iter()
-            .zip(expected.as_bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    done && same_bytes(&computed, expected.as_bytes())
 }
 
 /// A fresh random secret: 32 bytes as hex.
@@ -259,11 +254,11 @@ fn visitor_signature(key: &str, nonce: &str) -> String {
 
 /// Compare two secrets in time that does not depend on where they differ.
 pub fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    same_bytes(a.as_bytes(), b.as_bytes())
+}
+
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

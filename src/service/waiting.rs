@@ -3,7 +3,7 @@
 //! few minutes (never silence, never a flood).
 
 use super::{Result, Service, texts};
-use crate::domain::{Conversation, Lang, Mode};
+use crate::domain::{Conversation, Lang, Mode, Ticket};
 use chrono::{DateTime, Duration, Utc};
 
 /// The least time between two "still number N" for one customer.
@@ -43,17 +43,10 @@ impl Service {
         if conv.acked_at.is_some_and(|t| now - t < ACK_EVERY) {
             return Ok(Some(texts::noted(lang).to_owned()));
         }
-        let Some(ticket) = conv
-            .ticket
-            .map(|id| self.store.ticket(id))
-            .transpose()?
-            .flatten()
-        else {
+        let Some((ticket, position)) = self.place_told(conv, now)? else {
             return Ok(None);
         };
-        let position = self.store.queue_position(&ticket)?;
         let back = self.back_at(&ticket.department, now, lang);
-        conv.acked_at = Some(now);
         Ok(Some(texts::still_queued(lang, position, back.as_deref())))
     }
 
@@ -63,6 +56,18 @@ impl Service {
         conv: &mut Conversation,
         now: DateTime<Utc>,
     ) -> Result<Option<String>> {
+        let lang = conv.lang.unwrap_or(Lang::It);
+        let place = self.place_told(conv, now)?;
+        Ok(place.map(|(_, position)| texts::still_in_line(lang, position)))
+    }
+
+    /// A queued conversation's ticket and its place in the queue, marked as told to the
+    /// customer at `now`; None unless queued with a ticket.
+    fn place_told(
+        &self,
+        conv: &mut Conversation,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(Ticket, usize)>> {
         if conv.mode != Mode::Queued {
             return Ok(None);
         }
@@ -74,9 +79,8 @@ impl Service {
         else {
             return Ok(None);
         };
-        conv.acked_at = Some(now);
-        let lang = conv.lang.unwrap_or(Lang::It);
         let position = self.store.queue_position(&ticket)?;
-        Ok(Some(texts::still_in_line(lang, position)))
+        conv.acked_at = Some(now);
+        Ok(Some((ticket, position)))
     }
 }

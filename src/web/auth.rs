@@ -1,7 +1,8 @@
 //! Who is calling: operators log in with a name and password (argon2id) and get an
 //! HttpOnly, SameSite=Strict session cookie plus a CSRF token that every state-changing
 //! request must echo in `X-CSRF-Token`; scripts use `Authorization: Bearer TOKEN`.
-//! Failed logins lock a name and an address out for a while. While no account exists,
+//! Login attempts are counted before the password check (see [`super::limits`]): too
+//! many for one name from one address lock that pair out for a while. While no account exists,
 //! the one-time setup token printed by `serve` creates the first (admin) account.
 
 use super::server::ClientIp;
