@@ -287,3 +287,145 @@ fn a_webhook_path_that_clashes_with_a_route_is_refused_before_telegram_hears_of_
         "{stderr}"
     );
 }
+
+/// A small tmpfs mounted on a temporary folder, unmounted when dropped (needs root, as
+/// on the project's machines and CI).
+struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    fn mount(on: &std::path::Path, size: &str) -> SmallDisk {
+        let out = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(on)
+            .output()
+            .expect("mount runs");
+        assert!(
+            out.status.success(),
+            "cannot mount a small tmpfs for the full-disk test (it needs root): {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        SmallDisk(on.to_owned())
+    }
+
+    /// Fill what is left with a file; its path.
+    fn fill(&self) -> std::path::PathBuf {
+        let filler = self.0.join("filler");
+        let mut file = std::fs::File::create(&filler).unwrap();
+        let block = vec![0u8; 64 * 1024];
+        while file.write_all(&block).is_ok() {}
+        let _ = file.sync_all();
+        filler
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+/// `request`, but a connection refused or reset (serve restarting) is `None`.
+fn try_request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Option<crate::support::http::Response> {
+    std::panic::catch_unwind(|| request(addr, method, path, headers, body)).ok()
+}
+
+#[test]
+fn a_full_disk_loses_no_acknowledged_message_and_serve_recovers_by_itself() {
+    let data = tempfile::tempdir().unwrap();
+    let disk = SmallDisk::mount(data.path(), "8m");
+    let server = Server::spawn(data);
+    let addr = server.addr();
+    let visitor = request(&addr, "POST", "/api/v1/chat/start", &[], None).json()["visitor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let headers = [("X-Sportello-Visitor", visitor.as_str())];
+    let send = |id: &str, text: &str| {
+        let body = json!({"id": id, "text": text}).to_string();
+        try_request(
+            &addr,
+            "POST",
+            "/api/v1/chat/messages",
+            &headers,
+            Some(&body),
+        )
+        .map(|r| r.status)
+    };
+    assert_eq!(send("m0", "ciao"), Some(200));
+    let filler = disk.fill();
+    // Write until the store refuses (the chat's limit is 8 messages in 10 s: pace them).
+    let mut sent = Vec::new();
+    let mut refused = Vec::new();
+    for i in 1..=12 {
+        let (id, text) = (
+            format!("m{i}"),
+            format!("messaggio numero {i} durante il disco pieno"),
+        );
+        match send(&id, &text) {
+            Some(200) => sent.push((id, text)),
+            other => {
+                assert!(matches!(other, Some(500..=599)), "{other:?}");
+                refused.push((id, text));
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(1300));
+    }
+    assert!(!refused.is_empty(), "the full disk refused a message");
+    let health = request(&addr, "GET", "/healthz", &[], None);
+    assert_eq!(health.status, 503, "{}", health.body);
+    assert!(
+        health.body.contains("store cannot write"),
+        "{}",
+        health.body
+    );
+
+    // Space comes back: serve reopens the store by itself, on the same address.
+    std::fs::remove_file(filler).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while try_request(&addr, "GET", "/healthz", &[], None).map(|r| r.status) != Some(200) {
+        assert!(
+            Instant::now() < deadline,
+            "serve did not recover: {}",
+            server.stderr.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    // The chat sends a refused message again (same id): now it is stored.
+    for (id, text) in &refused {
+        assert_eq!(send(id, text), Some(200));
+        sent.push((id.clone(), text.clone()));
+    }
+    let r = request(
+        &addr,
+        "GET",
+        "/api/v1/chat/messages?after=0",
+        &headers,
+        None,
+    );
+    let messages = r.json()["messages"].as_array().unwrap().clone();
+    for (_, text) in &sent {
+        let copies = messages
+            .iter()
+            .filter(|m| m["author"] == "customer" && m["text"] == *text)
+            .count();
+        assert_eq!(copies, 1, "{text}: {messages:?}");
+    }
+    assert!(
+        server
+            .stderr
+            .lock()
+            .unwrap()
+            .contains("restarting to reopen the store")
+    );
+    drop(server);
+}

@@ -6,6 +6,7 @@ mod demo;
 mod faq;
 mod operator;
 mod queue;
+mod recover;
 mod replay;
 mod serve;
 
@@ -145,7 +146,7 @@ pub fn close_faq_means_the_entry(args: Vec<OsString>) -> Vec<OsString> {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
-        Command::Serve => serve::run(cli.open_service()?, &cli.dirs()),
+        Command::Serve => serve::run(cli.open_service()?, &cli.dirs(), &cli.data),
         Command::Chat(args) => {
             crate::channels::terminal::run(&cli.open_service()?, &cli.dirs(), args)
         }

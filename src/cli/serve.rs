@@ -1,28 +1,45 @@
 //! `sportello serve`: the long-running process. The HTTP server of [`crate::web`] on
 //! `SPORTELLO_HTTP_ADDR` (web chat, console, API, health, metrics, the Telegram
 //! webhook in webhook mode) and the Telegram channel when `SPORTELLO_TELEGRAM_TOKEN` is
-//! set; content edits are picked up while it runs. SIGINT/SIGTERM stop it cleanly.
+//! set; content edits are picked up while it runs. SIGINT/SIGTERM stop it cleanly; a
+//! store that stopped writing (a full disk) restarts it in place once the disk has room
+//! ([`super::recover`]).
 
 use crate::channels::telegram::{Telegram, TelegramConfig};
 use crate::service::{ContentDirs, Service};
 use crate::web::{self, App};
 use anyhow::Context;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 
-pub fn run(service: Service, dirs: &ContentDirs) -> anyhow::Result<ExitCode> {
+/// How `serve` ended.
+enum Ended {
+    Stopped,
+    /// The store must be opened again: start anew on this address.
+    Restart(String),
+}
+
+pub fn run(service: Service, dirs: &ContentDirs, data: &Path) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
     let service = Arc::new(service);
     let _watcher = watch_content(service.clone(), dirs);
-    runtime.block_on(serve(service))
+    match runtime.block_on(serve(service, data.to_owned()))? {
+        Ended::Stopped => Ok(ExitCode::SUCCESS),
+        Ended::Restart(addr) => {
+            drop(runtime);
+            Err(super::recover::start_again(&addr))
+        }
+    }
 }
 
-async fn serve(service: Arc<Service>) -> anyhow::Result<ExitCode> {
+async fn serve(service: Arc<Service>, data: PathBuf) -> anyhow::Result<Ended> {
     let addr = std::env::var("SPORTELLO_HTTP_ADDR").unwrap_or_else(|_| "127.0.0.1:8080".into());
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
@@ -60,9 +77,19 @@ async fn serve(service: Arc<Service>) -> anyhow::Result<ExitCode> {
             "  no operator account yet: open http://{addr}/console?setup={token} to create the first (admin),\n  or stop and run `sportello operator add NAME --department D --role admin`"
         );
     }
+    let restart = Arc::new(Notify::new());
+    let watched = (app.service.clone(), restart.clone(), app.stop.clone());
+    tokio::spawn(super::recover::watch_store(
+        watched.0, data, watched.1, watched.2,
+    ));
+    let restarting = Arc::new(AtomicBool::new(false));
     let limits = app.service.config().web.clone();
+    let flag = restarting.clone();
     web::serve_http(listener, router, &limits, async move {
-        shutdown_signal().await;
+        tokio::select! {
+            () = shutdown_signal() => {}
+            () = restart.notified() => flag.store(true, Ordering::SeqCst),
+        }
         let _ = stop_tx.send(true);
     })
     .await;
@@ -70,8 +97,12 @@ async fn serve(service: Arc<Service>) -> anyhow::Result<ExitCode> {
         // teloxide itself pauses 10 s after a 5xx: let a send in flight finish.
         t.drain(Duration::from_secs(15)).await;
     }
+    if restarting.load(Ordering::SeqCst) {
+        // The store refuses writes until reopened: nothing more can be flushed here.
+        return Ok(Ended::Restart(addr));
+    }
     app.service.store().flush()?;
-    Ok(ExitCode::SUCCESS)
+    Ok(Ended::Stopped)
 }
 
 /// Fire the timers kept in the store (promised waits) as they fall due.

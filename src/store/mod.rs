@@ -216,6 +216,15 @@ impl Store {
         Ok(())
     }
 
+    /// Whether the store can write now: a small record written and flushed. After an
+    /// I/O error (a full disk) sled refuses every write until it is opened again, even
+    /// once the disk has room: this is how `serve` notices.
+    pub fn probe_write(&self) -> Result<()> {
+        let now = chrono::Utc::now().timestamp_millis().to_be_bytes();
+        self.meta.insert("probe", &now)?;
+        self.flush()
+    }
+
     /// (flush requests, flushes done) since the store was opened.
     pub fn flush_counts(&self) -> (u64, u64) {
         self.group.counts()

@@ -177,7 +177,7 @@ pub fn router(app: Arc<App>, webhook: Option<&str>) -> Router {
         .route("/assets/chat.css", get(|| asset(CHAT_CSS, CSS)))
         .route("/assets/console.js", get(|| asset(CONSOLE_JS, JS)))
         .route("/assets/console.css", get(|| asset(CONSOLE_CSS, CSS)))
-        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::render))
         .nest("/api/v1", api);
     if let Some(path) = webhook {
@@ -262,6 +262,24 @@ async fn webhook_update(
         WebhookResult::Stored | WebhookResult::Ignored => StatusCode::OK,
         WebhookResult::Forbidden => StatusCode::UNAUTHORIZED,
         WebhookResult::NotStored => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
+/// `ok` while the store can write; 503 with the reason when it cannot (a full disk),
+/// so that a load balancer stops sending customers here.
+async fn healthz(State(app): State<Arc<App>>) -> Response {
+    let store = app.service.store().clone();
+    match tokio::task::spawn_blocking(move || store.probe_write()).await {
+        Ok(Ok(())) => "ok\n".into_response(),
+        Ok(Err(e)) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "store cannot write: {}\n",
+                e.to_string().lines().next().unwrap_or_default()
+            ),
+        )
+            .into_response(),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("{e}\n")).into_response(),
     }
 }
 
