@@ -212,3 +212,67 @@ async fn the_second_operator_to_claim_a_ticket_is_told_who_has_it() {
     anna.close().await.unwrap();
     bruno.close().await.unwrap();
 }
+
+/// The value of a form field now.
+async fn value_of(client: &Client, css: &str) -> String {
+    let field = client.find(Locator::Css(css)).await.unwrap();
+    field.prop("value").await.unwrap().unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limited_message_stays_in_the_box_with_a_countdown_in_italian() {
+    let server = Server::start(&[]);
+    let chromium = Chromium::start().await;
+    let chat = chromium.window(420, 760, "it-IT").await;
+    chat.goto(&server.url("/")).await.unwrap();
+    // Eight messages in a few seconds are the most a visitor may send in 10 s.
+    for i in 1..=8 {
+        customer_says(&chat, &format!("domanda numero {i}")).await;
+        let start = std::time::Instant::now();
+        while !value_of(&chat, "#input").await.is_empty() {
+            assert!(start.elapsed() < PATIENCE, "message {i} was not sent");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+    customer_says(&chat, "la nona domanda").await;
+    let shown = wait_for_text(&chat, "#countdown", "Attendi").await;
+    assert!(shown.contains("prima di inviare"), "{shown}");
+    assert_eq!(value_of(&chat, "#input").await, "la nona domanda");
+    let send = chat.find(Locator::Css("#send")).await.unwrap();
+    assert!(
+        !send.is_enabled().await.unwrap(),
+        "send waits for the countdown"
+    );
+    // When the countdown ends the same text goes, once, unglued to anything else.
+    let start = std::time::Instant::now();
+    while !send.is_enabled().await.unwrap() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(15),
+            "the countdown never ends"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    click(&chat, "#send").await;
+    wait_for_text(&chat, ".msg.customer .text", "la nona domanda").await;
+    let mine: Vec<String> = {
+        let mut texts = Vec::new();
+        for m in chat
+            .find_all(Locator::Css(".msg.customer .text"))
+            .await
+            .unwrap()
+        {
+            texts.push(m.text().await.unwrap());
+        }
+        texts
+    };
+    assert_eq!(
+        mine.iter().filter(|t| t.contains("nona")).count(),
+        1,
+        "{mine:?}"
+    );
+    assert!(
+        mine.iter().all(|t| !t.contains("numero 8la nona")),
+        "{mine:?}"
+    );
+    chat.close().await.unwrap();
+}
