@@ -276,3 +276,29 @@ async fn a_rate_limited_message_stays_in_the_box_with_a_countdown_in_italian() {
     );
     chat.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_italian_console_says_login_errors_in_italian() {
+    let server = Server::start(&[("anna", "assistenza")]);
+    let chromium = Chromium::start().await;
+    let console = chromium.window(1100, 800, "it-IT").await;
+    console.goto(&server.url("/console")).await.unwrap();
+    let attempt = |password: &'static str| {
+        let console = console.clone();
+        async move {
+            type_into(&console, "#login-name", "anna").await;
+            type_into(&console, "#login-password", password).await;
+            click(&console, "#login-submit").await;
+        }
+    };
+    attempt("non è questa").await;
+    let shown = wait_for_text(&console, "#login-error", "Nome o password errati").await;
+    assert!(!shown.contains("wrong"), "{shown}");
+    for _ in 0..5 {
+        attempt("non è questa").await;
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    let shown = wait_for_text(&console, "#login-error", "Troppi accessi non riusciti").await;
+    assert!(!shown.contains("try again"), "{shown}");
+    console.close().await.unwrap();
+}
