@@ -101,3 +101,109 @@ fn a_wording_marked_as_answered_by_an_entry_becomes_its_question_through_a_diff(
         "nothing left to add"
     );
 }
+
+const RENTALS: &str = r#"{"at":"2026-03-03T09:00:00Z","customer":"web:d1","name":"Giulia","lang":"it","text":"noleggiate gli sci da discesa?"}
+{"at":"2026-03-03T09:01:00Z","customer":"web:d1","text":"si possono noleggiare gli sci?"}
+{"at":"2026-03-03T09:05:00Z","operator":"anna","claim":"web:d1"}
+{"at":"2026-03-03T09:06:00Z","operator":"anna","reply":"web:d1","text":"Ciao Giulia, anche con l'ordine 4455667 niente noleggio: vendiamo soltanto."}
+{"at":"2026-03-03T09:07:00Z","operator":"anna","close":"web:d1"}
+{"at":"2026-03-03T10:00:00Z","customer":"web:d2","name":"Marco","lang":"it","text":"noleggio sci disponibile?"}
+{"at":"2026-03-03T10:01:00Z","customer":"web:d2","text":"sci a noleggio per una settimana?"}
+{"at":"2026-03-03T10:05:00Z","operator":"anna","claim":"web:d2"}
+{"at":"2026-03-03T10:06:00Z","operator":"anna","reply":"web:d2","text":"Ciao Marco, anche con l'ordine 7788991 niente noleggio: vendiamo soltanto."}
+{"at":"2026-03-03T10:07:00Z","operator":"anna","close":"web:d2"}
+{"at":"2026-03-03T11:00:00Z","customer":"web:d3","lang":"it","text":"noleggiate sci e scarponi?"}
+{"at":"2026-03-03T11:01:00Z","customer":"web:d3","text":"sci noleggio?"}
+{"at":"2026-03-03T11:05:00Z","operator":"anna","claim":"web:d3"}
+{"at":"2026-03-03T11:06:00Z","operator":"anna","reply":"web:d3","text":"Sorry, we only sell skis, we do not rent them out."}
+{"at":"2026-03-03T11:07:00Z","operator":"anna","close":"web:d3"}
+"#;
+
+#[test]
+fn drafts_carry_operators_replies_once_without_names_or_order_numbers_in_one_language() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, faq) = setup(dir.path());
+    std::fs::write(dir.path().join("rentals.jsonl"), RENTALS).unwrap();
+    let script = dir.path().join("rentals.jsonl");
+    sportello_ok(&data, &["replay", script.to_str().unwrap()]);
+    let gaps: serde_json::Value =
+        serde_json::from_str(&run(&data, &faq, &["faq", "gaps", "--json"])).unwrap();
+    let rentals = gaps
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| {
+            g["words"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|w| w.as_str().unwrap().starts_with("nolegg") || w == "sci")
+        })
+        .unwrap_or_else(|| panic!("{gaps:#}"));
+    assert_eq!(
+        rentals["operator_replies"],
+        serde_json::json!([
+            "Ciao {name}, anche con l'ordine {order} niente noleggio: vendiamo soltanto."
+        ]),
+        "{rentals:#}"
+    );
+    let drafts = faq.join("_drafts");
+    run(
+        &data,
+        &faq,
+        &["faq", "drafts", "--out", drafts.to_str().unwrap()],
+    );
+    let all: String = std::fs::read_dir(drafts.join("it"))
+        .unwrap()
+        .map(|f| std::fs::read_to_string(f.unwrap().path()).unwrap())
+        .collect();
+    for gone in ["Giulia", "Marco", "4455667", "7788991", "Sorry"] {
+        assert!(!all.contains(gone), "{gone} in\n{all}");
+    }
+}
+
+#[test]
+fn gaps_skip_what_the_faq_now_answers_and_name_an_entry_that_comes_close() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, faq) = setup(dir.path());
+    let entry = |threshold: &str| {
+        format!(
+            "+++\nquestions = [\"vendete biciclette elettriche?\", \"avete biciclette elettriche?\", \"biciclette elettriche ne avete?\"]\n{threshold}+++\nNo: vendiamo abbigliamento e scarpe, niente biciclette.\n"
+        )
+    };
+    let file = faq.join("it/biciclette.md");
+    let bikes = |gaps: &serde_json::Value| {
+        gaps.as_array()
+            .unwrap()
+            .iter()
+            .find(|g| {
+                g["words"]
+                    .as_array()
+                    .unwrap()
+                    .contains(&"biciclette".into())
+            })
+            .cloned()
+    };
+    // An entry that answers them: the gap is gone.
+    std::fs::write(&file, entry("")).unwrap();
+    let gaps: serde_json::Value =
+        serde_json::from_str(&run(&data, &faq, &["faq", "gaps", "--json"])).unwrap();
+    assert!(bikes(&gaps).is_none(), "{gaps:#}");
+    // An entry that only comes close (its own bar is out of reach): "add to it".
+    std::fs::write(&file, entry("threshold = 0.999\n")).unwrap();
+    let gaps: serde_json::Value =
+        serde_json::from_str(&run(&data, &faq, &["faq", "gaps", "--json"])).unwrap();
+    let gap = bikes(&gaps).unwrap_or_else(|| panic!("{gaps:#}"));
+    assert_eq!(gap["close_to"], "biciclette", "{gap:#}");
+    let drafts = faq.join("_drafts");
+    let said = run(
+        &data,
+        &faq,
+        &["faq", "drafts", "--out", drafts.to_str().unwrap()],
+    );
+    assert!(said.contains("close to entry `biciclette`"), "{said}");
+    assert!(
+        !drafts.join("it").exists() || std::fs::read_dir(drafts.join("it")).unwrap().count() == 0,
+        "{said}"
+    );
+}

@@ -40,7 +40,7 @@ pub fn run(cli: &super::Cli, cmd: &FaqCommand) -> anyhow::Result<ExitCode> {
     let events = store.events().collect::<crate::store::Result<Vec<_>>>()?;
     match cmd {
         FaqCommand::Gaps { json } => {
-            let found = gaps(&store, &events)?;
+            let found = judged(&cli.brain()?, gaps(&store, &events)?);
             if *json {
                 println!("{}", serde_json::to_string_pretty(&found)?);
             } else {
@@ -48,14 +48,79 @@ pub fn run(cli: &super::Cli, cmd: &FaqCommand) -> anyhow::Result<ExitCode> {
             }
         }
         FaqCommand::Drafts { out, min } => {
-            let found = gaps(&store, &events)?;
+            let brain = cli.brain()?;
+            let found = judged(&brain, gaps(&store, &events)?);
             for gap in found.iter().filter(|g| g.count >= *min) {
-                write_draft(out, gap)?;
+                match &gap.close_to {
+                    Some(id) => offer_to_entry(&brain, id, gap)?,
+                    None => write_draft(out, gap)?,
+                }
             }
         }
         FaqCommand::Suggest { apply } => suggest(cli, &store, &events, *apply)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The gaps against today's content: those it now answers are left out (an entry was
+/// added or improved since), and those it comes close to name that entry.
+fn judged(brain: &crate::matcher::Brain, found: Vec<Gap>) -> Vec<Gap> {
+    let floor = brain.settings.policy().clarify_floor;
+    found
+        .into_iter()
+        .filter_map(|mut gap| {
+            let mut answered = 0;
+            let mut near: BTreeMap<String, usize> = BTreeMap::new();
+            for text in &gap.examples {
+                let (analysis, decision, _) = brain.first_message(text, Some(gap.lang));
+                if matches!(decision, crate::domain::triage::Decision::Answer { .. }) {
+                    answered += 1;
+                } else if let Some(best) = analysis.candidates.first()
+                    && best.confidence >= floor
+                {
+                    *near.entry(best.faq_id.clone()).or_default() += 1;
+                }
+            }
+            if answered * 2 > gap.examples.len() {
+                return None;
+            }
+            gap.close_to = near
+                .into_iter()
+                .max_by_key(|(id, n)| (*n, std::cmp::Reverse(id.clone())))
+                .filter(|(_, n)| n * 2 >= gap.examples.len())
+                .map(|(id, _)| id);
+            Some(gap)
+        })
+        .collect()
+}
+
+/// A gap close to entry `id`: its phrasings as new questions of that entry, shown as
+/// a diff of its file (not written: `faq drafts` never edits served entries).
+fn offer_to_entry(brain: &crate::matcher::Brain, id: &str, gap: &Gap) -> anyhow::Result<()> {
+    let Some(entry) = brain.faq.entry(id) else {
+        return Ok(());
+    };
+    let old = std::fs::read_to_string(&entry.path)
+        .with_context(|| format!("reading {}", entry.path.display()))?;
+    let known: Vec<String> = entry
+        .questions
+        .iter()
+        .map(|q| crate::text::normalise(q))
+        .collect();
+    let new_questions: Vec<String> = gap
+        .examples
+        .iter()
+        .filter(|q| !known.contains(&crate::text::normalise(q)))
+        .cloned()
+        .collect();
+    println!(
+        "close to entry `{id}` ({} messages): add these questions to it instead of a new entry",
+        gap.count
+    );
+    if let Some(new) = add_questions(&old, &new_questions) {
+        print!("{}", diff(&entry.path.display().to_string(), &old, &new));
+    }
+    Ok(())
 }
 
 fn print_gaps(found: &[Gap]) {
@@ -66,6 +131,11 @@ fn print_gaps(found: &[Gap]) {
         println!("{:>4}  [{}] {}", g.count, g.lang, g.words.join(" "));
         for e in g.examples.iter().take(3) {
             println!("        «{e}»");
+        }
+        if let Some(id) = &g.close_to {
+            println!(
+                "        -> add to entry `{id}` (it comes close; `faq drafts` shows the diff)"
+            );
         }
     }
 }

@@ -25,6 +25,10 @@ pub struct Gap {
     pub operator_replies: Vec<String>,
     pub first_at: DateTime<Utc>,
     pub last_at: DateTime<Utc>,
+    /// An FAQ entry today's content comes close to for these messages (set by the
+    /// caller that holds the content): add the phrasings to it rather than a new entry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub close_to: Option<String>,
     #[serde(skip)]
     misses: Vec<(CustomerId, DateTime<Utc>)>,
 }
@@ -197,7 +201,7 @@ pub fn gaps(store: &Store, events: &[Event]) -> crate::store::Result<Vec<Gap>> {
     let mut gaps: Vec<Gap> = groups.into_iter().map(|(_, m)| gap_of(m)).collect();
     gaps.sort_by(|a, b| b.count.cmp(&a.count).then(a.first_at.cmp(&b.first_at)));
     for gap in &mut gaps {
-        gap.operator_replies = operator_replies(store, &gap.misses)?;
+        gap.operator_replies = operator_replies(store, &gap.misses, gap.lang)?;
     }
     Ok(gaps)
 }
@@ -228,26 +232,76 @@ fn gap_of(members: Vec<Miss<'_>>) -> Gap {
         count: members.len(),
         examples: examples.into_iter().take(8).map(|(t, _)| t).collect(),
         operator_replies: Vec::new(),
+        close_to: None,
         first_at: members.iter().map(|m| m.at).min().unwrap_or_default(),
         last_at: members.iter().map(|m| m.at).max().unwrap_or_default(),
         misses: members.iter().map(|m| (m.customer.clone(), m.at)).collect(),
     }
 }
 
-/// The first operator message after each missed one (within two days), distinct.
+/// The first operator message after each missed one (within two days), in the gap's
+/// language, with the customer's name and order numbers taken out (`{name}`, `{order}`,
+/// as in canned replies), without repeats.
 fn operator_replies(
     store: &Store,
     misses: &[(CustomerId, DateTime<Utc>)],
+    lang: Lang,
 ) -> crate::store::Result<Vec<String>> {
     let mut replies: Vec<String> = Vec::new();
+    let mut seen = BTreeSet::new();
     for (customer, at) in misses {
         let transcript = store.transcript(customer)?;
         let reply = transcript.into_iter().find(|m| {
             matches!(m.author, Author::Operator(_)) && m.at >= *at && m.at - *at <= REPLY_WINDOW
         });
-        if let Some(m) = reply.filter(|m| !replies.contains(&m.text)) {
-            replies.push(m.text);
+        let Some(reply) = reply else { continue };
+        if crate::text::guess_lang(&reply.text).is_some_and(|l| l != lang) {
+            continue;
+        }
+        let conversation = store.conversation(customer)?;
+        let text = impersonal(&reply.text, conversation.as_ref());
+        if seen.insert(crate::text::normalise(&text)) {
+            replies.push(text);
         }
     }
     Ok(replies)
+}
+
+/// `text` with the customer's name and any order number replaced by `{name}` and
+/// `{order}`: a draft answer is for everyone.
+fn impersonal(text: &str, conversation: Option<&crate::domain::Conversation>) -> String {
+    static ORDER: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?i)\b(?:pf-?)?\d{5,10}\b").expect("a valid pattern")
+    });
+    let mut text = ORDER.replace_all(text, "{order}").into_owned();
+    let names = conversation
+        .and_then(|c| c.name.as_deref())
+        .into_iter()
+        .flat_map(str::split_whitespace)
+        .filter(|n| n.chars().count() >= 2);
+    for name in names {
+        let word = regex::Regex::new(&format!(r"(?i)\b{}\b", regex::escape(name)));
+        if let Ok(word) = word {
+            text = word.replace_all(&text, "{name}").into_owned();
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::impersonal;
+    use crate::domain::{Conversation, CustomerId};
+
+    #[test]
+    fn a_reply_loses_the_customer_s_name_and_order_numbers() {
+        let mut conv = Conversation::new(CustomerId::parse("web:1").unwrap(), chrono::Utc::now());
+        conv.name = Some("Giulia Rossi".into());
+        let text = "Ciao giulia, l'ordine 4455667 (e PF-552211) parte oggi. Grazie Giulia!";
+        assert_eq!(
+            impersonal(text, Some(&conv)),
+            "Ciao {name}, l'ordine {order} (e {order}) parte oggi. Grazie {name}!"
+        );
+        assert_eq!(impersonal("ordine 123456", None), "ordine {order}");
+    }
 }

@@ -144,7 +144,8 @@ const IT_MARKERS: &[&str] = &[
 const EN_MARKERS: &[&str] = &[
     "the", "an", "is", "are", "my", "you", "to", "of", "and", "how", "what", "when", "where",
     "why", "can", "do", "does", "hi", "hello", "thanks", "thank", "please", "order", "want",
-    "would", "it", "have", "your", "me", "there",
+    "would", "it", "have", "your", "me", "there", "we", "our", "us", "not", "sorry", "for", "with",
+    "this", "that", "will", "them",
 ];
 
 /// Guess the language of a message. `None` when the evidence is too thin (fewer than
