@@ -237,3 +237,48 @@ this is not a script line
     let list = sportello(&store, &["operator", "list"], "");
     assert!(stdout(&list).starts_with("anna\t"), "{}", stdout(&list));
 }
+
+#[test]
+fn after_a_demo_the_readme_quick_start_makes_anna_an_admin() {
+    let data = tempfile::tempdir().unwrap();
+    let demo = sportello(
+        data.path(),
+        &["demo", "--days", "2", "--until", "2026-11-20"],
+        "",
+    );
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
+    let add = sportello(
+        data.path(),
+        &[
+            "operator",
+            "add",
+            "anna",
+            "--department",
+            "assistenza",
+            "--department",
+            "logistica",
+        ],
+        "una password lunga\n",
+    );
+    assert!(
+        add.status.success(),
+        "{}",
+        String::from_utf8_lossy(&add.stderr)
+    );
+    let list = stdout(&sportello(data.path(), &["operator", "list"], ""));
+    let anna = list
+        .lines()
+        .find(|l| l.starts_with("anna\t"))
+        .unwrap_or_else(|| panic!("{list}"));
+    assert!(anna.contains("\tadmin\t"), "{list}");
+    assert!(
+        list.lines()
+            .filter(|l| l.starts_with("demo."))
+            .all(|l| l.contains("\toperator\t")),
+        "{list}"
+    );
+}

@@ -146,3 +146,62 @@ fn draft_entries_are_not_served() {
     let out = app.say("terminal:d", "vendete ombrelli?");
     assert!(out.iter().all(|m| !m.text.contains("Bozza")), "{out:?}");
 }
+
+#[test]
+fn a_stray_copy_of_an_faq_file_never_replaces_the_live_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let faq = dir.path().join("faq");
+    crate::support::copy_dir(&repo().join("faq"), &faq);
+    let original = std::fs::read_to_string(faq.join("it/rimborsi.md")).unwrap();
+    let (answer_start, _) = original.rsplit_once("+++").unwrap().1.trim().split_at(20);
+    // A backup copy: same id (the file name is only its default), an old answer. It
+    // sorts before the original.
+    let stray = faq.join("it/rimborsi-copia.md");
+    let copy = original.replacen("+++\n", "+++\nid = \"rimborsi\"\n", 1);
+    let copy = format!(
+        "{}+++\nVECCHIA RISPOSTA\n",
+        copy.rsplit_once("+++").unwrap().0
+    );
+    std::fs::write(&stray, copy).unwrap();
+    let (set, diagnostics) = sportello::faq::load_dir(&faq, None);
+    let served = set.get("rimborsi").unwrap();
+    assert_eq!(served.path, faq.join("it/rimborsi.md"));
+    assert!(served.answer.trim().starts_with(answer_start));
+    let blamed: Vec<_> = diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| d.path.clone())
+        .collect();
+    assert_eq!(blamed, std::slice::from_ref(&stray), "{diagnostics:?}");
+    assert!(
+        diagnostics
+            .iter()
+            .any(|d| d.message.contains("duplicate id `rimborsi`")),
+        "{diagnostics:?}"
+    );
+
+    // An entry already serving keeps serving when a newcomer claims its id, even one
+    // named after the id.
+    let serving = faq.join("it/politica-resi.md");
+    std::fs::write(
+        &serving,
+        "+++\nid = \"resi-speciali\"\nquestions = [\"resi speciali?\"]\n+++\nQuella in servizio.\n",
+    )
+    .unwrap();
+    std::fs::remove_file(&stray).unwrap();
+    let (before, _) = sportello::faq::load_dir(&faq, None);
+    let newcomer = faq.join("it/resi-speciali.md");
+    std::fs::write(
+        &newcomer,
+        "+++\nquestions = [\"resi speciali?\"]\n+++\nLa nuova.\n",
+    )
+    .unwrap();
+    let (after, diagnostics) = sportello::faq::load_dir(&faq, Some(&before));
+    assert_eq!(after.get("resi-speciali").unwrap().path, serving);
+    assert!(
+        diagnostics
+            .iter()
+            .any(|d| d.path == newcomer && d.message.contains("duplicate id")),
+        "{diagnostics:?}"
+    );
+}
