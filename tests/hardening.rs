@@ -241,15 +241,21 @@ fn four_hundred_logins_at_once_are_refused_early_and_memory_stays_bounded() {
 fn a_truncated_store_says_corrupt_and_restore_a_backup_instead_of_panicking() {
     let data = tempfile::tempdir().unwrap();
     let store = data.path().join("store");
-    // Big enough for several of sled's segments (a small one recovers what it can).
+    // Big enough for several of sled's segments.
     sportello_ok(&store, &["demo", "--days", "20", "--until", "2026-11-20"]);
-    let db = store.join("db");
-    let len = std::fs::metadata(&db).unwrap().len();
-    let file = std::fs::OpenOptions::new().write(true).open(&db).unwrap();
-    file.set_len(len / 3).unwrap();
-    drop(file);
+    let truncated = |file: &str, keep: u64| {
+        let copy = data.path().join(format!("{file}-{keep}"));
+        crate::support::copy_dir(&store, &copy);
+        let path = copy.join(file);
+        let len = std::fs::metadata(&path).unwrap().len();
+        let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        f.set_len(len * keep / 100).unwrap();
+        copy
+    };
+    // sled's `conf` cut short: always reported as corrupt.
+    let broken = truncated("conf", 50);
     for args in [&["check", "--store"][..], &["queue", "list"][..]] {
-        let out = sportello(&store, args, "");
+        let out = sportello(&broken, args, "");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
@@ -257,6 +263,22 @@ fn a_truncated_store_says_corrupt_and_restore_a_backup_instead_of_panicking() {
             stderr.contains("corrupt") && stderr.contains("backup"),
             "{args:?}: {stderr}"
         );
+    }
+    // The log cut short: sled's recovery either keeps what is whole (then the store is
+    // sound) or gives up (often with a panic inside sled): never a panic from us.
+    for keep in [20, 33, 50, 75] {
+        let cut = truncated("db", keep);
+        let out = sportello(&cut, &["check", "--store"], "");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{keep}%: {stderr}");
+        match out.status.code() {
+            Some(0) => assert!(String::from_utf8_lossy(&out.stdout).contains("0 problems")),
+            Some(1) => assert!(
+                stderr.contains("corrupt") && stderr.contains("backup"),
+                "{keep}%: {stderr}"
+            ),
+            other => panic!("{keep}%: exit {other:?}: {stderr}"),
+        }
     }
 }
 
