@@ -80,15 +80,23 @@ fn serve(work: &Path, command: &str) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let addr = lines
-        .map_while(Result::ok)
-        .find_map(|l| {
-            l.strip_prefix("sportello serving on http://")
-                .map(str::to_owned)
-        })
+    // Keep reading its stderr until it ends: a closed pipe would fail serve's next write.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    let said = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let log = said.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(addr) = line.strip_prefix("sportello serving on http://") {
+                let _ = tx.send(addr.to_owned());
+            }
+            log.lock().unwrap().push_str(&format!("{line}\n"));
+        }
+    });
+    let addr = rx
+        .recv_timeout(std::time::Duration::from_secs(120))
         .expect("serve says where it listens");
-    // (Under load the first connection can be reset while serve starts: try again.)
+    // (Under load the first connection can be refused while serve starts: try again.)
     let health = (0..40)
         .find_map(|_| {
             let tried = std::panic::catch_unwind(|| {
@@ -99,7 +107,7 @@ fn serve(work: &Path, command: &str) {
             }
             tried.ok()
         })
-        .expect("serve answers /healthz");
+        .unwrap_or_else(|| panic!("serve answers /healthz: {}", said.lock().unwrap()));
     assert_eq!(health.status, 200, "{command}: {}", health.body);
     let pid = child.id().to_string();
     Command::new("kill").args(["-TERM", &pid]).status().unwrap();
