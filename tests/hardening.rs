@@ -200,13 +200,16 @@ fn four_hundred_logins_at_once_are_refused_early_and_memory_stays_bounded() {
                     let client = format!("198.51.{}.{}", i / 200, i % 200 + 1);
                     let body = json!({"name": format!("user{i}"), "password": "guess guess"});
                     let headers = [("X-Forwarded-For", client.as_str())];
-                    let r = request(
+                    let sent = try_request(
                         addr,
                         "POST",
                         "/api/v1/login",
                         &headers,
                         Some(&body.to_string()),
                     );
+                    let Some(r) = sent else {
+                        return (0, "no answer".to_owned());
+                    };
                     let code = if r.status == 503 {
                         r.json()["code"].as_str().unwrap_or("").to_owned()
                     } else {
@@ -218,6 +221,13 @@ fn four_hundred_logins_at_once_are_refused_early_and_memory_stays_bounded() {
             .collect();
         logins.into_iter().map(|t| t.join().unwrap()).collect()
     });
+    let unanswered = results.iter().filter(|(s, _)| *s == 0).count();
+    assert_eq!(
+        unanswered,
+        0,
+        "connections dropped:\n{}",
+        server.stderr.lock().unwrap()
+    );
     let busy = results.iter().filter(|(s, _)| *s == 503).count();
     let checked = results.iter().filter(|(s, _)| *s == 401).count();
     assert_eq!(busy + checked, 400, "{results:?}");

@@ -41,11 +41,9 @@ pub fn run(service: Service, dirs: &ContentDirs, data: &Path) -> anyhow::Result<
 
 async fn serve(service: Arc<Service>, data: PathBuf) -> anyhow::Result<Ended> {
     let addr = std::env::var("SPORTELLO_HTTP_ADDR").unwrap_or_else(|_| "127.0.0.1:8080".into());
-    let listener = tokio::net::TcpListener::bind(&addr)
-        .await
-        .with_context(|| {
-            format!("cannot listen on {addr}\n  hint: set SPORTELLO_HTTP_ADDR to a free host:port")
-        })?;
+    let listener = web::listen(&addr).await.with_context(|| {
+        format!("cannot listen on {addr}\n  hint: set SPORTELLO_HTTP_ADDR to a free host:port")
+    })?;
     // The real address (a port of 0 in the setting picks a free one).
     let addr = listener.local_addr().map_or(addr, |a| a.to_string());
     let (stop_tx, stop) = watch::channel(false);

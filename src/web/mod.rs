@@ -17,7 +17,7 @@ mod server;
 mod setup;
 
 pub use error::{ApiError, ApiJson};
-pub use server::run as serve_http;
+pub use server::{listen, run as serve_http};
 
 use crate::channels::telegram::{Telegram, WebhookResult};
 use crate::service::Service;

@@ -34,6 +34,27 @@ pub fn refused_connections() -> u64 {
 const REFUSED: &[u8] =
     b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
 
+/// Connections the kernel may hold for us before `accept` (std's default is 128: a
+/// burst of a few hundred clients overflowed it and some were reset).
+const BACKLOG: u32 = 4096;
+
+/// Listen on `addr` (`host:port`; port 0 picks a free one) with a deep accept queue.
+pub async fn listen(addr: &str) -> std::io::Result<TcpListener> {
+    let mut last = std::io::Error::new(std::io::ErrorKind::NotFound, "no address");
+    for candidate in tokio::net::lookup_host(addr).await? {
+        let socket = match candidate {
+            SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+            SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+        };
+        socket.set_reuseaddr(true)?;
+        match socket.bind(candidate).and_then(|()| socket.listen(BACKLOG)) {
+            Ok(listener) => return Ok(listener),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
 /// Serve `router` on `listener` until `stop` completes.
 pub async fn run(
     listener: TcpListener,
