@@ -302,3 +302,74 @@ async fn an_italian_console_says_login_errors_in_italian() {
     assert!(!shown.contains("try again"), "{shown}");
     console.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_italian_console_says_who_took_the_ticket_in_italian() {
+    use crate::support::http::request;
+    let server = Server::start(&[("anna", "assistenza"), ("bruno", "assistenza")]);
+    let chromium = Chromium::start().await;
+    let bruno = chromium.window(1100, 800, "it-IT").await;
+    let addr = server.addr();
+    let visitor = request(&addr, "POST", "/api/v1/chat/start", &[], None).json()["visitor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body = serde_json::json!({"id": "h1", "text": "voglio parlare con un operatore"});
+    let headers = [("X-Sportello-Visitor", visitor.as_str())];
+    let r = request(
+        &addr,
+        "POST",
+        "/api/v1/chat/messages",
+        &headers,
+        Some(&body.to_string()),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    log_in(&bruno, &server, "bruno").await;
+    click(&bruno, ".ticket[data-id='1']").await;
+    wait_for(&bruno, "#claim").await;
+    // Anna takes it first, from her script.
+    let login = serde_json::json!({"name": "anna", "password": PASSWORD}).to_string();
+    let r = request(&addr, "POST", "/api/v1/login", &[], Some(&login));
+    let cookie = r
+        .header("set-cookie")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let csrf = r.json()["csrf"].as_str().unwrap().to_owned();
+    let auth = [("Cookie", cookie.as_str()), ("X-CSRF-Token", csrf.as_str())];
+    let r = request(&addr, "POST", "/api/v1/tickets/1/claim", &auth, None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    // Bruno's press comes second: he is told, in Italian, who has it.
+    let press = "document.querySelector('#claim').click()";
+    bruno.execute(press, vec![]).await.unwrap();
+    let said = wait_for_text(&bruno, "#action-error", "già stato preso da anna").await;
+    assert!(!said.contains("taken"), "{said}");
+    bruno.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_italian_setup_page_says_the_password_rule_in_italian() {
+    let server = Server::start(&[]);
+    let token = {
+        let log = server.stderr.lock().unwrap();
+        let at = log
+            .find("console?setup=")
+            .expect("serve prints the setup link")
+            + 14;
+        log[at..at + 64].to_owned()
+    };
+    let chromium = Chromium::start().await;
+    let page = chromium.window(1100, 800, "it-IT").await;
+    page.goto(&server.url(&format!("/console?setup={token}")))
+        .await
+        .unwrap();
+    type_into(&page, "#setup-name", "anna").await;
+    type_into(&page, "#setup-password", "corta").await;
+    click(&page, "#setup-departments input").await;
+    click(&page, "#setup-submit").await;
+    let said = wait_for_text(&page, "#setup-error", "password è troppo corta").await;
+    assert!(said.contains('8'), "{said}");
+    page.close().await.unwrap();
+}
