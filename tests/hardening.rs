@@ -18,17 +18,7 @@ fn login_from(source: &str, addr: &str, name: &str, password: &str) -> u16 {
 fn a_removed_operators_sessions_and_tokens_never_come_back_when_the_name_is_reused() {
     let server = Server::start(&[("boss", "assistenza"), ("anna", "assistenza")]);
     let addr = server.addr();
-    let body = json!({"name": "anna", "password": PASSWORD}).to_string();
-    let r = request(&addr, "POST", "/api/v1/login", &[], Some(&body));
-    assert_eq!(r.status, 200, "{}", r.body);
-    let cookie = r
-        .header("set-cookie")
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let csrf = r.json()["csrf"].as_str().unwrap().to_owned();
+    let (cookie, csrf) = crate::support::http::api_login(&addr, "anna");
     let headers = [("Cookie", cookie.as_str()), ("X-CSRF-Token", csrf.as_str())];
     let r = request(&addr, "POST", "/api/v1/tokens", &headers, Some("{}"));
     assert_eq!(r.status, 200, "{}", r.body);

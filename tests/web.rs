@@ -328,16 +328,7 @@ async fn an_italian_console_says_who_took_the_ticket_in_italian() {
     click(&bruno, ".ticket[data-id='1']").await;
     wait_for(&bruno, "#claim").await;
     // Anna takes it first, from her script.
-    let login = serde_json::json!({"name": "anna", "password": PASSWORD}).to_string();
-    let r = request(&addr, "POST", "/api/v1/login", &[], Some(&login));
-    let cookie = r
-        .header("set-cookie")
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let csrf = r.json()["csrf"].as_str().unwrap().to_owned();
+    let (cookie, csrf) = crate::support::http::api_login(&addr, "anna");
     let auth = [("Cookie", cookie.as_str()), ("X-CSRF-Token", csrf.as_str())];
     let r = request(&addr, "POST", "/api/v1/tickets/1/claim", &auth, None);
     assert_eq!(r.status, 200, "{}", r.body);

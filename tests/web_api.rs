@@ -2,19 +2,8 @@
 //! process, plain HTTP requests, exact statuses.
 
 use crate::support::browser::{PASSWORD, Server};
-use crate::support::http::{Response, request};
+use crate::support::http::{Response, api_login, request};
 use serde_json::json;
-
-/// Log in over the API: the session cookie and the CSRF token.
-fn api_login(addr: &str, name: &str) -> (String, String) {
-    let body = json!({"name": name, "password": PASSWORD}).to_string();
-    let r = request(addr, "POST", "/api/v1/login", &[], Some(&body));
-    assert_eq!(r.status, 200, "{}", r.body);
-    let cookie = r.header("set-cookie").unwrap().to_owned();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
-    let cookie = cookie.split(';').next().unwrap().to_owned();
-    (cookie, r.json()["csrf"].as_str().unwrap().to_owned())
-}
 
 fn post_as(addr: &str, session: &(String, String), path: &str, body: Option<&str>) -> Response {
     let headers = [

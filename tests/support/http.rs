@@ -23,6 +23,17 @@ impl Response {
     }
 }
 
+/// Log in over the API: the session cookie and the CSRF token.
+pub fn api_login(addr: &str, name: &str) -> (String, String) {
+    let body = serde_json::json!({"name": name, "password": super::browser::PASSWORD}).to_string();
+    let r = request(addr, "POST", "/api/v1/login", &[], Some(&body));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let cookie = r.header("set-cookie").unwrap().to_owned();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    (cookie, r.json()["csrf"].as_str().unwrap().to_owned())
+}
+
 pub fn request(
     addr: &str,
     method: &str,
