@@ -343,13 +343,20 @@ async fn an_italian_console_says_who_took_the_ticket_in_italian() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_italian_setup_page_says_the_password_rule_in_italian() {
     let server = Server::start(&[]);
-    let token = {
-        let log = server.stderr.lock().unwrap();
-        let at = log
-            .find("console?setup=")
-            .expect("serve prints the setup link")
-            + 14;
-        log[at..at + 64].to_owned()
+    // The link comes right after "serving on", which is what `Server` waits for.
+    let start = std::time::Instant::now();
+    let token = loop {
+        let log = server.stderr.lock().unwrap().clone();
+        if let Some(at) = log.find("console?setup=").map(|i| i + 14)
+            && log.len() >= at + 64
+        {
+            break log[at..at + 64].to_owned();
+        }
+        assert!(
+            start.elapsed() < PATIENCE,
+            "serve prints the setup link: {log}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     };
     let chromium = Chromium::start().await;
     let page = chromium.window(1100, 800, "it-IT").await;
