@@ -27,7 +27,8 @@ impl fmt::Display for Role {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// (`Debug` leaves the password hash out.)
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Operator {
     pub name: String,
     pub role: Role,
@@ -42,8 +43,9 @@ pub struct Operator {
     pub account: String,
 }
 
-/// A logged-in browser: the cookie's digest maps to this.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A logged-in browser: the cookie's digest maps to this. (`Debug` leaves the CSRF
+/// token out.)
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Session {
     pub operator: String,
     /// The [`Operator::account`] it was opened for.
@@ -73,6 +75,28 @@ impl ApiToken {
             label: label.chars().take(100).collect(),
             created_at: now,
         }
+    }
+}
+
+impl fmt::Debug for Operator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Operator")
+            .field("name", &self.name)
+            .field("role", &self.role)
+            .field("departments", &self.departments)
+            .field("password_hash", &"<redacted>")
+            .field("created_at", &self.created_at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("operator", &self.operator)
+            .field("csrf", &"<redacted>")
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
     }
 }
 
@@ -305,6 +329,30 @@ mod tests {
         );
         let err = new("anna", "long enough", &["magazzino".into()]).unwrap_err();
         assert!(err.to_string().contains("logistica, vendite"), "{err}");
+    }
+
+    #[test]
+    fn debug_output_shows_no_secret() {
+        let op = Operator::new(
+            "anna",
+            "correct horse",
+            Role::Operator,
+            &["logistica".into()],
+            &departments(),
+            Utc::now(),
+        )
+        .unwrap();
+        let session = Session {
+            operator: op.name.clone(),
+            account: op.account.clone(),
+            csrf: new_secret(),
+            expires_at: Utc::now(),
+        };
+        let shown = format!("{op:?} {session:?}");
+        assert!(shown.contains("anna"), "{shown}");
+        for secret in [&op.password_hash, &op.account, &session.csrf] {
+            assert!(!shown.contains(secret.as_str()), "{shown}");
+        }
     }
 
     #[test]

@@ -282,3 +282,44 @@ fn after_a_demo_the_readme_quick_start_makes_anna_an_admin() {
         "{list}"
     );
 }
+
+#[test]
+fn the_example_config_sets_every_section_and_sportello_accepts_it() {
+    let text = std::fs::read_to_string(repo().join("sportello.example.toml")).unwrap();
+    let config = sportello::config::Config::parse(&text).unwrap_or_else(|e| panic!("{e}"));
+    let defaults = sportello::config::Config::default();
+    assert_eq!(
+        config.matching, defaults.matching,
+        "the shown defaults are the defaults"
+    );
+    assert_eq!(config.telegram, defaults.telegram);
+    assert_eq!(config.surveys, defaults.surveys);
+    assert_eq!(config.web, defaults.web);
+    assert_eq!(config.departments.len(), 4);
+    assert!(config.departments["assistenza"].hours.is_some());
+    assert_eq!(config.canned.len(), 2);
+    // Every top-level table of the configuration appears in the example.
+    for table in [
+        "[matching]",
+        "[hours]",
+        "[departments.",
+        "[telegram]",
+        "[surveys]",
+        "[web]",
+        "[[canned]]",
+    ] {
+        assert!(text.contains(table), "{table}");
+    }
+    let data = tempfile::tempdir().unwrap();
+    let example = repo().join("sportello.example.toml");
+    let out = sportello(
+        data.path(),
+        &["--config", example.to_str().unwrap(), "check"],
+        "",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -343,3 +343,7 @@ fn low_confidence(situation: Situation<'_>, why: String) -> (Decision, String) {
         (Decision::Fallback, why)
     }
 }
+
+#[cfg(test)]
+#[path = "triage_tests.rs"]
+mod tests;

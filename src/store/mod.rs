@@ -2,7 +2,7 @@
 //! the conversation, tickets, replies for the outbox, events) is written in one sled
 //! transaction, so a crash leaves either all of it or none of it.
 //!
-//! Key layout (version 1, in the `meta` tree under `version`):
+//! Key layout (version 2, [`LAYOUT_VERSION`], in the `meta` tree under `version`):
 //! - `conversations`: `customer id` -> Conversation (JSON)
 //! - `messages`: `customer id \0 seq (u64 BE)` -> StoredMessage (JSON), the transcript
 //! - `dedupe`: `customer id \0 provider message id` -> seq (u64 BE)
@@ -11,7 +11,7 @@
 //! - `outbox`: `customer id \0 seq (u64 BE)` -> Outbound (JSON), not yet delivered
 //! - `events`: `seq (u64 BE)` -> Event (JSON)
 //! - `meta`: `version` -> u64 BE, `next_ticket` -> u64 BE, `server_key` -> hex (signs
-//!   web chat visitor tokens)
+//!   web chat visitor tokens), `probe` -> the last write probe's time (`/healthz`)
 //! - `failed`: `customer id \0 seq (u64 BE)` -> FailedOutbound (JSON), given up on
 //! - `unreachable`: `customer id` -> Unreachable (JSON), e.g. the bot was blocked
 //! - `operators`: `name` -> Operator (JSON), with the argon2id password hash

@@ -26,7 +26,8 @@ use tokio::sync::{Notify, watch};
 use updates::Incoming;
 
 /// How the adapter connects, from the environment (secrets) and the config file.
-#[derive(Debug, Clone)]
+/// (`Debug` leaves the token and the webhook secret out.)
+#[derive(Clone)]
 pub struct TelegramConfig {
     pub token: String,
     /// Another Bot API server (a local one, or the tests' fake).
@@ -36,6 +37,21 @@ pub struct TelegramConfig {
     pub poll_timeout: u32,
     /// After this long undelivered, a reply is given up (kept in the store as failed).
     pub give_up_after: chrono::Duration,
+}
+
+impl std::fmt::Debug for TelegramConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TelegramConfig")
+            .field("token", &"<redacted>")
+            .field("api_url", &self.api_url)
+            .field(
+                "webhook",
+                &self.webhook.as_ref().map(|(url, _)| (url, "<redacted>")),
+            )
+            .field("poll_timeout", &self.poll_timeout)
+            .field("give_up_after", &self.give_up_after)
+            .finish()
+    }
 }
 
 impl TelegramConfig {

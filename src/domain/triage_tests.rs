@@ -1,0 +1,226 @@
+//! `triage::decide` on its own: situations, intents and candidates made by hand.
+
+use super::*;
+
+fn candidate(id: &str, confidence: f32) -> Candidate {
+    Candidate {
+        faq_id: id.into(),
+        label: format!("{id}?"),
+        confidence,
+        threshold: 0.45,
+        department: None,
+    }
+}
+
+fn situation(mode: Mode) -> Situation<'static> {
+    Situation {
+        mode,
+        low_confidence_streak: 0,
+        pending_choices: &[],
+        attachment: false,
+        survey: None,
+    }
+}
+
+fn intent(action: IntentAction) -> IntentHit {
+    IntentHit {
+        name: "rule".into(),
+        action,
+        department: Some("vendite".into()),
+    }
+}
+
+fn decide_bot(text: &str, hit: Option<&IntentHit>, candidates: &[Candidate]) -> Decision {
+    decide(
+        situation(Mode::Bot),
+        text,
+        hit,
+        candidates,
+        &Policy::default(),
+    )
+    .0
+}
+
+#[test]
+fn a_clear_best_entry_is_answered_and_a_close_runner_up_asks_which() {
+    let clear = [candidate("a", 0.8), candidate("b", 0.4)];
+    assert_eq!(
+        decide_bot("x", None, &clear),
+        Decision::Answer { faq_id: "a".into() }
+    );
+    let close = [
+        candidate("a", 0.8),
+        candidate("b", 0.75),
+        candidate("c", 0.1),
+    ];
+    let Decision::Clarify { choices } = decide_bot("x", None, &close) else {
+        panic!("close candidates clarify");
+    };
+    let offered: Vec<_> = choices.iter().map(|c| c.target.clone()).collect();
+    assert_eq!(
+        offered,
+        [ChoiceTarget::Faq("a".into()), ChoiceTarget::Faq("b".into())]
+    );
+}
+
+#[test]
+fn below_the_threshold_it_clarifies_then_below_the_floor_falls_back_then_hands_off() {
+    let weak = [candidate("a", 0.35)];
+    assert!(matches!(
+        decide_bot("x", None, &weak),
+        Decision::Clarify { .. }
+    ));
+    let none = [candidate("a", 0.1)];
+    assert_eq!(decide_bot("x", None, &none), Decision::Fallback);
+    assert_eq!(decide_bot("x", None, &[]), Decision::Fallback);
+    let second = Situation {
+        low_confidence_streak: 1,
+        ..situation(Mode::Bot)
+    };
+    let (decision, why) = decide(second, "x", None, &none, &Policy::default());
+    assert!(matches!(
+        decision,
+        Decision::HandOff {
+            reason: HandoffReason::LowConfidence,
+            ..
+        }
+    ));
+    assert!(why.starts_with("second message in a row"), "{why}");
+}
+
+#[test]
+fn an_intent_comes_before_the_faq() {
+    let strong = [candidate("a", 0.95)];
+    let asked = intent(IntentAction::HandOff {
+        priority: Priority::High,
+        reason: HandoffReason::Complaint,
+    });
+    assert_eq!(
+        decide_bot("x", Some(&asked), &strong),
+        Decision::HandOff {
+            reason: HandoffReason::Complaint,
+            priority: Priority::High,
+            department: Some("vendite".into()),
+        }
+    );
+    let reply = intent(IntentAction::Reply);
+    assert_eq!(
+        decide_bot("x", Some(&reply), &strong),
+        Decision::Reply {
+            intent: "rule".into()
+        }
+    );
+    // A cancel out of the queue means nothing: the FAQ decides.
+    let cancel = intent(IntentAction::Cancel);
+    assert_eq!(
+        decide_bot("x", Some(&cancel), &strong),
+        Decision::Answer { faq_id: "a".into() }
+    );
+}
+
+#[test]
+fn a_picked_choice_wins_over_matching() {
+    let choices = [
+        Choice {
+            label: "Spedizione?".into(),
+            target: ChoiceTarget::Faq("spedizione".into()),
+        },
+        Choice {
+            label: "Parlare con una persona".into(),
+            target: ChoiceTarget::Human,
+        },
+    ];
+    let offered = Situation {
+        pending_choices: &choices,
+        ..situation(Mode::Bot)
+    };
+    let policy = Policy::default();
+    let (first, _) = decide(offered, "1", None, &[candidate("other", 0.9)], &policy);
+    assert_eq!(
+        first,
+        Decision::Answer {
+            faq_id: "spedizione".into()
+        }
+    );
+    let (human, why) = decide(offered, "parlare con una persona", None, &[], &policy);
+    assert!(matches!(
+        human,
+        Decision::HandOff {
+            reason: HandoffReason::Asked,
+            ..
+        }
+    ));
+    assert!(why.starts_with("customer picked"), "{why}");
+}
+
+#[test]
+fn while_a_person_owns_it_the_bot_answers_only_a_queued_faq_question() {
+    let strong = [candidate("a", 0.9)];
+    let policy = Policy::default();
+    let queued = situation(Mode::Queued);
+    let (answer, why) = decide(queued, "x", None, &strong, &policy);
+    assert_eq!(answer, Decision::Answer { faq_id: "a".into() });
+    assert!(why.contains("while queued"), "{why}");
+    let weak = [candidate("a", 0.35)];
+    assert_eq!(
+        decide(queued, "x", None, &weak, &policy).0,
+        Decision::ToOperator
+    );
+    let asked = intent(IntentAction::HandOff {
+        priority: Priority::Normal,
+        reason: HandoffReason::Asked,
+    });
+    assert_eq!(
+        decide(queued, "x", Some(&asked), &strong, &policy).0,
+        Decision::ToOperator
+    );
+    let cancel = intent(IntentAction::Cancel);
+    assert_eq!(
+        decide(queued, "x", Some(&cancel), &strong, &policy).0,
+        Decision::CancelHandOff
+    );
+    let with_operator = situation(Mode::WithOperator);
+    assert_eq!(
+        decide(with_operator, "x", None, &strong, &policy).0,
+        Decision::ToOperator
+    );
+    let unreadable = Situation {
+        attachment: true,
+        ..queued
+    };
+    assert_eq!(
+        decide(unreadable, "x", None, &strong, &policy).0,
+        Decision::ToOperator
+    );
+}
+
+#[test]
+fn an_attachment_is_said_unreadable_and_a_survey_answer_is_not_matched() {
+    let strong = [candidate("a", 0.9)];
+    let attached = Situation {
+        attachment: true,
+        ..situation(Mode::Bot)
+    };
+    let policy = Policy::default();
+    assert_eq!(
+        decide(attached, "x", None, &strong, &policy).0,
+        Decision::Unreadable
+    );
+    let surveyed = Situation {
+        survey: Some(SurveyKind::Csat),
+        ..situation(Mode::Bot)
+    };
+    assert!(matches!(
+        decide(surveyed, "5", None, &strong, &policy).0,
+        Decision::SurveyAnswer {
+            survey: SurveyKind::Csat,
+            score: 5,
+            ..
+        }
+    ));
+    // A number that starts a question is the question.
+    assert_eq!(
+        decide(surveyed, "2 paia non arrivate?", None, &strong, &policy).0,
+        Decision::Answer { faq_id: "a".into() }
+    );
+}
