@@ -8,6 +8,7 @@ mod operator;
 mod queue;
 mod recover;
 mod replay;
+mod report;
 mod serve;
 
 use crate::config::Config;
@@ -92,7 +93,7 @@ enum Command {
     #[command(subcommand)]
     Customer(customer::CustomerCommand),
     /// Counts of messages and decisions, and the questions the bot could not answer.
-    Report(crate::report::ReportArgs),
+    Report(report::ReportArgs),
     /// Throughput, latency, memory against the storage floor (build with --release).
     Bench(crate::bench::BenchArgs),
 }
@@ -166,7 +167,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Customer(cmd) => customer::run(&cli, cmd),
         Command::Demo(args) => demo::run(&cli.open_service()?, args),
         Command::Faq(cmd) => faq::run(&cli, cmd),
-        Command::Report(args) => crate::report::run(&cli.open_store()?, &cli.config()?, args),
+        Command::Report(args) => report::run(&cli.open_store()?, &cli.config()?, args),
         Command::Bench(args) => crate::bench::run(&cli.dirs(), &cli.data, cli.config()?, args),
     }
 }

@@ -40,14 +40,17 @@ pub fn run(service: Service, dirs: &ContentDirs, data: &Path) -> anyhow::Result<
 }
 
 async fn serve(service: Arc<Service>, data: PathBuf) -> anyhow::Result<Ended> {
-    let addr = std::env::var("SPORTELLO_HTTP_ADDR").unwrap_or_else(|_| "127.0.0.1:8080".into());
+    let env = crate::config::Environment::read()?;
+    let addr = env.http_addr;
     let listener = web::listen(&addr).await.with_context(|| {
         format!("cannot listen on {addr}\n  hint: set SPORTELLO_HTTP_ADDR to a free host:port")
     })?;
     // The real address (a port of 0 in the setting picks a free one).
     let addr = listener.local_addr().map_or(addr, |a| a.to_string());
     let (stop_tx, stop) = watch::channel(false);
-    let telegram_config = TelegramConfig::from_env(&service.config().telegram)?;
+    let telegram_config = env
+        .telegram
+        .map(|secrets| TelegramConfig::new(secrets, &service.config().telegram));
     if let Some((url, _)) = telegram_config.as_ref().and_then(|c| c.webhook.as_ref()) {
         web::check_webhook_path(url.path()).map_err(|e| {
             anyhow::anyhow!(

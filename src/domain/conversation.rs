@@ -93,11 +93,12 @@ pub struct Conversation {
     pub nps_asked_at: Option<DateTime<Utc>>,
     /// A digest of the bot's last message and when it was said: the same words again
     /// within [`BURST`] are not sent (a burst of messages gets one answer). Left out of
-    /// the record while empty, so records written before it re-encode to the same bytes.
+    /// the record while empty.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_said: Option<(String, DateTime<Utc>)>,
-    /// Bumped by every write (the store does it): two turns that both write a
-    /// customer's messages always conflict, so the messages' order is the commit order.
+    /// Bumped by every write (the store does it): a turn commits only if the stored
+    /// version is still the one it read, so two turns that both write a customer's
+    /// messages conflict and the messages' order is the commit order.
     #[serde(default)]
     pub version: u64,
 }

@@ -1,6 +1,7 @@
 //! Events: every decision and every ticket change, with scores and reasons. Reports
 //! and the editors' gap list are computed from these, not from logs.
 
+use super::triage::{Cause, DecisionKind};
 use super::{CustomerId, Lang, Priority, TicketId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -15,7 +16,10 @@ pub struct Scored {
 /// the transcript for the operator who takes over.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Verdict {
-    pub decision: String,
+    pub decision: DecisionKind,
+    /// Absent in transcripts written before causes were stored.
+    #[serde(default)]
+    pub cause: Cause,
     pub target: Option<String>,
     pub intent: Option<String>,
     pub reason: String,
@@ -28,13 +32,15 @@ impl EventKind {
         match self {
             EventKind::Decided {
                 decision,
+                cause,
                 target,
                 intent,
                 reason,
                 candidates,
                 ..
             } => Some(Verdict {
-                decision: decision.clone(),
+                decision: *decision,
+                cause: *cause,
                 target: target.clone(),
                 intent: intent.clone(),
                 reason: reason.clone(),
@@ -60,7 +66,11 @@ pub enum EventKind {
     Decided {
         text: String,
         lang: Lang,
-        decision: String,
+        decision: DecisionKind,
+        /// Why, as a value (what reports count). Events written before v3 get theirs
+        /// from their words once, in the store's migration.
+        #[serde(default)]
+        cause: Cause,
         /// The FAQ id or intent the decision used, if any.
         target: Option<String>,
         intent: Option<String>,

@@ -1,10 +1,13 @@
-//! Pure types and rules: identifiers, messages, conversations and their modes, tickets,
-//! and `triage::decide`. Nothing here does I/O or reads a clock.
+//! Pure types and rules: identifiers, messages, conversations and their modes, tickets
+//! and their state machine (`Ticket::apply`), `triage::decide` (what to do with one
+//! message) and `plan::plan` (everything a message changes in its conversation).
+//! Nothing here does I/O or reads a clock.
 
 mod conversation;
 mod event;
 mod ids;
 mod message;
+pub mod plan;
 mod survey;
 mod ticket;
 pub mod triage;
@@ -17,5 +20,6 @@ pub use message::{
 };
 pub use survey::{PendingSurvey, SURVEY_TTL, SurveyKind, read_answer};
 pub use ticket::{
-    HandoffReason, MAX_BROKEN_PROMISES, Priority, Promise, Ticket, TicketStatus, moved_a_lot,
+    HandoffReason, MAX_BROKEN_PROMISES, Priority, Promise, Ticket, TicketError, TicketEvent,
+    TicketStatus, moved_a_lot,
 };

@@ -1,6 +1,15 @@
 //! A ticket: a conversation's stay in the operator queue, from handoff to close.
+//! [`Ticket::apply`] is the only code that changes its status, and it returns the
+//! change of the conversation's mode that goes with it, so the two cannot drift:
+//!
+//! | ticket            | conversation mode |
+//! |-------------------|-------------------|
+//! | Queued            | Queued            |
+//! | Claimed           | WithOperator      |
+//! | Closed            | Closed            |
+//! | Cancelled         | Bot               |
 
-use super::{CustomerId, Lang, TicketId};
+use super::{CustomerId, Lang, ModeEvent, TicketId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -86,6 +95,10 @@ pub struct Ticket {
     /// The place in the queue the customer was last told.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub told_position: Option<usize>,
+    /// Bumped by every write (the store does it); a turn that read an older version
+    /// is refused and decided again. Tickets written before versions read as 0.
+    #[serde(default)]
+    pub version: u64,
 }
 
 /// "Estimated wait 5–15 minutes": when it falls due unclaimed, the customer hears
@@ -123,7 +136,142 @@ pub fn moved_a_lot(told: usize, now: usize) -> bool {
     told >= now + 3 && now * 2 <= told
 }
 
+/// What an operator, or the customer, does to a ticket. `by` is the operator acting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TicketEvent {
+    Claim {
+        by: String,
+    },
+    Reply {
+        by: String,
+    },
+    /// Back in the queue (only its owner may release it).
+    Release {
+        by: String,
+    },
+    /// Back in the queue of another department.
+    ToDepartment {
+        by: String,
+        department: String,
+    },
+    /// Handed to an operator, from the queue or by its owner.
+    ToOperator {
+        by: String,
+        operator: String,
+    },
+    Close {
+        by: String,
+    },
+    /// The customer takes the request back while it waits.
+    Cancel,
+}
+
+/// Why a ticket refused an event; the ticket is left as it was.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TicketError {
+    #[error("already taken by {0}")]
+    AlreadyClaimed(String),
+    #[error("not claimed by {0}")]
+    NotYours(String),
+    #[error("not open ({0:?})")]
+    NotOpen(TicketStatus),
+    #[error("already in {0}")]
+    SameDepartment(String),
+}
+
 impl Ticket {
+    /// Apply `event` at `now`. Returns the mode event the conversation must take
+    /// (None: its mode stays); on an error nothing changed.
+    pub fn apply(
+        &mut self,
+        event: &TicketEvent,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ModeEvent>, TicketError> {
+        use TicketStatus::{Cancelled, Claimed, Closed, Queued};
+        match event {
+            TicketEvent::Claim { by } => match self.status {
+                Queued => {
+                    self.claim_for(by, now);
+                    Ok(Some(ModeEvent::Claim))
+                }
+                Claimed => Err(TicketError::AlreadyClaimed(
+                    self.operator.clone().unwrap_or_default(),
+                )),
+                status => Err(TicketError::NotOpen(status)),
+            },
+            TicketEvent::Reply { by } => {
+                self.owned_by(by)?;
+                self.first_response_at.get_or_insert(now);
+                Ok(None)
+            }
+            TicketEvent::Release { by } => {
+                self.owned_by(by)?;
+                self.status = Queued;
+                self.operator = None;
+                Ok(Some(ModeEvent::Release))
+            }
+            TicketEvent::ToDepartment { by, department } => {
+                let claimed = self.held_by(by)?;
+                if *department == self.department {
+                    return Err(TicketError::SameDepartment(department.clone()));
+                }
+                self.department.clone_from(department);
+                self.status = Queued;
+                self.operator = None;
+                Ok(claimed.then_some(ModeEvent::Release))
+            }
+            TicketEvent::ToOperator { by, operator } => {
+                let claimed = self.held_by(by)?;
+                self.claim_for(operator, now);
+                Ok((!claimed).then_some(ModeEvent::Claim))
+            }
+            TicketEvent::Close { by } => {
+                self.held_by(by)?;
+                self.status = Closed;
+                self.operator = Some(by.clone());
+                self.closed_at = Some(now);
+                Ok(Some(ModeEvent::Close))
+            }
+            TicketEvent::Cancel => match self.status {
+                Queued => {
+                    self.status = Cancelled;
+                    self.closed_at = Some(now);
+                    Ok(Some(ModeEvent::Cancel))
+                }
+                Claimed => Err(TicketError::AlreadyClaimed(
+                    self.operator.clone().unwrap_or_default(),
+                )),
+                status => Err(TicketError::NotOpen(status)),
+            },
+        }
+    }
+
+    fn claim_for(&mut self, operator: &str, now: DateTime<Utc>) {
+        self.status = TicketStatus::Claimed;
+        self.operator = Some(operator.to_owned());
+        self.claimed_at.get_or_insert(now);
+    }
+
+    /// Claimed by `operator`.
+    fn owned_by(&self, operator: &str) -> Result<(), TicketError> {
+        match (self.status, self.operator.as_deref()) {
+            (TicketStatus::Claimed, Some(op)) if op == operator => Ok(()),
+            (TicketStatus::Claimed | TicketStatus::Queued, _) => {
+                Err(TicketError::NotYours(operator.to_owned()))
+            }
+            (status, _) => Err(TicketError::NotOpen(status)),
+        }
+    }
+
+    /// Waiting (anyone may act: false) or claimed by `operator` (true).
+    fn held_by(&self, operator: &str) -> Result<bool, TicketError> {
+        match self.status {
+            TicketStatus::Queued => Ok(false),
+            TicketStatus::Claimed => self.owned_by(operator).map(|()| true),
+            status => Err(TicketError::NotOpen(status)),
+        }
+    }
+
     pub fn is_open(&self) -> bool {
         matches!(self.status, TicketStatus::Queued | TicketStatus::Claimed)
     }
@@ -131,5 +279,131 @@ impl Ticket {
     /// Queue order: higher priority first, then who waited longest.
     pub fn queue_key(&self) -> (std::cmp::Reverse<Priority>, DateTime<Utc>, TicketId) {
         (std::cmp::Reverse(self.priority), self.opened_at, self.id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Mode;
+    use proptest::prelude::*;
+
+    fn queued() -> Ticket {
+        Ticket {
+            id: TicketId(1),
+            customer: CustomerId::parse("terminal:t").unwrap(),
+            department: "assistenza".into(),
+            priority: Priority::Normal,
+            reason: HandoffReason::Asked,
+            lang: Lang::It,
+            order_number: None,
+            summary: "una persona".into(),
+            status: TicketStatus::Queued,
+            operator: None,
+            opened_at: DateTime::UNIX_EPOCH,
+            claimed_at: None,
+            first_response_at: None,
+            closed_at: None,
+            promise: None,
+            broken_promises: 0,
+            told_position: None,
+            version: 0,
+        }
+    }
+
+    /// The mode a conversation must be in while its ticket has `status`.
+    fn mode_of(status: TicketStatus) -> Mode {
+        match status {
+            TicketStatus::Queued => Mode::Queued,
+            TicketStatus::Claimed => Mode::WithOperator,
+            TicketStatus::Closed => Mode::Closed,
+            TicketStatus::Cancelled => Mode::Bot,
+        }
+    }
+
+    fn event() -> impl Strategy<Value = TicketEvent> {
+        let who = prop_oneof![Just("anna".to_owned()), Just("luca".to_owned())];
+        let dept = prop_oneof![Just("assistenza".to_owned()), Just("vendite".to_owned())];
+        prop_oneof![
+            who.clone().prop_map(|by| TicketEvent::Claim { by }),
+            who.clone().prop_map(|by| TicketEvent::Reply { by }),
+            who.clone().prop_map(|by| TicketEvent::Release { by }),
+            (who.clone(), dept)
+                .prop_map(|(by, department)| TicketEvent::ToDepartment { by, department }),
+            (who.clone(), who.clone())
+                .prop_map(|(by, operator)| TicketEvent::ToOperator { by, operator }),
+            who.prop_map(|by| TicketEvent::Close { by }),
+            Just(TicketEvent::Cancel),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+
+        /// Whatever operators and the customer do, in any order, the ticket and its
+        /// conversation's mode stay in step, a refused event changes nothing, and an
+        /// ended ticket refuses everything.
+        #[test]
+        fn ticket_and_mode_never_drift(events in proptest::collection::vec(event(), 0..24)) {
+            let mut ticket = queued();
+            let mut mode = Mode::Queued;
+            for (n, event) in events.iter().enumerate() {
+                let before = ticket.clone();
+                let at = DateTime::UNIX_EPOCH + chrono::Duration::minutes(n as i64 + 1);
+                match ticket.apply(event, at) {
+                    Ok(change) => {
+                        prop_assert!(before.is_open(), "{event:?} accepted by an ended ticket");
+                        if let Some(change) = change {
+                            mode = mode.apply(change).map_err(|e| {
+                                TestCaseError::fail(format!("{event:?}: {e}"))
+                            })?;
+                        }
+                    }
+                    Err(_) => prop_assert_eq!(&ticket, &before),
+                }
+                prop_assert_eq!(mode, mode_of(ticket.status), "after {:?}", event);
+                prop_assert_eq!(
+                    ticket.operator.is_some(),
+                    matches!(ticket.status, TicketStatus::Claimed | TicketStatus::Closed)
+                );
+                prop_assert_eq!(ticket.claimed_at.is_some(), before.claimed_at.is_some()
+                    || ticket.status == TicketStatus::Claimed);
+            }
+        }
+    }
+
+    #[test]
+    fn only_the_owner_releases_and_a_claimed_ticket_names_its_owner() {
+        let now = DateTime::UNIX_EPOCH;
+        let mut t = queued();
+        let claim = |by: &str| TicketEvent::Claim { by: by.into() };
+        assert_eq!(t.apply(&claim("anna"), now), Ok(Some(ModeEvent::Claim)));
+        assert_eq!(
+            t.apply(&claim("luca"), now),
+            Err(TicketError::AlreadyClaimed("anna".into()))
+        );
+        let release = TicketEvent::Release { by: "luca".into() };
+        assert_eq!(
+            t.apply(&release, now),
+            Err(TicketError::NotYours("luca".into()))
+        );
+        let same = TicketEvent::ToDepartment {
+            by: "anna".into(),
+            department: "assistenza".into(),
+        };
+        assert_eq!(
+            t.apply(&same, now),
+            Err(TicketError::SameDepartment("assistenza".into()))
+        );
+        let hand = TicketEvent::ToOperator {
+            by: "anna".into(),
+            operator: "luca".into(),
+        };
+        assert_eq!(t.apply(&hand, now), Ok(None), "still with a person");
+        assert_eq!(t.operator.as_deref(), Some("luca"));
+        assert_eq!(
+            t.apply(&TicketEvent::Cancel, now),
+            Err(TicketError::AlreadyClaimed("luca".into()))
+        );
     }
 }

@@ -102,37 +102,183 @@ pub enum Decision {
     },
 }
 
-impl Decision {
-    pub fn kind(&self) -> &'static str {
+/// A decision without its data: what events store and reports count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionKind {
+    Answer,
+    Clarify,
+    Reply,
+    Handoff,
+    Fallback,
+    CancelHandoff,
+    ToOperator,
+    Unreadable,
+    SurveyAnswer,
+}
+
+impl DecisionKind {
+    pub fn as_str(self) -> &'static str {
         match self {
-            Decision::Answer { .. } => "answer",
-            Decision::Clarify { .. } => "clarify",
-            Decision::Reply { .. } => "reply",
-            Decision::HandOff { .. } => "handoff",
-            Decision::Fallback => "fallback",
-            Decision::CancelHandOff => "cancel_handoff",
-            Decision::ToOperator => "to_operator",
-            Decision::Unreadable => "unreadable",
-            Decision::SurveyAnswer { .. } => "survey_answer",
+            DecisionKind::Answer => "answer",
+            DecisionKind::Clarify => "clarify",
+            DecisionKind::Reply => "reply",
+            DecisionKind::Handoff => "handoff",
+            DecisionKind::Fallback => "fallback",
+            DecisionKind::CancelHandoff => "cancel_handoff",
+            DecisionKind::ToOperator => "to_operator",
+            DecisionKind::Unreadable => "unreadable",
+            DecisionKind::SurveyAnswer => "survey_answer",
         }
     }
 }
 
-/// Decide, with the reason in words (for events and `ask --json`).
+impl std::fmt::Display for DecisionKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Decision {
+    pub fn kind(&self) -> DecisionKind {
+        match self {
+            Decision::Answer { .. } => DecisionKind::Answer,
+            Decision::Clarify { .. } => DecisionKind::Clarify,
+            Decision::Reply { .. } => DecisionKind::Reply,
+            Decision::HandOff { .. } => DecisionKind::Handoff,
+            Decision::Fallback => DecisionKind::Fallback,
+            Decision::CancelHandOff => DecisionKind::CancelHandoff,
+            Decision::ToOperator => DecisionKind::ToOperator,
+            Decision::Unreadable => DecisionKind::Unreadable,
+            Decision::SurveyAnswer { .. } => DecisionKind::SurveyAnswer,
+        }
+    }
+}
+
+/// Why triage decided as it did, as a value: reports and `faq gaps` count causes,
+/// never words, so rewording a reason cannot change a KPI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    /// The best FAQ match reached its threshold, clear of the runner-up.
+    Confident,
+    /// The top two matches were too close to tell apart.
+    TooClose,
+    /// The best match was below its threshold, yet worth offering.
+    BelowThreshold,
+    /// No FAQ entry shares a word with the message.
+    NoCandidate,
+    /// The best match was too weak to offer.
+    TooWeak,
+    /// The second message in a row without a match: handed to a person.
+    SecondMiss,
+    /// The customer picked an FAQ entry from the choices offered.
+    PickedEntry,
+    /// The customer picked "talk to a person" from the choices offered.
+    PickedPerson,
+    /// An intent rule fired.
+    Intent,
+    /// The customer took back the request for a person.
+    TookBack,
+    /// A person owns the conversation.
+    PersonOwns,
+    /// A photo, file or voice note.
+    Attachment,
+    /// The answer to the survey just asked.
+    SurveyAnswer,
+    /// A survey button pressed outside a survey.
+    StrayButton,
+    /// Written before causes were stored, by words the migration did not recognise.
+    #[default]
+    Unknown,
+}
+
+impl Cause {
+    /// Whether the bot could not answer: the report's "unanswered" and `faq gaps`.
+    pub fn missed(self, decision: DecisionKind) -> bool {
+        decision == DecisionKind::Fallback || self == Cause::SecondMiss
+    }
+
+    /// Whether the customer picked one of the choices offered.
+    pub fn picked(self) -> bool {
+        matches!(self, Cause::PickedEntry | Cause::PickedPerson)
+    }
+
+    /// The cause of a reason written in words by a sportello that did not store causes
+    /// (layout v2 and older). Only the store's migration reads words, once.
+    pub fn from_words(reason: &str) -> Cause {
+        let starts = |p: &str| reason.starts_with(p);
+        if starts("second message in a row") {
+            Cause::SecondMiss
+        } else if starts("customer picked to talk") {
+            Cause::PickedPerson
+        } else if starts("customer picked") {
+            Cause::PickedEntry
+        } else if starts("intent `") {
+            Cause::Intent
+        } else if starts("top two within") {
+            Cause::TooClose
+        } else if reason.contains("is below its threshold") {
+            Cause::BelowThreshold
+        } else if reason.contains(">= threshold") {
+            Cause::Confident
+        } else if starts("no FAQ entry shares a word") {
+            Cause::NoCandidate
+        } else if starts("best match") {
+            Cause::TooWeak
+        } else if starts("customer took back") {
+            Cause::TookBack
+        } else if starts("a person owns") {
+            Cause::PersonOwns
+        } else if starts("an attachment") {
+            Cause::Attachment
+        } else if starts("answer ") && reason.contains("survey") {
+            Cause::SurveyAnswer
+        } else if starts("a survey button") {
+            Cause::StrayButton
+        } else {
+            Cause::Unknown
+        }
+    }
+}
+
+/// The cause of a decision, and the same in words for people (`ask`, the transcript).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Why {
+    pub cause: Cause,
+    pub text: String,
+}
+
+impl Why {
+    fn new(cause: Cause, text: impl Into<String>) -> Self {
+        Why {
+            cause,
+            text: text.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Why {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// Decide, with the cause (and the reason in words, for events and `ask --json`).
 pub fn decide(
     situation: Situation<'_>,
     text: &str,
     intent: Option<&IntentHit>,
     candidates: &[Candidate],
     policy: &Policy,
-) -> (Decision, String) {
+) -> (Decision, Why) {
     if situation.mode.human_owned() {
         return decide_human_owned(situation, intent, candidates, policy);
     }
     if situation.attachment {
         return (
             Decision::Unreadable,
-            "an attachment the bot cannot read".into(),
+            Why::new(Cause::Attachment, "an attachment the bot cannot read"),
         );
     }
     if let Some(survey) = situation.survey
@@ -146,7 +292,7 @@ pub fn decide(
                 score,
                 comment,
             },
-            why,
+            Why::new(Cause::SurveyAnswer, why),
         );
     }
     if let Some(choice) = pick_choice(text, situation.pending_choices) {
@@ -166,11 +312,11 @@ fn decide_human_owned(
     intent: Option<&IntentHit>,
     candidates: &[Candidate],
     policy: &Policy,
-) -> (Decision, String) {
+) -> (Decision, Why) {
     let to_operator = || {
         (
             Decision::ToOperator,
-            "a person owns the conversation".into(),
+            Why::new(Cause::PersonOwns, "a person owns the conversation"),
         )
     };
     if situation.mode != Mode::Queued {
@@ -180,7 +326,7 @@ fn decide_human_owned(
         Some(IntentAction::Cancel) => {
             return (
                 Decision::CancelHandOff,
-                "customer took back the request".into(),
+                Why::new(Cause::TookBack, "customer took back the request"),
             );
         }
         // A request for a person, a complaint...: it is already with the people.
@@ -193,7 +339,10 @@ fn decide_human_owned(
     match decide_faq(situation, candidates, policy) {
         (Decision::Answer { faq_id }, why) => (
             Decision::Answer { faq_id },
-            format!("{why} (while queued: the place is kept)"),
+            Why::new(
+                why.cause,
+                format!("{why} (while queued: the place is kept)"),
+            ),
         ),
         _ => to_operator(),
     }
@@ -233,11 +382,14 @@ fn pick_choice<'c>(text: &str, choices: &'c [Choice]) -> Option<&'c Choice> {
         .find(|c| crate::text::fold(&c.label).trim_end_matches('?') == text.trim_end_matches('?'))
 }
 
-fn decide_choice(choice: &Choice, intent: Option<&IntentHit>) -> (Decision, String) {
+fn decide_choice(choice: &Choice, intent: Option<&IntentHit>) -> (Decision, Why) {
     match &choice.target {
         ChoiceTarget::Faq(id) => (
             Decision::Answer { faq_id: id.clone() },
-            format!("customer picked `{id}` from the choices"),
+            Why::new(
+                Cause::PickedEntry,
+                format!("customer picked `{id}` from the choices"),
+            ),
         ),
         ChoiceTarget::Human => (
             Decision::HandOff {
@@ -245,15 +397,18 @@ fn decide_choice(choice: &Choice, intent: Option<&IntentHit>) -> (Decision, Stri
                 priority: Priority::Normal,
                 department: intent.and_then(|i| i.department.clone()),
             },
-            "customer picked to talk to a person".into(),
+            Why::new(Cause::PickedPerson, "customer picked to talk to a person"),
         ),
         // Survey buttons are never offered as Clarify choices.
-        ChoiceTarget::Score(_) => (Decision::Fallback, "a survey button out of a survey".into()),
+        ChoiceTarget::Score(_) => (
+            Decision::Fallback,
+            Why::new(Cause::StrayButton, "a survey button out of a survey"),
+        ),
     }
 }
 
-fn decide_intent(hit: &IntentHit) -> Option<(Decision, String)> {
-    let why = format!("intent `{}` matched", hit.name);
+fn decide_intent(hit: &IntentHit) -> Option<(Decision, Why)> {
+    let why = Why::new(Cause::Intent, format!("intent `{}` matched", hit.name));
     let decision = match &hit.action {
         IntentAction::HandOff { priority, reason } => Decision::HandOff {
             reason: reason.clone(),
@@ -274,11 +429,14 @@ fn decide_faq(
     situation: Situation<'_>,
     candidates: &[Candidate],
     policy: &Policy,
-) -> (Decision, String) {
+) -> (Decision, Why) {
     let Some(top) = candidates.first() else {
         return low_confidence(
             situation,
-            "no FAQ entry shares a word with the message".into(),
+            Why::new(
+                Cause::NoCandidate,
+                "no FAQ entry shares a word with the message",
+            ),
         );
     };
     let runner_up = candidates.get(1).map_or(0.0, |c| c.confidence);
@@ -292,7 +450,7 @@ fn decide_faq(
             Decision::Answer {
                 faq_id: top.faq_id.clone(),
             },
-            why,
+            Why::new(Cause::Confident, why),
         );
     }
     if top.confidence >= policy.clarify_floor {
@@ -307,38 +465,36 @@ fn decide_faq(
             })
             .collect();
         let why = if close {
-            format!(
+            let words = format!(
                 "top two within {:.2}: {:.2} vs {:.2}",
                 policy.margin, top.confidence, runner_up
-            )
+            );
+            Why::new(Cause::TooClose, words)
         } else {
-            format!(
+            let words = format!(
                 "`{}` at {:.2} is below its threshold {:.2}",
                 top.faq_id, top.confidence, top.threshold
-            )
+            );
+            Why::new(Cause::BelowThreshold, words)
         };
         return (Decision::Clarify { choices }, why);
     }
-    low_confidence(
-        situation,
-        format!(
-            "best match `{}` at {:.2} is below {:.2}",
-            top.faq_id, top.confidence, policy.clarify_floor
-        ),
-    )
+    let words = format!(
+        "best match `{}` at {:.2} is below {:.2}",
+        top.faq_id, top.confidence, policy.clarify_floor
+    );
+    low_confidence(situation, Why::new(Cause::TooWeak, words))
 }
 
-fn low_confidence(situation: Situation<'_>, why: String) -> (Decision, String) {
+fn low_confidence(situation: Situation<'_>, why: Why) -> (Decision, Why) {
     if situation.low_confidence_streak >= 1 {
         let decision = Decision::HandOff {
             reason: HandoffReason::LowConfidence,
             priority: Priority::Normal,
             department: None,
         };
-        (
-            decision,
-            format!("second message in a row without a match: {why}"),
-        )
+        let words = format!("second message in a row without a match: {why}");
+        (decision, Why::new(Cause::SecondMiss, words))
     } else {
         (Decision::Fallback, why)
     }

@@ -85,7 +85,8 @@ fn below_the_threshold_it_clarifies_then_below_the_floor_falls_back_then_hands_o
             ..
         }
     ));
-    assert!(why.starts_with("second message in a row"), "{why}");
+    assert_eq!(why.cause, Cause::SecondMiss, "{why}");
+    assert!(why.cause.missed(decision.kind()));
 }
 
 #[test]
@@ -150,7 +151,7 @@ fn a_picked_choice_wins_over_matching() {
             ..
         }
     ));
-    assert!(why.starts_with("customer picked"), "{why}");
+    assert_eq!(why.cause, Cause::PickedPerson, "{why}");
 }
 
 #[test]
@@ -160,7 +161,8 @@ fn while_a_person_owns_it_the_bot_answers_only_a_queued_faq_question() {
     let queued = situation(Mode::Queued);
     let (answer, why) = decide(queued, "x", None, &strong, &policy);
     assert_eq!(answer, Decision::Answer { faq_id: "a".into() });
-    assert!(why.contains("while queued"), "{why}");
+    assert!(why.text.contains("while queued"), "{why}");
+    assert_eq!(why.cause, Cause::Confident);
     let weak = [candidate("a", 0.35)];
     assert_eq!(
         decide(queued, "x", None, &weak, &policy).0,
@@ -223,4 +225,98 @@ fn an_attachment_is_said_unreadable_and_a_survey_answer_is_not_matched() {
         decide(surveyed, "2 paia non arrivate?", None, &strong, &policy).0,
         Decision::Answer { faq_id: "a".into() }
     );
+}
+
+/// Every (decision, cause) triage can produce, with its words.
+fn every_outcome() -> Vec<(Decision, Why)> {
+    let policy = Policy::default();
+    let choices = [Choice {
+        label: "Spedizione?".into(),
+        target: ChoiceTarget::Faq("spedizione".into()),
+    }];
+    let stray = [Choice {
+        label: "5".into(),
+        target: ChoiceTarget::Score(5),
+    }];
+    let person = [Choice {
+        label: "Una persona".into(),
+        target: ChoiceTarget::Human,
+    }];
+    let bot = situation(Mode::Bot);
+    let streak = Situation {
+        low_confidence_streak: 1,
+        ..bot
+    };
+    let weak = [candidate("a", 0.1)];
+    let close = [candidate("a", 0.8), candidate("b", 0.78)];
+    let below = [candidate("a", 0.4)];
+    let strong = [candidate("a", 0.9)];
+    let reply = intent(IntentAction::Reply);
+    let cancel = intent(IntentAction::Cancel);
+    vec![
+        decide(bot, "x", None, &strong, &policy),
+        decide(bot, "x", None, &close, &policy),
+        decide(bot, "x", None, &below, &policy),
+        decide(bot, "x", None, &[], &policy),
+        decide(bot, "x", None, &weak, &policy),
+        decide(streak, "x", None, &weak, &policy),
+        decide(streak, "x", None, &[], &policy),
+        pick(&choices, "1"),
+        pick(&person, "1"),
+        pick(&stray, "1"),
+        decide(bot, "x", Some(&reply), &strong, &policy),
+        decide(situation(Mode::Queued), "x", Some(&cancel), &[], &policy),
+        decide(situation(Mode::Queued), "x", None, &strong, &policy),
+        decide(situation(Mode::WithOperator), "x", None, &strong, &policy),
+        decide(
+            Situation {
+                attachment: true,
+                ..bot
+            },
+            "x",
+            None,
+            &[],
+            &policy,
+        ),
+        decide(
+            Situation {
+                survey: Some(SurveyKind::Nps),
+                ..bot
+            },
+            "9",
+            None,
+            &[],
+            &policy,
+        ),
+    ]
+}
+
+#[test]
+fn every_cause_is_read_back_from_its_words_by_the_migration() {
+    let outcomes = every_outcome();
+    let causes: std::collections::HashSet<Cause> = outcomes.iter().map(|(_, w)| w.cause).collect();
+    // Every cause but Unknown is produced by some situation above.
+    assert_eq!(causes.len(), 14, "{causes:?}");
+    assert!(!causes.contains(&Cause::Unknown));
+    for (decision, why) in &outcomes {
+        assert_eq!(
+            Cause::from_words(&why.text),
+            why.cause,
+            "{:?}: {why}",
+            decision.kind()
+        );
+    }
+    assert_eq!(
+        Cause::from_words("reworded by a later release"),
+        Cause::Unknown
+    );
+}
+
+/// A reply to `choices`, in a fresh conversation.
+fn pick(choices: &[Choice], text: &str) -> (Decision, Why) {
+    let offered = Situation {
+        pending_choices: choices,
+        ..situation(Mode::Bot)
+    };
+    decide(offered, text, None, &[], &Policy::default())
 }

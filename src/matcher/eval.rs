@@ -96,7 +96,7 @@ fn run_case(brain: &Brain, case: &EvalCase) -> CaseResult {
         expected: case.expected.clone(),
         predicted,
         confidence: top.map_or(0.0, |c| c.confidence),
-        decision: decision.kind().to_owned(),
+        decision: decision.kind().to_string(),
         answered,
     }
 }

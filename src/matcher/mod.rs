@@ -169,7 +169,11 @@ impl Brain {
     /// What the bot would do with `text` as the first message of a fresh conversation
     /// (`ask`, `eval` and the benchmarks): the analysis, the decision and its reason.
     /// `lang` is the channel's locale, if any; else the text's own markers decide.
-    pub fn first_message(&self, text: &str, lang: Option<Lang>) -> (Analysis, Decision, String) {
+    pub fn first_message(
+        &self,
+        text: &str,
+        lang: Option<Lang>,
+    ) -> (Analysis, Decision, triage::Why) {
         let analysis = self.analyse(text, lang.or_else(|| crate::text::guess_lang(text)));
         let situation = Situation {
             mode: Mode::Bot,

@@ -1,8 +1,9 @@
 //! The report's charts as inline SVG: weekly bars, weekly lines with gaps for weeks
 //! without data, horizontal bars of handoff reasons, the bot/operators split.
 
+use super::breakdown::Week;
 use super::html::{ACCENT, SECOND, Tr, escape};
-use serde_json::Value;
+use super::kpi::Kpis;
 use std::fmt::Write;
 
 /// Chart geometry in viewBox units: the plot area goes from (X0, Y0) to (X1, Y1).
@@ -34,20 +35,21 @@ pub(super) fn no_data(tr: Tr) -> &'static str {
     tr.t("Nessun dato in questo periodo.", "No data in this period.")
 }
 
-pub(super) fn charts(out: &mut String, r: &Value, tr: Tr) {
-    let weeks = list(&r["by_week"]);
+pub(super) fn charts(out: &mut String, r: &Kpis, tr: Tr) {
+    let weeks = r.by_week.as_slice();
     let caption = tr.t("Conversazioni e ticket", "Conversations and tickets");
     figure(out, tr, "volume", caption, volume(weeks, tr));
-    let mins = series(weeks, "first_response_operator", "p50", 60.0);
+    let minutes = |w: &Week| w.first_response_operator.p50.map(|s| s as f64 / 60.0);
+    let mins = series(weeks, minutes);
     let top = nice(mins.iter().flatten().copied().fold(1.0, f64::max));
     let svg = line(weeks, &mins, &ticks(0.0, top, 2, tr), ACCENT);
     let caption = tr.t("Prima risposta (min, p50)", "First response (min, p50)");
     figure(out, tr, "frt", caption, svg);
-    let csat = series(weeks, "csat", "average", 1.0);
+    let csat = series(weeks, |w| w.csat.average);
     let svg = line(weeks, &csat, &ticks(1.0, 5.0, 4, tr), ACCENT);
     let caption = tr.t("CSAT medio (1–5)", "Average CSAT (1–5)");
     figure(out, tr, "csat", caption, svg);
-    let nps = series(weeks, "nps", "score", 1.0);
+    let nps = series(weeks, |w| w.nps.score);
     let svg = line(weeks, &nps, &ticks(-100.0, 100.0, 4, tr), SECOND);
     figure(out, tr, "nps", "NPS (−100…100)", svg);
     let caption = tr.t("Perché a un operatore", "Why handed to an operator");
@@ -56,17 +58,8 @@ pub(super) fn charts(out: &mut String, r: &Value, tr: Tr) {
     figure(out, tr, "containment", caption, containment(r, tr));
 }
 
-pub(super) fn list(v: &Value) -> &[Value] {
-    v.as_array().map(Vec::as_slice).unwrap_or_default()
-}
-
-pub(super) fn entries(v: &Value) -> Vec<(&String, &Value)> {
-    v.as_object().map_or_else(Vec::new, |m| m.iter().collect())
-}
-
-/// `week[outer][inner] / unit` for each week, `None` where missing.
-fn series(weeks: &[Value], outer: &str, inner: &str, unit: f64) -> Vec<Option<f64>> {
-    let value = |w: &Value| w[outer][inner].as_f64().map(|x| x / unit);
+/// A figure of each week, `None` where the week has none.
+fn series(weeks: &[Week], value: impl Fn(&Week) -> Option<f64>) -> Vec<Option<f64>> {
     weeks.iter().map(value).collect()
 }
 
@@ -112,11 +105,11 @@ fn y_axis(svg: &mut String, ticks: &[(f64, String)], lo: f64, hi: f64) {
 }
 
 /// The "week" labels under the plot, thinned out when there are many weeks.
-fn week_labels(svg: &mut String, weeks: &[Value]) {
+fn week_labels(svg: &mut String, weeks: &[Week]) {
     let slot = (X1 - X0) / weeks.len().max(1) as f64;
     let step = weeks.len().div_ceil(8).max(1);
     for (i, w) in weeks.iter().enumerate().step_by(step) {
-        let label = escape(w["week"].as_str().unwrap_or(""));
+        let label = escape(&w.week);
         let x = X0 + slot * (i as f64 + 0.5);
         text(svg, x, Y1 + 18.0, "middle", &label);
     }
@@ -128,14 +121,13 @@ fn key(svg: &mut String, x: f64, y: f64, label: &str, color: &str) {
     text(svg, x + 18.0, y + 11.0, "start", label);
 }
 
-pub(super) fn volume(weeks: &[Value], tr: Tr) -> Option<(f64, String)> {
+pub(super) fn volume(weeks: &[Week], tr: Tr) -> Option<(f64, String)> {
     if weeks.is_empty() {
         return None;
     }
-    let get = |w: &Value, k: &str| w[k].as_f64().unwrap_or(0.0);
     let peaks = weeks
         .iter()
-        .map(|w| get(w, "conversations").max(get(w, "tickets")));
+        .map(|w| (w.conversations as f64).max(w.tickets as f64));
     let top = nice(peaks.fold(1.0, f64::max));
     let mut svg = String::new();
     y_axis(&mut svg, &ticks(0.0, top, 2, tr), 0.0, top);
@@ -144,9 +136,9 @@ pub(super) fn volume(weeks: &[Value], tr: Tr) -> Option<(f64, String)> {
     svg.push_str(r#"<g class="bars">"#);
     for (i, w) in weeks.iter().enumerate() {
         let x = X0 + slot * (i as f64 + 0.14);
-        let y = scale(get(w, "conversations"), 0.0, top);
+        let y = scale(w.conversations as f64, 0.0, top);
         rect(&mut svg, x, y, bar, Y1 - y, ACCENT);
-        let y = scale(get(w, "tickets"), 0.0, top);
+        let y = scale(w.tickets as f64, 0.0, top);
         rect(&mut svg, x + bar, y, bar, Y1 - y, SECOND);
     }
     svg.push_str("</g>");
@@ -159,7 +151,7 @@ pub(super) fn volume(weeks: &[Value], tr: Tr) -> Option<(f64, String)> {
 
 /// A line over the weeks, broken where a value is missing; `ticks` set the y scale.
 pub(super) fn line(
-    weeks: &[Value],
+    weeks: &[Week],
     values: &[Option<f64>],
     ticks: &[(f64, String)],
     color: &str,
@@ -211,10 +203,11 @@ fn reason(key: &str, tr: Tr) -> String {
     known.to_string()
 }
 
-pub(super) fn reasons(r: &Value, tr: Tr) -> Option<(f64, String)> {
-    let mut rows: Vec<(&String, f64)> = entries(&r["handoff_reasons"])
-        .into_iter()
-        .map(|(k, v)| (k, v.as_f64().unwrap_or(0.0).max(0.0)))
+pub(super) fn reasons(r: &Kpis, tr: Tr) -> Option<(f64, String)> {
+    let mut rows: Vec<(&String, f64)> = r
+        .handoff_reasons
+        .iter()
+        .map(|(k, &v)| (k, v as f64))
         .collect();
     if rows.is_empty() {
         return None;
@@ -231,8 +224,8 @@ pub(super) fn reasons(r: &Value, tr: Tr) -> Option<(f64, String)> {
     Some((16.0 + 28.0 * rows.len() as f64, svg))
 }
 
-pub(super) fn containment(r: &Value, tr: Tr) -> Option<(f64, String)> {
-    let bot = r["containment_rate"].as_f64()?.clamp(0.0, 1.0);
+pub(super) fn containment(r: &Kpis, tr: Tr) -> Option<(f64, String)> {
+    let bot = r.containment_rate?.clamp(0.0, 1.0);
     let split = (W - 20.0) * bot;
     let mut svg = String::new();
     rect(&mut svg, 10.0, 8.0, split, 36.0, ACCENT);

@@ -2,6 +2,7 @@
 //! editors' list of missing FAQ entries (`sportello faq gaps`) and the material of
 //! draft entries (`faq drafts`), with what operators replied to those customers.
 
+use crate::domain::triage::DecisionKind;
 use crate::domain::{Author, CustomerId, Event, EventKind, Lang};
 use crate::store::Store;
 use chrono::{DateTime, Duration, Utc};
@@ -51,7 +52,7 @@ fn misses(events: &[Event]) -> Vec<Miss<'_>> {
             text,
             lang,
             decision,
-            reason,
+            cause,
             ..
         } = &e.kind
         else {
@@ -59,7 +60,7 @@ fn misses(events: &[Event]) -> Vec<Miss<'_>> {
         };
         // The message after a Clarify tells whether the choices helped.
         if let Some(offered) = clarified.remove(&e.customer)
-            && !reason.starts_with("customer picked")
+            && !cause.picked()
         {
             found.push(offered);
         }
@@ -72,9 +73,9 @@ fn misses(events: &[Event]) -> Vec<Miss<'_>> {
         if text.trim().is_empty() {
             continue;
         }
-        if super::missed(decision, reason) {
+        if cause.missed(*decision) {
             found.push(miss);
-        } else if decision == "clarify" {
+        } else if *decision == DecisionKind::Clarify {
             clarified.insert(&e.customer, miss);
         }
     }

@@ -2,9 +2,12 @@
 //! tiles, inline SVG charts and tables, in Italian or English. No JavaScript and no
 //! external resources; every text taken from the report is escaped.
 
-use super::charts::{charts, entries, list, no_data};
+use super::Unanswered;
+use super::breakdown::Slice;
+use super::charts::{charts, no_data};
+use super::kpi::{Kpis, TicketTimes};
 use crate::domain::Lang;
-use serde_json::Value;
+use chrono::{DateTime, Utc};
 use std::fmt::Write;
 
 pub(super) const ACCENT: &str = "#2563eb";
@@ -29,6 +32,24 @@ code{background:#eef2ff;padding:1px 4px;border-radius:4px}
 footer{font-size:.85rem;padding:8px 0 24px}
 @media print{body{background:#fff}main{max-width:none}.tile,.card,.chart{break-inside:avoid}}"#;
 
+/// A figure of the report as the page shows it: counts, and shares or scores that
+/// are `None` when there was nothing to compute them from.
+pub(super) trait Figure {
+    fn figure(self) -> Option<f64>;
+}
+
+impl Figure for usize {
+    fn figure(self) -> Option<f64> {
+        Some(self as f64)
+    }
+}
+
+impl Figure for Option<f64> {
+    fn figure(self) -> Option<f64> {
+        self
+    }
+}
+
 /// Words and numbers in the page's language.
 #[derive(Clone, Copy)]
 pub(super) struct Tr(Lang);
@@ -50,8 +71,8 @@ impl Tr {
     }
 
     /// A number from the report, or "—".
-    pub(super) fn n(self, v: &Value) -> String {
-        or_none(v.as_f64().map(|x| self.num(x)))
+    pub(super) fn n(self, v: impl Figure) -> String {
+        or_none(v.figure().map(|x| self.num(x)))
     }
 
     pub(super) fn share(self, x: f64) -> String {
@@ -59,21 +80,21 @@ impl Tr {
     }
 
     /// A share (0..1) from the report as a percentage, or "—".
-    pub(super) fn pct(self, v: &Value) -> String {
-        or_none(v.as_f64().map(|x| self.share(x)))
+    pub(super) fn pct(self, v: Option<f64>) -> String {
+        or_none(v.map(|x| self.share(x)))
     }
 
     /// A number and what it counts: "12 messaggi".
-    pub(super) fn of(self, v: &Value, it: &str, en: &str) -> String {
+    pub(super) fn of(self, v: impl Figure, it: &str, en: &str) -> String {
         format!("{} {}", self.n(v), self.t(it, en))
     }
 
     /// Seconds as "45 s", "12 min", "2 h 5 min", "1 g 3 h", or "—".
-    pub(super) fn dur(self, v: &Value) -> String {
-        let Some(secs) = v.as_f64() else {
+    pub(super) fn dur(self, v: Option<i64>) -> String {
+        let Some(secs) = v else {
             return NONE.to_string();
         };
-        let s = secs.max(0.0).round() as u64;
+        let s = secs.max(0).unsigned_abs();
         let (m, h, d, days) = (s / 60 % 60, s / 3600 % 24, s / 86_400, self.t("g", "d"));
         match s {
             0..60 => format!("{s} s"),
@@ -105,10 +126,11 @@ pub(super) fn escape(s: &str) -> String {
     out
 }
 
-/// The page for a report built by `kpis`; any key may be missing or null.
-pub fn page(report: &Value, lang: Lang) -> String {
+/// The page for a report built by `full_report` (or `kpis`: no unanswered questions);
+/// any figure may be null.
+pub fn page(report: &Kpis, lang: Lang) -> String {
     let tr = Tr(lang);
-    let (from, to) = (day(&report["from"], false), day(&report["to"], true));
+    let (from, to) = (day(report.from, false), day(report.to, true));
     let mut out = String::with_capacity(32 * 1024);
     let _ = writeln!(
         out,
@@ -139,17 +161,15 @@ pub fn page(report: &Value, lang: Lang) -> String {
     out
 }
 
-/// The day of an RFC 3339 instant; for the (exclusive) end of the period, its last day.
-fn day(v: &Value, end: bool) -> String {
-    let s = v.as_str().unwrap_or(NONE);
-    let last = chrono::DateTime::parse_from_rfc3339(s)
-        .ok()
-        .filter(|_| end)
-        .and_then(|d| d.checked_sub_signed(chrono::Duration::seconds(1)));
-    match last {
-        Some(d) => d.date_naive().to_string(),
-        None => escape(s.get(..10).unwrap_or(s)),
-    }
+/// The day of an instant; for the (exclusive) end of the period, its last day.
+fn day(t: DateTime<Utc>, end: bool) -> String {
+    let day = if end {
+        t.checked_sub_signed(chrono::Duration::seconds(1))
+            .unwrap_or(t)
+    } else {
+        t
+    };
+    day.date_naive().to_string()
 }
 
 fn tile(out: &mut String, tr: Tr, kpi: &str, value: &str, note: &str) {
@@ -172,48 +192,48 @@ fn tile(out: &mut String, tr: Tr, kpi: &str, value: &str, note: &str) {
     );
 }
 
-fn tiles_activity(out: &mut String, r: &Value, tr: Tr) {
-    let (frt, res) = (&r["first_response_seconds"], &r["resolution_seconds"]);
-    let note = tr.of(&r["messages"], "messaggi", "messages");
-    tile(out, tr, "conversations", &tr.n(&r["conversations"]), &note);
+fn tiles_activity(out: &mut String, r: &Kpis, tr: Tr) {
+    let (frt, res) = (&r.first_response_seconds, &r.resolution_seconds);
+    let note = tr.of(r.messages, "messaggi", "messages");
+    tile(out, tr, "conversations", &tr.n(r.conversations), &note);
     let handed = tr.t("passate a un operatore", "handed to an operator");
-    let note = format!("{} {handed}", tr.pct(&r["handoff_rate"]));
-    let value = tr.pct(&r["containment_rate"]);
+    let note = format!("{} {handed}", tr.pct(r.handoff_rate));
+    let value = tr.pct(r.containment_rate);
     tile(out, tr, "containment", &value, &note);
     let hours = tr.t("orario di lavoro", "business hours");
     let calendar = tr.t("calendario", "calendar");
-    let p90 = tr.dur(&frt["operator"]["p90"]);
-    let p50_calendar = tr.dur(&frt["operator_calendar"]["p50"]);
+    let p90 = tr.dur(frt.operator.p90);
+    let p50_calendar = tr.dur(frt.operator_calendar.p50);
     let note = format!("p50 {hours} · p90 {p90}<small>p50 {calendar}: {p50_calendar}</small>");
-    tile(out, tr, "frt", &tr.dur(&frt["operator"]["p50"]), &note);
-    let note = format!("p50 · p90 {}", tr.dur(&res["p90"]));
-    tile(out, tr, "resolution", &tr.dur(&res["p50"]), &note);
+    tile(out, tr, "frt", &tr.dur(frt.operator.p50), &note);
+    let note = format!("p50 · p90 {}", tr.dur(res.p90));
+    tile(out, tr, "resolution", &tr.dur(res.p50), &note);
 }
 
-fn tiles_quality(out: &mut String, r: &Value, tr: Tr) {
-    let (csat, nps, base, pr) = (&r["csat"], &r["nps"], &r["retention_base"], &r["promises"]);
-    let value = or_none(csat["average"].as_f64().map(|a| format!("{}/5", tr.num(a))));
-    let answers = tr.of(&csat["responses"], "risposte", "responses");
+fn tiles_quality(out: &mut String, r: &Kpis, tr: Tr) {
+    let (csat, nps, base, pr) = (&r.csat, &r.nps, &r.retention_base, &r.promises);
+    let value = or_none(csat.average.map(|a| format!("{}/5", tr.num(a))));
+    let answers = tr.of(csat.responses, "risposte", "responses");
     let satisfied = tr.t("soddisfatti", "satisfied");
-    let share = tr.pct(&csat["satisfied_share"]);
+    let share = tr.pct(csat.satisfied_share);
     let note = format!("{answers} · {share} {satisfied}");
     tile(out, tr, "csat", &value, &note);
-    let promoters = tr.of(&nps["promoters"], "promotori", "promoters");
-    let passives = tr.of(&nps["passives"], "passivi", "passives");
-    let detractors = tr.of(&nps["detractors"], "detrattori", "detractors");
+    let promoters = tr.of(nps.promoters, "promotori", "promoters");
+    let passives = tr.of(nps.passives, "passivi", "passives");
+    let detractors = tr.of(nps.detractors, "detrattori", "detractors");
     let note = format!("{promoters} · {passives} · {detractors}");
-    tile(out, tr, "nps", &tr.n(&nps["score"]), &note);
-    let rate = r["retention_rate"].as_f64().map(|percent| percent / 100.0);
+    tile(out, tr, "nps", &tr.n(nps.score), &note);
+    let rate = r.retention_rate.map(|percent| percent / 100.0);
     let value = or_none(rate.map(|x| tr.share(x)));
-    let start = tr.of(&base["start"], "clienti", "customers");
-    let end = tr.n(&base["end"]);
-    let note = format!("{start} → {end} · {}", tr.of(&base["new"], "nuovi", "new"));
+    let start = tr.of(base.start, "clienti", "customers");
+    let end = tr.n(base.end);
+    let note = format!("{start} → {end} · {}", tr.of(base.new, "nuovi", "new"));
     tile(out, tr, "retention", &value, &note);
-    let value = format!("{}/{}", tr.n(&pr["kept"]), tr.n(&pr["made"]));
-    let note = tr.of(&pr["broken"], "non mantenute", "broken");
+    let value = format!("{}/{}", tr.n(pr.kept), tr.n(pr.made));
+    let note = tr.of(pr.broken, "non mantenute", "broken");
     tile(out, tr, "promises", &value, &note);
     let note = tr.t("ticket fuori dai tempi", "tickets past the SLA");
-    tile(out, tr, "sla", &tr.n(&r["sla_breaches"]), note);
+    tile(out, tr, "sla", &tr.n(r.sla_breaches), note);
 }
 
 fn table(out: &mut String, tr: Tr, id: &str, title: &str, head: &[&str], rows: &[Vec<String>]) {
@@ -243,18 +263,15 @@ fn table(out: &mut String, tr: Tr, id: &str, title: &str, head: &[&str], rows: &
     out.push_str("</tbody></table>");
 }
 
-fn department_table(out: &mut String, r: &Value, tr: Tr) {
-    let department = |(name, d): (&String, &Value)| {
-        let frt = &d["first_response_business"];
-        let (p50, p90) = (tr.dur(&frt["p50"]), tr.dur(&frt["p90"]));
-        let resolution = tr.dur(&d["resolution"]["p50"]);
-        let (tickets, breaches) = (tr.n(&d["tickets"]), tr.n(&d["sla_breaches"]));
+fn department_table(out: &mut String, r: &Kpis, tr: Tr) {
+    let department = |(name, d): (&String, &TicketTimes)| {
+        let frt = &d.first_response_business;
+        let (p50, p90) = (tr.dur(frt.p50), tr.dur(frt.p90));
+        let resolution = tr.dur(d.resolution.p50);
+        let (tickets, breaches) = (tr.n(d.tickets), tr.n(d.sla_breaches));
         vec![escape(name), tickets, p50, p90, resolution, breaches]
     };
-    let rows: Vec<_> = entries(&r["by_department"])
-        .into_iter()
-        .map(department)
-        .collect();
+    let rows: Vec<_> = r.by_department.iter().map(department).collect();
     let head = [
         tr.t("Reparto", "Department"),
         tr.t("Ticket", "Tickets"),
@@ -272,11 +289,11 @@ fn department_table(out: &mut String, r: &Value, tr: Tr) {
     let _ = writeln!(out, r#"<p class="note">{note}.</p></section>"#);
 }
 
-fn channel_table(out: &mut String, r: &Value, tr: Tr) {
-    let channel = |(name, c): (&String, &Value)| {
-        let (conversations, messages) = (tr.n(&c["conversations"]), tr.n(&c["messages"]));
-        let (contained, tickets) = (tr.pct(&c["containment_rate"]), tr.n(&c["tickets"]));
-        let (frt, csat) = (&c["first_response_operator"]["p50"], &c["csat"]["average"]);
+fn channel_table(out: &mut String, r: &Kpis, tr: Tr) {
+    let channel = |(name, c): (&String, &Slice)| {
+        let (conversations, messages) = (tr.n(c.conversations), tr.n(c.messages));
+        let (contained, tickets) = (tr.pct(c.containment_rate), tr.n(c.tickets));
+        let (frt, csat) = (c.first_response_operator.p50, c.csat.average);
         let (frt, csat) = (tr.dur(frt), tr.n(csat));
         vec![
             escape(name),
@@ -288,7 +305,7 @@ fn channel_table(out: &mut String, r: &Value, tr: Tr) {
             csat,
         ]
     };
-    let rows: Vec<_> = entries(&r["by_channel"]).into_iter().map(channel).collect();
+    let rows: Vec<_> = r.by_channel.iter().map(channel).collect();
     let head = [
         tr.t("Canale", "Channel"),
         tr.t("Conversazioni", "Conversations"),
@@ -303,9 +320,9 @@ fn channel_table(out: &mut String, r: &Value, tr: Tr) {
     let _ = writeln!(out, "</section>");
 }
 
-fn unanswered_table(out: &mut String, r: &Value, tr: Tr) {
-    let question = |q: &Value| vec![escape(q["text"].as_str().unwrap_or("")), tr.n(&q["count"])];
-    let rows: Vec<_> = list(&r["top_unanswered"]).iter().map(question).collect();
+fn unanswered_table(out: &mut String, r: &Kpis, tr: Tr) {
+    let question = |q: &Unanswered| vec![escape(&q.text), tr.n(q.count)];
+    let rows: Vec<_> = r.top_unanswered.iter().map(question).collect();
     let head = [tr.t("Domanda", "Question"), tr.t("Volte", "Times")];
     let title = tr.t("Domande senza risposta", "Top unanswered questions");
     table(out, tr, "unanswered", title, &head, &rows);
@@ -319,18 +336,64 @@ fn unanswered_table(out: &mut String, r: &Value, tr: Tr) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::report::{Csat, Nps, Percentiles, Week};
+    use std::collections::BTreeMap;
 
-    fn full() -> Value {
-        let week = json!({"week": "2026-W10", "conversations": 4, "tickets": 2,
-            "first_response_operator": {"p50": 600}, "csat": {"average": 3.5},
-            "nps": {"score": 0}});
-        json!({"from": "2026-03-01T00:00:00Z", "to": "2026-04-01T00:00:00Z",
-            "conversations": 4, "containment_rate": 0.5, "csat": {"average": 3.5, "responses": 2},
-            "by_department": {"<script>alert(1)</script>": {"tickets": 1}},
-            "by_channel": {"web": {"conversations": 4}}, "by_week": [week.clone(), {}, week],
-            "handoff_reasons": {"asked": 1, "intent:refund": 1},
-            "top_unanswered": [{"text": "<script>alert(1)</script>", "count": 3}]})
+    fn full() -> Kpis {
+        let week = Week {
+            week: "2026-W10".to_owned(),
+            conversations: 4,
+            tickets: 2,
+            first_response_operator: Percentiles {
+                p50: Some(600),
+                p90: None,
+            },
+            csat: Csat {
+                average: Some(3.5),
+                ..Csat::default()
+            },
+            nps: Nps {
+                score: Some(0.0),
+                ..Nps::default()
+            },
+            ..Week::default()
+        };
+        let script = "<script>alert(1)</script>";
+        Kpis {
+            from: "2026-03-01T00:00:00Z".parse().unwrap(),
+            to: "2026-04-01T00:00:00Z".parse().unwrap(),
+            conversations: 4,
+            containment_rate: Some(0.5),
+            csat: Csat {
+                average: Some(3.5),
+                responses: 2,
+                satisfied_share: None,
+            },
+            by_department: BTreeMap::from([(
+                script.to_owned(),
+                TicketTimes {
+                    tickets: 1,
+                    ..TicketTimes::default()
+                },
+            )]),
+            by_channel: BTreeMap::from([(
+                "web".to_owned(),
+                Slice {
+                    conversations: 4,
+                    ..Slice::default()
+                },
+            )]),
+            by_week: vec![week.clone(), Week::default(), week],
+            handoff_reasons: BTreeMap::from([
+                ("asked".to_owned(), 1),
+                ("intent:refund".to_owned(), 1),
+            ]),
+            top_unanswered: vec![Unanswered {
+                text: script.to_owned(),
+                count: 3,
+            }],
+            ..Kpis::default()
+        }
     }
 
     #[test]
@@ -348,7 +411,7 @@ mod tests {
             assert!(html.contains(&format!("data-chart=\"{chart}\"")), "{chart}");
         }
         assert!(!html.contains("No data in this period"));
-        let empty = page(&json!({}), Lang::En);
+        let empty = page(&Kpis::default(), Lang::En);
         assert!(empty.contains("No data in this period") && empty.contains("id=\"unanswered\""));
     }
 
@@ -356,8 +419,8 @@ mod tests {
     fn numbers_follow_the_language() {
         assert!(page(&full(), Lang::It).contains("3,5/5"));
         assert!(page(&full(), Lang::En).contains("3.5/5"));
-        assert_eq!(Tr(Lang::It).dur(&json!(7500)), "2 h 5 min");
-        assert_eq!(Tr(Lang::En).dur(&json!(97_200)), "1 d 3 h");
-        assert_eq!(Tr(Lang::It).dur(&json!(45)), "45 s");
+        assert_eq!(Tr(Lang::It).dur(Some(7500)), "2 h 5 min");
+        assert_eq!(Tr(Lang::En).dur(Some(97_200)), "1 d 3 h");
+        assert_eq!(Tr(Lang::It).dur(Some(45)), "45 s");
     }
 }

@@ -4,15 +4,150 @@
 //!
 //! A conversation starts with a customer's message after 24 h of silence or after
 //! their ticket ended; the bot settled it when no ticket was opened in it.
+//!
+//! The report's types serialise to the keys of `sportello report --json` and
+//! `/api/v1/report`. Their fields are in alphabetical order, each struct and each
+//! nesting: the report used to be built as a `serde_json::Value`, whose maps sort
+//! their keys, and scripts and the v1 store fixture hold that exact text. A figure
+//! that cannot be computed (no answers, no tickets) is `None`, written `null`.
 
+use super::Unanswered;
+use super::breakdown::{Slice, Week};
 use crate::config::Config;
+use crate::domain::triage::DecisionKind;
 use crate::domain::{Event, EventKind, SurveyKind, TicketId};
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize, Serializer};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Silence after which a customer's next message starts a new conversation.
 use crate::domain::SESSION_GAP;
+
+/// The KPIs of a period: what `--json`, `--csv`, `--html`, the terminal and the
+/// console's dashboard all show.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Kpis {
+    /// Per channel that wrote in the period (`telegram`, `web`, ...).
+    pub by_channel: BTreeMap<String, Slice>,
+    /// Per configured department, tickets or not.
+    pub by_department: BTreeMap<String, TicketTimes>,
+    /// Per week (Monday to Sunday, UTC), the first and last clipped to the period.
+    pub by_week: Vec<Week>,
+    /// Share (0..1) of conversations that opened no ticket.
+    pub containment_rate: Option<f64>,
+    /// Conversations started in the period: a customer's message after 24 h of silence
+    /// or after their ticket ended starts one.
+    pub conversations: usize,
+    pub csat: Csat,
+    pub first_response_seconds: FirstResponse,
+    /// Start of the period, included.
+    pub from: DateTime<Utc>,
+    /// Share (0..1) of conversations that opened a ticket.
+    pub handoff_rate: Option<f64>,
+    /// Tickets opened in the period, by why the bot handed over.
+    pub handoff_reasons: BTreeMap<String, usize>,
+    /// Customer messages the bot decided on.
+    pub messages: usize,
+    pub nps: Nps,
+    pub promises: Promises,
+    /// From a ticket opening to its close or cancellation.
+    pub resolution_seconds: Percentiles,
+    pub retention_base: RetentionBase,
+    /// CRR in percent (0..100); null when nobody wrote in the period before.
+    pub retention_rate: Option<f64>,
+    /// Tickets whose first response came later than their department's target, in
+    /// business time (or has not come by the end of the period).
+    pub sla_breaches: usize,
+    /// End of the period, excluded.
+    pub to: DateTime<Utc>,
+    /// The questions the bot could not answer, most frequent first: filled by
+    /// [`super::full_report`], empty from [`kpis`] alone.
+    #[serde(serialize_with = "count_first")]
+    pub top_unanswered: Vec<Unanswered>,
+}
+
+/// Nearest-rank percentiles of seconds; null when there is no value.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Percentiles {
+    pub p50: Option<i64>,
+    pub p90: Option<i64>,
+}
+
+/// First responses: the bot's, and operators' in business and in calendar time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FirstResponse {
+    /// 0 but for turns retried late: the reply is stored with the message.
+    pub bot: Percentiles,
+    /// In the department's business hours: what the SLA counts.
+    pub operator: Percentiles,
+    pub operator_calendar: Percentiles,
+}
+
+/// CSAT answers (1–5); satisfied means 4 or 5.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Csat {
+    pub average: Option<f64>,
+    pub responses: usize,
+    /// Share (0..1) of answers of 4 or 5.
+    pub satisfied_share: Option<f64>,
+}
+
+/// NPS answers (0–10): promoters 9–10, passives 7–8, detractors 0–6.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Nps {
+    pub detractors: usize,
+    pub passives: usize,
+    pub promoters: usize,
+    pub responses: usize,
+    /// Promoters minus detractors, in percent of the answers (−100..100).
+    pub score: Option<f64>,
+}
+
+/// Waits told to customers in the period, and how they ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Promises {
+    pub broken: usize,
+    pub kept: usize,
+    pub made: usize,
+}
+
+/// The counts behind `retention_rate`, so a reader can check it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetentionBase {
+    /// Who is counted: always "who wrote" (customers who sent a message).
+    pub customers: String,
+    /// CE: customers who wrote in the period.
+    pub end: usize,
+    /// CN: those of CE who had not written in the period before.
+    pub new: usize,
+    /// CS: customers who wrote in the equally long period before.
+    pub start: usize,
+}
+
+/// Tickets opened in the period and their times: a department's row, and the whole
+/// shop's figures.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketTimes {
+    pub first_response_business: Percentiles,
+    pub first_response_calendar: Percentiles,
+    pub resolution: Percentiles,
+    pub sla_breaches: usize,
+    pub tickets: usize,
+}
+
+/// `top_unanswered` as the KPI report has always written it, `count` before `text`
+/// (the plain summary writes `text` first).
+fn count_first<S: Serializer>(list: &[Unanswered], serializer: S) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct Question<'a> {
+        count: usize,
+        text: &'a str,
+    }
+    serializer.collect_seq(list.iter().map(|u| Question {
+        count: u.count,
+        text: &u.text,
+    }))
+}
 
 #[derive(Debug, Default, Clone)]
 pub(super) struct TicketLife {
@@ -24,26 +159,29 @@ pub(super) struct TicketLife {
 }
 
 /// Nearest-rank percentiles of seconds; null when there is no value.
-fn percentiles(mut values: Vec<i64>) -> Value {
+fn percentiles(mut values: Vec<i64>) -> Percentiles {
     if values.is_empty() {
-        return json!({"p50": null, "p90": null});
+        return Percentiles::default();
     }
     values.sort_unstable();
     let rank =
         |p: f64| values[((p * values.len() as f64).ceil() as usize).clamp(1, values.len()) - 1];
-    json!({"p50": rank(0.5), "p90": rank(0.9)})
+    Percentiles {
+        p50: Some(rank(0.5)),
+        p90: Some(rank(0.9)),
+    }
 }
 
-pub(super) fn share(part: usize, whole: usize) -> Value {
+pub(super) fn share(part: usize, whole: usize) -> Option<f64> {
     if whole == 0 {
-        Value::Null
+        None
     } else {
-        json!(part as f64 / whole as f64)
+        Some(part as f64 / whole as f64)
     }
 }
 
 /// The report for events in `[from, to)`; `events` are all stored events in order.
-pub fn kpis(events: &[Event], config: &Config, from: DateTime<Utc>, to: DateTime<Utc>) -> Value {
+pub fn kpis(events: &[Event], config: &Config, from: DateTime<Utc>, to: DateTime<Utc>) -> Kpis {
     let within = |t: DateTime<Utc>| from <= t && t < to;
     let tickets = ticket_lives(events);
     let (conversations, contained) = conversations(events, &tickets, from, to);
@@ -63,36 +201,38 @@ pub fn kpis(events: &[Event], config: &Config, from: DateTime<Utc>, to: DateTime
             .collect();
         ticket_times(&list, config, to)
     };
-    let by_department: BTreeMap<&String, Value> = config
+    let by_department: BTreeMap<String, TicketTimes> = config
         .departments
         .keys()
-        .map(|d| (d, department(Some(d))))
+        .map(|d| (d.clone(), department(Some(d))))
         .collect();
     let all = department(None);
-    let retention = retention(events, from, to);
-    json!({
-        "from": from, "to": to,
-        "conversations": conversations,
-        "messages": messages,
-        "containment_rate": share(contained, conversations),
-        "handoff_rate": share(conversations - contained, conversations),
-        "first_response_seconds": {
-            "bot": percentiles(bot_response_times(events, &within)),
-            "operator": all["first_response_business"],
-            "operator_calendar": all["first_response_calendar"],
+    let (retention_rate, retention_base) = retention(events, from, to);
+    Kpis {
+        by_channel: super::breakdown::by_channel(events, config, from, to),
+        by_department,
+        by_week: super::breakdown::by_week(events, config, from, to),
+        containment_rate: share(contained, conversations),
+        conversations,
+        csat: csat(events, &within),
+        first_response_seconds: FirstResponse {
+            bot: percentiles(bot_response_times(events, &within)),
+            operator: all.first_response_business,
+            operator_calendar: all.first_response_calendar,
         },
-        "resolution_seconds": all["resolution"],
-        "csat": csat(events, &within),
-        "nps": nps(events, &within),
-        "retention_rate": retention["rate"],
-        "retention_base": retention["base"],
-        "promises": promises(events, &within),
-        "sla_breaches": all["sla_breaches"],
-        "by_department": by_department,
-        "by_channel": super::breakdown::by_channel(events, config, from, to),
-        "by_week": super::breakdown::by_week(events, config, from, to),
-        "handoff_reasons": super::breakdown::handoff_reasons(events, from, to),
-    })
+        from,
+        handoff_rate: share(conversations - contained, conversations),
+        handoff_reasons: super::breakdown::handoff_reasons(events, from, to),
+        messages,
+        nps: nps(events, &within),
+        promises: promises(events, &within),
+        resolution_seconds: all.resolution,
+        retention_base,
+        retention_rate,
+        sla_breaches: all.sla_breaches,
+        to,
+        top_unanswered: Vec::new(),
+    }
 }
 
 /// Every ticket's life, from its events.
@@ -173,7 +313,7 @@ pub(super) fn conversations(
         let EventKind::Decided { decision, .. } = &e.kind else {
             continue;
         };
-        if decision == "survey_answer" {
+        if *decision == DecisionKind::SurveyAnswer {
             continue;
         }
         let customer = e.customer.to_string();
@@ -213,9 +353,10 @@ fn bot_response_times(events: &[Event], within: &dyn Fn(DateTime<Utc>) -> bool) 
     events
         .iter()
         .filter(|e| within(e.at))
-        .filter(
-            |e| matches!(&e.kind, EventKind::Decided { decision, .. } if decision != "to_operator"),
-        )
+        .filter(|e| {
+            matches!(&e.kind, EventKind::Decided { decision, .. }
+                if *decision != DecisionKind::ToOperator)
+        })
         // The reply is written in the same transaction as the message, stamped with
         // the message's time: in store time the bot answers at once.
         .map(|_| 0)
@@ -223,7 +364,11 @@ fn bot_response_times(events: &[Event], within: &dyn Fn(DateTime<Utc>) -> bool) 
 }
 
 /// First response (business and calendar), resolution and SLA breaches of tickets.
-pub(super) fn ticket_times(tickets: &[&TicketLife], config: &Config, to: DateTime<Utc>) -> Value {
+pub(super) fn ticket_times(
+    tickets: &[&TicketLife],
+    config: &Config,
+    to: DateTime<Utc>,
+) -> TicketTimes {
     let (mut business, mut calendar, mut resolution, mut breaches) = (vec![], vec![], vec![], 0);
     for t in tickets {
         let Some(opened) = t.opened else { continue };
@@ -244,17 +389,17 @@ pub(super) fn ticket_times(tickets: &[&TicketLife], config: &Config, to: DateTim
             breaches += usize::from(waited > sla);
         }
     }
-    json!({
-        "tickets": tickets.len(),
-        "first_response_business": percentiles(business),
-        "first_response_calendar": percentiles(calendar),
-        "resolution": percentiles(resolution),
-        "sla_breaches": breaches,
-    })
+    TicketTimes {
+        first_response_business: percentiles(business),
+        first_response_calendar: percentiles(calendar),
+        resolution: percentiles(resolution),
+        sla_breaches: breaches,
+        tickets: tickets.len(),
+    }
 }
 
 /// Waits told to customers, and how they ended.
-fn promises(events: &[Event], within: &dyn Fn(DateTime<Utc>) -> bool) -> Value {
+fn promises(events: &[Event], within: &dyn Fn(DateTime<Utc>) -> bool) -> Promises {
     let (mut made, mut kept, mut broken) = (0, 0, 0);
     for e in events.iter().filter(|e| within(e.at)) {
         match e.kind {
@@ -264,7 +409,7 @@ fn promises(events: &[Event], within: &dyn Fn(DateTime<Utc>) -> bool) -> Value {
             _ => {}
         }
     }
-    json!({"made": made, "kept": kept, "broken": broken})
+    Promises { broken, kept, made }
 }
 
 fn scores(events: &[Event], within: &dyn Fn(DateTime<Utc>) -> bool, kind: SurveyKind) -> Vec<u8> {
@@ -278,29 +423,42 @@ fn scores(events: &[Event], within: &dyn Fn(DateTime<Utc>) -> bool, kind: Survey
         .collect()
 }
 
-pub(super) fn csat(events: &[Event], within: &dyn Fn(DateTime<Utc>) -> bool) -> Value {
+pub(super) fn csat(events: &[Event], within: &dyn Fn(DateTime<Utc>) -> bool) -> Csat {
     let s = scores(events, within, SurveyKind::Csat);
     let sum: u32 = s.iter().map(|&x| u32::from(x)).sum();
     let average = (!s.is_empty()).then(|| f64::from(sum) / s.len() as f64);
     let satisfied = s.iter().filter(|&&x| x >= 4).count();
-    json!({"average": average, "satisfied_share": share(satisfied, s.len()), "responses": s.len()})
+    Csat {
+        average,
+        responses: s.len(),
+        satisfied_share: share(satisfied, s.len()),
+    }
 }
 
-pub(super) fn nps(events: &[Event], within: &dyn Fn(DateTime<Utc>) -> bool) -> Value {
+pub(super) fn nps(events: &[Event], within: &dyn Fn(DateTime<Utc>) -> bool) -> Nps {
     let s = scores(events, within, SurveyKind::Nps);
     let promoters = s.iter().filter(|&&x| x >= 9).count();
     let detractors = s.iter().filter(|&&x| x <= 6).count();
     let passives = s.len() - promoters - detractors;
     let score =
         (!s.is_empty()).then(|| (promoters as f64 - detractors as f64) * 100.0 / s.len() as f64);
-    json!({"score": score, "promoters": promoters, "passives": passives,
-           "detractors": detractors, "responses": s.len()})
+    Nps {
+        detractors,
+        passives,
+        promoters,
+        responses: s.len(),
+        score,
+    }
 }
 
 /// CRR = (CE − CN) / CS × 100 on customers who wrote: CS = those who wrote in the
 /// equally long period before, CE = those who wrote in this one, CN = those of CE who
 /// had not written in the period before.
-fn retention(events: &[Event], from: DateTime<Utc>, to: DateTime<Utc>) -> Value {
+fn retention(
+    events: &[Event],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> (Option<f64>, RetentionBase) {
     let before = from - (to - from);
     let wrote = |a: DateTime<Utc>, b: DateTime<Utc>| -> BTreeSet<String> {
         events
@@ -312,8 +470,11 @@ fn retention(events: &[Event], from: DateTime<Utc>, to: DateTime<Utc>) -> Value 
     let (start, end) = (wrote(before, from), wrote(from, to));
     let new = end.difference(&start).count();
     let rate = (!start.is_empty()).then(|| (end.len() - new) as f64 * 100.0 / start.len() as f64);
-    json!({
-        "rate": rate,
-        "base": {"customers": "who wrote", "start": start.len(), "end": end.len(), "new": new},
-    })
+    let base = RetentionBase {
+        customers: "who wrote".to_owned(),
+        end: end.len(),
+        new,
+        start: start.len(),
+    };
+    (rate, base)
 }

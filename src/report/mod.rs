@@ -1,5 +1,7 @@
-//! `sportello report`: what the bot did over a period, computed from stored events;
-//! with `--from`/`--to`, the shop's KPIs ([`kpi`]).
+//! What the bot did over a period, computed from stored events: the summary of
+//! messages and decisions, the shop's KPIs ([`kpi`]) with their CSV and HTML forms, a
+//! customer's record, the FAQ gaps. Printing them is the command line's
+//! (`cli::report`) and the console's business.
 
 mod breakdown;
 mod charts;
@@ -9,40 +11,18 @@ mod html;
 mod kpi;
 mod table;
 
-pub use kpi::kpis;
+pub use breakdown::{Slice, Week};
+pub use html::page as html_page;
+pub use kpi::{
+    Csat, FirstResponse, Kpis, Nps, Percentiles, Promises, RetentionBase, TicketTimes, kpis,
+};
+pub use table::csv;
 
+use crate::domain::triage::DecisionKind;
 use crate::domain::{Event, EventKind};
-use crate::store::Store;
-use anyhow::Context;
-use chrono::{DateTime, Duration, Utc};
-use clap::Args;
-use serde::Serialize;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::process::ExitCode;
-
-#[derive(Args)]
-pub struct ReportArgs {
-    /// How far back, e.g. 7d, 24h (default: everything).
-    #[arg(long, conflicts_with_all = ["from", "to"])]
-    since: Option<String>,
-    /// KPIs from this day (YYYY-MM-DD, UTC) ...
-    #[arg(long, requires = "to")]
-    from: Option<chrono::NaiveDate>,
-    /// ... to this day, included.
-    #[arg(long, requires = "from")]
-    to: Option<chrono::NaiveDate>,
-    #[arg(long, conflicts_with_all = ["csv", "html"])]
-    json: bool,
-    /// The KPIs as CSV: the period, each week, channel and department (needs --from/--to).
-    #[arg(long, requires = "from", conflicts_with = "html")]
-    csv: bool,
-    /// Write the KPIs as one self-contained HTML page with charts (needs --from/--to).
-    #[arg(long, value_name = "FILE", requires = "from")]
-    html: Option<std::path::PathBuf>,
-    /// Language of the HTML page (default: it).
-    #[arg(long, default_value = "it")]
-    lang: crate::domain::Lang,
-}
 
 #[derive(Debug, Default, Serialize)]
 pub struct Summary {
@@ -59,7 +39,9 @@ pub struct Summary {
     pub top_unanswered: Vec<Unanswered>,
 }
 
-#[derive(Debug, Serialize)]
+/// A question the bot could not answer: its first wording, and how many messages
+/// said the same (once normalised).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Unanswered {
     pub text: String,
     pub count: usize,
@@ -81,20 +63,20 @@ pub fn summarise(
             EventKind::Decided {
                 text,
                 decision,
-                reason,
+                cause,
                 ..
             } => {
                 s.messages += 1;
-                *s.by_decision.entry(decision.clone()).or_default() += 1;
-                match decision.as_str() {
-                    "answer" | "reply" => s.answered += 1,
-                    "clarify" => s.clarified += 1,
-                    "handoff" => s.handed_off += 1,
-                    "fallback" => s.fallbacks += 1,
-                    "to_operator" => s.to_operator += 1,
+                *s.by_decision.entry(decision.to_string()).or_default() += 1;
+                match decision {
+                    DecisionKind::Answer | DecisionKind::Reply => s.answered += 1,
+                    DecisionKind::Clarify => s.clarified += 1,
+                    DecisionKind::Handoff => s.handed_off += 1,
+                    DecisionKind::Fallback => s.fallbacks += 1,
+                    DecisionKind::ToOperator => s.to_operator += 1,
                     _ => {}
                 }
-                if missed(decision, reason) {
+                if cause.missed(*decision) {
                     let key = crate::text::normalise(text);
                     unanswered.entry(key).or_insert_with(|| (text.clone(), 0)).1 += 1;
                 }
@@ -114,12 +96,6 @@ pub fn summarise(
     s
 }
 
-/// A message the bot could not answer: not understood, or handed over because the
-/// second message in a row had no match (the report's and `faq gaps`' rule).
-pub fn missed(decision: &str, reason: &str) -> bool {
-    decision == "fallback" || (decision == "handoff" && reason.starts_with("second message"))
-}
-
 /// The days `from` to `to` (UTC, both included) as `[start, end)`; None past the
 /// last date there is.
 pub fn period(
@@ -136,91 +112,8 @@ pub fn full_report(
     config: &crate::config::Config,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-) -> serde_json::Value {
+) -> Kpis {
     let mut report = kpis(events, config, from, to);
-    let top = summarise(events, Some(from), Some(to)).top_unanswered;
-    report["top_unanswered"] = serde_json::to_value(top).expect("plain data");
+    report.top_unanswered = summarise(events, Some(from), Some(to)).top_unanswered;
     report
-}
-
-pub use html::page as html_page;
-
-fn parse_since(raw: &str) -> anyhow::Result<Duration> {
-    crate::config::parse_duration(raw).map_err(|e| anyhow::anyhow!("--since {e}"))
-}
-
-pub fn run(
-    store: &Store,
-    config: &crate::config::Config,
-    args: &ReportArgs,
-) -> anyhow::Result<ExitCode> {
-    if let (Some(from), Some(to)) = (args.from, args.to) {
-        anyhow::ensure!(from <= to, "--from {from} is after --to {to}");
-        let (start, end) = period(from, to).context("--to is too far in the future")?;
-        let events = store.events().collect::<crate::store::Result<Vec<_>>>()?;
-        let report = full_report(&events, config, start, end);
-        if let Some(path) = &args.html {
-            std::fs::write(path, html::page(&report, args.lang))
-                .with_context(|| format!("writing {}", path.display()))?;
-            eprintln!("wrote {}", path.display());
-        } else if args.csv {
-            print!("{}", table::csv(&report));
-        } else if args.json {
-            println!("{}", serde_json::to_string_pretty(&report)?);
-        } else {
-            print_kpis(&report);
-        }
-        return Ok(ExitCode::SUCCESS);
-    }
-    let since = args
-        .since
-        .as_deref()
-        .map(parse_since)
-        .transpose()?
-        .map(|d| Utc::now() - d);
-    let events = store.events().collect::<crate::store::Result<Vec<_>>>()?;
-    let s = summarise(&events, since, None);
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&s)?);
-        return Ok(ExitCode::SUCCESS);
-    }
-    println!(
-        "messages {}  answered {}  clarified {}  handed off {}  not understood {}  to operators {}",
-        s.messages, s.answered, s.clarified, s.handed_off, s.fallbacks, s.to_operator
-    );
-    println!(
-        "tickets opened {}  closed {}",
-        s.tickets_opened, s.tickets_closed
-    );
-    if !s.top_unanswered.is_empty() {
-        println!("\ntop unanswered:");
-        for u in &s.top_unanswered {
-            println!("  {:>3}  {}", u.count, u.text);
-        }
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// The KPIs in a few lines for a terminal.
-fn print_kpis(r: &serde_json::Value) {
-    println!("{} to {}", r["from"], r["to"]);
-    println!(
-        "conversations {}  messages {}  settled by the bot {}  handed off {}",
-        r["conversations"], r["messages"], r["containment_rate"], r["handoff_rate"]
-    );
-    println!(
-        "first response (operators, business time) p50 {} s p90 {} s; resolution p50 {} s",
-        r["first_response_seconds"]["operator"]["p50"],
-        r["first_response_seconds"]["operator"]["p90"],
-        r["resolution_seconds"]["p50"]
-    );
-    println!(
-        "CSAT {} ({} answers)  NPS {} ({} answers)  retention {}%  SLA breaches {}",
-        r["csat"]["average"],
-        r["csat"]["responses"],
-        r["nps"]["score"],
-        r["nps"]["responses"],
-        r["retention_rate"],
-        r["sla_breaches"]
-    );
 }

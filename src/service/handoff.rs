@@ -3,22 +3,22 @@
 
 use super::{Result, Service};
 use crate::domain::{
-    Conversation, Event, EventKind, HandoffReason, Inbound, Lang, ModeEvent, Priority, Ticket,
+    Event, EventKind, HandoffReason, Inbound, Lang, ModeEvent, Priority, Ticket, TicketEvent,
     TicketStatus,
 };
-use crate::store::Turn;
+use crate::store::{StoreError, Turn};
 
 impl Service {
     /// Queue a new ticket for the conversation; returns its place in the queue.
     pub(super) fn open_ticket(
         &self,
-        conv: &mut Conversation,
         turn: &mut Turn,
         inbound: &Inbound,
         department: String,
         reason: &HandoffReason,
         priority: Priority,
     ) -> Result<(usize, Option<crate::care::Estimate>)> {
+        let conv = &mut turn.conversation;
         let ticket = Ticket {
             id: self.store.next_ticket_id()?,
             customer: conv.customer.clone(),
@@ -37,6 +37,7 @@ impl Service {
             promise: None,
             told_position: None,
             broken_promises: 0,
+            version: 0,
         };
         conv.transition(ModeEvent::HandOff, Some(ticket.id))
             .expect("the bot owns the conversation");
@@ -48,7 +49,7 @@ impl Service {
         };
         turn.events.push(Event {
             at: inbound.at,
-            customer: conv.customer.clone(),
+            customer: inbound.customer.clone(),
             kind,
         });
         let mut ticket = ticket;
@@ -60,31 +61,30 @@ impl Service {
     }
 
     /// The customer takes back the request: the ticket is cancelled, the bot is back.
-    pub(super) fn cancel_ticket(
-        &self,
-        conv: &mut Conversation,
-        turn: &mut Turn,
-        inbound: &Inbound,
-    ) -> Result<()> {
-        if let Some(mut ticket) = conv
-            .ticket
-            .map(|id| self.store.ticket(id))
-            .transpose()?
-            .flatten()
-        {
-            turn.expected_ticket = Some(ticket.clone());
-            ticket.status = TicketStatus::Cancelled;
-            ticket.closed_at = Some(inbound.at);
-            let kind = EventKind::Cancelled { ticket: ticket.id };
-            turn.events.push(Event {
-                at: inbound.at,
-                customer: conv.customer.clone(),
-                kind,
-            });
-            turn.tickets.push(ticket);
+    pub(super) fn cancel_ticket(&self, turn: &mut Turn, inbound: &Inbound) -> Result<()> {
+        let id = turn.conversation.ticket;
+        let Some(mut ticket) = id.map(|id| self.store.ticket(id)).transpose()?.flatten() else {
+            // No ticket to cancel (a store damaged by hand): the bot takes it back anyway.
+            turn.conversation
+                .transition(ModeEvent::Cancel, None)
+                .map_err(|_| StoreError::Conflict)?;
+            return Ok(());
+        };
+        // Claimed meanwhile: this message was decided on a stale queue; decide again.
+        let change = ticket
+            .apply(&TicketEvent::Cancel, inbound.at)
+            .map_err(|_| StoreError::Conflict)?;
+        if let Some(change) = change {
+            turn.conversation
+                .transition(change, None)
+                .map_err(|_| StoreError::Conflict)?;
         }
-        conv.transition(ModeEvent::Cancel, None)
-            .expect("queued conversations can cancel");
+        turn.events.push(Event {
+            at: inbound.at,
+            customer: inbound.customer.clone(),
+            kind: EventKind::Cancelled { ticket: ticket.id },
+        });
+        turn.tickets.push(ticket);
         Ok(())
     }
 }

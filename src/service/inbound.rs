@@ -1,10 +1,11 @@
-//! A customer message: decide, then write every effect in one turn.
+//! A customer message: plan it (the rules live in `domain::plan`), apply the plan
+//! (texts, tickets), and write every effect in one turn.
 
 use super::{Result, Service, ServiceError, texts};
-use crate::domain::triage::{self, Decision, Situation};
+use crate::domain::plan::{self, Plan, Reading, Rules};
+use crate::domain::triage::{self, Decision};
 use crate::domain::{
-    Author, Choice, ChoiceTarget, Conversation, Event, EventKind, HandoffReason, Inbound, Lang,
-    Mode, ModeEvent, Outbound, OutboundKind, Scored, Ticket,
+    Author, Choice, Event, EventKind, Inbound, Lang, Mode, Outbound, OutboundKind, Scored, Ticket,
 };
 use crate::matcher::{Analysis, Brain};
 use crate::store::{StoreError, Turn};
@@ -72,75 +73,45 @@ impl Service {
         }
     }
 
+    /// Plan the message (pure rules, in the domain), then apply the plan: texts,
+    /// tickets, and one turn.
     fn try_inbound(&self, inbound: &Inbound) -> Result<Handled> {
-        let expected = self.store.conversation(&inbound.customer)?;
-        // Known by name and back after a while: greeted by name.
-        let returning = expected.as_ref().is_some_and(|c| {
-            c.name.is_some() && inbound.at - c.updated_at >= crate::domain::SESSION_GAP
-        });
-        let mut conv = expected
-            .clone()
-            .unwrap_or_else(|| Conversation::new(inbound.customer.clone(), inbound.at));
-        if conv.mode == Mode::Closed {
-            conv.transition(ModeEvent::Reopen, None)
-                .expect("closed reopens");
-        }
-        if inbound.name.is_some() {
-            conv.name.clone_from(&inbound.name);
-        }
-        conv.updated_at = inbound.at;
-        let words = crate::text::word_count(&inbound.text);
-        conv.settle_lang(
-            inbound.locale,
-            crate::text::guess_lang(&inbound.text),
-            words,
-        );
+        let stored = self.store.conversation(&inbound.customer)?;
         let brain = self.brain();
-        let analysis = brain.analyse(&inbound.text, conv.lang);
-        conv.lang = Some(analysis.lang);
+        let arrived = plan::arrive(stored.as_ref(), inbound);
+        let analysis = brain.analyse(&inbound.text, arrived.lang);
         let lang = analysis.lang;
-        for capture in &analysis.captures {
-            conv.remember_order(&capture.value);
-        }
-        let situation = Situation {
-            mode: conv.mode,
-            low_confidence_streak: conv.low_confidence_streak,
-            pending_choices: &conv.pending_choices,
-            attachment: inbound.attachment.is_some(),
-            // A survey left unanswered for a day is over.
-            survey: conv
-                .survey
-                .as_ref()
-                .filter(|s| inbound.at - s.asked_at < crate::domain::SURVEY_TTL)
-                .map(|s| s.kind),
+        let orders: Vec<&str> = analysis.captures.iter().map(|c| c.value.as_str()).collect();
+        let reading = Reading {
+            lang,
+            intent: analysis.intent.as_ref(),
+            candidates: &analysis.candidates,
+            orders: &orders,
         };
-        let (decision, reason) = triage::decide(
-            situation,
-            &inbound.text,
-            analysis.intent.as_ref(),
-            &analysis.candidates,
-            &brain.settings.policy(),
-        );
-        let mut turn = Turn {
-            inbound: Some(inbound.clone()),
-            ..Turn::default()
+        let rules = Rules {
+            policy: brain.settings.policy(),
+            keyword_department: self.config.department_by_keywords(&inbound.text),
+            default_department: &self.config.default_department,
+            person_label: texts::talk_to_person(lang),
         };
-        let mut said = self.effects(&brain, &decision, &mut conv, &mut turn, inbound, &analysis)?;
-        let greets = matches!(
+        let Plan {
+            conversation,
             decision,
-            Decision::Answer { .. }
-                | Decision::Reply { .. }
-                | Decision::Clarify { .. }
-                | Decision::Fallback
-                | Decision::HandOff { .. }
-        ) && !matches!(
-            decision,
-            Decision::HandOff {
-                reason: HandoffReason::Complaint,
-                ..
-            }
-        );
-        if let (true, true, Some(name), Some(text)) = (returning, greets, &conv.name, &said.text) {
+            why,
+            department,
+            welcome_back,
+            survey,
+        } = plan::plan(stored.as_ref(), inbound, &reading, &rules);
+        let mut turn = Turn::new(conversation);
+        turn.inbound = Some(inbound.clone());
+        let applied = Applied {
+            department,
+            survey,
+            inbound,
+        };
+        let mut said = self.effects(&brain, &decision, applied, &mut turn)?;
+        let conv = &mut turn.conversation;
+        if let (true, Some(name), Some(text)) = (welcome_back, &conv.name, &said.text) {
             said.text = Some(texts::welcome_back(lang, name, text));
         }
         let digest = said
@@ -158,25 +129,17 @@ impl Service {
             };
             turn.outbound.push((Author::Bot, out));
         }
-        let event = decided_event(inbound, lang, &decision, said.target, &reason, &analysis);
+        let event = decided_event(inbound, lang, &decision, said.target, &why, &analysis);
         turn.events.insert(0, event);
-        turn.expected_conversation = expected;
-        turn.conversation = Some(conv);
-        self.store.commit(&turn)?;
-        self.count(&turn);
-        let ticket = turn.conversation.as_ref().and_then(|c| c.ticket);
-        self.announce(
-            &inbound.customer,
-            ticket.or(turn.tickets.first().map(|t| t.id)),
-            true,
-        );
-        let ticket = turn.tickets.into_iter().next();
+        let ticket = turn.conversation.ticket;
+        let ticket = ticket.or(turn.tickets.first().map(|t| t.id));
+        self.commit_turn(&turn, ticket, true)?;
         Ok(Handled {
             duplicate: false,
             decision: Some(decision),
-            reason,
+            reason: why.text,
             analysis: Some(analysis),
-            ticket,
+            ticket: turn.tickets.into_iter().next(),
         })
     }
 
@@ -184,20 +147,17 @@ impl Service {
     /// not matched; the first one of a burst gets a polite notice. With a person on
     /// the conversation the bot says nothing anyway, so it goes the usual way.
     fn hold_inbound(&self, inbound: &Inbound, tell: bool) -> Result<Handled> {
-        let expected = self.store.conversation(&inbound.customer)?;
-        let Some(mut conv) = expected.clone() else {
+        let Some(mut conv) = self.store.conversation(&inbound.customer)? else {
             return self.try_inbound(inbound);
         };
         if matches!(conv.mode, Mode::Queued | Mode::WithOperator) {
             return self.try_inbound(inbound);
         }
         conv.updated_at = inbound.at;
-        let mut turn = Turn {
-            inbound: Some(inbound.clone()),
-            ..Turn::default()
-        };
+        let lang = conv.lang.unwrap_or(Lang::It);
+        let mut turn = Turn::new(conv);
+        turn.inbound = Some(inbound.clone());
         if tell {
-            let lang = conv.lang.unwrap_or(Lang::It);
             let out = Outbound {
                 customer: inbound.customer.clone(),
                 kind: OutboundKind::Reply,
@@ -207,11 +167,7 @@ impl Service {
             };
             turn.outbound.push((Author::Bot, out));
         }
-        turn.expected_conversation = expected;
-        turn.conversation = Some(conv);
-        self.store.commit(&turn)?;
-        self.count(&turn);
-        self.announce(&inbound.customer, None, tell);
+        self.commit_turn(&turn, None, tell)?;
         Ok(Handled {
             duplicate: false,
             decision: None,
@@ -221,34 +177,27 @@ impl Service {
         })
     }
 
-    /// Apply the decision to the conversation and the turn; returns what to say. The
-    /// answer text comes from the same brain that decided, even if a reload lands meanwhile.
+    /// Apply the decision to the turn; returns what to say. The answer text comes from
+    /// the same brain that decided, even if a reload lands meanwhile.
     fn effects(
         &self,
         brain: &Brain,
         decision: &Decision,
-        conv: &mut Conversation,
+        applied: Applied<'_>,
         turn: &mut Turn,
-        inbound: &Inbound,
-        analysis: &Analysis,
     ) -> Result<Said> {
-        let lang = conv.lang.unwrap_or(Lang::It);
-        let keeps_choices = matches!(
-            decision,
-            Decision::Clarify { .. } | Decision::ToOperator | Decision::Unreadable
-        );
-        if !keeps_choices {
-            conv.pending_choices.clear();
-        }
-        // An answered or ignored survey is over: it never blocks the next question.
-        let survey = conv.survey.take();
+        let Applied {
+            department,
+            survey,
+            inbound,
+        } = applied;
+        let lang = turn.conversation.lang.unwrap_or(Lang::It);
         let fixed = |kind, text: &str| Said::new(kind, Some(text.to_owned()));
         Ok(match decision {
             Decision::Answer { faq_id } => {
-                conv.low_confidence_streak = 0;
                 let answer = brain.faq.entry(faq_id).map(|e| e.answer.clone());
                 let mut answer = answer.unwrap_or_else(|| texts::fallback(lang).to_owned());
-                if let Some(reminder) = self.still_in_line(conv, inbound.at)? {
+                if let Some(reminder) = self.still_in_line(&mut turn.conversation, inbound.at)? {
                     answer = format!("{answer}\n\n{reminder}");
                 }
                 Said {
@@ -256,21 +205,11 @@ impl Service {
                     ..Said::new(OutboundKind::Answer, Some(answer))
                 }
             }
-            Decision::Clarify { choices } => {
-                let mut choices = choices.clone();
-                let label = texts::talk_to_person(lang).to_owned();
-                choices.push(Choice {
-                    label,
-                    target: ChoiceTarget::Human,
-                });
-                conv.pending_choices.clone_from(&choices);
-                Said {
-                    choices,
-                    ..fixed(OutboundKind::Clarify, texts::clarify(lang))
-                }
-            }
+            Decision::Clarify { .. } => Said {
+                choices: turn.conversation.pending_choices.clone(),
+                ..fixed(OutboundKind::Clarify, texts::clarify(lang))
+            },
             Decision::Reply { intent } => {
-                conv.low_confidence_streak = 0;
                 let text = brain.intents.get(intent).and_then(|i| i.reply_text(lang));
                 let said = Said::new(OutboundKind::Reply, text.map(str::to_owned));
                 Said {
@@ -278,34 +217,15 @@ impl Service {
                     ..said
                 }
             }
-            Decision::Fallback => {
-                conv.low_confidence_streak += 1;
-                fixed(OutboundKind::Fallback, texts::fallback(lang))
-            }
+            Decision::Fallback => fixed(OutboundKind::Fallback, texts::fallback(lang)),
             Decision::HandOff {
-                reason,
-                priority,
-                department,
+                reason, priority, ..
             } => {
-                // The intent's department, else the customer's own words, else the
-                // topic of the best FAQ match (unless the match was too weak to trust).
-                let routed = department
-                    .clone()
-                    .or_else(|| {
-                        let keyword = self.config.department_by_keywords(&inbound.text);
-                        keyword.map(str::to_owned)
-                    })
-                    .or_else(|| {
-                        let topic = analysis
-                            .candidates
-                            .first()
-                            .and_then(|c| c.department.clone());
-                        topic.filter(|_| *reason != HandoffReason::LowConfidence)
-                    });
-                let department = routed.unwrap_or_else(|| self.config.default_department.clone());
+                let department = department.expect("the plan routes every handoff");
                 let back = self.back_at(&department, inbound.at, lang);
                 let (position, estimate) =
-                    self.open_ticket(conv, turn, inbound, department, reason, *priority)?;
+                    self.open_ticket(turn, inbound, department, reason, *priority)?;
+                let conv = &mut turn.conversation;
                 conv.acked_at = Some(inbound.at);
                 let wait = texts::Wait {
                     position,
@@ -317,12 +237,13 @@ impl Service {
                 Said::new(OutboundKind::Handoff, Some(text))
             }
             Decision::CancelHandOff => {
-                self.cancel_ticket(conv, turn, inbound)?;
+                self.cancel_ticket(turn, inbound)?;
                 fixed(OutboundKind::Cancelled, texts::cancelled(lang))
             }
-            Decision::ToOperator => {
-                Said::new(OutboundKind::Waiting, self.still_queued(conv, inbound.at)?)
-            }
+            Decision::ToOperator => Said::new(
+                OutboundKind::Waiting,
+                self.still_queued(&mut turn.conversation, inbound.at)?,
+            ),
             Decision::Unreadable => fixed(OutboundKind::Reply, texts::unreadable(lang)),
             Decision::SurveyAnswer {
                 survey: kind,
@@ -330,16 +251,17 @@ impl Service {
                 comment,
             } => {
                 let ticket = survey.and_then(|s| s.ticket);
-                self.survey_answered(
-                    conv,
-                    turn,
-                    inbound,
-                    (*kind, *score, comment.clone()),
-                    ticket,
-                )
+                self.survey_answered(turn, inbound, (*kind, *score, comment.clone()), ticket)
             }
         })
     }
+}
+
+/// What the plan leaves to the service besides its decision.
+struct Applied<'a> {
+    department: Option<String>,
+    survey: Option<crate::domain::PendingSurvey>,
+    inbound: &'a Inbound,
 }
 
 fn decided_event(
@@ -347,7 +269,7 @@ fn decided_event(
     lang: Lang,
     decision: &Decision,
     target: Option<String>,
-    reason: &str,
+    why: &triage::Why,
     analysis: &Analysis,
 ) -> Event {
     Event {
@@ -356,10 +278,11 @@ fn decided_event(
         kind: EventKind::Decided {
             text: inbound.text.clone(),
             lang,
-            decision: decision.kind().to_owned(),
+            decision: decision.kind(),
+            cause: why.cause,
             target,
             intent: analysis.intent.as_ref().map(|i| i.name.clone()),
-            reason: reason.to_owned(),
+            reason: why.text.clone(),
             candidates: analysis
                 .candidates
                 .iter()

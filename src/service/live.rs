@@ -92,7 +92,7 @@ impl Service {
         for event in &turn.events {
             match &event.kind {
                 EventKind::Decided { decision, .. } => {
-                    *counts.decisions.entry(decision.clone()).or_default() += 1;
+                    *counts.decisions.entry(decision.to_string()).or_default() += 1;
                 }
                 EventKind::Claimed { ticket, .. }
                 | EventKind::Transferred {

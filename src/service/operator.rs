@@ -4,7 +4,8 @@
 
 use super::{Result, Service, ServiceError, texts};
 use crate::domain::{
-    Author, Event, EventKind, ModeEvent, Outbound, OutboundKind, Ticket, TicketId, TicketStatus,
+    Author, Event, EventKind, ModeEvent, Outbound, OutboundKind, Ticket, TicketError, TicketEvent,
+    TicketId,
 };
 use crate::store::{Note, Turn};
 use chrono::{DateTime, Utc};
@@ -16,16 +17,6 @@ pub enum Transfer {
     Operator(String),
 }
 
-/// What an operator action does besides changing the ticket.
-struct Change {
-    mode: Option<ModeEvent>,
-    event: EventKind,
-    /// A message for the customer.
-    message: Option<(OutboundKind, String)>,
-    /// A second event (a promise kept or broken at a claim).
-    also: Option<EventKind>,
-}
-
 impl Service {
     pub fn ticket(&self, id: TicketId) -> Result<Ticket> {
         self.store.ticket(id)?.ok_or(ServiceError::NoTicket(id))
@@ -34,28 +25,8 @@ impl Service {
     /// Take a queued ticket. Exactly one operator wins; the others get
     /// [`ServiceError::AlreadyClaimed`] with the winner's name.
     pub fn claim(&self, id: TicketId, operator: &str, now: DateTime<Utc>) -> Result<Ticket> {
-        self.act(id, now, |ticket| match ticket.status {
-            TicketStatus::Queued => {
-                ticket.status = TicketStatus::Claimed;
-                ticket.operator = Some(operator.to_owned());
-                ticket.claimed_at.get_or_insert(now);
-                let also = Service::settle_promise(ticket, now);
-                Ok(Change {
-                    mode: Some(ModeEvent::Claim),
-                    event: EventKind::Claimed {
-                        ticket: id,
-                        operator: operator.to_owned(),
-                    },
-                    message: None,
-                    also,
-                })
-            }
-            TicketStatus::Claimed => Err(ServiceError::AlreadyClaimed {
-                ticket: id,
-                by: ticket.operator.clone().unwrap_or_default(),
-            }),
-            status => Err(ServiceError::NotOpen(id, status)),
-        })
+        let by = operator.to_owned();
+        self.act(id, now, &TicketEvent::Claim { by }, None, None)
     }
 
     /// Write to the customer on their own channel (through the outbox).
@@ -70,37 +41,14 @@ impl Service {
         if text.is_empty() {
             return Err(ServiceError::EmptyReply);
         }
-        self.act(id, now, |ticket| {
-            owned_by(ticket, operator)?;
-            ticket.first_response_at.get_or_insert(now);
-            Ok(Change {
-                mode: None,
-                event: EventKind::OperatorReplied {
-                    ticket: id,
-                    operator: operator.to_owned(),
-                },
-                message: Some((OutboundKind::Operator, text.to_owned())),
-                also: None,
-            })
-        })
+        let by = operator.to_owned();
+        self.act(id, now, &TicketEvent::Reply { by }, Some(text), None)
     }
 
     /// Put a claimed ticket back in the queue.
     pub fn release(&self, id: TicketId, operator: &str, now: DateTime<Utc>) -> Result<Ticket> {
-        self.act(id, now, |ticket| {
-            owned_by(ticket, operator)?;
-            ticket.status = TicketStatus::Queued;
-            ticket.operator = None;
-            Ok(Change {
-                mode: Some(ModeEvent::Release),
-                event: EventKind::Released {
-                    ticket: id,
-                    operator: operator.to_owned(),
-                },
-                message: None,
-                also: None,
-            })
-        })
+        let by = operator.to_owned();
+        self.act(id, now, &TicketEvent::Release { by }, None, None)
     }
 
     /// Move the ticket to another department (back in its queue) or hand it to another
@@ -112,7 +60,8 @@ impl Service {
         to: &Transfer,
         now: DateTime<Utc>,
     ) -> Result<Ticket> {
-        match to {
+        let by = operator.to_owned();
+        let event = match to {
             Transfer::Department(d) if !self.config.departments.contains_key(d) => {
                 let known: Vec<&str> = self.config.departments.keys().map(String::as_str).collect();
                 return Err(ServiceError::NoDepartment(d.clone(), known.join(", ")));
@@ -120,52 +69,16 @@ impl Service {
             Transfer::Operator(name) if self.store.operator(name)?.is_none() => {
                 return Err(ServiceError::NoOperator(name.clone()));
             }
-            _ => {}
-        }
-        self.act(id, now, |ticket| {
-            let claimed = match ticket.status {
-                TicketStatus::Queued => false,
-                TicketStatus::Claimed => owned_by(ticket, operator).map(|()| true)?,
-                status => return Err(ServiceError::NotOpen(id, status)),
-            };
-            let (mode, department, to_operator) = match to {
-                Transfer::Department(d) if *d == ticket.department => {
-                    return Err(ServiceError::SameDepartment(id, d.clone()));
-                }
-                Transfer::Department(d) => {
-                    ticket.department.clone_from(d);
-                    ticket.status = TicketStatus::Queued;
-                    ticket.operator = None;
-                    (claimed.then_some(ModeEvent::Release), Some(d.clone()), None)
-                }
-                Transfer::Operator(name) => {
-                    ticket.status = TicketStatus::Claimed;
-                    ticket.operator = Some(name.clone());
-                    ticket.claimed_at.get_or_insert(now);
-                    (
-                        (!claimed).then_some(ModeEvent::Claim),
-                        None,
-                        Some(name.clone()),
-                    )
-                }
-            };
-            Ok(Change {
-                mode,
-                event: EventKind::Transferred {
-                    ticket: id,
-                    operator: operator.to_owned(),
-                    department,
-                    to_operator,
-                },
-                message: None,
-                // Handed straight from the queue to someone: the wait told ends here.
-                also: if claimed || ticket.status != TicketStatus::Claimed {
-                    None
-                } else {
-                    Service::settle_promise(ticket, now)
-                },
-            })
-        })
+            Transfer::Department(department) => TicketEvent::ToDepartment {
+                by,
+                department: department.clone(),
+            },
+            Transfer::Operator(name) => TicketEvent::ToOperator {
+                by,
+                operator: name.clone(),
+            },
+        };
+        self.act(id, now, &event, None, None)
     }
 
     /// A private note on the ticket's customer, for colleagues; never sent.
@@ -193,7 +106,8 @@ impl Service {
 
     /// Close the ticket: the conversation goes back to the bot at the next message.
     pub fn close(&self, id: TicketId, operator: &str, now: DateTime<Utc>) -> Result<Ticket> {
-        self.close_with(id, operator, None, now)
+        let by = operator.to_owned();
+        self.act(id, now, &TicketEvent::Close { by }, None, None)
     }
 
     /// Close, saying FAQ entry `faq` answers what the customer asked (their wording
@@ -213,80 +127,63 @@ impl Service {
             faq: faq.to_owned(),
             operator: operator.to_owned(),
         };
-        self.close_with(id, operator, Some(mark), now)
+        let by = operator.to_owned();
+        self.act(id, now, &TicketEvent::Close { by }, None, Some(mark))
     }
 
-    fn close_with(
-        &self,
-        id: TicketId,
-        operator: &str,
-        also: Option<EventKind>,
-        now: DateTime<Utc>,
-    ) -> Result<Ticket> {
-        self.act(id, now, |ticket| {
-            match ticket.status {
-                TicketStatus::Queued => {}
-                TicketStatus::Claimed => owned_by(ticket, operator)?,
-                status => return Err(ServiceError::NotOpen(id, status)),
-            }
-            ticket.status = TicketStatus::Closed;
-            ticket.operator = Some(operator.to_owned());
-            ticket.closed_at = Some(now);
-            let farewell = texts::closed(ticket.lang).to_owned();
-            Ok(Change {
-                mode: Some(ModeEvent::Close),
-                event: EventKind::Closed {
-                    ticket: id,
-                    operator: operator.to_owned(),
-                },
-                message: Some((OutboundKind::Reply, farewell)),
-                also: also.clone(),
-            })
-        })
-    }
-
-    /// Read the ticket, let `change` update it, and commit the ticket, the
-    /// conversation's mode change, the event and any message in one turn.
+    /// Read the ticket, apply `event` to it ([`Ticket::apply`], which says how the
+    /// conversation's mode follows), and commit the ticket, the conversation, the
+    /// events and any message (the operator's `reply`, the farewell and the survey at a
+    /// close) in one turn. `mark` is one more event to log.
     fn act(
         &self,
         id: TicketId,
         now: DateTime<Utc>,
-        change: impl Fn(&mut Ticket) -> Result<Change>,
+        event: &TicketEvent,
+        reply: Option<&str>,
+        mark: Option<EventKind>,
     ) -> Result<Ticket> {
         self.retry(|| {
-            let before = self.ticket(id)?;
-            let mut ticket = before.clone();
-            let Change {
-                mode: mode_event,
-                event,
-                message,
-                also,
-            } = change(&mut ticket)?;
-            let mut turn = Turn {
-                expected_ticket: Some(before),
-                ..Turn::default()
-            };
+            let mut ticket = self.ticket(id)?;
+            let change = ticket.apply(event, now).map_err(|e| refused(id, e))?;
             // Written even without a mode change, so that this turn and a customer
             // message in flight are ordered (see `Conversation::version`).
-            let expected = self.store.conversation(&ticket.customer)?;
-            let mut conv = expected.clone().ok_or(ServiceError::NoTicket(id))?;
-            if let Some(mode_event) = mode_event {
-                conv.transition(mode_event, Some(id))
+            let conv = self.store.conversation(&ticket.customer)?;
+            let mut turn = Turn::new(conv.ok_or(ServiceError::NoTicket(id))?);
+            if let Some(change) = change {
+                turn.conversation
+                    .transition(change, Some(id))
                     .map_err(|_| crate::store::StoreError::Conflict)?;
             }
-            conv.updated_at = now;
-            if let Some((kind, text)) = message {
-                turn.outbound.push(said(&ticket, kind, text, vec![], now));
+            turn.conversation.updated_at = now;
+            let mut logged = vec![logged(id, event)];
+            // Claimed (or handed from the queue to someone): the wait told ends here.
+            if change == Some(ModeEvent::Claim) {
+                logged.extend(Service::settle_promise(&mut ticket, now));
             }
-            if mode_event == Some(ModeEvent::Close)
-                && let Some((question, choices)) = self.ask_csat(&mut conv, &ticket, now)
-            {
-                turn.outbound
-                    .push(said(&ticket, OutboundKind::Survey, question, choices, now));
+            logged.extend(mark.clone());
+            if let Some(text) = reply {
+                let line = said(
+                    &ticket,
+                    OutboundKind::Operator,
+                    text.to_owned(),
+                    vec![],
+                    now,
+                );
+                turn.outbound.push(line);
             }
-            turn.expected_conversation = expected;
-            turn.conversation = Some(conv);
-            for kind in std::iter::once(event).chain(also) {
+            if change == Some(ModeEvent::Close) {
+                let farewell = texts::closed(ticket.lang).to_owned();
+                let line = said(&ticket, OutboundKind::Reply, farewell, vec![], now);
+                turn.outbound.push(line);
+                if let Some((question, choices)) =
+                    self.ask_csat(&mut turn.conversation, &ticket, now)
+                {
+                    let line = said(&ticket, OutboundKind::Survey, question, choices, now);
+                    turn.outbound.push(line);
+                }
+            }
+            for kind in logged {
                 turn.events.push(Event {
                     at: now,
                     customer: ticket.customer.clone(),
@@ -294,20 +191,79 @@ impl Service {
                 });
             }
             turn.tickets.push(ticket.clone());
-            self.commit_ticket_turn(&turn, &ticket)?;
-            Ok(ticket)
+            self.commit_turn(&turn, Some(id), true)?;
+            self.store.flush()?;
+            Ok(Ticket {
+                version: ticket.version + 1,
+                ..ticket
+            })
         })
     }
 }
 
 impl Service {
-    /// Commit a turn about `ticket`, make it durable, count it and tell watchers.
-    pub(super) fn commit_ticket_turn(&self, turn: &Turn, ticket: &Ticket) -> Result<()> {
+    /// Commit a turn, count it and tell watchers (of `ticket`, if any; `visible`: the
+    /// customer's transcript changed). Every turn goes through here: customer
+    /// messages, held messages, operator actions and promise news. Durability is the
+    /// caller's: it flushes before it acknowledges (a batch flushes once).
+    pub(super) fn commit_turn(
+        &self,
+        turn: &Turn,
+        ticket: Option<TicketId>,
+        visible: bool,
+    ) -> Result<()> {
         self.store.commit(turn)?;
-        self.store.flush()?;
         self.count(turn);
-        self.announce(&ticket.customer, Some(ticket.id), true);
+        self.announce(&turn.conversation.customer, ticket, visible);
         Ok(())
+    }
+}
+
+/// The event an operator action logs.
+fn logged(ticket: TicketId, event: &TicketEvent) -> EventKind {
+    match event {
+        TicketEvent::Claim { by } => EventKind::Claimed {
+            ticket,
+            operator: by.clone(),
+        },
+        TicketEvent::Reply { by } => EventKind::OperatorReplied {
+            ticket,
+            operator: by.clone(),
+        },
+        TicketEvent::Release { by } => EventKind::Released {
+            ticket,
+            operator: by.clone(),
+        },
+        TicketEvent::ToDepartment { by, department } => EventKind::Transferred {
+            ticket,
+            operator: by.clone(),
+            department: Some(department.clone()),
+            to_operator: None,
+        },
+        TicketEvent::ToOperator { by, operator: to } => EventKind::Transferred {
+            ticket,
+            operator: by.clone(),
+            department: None,
+            to_operator: Some(to.clone()),
+        },
+        TicketEvent::Close { by } => EventKind::Closed {
+            ticket,
+            operator: by.clone(),
+        },
+        TicketEvent::Cancel => EventKind::Cancelled { ticket },
+    }
+}
+
+/// The service's error for a ticket that refused an operator's action.
+fn refused(id: TicketId, error: TicketError) -> ServiceError {
+    match error {
+        TicketError::AlreadyClaimed(by) => ServiceError::AlreadyClaimed { ticket: id, by },
+        TicketError::NotYours(operator) => ServiceError::NotYours {
+            ticket: id,
+            operator,
+        },
+        TicketError::NotOpen(status) => ServiceError::NotOpen(id, status),
+        TicketError::SameDepartment(d) => ServiceError::SameDepartment(id, d),
     }
 }
 
@@ -331,15 +287,4 @@ pub(super) fn said(
         at,
     };
     (author, out)
-}
-
-fn owned_by(ticket: &Ticket, operator: &str) -> Result<()> {
-    match (ticket.status, ticket.operator.as_deref()) {
-        (TicketStatus::Claimed, Some(op)) if op == operator => Ok(()),
-        (TicketStatus::Claimed | TicketStatus::Queued, _) => Err(ServiceError::NotYours {
-            ticket: ticket.id,
-            operator: operator.to_owned(),
-        }),
-        (status, _) => Err(ServiceError::NotOpen(ticket.id, status)),
-    }
 }

@@ -128,13 +128,9 @@ impl Service {
         if !still {
             return Ok(false);
         }
-        let mut ticket = before.clone();
-        let expected = self.store.conversation(&ticket.customer)?;
-        let mut conv = expected.clone().ok_or(ServiceError::NoTicket(id))?;
-        let mut turn = Turn {
-            expected_ticket: Some(before),
-            ..Turn::default()
-        };
+        let mut ticket = before;
+        let conv = self.store.conversation(&ticket.customer)?;
+        let mut turn = Turn::new(conv.ok_or(ServiceError::NoTicket(id))?);
         if news == News::Late {
             ticket.priority = ticket.priority.raised();
             ticket.broken_promises += 1;
@@ -151,7 +147,7 @@ impl Service {
             None
         };
         ticket.told_position = Some(position);
-        let lang = conv.lang.unwrap_or(Lang::It);
+        let lang = turn.conversation.lang.unwrap_or(Lang::It);
         let back = self.back_at(&ticket.department, now, lang);
         let wait = texts::Wait {
             position,
@@ -164,12 +160,11 @@ impl Service {
         };
         turn.outbound
             .push(said(&ticket, OutboundKind::Waiting, text, vec![], now));
-        conv.acked_at = Some(now);
-        conv.updated_at = now;
-        turn.expected_conversation = expected;
-        turn.conversation = Some(conv);
-        turn.tickets.push(ticket.clone());
-        self.commit_ticket_turn(&turn, &ticket)?;
+        turn.conversation.acked_at = Some(now);
+        turn.conversation.updated_at = now;
+        turn.tickets.push(ticket);
+        self.commit_turn(&turn, Some(id), true)?;
+        self.store.flush()?;
         Ok(true)
     }
 

@@ -49,16 +49,15 @@ impl Service {
     /// Record an answer; thank, and ask NPS if it is due.
     pub(super) fn survey_answered(
         &self,
-        conv: &mut Conversation,
         turn: &mut Turn,
         inbound: &Inbound,
         (kind, score, comment): (SurveyKind, u8, Option<String>),
         ticket: Option<TicketId>,
     ) -> Said {
-        let lang = conv.lang.unwrap_or(Lang::It);
+        let lang = turn.conversation.lang.unwrap_or(Lang::It);
         turn.events.push(Event {
             at: inbound.at,
-            customer: conv.customer.clone(),
+            customer: inbound.customer.clone(),
             kind: EventKind::SurveyAnswered {
                 survey: kind,
                 score,
@@ -66,6 +65,7 @@ impl Service {
                 ticket,
             },
         });
+        let conv = &mut turn.conversation;
         let every = self.config.surveys.nps_every;
         let nps_due =
             kind == SurveyKind::Csat && conv.nps_asked_at.is_none_or(|t| inbound.at - t >= every);

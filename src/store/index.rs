@@ -197,6 +197,7 @@ mod tests {
             promise: None,
             broken_promises: 0,
             told_position: None,
+            version: 0,
         };
         let mut tickets = vec![
             ticket(1, Priority::Normal, 0),

@@ -2,14 +2,14 @@
 //! the conversation, tickets, replies for the outbox, events) is written in one sled
 //! transaction, so a crash leaves either all of it or none of it.
 //!
-//! Key layout (version 2, [`LAYOUT_VERSION`], in the `meta` tree under `version`):
+//! Key layout (version 3, [`LAYOUT_VERSION`], in the `meta` tree under `version`):
 //! - `conversations`: `customer id` -> Conversation (JSON)
 //! - `messages`: `customer id \0 seq (u64 BE)` -> StoredMessage (JSON), the transcript
 //! - `dedupe`: `customer id \0 provider message id` -> seq (u64 BE)
-//! - `tickets`: `ticket id (u64 BE)` -> Ticket (JSON)
+//! - `tickets`: `ticket id (u64 BE)` -> Ticket (JSON), with its `version`
 //! - `open_tickets`: `ticket id (u64 BE)` -> empty, the queue
 //! - `outbox`: `customer id \0 seq (u64 BE)` -> Outbound (JSON), not yet delivered
-//! - `events`: `seq (u64 BE)` -> Event (JSON)
+//! - `events`: `seq (u64 BE)` -> Event (JSON); `decided` events carry a typed `cause` (v3)
 //! - `meta`: `version` -> u64 BE, `next_ticket` -> u64 BE, `server_key` -> hex (signs
 //!   web chat visitor tokens), `probe` -> the last write probe's time (`/healthz`)
 //! - `failed`: `customer id \0 seq (u64 BE)` -> FailedOutbound (JSON), given up on
@@ -22,7 +22,10 @@
 //! - `waiting`, `claims` (v2): indexes over tickets, see `index.rs`
 //!
 //! (the trees from `failed` to `notes` were added within v1: older stores open
-//! unchanged.) Migrations: v1 -> v2 builds `waiting` and `claims` from `tickets`.
+//! unchanged.) Migrations: v1 -> v2 builds `waiting` and `claims` from `tickets`;
+//! v2 -> v3 gives every `decided` event its cause, read once from its words
+//! ([`crate::domain::triage::Cause::from_words`]). Conversations and tickets carry a
+//! `version` that every write bumps (records written before it read as 0).
 //!
 //! `seq` comes from sled's monotonic id generator, so keys sort in write order.
 
@@ -31,6 +34,7 @@ mod delivery;
 mod erase;
 mod group;
 mod index;
+mod migrate;
 mod notes;
 mod read;
 mod turn;
@@ -44,7 +48,7 @@ pub use turn::Turn;
 
 use std::path::{Path, PathBuf};
 
-pub const LAYOUT_VERSION: u64 = 2;
+pub const LAYOUT_VERSION: u64 = 3;
 
 /// sled's page cache (its default is 1 GB): the hot conversations fit, RAM stays small.
 const CACHE_BYTES: u64 = 8 * 1024 * 1024;
@@ -195,6 +199,13 @@ impl Store {
                 dir.display()
             );
             self.build_indexes()?;
+        }
+        if version < 3 {
+            let filled = self.fill_causes()?;
+            tracing::info!(
+                "store {}: key layout v3: {filled} decisions got their cause",
+                dir.display()
+            );
         }
         if stored != Some(LAYOUT_VERSION) {
             self.meta.insert("version", &LAYOUT_VERSION.to_be_bytes())?;

@@ -3,6 +3,7 @@
 //! `report --html`, linked from the console). Default period: the last 30 days.
 
 use super::{ApiError, App, auth::Authed, blocking};
+use crate::report::Kpis;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -24,7 +25,7 @@ const MAX_DAYS: i64 = 2 * 366;
 const REPORT_CSP: &str =
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'";
 
-async fn compute(app: &Arc<App>, period: &Period) -> Result<serde_json::Value, ApiError> {
+async fn compute(app: &Arc<App>, period: &Period) -> Result<Kpis, ApiError> {
     let to = period.to.unwrap_or_else(|| Utc::now().date_naive());
     let from = period.from.unwrap_or(to - Duration::days(29));
     if from > to || to - from > Duration::days(MAX_DAYS) {
@@ -55,7 +56,7 @@ pub async fn json(
     State(app): State<Arc<App>>,
     _authed: Authed,
     Query(period): Query<Period>,
-) -> Result<axum::Json<serde_json::Value>, ApiError> {
+) -> Result<axum::Json<Kpis>, ApiError> {
     Ok(axum::Json(compute(&app, &period).await?))
 }
 

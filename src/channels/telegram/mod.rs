@@ -10,7 +10,7 @@ pub mod updates;
 
 pub use format::{escape, split, to_html};
 
-use crate::config::TelegramSettings;
+use crate::config::{TelegramSecrets, TelegramSettings};
 use crate::domain::CustomerId;
 use crate::service::Service;
 use anyhow::Context;
@@ -55,37 +55,17 @@ impl std::fmt::Debug for TelegramConfig {
 }
 
 impl TelegramConfig {
-    /// None when `SPORTELLO_TELEGRAM_TOKEN` is not set.
-    pub fn from_env(settings: &TelegramSettings) -> anyhow::Result<Option<Self>> {
-        let Some(token) = env("SPORTELLO_TELEGRAM_TOKEN") else {
-            return Ok(None);
-        };
-        let url = |name: &str| -> anyhow::Result<Option<url::Url>> {
-            env(name)
-                .map(|v| url::Url::parse(&v).with_context(|| format!("{name}={v} is not a URL")))
-                .transpose()
-        };
-        let webhook = match url("SPORTELLO_TELEGRAM_WEBHOOK_URL")? {
-            Some(u) => {
-                let secret = env("SPORTELLO_TELEGRAM_WEBHOOK_SECRET").context(
-                    "SPORTELLO_TELEGRAM_WEBHOOK_URL is set but SPORTELLO_TELEGRAM_WEBHOOK_SECRET is not\n  hint: set a random secret of letters and digits; Telegram sends it back with every update",
-                )?;
-                Some((u, secret))
-            }
-            None => None,
-        };
-        Ok(Some(Self {
-            token,
-            api_url: url("SPORTELLO_TELEGRAM_API_URL")?,
-            webhook,
+    /// The secrets from the environment ([`crate::config::Environment`]) with the
+    /// settings from the config file.
+    pub fn new(secrets: TelegramSecrets, settings: &TelegramSettings) -> Self {
+        Self {
+            token: secrets.token,
+            api_url: secrets.api_url,
+            webhook: secrets.webhook,
             poll_timeout: settings.poll_timeout.num_seconds().clamp(1, 50) as u32,
             give_up_after: settings.give_up_after,
-        }))
+        }
     }
-}
-
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
 /// Delivery counters, for `/metrics`.

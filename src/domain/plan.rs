@@ -1,0 +1,185 @@
+//! `plan`: everything a customer message changes in its conversation, as a value.
+//! Pure like [`triage::decide`] (which it calls): it sees the stored conversation, the
+//! message, what the matcher read in it and the shop's routing, and returns the
+//! conversation as it should be stored, the decision and the department a handoff
+//! goes to. The service applies the plan: texts, tickets, the store.
+//!
+//! The rules here: a closed conversation reopens; name, language and order numbers are
+//! remembered; a survey ends with the next message (and counts only within
+//! [`SURVEY_TTL`]); Clarify choices last one message; the low-confidence streak; a
+//! returning customer known by name is welcomed back; a handoff is routed.
+
+use super::triage::{self, Candidate, Decision, IntentHit, Policy, Situation, Why};
+use super::{
+    Choice, ChoiceTarget, Conversation, HandoffReason, Inbound, Lang, Mode, ModeEvent,
+    PendingSurvey, SESSION_GAP, SURVEY_TTL,
+};
+
+/// What the matcher read in the message (the planner never calls it).
+#[derive(Debug, Clone, Copy)]
+pub struct Reading<'a> {
+    /// The language the message was read in; it becomes the conversation's.
+    pub lang: Lang,
+    pub intent: Option<&'a IntentHit>,
+    pub candidates: &'a [Candidate],
+    /// Order numbers written in the message.
+    pub orders: &'a [&'a str],
+}
+
+/// The shop's settings the rules use.
+#[derive(Debug, Clone, Copy)]
+pub struct Rules<'a> {
+    pub policy: Policy,
+    /// The department the customer's own words name (`[departments] keywords`).
+    pub keyword_department: Option<&'a str>,
+    pub default_department: &'a str,
+    /// The label of the "talk to a person" choice, in the message's language.
+    pub person_label: &'a str,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    /// The conversation as the message leaves it, before any ticket: a handoff or a
+    /// cancel changes its mode when the service opens or cancels the ticket.
+    pub conversation: Conversation,
+    pub decision: Decision,
+    pub why: Why,
+    /// Where a handoff goes.
+    pub department: Option<String>,
+    /// Open the reply with a welcome back by name.
+    pub welcome_back: bool,
+    /// The survey this message ended, answered or not.
+    pub survey: Option<PendingSurvey>,
+}
+
+/// The conversation as a message finds it: reopened if it was closed, with the
+/// customer's name and the language settled. Its `lang` is the one to read the
+/// message in.
+pub fn arrive(stored: Option<&Conversation>, inbound: &Inbound) -> Conversation {
+    let mut conv = stored
+        .cloned()
+        .unwrap_or_else(|| Conversation::new(inbound.customer.clone(), inbound.at));
+    if conv.mode == Mode::Closed {
+        conv.transition(ModeEvent::Reopen, None)
+            .expect("a closed conversation reopens");
+    }
+    if inbound.name.is_some() {
+        conv.name.clone_from(&inbound.name);
+    }
+    conv.updated_at = inbound.at;
+    let words = crate::text::word_count(&inbound.text);
+    conv.settle_lang(
+        inbound.locale,
+        crate::text::guess_lang(&inbound.text),
+        words,
+    );
+    conv
+}
+
+pub fn plan(
+    stored: Option<&Conversation>,
+    inbound: &Inbound,
+    reading: &Reading<'_>,
+    rules: &Rules<'_>,
+) -> Plan {
+    let mut conv = arrive(stored, inbound);
+    conv.lang = Some(reading.lang);
+    for order in reading.orders {
+        conv.remember_order(order);
+    }
+    // Any message ends a survey; one left unanswered for a day is not read as answered.
+    let survey = conv.survey.take();
+    let situation = Situation {
+        mode: conv.mode,
+        low_confidence_streak: conv.low_confidence_streak,
+        pending_choices: &conv.pending_choices,
+        attachment: inbound.attachment.is_some(),
+        survey: survey
+            .as_ref()
+            .filter(|s| inbound.at - s.asked_at < SURVEY_TTL)
+            .map(|s| s.kind),
+    };
+    let (decision, why) = triage::decide(
+        situation,
+        &inbound.text,
+        reading.intent,
+        reading.candidates,
+        &rules.policy,
+    );
+    let keeps_choices = matches!(
+        decision,
+        Decision::Clarify { .. } | Decision::ToOperator | Decision::Unreadable
+    );
+    if !keeps_choices {
+        conv.pending_choices.clear();
+    }
+    match &decision {
+        Decision::Answer { .. } | Decision::Reply { .. } => conv.low_confidence_streak = 0,
+        Decision::Fallback => conv.low_confidence_streak += 1,
+        Decision::Clarify { choices } => {
+            conv.pending_choices.clone_from(choices);
+            conv.pending_choices.push(Choice {
+                label: rules.person_label.to_owned(),
+                target: ChoiceTarget::Human,
+            });
+        }
+        _ => {}
+    }
+    let department = match &decision {
+        Decision::HandOff {
+            reason, department, ..
+        } => Some(route(department.as_deref(), reason, reading, rules)),
+        _ => None,
+    };
+    let returning =
+        stored.is_some_and(|c| c.name.is_some() && inbound.at - c.updated_at >= SESSION_GAP);
+    Plan {
+        welcome_back: returning && greets(&decision),
+        conversation: conv,
+        decision,
+        why,
+        department,
+        survey,
+    }
+}
+
+/// The intent's department, else the one the customer's own words name, else the
+/// topic of the best FAQ match (unless the match was too weak to trust), else the
+/// default.
+fn route(
+    intent: Option<&str>,
+    reason: &HandoffReason,
+    reading: &Reading<'_>,
+    rules: &Rules<'_>,
+) -> String {
+    let topic = || {
+        let best = reading.candidates.first();
+        best.and_then(|c| c.department.as_deref())
+            .filter(|_| *reason != HandoffReason::LowConfidence)
+    };
+    intent
+        .or(rules.keyword_department)
+        .or_else(topic)
+        .unwrap_or(rules.default_department)
+        .to_owned()
+}
+
+/// Whether the reply to this decision may open with a welcome back: not to an upset
+/// customer, not while a person owns the conversation, not for a survey score.
+fn greets(decision: &Decision) -> bool {
+    match decision {
+        Decision::HandOff { reason, .. } => *reason != HandoffReason::Complaint,
+        Decision::Answer { .. }
+        | Decision::Reply { .. }
+        | Decision::Clarify { .. }
+        | Decision::Fallback => true,
+        Decision::CancelHandOff
+        | Decision::ToOperator
+        | Decision::Unreadable
+        | Decision::SurveyAnswer { .. } => false,
+    }
+}
+
+#[cfg(test)]
+#[path = "plan_tests.rs"]
+mod tests;
