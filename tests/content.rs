@@ -1,19 +1,17 @@
 //! The sample content tests itself, and editors' mistakes are reported, not fatal.
 
 use crate::support::{TestApp, repo};
-use sportello::config::Config;
 use sportello::diagnostics::Severity;
 use sportello::domain::OutboundKind;
 use sportello::matcher::{Brain, EvalCase, evaluate};
 use std::time::{Duration, Instant};
 
-fn sample_brain() -> (Brain, Vec<sportello::diagnostics::Diagnostic>) {
-    Brain::load(
-        &repo().join("faq"),
-        &repo().join("intents"),
-        Config::default().matching,
-        None,
-    )
+fn sample_brain() -> (
+    &'static Brain,
+    &'static [sportello::diagnostics::Diagnostic],
+) {
+    let (brain, diagnostics) = crate::support::sample_brain();
+    (brain, diagnostics)
 }
 
 #[test]
@@ -41,7 +39,7 @@ fn the_labelled_cases_meet_the_accuracy_and_precision_bars() {
             .map(|l| serde_json::from_str(l).unwrap())
             .collect();
         assert!(cases.len() >= 100);
-        let report = evaluate(&brain, &cases);
+        let report = evaluate(brain, &cases);
         assert!(
             report.accuracy >= 0.90,
             "{file}: accuracy {:.3}",

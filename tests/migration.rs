@@ -4,7 +4,10 @@
 //! current layout, with the same report, the same queue and a working queue position.
 
 use crate::support::{open_service, repo, sample_dirs, sportello_ok};
-use sportello::domain::{CustomerId, Inbound, TicketStatus};
+use sportello::config::Config;
+use sportello::domain::triage::Cause;
+use sportello::domain::{CustomerId, EventKind, Inbound, TicketStatus};
+use sportello::service::Service;
 use sportello::store::{LAYOUT_VERSION, Store};
 use std::path::PathBuf;
 
@@ -43,6 +46,22 @@ fn a_store_written_by_the_previous_release_opens_with_the_same_report_and_queue(
     assert_eq!(parse(&report), parse(&expected));
     let store = Store::open(&data).unwrap();
     assert_eq!(store.layout_version().unwrap(), LAYOUT_VERSION);
+    // v3: every decision got its typed cause from its words, once.
+    let causes: Vec<(String, Cause)> = store
+        .events()
+        .map(|e| e.unwrap())
+        .filter_map(|e| match e.kind {
+            EventKind::Decided { reason, cause, .. } => Some((reason, cause)),
+            _ => None,
+        })
+        .collect();
+    assert!(causes.len() > 100, "{}", causes.len());
+    let unknown: Vec<_> = causes
+        .iter()
+        .filter(|(_, c)| *c == Cause::Unknown)
+        .collect();
+    assert!(unknown.is_empty(), "{unknown:#?}");
+    assert!(causes.iter().any(|(_, c)| *c == Cause::SecondMiss));
     let queue = store.queue().unwrap();
     let waiting: Vec<_> = queue
         .iter()
@@ -100,7 +119,7 @@ fn a_handoff_in_a_migrated_store_is_told_its_place_behind_the_old_queue() {
 fn a_store_from_a_newer_release_is_refused_with_a_hint() {
     let (_dir, data) = fixture_store();
     drop(Store::open(&data).unwrap());
-    let db = sled::open(&data).unwrap();
+    let db = when_free(|| sled::open(&data));
     db.open_tree("meta")
         .unwrap()
         .insert("version", &(LAYOUT_VERSION + 1).to_be_bytes())
@@ -109,4 +128,68 @@ fn a_store_from_a_newer_release_is_refused_with_a_hint() {
     drop(db);
     let err = Store::open(&data).err().expect("refused").to_string();
     assert!(err.contains("newer") && err.contains("hint"), "{err}");
+}
+
+#[test]
+fn a_record_written_before_a_field_existed_is_answered_first_time() {
+    // A conversation stored by a release without `acked_at`, `survey`, `nps_asked_at`,
+    // `last_said` and `version` (all `#[serde(default)]`): the turn compares versions,
+    // not re-encoded bytes, so the customer is answered, never told "busy".
+    let dir = tempfile::tempdir().unwrap();
+    let old = serde_json::json!({
+        "customer": "telegram:77", "mode": "bot", "lang": "it", "name": "Giulia",
+        "low_confidence_streak": 0, "pending_choices": [], "ticket": null,
+        "order_numbers": [], "started_at": "2026-11-01T10:00:00Z",
+        "updated_at": "2026-11-01T10:00:00Z"
+    });
+    {
+        let db = sled::open(dir.path()).unwrap();
+        db.open_tree("conversations")
+            .unwrap()
+            .insert("telegram:77", serde_json::to_vec(&old).unwrap())
+            .unwrap();
+        db.open_tree("meta")
+            .unwrap()
+            .insert("version", &LAYOUT_VERSION.to_be_bytes())
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let store = when_free(|| Store::open(dir.path()));
+    let brain = crate::support::sample_brain().0.clone();
+    let service = Service::new(store, brain, Config::default());
+    let at = chrono::DateTime::parse_from_rfc3339("2026-11-01T10:05:00Z")
+        .unwrap()
+        .to_utc();
+    let inbound = Inbound {
+        customer: CustomerId::parse("telegram:77").unwrap(),
+        message_id: "m1".into(),
+        text: "quanto costa la spedizione?".into(),
+        at,
+        locale: None,
+        name: None,
+        attachment: None,
+    };
+    let handled = service.handle_inbound(&inbound).unwrap();
+    assert!(matches!(
+        handled.decision,
+        Some(sportello::domain::triage::Decision::Answer { .. })
+    ));
+    let stored = service
+        .store()
+        .conversation(&inbound.customer)
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.version, 1);
+    assert_eq!(stored.name.as_deref(), Some("Giulia"));
+}
+
+/// Open what this process just closed: sled's flusher thread may hold the lock a moment.
+fn when_free<T, E: std::fmt::Debug>(mut open: impl FnMut() -> Result<T, E>) -> T {
+    for _ in 0..100 {
+        if let Ok(opened) = open() {
+            return opened;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    open().unwrap()
 }

@@ -8,12 +8,7 @@ use fantoccini::{Client, Locator};
 
 /// An FAQ answer's first line as a page shows it (Markdown marks rendered away).
 fn answer_start(faq_id: &str) -> String {
-    let (brain, _) = sportello::matcher::Brain::load(
-        &crate::support::repo().join("faq"),
-        &crate::support::repo().join("intents"),
-        sportello::config::Config::default().matching,
-        None,
-    );
+    let (brain, _) = crate::support::sample_brain();
     let answer = &brain.faq.entry(faq_id).unwrap().answer;
     answer.lines().next().unwrap().replace(['*', '_', '`'], "")
 }

@@ -1,7 +1,8 @@
 //! Memory and disk with many stored conversations. The probe runs in a child process
 //! (`bench --rss-probe N`, hidden), so its peak RSS is the serving process's own and not
 //! the benchmark's other runs: it opens a fresh store, lets N customers write two
-//! messages each through the service, and prints its peak RSS (Linux `VmHWM`).
+//! messages each through the service, and reports its peak RSS (Linux `VmHWM`) as one
+//! JSON line on stdout (printed by `cli::bench`).
 
 use super::pipeline::{self, Load};
 use crate::config::Config;
@@ -19,14 +20,14 @@ pub struct Probe {
     pub seconds: f64,
 }
 
-/// In the child: fill the store in `data` and report.
+/// In the child: fill the store in `data` and measure.
 pub fn probe(
     data: &Path,
     brain: Brain,
     config: Config,
     conversations: usize,
     concurrency: usize,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Probe> {
     let texts = super::texts(&brain);
     let service = pipeline::service_in(data, brain, config)?;
     let load = Load {
@@ -41,8 +42,7 @@ pub fn probe(
         rss_mb: peak_rss_mb()?,
         seconds: run.seconds,
     };
-    println!("{}", serde_json::to_string(&probe)?);
-    Ok(())
+    Ok(probe)
 }
 
 /// In the parent: run the probe as a child on `data`, then measure the store on disk.

@@ -8,34 +8,27 @@ mod matching;
 mod memory;
 mod pipeline;
 
+pub use memory::Probe;
+
 use crate::config::Config;
 use crate::matcher::Brain;
 use crate::service::ContentDirs;
 use pipeline::Load;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 /// Customers writing at the same moment in the throughput runs.
-const CONCURRENCY: usize = 16;
+pub const CONCURRENCY: usize = 16;
 
-#[derive(Debug, clap::Args)]
-pub struct BenchArgs {
-    /// Print one JSON object.
-    #[arg(long)]
-    json: bool,
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct Options {
     /// The short run (CI): fewer messages and conversations, no 10,000-entry FAQ.
-    #[arg(long)]
-    quick: bool,
+    pub quick: bool,
     /// BANKING77 (PolyAI, CC-BY-4.0): a folder with train.jsonl and test.jsonl.
-    #[arg(long, default_value = "../shared/data/banking77")]
-    banking77: PathBuf,
+    pub banking77: PathBuf,
     /// Customers writing at the same moment in the throughput and memory runs.
-    #[arg(long, default_value_t = CONCURRENCY)]
-    concurrency: usize,
-    /// Internal: the memory probe (a child process fills a store with N conversations).
-    #[arg(long, hide = true)]
-    rss_probe: Option<usize>,
+    pub concurrency: usize,
 }
 
 /// How big each run is.
@@ -98,25 +91,17 @@ pub struct Machine {
     pub build: &'static str,
 }
 
+/// Run every measure; `progress` hears what starts.
 pub fn run(
     content: &ContentDirs,
-    data: &Path,
     config: Config,
-    args: &BenchArgs,
-) -> anyhow::Result<ExitCode> {
+    options: &Options,
+    progress: &dyn Fn(&str),
+) -> anyhow::Result<Figures> {
     let load_brain = || Brain::load(&content.faq, &content.intents, config.matching, None).0;
-    if let Some(n) = args.rss_probe {
-        memory::probe(data, load_brain(), config.clone(), n, args.concurrency)?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    let sizes = if args.quick { QUICK } else { FULL };
-    if cfg!(debug_assertions) {
-        eprintln!(
-            "note: a debug build; the figures in the README come from `cargo run --release -- bench`"
-        );
-    }
-    let train = matching::read(&args.banking77, "train.jsonl")?;
-    let test = matching::read(&args.banking77, "test.jsonl")?;
+    let sizes = if options.quick { QUICK } else { FULL };
+    let train = matching::read(&options.banking77, "train.jsonl")?;
+    let test = matching::read(&options.banking77, "test.jsonl")?;
     let scratch = tempfile::tempdir()?;
     let brain = load_brain();
     let questions = faq_questions(&brain);
@@ -125,18 +110,18 @@ pub fn run(
         texts: &texts,
         customers: sizes.customers,
         per_customer: sizes.per_customer,
-        concurrency: CONCURRENCY,
+        concurrency: options.concurrency.max(1),
     };
-    eprintln!(
+    progress(&format!(
         "pipeline: {} messages...",
         sizes.customers * sizes.per_customer
-    );
+    ));
     let service = pipeline::service_in(&scratch.path().join("pipeline"), brain, config.clone())?;
     let run = pipeline::pipeline(&service, load)?;
     let (records, bytes) = service.store().footprint()?;
     let decisions = service.counts().decisions;
     drop(service);
-    eprintln!("floor...");
+    progress("floor...");
     let value_bytes = (bytes / records.max(1)) as usize;
     let floor = pipeline::floor(
         &questions,
@@ -145,7 +130,7 @@ pub fn run(
         value_bytes,
         &scratch.path().join("floor"),
     )?;
-    eprintln!("matching...");
+    progress("matching...");
     let queries = &test[..sizes.queries.min(test.len())];
     let mut latencies = Vec::new();
     let mut cold_start_ms_1k = 0.0;
@@ -169,7 +154,7 @@ pub fn run(
         }
         latencies.push(matching::latency(&brain.expect("loaded once"), queries));
     }
-    eprintln!("memory: {} conversations...", sizes.conversations);
+    progress(&format!("memory: {} conversations...", sizes.conversations));
     let (probe, disk) = memory::measure(
         content,
         &scratch.path().join("memory"),
@@ -199,12 +184,19 @@ pub fn run(
             / 1_048_576.0
             / (probe.conversations as f64 / 1_000.0),
     };
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&figures)?);
-    } else {
-        print_table(&figures);
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(figures)
+}
+
+/// The memory probe, in the child process `run` starts (`bench --rss-probe N`).
+pub fn probe(
+    content: &ContentDirs,
+    data: &Path,
+    config: Config,
+    conversations: usize,
+    concurrency: usize,
+) -> anyhow::Result<Probe> {
+    let brain = Brain::load(&content.faq, &content.intents, config.matching, None).0;
+    memory::probe(data, brain, config, conversations, concurrency)
 }
 
 /// What the benchmark's customers write: every FAQ question, every intent example
@@ -250,55 +242,4 @@ fn machine() -> Machine {
             "release"
         },
     }
-}
-
-fn print_table(f: &Figures) {
-    let row =
-        |what: &str, value: String, target: &str| println!("{what:<44} {value:>14}   {target}");
-    println!(
-        "machine: {} CPUs, {} ({} build)",
-        f.machine.cpus, f.machine.cpu, f.machine.build
-    );
-    row(
-        "pipeline, durable (msg/s)",
-        format!("{:.0}", f.pipeline_msgs_per_s),
-        ">= 20000",
-    );
-    row(
-        "floor: tantivy + sled writes + flush (msg/s)",
-        format!("{:.0}", f.floor_msgs_per_s),
-        "",
-    );
-    row(
-        "ratio pipeline / floor (time)",
-        format!("{:.2}", f.ratio),
-        "<= 1.5",
-    );
-    row(
-        "messages per flush (group commit)",
-        format!("{:.1}", f.messages_per_flush),
-        "",
-    );
-    for l in &f.matching {
-        row(
-            &format!("match p50 / p99, {} entries (us)", l.entries),
-            format!("{:.0} / {:.0}", l.p50_us, l.p99_us),
-            if l.entries == 1_000 { "p99 < 1000" } else { "" },
-        );
-    }
-    row(
-        "cold start, 1,000 entries (ms)",
-        format!("{:.0}", f.cold_start_ms_1k),
-        "< 1000",
-    );
-    row(
-        &format!("peak RSS, {} conversations (MB)", f.rss_conversations),
-        format!("{:.0}", f.rss_mb),
-        "< 150 at 100000",
-    );
-    row(
-        "store on disk per 1,000 conversations (MB)",
-        format!("{:.2}", f.store_mb_per_1k_conversations),
-        "",
-    );
 }

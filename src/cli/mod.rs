@@ -1,5 +1,6 @@
 //! The command line (names are stable: scripts and checks use them).
 
+mod bench;
 mod content;
 mod customer;
 mod demo;
@@ -95,7 +96,7 @@ enum Command {
     /// Counts of messages and decisions, and the questions the bot could not answer.
     Report(report::ReportArgs),
     /// Throughput, latency, memory against the storage floor (build with --release).
-    Bench(crate::bench::BenchArgs),
+    Bench(bench::BenchArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -168,7 +169,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo(args) => demo::run(&cli.open_service()?, args),
         Command::Faq(cmd) => faq::run(&cli, cmd),
         Command::Report(args) => report::run(&cli.open_store()?, &cli.config()?, args),
-        Command::Bench(args) => crate::bench::run(&cli.dirs(), &cli.data, cli.config()?, args),
+        Command::Bench(args) => bench::run(&cli.dirs(), &cli.data, cli.config()?, args),
     }
 }
 

@@ -58,7 +58,7 @@ pub enum ServiceError {
 pub type Result<T> = std::result::Result<T, ServiceError>;
 
 /// Where the content lives, for reloads.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContentDirs {
     pub faq: PathBuf,
     pub intents: PathBuf,
@@ -73,10 +73,11 @@ pub struct Service {
 }
 
 impl Service {
-    pub fn new(store: Store, brain: Brain, config: Config) -> Self {
+    /// `brain` may be shared (an `Arc`): tests build the sample brain once.
+    pub fn new(store: Store, brain: impl Into<Arc<Brain>>, config: Config) -> Self {
         Self {
             store,
-            brain: RwLock::new(Arc::new(brain)),
+            brain: RwLock::new(brain.into()),
             config,
             live: live::Live::default(),
             flood: flood::Flood::default(),

@@ -119,6 +119,98 @@ impl Drop for Server {
     }
 }
 
+const HOW_TO_INSTALL: &str = "\n  the browser tests need Chromium and chromedriver: on Debian `sudo apt-get install chromium chromium-driver`, on Ubuntu `sudo apt-get install chromium-browser chromium-chromedriver`, or set SPORTELLO_CHROMEDRIVER to a chromedriver (run as root, or with passwordless sudo, the tests install them themselves)";
+
+/// Where chromedriver is: `SPORTELLO_CHROMEDRIVER`, else the first one found, else
+/// installed once from the distribution's packages (as root or with passwordless
+/// sudo). Never a silent skip: without one the browser tests fail saying how to get it.
+fn chromedriver() -> String {
+    static FOUND: std::sync::OnceLock<Result<String, String>> = std::sync::OnceLock::new();
+    let found = FOUND.get_or_init(|| {
+        if let Ok(program) = std::env::var("SPORTELLO_CHROMEDRIVER") {
+            return Ok(program);
+        }
+        find_chromedriver()
+            .or_else(|| {
+                install_browser();
+                find_chromedriver()
+            })
+            .ok_or_else(|| format!("no chromedriver found{HOW_TO_INSTALL}"))
+    });
+    found.clone().unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn find_chromedriver() -> Option<String> {
+    let on_path = Command::new("chromedriver")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if on_path {
+        return Some("chromedriver".into());
+    }
+    [
+        "/usr/lib/chromium/chromedriver",
+        "/usr/lib/chromium-browser/chromedriver",
+        "/snap/bin/chromium.chromedriver",
+    ]
+    .into_iter()
+    .find(|p| Path::new(p).exists())
+    .map(str::to_owned)
+}
+
+/// Install Chromium and chromedriver with apt (Debian's package names, then Ubuntu's),
+/// as root or through passwordless sudo; says what it does on stderr.
+fn install_browser() {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    let sudo = !root
+        && Command::new("sudo")
+            .args(["-n", "true"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+    if !root && !sudo {
+        eprintln!("browser tests: no chromedriver, and no root or passwordless sudo to install it");
+        return;
+    }
+    let apt = |args: &[&str]| {
+        let mut command = if root {
+            Command::new("apt-get")
+        } else {
+            let mut c = Command::new("sudo");
+            c.args(["-n", "apt-get"]);
+            c
+        };
+        command
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .args(args)
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    eprintln!("browser tests: installing Chromium and chromedriver with apt-get");
+    let _ = apt(&["update", "-qq"]);
+    for packages in [
+        ["chromium", "chromium-driver", "fonts-dejavu-core"],
+        [
+            "chromium-browser",
+            "chromium-chromedriver",
+            "fonts-dejavu-core",
+        ],
+    ] {
+        let mut args = vec!["install", "-y", "-qq"];
+        args.extend(packages);
+        if apt(&args) {
+            return;
+        }
+    }
+}
+
 /// chromedriver on a free port, and headless Chromium sessions through it.
 pub struct Chromium {
     driver: Child,
@@ -128,15 +220,13 @@ pub struct Chromium {
 impl Chromium {
     pub async fn start() -> Chromium {
         let port = free_port();
-        let program = std::env::var("SPORTELLO_CHROMEDRIVER").unwrap_or("chromedriver".into());
+        let program = chromedriver();
         let mut driver = Command::new(&program)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| {
-                panic!("cannot run {program} ({e}): install chromium and chromium-driver (.ci/run does)")
-            });
+            .unwrap_or_else(|e| panic!("cannot run {program} ({e}){}", HOW_TO_INSTALL));
         let url = format!("http://127.0.0.1:{port}");
         for _ in 0..400 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
@@ -151,10 +241,15 @@ impl Chromium {
 
     /// A new browser window of the given size, in the given UI language.
     pub async fn window(&self, width: u32, height: u32, lang: &str) -> Client {
-        let binary = ["/usr/lib/chromium/chromium", "/usr/bin/chromium"]
-            .into_iter()
-            .find(|p| Path::new(p).exists())
-            .unwrap_or("chromium");
+        let binary = [
+            "/usr/lib/chromium/chromium",
+            "/usr/bin/chromium",
+            "/usr/bin/chromium-browser",
+            "/snap/bin/chromium",
+        ]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .unwrap_or("chromium");
         let caps = serde_json::json!({
             "browserName": "chrome",
             "goog:chromeOptions": {

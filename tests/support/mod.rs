@@ -8,6 +8,7 @@ use sportello::matcher::Brain;
 use sportello::service::{ContentDirs, Handled, Service};
 use sportello::store::Store;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -214,12 +215,36 @@ pub fn open_service(data: &Path, dirs: &ContentDirs) -> Service {
 }
 
 pub fn open_service_with(data: &Path, dirs: &ContentDirs, config: Config) -> Service {
-    let (brain, diagnostics) = Brain::load(&dirs.faq, &dirs.intents, config.matching, None);
-    assert!(
-        !sportello::matcher::has_errors(&diagnostics),
-        "sample content has errors: {diagnostics:?}"
-    );
+    let sample = *dirs == sample_dirs() && config.matching == Config::default().matching;
+    let brain = if sample {
+        sample_brain().0.clone()
+    } else {
+        let (brain, diagnostics) = Brain::load(&dirs.faq, &dirs.intents, config.matching, None);
+        assert!(
+            !sportello::matcher::has_errors(&diagnostics),
+            "content has errors: {diagnostics:?}"
+        );
+        Arc::new(brain)
+    };
     Service::new(Store::open(data).unwrap(), brain, config)
+}
+
+/// The brain of the repository's `faq/` and `intents/` with the default settings, and
+/// its diagnostics: built (the classifier trained) once per test binary, shared by
+/// every test that serves the sample content unchanged.
+pub fn sample_brain() -> &'static (Arc<Brain>, Vec<sportello::diagnostics::Diagnostic>) {
+    static SAMPLE: OnceLock<(Arc<Brain>, Vec<sportello::diagnostics::Diagnostic>)> =
+        OnceLock::new();
+    SAMPLE.get_or_init(|| {
+        let dirs = sample_dirs();
+        let matching = Config::default().matching;
+        let (brain, diagnostics) = Brain::load(&dirs.faq, &dirs.intents, matching, None);
+        assert!(
+            !sportello::matcher::has_errors(&diagnostics),
+            "sample content has errors: {diagnostics:?}"
+        );
+        (Arc::new(brain), diagnostics)
+    })
 }
 pub mod browser;
 pub mod http;

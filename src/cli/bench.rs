@@ -1,0 +1,108 @@
+//! `sportello bench`: runs [`crate::bench`] and prints its figures (a table, or JSON).
+
+use crate::bench::{self, CONCURRENCY, Figures};
+use crate::config::Config;
+use crate::service::ContentDirs;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+    /// The short run (CI): fewer messages and conversations, no 10,000-entry FAQ.
+    #[arg(long)]
+    quick: bool,
+    /// BANKING77 (PolyAI, CC-BY-4.0): a folder with train.jsonl and test.jsonl.
+    #[arg(long, default_value = "../shared/data/banking77")]
+    banking77: PathBuf,
+    /// Customers writing at the same moment in the throughput and memory runs.
+    #[arg(long, default_value_t = CONCURRENCY)]
+    concurrency: usize,
+    /// Internal: the memory probe (a child process fills a store with N conversations).
+    #[arg(long, hide = true)]
+    rss_probe: Option<usize>,
+}
+
+pub fn run(
+    content: &ContentDirs,
+    data: &Path,
+    config: Config,
+    args: &BenchArgs,
+) -> anyhow::Result<ExitCode> {
+    if let Some(n) = args.rss_probe {
+        let probe = bench::probe(content, data, config, n, args.concurrency)?;
+        // One JSON line: what the parent reads.
+        println!("{}", serde_json::to_string(&probe)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if cfg!(debug_assertions) {
+        eprintln!(
+            "note: a debug build; the figures in the README come from `cargo run --release -- bench`"
+        );
+    }
+    let options = bench::Options {
+        quick: args.quick,
+        banking77: args.banking77.clone(),
+        concurrency: args.concurrency,
+    };
+    let figures = bench::run(content, config, &options, &|step| eprintln!("{step}"))?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&figures)?);
+    } else {
+        print_table(&figures);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_table(f: &Figures) {
+    let row =
+        |what: &str, value: String, target: &str| println!("{what:<44} {value:>14}   {target}");
+    println!(
+        "machine: {} CPUs, {} ({} build)",
+        f.machine.cpus, f.machine.cpu, f.machine.build
+    );
+    row(
+        "pipeline, durable (msg/s)",
+        format!("{:.0}", f.pipeline_msgs_per_s),
+        ">= 20000",
+    );
+    row(
+        "floor: tantivy + sled writes + flush (msg/s)",
+        format!("{:.0}", f.floor_msgs_per_s),
+        "",
+    );
+    row(
+        "ratio pipeline / floor (time)",
+        format!("{:.2}", f.ratio),
+        "<= 1.5",
+    );
+    row(
+        "messages per flush (group commit)",
+        format!("{:.1}", f.messages_per_flush),
+        "",
+    );
+    for l in &f.matching {
+        row(
+            &format!("match p50 / p99, {} entries (us)", l.entries),
+            format!("{:.0} / {:.0}", l.p50_us, l.p99_us),
+            if l.entries == 1_000 { "p99 < 1000" } else { "" },
+        );
+    }
+    row(
+        "cold start, 1,000 entries (ms)",
+        format!("{:.0}", f.cold_start_ms_1k),
+        "< 1000",
+    );
+    row(
+        &format!("peak RSS, {} conversations (MB)", f.rss_conversations),
+        format!("{:.0}", f.rss_mb),
+        "< 150 at 100000",
+    );
+    row(
+        "store on disk per 1,000 conversations (MB)",
+        format!("{:.2}", f.store_mb_per_1k_conversations),
+        "",
+    );
+}
