@@ -466,6 +466,15 @@ mod tests {
             "{shown}"
         );
         assert!(shown.contains("shop.example"), "{shown}");
+        let adapter = crate::channels::telegram::TelegramConfig::new(
+            telegram.clone(),
+            &TelegramSettings::default(),
+        );
+        let shown = format!("{adapter:?}");
+        assert!(
+            !shown.contains("SECRETTOKEN") && !shown.contains("HOOKSECRET"),
+            "{shown}"
+        );
     }
 
     #[test]

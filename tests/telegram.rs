@@ -5,6 +5,7 @@ use crate::support::telegram::{FakeTelegram, Fault, TOKEN, spawn_serve, terminat
 use crate::support::{open_service, sample_dirs};
 use chrono::Utc;
 use sportello::channels::telegram::{Telegram, TelegramConfig, WebhookResult, to_html};
+use sportello::config::TelegramSecrets;
 use sportello::domain::CustomerId;
 use sportello::service::Service;
 use std::sync::Arc;
@@ -27,9 +28,11 @@ async fn start_with(webhook: Option<&str>, give_up_after: chrono::Duration) -> H
     let dir = tempfile::tempdir().unwrap();
     let service = Arc::new(open_service(dir.path(), &sample_dirs()));
     let config = TelegramConfig {
-        token: TOKEN.into(),
-        api_url: Some(fake.url.parse().unwrap()),
-        webhook: webhook.map(|s| ("https://shop.example/telegram".parse().unwrap(), s.into())),
+        secrets: TelegramSecrets {
+            token: TOKEN.into(),
+            api_url: Some(fake.url.parse().unwrap()),
+            webhook: webhook.map(|s| ("https://shop.example/telegram".parse().unwrap(), s.into())),
+        },
         poll_timeout: 1,
         give_up_after,
     };

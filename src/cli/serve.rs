@@ -51,7 +51,10 @@ async fn serve(service: Arc<Service>, data: PathBuf) -> anyhow::Result<Ended> {
     let telegram_config = env
         .telegram
         .map(|secrets| TelegramConfig::new(secrets, &service.config().telegram));
-    if let Some((url, _)) = telegram_config.as_ref().and_then(|c| c.webhook.as_ref()) {
+    if let Some((url, _)) = telegram_config
+        .as_ref()
+        .and_then(|c| c.secrets.webhook.as_ref())
+    {
         web::check_webhook_path(url.path()).map_err(|e| {
             anyhow::anyhow!(
                 "SPORTELLO_TELEGRAM_WEBHOOK_URL: {e}\n  hint: use a path of its own, e.g. https://shop.example/telegram"

@@ -25,43 +25,21 @@ use teloxide::types::{CallbackQueryId, Update};
 use tokio::sync::{Notify, watch};
 use updates::Incoming;
 
-/// How the adapter connects, from the environment (secrets) and the config file.
-/// (`Debug` leaves the token and the webhook secret out.)
-#[derive(Clone)]
+/// How the adapter connects: the secrets from the environment
+/// ([`crate::config::Environment`], whose `Debug` leaves them out) and the settings
+/// from the config file.
+#[derive(Debug, Clone)]
 pub struct TelegramConfig {
-    pub token: String,
-    /// Another Bot API server (a local one, or the tests' fake).
-    pub api_url: Option<url::Url>,
-    /// Webhook mode: the public URL Telegram posts to, and the secret it must send.
-    pub webhook: Option<(url::Url, String)>,
+    pub secrets: TelegramSecrets,
     pub poll_timeout: u32,
     /// After this long undelivered, a reply is given up (kept in the store as failed).
     pub give_up_after: chrono::Duration,
 }
 
-impl std::fmt::Debug for TelegramConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TelegramConfig")
-            .field("token", &"<redacted>")
-            .field("api_url", &self.api_url)
-            .field(
-                "webhook",
-                &self.webhook.as_ref().map(|(url, _)| (url, "<redacted>")),
-            )
-            .field("poll_timeout", &self.poll_timeout)
-            .field("give_up_after", &self.give_up_after)
-            .finish()
-    }
-}
-
 impl TelegramConfig {
-    /// The secrets from the environment ([`crate::config::Environment`]) with the
-    /// settings from the config file.
     pub fn new(secrets: TelegramSecrets, settings: &TelegramSettings) -> Self {
         Self {
-            token: secrets.token,
-            api_url: secrets.api_url,
-            webhook: secrets.webhook,
+            secrets,
             poll_timeout: settings.poll_timeout.num_seconds().clamp(1, 50) as u32,
             give_up_after: settings.give_up_after,
         }
@@ -110,15 +88,15 @@ impl Telegram {
             .timeout(Duration::from_secs(u64::from(config.poll_timeout) + 10))
             .build()
             .context("building the HTTP client")?;
-        let mut bot = Bot::with_client(config.token.clone(), client);
-        if let Some(url) = &config.api_url {
+        let mut bot = Bot::with_client(config.secrets.token.clone(), client);
+        if let Some(url) = &config.secrets.api_url {
             bot = bot.set_api_url(url.clone());
         }
         let me = bot
             .get_me()
             .await
             .context("Telegram refused the bot token (getMe)\n  hint: check SPORTELLO_TELEGRAM_TOKEN (from @BotFather)")?;
-        match &config.webhook {
+        match &config.secrets.webhook {
             Some((url, secret)) => {
                 bot.set_webhook(url.clone())
                     .secret_token(secret.clone())
@@ -144,7 +122,7 @@ impl Telegram {
             send::deliver(shared.clone(), stop.clone()),
         );
         tokio::spawn(wake_on_changes(shared.clone(), stop.clone()));
-        if shared.config.webhook.is_none() {
+        if shared.config.secrets.webhook.is_none() {
             supervise("the Telegram poller", poll(shared.clone(), stop));
         }
         tracing::info!("telegram: @{} connected", shared.username);
@@ -156,7 +134,7 @@ impl Telegram {
     }
 
     pub fn webhook_path(&self) -> Option<String> {
-        let (url, _) = self.shared.config.webhook.as_ref()?;
+        let (url, _) = self.shared.config.secrets.webhook.as_ref()?;
         Some(url.path().to_owned())
     }
 
@@ -173,7 +151,13 @@ impl Telegram {
     /// A webhook delivery: `secret` is the `X-Telegram-Bot-Api-Secret-Token` header.
     /// Ok only once the update is stored (the HTTP 200 acknowledges it).
     pub async fn webhook(&self, secret: Option<&str>, body: &[u8]) -> WebhookResult {
-        let expected = self.shared.config.webhook.as_ref().map(|(_, s)| s.as_str());
+        let expected = self
+            .shared
+            .config
+            .secrets
+            .webhook
+            .as_ref()
+            .map(|(_, s)| s.as_str());
         let (Some(expected), Some(secret)) = (expected, secret) else {
             return WebhookResult::Forbidden;
         };
