@@ -159,7 +159,7 @@ async fn an_operator_reply_reaches_the_chat_escaped() {
             Utc::now(),
         )
         .unwrap();
-    h.telegram.shared.wake.notify_one();
+    h.telegram.shared.delivery.wake.notify_one();
     let sent = h.fake.wait_sent(504, 2).await;
     assert_eq!(
         sent[1].text,
@@ -198,7 +198,7 @@ async fn a_429_storm_and_server_errors_delay_but_lose_nothing_and_keep_each_chat
         assert_eq!(texts, expected, "chat {chat}: every reply once, in order");
     }
     assert!(h.fake.with(|s| s.faults.is_empty()), "every fault was met");
-    let stats = h.telegram.shared.stats.snapshot();
+    let stats = h.telegram.shared.delivery.stats.snapshot();
     assert!(
         stats[2].1 >= 3 && stats[1].1 >= 3,
         "rate limits and retries counted: {stats:?}"

@@ -1,11 +1,10 @@
 //! `sportello serve`: the long-running process. The HTTP server of [`crate::web`] on
-//! `SPORTELLO_HTTP_ADDR` (web chat, console, API, health, metrics, the Telegram
-//! webhook in webhook mode) and the Telegram channel when `SPORTELLO_TELEGRAM_TOKEN` is
-//! set; content edits are picked up while it runs. SIGINT/SIGTERM stop it cleanly; a
+//! `SPORTELLO_HTTP_ADDR` (web chat, console, API, health, metrics, the channels'
+//! webhooks) and every channel whose secrets are set (Telegram, WhatsApp); content edits are picked up while it runs. SIGINT/SIGTERM stop it cleanly; a
 //! store that stopped writing (a full disk) restarts it in place once the disk has room
 //! ([`super::recover`]).
 
-use crate::channels::telegram::{Telegram, TelegramConfig};
+use crate::channels::Channels;
 use crate::service::{ContentDirs, Service};
 use crate::web::{self, App};
 use anyhow::Context;
@@ -41,39 +40,27 @@ pub fn run(service: Service, dirs: &ContentDirs, data: &Path) -> anyhow::Result<
 
 async fn serve(service: Arc<Service>, data: PathBuf) -> anyhow::Result<Ended> {
     let env = crate::config::Environment::read()?;
-    let addr = env.http_addr;
+    let addr = env.http_addr.clone();
     let listener = web::listen(&addr).await.with_context(|| {
         format!("cannot listen on {addr}\n  hint: set SPORTELLO_HTTP_ADDR to a free host:port")
     })?;
     // The real address (a port of 0 in the setting picks a free one).
     let addr = listener.local_addr().map_or(addr, |a| a.to_string());
     let (stop_tx, stop) = watch::channel(false);
-    let telegram_config = env
-        .telegram
-        .map(|secrets| TelegramConfig::new(secrets, &service.config().telegram));
-    if let Some((url, _)) = telegram_config
-        .as_ref()
-        .and_then(|c| c.secrets.webhook.as_ref())
-    {
+    if let Some((url, _)) = env.telegram.as_ref().and_then(|t| t.webhook.as_ref()) {
         web::check_webhook_path(url.path()).map_err(|e| {
             anyhow::anyhow!(
                 "SPORTELLO_TELEGRAM_WEBHOOK_URL: {e}\n  hint: use a path of its own, e.g. https://shop.example/telegram"
             )
         })?;
     }
-    let telegram = match telegram_config {
-        Some(config) => Some(Telegram::start(service.clone(), config, stop.clone()).await?),
-        None => None,
-    };
-    match &telegram {
-        Some(t) if t.webhook_path().is_some() => eprintln!("telegram: @{} (webhook)", t.username()),
-        Some(t) => eprintln!("telegram: @{} (long polling)", t.username()),
-        None => eprintln!("telegram: off (set SPORTELLO_TELEGRAM_TOKEN to connect a bot)"),
+    let channels = Channels::start(&service, &env, service.config(), &stop).await?;
+    for line in channels.describe() {
+        eprintln!("{line}");
     }
-    let webhook = telegram.as_ref().and_then(Telegram::webhook_path);
-    let app = Arc::new(App::new(service, telegram, stop)?);
+    let app = Arc::new(App::new(service, channels, stop)?);
     tokio::spawn(fire_timers(app.service.clone(), app.stop.clone()));
-    let router = web::router(app.clone(), webhook.as_deref());
+    let router = web::router(app.clone());
     eprintln!("sportello serving on http://{addr}");
     eprintln!("  web chat: http://{addr}/   console: http://{addr}/console");
     if let Some(token) = app.setup_token()? {
@@ -97,10 +84,8 @@ async fn serve(service: Arc<Service>, data: PathBuf) -> anyhow::Result<Ended> {
         let _ = stop_tx.send(true);
     })
     .await;
-    if let Some(t) = &app.telegram {
-        // teloxide itself pauses 10 s after a 5xx: let a send in flight finish.
-        t.drain(Duration::from_secs(15)).await;
-    }
+    // teloxide itself pauses 10 s after a 5xx: let a send in flight finish.
+    app.channels.drain(Duration::from_secs(15)).await;
     if restarting.load(Ordering::SeqCst) {
         // The store refuses writes until reopened: nothing more can be flushed here.
         return Ok(Ended::Restart(addr));

@@ -96,6 +96,10 @@ pub struct Conversation {
     /// the record while empty.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_said: Option<(String, DateTime<Utc>)>,
+    /// When the customer last wrote (`updated_at` also moves with operators and
+    /// timers): WhatsApp allows free-form messages only within 24 h of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_inbound_at: Option<DateTime<Utc>>,
     /// Bumped by every write (the store does it): a turn commits only if the stored
     /// version is still the one it read, so two turns that both write a customer's
     /// messages conflict and the messages' order is the commit order.
@@ -134,6 +138,7 @@ impl Conversation {
             survey: None,
             nps_asked_at: None,
             last_said: None,
+            last_inbound_at: None,
             version: 0,
         }
     }

@@ -39,6 +39,22 @@ impl CustomerId {
         self.0.split_once(':').map_or("", |(c, _)| c)
     }
 
+    /// The channel this customer writes on, if it is one Sportello serves (ids of
+    /// other kinds come from replay scripts and forgotten customers).
+    pub fn kind(&self) -> Option<ChannelKind> {
+        ChannelKind::parse(self.channel())
+    }
+
+    /// The id within the channel (`123` of `telegram:123`).
+    pub fn local(&self) -> &str {
+        self.0.split_once(':').map_or("", |(_, id)| id)
+    }
+
+    /// A customer of `kind` with the channel's own id for them.
+    pub fn of(kind: ChannelKind, local: &str) -> Result<Self, IdError> {
+        Self::parse(&format!("{}:{local}", kind.as_str()))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -67,6 +83,47 @@ impl From<CustomerId> for String {
 impl fmt::Display for CustomerId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// The channels customers write on: the prefix of their ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChannelKind {
+    Telegram,
+    Whatsapp,
+    Email,
+    Web,
+    Terminal,
+}
+
+impl ChannelKind {
+    pub const ALL: [ChannelKind; 5] = [
+        ChannelKind::Telegram,
+        ChannelKind::Whatsapp,
+        ChannelKind::Email,
+        ChannelKind::Web,
+        ChannelKind::Terminal,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelKind::Telegram => "telegram",
+            ChannelKind::Whatsapp => "whatsapp",
+            ChannelKind::Email => "email",
+            ChannelKind::Web => "web",
+            ChannelKind::Terminal => "terminal",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<ChannelKind> {
+        ChannelKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
+impl fmt::Display for ChannelKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

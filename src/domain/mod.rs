@@ -14,7 +14,7 @@ pub mod triage;
 
 pub use conversation::{Conversation, Mode, ModeEvent, SESSION_GAP, TransitionError};
 pub use event::{Event, EventKind, Scored, Verdict};
-pub use ids::{CustomerId, IdError, Lang, TicketId};
+pub use ids::{ChannelKind, CustomerId, IdError, Lang, TicketId};
 pub use message::{
     Attachment, AttachmentKind, Author, Choice, ChoiceTarget, Inbound, Outbound, OutboundKind,
 };

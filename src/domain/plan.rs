@@ -67,6 +67,7 @@ pub fn arrive(stored: Option<&Conversation>, inbound: &Inbound) -> Conversation 
         conv.name.clone_from(&inbound.name);
     }
     conv.updated_at = inbound.at;
+    conv.last_inbound_at = Some(inbound.at);
     let words = crate::text::word_count(&inbound.text);
     conv.settle_lang(
         inbound.locale,

@@ -154,6 +154,7 @@ impl Service {
             return self.try_inbound(inbound);
         }
         conv.updated_at = inbound.at;
+        conv.last_inbound_at = Some(inbound.at);
         let lang = conv.lang.unwrap_or(Lang::It);
         let mut turn = Turn::new(conv);
         turn.inbound = Some(inbound.clone());

@@ -65,6 +65,14 @@ impl Service {
         self.live.counts().clone()
     }
 
+    /// A channel changed how the customer's replies are delivered (held outside
+    /// WhatsApp's window): watchers (the console) look again.
+    pub fn delivery_changed(&self, customer: &CustomerId) -> crate::store::Result<()> {
+        let ticket = self.store.conversation(customer)?.and_then(|c| c.ticket);
+        self.announce(customer, ticket, false);
+        Ok(())
+    }
+
     /// Tell watchers, after a commit.
     pub(super) fn announce(&self, customer: &CustomerId, ticket: Option<TicketId>, visible: bool) {
         // No watcher is not an error.

@@ -1,9 +1,11 @@
 //! What channels need to deliver the outbox: every pending message of a channel, and
-//! what to do with one that cannot be delivered (give up on it, visibly) or with a
-//! customer who cannot be reached any more.
+//! what to do with one that cannot be delivered (give up on it, visibly), with a
+//! customer who cannot be reached any more, or with one whose replies must wait until
+//! they write again (held: outside WhatsApp's 24-hour window). Also the providers'
+//! delivery reports (WhatsApp `statuses`).
 
 use super::{Result, Store, customer_key, decode, encode};
-use crate::domain::{CustomerId, Outbound};
+use crate::domain::{ChannelKind, CustomerId, Outbound};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sled::Transactional;
@@ -16,6 +18,28 @@ pub struct FailedOutbound {
     pub at: DateTime<Utc>,
 }
 
+/// Replies that wait for the customer to write again: the channel may not send them
+/// now (outside WhatsApp's 24-hour window). They stay in the outbox, in order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Held {
+    pub reason: String,
+    pub since: DateTime<Utc>,
+    /// The channel's request to write back (a template) went out.
+    pub template_sent: bool,
+}
+
+/// A provider's report on a message it took (WhatsApp: sent, delivered, read, failed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryStatus {
+    /// The provider's id of the message (a `wamid`).
+    pub message_id: String,
+    pub status: String,
+    pub at: DateTime<Utc>,
+    /// For `failed`: the provider's code and title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
 /// Why a customer cannot be written to (e.g. they blocked the bot).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Unreachable {
@@ -24,9 +48,10 @@ pub struct Unreachable {
 }
 
 impl Store {
-    /// The customers whose id starts with `prefix` (a channel, `telegram:`) and who
-    /// have undelivered messages. Reads keys only; `pending_outbox` reads a customer's.
-    pub fn outbox_customers(&self, prefix: &str) -> Result<Vec<CustomerId>> {
+    /// The customers of channel `kind` who have undelivered messages. Reads keys only;
+    /// `pending_outbox` reads a customer's.
+    pub fn outbox_customers(&self, kind: ChannelKind) -> Result<Vec<CustomerId>> {
+        let prefix = format!("{}:", kind.as_str());
         let mut customers: Vec<CustomerId> = Vec::new();
         for key in self.outbox.scan_prefix(prefix.as_bytes()).keys() {
             let key = key?;
@@ -94,5 +119,41 @@ impl Store {
             .get(customer.as_str())?
             .map(|v| decode("unreachable", &v))
             .transpose()
+    }
+
+    /// Keep the customer's replies in the outbox until they write again.
+    pub fn hold(&self, customer: &CustomerId, why: &Held) -> Result<()> {
+        self.held.insert(customer.as_str(), encode(why))?;
+        Ok(())
+    }
+
+    pub fn held(&self, customer: &CustomerId) -> Result<Option<Held>> {
+        self.held
+            .get(customer.as_str())?
+            .map(|v| decode("held", &v))
+            .transpose()
+    }
+
+    /// The customer wrote: their waiting replies may go.
+    pub fn release(&self, customer: &CustomerId) -> Result<()> {
+        self.held.remove(customer.as_str())?;
+        Ok(())
+    }
+
+    /// Record a provider's delivery report.
+    pub fn record_status(&self, customer: &CustomerId, status: &DeliveryStatus) -> Result<()> {
+        let seq = self.next_seq()?.to_be_bytes();
+        self.statuses
+            .insert(customer_key(customer, &seq), encode(status))?;
+        Ok(())
+    }
+
+    /// The customer's delivery reports, oldest first.
+    pub fn statuses(&self, customer: &CustomerId) -> Result<Vec<DeliveryStatus>> {
+        self.statuses
+            .scan_prefix(super::customer_prefix(customer))
+            .values()
+            .map(|v| decode("statuses", &v?))
+            .collect()
     }
 }

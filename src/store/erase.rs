@@ -43,11 +43,12 @@ impl Store {
         done.events_anonymised = self.anonymise_events(customer, &anon)?;
         done.messages = remove_prefix(&self.messages, customer)?;
         done.notes = remove_prefix(&self.notes, customer)?;
-        for tree in [&self.dedupe, &self.outbox, &self.failed] {
+        for tree in [&self.dedupe, &self.outbox, &self.failed, &self.statuses] {
             remove_prefix(tree, customer)?;
         }
         self.conversations.remove(customer.as_str())?;
         self.unreachable.remove(customer.as_str())?;
+        self.held.remove(customer.as_str())?;
         self.flush()?;
         Ok(done)
     }

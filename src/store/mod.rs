@@ -20,9 +20,13 @@
 //! - `notes`: `customer id \0 seq (u64 BE)` -> Note (JSON), operators' private notes
 //! - `meta` `seq_floor` -> u64 BE: added to sled's ids after `forget` rewrote the store
 //! - `waiting`, `claims` (v2): indexes over tickets, see `index.rs`
+//! - `held`: `customer id` -> Held (JSON): replies waiting for the customer to write
+//!   (outside WhatsApp's 24-hour window)
+//! - `statuses`: `customer id \0 seq (u64 BE)` -> DeliveryStatus (JSON), the
+//!   providers' delivery reports
 //!
-//! (the trees from `failed` to `notes` were added within v1: older stores open
-//! unchanged.) Migrations: v1 -> v2 builds `waiting` and `claims` from `tickets`;
+//! (the trees from `failed` to `notes` were added within v1, `held` and `statuses`
+//! within v3: older stores open unchanged.) Migrations: v1 -> v2 builds `waiting` and `claims` from `tickets`;
 //! v2 -> v3 gives every `decided` event its cause, read once from its words
 //! ([`crate::domain::triage::Cause::from_words`]). Conversations and tickets carry a
 //! `version` that every write bumps (records written before it read as 0).
@@ -40,7 +44,7 @@ mod read;
 mod turn;
 mod verify;
 
-pub use delivery::{FailedOutbound, Unreachable};
+pub use delivery::{DeliveryStatus, FailedOutbound, Held, Unreachable};
 pub use erase::{Forgotten, check_rewritable, rewrite};
 pub use notes::Note;
 pub use read::StoredMessage;
@@ -125,6 +129,8 @@ pub struct Store {
     notes: sled::Tree,
     waiting: sled::Tree,
     claims: sled::Tree,
+    held: sled::Tree,
+    statuses: sled::Tree,
     /// Added to sled's ids: a store rewritten by `forget` keeps its keys increasing.
     seq_floor: u64,
     group: std::sync::Arc<group::GroupFlush>,
@@ -165,6 +171,8 @@ impl Store {
             notes: db.open_tree("notes")?,
             waiting: db.open_tree("waiting")?,
             claims: db.open_tree("claims")?,
+            held: db.open_tree("held")?,
+            statuses: db.open_tree("statuses")?,
             seq_floor: 0,
             group: std::sync::Arc::default(),
             written: std::sync::Arc::default(),

@@ -13,9 +13,9 @@ use std::sync::Arc;
 
 /// One metric: its name, type, help line and samples (label set or suffix, value).
 struct Family {
-    name: &'static str,
+    name: String,
     kind: &'static str,
-    help: &'static str,
+    help: String,
     samples: Vec<(String, u64)>,
 }
 
@@ -32,15 +32,15 @@ pub async fn render(State(app): State<Arc<App>>) -> Result<String, StatusCode> {
         .unwrap_or(0);
     let mut families = vec![
         Family {
-            name: "sportello_queue_length",
+            name: "sportello_queue_length".into(),
             kind: "gauge",
-            help: "Open tickets waiting or claimed.",
+            help: "Open tickets waiting or claimed.".into(),
             samples: vec![(String::new(), queue.len() as u64)],
         },
         Family {
-            name: "sportello_queue_oldest_wait_seconds",
+            name: "sportello_queue_oldest_wait_seconds".into(),
             kind: "gauge",
-            help: "How long the oldest open ticket has been open.",
+            help: "How long the oldest open ticket has been open.".into(),
             samples: vec![(String::new(), oldest)],
         },
     ];
@@ -53,9 +53,9 @@ pub async fn render(State(app): State<Arc<App>>) -> Result<String, StatusCode> {
         n as u64
     };
     families.push(Family {
-        name: "sportello_sla_open_tickets",
+        name: "sportello_sla_open_tickets".into(),
         kind: "gauge",
-        help: "Open tickets close to (near) or past (breached) their first-response target.",
+        help: "Open tickets close to (near) or past (breached) their first-response target.".into(),
         samples: labelled(
             "state",
             [
@@ -66,18 +66,27 @@ pub async fn render(State(app): State<Arc<App>>) -> Result<String, StatusCode> {
     });
     families.extend(counted(&app.service.counts()));
     families.push(Family {
-        name: "sportello_http_connections_refused_total",
+        name: "sportello_http_connections_refused_total".into(),
         kind: "counter",
-        help: "Connections closed at once because an address or the server had too many open.",
+        help: "Connections closed at once because an address or the server had too many open."
+            .into(),
         samples: vec![(String::new(), super::server::refused_connections())],
     });
-    if let Some(t) = &app.telegram {
-        let outcomes = t.shared.stats.snapshot().map(|(k, v)| (k.to_owned(), v));
+    for delivery in app.channels.deliveries() {
+        let outcomes = delivery.stats.snapshot().into_iter();
         families.push(Family {
-            name: "sportello_telegram_replies_total",
+            name: format!("sportello_{}_replies_total", delivery.kind),
             kind: "counter",
-            help: "Telegram deliveries by outcome.",
-            samples: labelled("outcome", outcomes),
+            help: format!("{} deliveries by outcome.", delivery.kind),
+            samples: labelled("outcome", outcomes.map(|(k, v)| (k.to_owned(), v))),
+        });
+    }
+    if let Some(whatsapp) = &app.channels.whatsapp {
+        families.push(Family {
+            name: "sportello_whatsapp_statuses_total".into(),
+            kind: "counter",
+            help: "WhatsApp delivery reports received, by status.".into(),
+            samples: labelled("status", whatsapp.statuses()),
         });
     }
     let mut out = String::new();
@@ -111,21 +120,21 @@ fn counted(counts: &Counts) -> [Family; 3] {
     buckets.push(("_count".into(), cumulative));
     [
         Family {
-            name: "sportello_messages_total",
+            name: "sportello_messages_total".into(),
             kind: "counter",
-            help: "Messages stored since start, by author.",
+            help: "Messages stored since start, by author.".into(),
             samples: labelled("author", messages),
         },
         Family {
-            name: "sportello_decisions_total",
+            name: "sportello_decisions_total".into(),
             kind: "counter",
-            help: "Bot decisions since start, by kind.",
+            help: "Bot decisions since start, by kind.".into(),
             samples: labelled("decision", decisions),
         },
         Family {
-            name: "sportello_claim_wait_seconds",
+            name: "sportello_claim_wait_seconds".into(),
             kind: "histogram",
-            help: "Time from handoff to an operator's first claim.",
+            help: "Time from handoff to an operator's first claim.".into(),
             samples: buckets,
         },
     ]

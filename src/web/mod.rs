@@ -1,7 +1,7 @@
 //! The HTTP side of `sportello serve` (axum): the customers' web chat at `/` (and the
 //! embeddable `/widget.js`), the operators' console at `/console`, the JSON API under
 //! `/api/v1` (see docs/api.md), live updates as Server-Sent Events, `/healthz`,
-//! `/metrics` and the Telegram webhook. Handlers parse and check at the edge, then call
+//! `/metrics` and the channels' webhooks. Handlers parse and check at the edge, then call
 //! `Service` on the blocking pool; what a person sees is separate from what is logged.
 
 mod auth;
@@ -19,7 +19,7 @@ mod setup;
 pub use error::{ApiError, ApiJson};
 pub use server::{listen, run as serve_http};
 
-use crate::channels::telegram::{Telegram, WebhookResult};
+use crate::channels::{Channels, WebhookResult};
 use crate::service::Service;
 use axum::Router;
 use axum::body::Bytes;
@@ -33,6 +33,8 @@ use tokio::sync::watch;
 
 /// The largest API request body (a chat message is at most 2,000 characters).
 const MAX_BODY: usize = 64 * 1024;
+/// A provider's webhook (a batch of messages and statuses) may be larger.
+const WEBHOOK_BODY: usize = 1024 * 1024;
 
 /// Password hashes computed at the same time, at most.
 const HASHING_AT_ONCE: usize = 2;
@@ -43,7 +45,8 @@ const HASHING_QUEUE: usize = 16;
 /// What every handler shares.
 pub struct App {
     pub service: Arc<Service>,
-    pub telegram: Option<Telegram>,
+    /// The channels running (their webhooks, and their dispatchers' counters).
+    pub channels: Channels,
     /// Flips to true when the server stops: live streams end so that it can.
     pub stop: watch::Receiver<bool>,
     /// While no admin account exists: the one-time token that creates the first.
@@ -59,13 +62,13 @@ pub struct App {
 impl App {
     pub fn new(
         service: Arc<Service>,
-        telegram: Option<Telegram>,
+        channels: Channels,
         stop: watch::Receiver<bool>,
     ) -> anyhow::Result<Self> {
         Ok(Self {
             visitor_key: service.store().server_key()?,
             service,
-            telegram,
+            channels,
             stop,
             setup_token: Mutex::new(None),
             logins: limits::Failures::default(),
@@ -114,6 +117,7 @@ const OWN_PATHS: &[&str] = &[
     "/assets/",
     "/healthz",
     "/metrics",
+    "/whatsapp",
     "/api/",
 ];
 
@@ -144,8 +148,15 @@ pub fn check_webhook_path(path: &str) -> Result<(), String> {
     }
 }
 
-/// All routes; `webhook` is the Telegram webhook's path in webhook mode.
-pub fn router(app: Arc<App>, webhook: Option<&str>) -> Router {
+/// All routes, with the webhooks of the channels that run (Telegram's at its own path,
+/// in webhook mode; WhatsApp's at `/whatsapp`).
+pub fn router(app: Arc<App>) -> Router {
+    let webhook = app
+        .channels
+        .telegram
+        .as_ref()
+        .and_then(crate::channels::telegram::Telegram::webhook_path);
+    let whatsapp = app.channels.whatsapp.is_some();
     let api = Router::new()
         .route("/chat/start", post(chat::start))
         .route("/chat/messages", post(chat::send).get(chat::messages))
@@ -181,7 +192,15 @@ pub fn router(app: Arc<App>, webhook: Option<&str>) -> Router {
         .route("/metrics", get(metrics::render))
         .nest("/api/v1", api);
     if let Some(path) = webhook {
-        router = router.route(path, post(webhook_update));
+        router = router.route(&path, post(webhook_update));
+    }
+    if whatsapp {
+        router = router.route(
+            "/whatsapp",
+            get(whatsapp_verify)
+                .post(whatsapp_update)
+                .layer(axum::extract::DefaultBodyLimit::max(WEBHOOK_BODY)),
+        );
     }
     router
         .layer(middleware::from_fn(security_headers))
@@ -252,7 +271,7 @@ async fn webhook_update(
     headers: HeaderMap,
     body: Bytes,
 ) -> StatusCode {
-    let Some(telegram) = &app.telegram else {
+    let Some(telegram) = &app.channels.telegram else {
         return StatusCode::NOT_FOUND;
     };
     let secret = headers
@@ -265,10 +284,66 @@ async fn webhook_update(
     }
 }
 
-/// `ok` while the store can write; 503 with the reason when it cannot (a full disk),
-/// so that a load balancer stops sending customers here.
+/// The webhook handshake: Meta calls `GET /whatsapp?hub.mode=subscribe&
+/// hub.verify_token=...&hub.challenge=...` and expects the challenge back.
+async fn whatsapp_verify(
+    State(app): State<Arc<App>>,
+    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    let Some(whatsapp) = &app.channels.whatsapp else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let param = |name: &str| query.get(name).map(String::as_str);
+    match whatsapp.verify(
+        param("hub.mode"),
+        param("hub.verify_token"),
+        param("hub.challenge"),
+    ) {
+        Some(challenge) => (
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            challenge.to_owned(),
+        )
+            .into_response(),
+        None => StatusCode::FORBIDDEN.into_response(),
+    }
+}
+
+/// Meta's webhook: 200 only once everything in it is stored and flushed.
+async fn whatsapp_update(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
+    let Some(whatsapp) = &app.channels.whatsapp else {
+        return StatusCode::NOT_FOUND;
+    };
+    let signature = headers
+        .get("x-hub-signature-256")
+        .and_then(|v| v.to_str().ok());
+    match whatsapp.webhook(signature, &body).await {
+        WebhookResult::Stored | WebhookResult::Ignored => StatusCode::OK,
+        WebhookResult::Forbidden => StatusCode::UNAUTHORIZED,
+        WebhookResult::NotStored => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
+/// `ok` while the store can write and every channel can send; 503 with the reason
+/// when not (a full disk, a refused token), so that a load balancer or a monitor sees.
 async fn healthz(State(app): State<Arc<App>>) -> Response {
     let store = app.service.store().clone();
+    let stopped: Vec<String> = app
+        .channels
+        .deliveries()
+        .into_iter()
+        .filter_map(|d| {
+            d.fatal()
+                .map(|why| format!("{}: {}", d.kind, first_line(&why)))
+        })
+        .collect();
+    if !stopped.is_empty() {
+        let detail = stopped.join("\n");
+        return (StatusCode::SERVICE_UNAVAILABLE, format!("{detail}\n")).into_response();
+    }
     match tokio::task::spawn_blocking(move || store.probe_write()).await {
         Ok(Ok(())) => "ok\n".into_response(),
         Ok(Err(e)) => (
@@ -281,6 +356,10 @@ async fn healthz(State(app): State<Arc<App>>) -> Response {
             .into_response(),
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("{e}\n")).into_response(),
     }
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or_default()
 }
 
 /// Run store and password work on the blocking pool, off the async workers.

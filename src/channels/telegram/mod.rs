@@ -4,25 +4,23 @@
 //! it is stored, in webhook mode the HTTP 200 comes after. A redelivered update is
 //! dropped by its message id. Replies go out through the outbox (see `send`).
 
-mod format;
 mod send;
 pub mod updates;
 
-pub use format::{escape, split, to_html};
+pub use crate::channels::WebhookResult;
+pub use crate::channels::format::{escape, split, to_html};
 
+use crate::channels::dispatch::Delivery;
+use crate::channels::supervise;
 use crate::config::{TelegramSecrets, TelegramSettings};
-use crate::domain::CustomerId;
 use crate::service::Service;
 use anyhow::Context;
 use chrono::Utc;
-use std::collections::HashSet;
 use std::sync::Arc;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 use teloxide::prelude::*;
 use teloxide::types::{CallbackQueryId, Update};
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 use updates::Incoming;
 
 /// How the adapter connects: the secrets from the environment
@@ -46,28 +44,14 @@ impl TelegramConfig {
     }
 }
 
-/// Delivery counters, for `/metrics`.
-#[derive(Debug, Default)]
-pub struct Stats {
-    pub sent: AtomicU64,
-    pub retries: AtomicU64,
-    pub rate_limited: AtomicU64,
-    pub failed: AtomicU64,
-}
-
-/// What the poller, the webhook and the senders share.
+/// What the poller and the webhook share.
 pub struct Shared {
     bot: Bot,
     service: Arc<Service>,
     config: TelegramConfig,
     username: String,
-    /// Rung after every stored update, so replies go out at once.
-    pub wake: Notify,
-    pub stats: Stats,
-    /// Chats whose sender is running (one at a time per chat), and whether to stop
-    /// starting new replies.
-    busy: Mutex<HashSet<CustomerId>>,
-    stopping: AtomicBool,
+    /// The outbox dispatcher (rung after every stored update, so replies go out at once).
+    pub delivery: Arc<Delivery>,
 }
 
 /// A running adapter: its shared state, to mount the webhook and read the stats.
@@ -107,23 +91,17 @@ impl Telegram {
                 bot.delete_webhook().await.context("deleteWebhook")?;
             }
         }
+        let sender = Arc::new(send::TelegramSender { bot: bot.clone() });
+        let delivery = Delivery::start(service.clone(), sender, config.give_up_after, stop.clone());
         let shared = Arc::new(Shared {
             bot,
             service,
             username: me.user.username.clone().unwrap_or_default(),
-            wake: Notify::new(),
-            stats: Stats::default(),
-            busy: Mutex::default(),
-            stopping: AtomicBool::new(false),
+            delivery,
             config,
         });
-        supervise(
-            "the Telegram senders",
-            send::deliver(shared.clone(), stop.clone()),
-        );
-        tokio::spawn(wake_on_changes(shared.clone(), stop.clone()));
         if shared.config.secrets.webhook.is_none() {
-            supervise("the Telegram poller", poll(shared.clone(), stop));
+            supervise("the Telegram poller".into(), poll(shared.clone(), stop));
         }
         tracing::info!("telegram: @{} connected", shared.username);
         Ok(Telegram { shared })
@@ -141,11 +119,7 @@ impl Telegram {
     /// Stop sending new replies and wait (at most `grace`) for the ones in flight to
     /// be recorded, so a normal stop repeats nothing.
     pub async fn drain(&self, grace: Duration) {
-        self.shared.stopping.store(true, Ordering::SeqCst);
-        let start = std::time::Instant::now();
-        while !self.shared.busy.lock().expect("busy set").is_empty() && start.elapsed() < grace {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        self.shared.delivery.drain(grace).await;
     }
 
     /// A webhook delivery: `secret` is the `X-Telegram-Bot-Api-Secret-Token` header.
@@ -177,7 +151,7 @@ impl Telegram {
         };
         match stored {
             Ok(()) => {
-                self.shared.wake.notify_one();
+                self.shared.delivery.wake.notify_one();
                 WebhookResult::Stored
             }
             Err(e) => {
@@ -186,49 +160,6 @@ impl Telegram {
             }
         }
     }
-}
-
-/// Compare without stopping at the first difference (no timing hint to a guesser).
-/// A reply written elsewhere (an operator in the console) starts its sender at once,
-/// without waiting for the next outbox scan.
-async fn wake_on_changes(shared: Arc<Shared>, mut stop: tokio::sync::watch::Receiver<bool>) {
-    use tokio::sync::broadcast::error::RecvError;
-    let mut changes = shared.service.subscribe();
-    loop {
-        tokio::select! {
-            change = changes.recv() => match change {
-                Ok(c) if c.customer.channel() != "telegram" => {}
-                Ok(_) | Err(RecvError::Lagged(_)) => shared.wake.notify_one(),
-                Err(RecvError::Closed) => return,
-            },
-            _ = stop.changed() => return,
-        }
-    }
-}
-
-/// What a webhook call came to (the HTTP layer turns it into a status).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WebhookResult {
-    Stored,
-    /// Not an update this version can read: acknowledged, so Telegram does not resend it.
-    Ignored,
-    Forbidden,
-    NotStored,
-}
-
-/// Run a task that must live as long as the process: if it dies (a bug), stop the
-/// process with an error rather than run on deaf or mute; nothing acknowledged is
-/// lost, and a supervisor (systemd, Docker) starts it again.
-fn supervise(what: &'static str, task: impl Future<Output = ()> + Send + 'static) {
-    tokio::spawn(async move {
-        if let Err(e) = tokio::spawn(task).await {
-            tracing::error!("{what} stopped: {e}");
-            eprintln!(
-                "error: {what} stopped unexpectedly ({e}); exiting so that it can be restarted"
-            );
-            std::process::exit(70);
-        }
-    });
 }
 
 /// Long polling: fetch, store every update of the batch, and only then ask for the
@@ -266,7 +197,7 @@ async fn poll(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
                 } else {
                     offset = next;
                 }
-                shared.wake.notify_one();
+                shared.delivery.wake.notify_one();
                 if stored {
                     backoff = Duration::from_millis(250);
                     continue;

@@ -1,214 +1,73 @@
-//! Delivering the outbox to Telegram: each chat's replies in order, one sender per
-//! chat (a slow or rate-limited chat never holds up the others), retried with backoff
-//! on network errors and 5xx, waiting out 429 `retry_after`, given up (kept in the
-//! store's `failed` tree) after `give_up_after`; a chat that blocked the bot is marked
-//! unreachable. A reply leaves the outbox only after Telegram accepted it, and that is
-//! flushed at once: a crash can repeat at most the reply in flight, never lose one.
+//! Telegram's side of delivery ([`Sender`]): one message in Telegram HTML (plain text if
+//! Telegram rejects the markup), Clarify choices and survey scores as inline buttons,
+//! and Telegram's answers read as the dispatcher's [`Attempt`]s. Ordering, retries,
+//! giving up and the outbox are the dispatcher's (`channels::dispatch`).
 
-use super::format::{self, MAX_MESSAGE};
 use super::updates::{chat_of, choice_data};
-use super::{Shared, Stats};
-use crate::domain::OutboundKind;
-use crate::domain::{CustomerId, Outbound};
-use crate::store::Unreachable;
-use chrono::Utc;
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
-use std::time::Duration;
+use crate::channels::dispatch::{Attempt, Sender};
+use crate::channels::format::{self, MAX_MESSAGE};
+use crate::domain::{ChannelKind, Outbound, OutboundKind};
 use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, ParseMode};
 use teloxide::{ApiError, RequestError};
 
-const FIRST_BACKOFF: Duration = Duration::from_millis(250);
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
-/// How often the outbox is looked at when nothing wakes the sender.
-const IDLE_SCAN: Duration = Duration::from_millis(500);
+/// Room left in a part for what HTML adds over the Markdown source.
+const PART: usize = MAX_MESSAGE - 96;
 
-/// Scan the outbox and start a sender for every chat with pending replies and none
-/// running, until `stop`.
-pub async fn deliver(shared: Arc<Shared>, mut stop: tokio::sync::watch::Receiver<bool>) {
-    loop {
-        let store = shared.service.store().clone();
-        match blocking(move || store.outbox_customers("telegram:")).await {
-            Ok(chats) => start_senders(&shared, chats),
-            Err(e) => tracing::error!("cannot read the outbox: {e}"),
-        }
-        tokio::select! {
-            _ = shared.wake.notified() => {}
-            _ = tokio::time::sleep(IDLE_SCAN) => {}
-            _ = stop.changed() => return,
-        }
-    }
+pub struct TelegramSender {
+    pub bot: Bot,
 }
 
-/// One sender per chat with pending replies and none running. The scan only says
-/// which chats; each sender reads its chat's outbox itself once it holds the chat, so
-/// a reply acknowledged since the scan is never sent again.
-fn start_senders(shared: &Arc<Shared>, chats: Vec<CustomerId>) {
-    for customer in chats {
-        if !shared
-            .busy
-            .lock()
-            .expect("busy set")
-            .insert(customer.clone())
-        {
-            continue;
-        }
-        let shared = shared.clone();
-        tokio::spawn(async move {
-            send_chat(&shared, &customer).await;
-            shared.busy.lock().expect("busy set").remove(&customer);
-            shared.wake.notify_one();
-        });
+impl Sender for TelegramSender {
+    fn kind(&self) -> ChannelKind {
+        ChannelKind::Telegram
     }
-}
 
-/// Send the chat's replies in order until its outbox is empty, the adapter stops, or
-/// the store fails (the rest then waits for the next scan).
-async fn send_chat(shared: &Shared, customer: &CustomerId) {
-    loop {
-        let (store, who) = (shared.service.store().clone(), customer.clone());
-        // Only replies already on disk go out: one of a polled batch not yet flushed
-        // (group commit) would otherwise be sent again if a crash lost its update.
-        let queue = blocking(move || {
-            let queue = store.pending_outbox(&who)?;
-            store.flush()?;
-            Ok(queue)
-        });
-        let queue = match queue.await {
-            Ok(queue) if !queue.is_empty() => queue,
-            Ok(_) => return,
-            Err(e) => return tracing::error!("cannot read the outbox: {e}"),
+    fn parts(&self, out: &Outbound) -> usize {
+        format::split(&out.text, PART).len()
+    }
+
+    async fn send(&self, out: &Outbound, part: usize) -> Attempt {
+        let Some(chat) = chat_of(&out.customer) else {
+            return Attempt::GiveUp("not a telegram chat".into());
         };
-        for (key, out) in queue {
-            if shared.stopping.load(Ordering::SeqCst) || !send_one(shared, &key, &out).await {
-                return;
-            }
-        }
-    }
-}
-
-/// What became of one reply.
-enum Outcome {
-    Sent,
-    /// Not deliverable: moved to `failed` with this reason.
-    GiveUp(String),
-    /// The customer cannot be reached: mark them, give up on the reply.
-    Unreachable(String),
-}
-
-/// Deliver one reply, retrying as long as it may; false if the store failed (the
-/// reply stays in the outbox for the next scan). Store work (a disk sync) runs on the
-/// blocking pool, never on the threads that serve Telegram and HTTP.
-async fn send_one(shared: &Shared, key: &[u8], out: &Outbound) -> bool {
-    let store = shared.service.store().clone();
-    let customer = out.customer.clone();
-    let unreachable = blocking(move || store.unreachable(&customer)).await;
-    let outcome = match (chat_of(&out.customer), unreachable) {
-        (None, _) => Outcome::GiveUp("not a telegram chat".into()),
-        (_, Ok(Some(u))) => Outcome::GiveUp(format!("customer unreachable: {}", u.reason)),
-        (Some(chat), _) => attempt(shared, chat, out).await,
-    };
-    let counter = match &outcome {
-        Outcome::Sent => &shared.stats.sent,
-        Outcome::GiveUp(reason) | Outcome::Unreachable(reason) => {
-            tracing::warn!(customer = %out.customer, "giving up on a reply: {reason}");
-            &shared.stats.failed
-        }
-    };
-    counter.fetch_add(1, Ordering::Relaxed);
-    let (store, key, customer) = (
-        shared.service.store().clone(),
-        key.to_vec(),
-        out.customer.clone(),
-    );
-    let result = blocking(move || {
-        let now = Utc::now();
-        match outcome {
-            Outcome::Sent => store.ack_outbox(&key)?,
-            Outcome::GiveUp(reason) => {
-                store.fail_outbox(&key, &reason, now)?;
-            }
-            Outcome::Unreachable(reason) => {
-                let why = Unreachable {
-                    reason: reason.clone(),
-                    since: now,
-                };
-                store.mark_unreachable(&customer, &why)?;
-                store.fail_outbox(&key, &reason, now)?;
-            }
-        }
-        store.flush()
-    })
-    .await;
-    result
-        .map_err(|e| tracing::error!("cannot record a delivery: {e}"))
-        .is_ok()
-}
-
-/// Run store work on the blocking pool.
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> crate::store::Result<T> + Send + 'static,
-) -> crate::store::Result<T> {
-    match tokio::task::spawn_blocking(work).await {
-        Ok(result) => result,
-        Err(e) => std::panic::resume_unwind(e.into_panic()),
-    }
-}
-
-/// Send every part of the reply, retrying transient errors until `give_up_after`
-/// (counted from the first attempt, so a backlog after an outage gets its full time).
-async fn attempt(shared: &Shared, chat: ChatId, out: &Outbound) -> Outcome {
-    let parts = format::split(&out.text, MAX_MESSAGE - 96);
-    let deadline = Utc::now() + shared.config.give_up_after;
-    let mut backoff = FIRST_BACKOFF;
-    let mut plain = false;
-    let mut next = 0;
-    while next < parts.len() {
-        let keyboard = (next + 1 == parts.len()).then(|| keyboard(out)).flatten();
-        let result = send_part(&shared.bot, chat, &parts[next], keyboard, plain).await;
-        let wait = match result {
-            Ok(()) => {
-                next += 1;
-                backoff = FIRST_BACKOFF;
-                continue;
-            }
-            Err(RequestError::RetryAfter(secs)) => {
-                shared.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
-                secs.duration()
-            }
-            Err(RequestError::Api(e)) if blocked(&e) => return Outcome::Unreachable(e.to_string()),
-            Err(RequestError::Api(e)) if !plain && entities_rejected(&e) => {
-                plain = true;
-                continue;
-            }
-            Err(RequestError::Api(e)) if !server_error(&e) => {
-                return Outcome::GiveUp(e.to_string());
-            }
-            // Telegram said ok but teloxide could not read the message it sent back:
-            // it was delivered, and sending again would double it.
-            Err(RequestError::InvalidJson { raw, .. }) if raw.contains("\"ok\":true") => {
-                next += 1;
-                continue;
-            }
-            Err(e @ RequestError::MigrateToChatId(_)) => return Outcome::GiveUp(e.to_string()),
-            Err(e) => {
-                shared.stats.retries.fetch_add(1, Ordering::Relaxed);
-                tracing::info!(chat = chat.0, "send failed, retrying in {backoff:?}: {e}");
-                let wait = backoff;
-                backoff = (backoff * 2).min(MAX_BACKOFF);
-                wait
-            }
+        let parts = format::split(&out.text, PART);
+        let Some(text) = parts.get(part) else {
+            return Attempt::Sent;
         };
-        if Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default() > deadline {
-            return Outcome::GiveUp(format!(
-                "not delivered within {} (last wait {wait:?})",
-                shared.config.give_up_after
-            ));
+        let keyboard = (part + 1 == parts.len()).then(|| keyboard(out)).flatten();
+        let mut result = send_part(&self.bot, chat, text, keyboard.clone(), false).await;
+        if matches!(&result, Err(RequestError::Api(e)) if entities_rejected(e)) {
+            result = send_part(&self.bot, chat, text, keyboard, true).await;
         }
-        tokio::time::sleep(wait).await;
+        attempt(result)
     }
-    Outcome::Sent
+}
+
+/// Telegram's answer as the dispatcher reads it.
+fn attempt(result: Result<(), RequestError>) -> Attempt {
+    match result {
+        Ok(()) => Attempt::Sent,
+        Err(RequestError::RetryAfter(secs)) => Attempt::Retry {
+            after: Some(secs.duration()),
+            rate_limited: true,
+            why: "429 Too Many Requests".into(),
+        },
+        Err(RequestError::Api(e)) if blocked(&e) => Attempt::Unreachable(e.to_string()),
+        Err(RequestError::Api(ApiError::InvalidToken)) => {
+            Attempt::Fatal("Telegram refused the bot token".into())
+        }
+        Err(RequestError::Api(e)) if !server_error(&e) => Attempt::GiveUp(e.to_string()),
+        // Telegram said ok but teloxide could not read the message it sent back: it was
+        // delivered, and sending again would double it.
+        Err(RequestError::InvalidJson { raw, .. }) if raw.contains("\"ok\":true") => Attempt::Sent,
+        Err(e @ RequestError::MigrateToChatId(_)) => Attempt::GiveUp(e.to_string()),
+        Err(e) => Attempt::Retry {
+            after: None,
+            rate_limited: false,
+            why: e.to_string(),
+        },
+    }
 }
 
 async fn send_part(
@@ -282,15 +141,4 @@ fn server_error(e: &ApiError) -> bool {
     ]
     .iter()
     .any(|s| d.contains(s))
-}
-
-impl Stats {
-    pub fn snapshot(&self) -> [(&'static str, u64); 4] {
-        [
-            ("sent", self.sent.load(Ordering::Relaxed)),
-            ("retries", self.retries.load(Ordering::Relaxed)),
-            ("rate_limited", self.rate_limited.load(Ordering::Relaxed)),
-            ("failed", self.failed.load(Ordering::Relaxed)),
-        ]
-    }
 }

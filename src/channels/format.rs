@@ -1,12 +1,15 @@
-//! FAQ answers are Markdown; Telegram gets them in its HTML parse mode, where only
-//! `&`, `<` and `>` need escaping (so `_ * . ( )` in an answer can never make Telegram
-//! reject it), and in parts that fit its 4,096-character limit.
+//! Text shared by the channels. FAQ answers are Markdown: Telegram gets them in its
+//! HTML parse mode, where only `&`, `<` and `>` need escaping (so `_ * . ( )` in an
+//! answer can never make Telegram reject it); WhatsApp in its own marks (`*bold*`,
+//! `_italic_`, `~strike~`, ```` ``` ```` for code). Both in parts that fit their
+//! 4,096-character limit ([`split`]).
 
 use regex::Regex;
 use std::sync::LazyLock;
 
-/// Telegram's limit per message, in UTF-16 code units after entity parsing. Parts are
-/// cut from the Markdown source, which is never shorter than what Telegram counts.
+/// Telegram's and WhatsApp's limit per message, in UTF-16 code units (Telegram counts
+/// after entity parsing). Parts are cut from the Markdown source, which is never
+/// shorter than what the channel counts.
 pub const MAX_MESSAGE: usize = 4096;
 
 static LINK: LazyLock<Regex> =
@@ -80,6 +83,54 @@ fn inline(text: &str) -> String {
                 .unwrap_or_default()
         })
         .into_owned()
+}
+
+/// Markdown (the same subset) in WhatsApp's marks: bold `*x*`, italic `_x_`, code
+/// in triple backticks, a link as its text and address, headings bold, bullets `•`.
+pub fn to_whatsapp(markdown: &str) -> String {
+    let mut out = String::with_capacity(markdown.len());
+    let parts = markdown.split('`').count();
+    for (i, part) in markdown.split('`').enumerate() {
+        if i % 2 == 1 && parts > i + 1 {
+            out.push_str("```");
+            out.push_str(part);
+            out.push_str("```");
+        } else {
+            if i > 0 && i % 2 == 1 {
+                out.push('`');
+            }
+            out.push_str(&whatsapp_inline(part));
+        }
+    }
+    out
+}
+
+/// Bold becomes `\u{2}` marks first, so that the italic rule never reads its stars;
+/// links become placeholders, so that no mark reaches into an address.
+fn whatsapp_inline(text: &str) -> String {
+    let text = text.replace(['\u{1}', '\u{2}'], "");
+    let text = BULLET.replace_all(&text, "$1• ");
+    let mut links = Vec::new();
+    let text = LINK.replace_all(&text, |c: &regex::Captures| {
+        links.push(format!("{} ({})", &c[1], &c[2]));
+        format!("\u{1}{}\u{1}", links.len() - 1)
+    });
+    let text = HEADING.replace_all(&text, "\u{2}$1\u{2}");
+    let text = BOLD.replace_all(&text, |c: &regex::Captures| {
+        let inner = c.get(1).or_else(|| c.get(2)).map_or("", |m| m.as_str());
+        format!("\u{2}{inner}\u{2}")
+    });
+    let text = ITALIC.replace_all(&text, |c: &regex::Captures| match c.get(2) {
+        Some(inner) => format!("{}_{}_", &c[1], inner.as_str()),
+        None => format!("{}_{}_{}", &c[3], &c[4], &c[5]),
+    });
+    let text = PLACEHOLDER.replace_all(&text, |c: &regex::Captures| {
+        c[1].parse::<usize>()
+            .ok()
+            .and_then(|i| links.get(i).cloned())
+            .unwrap_or_default()
+    });
+    text.replace('\u{2}', "*")
 }
 
 pub fn escape(text: &str) -> String {
@@ -163,6 +214,24 @@ mod tests {
             "**<a href=\"https://a.example\">guida</a>**"
         );
         assert_eq!(to_html("a \u{1}0\u{1} b"), "a 0 b", "no forged placeholder");
+    }
+
+    #[test]
+    fn markdown_becomes_whatsapp_marks() {
+        assert_eq!(
+            to_whatsapp(
+                "**Spedizione** gratis, _subito_: vedi [la guida](https://shop.example/a_b)."
+            ),
+            "*Spedizione* gratis, _subito_: vedi la guida (https://shop.example/a_b)."
+        );
+        assert_eq!(to_whatsapp("# Resi\n- uno\n- due"), "*Resi*\n• uno\n• due");
+        assert_eq!(to_whatsapp("un *vero* affare"), "un _vero_ affare");
+        assert_eq!(to_whatsapp("codice `A_B*C`"), "codice ```A_B*C```");
+        assert_eq!(
+            to_whatsapp("snake_case_name e 2*3*4 <b>&"),
+            "snake_case_name e 2*3*4 <b>&",
+            "nothing escaped: WhatsApp shows text as it is"
+        );
     }
 
     #[test]

@@ -2,8 +2,11 @@
 //! environment variables ([`Environment`], read in one place). Secrets come only from
 //! the environment.
 
+mod env;
+
+pub use env::{DEFAULT_HTTP_ADDR, Environment, TelegramSecrets, WhatsappSecrets};
+
 use crate::matcher::MatchSettings;
-use anyhow::Context;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -16,99 +19,13 @@ pub struct Config {
     pub default_department: String,
     pub departments: BTreeMap<String, Department>,
     pub telegram: TelegramSettings,
+    pub whatsapp: WhatsappSettings,
     /// `[[canned]]`: the console's ready replies; `{name}` and `{order}` are filled in.
     pub canned: Vec<Canned>,
     /// `[hours]`: when people are in (default: always).
     pub hours: crate::care::Hours,
     pub surveys: SurveySettings,
     pub web: WebSettings,
-}
-
-/// What `serve` reads from the environment, typed and checked together: the address
-/// and the channels' secrets. (The CLI's own `SPORTELLO_FAQ`, `_INTENTS`, `_DATA` and
-/// `_OPERATOR` are read by its options, `SPORTELLO_LOG` by the log filter.) An empty
-/// variable counts as unset. `Debug` leaves the secrets out.
-#[derive(Clone)]
-pub struct Environment {
-    /// `SPORTELLO_HTTP_ADDR` (default `127.0.0.1:8080`).
-    pub http_addr: String,
-    /// Set when `SPORTELLO_TELEGRAM_TOKEN` is.
-    pub telegram: Option<TelegramSecrets>,
-}
-
-/// The Telegram channel's part of the environment.
-#[derive(Clone)]
-pub struct TelegramSecrets {
-    /// `SPORTELLO_TELEGRAM_TOKEN`.
-    pub token: String,
-    /// `SPORTELLO_TELEGRAM_API_URL`: another Bot API server (a local one, the tests' fake).
-    pub api_url: Option<url::Url>,
-    /// `SPORTELLO_TELEGRAM_WEBHOOK_URL` and `SPORTELLO_TELEGRAM_WEBHOOK_SECRET`.
-    pub webhook: Option<(url::Url, String)>,
-}
-
-pub const DEFAULT_HTTP_ADDR: &str = "127.0.0.1:8080";
-
-impl Environment {
-    /// From the process environment.
-    pub fn read() -> anyhow::Result<Environment> {
-        Environment::from_vars(|name| std::env::var(name).ok())
-    }
-
-    /// From `get`, e.g. a map in a test.
-    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> anyhow::Result<Environment> {
-        let var = |name: &str| get(name).filter(|v| !v.trim().is_empty());
-        let url = |name: &str| -> anyhow::Result<Option<url::Url>> {
-            var(name)
-                .map(|v| url::Url::parse(&v).with_context(|| format!("{name}={v} is not a URL")))
-                .transpose()
-        };
-        let telegram = match var("SPORTELLO_TELEGRAM_TOKEN") {
-            None => None,
-            Some(token) => {
-                let webhook = match url("SPORTELLO_TELEGRAM_WEBHOOK_URL")? {
-                    Some(u) => {
-                        let secret = var("SPORTELLO_TELEGRAM_WEBHOOK_SECRET").context(
-                            "SPORTELLO_TELEGRAM_WEBHOOK_URL is set but SPORTELLO_TELEGRAM_WEBHOOK_SECRET is not\n  hint: set a random secret of letters and digits; Telegram sends it back with every update",
-                        )?;
-                        Some((u, secret))
-                    }
-                    None => None,
-                };
-                Some(TelegramSecrets {
-                    token,
-                    api_url: url("SPORTELLO_TELEGRAM_API_URL")?,
-                    webhook,
-                })
-            }
-        };
-        Ok(Environment {
-            http_addr: var("SPORTELLO_HTTP_ADDR").unwrap_or_else(|| DEFAULT_HTTP_ADDR.into()),
-            telegram,
-        })
-    }
-}
-
-impl std::fmt::Debug for TelegramSecrets {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TelegramSecrets")
-            .field("token", &"<redacted>")
-            .field("api_url", &self.api_url)
-            .field(
-                "webhook",
-                &self.webhook.as_ref().map(|(url, _)| (url, "<redacted>")),
-            )
-            .finish()
-    }
-}
-
-impl std::fmt::Debug for Environment {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Environment")
-            .field("http_addr", &self.http_addr)
-            .field("telegram", &self.telegram)
-            .finish()
-    }
 }
 
 /// `[web]`: the HTTP server's defences (see README, "Web chat and console").
@@ -272,6 +189,32 @@ impl Default for TelegramSettings {
     }
 }
 
+/// `[whatsapp]`: how the channel behaves (the secrets come from the environment).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WhatsappSettings {
+    /// The approved message template sent when a reply falls outside the 24 hours
+    /// after the customer's last message (e.g. "riprendi_conversazione"): it asks them
+    /// to write back, and the waiting replies go out when they do. Without one, the
+    /// replies wait all the same (the console says so).
+    pub reopen_template: Option<String>,
+    /// The template's language code, as approved (e.g. "it", "en_US").
+    pub template_language: String,
+    /// How long a reply is retried before it is given up (and kept as failed), e.g. "1h".
+    #[serde(deserialize_with = "duration")]
+    pub give_up_after: chrono::Duration,
+}
+
+impl Default for WhatsappSettings {
+    fn default() -> Self {
+        Self {
+            reopen_template: None,
+            template_language: "it".into(),
+            give_up_after: chrono::Duration::hours(1),
+        }
+    }
+}
+
 /// A span written as a number and a unit: `30s`, `10m`, `24h`, `7d`.
 pub fn parse_duration(raw: &str) -> Result<chrono::Duration, String> {
     let raw = raw.trim();
@@ -333,6 +276,7 @@ impl Default for Config {
             default_department: "assistenza".into(),
             departments,
             telegram: TelegramSettings::default(),
+            whatsapp: WhatsappSettings::default(),
             canned: Canned::defaults(),
             hours: crate::care::Hours::always(),
             surveys: SurveySettings::default(),
@@ -426,79 +370,5 @@ impl Config {
 
     pub fn parse(text: &str) -> Result<Config, toml::de::Error> {
         toml::from_str(text)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn env(vars: &[(&str, &str)]) -> anyhow::Result<Environment> {
-        let vars: BTreeMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        Environment::from_vars(|name| vars.get(name).cloned())
-    }
-
-    #[test]
-    fn the_environment_is_read_typed_and_its_secrets_stay_out_of_debug() {
-        let none = env(&[("SPORTELLO_TELEGRAM_TOKEN", " ")]).unwrap();
-        assert_eq!(none.http_addr, DEFAULT_HTTP_ADDR);
-        assert!(none.telegram.is_none(), "an empty token is no token");
-        let full = env(&[
-            ("SPORTELLO_HTTP_ADDR", "0.0.0.0:9000"),
-            ("SPORTELLO_TELEGRAM_TOKEN", "123:SECRETTOKEN"),
-            (
-                "SPORTELLO_TELEGRAM_WEBHOOK_URL",
-                "https://shop.example/telegram",
-            ),
-            ("SPORTELLO_TELEGRAM_WEBHOOK_SECRET", "HOOKSECRET"),
-        ])
-        .unwrap();
-        assert_eq!(full.http_addr, "0.0.0.0:9000");
-        let telegram = full.telegram.as_ref().unwrap();
-        assert_eq!(telegram.token, "123:SECRETTOKEN");
-        assert_eq!(telegram.webhook.as_ref().unwrap().1, "HOOKSECRET");
-        let shown = format!("{full:?}");
-        assert!(
-            !shown.contains("SECRETTOKEN") && !shown.contains("HOOKSECRET"),
-            "{shown}"
-        );
-        assert!(shown.contains("shop.example"), "{shown}");
-        let adapter = crate::channels::telegram::TelegramConfig::new(
-            telegram.clone(),
-            &TelegramSettings::default(),
-        );
-        let shown = format!("{adapter:?}");
-        assert!(
-            !shown.contains("SECRETTOKEN") && !shown.contains("HOOKSECRET"),
-            "{shown}"
-        );
-    }
-
-    #[test]
-    fn a_webhook_without_its_secret_or_a_bad_url_says_which_variable() {
-        let no_secret = env(&[
-            ("SPORTELLO_TELEGRAM_TOKEN", "1:x"),
-            (
-                "SPORTELLO_TELEGRAM_WEBHOOK_URL",
-                "https://shop.example/telegram",
-            ),
-        ])
-        .unwrap_err();
-        assert!(
-            format!("{no_secret:#}").contains("SPORTELLO_TELEGRAM_WEBHOOK_SECRET"),
-            "{no_secret:#}"
-        );
-        let bad = env(&[
-            ("SPORTELLO_TELEGRAM_TOKEN", "1:x"),
-            ("SPORTELLO_TELEGRAM_API_URL", "not a url"),
-        ])
-        .unwrap_err();
-        assert!(
-            format!("{bad:#}").contains("SPORTELLO_TELEGRAM_API_URL=not a url is not a URL"),
-            "{bad:#}"
-        );
     }
 }

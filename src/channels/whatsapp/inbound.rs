@@ -1,0 +1,433 @@
+//! Reading WhatsApp Cloud API webhooks, purely: the signature (`X-Hub-Signature-256`,
+//! HMAC-SHA256 of the raw body with the app secret, compared in constant time), then
+//! the payload (`whatsapp_business_account` → entry → changes → value) into the
+//! customers' messages and the delivery reports (`statuses`).
+
+use crate::domain::{Attachment, AttachmentKind, ChannelKind, CustomerId, Inbound, Lang};
+use crate::store::DeliveryStatus;
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
+use serde::Deserialize;
+use sha2::Sha256;
+
+/// Whether `header` is the app secret's signature of `body`.
+pub fn signed(app_secret: &str, body: &[u8], header: Option<&str>) -> bool {
+    let Some(sent) = header
+        .and_then(|h| h.trim().strip_prefix("sha256="))
+        .and_then(|h| hex::decode(h).ok())
+    else {
+        return false;
+    };
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(app_secret.as_bytes()) else {
+        return false;
+    };
+    mac.update(body);
+    mac.verify_slice(&sent).is_ok()
+}
+
+/// The signature header for `body` (what Meta sends; the tests' fake signs with it).
+pub fn signature(app_secret: &str, body: &[u8]) -> String {
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(app_secret.as_bytes()).expect("HMAC takes any key");
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// What a webhook brought.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Incoming {
+    Message(Inbound),
+    /// A report on a message we sent; `unreachable` when WhatsApp says the customer
+    /// cannot receive messages (error 131026).
+    Status {
+        customer: CustomerId,
+        status: DeliveryStatus,
+        unreachable: bool,
+    },
+}
+
+/// A choice's id in an interactive message: its label, so that the reply reads as if
+/// typed; a label too long for an id goes by its number.
+pub fn choice_id(n: usize, label: &str) -> String {
+    if label.len() <= 200 && !label.starts_with("choice:") {
+        label.to_owned()
+    } else {
+        format!("choice:{n}")
+    }
+}
+
+/// The webhook's messages and statuses, in order. Err: not a WhatsApp payload.
+pub fn read(body: &[u8], now: DateTime<Utc>) -> Result<Vec<Incoming>, String> {
+    let payload: Payload = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    if payload.object != "whatsapp_business_account" {
+        return Err(format!("object `{}`", payload.object));
+    }
+    let mut found = Vec::new();
+    for change in payload.entry.iter().flat_map(|e| &e.changes) {
+        if change.field != "messages" {
+            continue;
+        }
+        let value = &change.value;
+        for message in &value.messages {
+            if let Some(inbound) = inbound(message, &value.contacts, now) {
+                found.push(Incoming::Message(inbound));
+            }
+        }
+        found.extend(value.statuses.iter().filter_map(|s| status(s, now)));
+    }
+    Ok(found)
+}
+
+fn inbound(message: &Message, contacts: &[Contact], now: DateTime<Utc>) -> Option<Inbound> {
+    let customer = CustomerId::of(ChannelKind::Whatsapp, &message.from).ok()?;
+    let (text, attachment) = content(message)?;
+    let name = contacts
+        .iter()
+        .find(|c| c.wa_id == message.from)
+        .or(contacts.first())
+        .and_then(|c| c.profile.as_ref())
+        .map(|p| p.name.clone())
+        .filter(|n| !n.trim().is_empty());
+    Some(Inbound {
+        customer,
+        message_id: message.id.clone(),
+        text,
+        at: time(&message.timestamp, now),
+        // WhatsApp tells no language; an Italian number is a good first guess.
+        locale: message.from.starts_with("39").then_some(Lang::It),
+        name,
+        attachment,
+    })
+}
+
+/// The message's text, and what it carries if it is not text. None: nothing to
+/// answer (a reaction).
+fn content(m: &Message) -> Option<(String, Option<Attachment>)> {
+    if let Some(text) = &m.text {
+        return Some((text.body.clone(), None));
+    }
+    if let Some(i) = &m.interactive {
+        let reply = i.button_reply.as_ref().or(i.list_reply.as_ref())?;
+        let text = match reply.id.strip_prefix("choice:") {
+            Some(n) => n.to_owned(),
+            None => reply.id.clone(),
+        };
+        return Some((text, None));
+    }
+    if let Some(button) = &m.button {
+        return Some((button.text.clone(), None));
+    }
+    if m.kind == "reaction" {
+        return None;
+    }
+    let attachment = attachment(m);
+    Some((attachment.reference_text(), Some(attachment)))
+}
+
+fn attachment(m: &Message) -> Attachment {
+    let media = |kind, media: &Media| Attachment {
+        kind,
+        reference: media.id.clone(),
+        caption: media.caption.clone().or_else(|| media.filename.clone()),
+    };
+    if let Some(i) = &m.image {
+        media(AttachmentKind::Photo, i)
+    } else if let Some(d) = &m.document {
+        media(AttachmentKind::Document, d)
+    } else if let Some(a) = &m.audio {
+        let kind = if a.voice {
+            AttachmentKind::Voice
+        } else {
+            AttachmentKind::Audio
+        };
+        media(kind, a)
+    } else if let Some(v) = &m.video {
+        media(AttachmentKind::Video, v)
+    } else if let Some(s) = &m.sticker {
+        media(AttachmentKind::Sticker, s)
+    } else if let Some(l) = &m.location {
+        Attachment {
+            kind: AttachmentKind::Location,
+            reference: format!("{:.5},{:.5}", l.latitude, l.longitude),
+            caption: l.name.clone().or_else(|| l.address.clone()),
+        }
+    } else if let Some(c) = m.contacts.as_ref().and_then(|c| c.first()) {
+        Attachment {
+            kind: AttachmentKind::Contact,
+            reference: c
+                .phones
+                .first()
+                .map(|p| p.phone.clone())
+                .unwrap_or_default(),
+            caption: c.name.as_ref().map(|n| n.formatted_name.clone()),
+        }
+    } else {
+        Attachment {
+            kind: AttachmentKind::Other,
+            reference: m.kind.clone(),
+            caption: None,
+        }
+    }
+}
+
+fn status(s: &Status, now: DateTime<Utc>) -> Option<Incoming> {
+    let customer = CustomerId::of(ChannelKind::Whatsapp, &s.recipient_id).ok()?;
+    let error = s.errors.first();
+    Some(Incoming::Status {
+        customer,
+        unreachable: s.status == "failed" && error.is_some_and(|e| e.code == 131026),
+        status: DeliveryStatus {
+            message_id: s.id.clone(),
+            status: s.status.clone(),
+            at: time(&s.timestamp, now),
+            error: error.map(|e| format!("{} {}", e.code, e.title)),
+        },
+    })
+}
+
+/// A webhook's Unix timestamp (seconds, as a string), never later than `now`.
+fn time(raw: &str, now: DateTime<Utc>) -> DateTime<Utc> {
+    raw.parse::<i64>()
+        .ok()
+        .and_then(|s| DateTime::from_timestamp(s, 0))
+        .map_or(now, |t| t.min(now))
+}
+
+#[derive(Deserialize)]
+struct Payload {
+    object: String,
+    #[serde(default)]
+    entry: Vec<Entry>,
+}
+
+#[derive(Deserialize)]
+struct Entry {
+    #[serde(default)]
+    changes: Vec<Change>,
+}
+
+#[derive(Deserialize)]
+struct Change {
+    field: String,
+    value: Value,
+}
+
+#[derive(Deserialize)]
+struct Value {
+    #[serde(default)]
+    contacts: Vec<Contact>,
+    #[serde(default)]
+    messages: Vec<Message>,
+    #[serde(default)]
+    statuses: Vec<Status>,
+}
+
+#[derive(Deserialize)]
+struct Contact {
+    wa_id: String,
+    profile: Option<Profile>,
+}
+
+#[derive(Deserialize)]
+struct Profile {
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct Message {
+    from: String,
+    id: String,
+    timestamp: String,
+    #[serde(rename = "type")]
+    kind: String,
+    text: Option<Text>,
+    interactive: Option<Interactive>,
+    button: Option<Button>,
+    image: Option<Media>,
+    document: Option<Media>,
+    audio: Option<Media>,
+    video: Option<Media>,
+    sticker: Option<Media>,
+    location: Option<Location>,
+    contacts: Option<Vec<SharedContact>>,
+}
+
+#[derive(Deserialize)]
+struct Text {
+    body: String,
+}
+
+#[derive(Deserialize)]
+struct Interactive {
+    button_reply: Option<Reply>,
+    list_reply: Option<Reply>,
+}
+
+#[derive(Deserialize)]
+struct Reply {
+    id: String,
+}
+
+#[derive(Deserialize)]
+struct Button {
+    text: String,
+}
+
+#[derive(Deserialize)]
+struct Media {
+    id: String,
+    caption: Option<String>,
+    filename: Option<String>,
+    #[serde(default)]
+    voice: bool,
+}
+
+#[derive(Deserialize)]
+struct Location {
+    latitude: f64,
+    longitude: f64,
+    name: Option<String>,
+    address: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct SharedContact {
+    name: Option<ContactName>,
+    #[serde(default)]
+    phones: Vec<Phone>,
+}
+
+#[derive(Deserialize)]
+struct ContactName {
+    formatted_name: String,
+}
+
+#[derive(Deserialize)]
+struct Phone {
+    phone: String,
+}
+
+#[derive(Deserialize)]
+struct Status {
+    id: String,
+    status: String,
+    timestamp: String,
+    recipient_id: String,
+    #[serde(default)]
+    errors: Vec<StatusError>,
+}
+
+#[derive(Deserialize)]
+struct StatusError {
+    code: i64,
+    #[serde(default)]
+    title: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn webhook(value: serde_json::Value) -> Vec<u8> {
+        serde_json::to_vec(&json!({
+            "object": "whatsapp_business_account",
+            "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": value}]}]
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_signature_is_checked_against_the_raw_body() {
+        let body = br#"{"object":"whatsapp_business_account"}"#;
+        let good = signature("s3cret", body);
+        assert!(signed("s3cret", body, Some(&good)));
+        assert!(!signed("other", body, Some(&good)));
+        assert!(!signed("s3cret", b"{}", Some(&good)));
+        assert!(!signed("s3cret", body, None));
+        assert!(!signed("s3cret", body, Some("sha256=zz")));
+        assert!(!signed(
+            "s3cret",
+            body,
+            Some(&good.replace("sha256=", "sha1="))
+        ));
+    }
+
+    #[test]
+    fn texts_replies_and_media_become_messages_and_reactions_nothing() {
+        let now = DateTime::parse_from_rfc3339("2026-12-01T10:00:00Z")
+            .unwrap()
+            .to_utc();
+        let body = webhook(json!({
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "390200000000", "phone_number_id": "1055"},
+            "contacts": [{"profile": {"name": "Giulia"}, "wa_id": "393331234567"}],
+            "messages": [
+                {"from": "393331234567", "id": "wamid.1", "timestamp": "1764582000",
+                 "type": "text", "text": {"body": "Ciao"}},
+                {"from": "393331234567", "id": "wamid.2", "timestamp": "1764582001",
+                 "type": "interactive", "interactive": {"type": "list_reply",
+                  "list_reply": {"id": "choice:2", "title": "Tempi di consegna", "description": "x"}}},
+                {"from": "393331234567", "id": "wamid.3", "timestamp": "1764582002",
+                 "type": "audio", "audio": {"id": "MEDIA9", "mime_type": "audio/ogg", "voice": true}},
+                {"from": "393331234567", "id": "wamid.4", "timestamp": "1764582003",
+                 "type": "reaction", "reaction": {"message_id": "wamid.0", "emoji": "👍"}},
+                {"from": "393331234567", "id": "wamid.5", "timestamp": "9999999999",
+                 "type": "location", "location": {"latitude": 45.4642, "longitude": 9.19}}
+            ]
+        }));
+        let found = read(&body, now).unwrap();
+        let messages: Vec<&Inbound> = found
+            .iter()
+            .filter_map(|i| match i {
+                Incoming::Message(m) => Some(m),
+                Incoming::Status { .. } => None,
+            })
+            .collect();
+        assert_eq!(messages.len(), 4, "the reaction is not a message");
+        assert_eq!(messages[0].customer.as_str(), "whatsapp:393331234567");
+        assert_eq!(messages[0].name.as_deref(), Some("Giulia"));
+        assert_eq!(messages[0].locale, Some(Lang::It));
+        assert_eq!(messages[0].at.timestamp(), 1764582000);
+        assert_eq!(messages[1].text, "2");
+        let voice = messages[2].attachment.as_ref().unwrap();
+        assert_eq!(
+            (voice.kind, voice.reference.as_str()),
+            (AttachmentKind::Voice, "MEDIA9")
+        );
+        assert_eq!(
+            messages[3].at, now,
+            "a timestamp in the future is read as now"
+        );
+        assert_eq!(messages[3].text, "[location 45.46420,9.19000]");
+    }
+
+    #[test]
+    fn a_failed_status_for_an_undeliverable_number_marks_the_customer() {
+        let body = webhook(json!({
+            "statuses": [
+                {"id": "wamid.9", "status": "read", "timestamp": "1764582000", "recipient_id": "447700900123"},
+                {"id": "wamid.8", "status": "failed", "timestamp": "1764582000", "recipient_id": "447700900123",
+                 "errors": [{"code": 131026, "title": "Message undeliverable"}]}
+            ]
+        }));
+        let found = read(&body, Utc::now()).unwrap();
+        assert!(
+            matches!(&found[0], Incoming::Status { unreachable: false, status, .. } if status.status == "read")
+        );
+        let Incoming::Status {
+            unreachable,
+            status,
+            ..
+        } = &found[1]
+        else {
+            panic!("a status");
+        };
+        assert!(unreachable);
+        assert_eq!(
+            status.error.as_deref(),
+            Some("131026 Message undeliverable")
+        );
+        assert!(read(br#"{"object":"page","entry":[]}"#, Utc::now()).is_err());
+    }
+}
