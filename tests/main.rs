@@ -20,3 +20,4 @@ mod state_machine;
 mod telegram;
 mod web;
 mod web_api;
+mod whatsapp;

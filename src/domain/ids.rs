@@ -119,6 +119,15 @@ impl ChannelKind {
     pub fn parse(name: &str) -> Option<ChannelKind> {
         ChannelKind::ALL.into_iter().find(|k| k.as_str() == name)
     }
+
+    /// How long after the customer's last message the channel lets a business write
+    /// freely: WhatsApp's 24 hours (after that, only an approved template). None: always.
+    pub fn service_window(self) -> Option<chrono::Duration> {
+        match self {
+            ChannelKind::Whatsapp => Some(chrono::Duration::hours(24)),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for ChannelKind {

@@ -7,7 +7,8 @@ use super::chat::line;
 use super::setup::create_operator;
 use super::{ApiError, ApiJson, App, blocking, feed};
 use crate::accounts::Role;
-use crate::domain::{Conversation, Ticket, TicketId};
+use crate::channels::dispatch::window_closed;
+use crate::domain::{ChannelKind, Conversation, Ticket, TicketId};
 use crate::service::{Service, Transfer};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -156,8 +157,19 @@ fn detail(service: &Service, id: TicketId) -> Result<Value, ApiError> {
         json!({"customer": c.customer, "mode": c.mode, "name": c.name, "lang": c.lang,
                "order_numbers": c.order_numbers})
     });
+    let held = store.held(&ticket.customer)?;
+    let window = ticket.customer.kind().and_then(ChannelKind::service_window);
+    let last = conv.as_ref().and_then(|c| c.last_inbound_at);
+    let delivery = json!({
+        // Outside WhatsApp's window: the operator's replies wait for the customer.
+        "window_closed": held.is_some() || window_closed(window, last, now),
+        "held": held.is_some(),
+        "template_sent": held.as_ref().is_some_and(|h| h.template_sent),
+        "unreachable": store.unreachable(&ticket.customer)?.map(|u| u.reason),
+    });
     Ok(json!({
         "ticket": ticket_json(&ticket, conv.as_ref(), service.config(), now),
+        "delivery": delivery,
         "conversation": conversation,
         "transcript": transcript,
         "notes": store.notes(&ticket.customer)?,

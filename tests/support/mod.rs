@@ -249,3 +249,4 @@ pub fn sample_brain() -> &'static (Arc<Brain>, Vec<sportello::diagnostics::Diagn
 pub mod browser;
 pub mod http;
 pub mod telegram;
+pub mod whatsapp;

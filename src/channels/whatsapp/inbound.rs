@@ -338,6 +338,15 @@ mod tests {
     }
 
     #[test]
+    fn the_signature_is_hmac_sha256_as_published() {
+        // RFC 4231, test case 2.
+        assert_eq!(
+            signature("Jefe", b"what do ya want for nothing?"),
+            "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    #[test]
     fn a_signature_is_checked_against_the_raw_body() {
         let body = br#"{"object":"whatsapp_business_account"}"#;
         let good = signature("s3cret", body);

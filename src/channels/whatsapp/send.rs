@@ -60,7 +60,7 @@ impl Sender for WhatsappSender {
     }
 
     fn window(&self) -> Option<chrono::Duration> {
-        Some(chrono::Duration::hours(24))
+        ChannelKind::Whatsapp.service_window()
     }
 
     async fn reopen(&self, customer: &CustomerId, _lang: Lang) -> Option<Attempt> {

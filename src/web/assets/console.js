@@ -108,6 +108,8 @@
       kind_cancelled: 'annullata',
       kind_reply: 'risposta',
       setupBadToken: 'Il codice di configurazione non è valido: usa quello che «sportello serve» ha stampato all’avvio.',
+      window_closed: 'WhatsApp: sono passate 24 ore dall’ultimo messaggio del cliente. Le risposte aspettano che riscriva.',
+      window_closed_template: 'WhatsApp: sono passate 24 ore dall’ultimo messaggio del cliente. Gli è stato inviato il modello per riprendere la conversazione; le risposte partono quando riscrive.',
       // Server errors, by their `code` (params filled in).
       err_login_failed: 'Nome o password errati.',
       err_login_locked: 'Troppi accessi non riusciti: riprova tra {m} minuti.',
@@ -223,6 +225,8 @@
       kind_cancelled: 'cancelled',
       kind_reply: 'reply',
       setupBadToken: 'The setup code is not valid: use the one "sportello serve" printed when it started.',
+      window_closed: 'WhatsApp: 24 hours have passed since the customer last wrote. Replies wait until they write again.',
+      window_closed_template: 'WhatsApp: 24 hours have passed since the customer last wrote. They were sent the template to resume the conversation; replies go out when they write again.',
       // Server errors, by their `code` (params filled in).
       err_login_failed: 'Wrong name or password.',
       err_login_locked: 'Too many failed sign-ins: try again in {m} minutes.',
@@ -997,6 +1001,13 @@
       ? conv.order_numbers : (tk.order_number ? [tk.order_number] : []);
     if (orders.length) sub.appendChild(el('span', 'orders', t('orders') + ': ' + orders.join(', ')));
     if (tk.opened_at) sub.appendChild(el('span', 'opened', t('opened', { t: when(tk.opened_at) })));
+    const delivery = detail.delivery || {};
+    if (delivery.window_closed) {
+      const key = delivery.template_sent ? 'window_closed_template' : 'window_closed';
+      const notice = el('span', 'window-closed', t(key));
+      notice.id = 'window-closed';
+      sub.appendChild(notice);
+    }
 
     renderTranscript(detail.transcript || [], tk, conv, first);
     renderNotes(detail.notes || []);
