@@ -378,7 +378,10 @@ fn an_undeliverable_number_is_marked_and_its_replies_kept_as_failed() {
     assert!(store.pending_outbox(&customer).unwrap().is_empty());
     let failed = store.failed_outbox(&customer).unwrap();
     assert_eq!(failed.len(), 1, "kept for the operators: {failed:?}");
-    assert_eq!(failed[0].outbound.text, answer_markdown("come-fare-un-reso"));
+    assert_eq!(
+        failed[0].outbound.text,
+        answer_markdown("come-fare-un-reso")
+    );
 }
 
 fn answer_markdown(faq_id: &str) -> String {
@@ -509,23 +512,41 @@ fn an_operator_hands_over_on_whatsapp_and_the_csat_list_records_the_score() {
     let fake = FakeGraph::start();
     let serve = Serve::start(&fake, &["anna"]);
     let wa = "393336000001";
-    assert_eq!(serve.post(&text(wa, "wamid.G1", "voglio parlare con un operatore", 0)), 200);
+    assert_eq!(
+        serve.post(&text(wa, "wamid.G1", "voglio parlare con un operatore", 0)),
+        200
+    );
     let sent = fake.wait_sent(wa, 1);
-    assert!(body_of(&sent[0]).contains("numero 1"), "{}", body_of(&sent[0]));
+    assert!(
+        body_of(&sent[0]).contains("numero 1"),
+        "{}",
+        body_of(&sent[0])
+    );
     let (cookie, csrf) = api_login(&serve.addr, "anna");
     let auth = [("Cookie", cookie.as_str()), ("X-CSRF-Token", csrf.as_str())];
     let act = |action: &str, body: Option<&str>| {
-        let r = request(&serve.addr, "POST", &format!("/api/v1/tickets/1/{action}"), &auth, body);
+        let r = request(
+            &serve.addr,
+            "POST",
+            &format!("/api/v1/tickets/1/{action}"),
+            &auth,
+            body,
+        );
         assert_eq!(r.status, 200, "{action}: {}", r.body);
     };
     act("claim", None);
-    act("reply", Some(r#"{"text": "Ciao, sono **Anna**: il reso è approvato."}"#));
+    act(
+        "reply",
+        Some(r#"{"text": "Ciao, sono **Anna**: il reso è approvato."}"#),
+    );
     act("close", None);
     let sent = fake.wait_sent(wa, 4);
     assert_eq!(body_of(&sent[1]), "Ciao, sono *Anna*: il reso è approvato.");
     let survey = &sent[3];
     assert_eq!(survey["interactive"]["type"], "list", "five scores: a list");
-    let rows = survey["interactive"]["action"]["sections"][0]["rows"].as_array().unwrap();
+    let rows = survey["interactive"]["action"]["sections"][0]["rows"]
+        .as_array()
+        .unwrap();
     let titles: Vec<&str> = rows.iter().map(|r| r["title"].as_str().unwrap()).collect();
     assert_eq!(titles, ["1", "2", "3", "4", "5"]);
     let pick = message_of(
@@ -544,7 +565,10 @@ fn an_operator_hands_over_on_whatsapp_and_the_csat_list_records_the_score() {
     );
     assert_eq!(serve.post(&text(wa, "wamid.G3", "9", 0)), 200);
     let sent = fake.wait_sent(wa, 6);
-    assert!(body_of(&sent[5]).starts_with("Grazie per il tuo giudizio"), "{sent:#?}");
+    assert!(
+        body_of(&sent[5]).starts_with("Grazie per il tuo giudizio"),
+        "{sent:#?}"
+    );
     let report = sportello_report(serve);
     assert_eq!(report["csat"]["responses"], 1, "{report:#}");
     assert_eq!(report["csat"]["average"], 5.0);
@@ -557,7 +581,11 @@ fn sportello_report(serve: Serve) -> Value {
     let (store, dir) = serve.stop();
     drop(store);
     let today = chrono::Utc::now().date_naive().to_string();
-    let out = sportello(&data, &["report", "--from", &today, "--to", &today, "--json"], "");
+    let out = sportello(
+        &data,
+        &["report", "--from", &today, "--to", &today, "--json"],
+        "",
+    );
     assert!(out.status.success(), "{out:?}");
     drop(dir);
     serde_json::from_slice(&out.stdout).unwrap()

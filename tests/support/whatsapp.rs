@@ -129,7 +129,9 @@ fn authorised(headers: &HeaderMap, state: &Inner) -> Result<(), Box<Response>> {
         190,
         "Error validating access token: The session has been invalidated.",
     );
-    Err(Box::new((StatusCode::UNAUTHORIZED, axum::Json(body)).into_response()))
+    Err(Box::new(
+        (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response(),
+    ))
 }
 
 fn graph_error(code: i64, message: &str) -> Value {
