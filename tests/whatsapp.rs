@@ -295,16 +295,9 @@ fn outside_the_24_hours_a_template_goes_and_replies_wait_for_the_customer() {
 
     let (cookie, csrf) = api_login(&serve.addr, "anna");
     let auth = [("Cookie", cookie.as_str()), ("X-CSRF-Token", csrf.as_str())];
-    let queue = request(&serve.addr, "GET", "/api/v1/queue", &auth, None).json();
-    let id = queue["tickets"][0]["id"].as_u64().unwrap();
-    let detail = request(
-        &serve.addr,
-        "GET",
-        &format!("/api/v1/tickets/{id}"),
-        &auth,
-        None,
-    )
-    .json();
+    let get = |path: &str| request(&serve.addr, "GET", path, &auth, None).json();
+    let id = get("/api/v1/queue")["tickets"][0]["id"].as_u64().unwrap();
+    let detail = get(&format!("/api/v1/tickets/{id}"));
     assert_eq!(detail["delivery"]["window_closed"], true, "{detail:#}");
     assert_eq!(detail["delivery"]["template_sent"], true);
     let act = |action: &str, body: Option<&str>| {
@@ -333,14 +326,7 @@ fn outside_the_24_hours_a_template_goes_and_replies_wait_for_the_customer() {
     );
     assert_eq!(body_of(&sent[2]), "Ciao Giulia, sono Anna: eccomi.");
     assert!(sent.iter().skip(1).all(|m| m["type"] != "template"));
-    let detail = request(
-        &serve.addr,
-        "GET",
-        &format!("/api/v1/tickets/{id}"),
-        &auth,
-        None,
-    )
-    .json();
+    let detail = get(&format!("/api/v1/tickets/{id}"));
     assert_eq!(detail["delivery"]["window_closed"], false, "{detail:#}");
 
     // WhatsApp itself says the window is closed (131047): the same, never dropped.

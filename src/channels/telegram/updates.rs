@@ -4,7 +4,7 @@
 //! channel: the bot stays out of group conversations and, only when addressed (a
 //! command or a mention), says once where to write it privately.
 
-use crate::domain::{Attachment, AttachmentKind, CustomerId, Inbound, Lang};
+use crate::domain::{Attachment, AttachmentKind, ChannelKind, CustomerId, Inbound, Lang};
 use chrono::{DateTime, Utc};
 use teloxide::types::{
     CallbackQuery, ChatId, MaybeInaccessibleMessage, Message, MessageId, Update, UpdateKind,
@@ -34,15 +34,15 @@ pub fn choice_data(n: usize) -> String {
 }
 
 pub fn customer(chat: ChatId) -> CustomerId {
-    CustomerId::parse(&format!("telegram:{}", chat.0)).expect("a chat id is a valid customer id")
+    CustomerId::of(ChannelKind::Telegram, &chat.0.to_string())
+        .expect("a chat id is a valid customer id")
 }
 
 /// The chat of a `telegram:` customer.
 pub fn chat_of(customer: &CustomerId) -> Option<ChatId> {
-    customer
-        .as_str()
-        .strip_prefix("telegram:")
-        .and_then(|id| id.parse().ok())
+    (customer.kind() == Some(ChannelKind::Telegram))
+        .then(|| customer.local().parse().ok())
+        .flatten()
         .map(ChatId)
 }
 
