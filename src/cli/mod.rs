@@ -148,7 +148,7 @@ pub fn close_faq_means_the_entry(args: Vec<OsString>) -> Vec<OsString> {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
-        Command::Serve => serve::run(cli.open_service()?, &cli.dirs(), &cli.data),
+        Command::Serve => serve::run(cli.serving_service()?, &cli.dirs(), &cli.data),
         Command::Chat(args) => {
             crate::channels::terminal::run(&cli.open_service()?, &cli.dirs(), args)
         }
@@ -198,6 +198,20 @@ impl Cli {
     fn open_store(&self) -> anyhow::Result<Store> {
         Store::open(&self.data)
             .with_context(|| format!("opening the store in {}", self.data.display()))
+    }
+
+    /// For `serve`: answering from the index at once, the classifiers training on
+    /// another thread (a large FAQ takes seconds to train).
+    fn serving_service(&self) -> anyhow::Result<Service> {
+        let config = self.config()?;
+        let (brain, diagnostics) =
+            Brain::load_untrained(&self.faq, &self.intents, config.matching, None);
+        for d in &diagnostics {
+            eprintln!("{d}");
+        }
+        let brain = std::sync::Arc::new(brain);
+        brain.train_in_background();
+        Ok(Service::new(self.open_store()?, brain, config))
     }
 
     fn open_service(&self) -> anyhow::Result<Service> {

@@ -13,6 +13,7 @@ use super::vocabulary::Vocabulary;
 use super::{Entry, FaqSet};
 use crate::domain::Lang;
 use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
 use tantivy::collector::TopDocs;
 use tantivy::columnar::Column;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
@@ -65,7 +66,11 @@ struct LangIndex {
     vocabulary: Vocabulary,
     questions: DocIndex,
     answers: DocIndex,
-    model: Option<Classifier>,
+    /// The classifier, once trained (None inside: too few entries, or too large).
+    /// Until then matching uses the index alone.
+    model: OnceLock<Option<Classifier>>,
+    /// The training examples `(terms, text, entry)`, kept until the model is trained.
+    examples: Mutex<Vec<(Vec<String>, String, usize)>>,
 }
 
 /// The served (non-draft) entries and their search index.
@@ -75,13 +80,34 @@ pub struct FaqIndex {
 }
 
 impl FaqIndex {
+    /// The index with its classifiers trained.
     pub fn build(set: &FaqSet) -> tantivy::Result<Self> {
+        let index = Self::build_untrained(set)?;
+        index.train();
+        Ok(index)
+    }
+
+    /// The index alone, ready to search at once; [`FaqIndex::train`] adds the
+    /// classifiers (the slow part: about 2 s for 1,000 entries), e.g. on another thread.
+    pub fn build_untrained(set: &FaqSet) -> tantivy::Result<Self> {
         let entries: Vec<Entry> = set.entries.iter().filter(|e| !e.draft).cloned().collect();
         let mut langs = HashMap::new();
         for lang in Lang::ALL {
             langs.insert(lang, LangIndex::build(&entries, lang)?);
         }
         Ok(Self { entries, langs })
+    }
+
+    /// Train the classifiers not trained yet; searches see them as soon as each is done.
+    pub fn train(&self) {
+        for index in self.langs.values() {
+            index.train();
+        }
+    }
+
+    /// Whether every classifier is trained.
+    pub fn trained(&self) -> bool {
+        self.langs.values().all(|i| i.model.get().is_some())
     }
 
     pub fn entries(&self) -> &[Entry] {
@@ -124,7 +150,7 @@ impl FaqIndex {
             let h = hit(&mut hits, entry);
             h.lexical = 1.0 - (1.0 - h.lexical) * (1.0 - ANSWER_WEIGHT * c);
         }
-        if let Some(model) = &index.model {
+        if let Some(model) = index.model.get().and_then(Option::as_ref) {
             for (entry, p) in model.predict(&terms, text).into_iter().take(limit) {
                 hit(&mut hits, entry).model = p;
             }
@@ -178,16 +204,11 @@ impl LangIndex {
             }
             answers.push(doc(ei, 0, &format!("{} {}", e.tags.join(" "), e.answer)));
         }
-        let examples: Vec<Example<'_>> = questions
+        let examples = questions
             .iter()
             .chain(&answers)
-            .map(|d| Example {
-                terms: &d.terms,
-                text: &d.text,
-                entry: d.entry,
-            })
+            .map(|d| (d.terms.clone(), d.text.clone(), d.entry))
             .collect();
-        let model = Classifier::train(&examples);
         let vocabulary = Vocabulary::new(
             questions
                 .iter()
@@ -199,8 +220,28 @@ impl LangIndex {
             vocabulary,
             questions: DocIndex::build(&questions, lang)?,
             answers: DocIndex::build(&answers, lang)?,
-            model,
+            model: OnceLock::new(),
+            examples: Mutex::new(examples),
         })
+    }
+
+    fn train(&self) {
+        let mut pending = self.examples.lock().unwrap_or_else(|e| e.into_inner());
+        if self.model.get().is_some() {
+            return;
+        }
+        let examples: Vec<Example<'_>> = pending
+            .iter()
+            .map(|(terms, text, entry)| Example {
+                terms,
+                text,
+                entry: *entry,
+            })
+            .collect();
+        let model = Classifier::train(&examples);
+        let _ = self.model.set(model);
+        pending.clear();
+        pending.shrink_to_fit();
     }
 }
 
@@ -305,5 +346,48 @@ impl DocIndex {
                 idf * (K1 + 1.0) * tf / (tf + norm)
             })
             .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(id: &str, questions: &[&str], answer: &str) -> Entry {
+        let text = format!(
+            "+++\nid = \"{id}\"\nlang = \"it\"\nquestions = {}\n+++\n{answer}\n",
+            serde_json::to_string(questions).unwrap()
+        );
+        super::super::entry::parse(std::path::Path::new(&format!("{id}.md")), &text, None).unwrap()
+    }
+
+    #[test]
+    fn an_untrained_index_answers_from_the_words_then_the_classifier_joins() {
+        let set = FaqSet {
+            entries: vec![
+                entry(
+                    "spedizione",
+                    &["Quanto costa la spedizione?", "Costi di spedizione?"],
+                    "La spedizione costa 4,90 euro.",
+                ),
+                entry(
+                    "reso",
+                    &["Come faccio un reso?", "Posso restituire un articolo?"],
+                    "Il reso è gratuito entro 30 giorni.",
+                ),
+            ],
+        };
+        let index = FaqIndex::build_untrained(&set).unwrap();
+        assert!(!index.trained());
+        let text = crate::text::normalise("quanto costa spedire?");
+        let before = index.search(&text, Lang::It, 3);
+        assert_eq!(before[0].entry, 0, "the words alone find it");
+        assert_eq!(before[0].model, 0.0, "no classifier yet");
+        index.train();
+        assert!(index.trained());
+        let after = index.search(&text, Lang::It, 3);
+        assert_eq!(after[0].entry, 0);
+        assert!(after[0].model > 0.5, "{after:?}");
+        assert!(after[0].confidence > before[0].confidence);
     }
 }

@@ -89,10 +89,24 @@ impl Brain {
         settings: MatchSettings,
         previous: Option<&Brain>,
     ) -> (Brain, Vec<Diagnostic>) {
+        let loaded = Brain::load_untrained(faq_dir, intents_dir, settings, previous);
+        loaded.0.faq.train();
+        loaded
+    }
+
+    /// The same, ready to match at once from the index alone: the classifiers train
+    /// later ([`Brain::train_in_background`]). What `serve` starts and reloads with, so
+    /// that it answers within a second of starting or of an edit, even on a large FAQ.
+    pub fn load_untrained(
+        faq_dir: &Path,
+        intents_dir: &Path,
+        settings: MatchSettings,
+        previous: Option<&Brain>,
+    ) -> (Brain, Vec<Diagnostic>) {
         let (faq_set, mut diagnostics) = faq::load_dir(faq_dir, previous.map(|b| &b.faq_set));
         let (intents, intent_diags) = Intents::load_dir(intents_dir);
         diagnostics.extend(intent_diags);
-        let faq = FaqIndex::build(&faq_set).unwrap_or_else(|e| {
+        let faq = FaqIndex::build_untrained(&faq_set).unwrap_or_else(|e| {
             diagnostics.push(Diagnostic::error(
                 faq_dir,
                 1,
@@ -108,6 +122,20 @@ impl Brain {
         };
         diagnostics.extend(brain.check_answer_targets());
         (brain, diagnostics)
+    }
+
+    /// Train the classifiers on a thread of their own; matching uses each as soon as
+    /// it is ready.
+    pub fn train_in_background(self: &std::sync::Arc<Self>) {
+        if self.faq.trained() {
+            return;
+        }
+        let brain = self.clone();
+        std::thread::spawn(move || {
+            let start = std::time::Instant::now();
+            brain.faq.train();
+            tracing::info!("classifiers trained in {:?}", start.elapsed());
+        });
     }
 
     /// Match `text` in the conversation's language. When the language is not known

@@ -98,15 +98,19 @@ impl Service {
     }
 
     /// Reload the content folders; a broken file keeps its previous version serving.
+    /// The new content is served at once from the index; its classifiers train on
+    /// another thread.
     pub fn reload(&self, dirs: &ContentDirs) -> Vec<Diagnostic> {
         let current = self.brain();
-        let (brain, diagnostics) = Brain::load(
+        let (brain, diagnostics) = Brain::load_untrained(
             &dirs.faq,
             &dirs.intents,
             self.config.matching,
             Some(&current),
         );
-        *self.brain.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(brain);
+        let brain = Arc::new(brain);
+        brain.train_in_background();
+        *self.brain.write().unwrap_or_else(|e| e.into_inner()) = brain;
         diagnostics
     }
 
