@@ -110,6 +110,12 @@ impl FaqIndex {
         self.langs.values().all(|i| i.model.get().is_some())
     }
 
+    /// Training examples waiting for a classifier (0 once trained).
+    pub fn untrained_examples(&self) -> usize {
+        let pending = |i: &LangIndex| i.examples.lock().map_or(0, |e| e.len());
+        self.langs.values().map(pending).sum()
+    }
+
     pub fn entries(&self) -> &[Entry] {
         &self.entries
     }

@@ -80,6 +80,10 @@ pub struct Brain {
     pub settings: MatchSettings,
 }
 
+/// Up to this many training examples (questions and answers), `serve` trains before it
+/// answers: well under a second, and the first customers get the full evidence.
+const TRAIN_AT_ONCE: usize = 2_000;
+
 impl Brain {
     /// Load both folders. Errors in single files are returned as diagnostics and the
     /// files skipped; `previous` keeps serving the last good version of a broken entry.
@@ -124,10 +128,14 @@ impl Brain {
         (brain, diagnostics)
     }
 
-    /// Train the classifiers on a thread of their own; matching uses each as soon as
-    /// it is ready.
+    /// Train the classifiers: at once for a small FAQ (a fraction of a second), else on
+    /// a thread of their own, matching using each as soon as it is ready.
     pub fn train_in_background(self: &std::sync::Arc<Self>) {
         if self.faq.trained() {
+            return;
+        }
+        if self.faq.untrained_examples() <= TRAIN_AT_ONCE {
+            self.faq.train();
             return;
         }
         let brain = self.clone();
