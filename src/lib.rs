@@ -19,6 +19,7 @@ pub mod domain;
 pub mod faq;
 pub mod intents;
 pub mod matcher;
+pub mod orders;
 pub mod report;
 pub mod service;
 pub mod store;

@@ -211,12 +211,20 @@ impl Cli {
         }
         let brain = std::sync::Arc::new(brain);
         brain.train_in_background();
-        Ok(Service::new(self.open_store()?, brain, config))
+        let orders = self.orders(&config)?;
+        Ok(Service::new(self.open_store()?, brain, config).with_orders(orders))
     }
 
     fn open_service(&self) -> anyhow::Result<Service> {
         let config = self.config()?;
         let brain = self.brain()?;
-        Ok(Service::new(self.open_store()?, brain, config))
+        let orders = self.orders(&config)?;
+        Ok(Service::new(self.open_store()?, brain, config).with_orders(orders))
+    }
+
+    /// The shop's order platform, when `[orders]` names one.
+    fn orders(&self, config: &Config) -> anyhow::Result<Option<crate::orders::Orders>> {
+        let env = crate::config::Environment::read()?;
+        config.orders.connect(&env.orders)
     }
 }

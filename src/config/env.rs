@@ -15,6 +15,8 @@ pub struct Environment {
     pub telegram: Option<TelegramSecrets>,
     /// Set when `SPORTELLO_WHATSAPP_TOKEN` is.
     pub whatsapp: Option<WhatsappSecrets>,
+    /// `SPORTELLO_ORDERS_KEY`, `_SECRET`, `_TOKEN`: the order platform's keys.
+    pub orders: crate::orders::OrderSecrets,
 }
 
 /// The WhatsApp Cloud API channel's part of the environment.
@@ -112,10 +114,16 @@ impl Environment {
                 })
             }
         };
+        let orders = crate::orders::OrderSecrets {
+            key: var("SPORTELLO_ORDERS_KEY"),
+            secret: var("SPORTELLO_ORDERS_SECRET"),
+            token: var("SPORTELLO_ORDERS_TOKEN"),
+        };
         Ok(Environment {
             http_addr: var("SPORTELLO_HTTP_ADDR").unwrap_or_else(|| DEFAULT_HTTP_ADDR.into()),
             telegram,
             whatsapp,
+            orders,
         })
     }
 }
@@ -139,6 +147,7 @@ impl std::fmt::Debug for Environment {
             .field("http_addr", &self.http_addr)
             .field("telegram", &self.telegram)
             .field("whatsapp", &self.whatsapp)
+            .field("orders", &self.orders)
             .finish()
     }
 }

@@ -20,6 +20,7 @@ pub struct Config {
     pub departments: BTreeMap<String, Department>,
     pub telegram: TelegramSettings,
     pub whatsapp: WhatsappSettings,
+    pub orders: OrdersSettings,
     /// `[[canned]]`: the console's ready replies; `{name}` and `{order}` are filled in.
     pub canned: Vec<Canned>,
     /// `[hours]`: when people are in (default: always).
@@ -215,6 +216,54 @@ impl Default for WhatsappSettings {
     }
 }
 
+/// `[orders]`: the shop's platform, for "where is my order?" (secrets from the
+/// environment: `SPORTELLO_ORDERS_KEY`, `_SECRET`, `_TOKEN`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OrdersSettings {
+    /// "woocommerce" | "shopify" | "prestashop" | "http"; none: orders are not looked up.
+    pub provider: Option<crate::orders::Provider>,
+    /// The shop's address, e.g. "https://negozio.example".
+    pub url: Option<String>,
+    /// How long a lookup may take before the customer hears "I can't check right now".
+    #[serde(deserialize_with = "duration")]
+    pub timeout: chrono::Duration,
+}
+
+impl Default for OrdersSettings {
+    fn default() -> Self {
+        Self {
+            provider: None,
+            url: None,
+            timeout: chrono::Duration::seconds(5),
+        }
+    }
+}
+
+impl OrdersSettings {
+    /// The connected platform, if `provider` is set; an error says what is missing.
+    pub fn connect(
+        &self,
+        secrets: &crate::orders::OrderSecrets,
+    ) -> anyhow::Result<Option<crate::orders::Orders>> {
+        let Some(provider) = self.provider else {
+            return Ok(None);
+        };
+        let raw = self.url.as_deref().ok_or_else(|| {
+            anyhow::anyhow!(
+                "[orders] provider is set but url is not\n  hint: the shop's address, e.g. url = \"https://negozio.example\""
+            )
+        })?;
+        let url = url::Url::parse(raw)
+            .map_err(|e| anyhow::anyhow!("[orders] url = {raw:?} is not a URL ({e})"))?;
+        let timeout = self
+            .timeout
+            .to_std()
+            .unwrap_or(std::time::Duration::from_secs(5));
+        crate::orders::Orders::new(provider, &url, secrets.clone(), timeout).map(Some)
+    }
+}
+
 /// A span written as a number and a unit: `30s`, `10m`, `24h`, `7d`.
 pub fn parse_duration(raw: &str) -> Result<chrono::Duration, String> {
     let raw = raw.trim();
@@ -277,6 +326,7 @@ impl Default for Config {
             departments,
             telegram: TelegramSettings::default(),
             whatsapp: WhatsappSettings::default(),
+            orders: OrdersSettings::default(),
             canned: Canned::defaults(),
             hours: crate::care::Hours::always(),
             surveys: SurveySettings::default(),

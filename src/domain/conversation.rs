@@ -100,6 +100,9 @@ pub struct Conversation {
     /// timers): WhatsApp allows free-form messages only within 24 h of it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_inbound_at: Option<DateTime<Utc>>,
+    /// "Where is my order?" in progress: the bot asked for the number or the proof.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_check: Option<super::order::OrderCheck>,
     /// Bumped by every write (the store does it): a turn commits only if the stored
     /// version is still the one it read, so two turns that both write a customer's
     /// messages conflict and the messages' order is the commit order.
@@ -139,6 +142,7 @@ impl Conversation {
             nps_asked_at: None,
             last_said: None,
             last_inbound_at: None,
+            order_check: None,
             version: 0,
         }
     }

@@ -51,6 +51,20 @@ impl EventKind {
     }
 }
 
+/// How an order lookup ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LookupOutcome {
+    /// The proof matched: the customer heard the status, no person needed.
+    Answered,
+    /// No such order, or not with that email/postcode (the customer is not told which).
+    NotMatched,
+    /// The platform was slow, down or refused the keys: a person was offered.
+    Unavailable,
+    /// Too many lookups in a short time.
+    Limited,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     pub at: DateTime<Utc>,
@@ -130,6 +144,10 @@ pub enum EventKind {
         ticket: TicketId,
         faq: String,
         operator: String,
+    },
+    /// The bot looked an order up on the shop's platform for the customer.
+    OrderLookup {
+        outcome: LookupOutcome,
     },
     /// A customer answered a CSAT or NPS question.
     SurveyAnswered {

@@ -7,13 +7,14 @@ mod conversation;
 mod event;
 mod ids;
 mod message;
+pub mod order;
 pub mod plan;
 mod survey;
 mod ticket;
 pub mod triage;
 
 pub use conversation::{Conversation, Mode, ModeEvent, SESSION_GAP, TransitionError};
-pub use event::{Event, EventKind, Scored, Verdict};
+pub use event::{Event, EventKind, LookupOutcome, Scored, Verdict};
 pub use ids::{ChannelKind, CustomerId, IdError, Lang, TicketId};
 pub use message::{
     Attachment, AttachmentKind, Author, Choice, ChoiceTarget, Inbound, Outbound, OutboundKind,

@@ -35,6 +35,8 @@ pub struct Rules<'a> {
     pub default_department: &'a str,
     /// The label of the "talk to a person" choice, in the message's language.
     pub person_label: &'a str,
+    /// The shop's order platform is connected (`[orders]`).
+    pub orders: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -99,14 +101,32 @@ pub fn plan(
             .as_ref()
             .filter(|s| inbound.at - s.asked_at < SURVEY_TTL)
             .map(|s| s.kind),
+        orders: rules.orders,
+        order_check: conv.order_check.as_ref().filter(|c| c.fresh(inbound.at)),
     };
-    let (decision, why) = triage::decide(
+    let (mut decision, why) = triage::decide(
         situation,
         &inbound.text,
         reading.intent,
         reading.candidates,
         &rules.policy,
     );
+    // An order asked about without its number: the one the customer gave last, if any.
+    if let Decision::OrderStatus { number: None, .. } = &decision
+        && let Some(last) = conv.order_numbers.last()
+    {
+        let Decision::OrderStatus { proof, .. } = decision else {
+            unreachable!("matched just above");
+        };
+        decision = Decision::OrderStatus {
+            number: Some(last.clone()),
+            proof,
+        };
+    }
+    // The check lives only while the customer answers it (the service sets the next).
+    if !matches!(decision, Decision::OrderStatus { .. }) {
+        conv.order_check = None;
+    }
     let keeps_choices = matches!(
         decision,
         Decision::Clarify { .. } | Decision::ToOperator | Decision::Unreadable
@@ -173,7 +193,8 @@ fn greets(decision: &Decision) -> bool {
         Decision::Answer { .. }
         | Decision::Reply { .. }
         | Decision::Clarify { .. }
-        | Decision::Fallback => true,
+        | Decision::Fallback
+        | Decision::OrderStatus { .. } => true,
         Decision::CancelHandOff
         | Decision::ToOperator
         | Decision::Unreadable

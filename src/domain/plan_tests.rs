@@ -37,6 +37,7 @@ fn rules(keyword: Option<&'static str>) -> Rules<'static> {
         keyword_department: keyword,
         default_department: "assistenza",
         person_label: "Parlare con una persona",
+        orders: false,
     }
 }
 

@@ -1,6 +1,7 @@
 //! `decide`: what the bot does with one customer message, as a value. Pure: it sees
 //! the conversation's situation and the matcher's analysis, and never acts.
 
+use super::order::{OrderCheck, Proof, email_in, number_in, proof_in};
 use super::{Choice, ChoiceTarget, HandoffReason, Mode, Priority, SurveyKind};
 use serde::{Deserialize, Serialize};
 
@@ -16,6 +17,8 @@ pub enum IntentAction {
     Answer(String),
     /// Take back a request for a person (only meaningful while queued).
     Cancel,
+    /// "Where is my order?": checked on the shop's platform when one is connected.
+    OrderStatus,
 }
 
 /// The intent that fired on a message, if any.
@@ -67,6 +70,10 @@ pub struct Situation<'a> {
     pub attachment: bool,
     /// A survey the customer was just asked.
     pub survey: Option<SurveyKind>,
+    /// The shop's order platform is connected (`[orders]`).
+    pub orders: bool,
+    /// The order check in progress, still fresh: the bot asked for a number or proof.
+    pub order_check: Option<&'a OrderCheck>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -100,6 +107,13 @@ pub enum Decision {
         score: u8,
         comment: Option<String>,
     },
+    /// "Where is my order?": the next step of the check (ask for the number, ask for
+    /// the proof, or look the order up). A number missing here is the conversation's
+    /// last one, if any (the planner fills it in).
+    OrderStatus {
+        number: Option<String>,
+        proof: Option<Proof>,
+    },
 }
 
 /// A decision without its data: what events store and reports count.
@@ -115,6 +129,7 @@ pub enum DecisionKind {
     ToOperator,
     Unreadable,
     SurveyAnswer,
+    OrderStatus,
 }
 
 impl DecisionKind {
@@ -129,6 +144,7 @@ impl DecisionKind {
             DecisionKind::ToOperator => "to_operator",
             DecisionKind::Unreadable => "unreadable",
             DecisionKind::SurveyAnswer => "survey_answer",
+            DecisionKind::OrderStatus => "order_status",
         }
     }
 }
@@ -151,6 +167,7 @@ impl Decision {
             Decision::ToOperator => DecisionKind::ToOperator,
             Decision::Unreadable => DecisionKind::Unreadable,
             Decision::SurveyAnswer { .. } => DecisionKind::SurveyAnswer,
+            Decision::OrderStatus { .. } => DecisionKind::OrderStatus,
         }
     }
 }
@@ -188,6 +205,8 @@ pub enum Cause {
     SurveyAnswer,
     /// A survey button pressed outside a survey.
     StrayButton,
+    /// The order number or the email/postcode the bot asked for.
+    OrderDetails,
     /// Written before causes were stored, by words the migration did not recognise.
     #[default]
     Unknown,
@@ -236,6 +255,8 @@ impl Cause {
             Cause::SurveyAnswer
         } else if starts("a survey button") {
             Cause::StrayButton
+        } else if starts("the order details asked for") {
+            Cause::OrderDetails
         } else {
             Cause::Unknown
         }
@@ -295,10 +316,15 @@ pub fn decide(
             Why::new(Cause::SurveyAnswer, why),
         );
     }
+    if let Some(check) = situation.order_check
+        && let Some(decision) = order_details(check, text)
+    {
+        return decision;
+    }
     if let Some(choice) = pick_choice(text, situation.pending_choices) {
         return decide_choice(choice, intent);
     }
-    if let Some(decision) = intent.and_then(decide_intent) {
+    if let Some(decision) = intent.and_then(|i| decide_intent(i, situation, text)) {
         return decision;
     }
     decide_faq(situation, candidates, policy)
@@ -407,7 +433,22 @@ fn decide_choice(choice: &Choice, intent: Option<&IntentHit>) -> (Decision, Why)
     }
 }
 
-fn decide_intent(hit: &IntentHit) -> Option<(Decision, Why)> {
+/// A reply to "what is the order number / the email?": the next step of the check.
+fn order_details(check: &OrderCheck, text: &str) -> Option<(Decision, Why)> {
+    // Waiting for the number, digits are the number, never a postcode.
+    let proof = match check.number {
+        Some(_) => proof_in(text),
+        None => email_in(text),
+    };
+    let number = check.number.clone().or_else(|| number_in(text));
+    let new_number = check.number.is_none() && number.is_some();
+    (proof.is_some() || new_number).then(|| {
+        let why = Why::new(Cause::OrderDetails, "the order details asked for");
+        (Decision::OrderStatus { number, proof }, why)
+    })
+}
+
+fn decide_intent(hit: &IntentHit, situation: Situation<'_>, text: &str) -> Option<(Decision, Why)> {
     let why = Why::new(Cause::Intent, format!("intent `{}` matched", hit.name));
     let decision = match &hit.action {
         IntentAction::HandOff { priority, reason } => Decision::HandOff {
@@ -421,6 +462,12 @@ fn decide_intent(hit: &IntentHit) -> Option<(Decision, Why)> {
         },
         IntentAction::Answer(id) => Decision::Answer { faq_id: id.clone() },
         IntentAction::Cancel => return None,
+        // Without a platform to ask, the FAQ answers (e.g. how to track an order).
+        IntentAction::OrderStatus if !situation.orders => return None,
+        IntentAction::OrderStatus => Decision::OrderStatus {
+            number: None,
+            proof: email_in(text),
+        },
     };
     Some((decision, why))
 }

@@ -19,6 +19,8 @@ fn situation(mode: Mode) -> Situation<'static> {
         pending_choices: &[],
         attachment: false,
         survey: None,
+        orders: false,
+        order_check: None,
     }
 }
 
@@ -253,7 +255,17 @@ fn every_outcome() -> Vec<(Decision, Why)> {
     let strong = [candidate("a", 0.9)];
     let reply = intent(IntentAction::Reply);
     let cancel = intent(IntentAction::Cancel);
+    let check = crate::domain::order::OrderCheck {
+        number: None,
+        tries: 0,
+        asked_at: chrono::DateTime::UNIX_EPOCH,
+    };
+    let asked_number = Situation {
+        order_check: Some(&check),
+        ..bot
+    };
     vec![
+        decide(asked_number, "è il 552211", None, &[], &policy),
         decide(bot, "x", None, &strong, &policy),
         decide(bot, "x", None, &close, &policy),
         decide(bot, "x", None, &below, &policy),
@@ -296,7 +308,7 @@ fn every_cause_is_read_back_from_its_words_by_the_migration() {
     let outcomes = every_outcome();
     let causes: std::collections::HashSet<Cause> = outcomes.iter().map(|(_, w)| w.cause).collect();
     // Every cause but Unknown is produced by some situation above.
-    assert_eq!(causes.len(), 14, "{causes:?}");
+    assert_eq!(causes.len(), 15, "{causes:?}");
     assert!(!causes.contains(&Cause::Unknown));
     for (decision, why) in &outcomes {
         assert_eq!(
@@ -319,4 +331,63 @@ fn pick(choices: &[Choice], text: &str) -> (Decision, Why) {
         ..situation(Mode::Bot)
     };
     decide(offered, text, None, &[], &Policy::default())
+}
+
+#[test]
+fn where_is_my_order_is_checked_only_with_a_platform_and_a_reply_continues_the_check() {
+    let order = IntentHit {
+        name: "order-status".into(),
+        action: IntentAction::OrderStatus,
+        department: None,
+    };
+    let strong = [candidate("tracciamento", 0.9)];
+    assert_eq!(
+        decide_bot("dov'è il mio ordine?", Some(&order), &strong),
+        Decision::Answer {
+            faq_id: "tracciamento".into()
+        },
+        "no platform: the FAQ answers"
+    );
+    let connected = Situation {
+        orders: true,
+        ..situation(Mode::Bot)
+    };
+    let policy = Policy::default();
+    let (decision, _) = decide(
+        connected,
+        "dov'è il mio ordine?",
+        Some(&order),
+        &strong,
+        &policy,
+    );
+    assert_eq!(
+        decision,
+        Decision::OrderStatus {
+            number: None,
+            proof: None
+        }
+    );
+    let check = crate::domain::order::OrderCheck {
+        number: Some("552211".into()),
+        tries: 0,
+        asked_at: chrono::DateTime::UNIX_EPOCH,
+    };
+    let asked = Situation {
+        order_check: Some(&check),
+        ..connected
+    };
+    let (decision, why) = decide(asked, "20121", None, &strong, &policy);
+    assert_eq!(why.cause, Cause::OrderDetails);
+    assert_eq!(
+        decision,
+        Decision::OrderStatus {
+            number: Some("552211".into()),
+            proof: Some(crate::domain::order::Proof::Postcode("20121".into()))
+        }
+    );
+    // Anything else goes the usual way (the planner then drops the check).
+    assert!(matches!(
+        decide(asked, "quanto costa la spedizione?", None, &strong, &policy).0,
+        Decision::Answer { .. }
+    ));
 }

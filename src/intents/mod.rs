@@ -146,6 +146,7 @@ fn rank(action: &IntentAction) -> u8 {
     match action {
         IntentAction::Cancel => 200,
         IntentAction::HandOff { priority, .. } => 100 + *priority as u8,
+        IntentAction::OrderStatus => 60,
         IntentAction::Answer(_) => 50,
         IntentAction::Reply => 10,
     }

@@ -51,7 +51,7 @@ struct RuleFile {
     reply: BTreeMap<String, String>,
 }
 
-const ACTIONS: &str = "handoff, reply, answer, cancel, capture";
+const ACTIONS: &str = "handoff, reply, answer, cancel, order, capture";
 
 pub fn load(path: &Path) -> Result<Intent, Diagnostic> {
     let text = std::fs::read_to_string(path)
@@ -139,6 +139,7 @@ fn kind(file: &RuleFile, name: &str) -> Result<IntentKind, String> {
         }),
         "reply" => IntentKind::Action(IntentAction::Reply),
         "cancel" => IntentKind::Action(IntentAction::Cancel),
+        "order" => IntentKind::Action(IntentAction::OrderStatus),
         "answer" => IntentKind::Action(IntentAction::Answer(
             file.faq
                 .clone()

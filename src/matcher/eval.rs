@@ -83,7 +83,11 @@ fn run_case(brain: &Brain, case: &EvalCase) -> CaseResult {
     let intent = analysis.intent.as_ref();
     let top = analysis.candidates.first();
     let predicted = match intent {
-        Some(hit) if !matches!(hit.action, IntentAction::Cancel) => Some(hit.name.clone()),
+        // A cancel means nothing in a first message; an order lookup is the service's
+        // (without a platform the FAQ answers): the FAQ's best is the prediction.
+        Some(hit) if !matches!(hit.action, IntentAction::Cancel | IntentAction::OrderStatus) => {
+            Some(hit.name.clone())
+        }
         _ => top.map(|c| c.faq_id.clone()),
     };
     let answered = match &decision {

@@ -217,6 +217,9 @@ impl Brain {
             pending_choices: &[],
             attachment: false,
             survey: None,
+            // What the content answers: an order lookup is the service's, not `ask`'s.
+            orders: false,
+            order_check: None,
         };
         let (decision, reason) = triage::decide(
             situation,

@@ -9,6 +9,30 @@ use crate::domain::{
 use crate::store::{StoreError, Turn};
 
 impl Service {
+    /// Hand the conversation to `department`'s queue; returns what to tell the customer
+    /// (their place, the wait, when people are back).
+    pub(super) fn hand_over(
+        &self,
+        turn: &mut Turn,
+        inbound: &Inbound,
+        department: String,
+        reason: &HandoffReason,
+        priority: Priority,
+    ) -> Result<String> {
+        let lang = turn.conversation.lang.unwrap_or(Lang::It);
+        let back = self.back_at(&department, inbound.at, lang);
+        let (position, estimate) = self.open_ticket(turn, inbound, department, reason, priority)?;
+        let conv = &mut turn.conversation;
+        conv.acked_at = Some(inbound.at);
+        let wait = super::texts::Wait {
+            position,
+            back: back.as_deref(),
+            estimate,
+        };
+        let order = conv.order_numbers.last().map(String::as_str);
+        Ok(super::texts::handoff(lang, reason, &wait, order))
+    }
+
     /// Queue a new ticket for the conversation; returns its place in the queue.
     pub(super) fn open_ticket(
         &self,

@@ -93,6 +93,7 @@ impl Service {
             keyword_department: self.config.department_by_keywords(&inbound.text),
             default_department: &self.config.default_department,
             person_label: texts::talk_to_person(lang),
+            orders: self.orders.is_some(),
         };
         let Plan {
             conversation,
@@ -223,18 +224,7 @@ impl Service {
                 reason, priority, ..
             } => {
                 let department = department.expect("the plan routes every handoff");
-                let back = self.back_at(&department, inbound.at, lang);
-                let (position, estimate) =
-                    self.open_ticket(turn, inbound, department, reason, *priority)?;
-                let conv = &mut turn.conversation;
-                conv.acked_at = Some(inbound.at);
-                let wait = texts::Wait {
-                    position,
-                    back: back.as_deref(),
-                    estimate,
-                };
-                let order = conv.order_numbers.last().map(String::as_str);
-                let text = texts::handoff(lang, reason, &wait, order);
+                let text = self.hand_over(turn, inbound, department, reason, *priority)?;
                 Said::new(OutboundKind::Handoff, Some(text))
             }
             Decision::CancelHandOff => {
@@ -253,6 +243,9 @@ impl Service {
             } => {
                 let ticket = survey.and_then(|s| s.ticket);
                 self.survey_answered(turn, inbound, (*kind, *score, comment.clone()), ticket)
+            }
+            Decision::OrderStatus { number, proof } => {
+                self.order_step(turn, inbound, number.clone(), proof.clone())?
             }
         })
     }

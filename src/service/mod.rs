@@ -8,6 +8,8 @@ mod handoff;
 mod inbound;
 mod live;
 mod operator;
+mod order_texts;
+mod orders;
 mod promises;
 mod surveys;
 mod texts;
@@ -70,6 +72,10 @@ pub struct Service {
     config: Config,
     live: live::Live,
     flood: flood::Flood,
+    /// The shop's order platform, when `[orders]` connects one.
+    orders: Option<crate::orders::Orders>,
+    /// Order lookups per customer, for the rate limit.
+    lookups: orders::Lookups,
 }
 
 impl Service {
@@ -81,7 +87,18 @@ impl Service {
             config,
             live: live::Live::default(),
             flood: flood::Flood::default(),
+            orders: None,
+            lookups: orders::Lookups::default(),
         }
+    }
+
+    /// With the shop's order platform connected: "where is my order?" is looked up.
+    pub fn with_orders(self, orders: Option<crate::orders::Orders>) -> Self {
+        Self { orders, ..self }
+    }
+
+    pub fn orders(&self) -> Option<&crate::orders::Orders> {
+        self.orders.as_ref()
     }
 
     pub fn store(&self) -> &Store {
