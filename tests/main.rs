@@ -13,6 +13,7 @@ mod customers;
 mod faq_growth;
 mod hardening;
 mod migration;
+mod orders;
 mod queue;
 mod readme;
 mod report;

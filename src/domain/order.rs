@@ -42,6 +42,13 @@ static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
 static POSTCODE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(\d{4,5}|[a-z]{1,2}\d[a-z\d]?\s*\d[a-z]{2})\b").expect("valid regex")
 });
+/// An order number named as such in a question: `#1001`, `ordine 552211`, `order n. 7788`.
+static NAMED_NUMBER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)(?:#|\b(?:ordine|order|ord|nr|numero|number|n)\b\.?\s*(?:(?:n|nr|no)\b\.?)?\s*[:#]?\s*)((?:pf-?)?\d{3,12})\b",
+    )
+    .expect("valid regex")
+});
 static NUMBER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)#?\b(?:pf-?)?\d{3,12}\b").expect("valid regex"));
 
@@ -63,6 +70,14 @@ pub fn email_in(text: &str) -> Option<Proof> {
     EMAIL
         .find(text)
         .map(|e| Proof::Email(e.as_str().to_lowercase()))
+}
+
+/// An order number named in a question ("dov'è l'ordine 552211?", "where is #1001").
+pub fn named_number_in(text: &str) -> Option<String> {
+    NAMED_NUMBER
+        .captures(text)
+        .and_then(|c| c.get(1))
+        .map(|m| m.as_str().to_owned())
 }
 
 /// An order number in a short reply to "what is the number?" (`123456`, `#1001`,
@@ -95,5 +110,9 @@ mod tests {
         assert_eq!(number_in("#1001"), Some("#1001".into()));
         assert_eq!(number_in("PF-552211"), Some("PF-552211".into()));
         assert_eq!(number_in("boh"), None);
+        assert_eq!(named_number_in("where is my order #1001?"), Some("1001".into()));
+        assert_eq!(named_number_in("a che punto è il mio ordine n. 7788"), Some("7788".into()));
+        assert_eq!(named_number_in("stato ordine 5"), None, "too short to be a number");
+        assert_eq!(named_number_in("ordine del 12 maggio"), None);
     }
 }

@@ -1,7 +1,7 @@
 //! `decide`: what the bot does with one customer message, as a value. Pure: it sees
 //! the conversation's situation and the matcher's analysis, and never acts.
 
-use super::order::{OrderCheck, Proof, email_in, number_in, proof_in};
+use super::order::{OrderCheck, Proof, email_in, named_number_in, number_in, proof_in};
 use super::{Choice, ChoiceTarget, HandoffReason, Mode, Priority, SurveyKind};
 use serde::{Deserialize, Serialize};
 
@@ -465,7 +465,7 @@ fn decide_intent(hit: &IntentHit, situation: Situation<'_>, text: &str) -> Optio
         // Without a platform to ask, the FAQ answers (e.g. how to track an order).
         IntentAction::OrderStatus if !situation.orders => return None,
         IntentAction::OrderStatus => Decision::OrderStatus {
-            number: None,
+            number: named_number_in(text),
             proof: email_in(text),
         },
     };

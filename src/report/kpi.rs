@@ -15,7 +15,7 @@ use super::Unanswered;
 use super::breakdown::{Slice, Week};
 use crate::config::Config;
 use crate::domain::triage::DecisionKind;
-use crate::domain::{Event, EventKind, SurveyKind, TicketId};
+use crate::domain::{Event, EventKind, LookupOutcome, SurveyKind, TicketId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize, Serializer};
 use std::collections::{BTreeMap, BTreeSet};
@@ -49,6 +49,9 @@ pub struct Kpis {
     /// Customer messages the bot decided on.
     pub messages: usize,
     pub nps: Nps,
+    /// Orders looked up on the shop's platform; left out of the JSON when none were.
+    #[serde(default, skip_serializing_if = "OrderLookups::is_empty")]
+    pub orders: OrderLookups,
     pub promises: Promises,
     /// From a ticket opening to its close or cancellation.
     pub resolution_seconds: Percentiles,
@@ -101,6 +104,20 @@ pub struct Nps {
     pub responses: usize,
     /// Promoters minus detractors, in percent of the answers (−100..100).
     pub score: Option<f64>,
+}
+
+/// "Where is my order?" on the shop's platform: lookups made, and those that told the
+/// customer the status (answered without a person).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLookups {
+    pub answered: usize,
+    pub looked_up: usize,
+}
+
+impl OrderLookups {
+    pub fn is_empty(&self) -> bool {
+        self.looked_up == 0
+    }
 }
 
 /// Waits told to customers in the period, and how they ended.
@@ -225,6 +242,7 @@ pub fn kpis(events: &[Event], config: &Config, from: DateTime<Utc>, to: DateTime
         handoff_reasons: super::breakdown::handoff_reasons(events, from, to),
         messages,
         nps: nps(events, &within),
+        orders: order_lookups(events, &within),
         promises: promises(events, &within),
         resolution_seconds: all.resolution,
         retention_base,
@@ -399,6 +417,19 @@ pub(super) fn ticket_times(
 }
 
 /// Waits told to customers, and how they ended.
+fn order_lookups(events: &[Event], within: &dyn Fn(DateTime<Utc>) -> bool) -> OrderLookups {
+    let mut counts = OrderLookups::default();
+    for e in events.iter().filter(|e| within(e.at)) {
+        if let EventKind::OrderLookup { outcome } = e.kind {
+            counts.looked_up += 1;
+            if outcome == LookupOutcome::Answered {
+                counts.answered += 1;
+            }
+        }
+    }
+    counts
+}
+
 fn promises(events: &[Event], within: &dyn Fn(DateTime<Utc>) -> bool) -> Promises {
     let (mut made, mut kept, mut broken) = (0, 0, 0);
     for e in events.iter().filter(|e| within(e.at)) {

@@ -173,7 +173,10 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .route("/queue", get(console::queue))
         .route("/tickets/{id}", get(console::ticket))
-        .route("/tickets/{id}/{action}", post(console::act))
+        .route(
+            "/tickets/{id}/{action}",
+            post(console::act).get(console::order_card),
+        )
         .route("/events", get(console::events))
         .route("/report", get(report::json))
         .route("/report.html", get(report::page))

@@ -248,5 +248,6 @@ pub fn sample_brain() -> &'static (Arc<Brain>, Vec<sportello::diagnostics::Diagn
 }
 pub mod browser;
 pub mod http;
+pub mod orders;
 pub mod telegram;
 pub mod whatsapp;

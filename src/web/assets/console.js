@@ -109,6 +109,21 @@
       kind_reply: 'risposta',
       setupBadToken: 'Il codice di configurazione non è valido: usa quello che «sportello serve» ha stampato all’avvio.',
       window_closed: 'WhatsApp: sono passate 24 ore dall’ultimo messaggio del cliente. Le risposte aspettano che riscriva.',
+      order_show: 'Vedi ordine',
+      order_loading: 'Cerco l’ordine…',
+      order_title: 'Ordine {n}',
+      order_total: 'Totale',
+      order_tracking: 'Tracciamento',
+      order_status_received: 'ricevuto',
+      order_status_preparing: 'in preparazione',
+      order_status_shipped: 'spedito',
+      order_status_delivered: 'consegnato',
+      order_status_cancelled: 'annullato',
+      order_status_refunded: 'rimborsato',
+      err_no_order: 'Il negozio non ha un ordine con questo numero.',
+      err_no_order_number: 'Il ticket non ha un numero d’ordine.',
+      err_orders_off: 'Nessuna piattaforma ordini collegata ([orders] in sportello.toml).',
+      err_orders_unavailable: 'La piattaforma ordini non risponde: riprova tra poco.',
       window_closed_template: 'WhatsApp: sono passate 24 ore dall’ultimo messaggio del cliente. Gli è stato inviato il modello per riprendere la conversazione; le risposte partono quando riscrive.',
       // Server errors, by their `code` (params filled in).
       err_login_failed: 'Nome o password errati.',
@@ -226,6 +241,21 @@
       kind_reply: 'reply',
       setupBadToken: 'The setup code is not valid: use the one "sportello serve" printed when it started.',
       window_closed: 'WhatsApp: 24 hours have passed since the customer last wrote. Replies wait until they write again.',
+      order_show: 'Show order',
+      order_loading: 'Looking the order up…',
+      order_title: 'Order {n}',
+      order_total: 'Total',
+      order_tracking: 'Tracking',
+      order_status_received: 'received',
+      order_status_preparing: 'being prepared',
+      order_status_shipped: 'shipped',
+      order_status_delivered: 'delivered',
+      order_status_cancelled: 'cancelled',
+      order_status_refunded: 'refunded',
+      err_no_order: 'The shop has no order with this number.',
+      err_no_order_number: 'The ticket has no order number.',
+      err_orders_off: 'No order platform is connected ([orders] in sportello.toml).',
+      err_orders_unavailable: 'The order platform is not answering: try again shortly.',
       window_closed_template: 'WhatsApp: 24 hours have passed since the customer last wrote. They were sent the template to resume the conversation; replies go out when they write again.',
       // Server errors, by their `code` (params filled in).
       err_login_failed: 'Wrong name or password.',
@@ -971,6 +1001,48 @@
   }
 
   /** Draws the open ticket; scrolls the transcript down on first show or when already at the bottom. */
+  /** The ticket's order, fetched from the shop's platform on demand. */
+  async function showOrder(id) {
+    const card = $('order-card');
+    card.hidden = false;
+    card.setAttribute('data-ticket', String(id));
+    card.textContent = t('order_loading');
+    let order;
+    try {
+      order = (await api('GET', '/api/v1/tickets/' + id + '/order')).order;
+    } catch (e) {
+      card.textContent = '';
+      card.appendChild(el('p', 'order-error', e.message));
+      return;
+    }
+    card.textContent = '';
+    const head = el('h3', null, t('order_title', { n: order.number }));
+    head.appendChild(el('span', 'order-status status-' + order.status, t('order_status_' + order.status)));
+    card.appendChild(head);
+    const items = el('ul', 'order-items');
+    (order.items || []).forEach(function (item) {
+      items.appendChild(el('li', null, item.quantity + ' × ' + item.name));
+    });
+    card.appendChild(items);
+    if (order.total) {
+      card.appendChild(el('p', 'order-total', t('order_total') + ': ' + order.total + ' ' + (order.currency || '')));
+    }
+    const ship = order.shipment;
+    if (ship) {
+      const line = el('p', 'order-tracking', t('order_tracking') + ': ' +
+        [ship.carrier, ship.tracking_number].filter(Boolean).join(' '));
+      if (ship.tracking_url && /^https?:\/\//.test(ship.tracking_url)) {
+        const link = el('a', null, ship.tracking_url);
+        link.href = ship.tracking_url;
+        link.target = '_blank';
+        link.rel = 'noopener noreferrer';
+        line.appendChild(document.createTextNode(' '));
+        line.appendChild(link);
+      }
+      card.appendChild(line);
+    }
+  }
+
   function renderTicket(first) {
     const detail = state.detail;
     if (!detail || !detail.ticket) return;
@@ -1001,6 +1073,18 @@
       ? conv.order_numbers : (tk.order_number ? [tk.order_number] : []);
     if (orders.length) sub.appendChild(el('span', 'orders', t('orders') + ': ' + orders.join(', ')));
     if (tk.opened_at) sub.appendChild(el('span', 'opened', t('opened', { t: when(tk.opened_at) })));
+    if (orders.length) {
+      const show = el('button', 'order-show', t('order_show'));
+      show.type = 'button';
+      show.id = 'order-show';
+      show.addEventListener('click', function () { showOrder(tk.id); });
+      sub.appendChild(show);
+    }
+    const card = $('order-card');
+    if (card && card.getAttribute('data-ticket') !== String(tk.id)) {
+      card.hidden = true;
+      card.textContent = '';
+    }
     const delivery = detail.delivery || {};
     if (delivery.window_closed) {
       const key = delivery.template_sent ? 'window_closed_template' : 'window_closed';
