@@ -293,6 +293,11 @@ fn the_example_config_sets_every_section_and_sportello_accepts_it() {
         "the shown defaults are the defaults"
     );
     assert_eq!(config.telegram, defaults.telegram);
+    assert_eq!(
+        config.whatsapp.give_up_after,
+        defaults.whatsapp.give_up_after
+    );
+    assert_eq!(config.orders.timeout, defaults.orders.timeout);
     assert_eq!(config.surveys, defaults.surveys);
     assert_eq!(config.web, defaults.web);
     assert_eq!(config.departments.len(), 4);
@@ -304,6 +309,8 @@ fn the_example_config_sets_every_section_and_sportello_accepts_it() {
         "[hours]",
         "[departments.",
         "[telegram]",
+        "[whatsapp]",
+        "[orders]",
         "[surveys]",
         "[web]",
         "[[canned]]",

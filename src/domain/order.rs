@@ -110,9 +110,19 @@ mod tests {
         assert_eq!(number_in("#1001"), Some("#1001".into()));
         assert_eq!(number_in("PF-552211"), Some("PF-552211".into()));
         assert_eq!(number_in("boh"), None);
-        assert_eq!(named_number_in("where is my order #1001?"), Some("1001".into()));
-        assert_eq!(named_number_in("a che punto è il mio ordine n. 7788"), Some("7788".into()));
-        assert_eq!(named_number_in("stato ordine 5"), None, "too short to be a number");
+        assert_eq!(
+            named_number_in("where is my order #1001?"),
+            Some("1001".into())
+        );
+        assert_eq!(
+            named_number_in("a che punto è il mio ordine n. 7788"),
+            Some("7788".into())
+        );
+        assert_eq!(
+            named_number_in("stato ordine 5"),
+            None,
+            "too short to be a number"
+        );
         assert_eq!(named_number_in("ordine del 12 maggio"), None);
     }
 }
