@@ -344,3 +344,40 @@ fn the_console_shows_the_order_card_of_a_ticket_on_demand() {
     let _ = serve.kill();
     let _ = serve.wait();
 }
+
+#[test]
+fn a_sixth_lookup_within_ten_minutes_is_refused_with_a_person_offered() {
+    let shop = FakeShop::start();
+    let c = "telegram:804";
+    // Number and email in one message: one lookup a minute.
+    let messages = vec![(c, "dov'è il mio ordine 552211? giulia.rossi@example.it"); 6];
+    let (said, dir) = replay(&shop, "woocommerce", &WOO, &messages);
+    let answers = texts(&said);
+    assert!(
+        answers[..5].iter().all(|t| t.contains("spedito")),
+        "{answers:?}"
+    );
+    assert!(
+        answers[5].starts_with("Hai chiesto molte verifiche"),
+        "{answers:?}"
+    );
+    assert_eq!(
+        shop.with(|s| s.calls.len()),
+        5,
+        "the sixth never reached the shop"
+    );
+    let report = sportello(
+        &dir.path().join("data"),
+        &[
+            "report",
+            "--from",
+            "2026-12-01",
+            "--to",
+            "2026-12-01",
+            "--json",
+        ],
+        "",
+    );
+    let report: Value = serde_json::from_slice(&report.stdout).unwrap();
+    assert_eq!(report["orders"], json!({"answered": 5, "looked_up": 6}));
+}

@@ -366,3 +366,52 @@ async fn an_italian_setup_page_says_the_password_rule_in_italian() {
     assert!(said.contains('8'), "{said}");
     page.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_shows_a_tickets_order_card_when_asked() {
+    use crate::support::orders::{FakeShop, WOO_KEY, WOO_SECRET};
+    let shop = FakeShop::start();
+    let data = tempfile::tempdir().unwrap();
+    let out = crate::support::sportello(
+        data.path(),
+        &["operator", "add", "anna", "--department", "assistenza"],
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(out.status.success(), "{out:?}");
+    let config = format!(
+        "[orders]\nprovider = \"woocommerce\"\nurl = \"{}\"\n",
+        shop.url
+    );
+    let keys = [
+        ("SPORTELLO_ORDERS_KEY", WOO_KEY),
+        ("SPORTELLO_ORDERS_SECRET", WOO_SECRET),
+    ];
+    let server = Server::spawn_env(data, Some(&config), &keys);
+    let chromium = Chromium::start().await;
+    let chat = chromium.window(420, 760, "it-IT").await;
+    let console = chromium.window(1280, 860, "it-IT").await;
+    chat.goto(&server.url("/")).await.unwrap();
+    customer_says(&chat, "Voglio parlare con un operatore per l'ordine 552211").await;
+    wait_for_text(&chat, "#status", "coda").await;
+    log_in(&console, &server, "anna").await;
+    click(&console, ".ticket[data-id='1']").await;
+    assert!(shop.with(|s| s.calls.is_empty()), "fetched only when asked");
+    click(&console, "#order-show").await;
+    let card = wait_for_text(&console, "#order-card", "Lampada da tavolo Arco").await;
+    assert!(card.contains("spedito"), "{card}");
+    assert!(card.contains("0611223344"), "{card}");
+    assert!(card.contains("79.80 EUR"), "{card}");
+    let link = console
+        .find(Locator::Css("#order-card a"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap();
+    assert_eq!(
+        link.as_deref(),
+        Some("https://vas.brt.it/vas/sped_det_show.hsm?Nspediz=0611223344")
+    );
+    chat.close().await.unwrap();
+    console.close().await.unwrap();
+}

@@ -49,6 +49,15 @@ impl Server {
     /// A server on `data` with `config` as its `sportello.toml` (written beside the
     /// store).
     pub fn spawn_with(data: tempfile::TempDir, config: Option<&str>) -> Server {
+        Self::spawn_env(data, config, &[])
+    }
+
+    /// The same with more environment (secrets of a channel or the order platform).
+    pub fn spawn_env(
+        data: tempfile::TempDir,
+        config: Option<&str>,
+        env: &[(&str, &str)],
+    ) -> Server {
         let mut command = Command::new(env!("CARGO_BIN_EXE_sportello"));
         command
             .current_dir(super::repo())
@@ -63,6 +72,8 @@ impl Server {
             .arg("serve")
             .env("SPORTELLO_HTTP_ADDR", "127.0.0.1:0")
             .env_remove("SPORTELLO_TELEGRAM_TOKEN")
+            .env_remove("SPORTELLO_WHATSAPP_TOKEN")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
