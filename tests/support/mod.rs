@@ -246,6 +246,25 @@ pub fn sample_brain() -> &'static (Arc<Brain>, Vec<sportello::diagnostics::Diagn
         (Arc::new(brain), diagnostics)
     })
 }
+/// Serve `router` on 127.0.0.1 from a thread and runtime of its own (so that plain,
+/// blocking tests can use a fake server); its address.
+pub fn serve_in_background(router: axum::Router) -> std::net::SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(listener, router).await.unwrap();
+        });
+    });
+    addr
+}
+
 pub mod browser;
 pub mod http;
 pub mod orders;

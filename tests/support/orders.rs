@@ -53,19 +53,7 @@ impl FakeShop {
             .route("/api/{resource}/{id}", get(prestashop))
             .route("/orders/{number}", get(plain))
             .with_state(state.clone());
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                axum::serve(listener, router).await.unwrap();
-            });
-        });
+        let url = format!("http://{}", super::serve_in_background(router));
         FakeShop { url, state }
     }
 

@@ -56,19 +56,7 @@ impl FakeGraph {
             .route("/v23.0/{number}", get(number))
             .route("/v23.0/{number}/messages", post(message))
             .with_state(state.clone());
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let api_url = format!("http://{}/v23.0", listener.local_addr().unwrap());
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                axum::serve(listener, router).await.unwrap();
-            });
-        });
+        let api_url = format!("http://{}/v23.0", super::serve_in_background(router));
         FakeGraph { api_url, state }
     }
 
