@@ -311,6 +311,7 @@ fn the_example_config_sets_every_section_and_sportello_accepts_it() {
         "[telegram]",
         "[whatsapp]",
         "[orders]",
+        "[embeddings]",
         "[surveys]",
         "[web]",
         "[[canned]]",

@@ -17,6 +17,7 @@ mod orders;
 mod queue;
 mod readme;
 mod report;
+mod semantic;
 mod state_machine;
 mod telegram;
 mod web;

@@ -54,7 +54,8 @@ pub fn ask(brain: &Brain, text: &str, lang: Option<Lang>, json: bool) -> anyhow:
                 "confidence": round(c.confidence),
                 "threshold": c.threshold,
                 "department": c.department,
-                "features": {"lexical": round(e.lexical), "model": round(e.model)},
+                "features": {"lexical": round(e.lexical), "model": round(e.model),
+                             "semantic": e.semantic.map(round)},
                 "matched_question": e.matched_question,
             })
         })
@@ -69,6 +70,7 @@ pub fn ask(brain: &Brain, text: &str, lang: Option<Lang>, json: bool) -> anyhow:
             "reason": reason.text,
             "intent": analysis.intent.as_ref().map(|i| &i.name),
             "captures": analysis.captures,
+            "semantic_error": analysis.semantic_error,
             "candidates": candidates,
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
@@ -78,9 +80,16 @@ pub fn ask(brain: &Brain, text: &str, lang: Option<Lang>, json: bool) -> anyhow:
     if let Some(intent) = &analysis.intent {
         println!("intent:   {}", intent.name);
     }
+    if let Some(why) = &analysis.semantic_error {
+        println!("semantic: off for this message ({why})");
+    }
     for (c, e) in analysis.candidates.iter().zip(&analysis.evidence) {
+        let semantic = e
+            .semantic
+            .map(|s| format!(" semantic {s:.2}"))
+            .unwrap_or_default();
         println!(
-            "  {:.2}  {:<28} lexical {:.2} model {:.2}  {:?}",
+            "  {:.2}  {:<28} lexical {:.2} model {:.2}{semantic}  {:?}",
             c.confidence, c.faq_id, e.lexical, e.model, e.matched_question
         );
     }

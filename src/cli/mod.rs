@@ -187,12 +187,12 @@ impl Cli {
 
     /// Load the content; problems in single files are printed and the files skipped.
     fn brain(&self) -> anyhow::Result<Brain> {
-        let (brain, diagnostics) =
-            Brain::load(&self.faq, &self.intents, self.config()?.matching, None);
+        let config = self.config()?;
+        let (brain, diagnostics) = Brain::load(&self.faq, &self.intents, config.matching, None);
         for d in &diagnostics {
             eprintln!("{d}");
         }
-        Ok(brain)
+        Ok(brain.with_embeddings(embedder(&config)?))
     }
 
     fn open_store(&self) -> anyhow::Result<Store> {
@@ -209,7 +209,7 @@ impl Cli {
         for d in &diagnostics {
             eprintln!("{d}");
         }
-        let brain = std::sync::Arc::new(brain);
+        let brain = std::sync::Arc::new(brain.with_embeddings(embedder(&config)?));
         brain.train_in_background();
         let orders = self.orders(&config)?;
         Ok(Service::new(self.open_store()?, brain, config).with_orders(orders))
@@ -227,4 +227,15 @@ impl Cli {
         let env = crate::config::Environment::read()?;
         config.orders.connect(&env.orders)
     }
+}
+
+/// The embeddings endpoint, when `[embeddings]` is set.
+fn embedder(config: &Config) -> anyhow::Result<Option<std::sync::Arc<crate::matcher::Embedder>>> {
+    config
+        .embeddings
+        .clone()
+        .map(|settings| {
+            crate::matcher::Embedder::new(settings, &crate::matcher::Embedder::default_cache_dir())
+        })
+        .transpose()
 }

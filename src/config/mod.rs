@@ -21,6 +21,8 @@ pub struct Config {
     pub telegram: TelegramSettings,
     pub whatsapp: WhatsappSettings,
     pub orders: OrdersSettings,
+    /// `[embeddings]`: semantic evidence from an embeddings endpoint (off when absent).
+    pub embeddings: Option<crate::matcher::EmbeddingSettings>,
     /// `[[canned]]`: the console's ready replies; `{name}` and `{order}` are filled in.
     pub canned: Vec<Canned>,
     /// `[hours]`: when people are in (default: always).
@@ -327,6 +329,7 @@ impl Default for Config {
             telegram: TelegramSettings::default(),
             whatsapp: WhatsappSettings::default(),
             orders: OrdersSettings::default(),
+            embeddings: None,
             canned: Canned::defaults(),
             hours: crate::care::Hours::always(),
             surveys: SurveySettings::default(),

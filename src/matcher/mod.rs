@@ -3,8 +3,10 @@
 //! content folders; swapped whole when they change.
 
 mod eval;
+pub mod semantic;
 
 pub use eval::{EvalCase, EvalReport, evaluate};
+pub use semantic::{Embedder, EmbeddingSettings};
 
 use crate::diagnostics::{Diagnostic, Severity};
 use crate::domain::triage::{self, Decision, Situation};
@@ -58,6 +60,9 @@ pub struct Analysis {
     pub intent: Option<IntentHit>,
     pub captures: Vec<Capture>,
     pub candidates: Vec<Candidate>,
+    /// Why there is no semantic evidence though `[embeddings]` is set (endpoint slow
+    /// or down): matching went on without it.
+    pub semantic_error: Option<String>,
     /// For each candidate, what its confidence is made of.
     pub evidence: Vec<Evidence>,
 }
@@ -71,13 +76,21 @@ pub struct Evidence {
     pub lexical: f32,
     /// The classifier's probability for the entry.
     pub model: f32,
+    /// The embeddings' evidence (`[embeddings]`), when the endpoint answered.
+    pub semantic: Option<f32>,
 }
+
+/// How much the semantic evidence weighs in the confidence, when there is some.
+const SEMANTIC_WEIGHT: f32 = 0.5;
 
 pub struct Brain {
     pub faq: FaqIndex,
     pub faq_set: FaqSet,
     pub intents: Intents,
     pub settings: MatchSettings,
+    /// The embeddings endpoint (`[embeddings]`), and the FAQ's questions embedded.
+    pub embedder: Option<std::sync::Arc<Embedder>>,
+    pub semantic: Option<semantic::SemanticIndex>,
 }
 
 /// Up to this many training examples (questions and answers), `serve` trains before it
@@ -123,9 +136,32 @@ impl Brain {
             faq_set,
             intents,
             settings,
+            embedder: None,
+            semantic: None,
         };
         diagnostics.extend(brain.check_answer_targets());
         (brain, diagnostics)
+    }
+
+    /// With semantic evidence from `embedder`: the FAQ's questions are embedded now
+    /// (from the cache where they were before). An endpoint that does not answer leaves
+    /// the brain without it (said in the log), to be tried again at the next reload.
+    pub fn with_embeddings(self, embedder: Option<std::sync::Arc<Embedder>>) -> Brain {
+        let Some(embedder) = embedder else {
+            return self;
+        };
+        let semantic = match semantic::SemanticIndex::build(embedder.clone(), self.faq.entries()) {
+            Ok(index) => Some(index),
+            Err(e) => {
+                tracing::warn!("semantic evidence off until the next reload: {e}");
+                None
+            }
+        };
+        Brain {
+            embedder: Some(embedder),
+            semantic,
+            ..self
+        }
     }
 
     /// Train the classifiers: at once for a small FAQ (a fraction of a second), else on
@@ -171,6 +207,10 @@ impl Brain {
             }
         }
         let entries = self.faq.entries();
+        let (semantic, semantic_error) = self.semantic_scores(text);
+        if let Some(scores) = &semantic {
+            blend(&mut hits, scores, |i| entries[i].lang == found_in);
+        }
         let candidates = hits
             .iter()
             .map(|h| {
@@ -191,14 +231,37 @@ impl Brain {
             intent: classification.hit,
             captures: classification.captures,
             candidates,
+            semantic_error,
             evidence: hits
                 .into_iter()
                 .map(|h| Evidence {
+                    semantic: semantic
+                        .as_ref()
+                        .map(|s| s.get(&h.entry).copied().unwrap_or(0.0)),
                     matched_question: h.variant,
                     lexical: h.lexical,
                     model: h.model,
                 })
                 .collect(),
+        }
+    }
+
+    /// Each entry's semantic evidence for `text`, or why there is none (None, None when
+    /// `[embeddings]` is not set).
+    fn semantic_scores(
+        &self,
+        text: &str,
+    ) -> (
+        Option<std::collections::HashMap<usize, f32>>,
+        Option<String>,
+    ) {
+        match (&self.semantic, &self.embedder) {
+            (Some(index), _) => match index.scores(text) {
+                Ok(scores) => (Some(scores), None),
+                Err(e) => (None, Some(e)),
+            },
+            (None, Some(_)) => (None, Some("the FAQ's questions are not embedded".into())),
+            (None, None) => (None, None),
         }
     }
 
@@ -297,4 +360,31 @@ impl Brain {
 /// Whether any diagnostic is an error (for `check`'s exit code).
 pub fn has_errors(diagnostics: &[Diagnostic]) -> bool {
     diagnostics.iter().any(|d| d.severity == Severity::Error)
+}
+
+/// Mix the semantic evidence into the hits' confidence, and add entries (of the language
+/// `keep` accepts) that only the semantic evidence finds; best first again.
+fn blend(
+    hits: &mut Vec<faq::Hit>,
+    scores: &std::collections::HashMap<usize, f32>,
+    keep: impl Fn(usize) -> bool,
+) {
+    for (&entry, &score) in scores {
+        if score > 0.0 && keep(entry) && !hits.iter().any(|h| h.entry == entry) {
+            hits.push(faq::Hit {
+                entry,
+                variant: String::new(),
+                confidence: 0.0,
+                lexical: 0.0,
+                model: 0.0,
+            });
+        }
+    }
+    for h in hits.iter_mut() {
+        let s = scores.get(&h.entry).copied().unwrap_or(0.0);
+        h.confidence =
+            ((1.0 - SEMANTIC_WEIGHT) * h.confidence + SEMANTIC_WEIGHT * s).clamp(0.0, 1.0);
+    }
+    hits.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+    hits.truncate(CANDIDATES);
 }

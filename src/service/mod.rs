@@ -125,7 +125,7 @@ impl Service {
             self.config.matching,
             Some(&current),
         );
-        let brain = Arc::new(brain);
+        let brain = Arc::new(brain.with_embeddings(current.embedder.clone()));
         brain.train_in_background();
         *self.brain.write().unwrap_or_else(|e| e.into_inner()) = brain;
         diagnostics

@@ -65,6 +65,16 @@ pub async fn render(State(app): State<Arc<App>>) -> Result<String, StatusCode> {
         ),
     });
     families.extend(counted(&app.service.counts()));
+    if let Some(embedder) = &app.service.brain().embedder {
+        let failures = embedder.failures.load(std::sync::atomic::Ordering::Relaxed);
+        families.push(Family {
+            name: "sportello_embeddings_failures_total".into(),
+            kind: "counter",
+            help: "Calls to the embeddings endpoint that failed (matching went on without them)."
+                .into(),
+            samples: vec![(String::new(), failures)],
+        });
+    }
     families.push(Family {
         name: "sportello_http_connections_refused_total".into(),
         kind: "counter",

