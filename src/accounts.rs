@@ -65,6 +65,12 @@ pub struct ApiToken {
     pub account: String,
     pub label: String,
     pub created_at: DateTime<Utc>,
+    /// When it was last used (at most a minute late: not every call writes).
+    #[serde(default)]
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// After this it is refused; None: until revoked.
+    #[serde(default)]
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 impl ApiToken {
@@ -74,8 +80,21 @@ impl ApiToken {
             account: op.account.clone(),
             label: label.chars().take(100).collect(),
             created_at: now,
+            last_used_at: None,
+            expires_at: None,
         }
     }
+
+    /// Whether it is still valid at `now`.
+    pub fn valid(&self, now: DateTime<Utc>) -> bool {
+        self.expires_at.is_none_or(|t| now < t)
+    }
+}
+
+/// A token's public id: the start of its digest (the digest keys it in the store; the
+/// secret is never kept).
+pub fn token_id(digest: &str) -> &str {
+    &digest[..digest.len().min(16)]
 }
 
 impl fmt::Debug for Operator {
@@ -163,6 +182,17 @@ impl Operator {
 
     pub fn verify(&self, password: &str) -> bool {
         verify_hash(&self.password_hash, password)
+    }
+
+    /// The same account with a new password (checked and hashed).
+    pub fn with_password(&self, password: &str) -> Result<Operator, AccountError> {
+        if password.chars().count() < MIN_PASSWORD {
+            return Err(AccountError::ShortPassword);
+        }
+        Ok(Operator {
+            password_hash: hash_password(password),
+            ..self.clone()
+        })
     }
 }
 

@@ -12,6 +12,7 @@ mod crash;
 mod customers;
 mod faq_growth;
 mod hardening;
+mod inbox;
 mod migration;
 mod orders;
 mod queue;

@@ -212,7 +212,9 @@ impl Cli {
         let brain = std::sync::Arc::new(brain.with_embeddings(embedder(&config)?));
         brain.train_in_background();
         let orders = self.orders(&config)?;
-        Ok(Service::new(self.open_store()?, brain, config).with_orders(orders))
+        Ok(Service::new(self.open_store()?, brain, config)
+            .with_orders(orders)
+            .with_problems(diagnostics))
     }
 
     fn open_service(&self) -> anyhow::Result<Service> {

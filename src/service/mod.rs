@@ -76,6 +76,8 @@ pub struct Service {
     orders: Option<crate::orders::Orders>,
     /// Order lookups per customer, for the rate limit.
     lookups: orders::Lookups,
+    /// What is wrong in the content folders now (the last load or reload).
+    problems: RwLock<Vec<Diagnostic>>,
 }
 
 impl Service {
@@ -89,7 +91,24 @@ impl Service {
             flood: flood::Flood::default(),
             orders: None,
             lookups: orders::Lookups::default(),
+            problems: RwLock::default(),
         }
+    }
+
+    /// With the problems the content's first load found.
+    pub fn with_problems(self, problems: Vec<Diagnostic>) -> Self {
+        Self {
+            problems: RwLock::new(problems),
+            ..self
+        }
+    }
+
+    /// What is wrong in the content folders now (the last load or reload).
+    pub fn content_problems(&self) -> Vec<Diagnostic> {
+        self.problems
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// With the shop's order platform connected: "where is my order?" is looked up.
@@ -128,6 +147,7 @@ impl Service {
         let brain = Arc::new(brain.with_embeddings(current.embedder.clone()));
         brain.train_in_background();
         *self.brain.write().unwrap_or_else(|e| e.into_inner()) = brain;
+        *self.problems.write().unwrap_or_else(|e| e.into_inner()) = diagnostics.clone();
         diagnostics
     }
 

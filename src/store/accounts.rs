@@ -121,6 +121,62 @@ impl Store {
         Ok(token)
     }
 
+    /// Replace an existing account (a new password): its browser sessions end.
+    pub fn put_operator(&self, op: &Operator) -> Result<()> {
+        self.operators.insert(op.name.as_bytes(), encode(op))?;
+        self.remove_where::<Session>(&self.sessions, "sessions", |s| s.operator == op.name)?;
+        self.flush()
+    }
+
+    /// The API tokens issued to `account`, with their ids, oldest first.
+    pub fn api_tokens_of(&self, account: &str) -> Result<Vec<(String, ApiToken)>> {
+        let mut found = Vec::new();
+        for kv in self.api_tokens.iter() {
+            let (k, v) = kv?;
+            let token: ApiToken = decode("api_tokens", &v)?;
+            if crate::accounts::same_secret(&token.account, account) {
+                let digest = String::from_utf8_lossy(&k).into_owned();
+                found.push((crate::accounts::token_id(&digest).to_owned(), token));
+            }
+        }
+        found.sort_by_key(|(_, t)| t.created_at);
+        Ok(found)
+    }
+
+    /// Revoke `account`'s token `id` at once; false if it has none by that id.
+    pub fn revoke_api_token(&self, account: &str, id: &str) -> Result<bool> {
+        let mut revoked = false;
+        for kv in self.api_tokens.iter() {
+            let (k, v) = kv?;
+            let token: ApiToken = decode("api_tokens", &v)?;
+            let digest = String::from_utf8_lossy(&k).into_owned();
+            if crate::accounts::token_id(&digest) == id
+                && crate::accounts::same_secret(&token.account, account)
+            {
+                self.api_tokens.remove(k)?;
+                revoked = true;
+            }
+        }
+        self.flush()?;
+        Ok(revoked)
+    }
+
+    /// Note that the token was used at `now` (written at most once a minute).
+    pub fn touch_api_token(&self, digest: &str, now: DateTime<Utc>) -> Result<()> {
+        let Some(mut token) = self.api_token(digest)? else {
+            return Ok(());
+        };
+        if token
+            .last_used_at
+            .is_some_and(|t| now - t < chrono::Duration::minutes(1))
+        {
+            return Ok(());
+        }
+        token.last_used_at = Some(now);
+        self.api_tokens.insert(digest.as_bytes(), encode(&token))?;
+        Ok(())
+    }
+
     pub fn api_token(&self, digest: &str) -> Result<Option<ApiToken>> {
         self.api_tokens
             .get(digest.as_bytes())?

@@ -36,9 +36,13 @@ impl FromRequestParts<Arc<App>> for Authed {
     async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
         let store = app.service.store();
         let (name, account, csrf) = if let Some(token) = bearer(&parts.headers) {
+            let digest = accounts::digest(token);
+            let now = Utc::now();
             let token = store
-                .api_token(&accounts::digest(token))?
+                .api_token(&digest)?
+                .filter(|t| t.valid(now))
                 .ok_or_else(ApiError::unauthorized)?;
+            store.touch_api_token(&digest, now)?;
             (token.operator, token.account, None)
         } else {
             let secret = cookie(&parts.headers, COOKIE).ok_or_else(ApiError::unauthorized)?;

@@ -4,6 +4,7 @@
 //! `/metrics` and the channels' webhooks. Handlers parse and check at the edge, then call
 //! `Service` on the blocking pool; what a person sees is separate from what is logged.
 
+mod admin;
 mod auth;
 mod chat;
 mod console;
@@ -165,13 +166,21 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/login", post(auth::login))
         .route("/logout", post(auth::logout))
         .route("/me", get(auth::me))
-        .route("/tokens", post(setup::new_token))
+        .route("/tokens", get(admin::tokens).post(admin::new_token))
+        .route("/tokens/{id}", axum::routing::delete(admin::revoke_token))
+        .route("/content", get(admin::content))
         .route("/departments", get(console::departments))
         .route(
             "/operators",
             get(console::operators).post(console::add_operator),
         )
+        .route(
+            "/operators/{name}",
+            axum::routing::delete(admin::remove_operator),
+        )
+        .route("/operators/{name}/password", post(admin::set_password))
         .route("/queue", get(console::queue))
+        .route("/tickets", get(console::search))
         .route("/tickets/{id}", get(console::ticket))
         .route(
             "/tickets/{id}/{action}",

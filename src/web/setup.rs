@@ -1,10 +1,11 @@
 //! Accounts over the API: the first-run setup (the one-time token `serve` prints
-//! creates the first admin), admins adding operators, and API tokens for scripts.
+//! creates the first admin) and admins adding operators (the rest of running accounts
+//! is in `admin.rs`).
 
-use super::auth::{Authed, start_session};
+use super::auth::start_session;
 use super::server::ClientIp;
-use super::{ApiError, ApiJson, App, blocking};
-use crate::accounts::{AccountError, ApiToken, Operator, Role};
+use super::{ApiError, ApiJson, App};
+use crate::accounts::{AccountError, Operator, Role};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -88,7 +89,7 @@ pub async fn create_operator(
 }
 
 /// A refused account, with the code the console translates.
-fn account_error(e: AccountError) -> ApiError {
+pub(super) fn account_error(e: AccountError) -> ApiError {
     let error = ApiError::bad_request(e.to_string().replace("\n  hint:", "; hint:"));
     match e {
         AccountError::ShortPassword => error
@@ -97,22 +98,4 @@ fn account_error(e: AccountError) -> ApiError {
         AccountError::Name(_) => error.with_code("name_invalid"),
         _ => error,
     }
-}
-
-#[derive(Deserialize)]
-pub struct NewToken {
-    #[serde(default)]
-    label: String,
-}
-
-/// A new API token for the caller, shown once.
-pub async fn new_token(
-    State(app): State<Arc<App>>,
-    authed: Authed,
-    ApiJson(body): ApiJson<NewToken>,
-) -> Result<Json<Value>, ApiError> {
-    let record = ApiToken::new(&authed.operator, &body.label, Utc::now());
-    let store = app.service.store().clone();
-    let token = blocking(move || Ok(store.issue_api_token(&record)?)).await?;
-    Ok(Json(json!({"token": token})))
 }

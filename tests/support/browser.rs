@@ -58,9 +58,24 @@ impl Server {
         config: Option<&str>,
         env: &[(&str, &str)],
     ) -> Server {
+        Self::spawn_full(data, config, env, &[])
+    }
+
+    /// The same with more global options (e.g. `--faq DIR`).
+    pub fn spawn_args(data: tempfile::TempDir, config: Option<&str>, args: &[&str]) -> Server {
+        Self::spawn_full(data, config, &[], args)
+    }
+
+    fn spawn_full(
+        data: tempfile::TempDir,
+        config: Option<&str>,
+        env: &[(&str, &str)],
+        args: &[&str],
+    ) -> Server {
         let mut command = Command::new(env!("CARGO_BIN_EXE_sportello"));
         command
             .current_dir(super::repo())
+            .args(args)
             .arg("--data")
             .arg(data.path());
         if let Some(config) = config {

@@ -1,0 +1,159 @@
+//! Running the shop without the CLI: operators (remove, reset a password), API tokens
+//! (list your own, issue, revoke at once), and the content's load errors where people
+//! look.
+
+use super::auth::Authed;
+use super::{ApiError, ApiJson, App, blocking};
+use crate::accounts::{ApiToken, Role};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// `DELETE /api/v1/operators/{name}`: admins only; the account's sessions and tokens
+/// end with it. The last admin stays.
+pub async fn remove_operator(
+    State(app): State<Arc<App>>,
+    authed: Authed,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    authed.require_admin()?;
+    let store = app.service.store().clone();
+    blocking(move || {
+        let op = store.operator(&name)?.ok_or_else(|| {
+            ApiError::new(StatusCode::NOT_FOUND, format!("no operator `{name}`"))
+                .with_code("not_found")
+        })?;
+        let admins = store
+            .operators()?
+            .iter()
+            .filter(|o| o.role == Role::Admin)
+            .count();
+        if op.role == Role::Admin && admins <= 1 {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "the last admin cannot be removed: make another admin first",
+            )
+            .with_code("last_admin"));
+        }
+        store.remove_operator(&name)?;
+        Ok(StatusCode::NO_CONTENT)
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct NewPassword {
+    password: String,
+}
+
+/// `POST /api/v1/operators/{name}/password`: an admin resets anyone's, an operator
+/// changes their own. Their browser sessions end (tokens stay).
+pub async fn set_password(
+    State(app): State<Arc<App>>,
+    authed: Authed,
+    Path(name): Path<String>,
+    ApiJson(body): ApiJson<NewPassword>,
+) -> Result<StatusCode, ApiError> {
+    if authed.operator.name != name {
+        authed.require_admin()?;
+    }
+    let store = app.service.store().clone();
+    app.hashing
+        .run(move || {
+            let op = store.operator(&name)?.ok_or_else(|| {
+                ApiError::new(StatusCode::NOT_FOUND, format!("no operator `{name}`"))
+                    .with_code("not_found")
+            })?;
+            let changed = op
+                .with_password(&body.password)
+                .map_err(super::setup::account_error)?;
+            store.put_operator(&changed)?;
+            Ok(StatusCode::NO_CONTENT)
+        })
+        .await
+}
+
+/// `GET /api/v1/tokens`: the caller's own tokens, never their secrets.
+pub async fn tokens(State(app): State<Arc<App>>, authed: Authed) -> Result<Json<Value>, ApiError> {
+    let store = app.service.store().clone();
+    let account = authed.operator.account.clone();
+    blocking(move || {
+        let tokens: Vec<Value> = store
+            .api_tokens_of(&account)?
+            .into_iter()
+            .map(|(id, t)| {
+                json!({"id": id, "label": t.label, "created_at": t.created_at,
+                       "last_used_at": t.last_used_at, "expires_at": t.expires_at})
+            })
+            .collect();
+        Ok(Json(json!({"tokens": tokens})))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct NewToken {
+    #[serde(default)]
+    label: String,
+    /// Refused after this many days; none: until revoked.
+    expires_in_days: Option<u32>,
+}
+
+/// `POST /api/v1/tokens`: a new token for the caller, its secret shown once.
+pub async fn new_token(
+    State(app): State<Arc<App>>,
+    authed: Authed,
+    ApiJson(body): ApiJson<NewToken>,
+) -> Result<Json<Value>, ApiError> {
+    let now = Utc::now();
+    let record = ApiToken {
+        expires_at: body
+            .expires_in_days
+            .map(|d| now + chrono::Duration::days(i64::from(d.clamp(1, 3650)))),
+        ..ApiToken::new(&authed.operator, &body.label, now)
+    };
+    let store = app.service.store().clone();
+    let token = blocking(move || Ok(store.issue_api_token(&record)?)).await?;
+    let id = crate::accounts::token_id(&crate::accounts::digest(&token)).to_owned();
+    Ok(Json(json!({"id": id, "token": token})))
+}
+
+/// `DELETE /api/v1/tokens/{id}`: one of the caller's tokens, refused from now on.
+pub async fn revoke_token(
+    State(app): State<Arc<App>>,
+    authed: Authed,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let store = app.service.store().clone();
+    let account = authed.operator.account.clone();
+    blocking(move || {
+        if store.revoke_api_token(&account, &id)? {
+            Ok(StatusCode::NO_CONTENT)
+        } else {
+            Err(
+                ApiError::new(StatusCode::NOT_FOUND, format!("you have no token {id}"))
+                    .with_code("not_found"),
+            )
+        }
+    })
+    .await
+}
+
+/// `GET /api/v1/content`: what is wrong in the FAQ and intents folders now (the files
+/// skipped or kept at their previous version), for the console's banner.
+pub async fn content(State(app): State<Arc<App>>, _authed: Authed) -> Json<Value> {
+    let errors: Vec<Value> = app
+        .service
+        .content_problems()
+        .iter()
+        .filter(|d| d.severity == crate::diagnostics::Severity::Error)
+        .map(
+            |d| json!({"path": d.path.display().to_string(), "line": d.line, "message": d.message}),
+        )
+        .collect();
+    Json(json!({"errors": errors}))
+}

@@ -1,0 +1,248 @@
+//! The console's daily running over the API, as `serve` answers it: views and search of
+//! tickets, API tokens (list, issue, revoke), operators (remove, reset a password), and
+//! the content's load errors.
+
+use crate::support::browser::{PASSWORD, Server};
+use crate::support::http::{Response, api_login, request};
+use serde_json::{Value, json};
+
+type Session = (String, String);
+
+fn call(addr: &str, session: &Session, method: &str, path: &str, body: Option<&str>) -> Response {
+    let headers = [
+        ("Cookie", session.0.as_str()),
+        ("X-CSRF-Token", session.1.as_str()),
+    ];
+    request(addr, method, path, &headers, body)
+}
+
+fn with_token(addr: &str, token: &str, path: &str) -> Response {
+    let bearer = format!("Bearer {token}");
+    request(
+        addr,
+        "GET",
+        path,
+        &[("Authorization", bearer.as_str())],
+        None,
+    )
+}
+
+/// A web chat visitor hands off with `text`.
+fn hand_off(addr: &str, text: &str) {
+    let visitor = request(addr, "POST", "/api/v1/chat/start", &[], None).json()["visitor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body = json!({"id": "m1", "text": text, "locale": "it-IT"}).to_string();
+    let headers = [("X-Sportello-Visitor", visitor.as_str())];
+    let r = request(addr, "POST", "/api/v1/chat/messages", &headers, Some(&body));
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+fn ids(r: &Response) -> Vec<u64> {
+    assert_eq!(r.status, 200, "{}", r.body);
+    let mut ids: Vec<u64> = r.json()["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_u64().unwrap())
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+#[test]
+fn views_and_search_find_tickets_by_number_customer_and_what_was_said() {
+    let server = Server::start(&[("anna", "assistenza"), ("bruno", "assistenza")]);
+    let addr = server.addr();
+    hand_off(
+        &addr,
+        "voglio parlare con un operatore per il reso della lampada",
+    );
+    hand_off(&addr, "voglio un operatore, il pacco 552211 è in ritardo");
+    hand_off(
+        &addr,
+        "voglio parlare con una persona per la fattura aziendale",
+    );
+    let anna = api_login(&addr, "anna");
+    let get = |path: &str| call(&addr, &anna, "GET", path, None);
+    assert_eq!(
+        call(&addr, &anna, "POST", "/api/v1/tickets/2/claim", None).status,
+        200
+    );
+    assert_eq!(ids(&get("/api/v1/tickets?view=mine")), [2]);
+    assert_eq!(ids(&get("/api/v1/tickets?view=unassigned")), [1, 3]);
+    assert_eq!(
+        ids(&get("/api/v1/tickets")),
+        [1, 2, 3],
+        "all open by default"
+    );
+    assert_eq!(
+        ids(&get("/api/v1/tickets?q=FATTURA")),
+        [3],
+        "what the customer said"
+    );
+    assert_eq!(ids(&get("/api/v1/tickets?q=%232")), [2], "the number");
+    assert_eq!(ids(&get("/api/v1/tickets?view=all&q=lampada")), [1]);
+    assert_eq!(
+        call(&addr, &anna, "POST", "/api/v1/tickets/1/close", None).status,
+        200
+    );
+    assert_eq!(ids(&get("/api/v1/tickets?view=closed")), [1]);
+    assert_eq!(ids(&get("/api/v1/tickets?view=closed&q=reso")), [1]);
+    assert_eq!(ids(&get("/api/v1/tickets?view=all")), [2, 3]);
+    let ticket = &get("/api/v1/tickets?view=mine").json()["tickets"][0];
+    assert_eq!(ticket["escalated"], false, "{ticket}");
+    assert_eq!(get("/api/v1/tickets?view=everything").status, 400);
+    assert_eq!(
+        request(&addr, "GET", "/api/v1/tickets", &[], None).status,
+        401
+    );
+}
+
+#[test]
+fn an_operator_lists_issues_and_revokes_their_own_api_tokens() {
+    let server = Server::start(&[("anna", "assistenza"), ("bruno", "assistenza")]);
+    let addr = server.addr();
+    let anna = api_login(&addr, "anna");
+    let body = r#"{"label": "report notturno", "expires_in_days": 30}"#;
+    let issued = call(&addr, &anna, "POST", "/api/v1/tokens", Some(body)).json();
+    let (id, token) = (
+        issued["id"].as_str().unwrap().to_owned(),
+        issued["token"].as_str().unwrap().to_owned(),
+    );
+    let listed = call(&addr, &anna, "GET", "/api/v1/tokens", None).json();
+    let mine = &listed["tokens"][0];
+    assert_eq!(mine["id"], id.as_str());
+    assert_eq!(mine["label"], "report notturno");
+    assert!(mine["last_used_at"].is_null());
+    assert!(mine["expires_at"].is_string());
+    assert!(
+        !listed.to_string().contains(&token),
+        "the secret is shown once"
+    );
+    assert_eq!(with_token(&addr, &token, "/api/v1/queue").status, 200);
+    let listed = call(&addr, &anna, "GET", "/api/v1/tokens", None).json();
+    assert!(listed["tokens"][0]["last_used_at"].is_string(), "{listed}");
+    // Another operator sees none of them and cannot revoke them.
+    let bruno = api_login(&addr, "bruno");
+    let theirs = call(&addr, &bruno, "GET", "/api/v1/tokens", None).json();
+    assert_eq!(theirs["tokens"], json!([]));
+    let path = format!("/api/v1/tokens/{id}");
+    assert_eq!(call(&addr, &bruno, "DELETE", &path, None).status, 404);
+    assert_eq!(call(&addr, &anna, "DELETE", &path, None).status, 204);
+    assert_eq!(
+        with_token(&addr, &token, "/api/v1/queue").status,
+        401,
+        "revoked at once"
+    );
+}
+
+#[test]
+fn an_admin_resets_a_password_and_removes_an_operator_but_never_the_last_admin() {
+    let server = Server::start(&[("anna", "assistenza"), ("bruno", "assistenza")]);
+    let addr = server.addr();
+    let anna = api_login(&addr, "anna");
+    let bruno = api_login(&addr, "bruno");
+    let token = call(&addr, &bruno, "POST", "/api/v1/tokens", Some("{}")).json()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        call(&addr, &bruno, "DELETE", "/api/v1/operators/anna", None).status,
+        403,
+        "operators cannot"
+    );
+    let last = call(&addr, &anna, "DELETE", "/api/v1/operators/anna", None);
+    assert_eq!(
+        (last.status, last.json()["code"].clone()),
+        (409, json!("last_admin"))
+    );
+    let short = call(
+        &addr,
+        &anna,
+        "POST",
+        "/api/v1/operators/bruno/password",
+        Some(r#"{"password": "corta"}"#),
+    );
+    assert_eq!(short.json()["code"], "password_short");
+    let reset = r#"{"password": "una nuova password lunga"}"#;
+    let r = call(
+        &addr,
+        &anna,
+        "POST",
+        "/api/v1/operators/bruno/password",
+        Some(reset),
+    );
+    assert_eq!(r.status, 204, "{}", r.body);
+    assert_eq!(
+        call(&addr, &bruno, "GET", "/api/v1/me", None).status,
+        401,
+        "bruno's sessions end with the old password"
+    );
+    let login = json!({"name": "bruno", "password": "una nuova password lunga"}).to_string();
+    assert_eq!(
+        request(&addr, "POST", "/api/v1/login", &[], Some(&login)).status,
+        200
+    );
+    let old = json!({"name": "bruno", "password": PASSWORD}).to_string();
+    assert_eq!(
+        request(&addr, "POST", "/api/v1/login", &[], Some(&old)).status,
+        401
+    );
+    assert_eq!(
+        with_token(&addr, &token, "/api/v1/me").status,
+        200,
+        "tokens stay"
+    );
+    assert_eq!(
+        call(&addr, &anna, "DELETE", "/api/v1/operators/bruno", None).status,
+        204
+    );
+    assert_eq!(
+        with_token(&addr, &token, "/api/v1/me").status,
+        401,
+        "gone with him"
+    );
+    let operators = call(&addr, &anna, "GET", "/api/v1/operators", None).json();
+    let names: Vec<&str> = operators["operators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["anna"]);
+}
+
+#[test]
+fn the_contents_load_errors_are_shown_to_signed_in_operators() {
+    let data = tempfile::tempdir().unwrap();
+    let faq = data.path().join("faq");
+    crate::support::copy_dir(&crate::support::repo().join("faq"), &faq);
+    std::fs::write(
+        faq.join("it/rotto.md"),
+        "+++\nid = \"rotto\"\nquestions = [\n+++\nx\n",
+    )
+    .unwrap();
+    let out = crate::support::sportello(
+        data.path(),
+        &["operator", "add", "anna", "--department", "assistenza"],
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(out.status.success());
+    let config = "";
+    let faq_arg = faq.to_str().unwrap().to_owned();
+    let server = Server::spawn_args(data, Some(config), &["--faq", &faq_arg]);
+    let addr = server.addr();
+    assert_eq!(
+        request(&addr, "GET", "/api/v1/content", &[], None).status,
+        401
+    );
+    let anna = api_login(&addr, "anna");
+    let content: Value = call(&addr, &anna, "GET", "/api/v1/content", None).json();
+    let errors = content["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{content:#}");
+    assert!(errors[0]["path"].as_str().unwrap().ends_with("rotto.md"));
+    assert!(errors[0]["line"].as_u64().unwrap() >= 1);
+    assert!(!errors[0]["message"].as_str().unwrap().is_empty());
+}
