@@ -415,3 +415,88 @@ async fn the_console_shows_a_tickets_order_card_when_asked() {
     chat.close().await.unwrap();
     console.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_searches_switches_views_and_shows_content_errors() {
+    let data = tempfile::tempdir().unwrap();
+    let faq = data.path().join("faq");
+    crate::support::copy_dir(&crate::support::repo().join("faq"), &faq);
+    std::fs::write(
+        faq.join("it/rotto.md"),
+        "+++\nid = \"rotto\"\nquestions = [\n+++\nx\n",
+    )
+    .unwrap();
+    let out = crate::support::sportello(
+        data.path(),
+        &["operator", "add", "anna", "--department", "assistenza"],
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(out.status.success());
+    let faq_arg = faq.to_str().unwrap().to_owned();
+    let server = Server::spawn_args(data, None, &["--faq", &faq_arg]);
+    let chromium = Chromium::start().await;
+    let chat = chromium.window(420, 760, "it-IT").await;
+    let console = chromium.window(1280, 860, "it-IT").await;
+    chat.goto(&server.url("/")).await.unwrap();
+    customer_says(
+        &chat,
+        "Voglio parlare con un operatore per il reso della lampada",
+    )
+    .await;
+    wait_for_text(&chat, "#status", "coda").await;
+    let second = chromium.window(420, 760, "it-IT").await;
+    second.goto(&server.url("/")).await.unwrap();
+    customer_says(
+        &second,
+        "Voglio parlare con una persona per la fattura aziendale",
+    )
+    .await;
+    wait_for_text(&second, "#status", "coda").await;
+
+    log_in(&console, &server, "anna").await;
+    let banner = wait_for_text(&console, "#content-banner", "rotto.md").await;
+    assert!(banner.contains("1 file"), "{banner}");
+    // The invoice question went to another department: show them all.
+    let filter = wait_for(&console, "#department-filter").await;
+    filter.select_by_value("all").await.unwrap();
+    wait_for(&console, ".ticket[data-id='2']").await;
+    type_into(&console, "#ticket-search", "fattura").await;
+    retry("only the matching ticket", || async {
+        let shown = count(&console, ".ticket").await;
+        let first = console.find(Locator::Css(".ticket")).await?;
+        match (shown, first.attr("data-id").await?.as_deref()) {
+            (1, Some("2")) => Ok(()),
+            _ => Err(fantoccini::error::CmdError::InvalidArgument(
+                "search".into(),
+                format!("{shown} tickets shown"),
+            )),
+        }
+    })
+    .await;
+    // An empty search (a space typed: clearing alone fires no input event).
+    type_into(&console, "#ticket-search", " ").await;
+    click(&console, ".ticket[data-id='1']").await;
+    click(&console, "#claim").await;
+    click(&console, "#views button[data-view='mine']").await;
+    retry("my view", || async {
+        let ids: Vec<Option<String>> = {
+            let mut ids = Vec::new();
+            for t in console.find_all(Locator::Css(".ticket")).await? {
+                ids.push(t.attr("data-id").await?);
+            }
+            ids
+        };
+        if ids == [Some("1".to_owned())] {
+            Ok(())
+        } else {
+            Err(fantoccini::error::CmdError::InvalidArgument(
+                "view".into(),
+                format!("{ids:?}"),
+            ))
+        }
+    })
+    .await;
+    chat.close().await.unwrap();
+    second.close().await.unwrap();
+    console.close().await.unwrap();
+}

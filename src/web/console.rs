@@ -381,3 +381,38 @@ pub async fn events(State(app): State<Arc<App>>, _authed: Authed) -> impl IntoRe
         Some(json!({"customer": change.customer, "ticket": change.ticket.map(|t| t.0)}))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{CustomerId, HandoffReason, Lang, Priority, TicketStatus};
+
+    #[test]
+    fn a_ticket_whose_estimates_broke_three_times_is_escalated() {
+        let mut t = Ticket {
+            id: TicketId(7),
+            customer: CustomerId::parse("web:x").unwrap(),
+            department: "assistenza".into(),
+            priority: Priority::Normal,
+            reason: HandoffReason::Asked,
+            lang: Lang::It,
+            order_number: None,
+            summary: String::new(),
+            status: TicketStatus::Queued,
+            operator: None,
+            opened_at: DateTime::UNIX_EPOCH,
+            claimed_at: None,
+            first_response_at: None,
+            closed_at: None,
+            promise: None,
+            broken_promises: 2,
+            told_position: None,
+            version: 0,
+        };
+        let config = crate::config::Config::default();
+        let now = DateTime::UNIX_EPOCH;
+        assert_eq!(ticket_json(&t, None, &config, now)["escalated"], false);
+        t.broken_promises = crate::domain::MAX_BROKEN_PROMISES;
+        assert_eq!(ticket_json(&t, None, &config, now)["escalated"], true);
+    }
+}

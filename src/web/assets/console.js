@@ -109,6 +109,14 @@
       kind_reply: 'risposta',
       setupBadToken: 'Il codice di configurazione non è valido: usa quello che «sportello serve» ha stampato all’avvio.',
       window_closed: 'WhatsApp: sono passate 24 ore dall’ultimo messaggio del cliente. Le risposte aspettano che riscriva.',
+      view_all: 'Tutte',
+      view_mine: 'Mie',
+      view_unassigned: 'Da assegnare',
+      view_closed: 'Chiuse',
+      search_label: 'Cerca',
+      search_placeholder: 'Cerca: numero, cliente, testo…',
+      escalated: 'stima mancata 3 volte',
+      content_errors: 'Contenuti: {n} file con errori (restano in servizio le versioni precedenti).',
       order_show: 'Vedi ordine',
       order_loading: 'Cerco l’ordine…',
       order_title: 'Ordine {n}',
@@ -241,6 +249,14 @@
       kind_reply: 'reply',
       setupBadToken: 'The setup code is not valid: use the one "sportello serve" printed when it started.',
       window_closed: 'WhatsApp: 24 hours have passed since the customer last wrote. Replies wait until they write again.',
+      view_all: 'All',
+      view_mine: 'Mine',
+      view_unassigned: 'Unassigned',
+      view_closed: 'Closed',
+      search_label: 'Search',
+      search_placeholder: 'Search: number, customer, text…',
+      escalated: 'estimate missed 3 times',
+      content_errors: 'Content: {n} files with errors (their previous versions keep serving).',
       order_show: 'Show order',
       order_loading: 'Looking the order up…',
       order_title: 'Order {n}',
@@ -297,6 +313,8 @@
     tickets: [],          // the whole queue, unfiltered
     skew: 0,              // server clock minus ours, in ms
     filter: 'mine',
+    view: 'all',          // all | mine | unassigned | closed
+    query: '',            // the search box
     openId: null,         // the ticket shown, a number
     detail: null,         // its Detail
     busy: false,          // an action is running
@@ -666,9 +684,56 @@
     state.operators = Array.isArray(ops.operators) ? ops.operators : [];
     renderFilter();
     renderTransferOptions();
+    renderViews();
     await refreshQueue();
     openEvents();
     route();
+    showContentErrors();
+  }
+
+  /** The views (all, mine, unassigned, closed) and the search box. */
+  function renderViews() {
+    Array.prototype.forEach.call(document.querySelectorAll('#views button'), function (b) {
+      const on = b.getAttribute('data-view') === state.view;
+      b.classList.toggle('selected', on);
+      b.setAttribute('aria-selected', on ? 'true' : 'false');
+    });
+    $('ticket-search').placeholder = t('search_placeholder');
+  }
+
+  let searchTimer = null;
+  function wireViews() {
+    Array.prototype.forEach.call(document.querySelectorAll('#views button'), function (b) {
+      b.addEventListener('click', function () {
+        state.view = b.getAttribute('data-view');
+        renderViews();
+        refreshQueue();
+      });
+    });
+    $('ticket-search').addEventListener('input', function () {
+      clearTimeout(searchTimer);
+      searchTimer = setTimeout(function () {
+        state.query = $('ticket-search').value.trim();
+        refreshQueue();
+      }, 250);
+    });
+  }
+
+  /** What is wrong in the content folders, where people look. */
+  async function showContentErrors() {
+    const banner = $('content-banner');
+    let data;
+    try { data = await api('GET', '/api/v1/content'); } catch (e) { return; }
+    const errors = Array.isArray(data.errors) ? data.errors : [];
+    banner.textContent = '';
+    banner.hidden = errors.length === 0;
+    if (!errors.length) return;
+    banner.appendChild(el('p', null, t('content_errors', { n: errors.length })));
+    const list = el('ul');
+    errors.forEach(function (e) {
+      list.appendChild(el('li', null, e.path + ':' + e.line + ': ' + e.message));
+    });
+    banner.appendChild(list);
   }
 
   /** Every department we know of: the list, mine, the operators'. */
@@ -716,7 +781,12 @@
         state.queueAgain = false;
         if (!state.me) break;
         try {
-          const data = await api('GET', '/api/v1/queue');
+          const plain = state.view === 'all' && !state.query;
+          const data = plain
+            ? await api('GET', '/api/v1/queue')
+            : await api('GET', '/api/v1/tickets?view=' + encodeURIComponent(state.view) +
+                '&q=' + encodeURIComponent(state.query));
+          if (!plain) data.now = data.now || new Date().toISOString();
           state.tickets = Array.isArray(data.tickets) ? data.tickets : [];
           const now = Date.parse(data.now);
           state.skew = isNaN(now) ? 0 : now - Date.now();
@@ -838,6 +908,10 @@
     row2.appendChild(badges(ticket, false));
     b.appendChild(row2);
 
+    if (ticket.escalated) {
+      b.classList.add('escalated');
+      b.appendChild(el('span', 'row escalated-mark', t('escalated')));
+    }
     if (ticket.reason) b.appendChild(el('span', 'row reason', reasonText(ticket.reason)));
     if (ticket.summary) b.appendChild(el('span', 'row summary', truncate(ticket.summary, 140)));
     if (ticket.status === 'claimed' || ticket.operator) {
@@ -1398,6 +1472,7 @@
     $('lang-toggle').addEventListener('click', toggleLang);
     $('logout').addEventListener('click', logout);
 
+    wireViews();
     $('department-filter').addEventListener('change', function (e) {
       state.filter = e.target.value;
       try { localStorage.setItem(FILTER_KEY, state.filter); } catch (err) { /* ignore */ }
