@@ -204,3 +204,29 @@ fn a_turn_decided_on_a_stale_ticket_or_conversation_writes_nothing() {
         "conversation, ticket, queue"
     );
 }
+
+#[test]
+fn a_ticket_tells_the_customers_real_question_not_just_the_request_for_a_person() {
+    let mut app = TestApp::new();
+    app.say(
+        "terminal:s1",
+        "posso restituire una lampada usata senza scatola?",
+    );
+    app.say("terminal:s1", "voglio parlare con un operatore");
+    let ticket = app.queue()[0].clone();
+    assert_eq!(
+        ticket.summary,
+        "posso restituire una lampada usata senza scatola? · voglio parlare con un operatore"
+    );
+    // A handoff that says what it is about keeps its own words.
+    app.say("terminal:s2", "è una vergogna, il pacco è arrivato rotto");
+    let complaint = app
+        .queue()
+        .into_iter()
+        .find(|t| t.customer.as_str() == "terminal:s2")
+        .unwrap();
+    assert_eq!(
+        complaint.summary,
+        "è una vergogna, il pacco è arrivato rotto"
+    );
+}

@@ -2,6 +2,7 @@
 //! wait promised, and the events that say so.
 
 use super::{Result, Service};
+use crate::domain::triage::DecisionKind;
 use crate::domain::{
     Event, EventKind, HandoffReason, Inbound, Lang, ModeEvent, Priority, Ticket, TicketEvent,
     TicketStatus,
@@ -51,7 +52,7 @@ impl Service {
             reason: reason.clone(),
             lang: conv.lang.unwrap_or(Lang::It),
             order_number: conv.order_numbers.last().cloned(),
-            summary: inbound.text.clone(),
+            summary: String::new(),
             status: TicketStatus::Queued,
             operator: None,
             opened_at: inbound.at,
@@ -65,6 +66,10 @@ impl Service {
         };
         conv.transition(ModeEvent::HandOff, Some(ticket.id))
             .expect("the bot owns the conversation");
+        let ticket = Ticket {
+            summary: self.story(inbound, reason)?,
+            ..ticket
+        };
         let kind = EventKind::TicketOpened {
             ticket: ticket.id,
             department: ticket.department.clone(),
@@ -82,6 +87,31 @@ impl Service {
         ticket.told_position = Some(position);
         turn.tickets.push(ticket);
         Ok((position, estimate))
+    }
+
+    /// What the ticket is about, for the operator: the message that handed over, unless
+    /// it only asked for a person; then the customer's latest real question of this
+    /// conversation (one the bot tried to answer), if any.
+    fn story(&self, inbound: &Inbound, reason: &HandoffReason) -> Result<String> {
+        if *reason != HandoffReason::Asked {
+            return Ok(inbound.text.clone());
+        }
+        let since = inbound.at - crate::domain::SESSION_GAP;
+        let transcript = self.store.transcript(&inbound.customer)?;
+        let question = transcript.iter().rev().find(|m| {
+            m.at >= since
+                && m.author == crate::domain::Author::Customer
+                && m.verdict.as_ref().is_some_and(|v| {
+                    matches!(
+                        v.decision,
+                        DecisionKind::Answer | DecisionKind::Clarify | DecisionKind::Fallback
+                    )
+                })
+        });
+        Ok(match question {
+            Some(q) => format!("{} · {}", q.text, inbound.text),
+            None => inbound.text.clone(),
+        })
     }
 
     /// The customer takes back the request: the ticket is cancelled, the bot is back.

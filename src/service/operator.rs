@@ -172,6 +172,13 @@ impl Service {
                 );
                 turn.outbound.push(line);
             }
+            // Back in a queue: the customer hears why, and their place.
+            if let TicketEvent::ToDepartment { department, .. } = event {
+                let position = self.store.queue_position(&ticket)?;
+                let text = texts::transferred(ticket.lang, department, position);
+                let line = said(&ticket, OutboundKind::Waiting, text, vec![], now);
+                turn.outbound.push(line);
+            }
             if change == Some(ModeEvent::Close) {
                 let farewell = texts::closed(ticket.lang).to_owned();
                 let line = said(&ticket, OutboundKind::Reply, farewell, vec![], now);

@@ -208,6 +208,18 @@ pub fn cancelled(lang: Lang) -> &'static str {
     }
 }
 
+/// Moved to another department's queue: why, and where the customer stands now.
+pub fn transferred(lang: Lang, department: &str, position: usize) -> String {
+    match lang {
+        Lang::It => format!(
+            "Ho passato la tua richiesta al reparto {department}, che segue proprio questo argomento: sei di nuovo in coda, numero {position}. Ti rispondiamo qui."
+        ),
+        Lang::En => format!(
+            "I've passed your request to our {department} team, who handle exactly this: you're back in the queue, number {position}. We'll answer here."
+        ),
+    }
+}
+
 pub fn closed(lang: Lang) -> &'static str {
     match lang {
         Lang::It => {
