@@ -246,3 +246,41 @@ fn the_contents_load_errors_are_shown_to_signed_in_operators() {
     assert!(errors[0]["line"].as_u64().unwrap() >= 1);
     assert!(!errors[0]["message"].as_str().unwrap().is_empty());
 }
+
+#[test]
+fn ready_replies_are_seeded_from_the_config_kept_in_the_store_and_written_by_admins() {
+    let server = Server::start(&[("anna", "assistenza"), ("bruno", "assistenza")]);
+    let addr = server.addr();
+    let anna = api_login(&addr, "anna");
+    let bruno = api_login(&addr, "bruno");
+    let seeded = call(&addr, &bruno, "GET", "/api/v1/canned", None).json();
+    assert_eq!(seeded.as_array().unwrap().len(), 8, "the config's defaults: {seeded}");
+    let list = json!([
+        {"title": "Saluto", "text": "Ciao {name}, sono qui per aiutarti.", "lang": "it"},
+        {"title": "Order", "text": "Order {order} is on its way.", "lang": "en"}
+    ])
+    .to_string();
+    let refused = call(&addr, &bruno, "PUT", "/api/v1/canned", Some(&list));
+    assert_eq!(refused.status, 403, "operators read, admins write");
+    let bad = json!([{"title": "", "text": "x", "lang": null}]).to_string();
+    assert_eq!(call(&addr, &anna, "PUT", "/api/v1/canned", Some(&bad)).status, 400);
+    let saved = call(&addr, &anna, "PUT", "/api/v1/canned", Some(&list));
+    assert_eq!(saved.status, 200, "{}", saved.body);
+    let now = call(&addr, &bruno, "GET", "/api/v1/canned", None).json();
+    assert_eq!(now[0]["title"], "Saluto");
+    assert_eq!(now.as_array().unwrap().len(), 2);
+    // A ticket offers the saved ones in its language, filled in.
+    hand_off(&addr, "voglio parlare con un operatore");
+    let detail = call(&addr, &bruno, "GET", "/api/v1/tickets/1", None).json();
+    assert_eq!(
+        detail["canned"],
+        json!([{"title": "Saluto", "text": "Ciao, sono qui per aiutarti."}])
+    );
+    // They survive a restart: the store keeps them.
+    let data = server.stop();
+    let server = Server::spawn(data);
+    let addr = server.addr();
+    let anna = api_login(&addr, "anna");
+    let kept = call(&addr, &anna, "GET", "/api/v1/canned", None).json();
+    assert_eq!(kept.as_array().unwrap().len(), 2);
+}

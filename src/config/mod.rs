@@ -91,7 +91,7 @@ impl Default for SurveySettings {
 }
 
 /// A ready reply for operators.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Canned {
     pub title: String,

@@ -103,6 +103,14 @@ impl Service {
         }
     }
 
+    /// The console's ready replies: as admins saved them, else the config's.
+    pub fn canned(&self) -> Result<Vec<crate::config::Canned>> {
+        Ok(match self.store.canned()? {
+            Some(saved) => saved,
+            None => self.config.canned.clone(),
+        })
+    }
+
     /// What is wrong in the content folders now (the last load or reload).
     pub fn content_problems(&self) -> Vec<Diagnostic> {
         self.problems

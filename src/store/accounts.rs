@@ -5,6 +5,9 @@ use super::{Result, Store, decode, encode};
 use crate::accounts::{ApiToken, Operator, Session};
 use chrono::{DateTime, Utc};
 
+/// `meta` key of the ready replies.
+const CANNED: &str = "canned";
+
 impl Store {
     /// Add an account; false if the name is taken (checked and written atomically).
     pub fn add_operator(&self, op: &Operator) -> Result<bool> {
@@ -58,6 +61,25 @@ impl Store {
             }
         }
         Ok(gone)
+    }
+
+    /// The console's ready replies as admins last saved them (None: never saved, the
+    /// config's list serves).
+    pub fn canned(&self) -> Result<Option<Vec<crate::config::Canned>>> {
+        self.meta
+            .get(CANNED)?
+            .map(|v| {
+                serde_json::from_slice(&v).map_err(|source| super::StoreError::Corrupt {
+                    tree: "meta",
+                    source,
+                })
+            })
+            .transpose()
+    }
+
+    pub fn put_canned(&self, canned: &[crate::config::Canned]) -> Result<()> {
+        self.meta.insert(CANNED, encode(&canned))?;
+        self.flush()
     }
 
     /// The server's secret for signing web chat visitor tokens, made on first use.

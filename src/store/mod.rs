@@ -19,6 +19,7 @@
 //! - `api_tokens`: `digest of the token` -> ApiToken (JSON)
 //! - `notes`: `customer id \0 seq (u64 BE)` -> Note (JSON), operators' private notes
 //! - `meta` `seq_floor` -> u64 BE: added to sled's ids after `forget` rewrote the store
+//! - `meta` `canned` -> the console's ready replies as admins saved them (JSON)
 //! - `waiting`, `claims` (v2): indexes over tickets, see `index.rs`
 //! - `held`: `customer id` -> Held (JSON): replies waiting for the customer to write
 //!   (outside WhatsApp's 24-hour window)

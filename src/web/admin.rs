@@ -157,3 +157,48 @@ pub async fn content(State(app): State<Arc<App>>, _authed: Authed) -> Json<Value
         .collect();
     Json(json!({"errors": errors}))
 }
+
+/// `GET /api/v1/canned`: the console's ready replies, `{name}` and `{order}` unfilled.
+pub async fn canned(State(app): State<Arc<App>>, _authed: Authed) -> Result<Json<Value>, ApiError> {
+    let service = app.service.clone();
+    blocking(move || {
+        Ok(Json(
+            serde_json::to_value(service.canned()?).unwrap_or_default(),
+        ))
+    })
+    .await
+}
+
+/// `PUT /api/v1/canned`: admins replace the whole list (kept in the store; the
+/// config's list only seeds it).
+pub async fn put_canned(
+    State(app): State<Arc<App>>,
+    authed: Authed,
+    ApiJson(list): ApiJson<Vec<crate::config::Canned>>,
+) -> Result<Json<Value>, ApiError> {
+    authed.require_admin()?;
+    for (n, c) in list.iter().enumerate() {
+        let title = c.title.trim();
+        if title.is_empty() || title.chars().count() > 80 {
+            return Err(ApiError::bad_request(format!(
+                "reply {}: the title must be 1 to 80 characters",
+                n + 1
+            )));
+        }
+        if c.text.trim().is_empty() || c.text.chars().count() > 4000 {
+            return Err(ApiError::bad_request(format!(
+                "reply {}: the text must be 1 to 4,000 characters",
+                n + 1
+            )));
+        }
+    }
+    if list.len() > 200 {
+        return Err(ApiError::bad_request("at most 200 ready replies"));
+    }
+    let service = app.service.clone();
+    blocking(move || {
+        service.store().put_canned(&list)?;
+        Ok(Json(serde_json::to_value(&list).unwrap_or_default()))
+    })
+    .await
+}

@@ -284,8 +284,7 @@ fn detail(service: &Service, id: TicketId) -> Result<Value, ApiError> {
             .and_then(|c| c.order_numbers.last().map(String::as_str))
     });
     let canned: Vec<Value> = service
-        .config()
-        .canned
+        .canned()?
         .iter()
         .filter(|c| c.lang.is_none_or(|l| l == ticket.lang))
         .map(|c| json!({"title": c.title, "text": c.fill(name, order)}))
