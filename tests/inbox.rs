@@ -254,7 +254,11 @@ fn ready_replies_are_seeded_from_the_config_kept_in_the_store_and_written_by_adm
     let anna = api_login(&addr, "anna");
     let bruno = api_login(&addr, "bruno");
     let seeded = call(&addr, &bruno, "GET", "/api/v1/canned", None).json();
-    assert_eq!(seeded.as_array().unwrap().len(), 8, "the config's defaults: {seeded}");
+    assert_eq!(
+        seeded.as_array().unwrap().len(),
+        8,
+        "the config's defaults: {seeded}"
+    );
     let list = json!([
         {"title": "Saluto", "text": "Ciao {name}, sono qui per aiutarti.", "lang": "it"},
         {"title": "Order", "text": "Order {order} is on its way.", "lang": "en"}
@@ -263,7 +267,10 @@ fn ready_replies_are_seeded_from_the_config_kept_in_the_store_and_written_by_adm
     let refused = call(&addr, &bruno, "PUT", "/api/v1/canned", Some(&list));
     assert_eq!(refused.status, 403, "operators read, admins write");
     let bad = json!([{"title": "", "text": "x", "lang": null}]).to_string();
-    assert_eq!(call(&addr, &anna, "PUT", "/api/v1/canned", Some(&bad)).status, 400);
+    assert_eq!(
+        call(&addr, &anna, "PUT", "/api/v1/canned", Some(&bad)).status,
+        400
+    );
     let saved = call(&addr, &anna, "PUT", "/api/v1/canned", Some(&list));
     assert_eq!(saved.status, 200, "{}", saved.body);
     let now = call(&addr, &bruno, "GET", "/api/v1/canned", None).json();

@@ -500,3 +500,28 @@ async fn the_console_searches_switches_views_and_shows_content_errors() {
     second.close().await.unwrap();
     console.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_side_sees_the_other_typing() {
+    let server = Server::start(&[("anna", "assistenza")]);
+    let chromium = Chromium::start().await;
+    let chat = chromium.window(420, 760, "it-IT").await;
+    let console = chromium.window(1280, 860, "it-IT").await;
+    chat.goto(&server.url("/")).await.unwrap();
+    customer_says(&chat, "Voglio parlare con un operatore").await;
+    wait_for_text(&chat, "#status", "coda").await;
+    log_in(&console, &server, "anna").await;
+    click(&console, ".ticket[data-id='1']").await;
+    click(&console, "#claim").await;
+    wait_for_text(&console, "#transcript .line.customer .text", "operatore").await;
+    let field = wait_for(&chat, "#input").await;
+    // The chat says "typing" at most every 3 s: its last hint went with the question.
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    field.send_keys("il mio ordine").await.unwrap();
+    wait_for_text(&console, "#typing", "Il cliente sta scrivendo").await;
+    let reply = wait_for(&console, "#reply-text").await;
+    reply.send_keys("Ciao, controllo").await.unwrap();
+    wait_for_text(&chat, "#typing", "L’operatore sta scrivendo").await;
+    chat.close().await.unwrap();
+    console.close().await.unwrap();
+}

@@ -19,6 +19,15 @@ pub struct Change {
     pub ticket: Option<TicketId>,
     /// Whether the customer can see anything new (false for operators' notes).
     pub visible: bool,
+    /// Nothing changed: someone is typing (shown live, never stored).
+    pub typing: Option<Typist>,
+}
+
+/// Who is typing in a conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Typist {
+    Customer,
+    Operator(String),
 }
 
 /// Upper bounds (seconds) of the buckets of the time a ticket waited to be claimed.
@@ -80,6 +89,17 @@ impl Service {
             customer: customer.clone(),
             ticket,
             visible,
+            typing: None,
+        });
+    }
+
+    /// Tell watchers that `who` is typing in `customer`'s conversation.
+    pub fn typing(&self, customer: &CustomerId, ticket: Option<TicketId>, who: Typist) {
+        let _ = self.live.feed.send(Change {
+            customer: customer.clone(),
+            ticket,
+            visible: false,
+            typing: Some(who),
         });
     }
 

@@ -17,7 +17,7 @@ mod waiting;
 
 pub use flood::{BURST, PER_SECOND};
 pub use inbound::Handled;
-pub use live::{Change, Counts, WAIT_BUCKETS};
+pub use live::{Change, Counts, Typist, WAIT_BUCKETS};
 pub use operator::Transfer;
 
 use crate::config::Config;

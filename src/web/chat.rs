@@ -195,6 +195,32 @@ pub async fn events(
 ) -> Result<impl IntoResponse, ApiError> {
     let customer = customer(&app, &query.visitor)?;
     Ok(feed::stream(&app, move |change| {
-        (change.visible && change.customer == customer).then(|| json!({}))
+        if change.customer != customer {
+            return None;
+        }
+        match &change.typing {
+            // An operator typing shows in the chat (without their name).
+            Some(crate::service::Typist::Operator(_)) => Some(json!({"typing": "operator"})),
+            Some(crate::service::Typist::Customer) => None,
+            None => change.visible.then(|| json!({})),
+        }
     }))
+}
+
+/// `POST /chat/typing`: the visitor is typing; the console shows it on their ticket.
+pub async fn typing(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    let customer = visitor(&app, &headers)?;
+    let service = app.service.clone();
+    blocking(move || {
+        let ticket = service
+            .store()
+            .conversation(&customer)?
+            .and_then(|c| c.ticket);
+        service.typing(&customer, ticket, crate::service::Typist::Customer);
+        Ok(StatusCode::NO_CONTENT)
+    })
+    .await
 }

@@ -375,10 +375,37 @@ pub async fn act(
 }
 
 /// Live pokes for consoles: every change, with its customer and ticket.
-pub async fn events(State(app): State<Arc<App>>, _authed: Authed) -> impl IntoResponse {
-    feed::stream(&app, |change| {
-        Some(json!({"customer": change.customer, "ticket": change.ticket.map(|t| t.0)}))
+pub async fn events(State(app): State<Arc<App>>, authed: Authed) -> impl IntoResponse {
+    let me = authed.operator.name;
+    feed::stream(&app, move |change| {
+        let mut data = json!({"customer": change.customer, "ticket": change.ticket.map(|t| t.0)});
+        match &change.typing {
+            None => {}
+            Some(crate::service::Typist::Customer) => data["typing"] = json!("customer"),
+            // Colleagues see each other type; nobody is shown their own typing.
+            Some(crate::service::Typist::Operator(name)) if *name == me => return None,
+            Some(crate::service::Typist::Operator(name)) => data["typing"] = json!(name),
+        }
+        Some(data)
     })
+}
+
+/// `POST /tickets/{id}/typing`: the operator is typing a reply; the customer's web chat
+/// shows it.
+pub async fn typing(
+    State(app): State<Arc<App>>,
+    authed: Authed,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = parse_id(&id)?;
+    let service = app.service.clone();
+    blocking(move || {
+        let ticket = service.ticket(id)?;
+        let who = crate::service::Typist::Operator(authed.operator.name);
+        service.typing(&ticket.customer, Some(id), who);
+        Ok(StatusCode::NO_CONTENT)
+    })
+    .await
 }
 
 #[cfg(test)]

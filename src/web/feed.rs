@@ -1,6 +1,6 @@
 //! Live updates as Server-Sent Events: each stream follows the service's change feed,
-//! keeps what concerns its watcher and sends `event: changed`; the page then fetches
-//! what is new. A watcher that falls behind gets one bare `changed` (reload all). The
+//! keeps what concerns its watcher and sends `event: changed` (the page then fetches
+//! what is new) or `event: typing` (someone is typing: shown, never stored). A watcher that falls behind gets one bare `changed` (reload all). The
 //! stream ends when the server stops, so that a graceful stop does not wait on it.
 
 use super::App;
@@ -43,7 +43,12 @@ where
                         continue;
                     }
                 };
-                let event = Event::default().event("changed").data(data.to_string());
+                let name = if data.get("typing").is_some() {
+                    "typing"
+                } else {
+                    "changed"
+                };
+                let event = Event::default().event(name).data(data.to_string());
                 return Some((Ok(event), (feed, stop, keep, false)));
             }
         });

@@ -162,6 +162,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/chat/start", post(chat::start))
         .route("/chat/messages", post(chat::send).get(chat::messages))
         .route("/chat/events", get(chat::events))
+        .route("/chat/typing", post(chat::typing))
         .route("/setup", get(setup::setup_needed).post(setup::setup))
         .route("/login", post(auth::login))
         .route("/logout", post(auth::logout))
@@ -183,6 +184,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/queue", get(console::queue))
         .route("/tickets", get(console::search))
         .route("/tickets/{id}", get(console::ticket))
+        .route("/tickets/{id}/typing", post(console::typing))
         .route(
             "/tickets/{id}/{action}",
             post(console::act).get(console::order_card),

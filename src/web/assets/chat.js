@@ -18,6 +18,7 @@
       inputLabel: 'Il tuo messaggio',
       placeholder: 'Scrivi un messaggio…',
       send: 'Invia',
+      operatorTyping: 'L’operatore sta scrivendo…',
       welcome: "Ciao! Sono l'assistente del negozio. Scrivimi la tua domanda: se serve, ti passo a una persona.",
       queued: 'Sei in coda per parlare con una persona (posizione {n}).',
       queuedNoPos: 'Sei in coda per parlare con una persona.',
@@ -46,6 +47,7 @@
       messagesLabel: 'Conversation',
       inputLabel: 'Your message',
       placeholder: 'Type a message…',
+      operatorTyping: 'The operator is typing…',
       send: 'Send',
       welcome: "Hi! I'm the shop's assistant. Write me your question: if needed, I'll pass you to a person.",
       queued: 'You are in line to talk to a person (position {n}).',
@@ -378,6 +380,31 @@
     return state.fetching;
   }
 
+  /** An operator is typing: say so for a few seconds. */
+  let typingTimer = null;
+  function showTyping() {
+    let note = document.getElementById('typing');
+    if (!note) {
+      note = document.createElement('p');
+      note.id = 'typing';
+      note.className = 'typing';
+      note.setAttribute('aria-live', 'polite');
+      els.messages.parentNode.insertBefore(note, els.messages.nextSibling);
+    }
+    note.textContent = t('operatorTyping');
+    note.hidden = false;
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(function () { note.hidden = true; }, 6000);
+  }
+
+  /** Tell the console the customer is typing, at most every 3 seconds. */
+  let typingSent = 0;
+  function sayTyping() {
+    if (!state.token || !els.input.value.trim() || Date.now() - typingSent < 3000) return;
+    typingSent = Date.now();
+    request('POST', '/api/v1/chat/typing').catch(function () { /* only a hint */ });
+  }
+
   /** Live updates: every `changed` event means "ask for new messages". */
   function openEvents() {
     if (!state.token || typeof EventSource === 'undefined') return;
@@ -389,6 +416,7 @@
       fetchNew();
     });
     es.addEventListener('changed', function () { fetchNew(); });
+    es.addEventListener('typing', showTyping);
     es.addEventListener('error', function () {
       if (es.readyState !== EventSource.CLOSED || state.events !== es) return;
       // The browser gave up (e.g. 401/404 for a forgotten token): ask the
@@ -582,6 +610,7 @@
       }
     });
     els.input.addEventListener('input', updateInput);
+    els.input.addEventListener('input', sayTyping);
     document.addEventListener('visibilitychange', function () {
       if (document.visibilityState === 'visible') fetchNew();
     });

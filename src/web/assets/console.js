@@ -109,6 +109,8 @@
       kind_reply: 'risposta',
       setupBadToken: 'Il codice di configurazione non è valido: usa quello che «sportello serve» ha stampato all’avvio.',
       window_closed: 'WhatsApp: sono passate 24 ore dall’ultimo messaggio del cliente. Le risposte aspettano che riscriva.',
+      customer_typing: 'Il cliente sta scrivendo…',
+      colleague_typing: '{name} sta scrivendo…',
       view_all: 'Tutte',
       view_mine: 'Mie',
       view_unassigned: 'Da assegnare',
@@ -249,6 +251,8 @@
       kind_reply: 'reply',
       setupBadToken: 'The setup code is not valid: use the one "sportello serve" printed when it started.',
       window_closed: 'WhatsApp: 24 hours have passed since the customer last wrote. Replies wait until they write again.',
+      customer_typing: 'The customer is typing…',
+      colleague_typing: '{name} is typing…',
       view_all: 'All',
       view_mine: 'Mine',
       view_unassigned: 'Unassigned',
@@ -1075,6 +1079,24 @@
   }
 
   /** Draws the open ticket; scrolls the transcript down on first show or when already at the bottom. */
+  /** Someone is typing in the open ticket: say so for a few seconds. */
+  let typingTimer = null;
+  function showTyping(text) {
+    const note = $('typing');
+    note.textContent = text;
+    note.hidden = false;
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(function () { note.hidden = true; }, 6000);
+  }
+
+  /** Tell the customer's chat the operator is typing, at most every 3 seconds. */
+  let typingSent = 0;
+  function sayTyping() {
+    if (state.openId === null || !$('reply-text').value.trim() || Date.now() - typingSent < 3000) return;
+    typingSent = Date.now();
+    api('POST', '/api/v1/tickets/' + state.openId + '/typing').catch(function () { /* only a hint */ });
+  }
+
   /** The ticket's order, fetched from the shop's platform on demand. */
   async function showOrder(id) {
     const card = $('order-card');
@@ -1431,6 +1453,13 @@
       refreshQueue();
       if (state.openId !== null) refreshTicket();
     });
+    es.addEventListener('typing', function (e) {
+      let data = {};
+      try { data = JSON.parse(e.data || '{}') || {}; } catch (err) { data = {}; }
+      if (state.openId === null || Number(data.ticket) !== state.openId) return;
+      const who = data.typing === 'customer' ? t('customer_typing') : t('colleague_typing', { name: data.typing });
+      showTyping(who);
+    });
     es.addEventListener('changed', function (e) {
       let data = {};
       try { data = JSON.parse(e.data || '{}') || {}; } catch (err) { data = {}; }
@@ -1494,6 +1523,7 @@
     $('note-send').addEventListener('click', sendNote);
     $('canned').addEventListener('change', useCanned);
 
+    $('reply-text').addEventListener('input', sayTyping);
     $('reply-text').addEventListener('keydown', function (e) {
       if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); sendReply(); }
     });
