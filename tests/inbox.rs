@@ -291,3 +291,114 @@ fn ready_replies_are_seeded_from_the_config_kept_in_the_store_and_written_by_adm
     let kept = call(&addr, &anna, "GET", "/api/v1/canned", None).json();
     assert_eq!(kept.as_array().unwrap().len(), 2);
 }
+
+/// A multipart body with one `file` field.
+fn multipart(filename: &str, content: &str) -> (String, String) {
+    let boundary = "----sportelloTestBoundary7MA4YWxk";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n{content}\r\n--{boundary}--\r\n"
+    );
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[test]
+fn a_customer_sends_a_photo_an_operator_opens_it_and_forget_erases_it() {
+    let server = Server::start(&[("anna", "assistenza")]);
+    let addr = server.addr();
+    let start = request(&addr, "POST", "/api/v1/chat/start", &[], None).json();
+    let visitor = start["visitor"].as_str().unwrap().to_owned();
+    let gif = "GIF89a\u{1}\u{0}\u{1}\u{0}fake picture of a broken lamp";
+    let (content_type, body) = multipart("../../etc/lampada rotta.gif", gif);
+    let headers = [
+        ("X-Sportello-Visitor", visitor.as_str()),
+        ("Content-Type", content_type.as_str()),
+    ];
+    let sent = request(
+        &addr,
+        "POST",
+        "/api/v1/chat/attachments",
+        &headers,
+        Some(&body),
+    );
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    let id = sent.json()["id"].as_str().unwrap().to_owned();
+    // The bot says it cannot read photos; the message is in the transcript.
+    let mine = [("X-Sportello-Visitor", visitor.as_str())];
+    let messages = request(&addr, "GET", "/api/v1/chat/messages?after=0", &mine, None).json();
+    let texts: Vec<&str> = messages["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
+    assert!(
+        texts[0].starts_with(&format!("[photo {id}] lampada rotta.gif")),
+        "{texts:?}"
+    );
+    assert!(texts[1].contains("foto"), "{texts:?}");
+    let path = format!("/api/v1/attachments/{id}");
+    assert_eq!(
+        request(&addr, "GET", &path, &[], None).status,
+        401,
+        "operators only"
+    );
+    let anna = api_login(&addr, "anna");
+    let file = call(&addr, &anna, "GET", &path, None);
+    assert_eq!(file.status, 200);
+    assert_eq!(file.header("content-type"), Some("image/gif"));
+    assert_eq!(file.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(
+        file.header("content-disposition"),
+        Some("inline; filename=\"lampada rotta.gif\"")
+    );
+    assert!(
+        file.header("content-security-policy")
+            .unwrap()
+            .contains("sandbox")
+    );
+    assert_eq!(file.body, gif);
+    // Not a photo or a PDF: refused, whatever the name says.
+    let (content_type, body) = multipart("foto.jpg", "<script>alert(1)</script>");
+    let headers = [
+        ("X-Sportello-Visitor", visitor.as_str()),
+        ("Content-Type", content_type.as_str()),
+    ];
+    let refused = request(
+        &addr,
+        "POST",
+        "/api/v1/chat/attachments",
+        &headers,
+        Some(&body),
+    );
+    assert_eq!(
+        (refused.status, refused.json()["code"].clone()),
+        (415, json!("file_type"))
+    );
+    let big = format!("%PDF-1.4\n{}", "x".repeat(10 * 1024 * 1024));
+    let (content_type, body) = multipart("manuale.pdf", &big);
+    let headers = [
+        ("X-Sportello-Visitor", visitor.as_str()),
+        ("Content-Type", content_type.as_str()),
+    ];
+    let too_big = request(
+        &addr,
+        "POST",
+        "/api/v1/chat/attachments",
+        &headers,
+        Some(&body),
+    );
+    assert_eq!(too_big.status, 413, "{}", too_big.body);
+    // Forget erases the file with the rest (the customer's id, from their ticket).
+    let body = json!({"id": "h1", "text": "voglio parlare con un operatore"}).to_string();
+    let asked = request(&addr, "POST", "/api/v1/chat/messages", &mine, Some(&body));
+    assert_eq!(asked.status, 200, "{}", asked.body);
+    let queue = call(&addr, &anna, "GET", "/api/v1/queue", None).json();
+    let customer = queue["tickets"][0]["customer"].as_str().unwrap().to_owned();
+    let data = server.stop();
+    let forgot = crate::support::sportello(data.path(), &["customer", "forget", &customer], "");
+    assert!(forgot.status.success(), "{forgot:?}");
+    let server = Server::spawn(data);
+    let addr = server.addr();
+    let anna = api_login(&addr, "anna");
+    assert_eq!(call(&addr, &anna, "GET", &path, None).status, 404);
+}

@@ -25,9 +25,11 @@
 //!   (outside WhatsApp's 24-hour window)
 //! - `statuses`: `customer id \0 seq (u64 BE)` -> DeliveryStatus (JSON), the
 //!   providers' delivery reports
+//! - `attachment_data`: `customer id \0 attachment id` -> the file's bytes;
+//!   `attachment_meta`: `attachment id` -> AttachmentMeta (JSON): web chat uploads
 //!
-//! (the trees from `failed` to `notes` were added within v1, `held` and `statuses`
-//! within v3: older stores open unchanged.) Migrations: v1 -> v2 builds `waiting` and `claims` from `tickets`;
+//! (the trees from `failed` to `notes` were added within v1, `held`, `statuses` and the
+//! attachments' within v3: older stores open unchanged.) Migrations: v1 -> v2 builds `waiting` and `claims` from `tickets`;
 //! v2 -> v3 gives every `decided` event its cause, read once from its words
 //! ([`crate::domain::triage::Cause::from_words`]). Conversations and tickets carry a
 //! `version` that every write bumps (records written before it read as 0).
@@ -35,6 +37,7 @@
 //! `seq` comes from sled's monotonic id generator, so keys sort in write order.
 
 mod accounts;
+mod attachments;
 mod delivery;
 mod erase;
 mod group;
@@ -45,6 +48,7 @@ mod read;
 mod turn;
 mod verify;
 
+pub use attachments::AttachmentMeta;
 pub use delivery::{DeliveryStatus, FailedOutbound, Held, Unreachable};
 pub use erase::{Forgotten, check_rewritable, rewrite};
 pub use notes::Note;
@@ -132,6 +136,8 @@ pub struct Store {
     claims: sled::Tree,
     held: sled::Tree,
     statuses: sled::Tree,
+    attachment_meta: sled::Tree,
+    attachment_data: sled::Tree,
     /// Added to sled's ids: a store rewritten by `forget` keeps its keys increasing.
     seq_floor: u64,
     group: std::sync::Arc<group::GroupFlush>,
@@ -174,6 +180,8 @@ impl Store {
             claims: db.open_tree("claims")?,
             held: db.open_tree("held")?,
             statuses: db.open_tree("statuses")?,
+            attachment_meta: db.open_tree("attachment_meta")?,
+            attachment_data: db.open_tree("attachment_data")?,
             seq_floor: 0,
             group: std::sync::Arc::default(),
             written: std::sync::Arc::default(),

@@ -40,7 +40,7 @@ fn customer(app: &App, token: &str) -> Result<CustomerId, ApiError> {
     CustomerId::parse(&format!("web:{id}")).map_err(|e| ApiError::internal(&e))
 }
 
-fn visitor(app: &App, headers: &HeaderMap) -> Result<CustomerId, ApiError> {
+pub(super) fn visitor(app: &App, headers: &HeaderMap) -> Result<CustomerId, ApiError> {
     customer(
         app,
         headers

@@ -5,6 +5,7 @@
 //! `Service` on the blocking pool; what a person sees is separate from what is logged.
 
 mod admin;
+mod attachments;
 mod auth;
 mod chat;
 mod console;
@@ -163,6 +164,13 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/chat/messages", post(chat::send).get(chat::messages))
         .route("/chat/events", get(chat::events))
         .route("/chat/typing", post(chat::typing))
+        .route(
+            "/chat/attachments",
+            post(attachments::upload).layer(axum::extract::DefaultBodyLimit::max(
+                attachments::MAX_ATTACHMENT + 64 * 1024,
+            )),
+        )
+        .route("/attachments/{id}", get(attachments::fetch))
         .route("/setup", get(setup::setup_needed).post(setup::setup))
         .route("/login", post(auth::login))
         .route("/logout", post(auth::logout))
