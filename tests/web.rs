@@ -525,3 +525,37 @@ async fn each_side_sees_the_other_typing() {
     chat.close().await.unwrap();
     console.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_sent_in_the_chat_opens_from_the_console() {
+    let server = Server::start(&[("anna", "assistenza")]);
+    let chromium = Chromium::start().await;
+    let chat = chromium.window(420, 760, "it-IT").await;
+    let console = chromium.window(1280, 860, "it-IT").await;
+    chat.goto(&server.url("/")).await.unwrap();
+    customer_says(&chat, "Voglio parlare con un operatore").await;
+    wait_for_text(&chat, "#status", "coda").await;
+    let dir = tempfile::tempdir().unwrap();
+    let photo = dir.path().join("lampada.gif");
+    std::fs::write(&photo, b"GIF89a\x01\x00\x01\x00\x00\x00\x00;").unwrap();
+    let input = wait_for(&chat, "#attach").await;
+    input.send_keys(photo.to_str().unwrap()).await.unwrap();
+    wait_for_text(&chat, ".msg.customer .text", "lampada.gif").await;
+
+    log_in(&console, &server, "anna").await;
+    click(&console, ".ticket[data-id='1']").await;
+    let link = wait_for(&console, "#transcript a.attachment-link").await;
+    assert!(link.text().await.unwrap().contains("Apri"));
+    let href = link.attr("href").await.unwrap().unwrap();
+    assert!(href.starts_with("/api/v1/attachments/"), "{href}");
+    let fetched = console
+        .execute(
+            "return fetch(arguments[0]).then(r => r.status + ' ' + r.headers.get('content-type'))",
+            vec![serde_json::json!(href)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(fetched, serde_json::json!("200 image/gif"));
+    chat.close().await.unwrap();
+    console.close().await.unwrap();
+}

@@ -19,6 +19,9 @@
       placeholder: 'Scrivi un messaggio…',
       send: 'Invia',
       operatorTyping: 'L’operatore sta scrivendo…',
+      attach: 'Allega una foto o un PDF',
+      err_file_too_large: 'Il file supera i 10 MB: inviane uno più piccolo.',
+      err_file_type: 'Si possono inviare solo foto (JPEG, PNG, GIF, WebP) e PDF.',
       welcome: "Ciao! Sono l'assistente del negozio. Scrivimi la tua domanda: se serve, ti passo a una persona.",
       queued: 'Sei in coda per parlare con una persona (posizione {n}).',
       queuedNoPos: 'Sei in coda per parlare con una persona.',
@@ -48,6 +51,9 @@
       inputLabel: 'Your message',
       placeholder: 'Type a message…',
       operatorTyping: 'The operator is typing…',
+      attach: 'Attach a photo or a PDF',
+      err_file_too_large: 'The file is larger than 10 MB: send a smaller one.',
+      err_file_type: 'Only photos (JPEG, PNG, GIF, WebP) and PDF files can be sent.',
       send: 'Send',
       welcome: "Hi! I'm the shop's assistant. Write me your question: if needed, I'll pass you to a person.",
       queued: 'You are in line to talk to a person (position {n}).',
@@ -380,6 +386,34 @@
     return state.fetching;
   }
 
+  /** Send the chosen file; the transcript then shows it like any message. */
+  async function sendFile(e) {
+    const input = e.target;
+    const file = input.files && input.files[0];
+    input.value = '';
+    if (!file || !state.token) return;
+    const form = new FormData();
+    form.append('file', file, file.name);
+    try {
+      const res = await fetch('/api/v1/chat/attachments', {
+        method: 'POST',
+        headers: { 'X-Sportello-Visitor': state.token },
+        credentials: 'same-origin',
+        body: form,
+      });
+      if (!res.ok) {
+        let data = null;
+        try { data = await res.json(); } catch (err) { data = null; }
+        const code = data && typeof data.code === 'string' ? data.code : '';
+        showError(STRINGS.it['err_' + code] ? t('err_' + code) : (data && data.error) || t('serverError'));
+        return;
+      }
+      fetchNew();
+    } catch (err) {
+      showError(t('serverError'));
+    }
+  }
+
   /** An operator is typing: say so for a few seconds. */
   let typingTimer = null;
   function showTyping() {
@@ -611,6 +645,7 @@
     });
     els.input.addEventListener('input', updateInput);
     els.input.addEventListener('input', sayTyping);
+    document.getElementById('attach').addEventListener('change', sendFile);
     document.addEventListener('visibilitychange', function () {
       if (document.visibilityState === 'visible') fetchNew();
     });

@@ -110,6 +110,7 @@
       setupBadToken: 'Il codice di configurazione non è valido: usa quello che «sportello serve» ha stampato all’avvio.',
       window_closed: 'WhatsApp: sono passate 24 ore dall’ultimo messaggio del cliente. Le risposte aspettano che riscriva.',
       customer_typing: 'Il cliente sta scrivendo…',
+      open_attachment: 'Apri l’allegato',
       colleague_typing: '{name} sta scrivendo…',
       view_all: 'Tutte',
       view_mine: 'Mie',
@@ -252,6 +253,7 @@
       setupBadToken: 'The setup code is not valid: use the one "sportello serve" printed when it started.',
       window_closed: 'WhatsApp: 24 hours have passed since the customer last wrote. Replies wait until they write again.',
       customer_typing: 'The customer is typing…',
+      open_attachment: 'Open the attachment',
       colleague_typing: '{name} is typing…',
       view_all: 'All',
       view_mine: 'Mine',
@@ -1223,6 +1225,14 @@
 
       const text = el('div', 'text');
       text.appendChild(author === 'customer' ? renderPlain(line.text) : renderMarkdown(line.text));
+      const file = author === 'customer' && /^\[(photo|document) ([0-9a-f]{32})\]/.exec(line.text || '');
+      if (file) {
+        const open = el('a', 'attachment-link', t('open_attachment'));
+        open.href = '/api/v1/attachments/' + file[2];
+        open.target = '_blank';
+        open.rel = 'noopener';
+        text.appendChild(open);
+      }
       div.appendChild(text);
 
       if (author === 'customer' && line.decision) div.appendChild(whyNode(line.decision));
