@@ -559,3 +559,48 @@ async fn a_photo_sent_in_the_chat_opens_from_the_console() {
     chat.close().await.unwrap();
     console.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_ticket_alerts_with_a_notification_and_a_badge_on_the_tab() {
+    let server = Server::start(&[("anna", "assistenza")]);
+    let chromium = Chromium::start().await;
+    let console = chromium.window(1280, 860, "it-IT").await;
+    log_in(&console, &server, "anna").await;
+    // Notifications as granted, recorded by the page (headless Chromium shows none).
+    console
+        .execute(
+            "window.__shown = []; \
+             window.Notification = function (title, options) { window.__shown.push(options.body); }; \
+             window.Notification.permission = 'granted';",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let chat = chromium.window(420, 760, "it-IT").await;
+    chat.goto(&server.url("/")).await.unwrap();
+    customer_says(&chat, "Voglio parlare con un operatore").await;
+    wait_for(&console, ".ticket[data-id='1']").await;
+    retry("the alert", || async {
+        let shown = console.execute("return window.__shown", vec![]).await?;
+        if shown == serde_json::json!(["Nuova richiesta #1"]) {
+            Ok(())
+        } else {
+            Err(fantoccini::error::CmdError::InvalidArgument(
+                "alert".into(),
+                shown.to_string(),
+            ))
+        }
+    })
+    .await;
+    let badge = console
+        .execute(
+            "return document.querySelector('link[rel=\"icon\"]').getAttribute('data-unread')",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(badge, serde_json::json!("1"));
+    assert!(console.title().await.unwrap().starts_with('●'));
+    chat.close().await.unwrap();
+    console.close().await.unwrap();
+}

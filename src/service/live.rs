@@ -21,6 +21,8 @@ pub struct Change {
     pub visible: bool,
     /// Nothing changed: someone is typing (shown live, never stored).
     pub typing: Option<Typist>,
+    /// The change is a message from the customer (the console alerts its operator).
+    pub from_customer: bool,
 }
 
 /// Who is typing in a conversation.
@@ -90,6 +92,18 @@ impl Service {
             ticket,
             visible,
             typing: None,
+            from_customer: false,
+        });
+    }
+
+    /// Tell watchers the customer wrote.
+    pub(super) fn announce_message(&self, customer: &CustomerId, ticket: Option<TicketId>) {
+        let _ = self.live.feed.send(Change {
+            customer: customer.clone(),
+            ticket,
+            visible: true,
+            typing: None,
+            from_customer: true,
         });
     }
 
@@ -100,6 +114,7 @@ impl Service {
             ticket,
             visible: false,
             typing: Some(who),
+            from_customer: false,
         });
     }
 

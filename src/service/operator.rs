@@ -221,7 +221,11 @@ impl Service {
     ) -> Result<()> {
         self.store.commit(turn)?;
         self.count(turn);
-        self.announce(&turn.conversation.customer, ticket, visible);
+        if turn.inbound.is_some() {
+            self.announce_message(&turn.conversation.customer, ticket);
+        } else {
+            self.announce(&turn.conversation.customer, ticket, visible);
+        }
         Ok(())
     }
 }

@@ -379,6 +379,9 @@ pub async fn events(State(app): State<Arc<App>>, authed: Authed) -> impl IntoRes
     let me = authed.operator.name;
     feed::stream(&app, move |change| {
         let mut data = json!({"customer": change.customer, "ticket": change.ticket.map(|t| t.0)});
+        if change.from_customer {
+            data["from_customer"] = json!(true);
+        }
         match &change.typing {
             None => {}
             Some(crate::service::Typist::Customer) => data["typing"] = json!("customer"),

@@ -110,6 +110,11 @@
       setupBadToken: 'Il codice di configurazione non è valido: usa quello che «sportello serve» ha stampato all’avvio.',
       window_closed: 'WhatsApp: sono passate 24 ore dall’ultimo messaggio del cliente. Le risposte aspettano che riscriva.',
       customer_typing: 'Il cliente sta scrivendo…',
+      alerts_on: 'Avvisi',
+      alert_new_ticket: 'Nuova richiesta #{id}',
+      alert_reply: 'Il cliente ha risposto (#{id})',
+      mute: 'Suono disattivato',
+      unmute: 'Suono attivo',
       open_attachment: 'Apri l’allegato',
       colleague_typing: '{name} sta scrivendo…',
       view_all: 'Tutte',
@@ -253,6 +258,11 @@
       setupBadToken: 'The setup code is not valid: use the one "sportello serve" printed when it started.',
       window_closed: 'WhatsApp: 24 hours have passed since the customer last wrote. Replies wait until they write again.',
       customer_typing: 'The customer is typing…',
+      alerts_on: 'Alerts',
+      alert_new_ticket: 'New request #{id}',
+      alert_reply: 'The customer replied (#{id})',
+      mute: 'Sound off',
+      unmute: 'Sound on',
       open_attachment: 'Open the attachment',
       colleague_typing: '{name} is typing…',
       view_all: 'All',
@@ -487,7 +497,130 @@
 
   function updateTitle() {
     const n = state.me ? visibleTickets().length : 0;
-    document.title = (n ? '(' + n + ') ' : '') + 'Sportello – Console';
+    const unread = alerts.unread ? '● ' : '';
+    document.title = unread + (n ? '(' + n + ') ' : '') + 'Sportello – Console';
+    drawBadge(alerts.unread);
+  }
+
+  // ---- Alerts -------------------------------------------------------------
+  // A new ticket, or a customer's reply on a ticket you hold: a sound (unless muted),
+  // a desktop notification (permission asked once, from the "Alerts" button) and a
+  // badge on the tab's icon until the console has the focus again.
+
+  const MUTE_KEY = 'sportello-console-muted';
+  const alerts = { known: null, unread: 0, muted: false };
+  try { alerts.muted = localStorage.getItem(MUTE_KEY) === '1'; } catch (e) { /* ignore */ }
+
+  /** The tab's icon: a red dot with the count, or nothing. */
+  function drawBadge(n) {
+    let link = document.querySelector('link[rel="icon"]');
+    if (!link) {
+      link = document.createElement('link');
+      link.rel = 'icon';
+      document.head.appendChild(link);
+    }
+    if (!n) {
+      link.href = 'data:,';
+      link.removeAttribute('data-unread');
+      return;
+    }
+    const canvas = document.createElement('canvas');
+    canvas.width = canvas.height = 32;
+    const g = canvas.getContext('2d');
+    if (g) {
+      g.fillStyle = '#c62828';
+      g.beginPath();
+      g.arc(16, 16, 15, 0, 2 * Math.PI);
+      g.fill();
+      g.fillStyle = '#fff';
+      g.font = 'bold 20px sans-serif';
+      g.textAlign = 'center';
+      g.textBaseline = 'middle';
+      g.fillText(n > 9 ? '9+' : String(n), 16, 17);
+    }
+    link.href = canvas.toDataURL('image/png');
+    link.setAttribute('data-unread', String(n));
+  }
+
+  function beep() {
+    if (alerts.muted) return;
+    try {
+      const Ctx = window.AudioContext || window.webkitAudioContext;
+      if (!Ctx) return;
+      const ctx = alerts.audio || (alerts.audio = new Ctx());
+      const osc = ctx.createOscillator();
+      const gain = ctx.createGain();
+      osc.frequency.value = 880;
+      gain.gain.value = 0.08;
+      osc.connect(gain).connect(ctx.destination);
+      osc.start();
+      osc.stop(ctx.currentTime + 0.15);
+    } catch (e) { /* no sound is no error */ }
+  }
+
+  /** Tell the operator: sound, notification, badge. */
+  function alertOperator(text, id) {
+    const away = document.hidden || !document.hasFocus() || state.openId !== id;
+    if (!away) return;
+    alerts.unread += 1;
+    updateTitle();
+    beep();
+    if (typeof Notification !== 'undefined' && Notification.permission === 'granted') {
+      try {
+        const n = new Notification('Sportello', { body: text, tag: 'sportello-' + id });
+        n.onclick = function () { window.focus(); openTicket(id); };
+      } catch (e) { /* some browsers refuse outside a service worker */ }
+    }
+  }
+
+  /** After each queue load: new tickets alert (not those there at sign-in). */
+  function noticeNewTickets() {
+    const ids = state.tickets.map(function (tk) { return tk.id; });
+    if (alerts.known !== null && state.view === 'all' && !state.query) {
+      visibleTickets().forEach(function (tk) {
+        if (alerts.known.indexOf(tk.id) === -1 && tk.status === 'queued') {
+          alertOperator(t('alert_new_ticket', { id: tk.id }), tk.id);
+        }
+      });
+    }
+    if (state.view === 'all' && !state.query) alerts.known = ids;
+  }
+
+  /** A customer's message on a ticket the operator holds. */
+  function noticeReply(data) {
+    if (!data.from_customer || data.ticket === null || data.ticket === undefined) return;
+    const id = Number(data.ticket);
+    const tk = state.tickets.find(function (x) { return x.id === id; });
+    if (tk && state.me && tk.operator === state.me.name && tk.status === 'claimed') {
+      alertOperator(t('alert_reply', { id: id }), id);
+    }
+  }
+
+  function renderMute() {
+    const b = $('mute');
+    b.textContent = alerts.muted ? '🔕' : '🔔';
+    b.setAttribute('aria-pressed', alerts.muted ? 'true' : 'false');
+    b.title = alerts.muted ? t('mute') : t('unmute');
+    b.setAttribute('aria-label', b.title);
+  }
+
+  function wireAlerts() {
+    $('mute').addEventListener('click', function () {
+      alerts.muted = !alerts.muted;
+      try { localStorage.setItem(MUTE_KEY, alerts.muted ? '1' : '0'); } catch (e) { /* ignore */ }
+      renderMute();
+    });
+    $('alerts').addEventListener('click', function () {
+      if (typeof Notification !== 'undefined' && Notification.permission === 'default') {
+        Notification.requestPermission();
+      }
+      beep();
+    });
+    window.addEventListener('focus', function () {
+      alerts.unread = 0;
+      updateTitle();
+    });
+    renderMute();
   }
 
   // ---- Start, setup, login ---------------------------------------------
@@ -794,6 +927,7 @@
                 '&q=' + encodeURIComponent(state.query));
           if (!plain) data.now = data.now || new Date().toISOString();
           state.tickets = Array.isArray(data.tickets) ? data.tickets : [];
+          noticeNewTickets();
           const now = Date.parse(data.now);
           state.skew = isNaN(now) ? 0 : now - Date.now();
           renderQueue();
@@ -1473,7 +1607,7 @@
     es.addEventListener('changed', function (e) {
       let data = {};
       try { data = JSON.parse(e.data || '{}') || {}; } catch (err) { data = {}; }
-      refreshQueue();
+      refreshQueue().then(function () { noticeReply(data); });
       if (state.openId === null) return;
       const tk = state.detail && state.detail.ticket;
       const customer = tk ? tk.customer : null;
@@ -1512,6 +1646,7 @@
     $('logout').addEventListener('click', logout);
 
     wireViews();
+    wireAlerts();
     $('department-filter').addEventListener('change', function (e) {
       state.filter = e.target.value;
       try { localStorage.setItem(FILTER_KEY, state.filter); } catch (err) { /* ignore */ }
