@@ -141,7 +141,9 @@ async fn a_customer_is_answered_handed_to_an_operator_who_replies_live_then_the_
     chat.refresh().await.unwrap();
     wait_for_text(&chat, ".msg.operator .text", "sono Anna").await;
 
+    // Close asks first (with an optional FAQ that answered it).
     click(&console, "#close").await;
+    click(&console, "#close-confirm").await;
     wait_for_text(&chat, ".msg.bot .text", "è chiusa").await;
     let bot_before = count(&chat, ".msg.bot").await;
     customer_says(&chat, "Quali sono i tempi di consegna?").await;
@@ -603,4 +605,64 @@ async fn a_new_ticket_alerts_with_a_notification_and_a_badge_on_the_tab() {
     assert!(console.title().await.unwrap().starts_with('●'));
     chat.close().await.unwrap();
     console.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyboard_claim_and_a_confirmed_close_with_its_faq_open_the_next_ticket() {
+    let server = Server::start(&[("anna", "assistenza")]);
+    let chromium = Chromium::start().await;
+    let first = chromium.window(420, 760, "it-IT").await;
+    first.goto(&server.url("/")).await.unwrap();
+    customer_says(&first, "ma la spedizione in sardegna quanto viene?").await;
+    wait_for(&first, ".msg.bot").await;
+    customer_says(&first, "Voglio parlare con un operatore").await;
+    wait_for_text(&first, "#status", "coda").await;
+    let second = chromium.window(420, 760, "it-IT").await;
+    second.goto(&server.url("/")).await.unwrap();
+    customer_says(&second, "Voglio parlare con una persona").await;
+    wait_for_text(&second, "#status", "coda").await;
+
+    let console = chromium.window(1280, 860, "it-IT").await;
+    log_in(&console, &server, "anna").await;
+    wait_for(&console, ".ticket[data-id='2']").await;
+    let body = console.find(Locator::Css("body")).await.unwrap();
+    body.send_keys("j").await.unwrap();
+    wait_for(&console, ".ticket.selected[data-id='1']").await;
+    body.send_keys("c").await.unwrap();
+    wait_for_text(&console, ".ticket[data-id='1'] .holder", "a te").await;
+    body.send_keys("?").await.unwrap();
+    wait_for_text(&console, "#shortcuts", "prendi in carico").await;
+    body.send_keys("x").await.unwrap();
+    let picker = wait_for(&console, "#close-faq").await;
+    retry("the FAQ picker", || async {
+        let options = console
+            .find_all(Locator::Css("#close-faq option"))
+            .await?
+            .len();
+        if options > 10 {
+            Ok(())
+        } else {
+            Err(fantoccini::error::CmdError::InvalidArgument(
+                "picker".into(),
+                format!("{options} options"),
+            ))
+        }
+    })
+    .await;
+    picker.select_by_value("costi-di-spedizione").await.unwrap();
+    click(&console, "#close-confirm").await;
+    wait_for_text(&first, ".msg.bot .text", "è chiusa").await;
+    // The next request opens by itself.
+    wait_for(&console, ".ticket.selected[data-id='2']").await;
+    first.close().await.unwrap();
+    second.close().await.unwrap();
+    console.close().await.unwrap();
+    // The close said which FAQ answered: the customer's wording is offered to it.
+    let data = server.stop();
+    let suggested = crate::support::sportello(data.path(), &["faq", "suggest"], "");
+    let text = String::from_utf8_lossy(&suggested.stdout);
+    assert!(
+        text.contains("costi-di-spedizione") && text.contains("sardegna"),
+        "{text}"
+    );
 }

@@ -202,3 +202,16 @@ pub async fn put_canned(
     })
     .await
 }
+
+/// `GET /api/v1/faq`: the entries served now (id, first question, language), for the
+/// console's "closed with FAQ" picker.
+pub async fn faq(State(app): State<Arc<App>>, _authed: Authed) -> Json<Value> {
+    let brain = app.service.brain();
+    let entries: Vec<Value> = brain
+        .faq
+        .entries()
+        .iter()
+        .map(|e| json!({"id": e.id, "question": e.questions.first(), "lang": e.lang}))
+        .collect();
+    Json(json!({"entries": entries}))
+}

@@ -178,6 +178,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/tokens", get(admin::tokens).post(admin::new_token))
         .route("/tokens/{id}", axum::routing::delete(admin::revoke_token))
         .route("/content", get(admin::content))
+        .route("/faq", get(admin::faq))
         .route("/canned", get(admin::canned).put(admin::put_canned))
         .route("/departments", get(console::departments))
         .route(

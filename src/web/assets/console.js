@@ -111,6 +111,16 @@
       window_closed: 'WhatsApp: sono passate 24 ore dall’ultimo messaggio del cliente. Le risposte aspettano che riscriva.',
       customer_typing: 'Il cliente sta scrivendo…',
       alerts_on: 'Avvisi',
+      close_title: 'Chiudere la richiesta?',
+      close_faq: 'Ha risposto una FAQ? (facoltativo)',
+      close_no_faq: '— nessuna —',
+      cancel: 'Annulla',
+      shortcuts_title: 'Scorciatoie',
+      sc_next: 'j / k: richiesta successiva / precedente',
+      sc_claim: 'c: prendi in carico',
+      sc_close: 'x: chiudi (chiede conferma)',
+      sc_canned: '/: risposte pronte',
+      sc_help: '?: questo elenco',
       alert_new_ticket: 'Nuova richiesta #{id}',
       alert_reply: 'Il cliente ha risposto (#{id})',
       mute: 'Suono disattivato',
@@ -259,6 +269,16 @@
       window_closed: 'WhatsApp: 24 hours have passed since the customer last wrote. Replies wait until they write again.',
       customer_typing: 'The customer is typing…',
       alerts_on: 'Alerts',
+      close_title: 'Close this request?',
+      close_faq: 'Did an FAQ answer it? (optional)',
+      close_no_faq: '— none —',
+      cancel: 'Cancel',
+      shortcuts_title: 'Shortcuts',
+      sc_next: 'j / k: next / previous request',
+      sc_claim: 'c: claim',
+      sc_close: 'x: close (asks first)',
+      sc_canned: '/: ready replies',
+      sc_help: '?: this list',
       alert_new_ticket: 'New request #{id}',
       alert_reply: 'The customer replied (#{id})',
       mute: 'Sound off',
@@ -1537,7 +1557,76 @@
 
   function claim() { act(function (id) { return post(id, 'claim'); }); }
   function release() { act(function (id) { return post(id, 'release'); }); }
-  function closeTicket() { act(function (id) { return post(id, 'close'); }); }
+  /** Close asks first, with an optional "an FAQ answered it" (it feeds `faq suggest`). */
+  async function closeTicket() {
+    if (state.openId === null) return;
+    const select = $('close-faq');
+    select.textContent = '';
+    select.appendChild(new Option(t('close_no_faq'), ''));
+    try {
+      const data = await api('GET', '/api/v1/faq');
+      const lang = state.detail && state.detail.ticket ? state.detail.ticket.lang : null;
+      (data.entries || []).filter(function (e) { return !lang || e.lang === lang; }).forEach(function (e) {
+        select.appendChild(new Option(e.question + ' (' + e.id + ')', e.id));
+      });
+    } catch (err) { /* the picker is optional */ }
+    $('close-dialog').hidden = false;
+    $('close-confirm').focus();
+  }
+
+  async function confirmClose() {
+    $('close-dialog').hidden = true;
+    const faq = $('close-faq').value;
+    const closing = state.openId;
+    const ok = await act(function (id) { return post(id, 'close', faq ? { faq: faq } : {}); });
+    if (ok && state.openId === closing) openNext(closing);
+  }
+
+  /** After a close: the next request in the list opens. */
+  function openNext(after) {
+    const shown = visibleTickets().filter(function (tk) { return tk.id !== after && tk.status !== 'closed'; });
+    if (shown.length) openTicket(shown[0].id);
+  }
+
+  /** The ticket `step` places away in the list (j / k). */
+  function moveBy(step) {
+    const shown = visibleTickets();
+    if (!shown.length) return;
+    const at = shown.findIndex(function (tk) { return tk.id === state.openId; });
+    const next = shown[Math.min(shown.length - 1, Math.max(0, at === -1 ? 0 : at + step))];
+    if (next) openTicket(next.id);
+  }
+
+  function onShortcut(e) {
+    const target = e.target;
+    const typing = target && (target.tagName === 'INPUT' || target.tagName === 'TEXTAREA' || target.tagName === 'SELECT');
+    if (e.key === 'Escape') {
+      $('close-dialog').hidden = true;
+      $('shortcuts').hidden = true;
+      return;
+    }
+    if (typing || e.ctrlKey || e.metaKey || e.altKey || !state.me) return;
+    const keys = {
+      j: function () { moveBy(1); },
+      k: function () { moveBy(-1); },
+      c: function () { if (!$('claim').hidden) claim(); },
+      x: function () { if (!$('close').hidden) closeTicket(); },
+      '/': function () { $('canned').focus(); },
+      '?': function () {
+        const list = $('shortcuts-list');
+        list.textContent = '';
+        ['sc_next', 'sc_claim', 'sc_close', 'sc_canned', 'sc_help'].forEach(function (k) {
+          list.appendChild(el('li', null, t(k)));
+        });
+        $('shortcuts').hidden = !$('shortcuts').hidden;
+      },
+    };
+    const run = keys[e.key];
+    if (run) {
+      e.preventDefault();
+      run();
+    }
+  }
 
   async function transfer() {
     const value = $('transfer-target').value;
@@ -1663,6 +1752,9 @@
     $('claim').addEventListener('click', claim);
     $('release').addEventListener('click', release);
     $('close').addEventListener('click', closeTicket);
+    $('close-confirm').addEventListener('click', confirmClose);
+    $('close-cancel').addEventListener('click', function () { $('close-dialog').hidden = true; });
+    document.addEventListener('keydown', onShortcut);
     $('transfer-send').addEventListener('click', transfer);
     $('reply-send').addEventListener('click', sendReply);
     $('note-send').addEventListener('click', sendNote);
