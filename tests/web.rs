@@ -666,3 +666,135 @@ async fn keyboard_claim_and_a_confirmed_close_with_its_faq_open_the_next_ticket(
         "{text}"
     );
 }
+
+/// A shop's page on another origin with the widget's tag.
+fn shop_page(server: &Server) -> String {
+    let html = format!(
+        "<!doctype html><html lang=\"it\"><head><title>Negozio</title>\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"></head><body>\
+         <h1>Lume &amp; Casa</h1>\
+         <script src=\"{}\" data-color=\"#aa0000\" data-position=\"left\" \
+         data-greeting=\"Ciao! Sono l'assistente di Lume &amp; Casa.\" async></script>\
+         </body></html>",
+        server.url("/widget.js")
+    );
+    let router = axum::Router::new().route(
+        "/",
+        axum::routing::get(move || {
+            let html = html.clone();
+            async move { axum::response::Html(html) }
+        }),
+    );
+    format!("http://{}/", crate::support::serve_in_background(router))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_widget_takes_the_focus_closes_on_escape_and_counts_unread_answers() {
+    let server = Server::start(&[("anna", "assistenza")]);
+    let page = shop_page(&server);
+    let chromium = Chromium::start().await;
+    let shop = chromium.window(1280, 860, "it-IT").await;
+    shop.goto(&page).await.unwrap();
+    let button = wait_for(&shop, "#sportello-widget-button").await;
+    let look = shop
+        .execute(
+            "const b = document.getElementById('sportello-widget-button'); \
+             return getComputedStyle(b).backgroundColor + ' ' + b.style.left",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        look,
+        serde_json::json!("rgb(170, 0, 0) 20px"),
+        "colour and side from the tag"
+    );
+    button.click().await.unwrap();
+    wait_for(&shop, "#sportello-widget-frame").await;
+    retry("focus in the chat", || async {
+        let active = shop
+            .execute("return document.activeElement.id", vec![])
+            .await?;
+        if active == serde_json::json!("sportello-widget-frame") {
+            Ok(())
+        } else {
+            Err(fantoccini::error::CmdError::InvalidArgument(
+                "focus".into(),
+                active.to_string(),
+            ))
+        }
+    })
+    .await;
+    shop.enter_frame(0).await.unwrap();
+    wait_for_text(&shop, ".welcome", "assistente di Lume & Casa").await;
+    customer_says(&shop, "Voglio parlare con un operatore").await;
+    wait_for_text(&shop, "#status", "coda").await;
+    let input = wait_for(&shop, "#input").await;
+    input.send_keys("\u{e00c}").await.unwrap(); // Escape, inside the chat
+    shop.enter_parent_frame().await.unwrap();
+    retry("closed, focus back on the button", || async {
+        let state = shop
+            .execute(
+                "return document.getElementById('sportello-widget-frame').style.display + ' ' + \
+                 document.activeElement.id",
+                vec![],
+            )
+            .await?;
+        if state == serde_json::json!("none sportello-widget-button") {
+            Ok(())
+        } else {
+            Err(fantoccini::error::CmdError::InvalidArgument(
+                "close".into(),
+                state.to_string(),
+            ))
+        }
+    })
+    .await;
+    // An operator answers while the panel is closed: a badge on the button.
+    let addr = server.addr();
+    let anna = crate::support::http::api_login(&addr, "anna");
+    let post = |path: &str, body: Option<&str>| {
+        let headers = [
+            ("Cookie", anna.0.as_str()),
+            ("X-CSRF-Token", anna.1.as_str()),
+        ];
+        crate::support::http::request(&addr, "POST", path, &headers, body)
+    };
+    assert_eq!(post("/api/v1/tickets/1/claim", None).status, 200);
+    let reply = serde_json::json!({"text": "Ciao, sono Anna."}).to_string();
+    assert_eq!(post("/api/v1/tickets/1/reply", Some(&reply)).status, 200);
+    retry("the unread badge", || async {
+        let unread = shop
+            .execute(
+                "return document.querySelector('[data-sportello-unread]').getAttribute('data-sportello-unread')",
+                vec![],
+            )
+            .await?;
+        if unread == serde_json::json!("1") {
+            Ok(())
+        } else {
+            Err(fantoccini::error::CmdError::InvalidArgument("badge".into(), unread.to_string()))
+        }
+    })
+    .await;
+    shop.close().await.unwrap();
+    // On a phone the chat fills the screen.
+    let phone = chromium.phone(390, 800, "it-IT").await;
+    phone.goto(&page).await.unwrap();
+    wait_for(&phone, "#sportello-widget-button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_for(&phone, "#sportello-widget-frame").await;
+    let fills = phone
+        .execute(
+            "const f = document.getElementById('sportello-widget-frame').getBoundingClientRect(); \
+             return f.width === window.innerWidth && f.top === 0",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(fills, serde_json::json!(true));
+    phone.close().await.unwrap();
+}

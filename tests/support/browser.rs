@@ -267,6 +267,23 @@ impl Chromium {
 
     /// A new browser window of the given size, in the given UI language.
     pub async fn window(&self, width: u32, height: u32, lang: &str) -> Client {
+        self.open(width, height, lang, None).await
+    }
+
+    /// A phone's screen (Chromium's own windows are at least 500 px wide): the page
+    /// sees a viewport of `width` x `height`.
+    pub async fn phone(&self, width: u32, height: u32, lang: &str) -> Client {
+        let metrics = serde_json::json!({"deviceMetrics": {"width": width, "height": height, "pixelRatio": 2.0}});
+        self.open(width.max(500), height, lang, Some(metrics)).await
+    }
+
+    async fn open(
+        &self,
+        width: u32,
+        height: u32,
+        lang: &str,
+        mobile: Option<serde_json::Value>,
+    ) -> Client {
         let binary = [
             "/usr/lib/chromium/chromium",
             "/usr/bin/chromium",
@@ -286,6 +303,10 @@ impl Chromium {
                 "prefs": {"intl.accept_languages": lang},
             }
         });
+        let mut caps = caps;
+        if let Some(mobile) = mobile {
+            caps["goog:chromeOptions"]["mobileEmulation"] = mobile;
+        }
         let serde_json::Value::Object(caps) = caps else {
             unreachable!()
         };

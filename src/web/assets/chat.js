@@ -19,6 +19,7 @@
       placeholder: 'Scrivi un messaggio…',
       send: 'Invia',
       operatorTyping: 'L’operatore sta scrivendo…',
+      closeChat: 'Chiudi la chat',
       attach: 'Allega una foto o un PDF',
       err_file_too_large: 'Il file supera i 10 MB: inviane uno più piccolo.',
       err_file_type: 'Si possono inviare solo foto (JPEG, PNG, GIF, WebP) e PDF.',
@@ -51,6 +52,7 @@
       inputLabel: 'Your message',
       placeholder: 'Type a message…',
       operatorTyping: 'The operator is typing…',
+      closeChat: 'Close the chat',
       attach: 'Attach a photo or a PDF',
       err_file_too_large: 'The file is larger than 10 MB: send a smaller one.',
       err_file_type: 'Only photos (JPEG, PNG, GIF, WebP) and PDF files can be sent.',
@@ -251,7 +253,7 @@
     if (!welcome) {
       welcome = document.createElement('div');
       welcome.className = 'welcome';
-      welcome.textContent = t('welcome');
+      welcome.textContent = embed.greeting || t('welcome');
       els.messages.prepend(welcome);
     }
   }
@@ -284,6 +286,26 @@
   }
 
   /** Appends messages not seen yet, in seq order. Returns how many were new. */
+  // ---- Inside the widget --------------------------------------------------
+  // The shop's page holds the iframe: it hears "close" (the panel's × or Escape) and
+  // each new answer while the panel is closed (its unread badge); it asks for focus.
+
+  const embed = { on: false, greeting: '', ready: false };
+
+  function tellParent(message) {
+    if (embed.on && window.parent !== window) window.parent.postMessage(message, '*');
+  }
+
+  function wireEmbed() {
+    $('embed-close').addEventListener('click', function () { tellParent({ sportello: 'close' }); });
+    document.addEventListener('keydown', function (e) {
+      if (e.key === 'Escape') tellParent({ sportello: 'close' });
+    });
+    window.addEventListener('message', function (e) {
+      if (e.data && e.data.sportello === 'focus' && els.input) els.input.focus();
+    });
+  }
+
   function appendMessages(messages) {
     let added = 0;
     messages.slice().sort(function (a, b) { return a.seq - b.seq; }).forEach(function (msg) {
@@ -293,6 +315,7 @@
       if (!state.lastMessage || msg.seq >= state.lastMessage.seq) state.lastMessage = msg;
       els.messages.appendChild(messageNode(msg));
       added += 1;
+      if (embed.ready && msg.author !== 'customer') tellParent({ sportello: 'message' });
     });
     if (added) {
       updateWelcome();
@@ -372,6 +395,8 @@
           appendMessages(Array.isArray(data.messages) ? data.messages : []);
           setStatus(data.state, data.position);
           state.resets = 0;
+          // The history shown at load is not news for the widget's badge.
+          embed.ready = true;
         } catch (err) {
           if (err instanceof HttpError && (err.status === 401 || err.status === 404)) {
             state.fetching = null;
@@ -627,8 +652,12 @@
       counter: $('counter'),
       countdown: $('countdown'),
     };
-    if (new URLSearchParams(location.search).get('embed') === '1') {
+    const params = new URLSearchParams(location.search);
+    if (params.get('embed') === '1') {
       document.documentElement.classList.add('embed');
+      embed.on = true;
+      embed.greeting = (params.get('greeting') || '').slice(0, 200);
+      wireEmbed();
     }
     applyStrings();
     updateWelcome();

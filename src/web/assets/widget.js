@@ -1,5 +1,9 @@
 // Sportello widget: a <script src=".../widget.js" async> tag on any page adds
 // a round chat button (bottom right) that opens the Sportello web chat in an iframe.
+// Attributes of the tag: data-color (the button's colour), data-position ("left" or
+// "right"), data-greeting (the chat's first words). Focus moves into the chat on open
+// and back to the button on close; Escape or the panel's × close it; on a phone the
+// panel fills the screen; answers that arrive while it is closed show as a badge.
 // Runs on the shop's page, so it keeps to one IIFE and leaves no globals behind.
 (function () {
   'use strict';
@@ -9,8 +13,8 @@
 
   if (document.getElementById(BUTTON_ID)) return; // included twice
 
-  /** The origin this script was loaded from: where the chat lives. */
-  function findOrigin() {
+  /** This script's tag (its src says where the chat lives; its data-* set it up). */
+  function findScript() {
     var script = document.currentScript;
     if (!script || !/widget\.js/.test(script.src || '')) {
       var scripts = document.getElementsByTagName('script');
@@ -19,15 +23,21 @@
         if (/\/widget\.js(\?|#|$)/.test(scripts[i].src || '')) { script = scripts[i]; break; }
       }
     }
-    try {
-      return new URL(script.src, location.href).origin;
-    } catch (e) {
-      return null;
-    }
+    return script;
   }
 
-  var origin = findOrigin();
+  var script = findScript();
+  var origin = null;
+  try {
+    origin = new URL(script.src, location.href).origin;
+  } catch (e) {
+    origin = null;
+  }
   if (!origin) return;
+  var data = function (name) { return (script.getAttribute('data-' + name) || '').trim(); };
+  var color = /^#[0-9a-fA-F]{3,8}$/.test(data('color')) ? data('color') : '#1f5fbf';
+  var side = data('position') === 'left' ? 'left' : 'right';
+  var greeting = data('greeting').slice(0, 200);
 
   var lang = (document.documentElement.lang || navigator.language || 'it').toLowerCase();
   var en = lang.indexOf('en') === 0;
@@ -81,7 +91,6 @@
   button.title = labels.open;
   css(button, {
     position: 'fixed',
-    right: '20px',
     bottom: '20px',
     zIndex: '2147483000',
     width: '60px',
@@ -90,7 +99,7 @@
     margin: '0',
     border: '0',
     borderRadius: '50%',
-    background: '#1f5fbf',
+    background: color,
     color: '#ffffff',
     cursor: 'pointer',
     display: 'flex',
@@ -99,7 +108,26 @@
     boxShadow: '0 6px 20px rgba(0, 0, 0, 0.25)',
     transition: 'transform 0.15s ease',
   });
+  button.style[side] = '20px';
   button.appendChild(chatIcon());
+
+  /** Answers that arrived while the panel was closed. */
+  var unread = 0;
+  var badge = document.createElement('span');
+  badge.setAttribute('data-sportello-unread', '0');
+  css(badge, {
+    position: 'absolute', top: '-4px', right: '-4px', minWidth: '20px', height: '20px',
+    padding: '0 5px', borderRadius: '10px', background: '#d32f2f', color: '#ffffff',
+    font: 'bold 12px/20px Arial, sans-serif', textAlign: 'center', display: 'none',
+    boxSizing: 'border-box',
+  });
+  function showUnread() {
+    badge.textContent = unread > 9 ? '9+' : String(unread);
+    badge.style.display = unread ? 'block' : 'none';
+    badge.setAttribute('data-sportello-unread', String(unread));
+    var base = isOpen() ? labels.close : labels.open;
+    button.setAttribute('aria-label', unread ? base + ' (' + unread + ')' : base);
+  }
 
   var frame = null;
 
@@ -107,12 +135,11 @@
   function makeFrame() {
     var f = document.createElement('iframe');
     f.id = FRAME_ID;
-    f.src = origin + '/?embed=1';
+    f.src = origin + '/?embed=1' + (greeting ? '&greeting=' + encodeURIComponent(greeting) : '');
     f.title = labels.title;
     f.setAttribute('loading', 'eager');
     css(f, {
       position: 'fixed',
-      right: '20px',
       bottom: '92px',
       zIndex: '2147483000',
       width: '360px',
@@ -126,9 +153,15 @@
       colorScheme: 'light',
     });
     // Keep the panel inside small screens (ignored by browsers without min()/calc()).
+    f.style[side] = '20px';
     f.style.maxWidth = 'calc(100vw - 24px)';
     f.style.maxHeight = 'min(85vh, calc(100vh - 112px))';
-    if (window.innerWidth < 420) f.style.right = '12px';
+    if (window.innerWidth < 480) {
+      // A phone: the chat fills the screen; its own × closes it.
+      css(f, { left: '0', right: '0', top: '0', bottom: '0', width: '100vw', height: '100vh',
+               maxWidth: 'none', maxHeight: 'none', borderRadius: '0', zIndex: '2147483001' });
+    }
+    f.addEventListener('load', function () { if (isOpen()) focusChat(); });
     document.body.appendChild(f);
     return f;
   }
@@ -137,22 +170,41 @@
     return !!frame && frame.style.display !== 'none';
   }
 
+  /** Focus into the chat: the frame, and its message box. */
+  function focusChat() {
+    frame.focus();
+    if (frame.contentWindow) frame.contentWindow.postMessage({ sportello: 'focus' }, origin);
+  }
+
   function open() {
     if (!frame) frame = makeFrame();
     frame.style.display = 'block';
     button.setAttribute('aria-expanded', 'true');
-    button.setAttribute('aria-label', labels.close);
     button.title = labels.close;
     button.replaceChild(closeIcon(), button.firstChild);
+    unread = 0;
+    showUnread();
+    focusChat();
   }
 
   function close() {
     if (frame) frame.style.display = 'none';
     button.setAttribute('aria-expanded', 'false');
-    button.setAttribute('aria-label', labels.open);
     button.title = labels.open;
     button.replaceChild(chatIcon(), button.firstChild);
+    showUnread();
+    button.focus();
   }
+
+  // The chat tells: close (its × or Escape inside it), and each new answer.
+  window.addEventListener('message', function (e) {
+    if (e.origin !== origin || !e.data || typeof e.data.sportello !== 'string') return;
+    if (e.data.sportello === 'close' && isOpen()) close();
+    if (e.data.sportello === 'message' && !isOpen()) {
+      unread += 1;
+      showUnread();
+    }
+  });
 
   button.addEventListener('click', function () {
     if (isOpen()) close(); else open();
@@ -160,10 +212,13 @@
   button.addEventListener('mouseenter', function () { button.style.transform = 'scale(1.06)'; });
   button.addEventListener('mouseleave', function () { button.style.transform = ''; });
   document.addEventListener('keydown', function (e) {
-    if (e.key === 'Escape' && isOpen()) { close(); button.focus(); }
+    if (e.key === 'Escape' && isOpen()) close();
   });
 
-  function mount() { document.body.appendChild(button); }
+  function mount() {
+    button.appendChild(badge);
+    document.body.appendChild(button);
+  }
 
   if (document.body) mount();
   else document.addEventListener('DOMContentLoaded', mount);
