@@ -798,3 +798,81 @@ async fn the_widget_takes_the_focus_closes_on_escape_and_counts_unread_answers()
     assert_eq!(fills, serde_json::json!(true));
     phone.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_runs_operators_and_tokens_from_the_console() {
+    let server = Server::start(&[("anna", "assistenza")]);
+    let chromium = Chromium::start().await;
+    let console = chromium.window(1280, 860, "it-IT").await;
+    log_in(&console, &server, "anna").await;
+    click(&console, "#admin-open").await;
+    wait_for_text(&console, "#admin-operators", "anna · admin").await;
+    type_into(&console, "#admin-name", "bruno").await;
+    type_into(&console, "#admin-password", PASSWORD).await;
+    click(&console, "#admin-add button[type='submit']").await;
+    wait_for(&console, ".admin-operator[data-name='bruno']").await;
+    // A new password for bruno (asked in a prompt).
+    click(&console, ".admin-operator[data-name='bruno'] .admin-reset").await;
+    retry("the prompt", || async {
+        console.send_alert_text("una nuova password lunga").await
+    })
+    .await;
+    console.accept_alert().await.unwrap();
+    wait_for_text(&console, "#admin-token-shown", "Password di bruno cambiata").await;
+    let login =
+        serde_json::json!({"name": "bruno", "password": "una nuova password lunga"}).to_string();
+    let addr = server.addr();
+    let r = crate::support::http::request(&addr, "POST", "/api/v1/login", &[], Some(&login));
+    assert_eq!(r.status, 200, "{}", r.body);
+    // A token, shown once, listed, revoked.
+    type_into(&console, "#admin-token-label", "report notturno").await;
+    click(&console, "#admin-token-form button[type='submit']").await;
+    let shown = wait_for_text(&console, "#admin-token-shown", "mostrato solo ora").await;
+    let token = shown.rsplit(' ').next().unwrap().to_owned();
+    let bearer = format!("Bearer {token}");
+    let me = crate::support::http::request(
+        &addr,
+        "GET",
+        "/api/v1/me",
+        &[("Authorization", bearer.as_str())],
+        None,
+    );
+    assert_eq!(me.status, 200);
+    wait_for_text(&console, "#admin-tokens", "report notturno").await;
+    click(&console, ".admin-token .admin-revoke").await;
+    retry("revoked", || async {
+        let left = count(&console, ".admin-token").await;
+        if left == 0 {
+            Ok(())
+        } else {
+            Err(fantoccini::error::CmdError::InvalidArgument(
+                "tokens".into(),
+                left.to_string(),
+            ))
+        }
+    })
+    .await;
+    let me = crate::support::http::request(
+        &addr,
+        "GET",
+        "/api/v1/me",
+        &[("Authorization", bearer.as_str())],
+        None,
+    );
+    assert_eq!(me.status, 401, "revoked at once");
+    // Bruno goes.
+    click(&console, ".admin-operator[data-name='bruno'] .admin-remove").await;
+    retry("removed", || async {
+        let left = count(&console, ".admin-operator[data-name='bruno']").await;
+        if left == 0 {
+            Ok(())
+        } else {
+            Err(fantoccini::error::CmdError::InvalidArgument(
+                "operators".into(),
+                left.to_string(),
+            ))
+        }
+    })
+    .await;
+    console.close().await.unwrap();
+}

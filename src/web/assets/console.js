@@ -111,6 +111,23 @@
       window_closed: 'WhatsApp: sono passate 24 ore dall’ultimo messaggio del cliente. Le risposte aspettano che riscriva.',
       customer_typing: 'Il cliente sta scrivendo…',
       alerts_on: 'Avvisi',
+      admin: 'Gestione',
+      admin_operators: 'Operatori',
+      admin_name: 'nome',
+      admin_password: 'password (almeno 8 caratteri)',
+      admin_add: 'Aggiungi',
+      admin_remove: 'Rimuovi',
+      admin_reset: 'Nuova password',
+      admin_reset_prompt: 'Nuova password per {name} (almeno 8 caratteri):',
+      admin_reset_done: 'Password di {name} cambiata: le sue sessioni sono chiuse.',
+      admin_tokens: 'I tuoi token API',
+      admin_token_label: 'etichetta (es. report notturno)',
+      admin_token_new: 'Nuovo token',
+      admin_token_once: 'Il token (mostrato solo ora): {token}',
+      admin_revoke: 'Revoca',
+      admin_never_used: 'mai usato',
+      admin_used: 'usato {t}',
+      close_panel: 'Chiudi',
       close_title: 'Chiudere la richiesta?',
       close_faq: 'Ha risposto una FAQ? (facoltativo)',
       close_no_faq: '— nessuna —',
@@ -269,6 +286,23 @@
       window_closed: 'WhatsApp: 24 hours have passed since the customer last wrote. Replies wait until they write again.',
       customer_typing: 'The customer is typing…',
       alerts_on: 'Alerts',
+      admin: 'Admin',
+      admin_operators: 'Operators',
+      admin_name: 'name',
+      admin_password: 'password (at least 8 characters)',
+      admin_add: 'Add',
+      admin_remove: 'Remove',
+      admin_reset: 'New password',
+      admin_reset_prompt: 'New password for {name} (at least 8 characters):',
+      admin_reset_done: '{name}\'s password changed: their sessions are closed.',
+      admin_tokens: 'Your API tokens',
+      admin_token_label: 'label (e.g. nightly report)',
+      admin_token_new: 'New token',
+      admin_token_once: 'The token (shown only now): {token}',
+      admin_revoke: 'Revoke',
+      admin_never_used: 'never used',
+      admin_used: 'used {t}',
+      close_panel: 'Close',
       close_title: 'Close this request?',
       close_faq: 'Did an FAQ answer it? (optional)',
       close_no_faq: '— none —',
@@ -624,6 +658,119 @@
     b.setAttribute('aria-label', b.title);
   }
 
+  // ---- Admin -------------------------------------------------------------
+  // Operators (admins: add, remove, new password) and your own API tokens, so that
+  // the shop runs without the command line.
+
+  function adminError(text) {
+    $('admin-error').textContent = text || '';
+    $('admin-error').hidden = !text;
+  }
+
+  async function openAdmin() {
+    adminError('');
+    $('admin-token-shown').hidden = true;
+    $('admin').hidden = false;
+    const select = $('admin-department');
+    select.textContent = '';
+    allDepartments().forEach(function (d) { select.appendChild(new Option(d, d)); });
+    const isAdmin = state.me && state.me.role === 'admin';
+    $('admin-add').hidden = !isAdmin;
+    await Promise.all([renderOperators(), renderTokens()]);
+  }
+
+  async function renderOperators() {
+    const list = $('admin-operators');
+    list.textContent = '';
+    let ops = [];
+    try { ops = (await api('GET', '/api/v1/operators')).operators || []; } catch (e) { adminError(e.message); return; }
+    state.operators = ops;
+    const isAdmin = state.me && state.me.role === 'admin';
+    ops.forEach(function (op) {
+      const li = el('li', 'admin-operator', op.name + ' · ' + op.role + ' · ' + (op.departments || []).join(', '));
+      li.setAttribute('data-name', op.name);
+      if (isAdmin || (state.me && op.name === state.me.name)) {
+        const reset = el('button', 'ghost admin-reset', t('admin_reset'));
+        reset.type = 'button';
+        reset.addEventListener('click', async function () {
+          const password = window.prompt(t('admin_reset_prompt', { name: op.name }));
+          if (!password) return;
+          try {
+            await api('POST', '/api/v1/operators/' + encodeURIComponent(op.name) + '/password', { password: password });
+            adminError('');
+            $('admin-token-shown').textContent = t('admin_reset_done', { name: op.name });
+            $('admin-token-shown').hidden = false;
+          } catch (e) { adminError(e.message); }
+        });
+        li.appendChild(reset);
+      }
+      if (isAdmin && state.me && op.name !== state.me.name) {
+        const remove = el('button', 'ghost admin-remove', t('admin_remove'));
+        remove.type = 'button';
+        remove.addEventListener('click', async function () {
+          try {
+            await api('DELETE', '/api/v1/operators/' + encodeURIComponent(op.name));
+            await renderOperators();
+          } catch (e) { adminError(e.message); }
+        });
+        li.appendChild(remove);
+      }
+      list.appendChild(li);
+    });
+  }
+
+  async function renderTokens() {
+    const list = $('admin-tokens');
+    list.textContent = '';
+    let tokens = [];
+    try { tokens = (await api('GET', '/api/v1/tokens')).tokens || []; } catch (e) { adminError(e.message); return; }
+    tokens.forEach(function (tok) {
+      const used = tok.last_used_at ? t('admin_used', { t: when(tok.last_used_at) }) : t('admin_never_used');
+      const li = el('li', 'admin-token', (tok.label || tok.id) + ' · ' + used);
+      li.setAttribute('data-id', tok.id);
+      const revoke = el('button', 'ghost admin-revoke', t('admin_revoke'));
+      revoke.type = 'button';
+      revoke.addEventListener('click', async function () {
+        try {
+          await api('DELETE', '/api/v1/tokens/' + encodeURIComponent(tok.id));
+          await renderTokens();
+        } catch (e) { adminError(e.message); }
+      });
+      li.appendChild(revoke);
+      list.appendChild(li);
+    });
+  }
+
+  function wireAdmin() {
+    $('admin-open').addEventListener('click', openAdmin);
+    $('admin-close').addEventListener('click', function () { $('admin').hidden = true; });
+    $('admin-add').addEventListener('submit', async function (e) {
+      e.preventDefault();
+      try {
+        await api('POST', '/api/v1/operators', {
+          name: $('admin-name').value.trim(),
+          password: $('admin-password').value,
+          departments: [$('admin-department').value],
+          role: $('admin-role').value,
+        });
+        $('admin-name').value = '';
+        $('admin-password').value = '';
+        adminError('');
+        await renderOperators();
+      } catch (err) { adminError(err.message); }
+    });
+    $('admin-token-form').addEventListener('submit', async function (e) {
+      e.preventDefault();
+      try {
+        const made = await api('POST', '/api/v1/tokens', { label: $('admin-token-label').value.trim() });
+        $('admin-token-label').value = '';
+        $('admin-token-shown').textContent = t('admin_token_once', { token: made.token });
+        $('admin-token-shown').hidden = false;
+        await renderTokens();
+      } catch (err) { adminError(err.message); }
+    });
+  }
+
   function wireAlerts() {
     $('mute').addEventListener('click', function () {
       alerts.muted = !alerts.muted;
@@ -825,6 +972,7 @@
     state.me = { name: me.name, role: me.role, departments: Array.isArray(me.departments) ? me.departments : [] };
     state.csrf = me.csrf || null;
     $('me-name').textContent = me.name;
+    $('admin-open').hidden = false;
     $('me-name').title = me.role === 'admin' ? me.name + ' (admin)' : me.name;
     try {
       const saved = localStorage.getItem(FILTER_KEY);
@@ -1736,6 +1884,7 @@
 
     wireViews();
     wireAlerts();
+    wireAdmin();
     $('department-filter').addEventListener('change', function (e) {
       state.filter = e.target.value;
       try { localStorage.setItem(FILTER_KEY, state.filter); } catch (err) { /* ignore */ }
