@@ -115,6 +115,15 @@ async fn a_customer_is_answered_handed_to_an_operator_who_replies_live_then_the_
     click(&console, ".ticket[data-id='1']").await;
     click(&console, "#claim").await;
     wait_for_text(&console, "#transcript .line.customer .text", "operatore").await;
+    // The bot's decision, once, in words: on the message that handed over.
+    let why = wait_for_text(
+        &console,
+        "#transcript .why",
+        "chiesto di parlare con una persona",
+    )
+    .await;
+    assert!(why.starts_with("Decisione"), "{why}");
+    assert_eq!(count(&console, "#transcript .why").await, 1);
     type_into(
         &console,
         "#reply-text",
@@ -860,6 +869,49 @@ async fn an_admin_runs_operators_and_tokens_from_the_console() {
         None,
     );
     assert_eq!(me.status, 401, "revoked at once");
+    // Ready replies, edited here and kept in the store.
+    wait_for(&console, "#admin-canned-list .canned-row").await;
+    let before = count(&console, "#admin-canned-list .canned-row").await;
+    click(&console, "#admin-canned-add").await;
+    let rows = console
+        .find_all(Locator::Css("#admin-canned-list .canned-row"))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), before + 1);
+    let last = rows.last().unwrap();
+    last.find(Locator::Css(".canned-title"))
+        .await
+        .unwrap()
+        .send_keys("Spedito oggi")
+        .await
+        .unwrap();
+    last.find(Locator::Css(".canned-lang"))
+        .await
+        .unwrap()
+        .select_by_value("it")
+        .await
+        .unwrap();
+    last.find(Locator::Css(".canned-text"))
+        .await
+        .unwrap()
+        .send_keys("Ciao {name}, il pacco parte oggi.")
+        .await
+        .unwrap();
+    click(&console, "#admin-canned-save").await;
+    wait_for_text(&console, "#admin-token-shown", "Risposte pronte salvate").await;
+    let (cookie, _) = crate::support::http::api_login(&addr, "anna");
+    let saved = crate::support::http::request(
+        &addr,
+        "GET",
+        "/api/v1/canned",
+        &[("Cookie", cookie.as_str())],
+        None,
+    )
+    .json();
+    let saved = saved.as_array().unwrap();
+    assert_eq!(saved.len(), before + 1);
+    assert_eq!(saved[before]["title"], "Spedito oggi");
+    assert_eq!(saved[before]["lang"], "it");
     // Bruno goes.
     click(&console, ".admin-operator[data-name='bruno'] .admin-remove").await;
     retry("removed", || async {

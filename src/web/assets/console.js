@@ -66,6 +66,11 @@
       emptyFilteredHint: 'Altre {n} in altri reparti: scegli «Tutti i reparti» per vederle.',
       emptyTranscript: 'Nessun messaggio.',
       reason_asked: 'ha chiesto una persona',
+      why_asked: 'Il cliente ha chiesto di parlare con una persona.',
+      why_picked_person: 'Il cliente ha scelto di parlare con una persona tra le proposte.',
+      why_second_miss: 'Il bot non ha trovato la risposta per due messaggi di fila.',
+      why_complaint: 'Il cliente sembra scontento: il bot ha passato subito la conversazione.',
+      why_intent: 'La regola «{intent}» chiede una persona.',
       reason_low_confidence: 'il bot non ha capito',
       reason_complaint: 'reclamo',
       status_queued: 'in coda',
@@ -140,6 +145,12 @@
       sc_help: '?: questo elenco',
       alert_new_ticket: 'Nuova richiesta #{id}',
       alert_reply: 'Il cliente ha risposto (#{id})',
+      alert_escalated: 'Richiesta #{id}: stima di attesa mancata 3 volte',
+      admin_canned: 'Risposte pronte',
+      admin_canned_add: 'Aggiungi una risposta',
+      admin_canned_save: 'Salva le risposte',
+      admin_canned_saved: 'Risposte pronte salvate.',
+      admin_any_lang: 'tutte le lingue',
       mute: 'Suono disattivato',
       unmute: 'Suono attivo',
       open_attachment: 'Apri l’allegato',
@@ -241,6 +252,11 @@
       emptyFilteredHint: '{n} more in other departments: choose "All departments" to see them.',
       emptyTranscript: 'No messages.',
       reason_asked: 'asked for a person',
+      why_asked: 'The customer asked to talk to a person.',
+      why_picked_person: 'The customer chose to talk to a person from the choices.',
+      why_second_miss: 'The bot found no answer for two messages in a row.',
+      why_complaint: 'The customer seems upset: the bot handed over at once.',
+      why_intent: 'The rule "{intent}" asks for a person.',
       reason_low_confidence: 'the bot did not understand',
       reason_complaint: 'complaint',
       status_queued: 'queued',
@@ -315,6 +331,12 @@
       sc_help: '?: this list',
       alert_new_ticket: 'New request #{id}',
       alert_reply: 'The customer replied (#{id})',
+      alert_escalated: 'Request #{id}: wait estimate missed 3 times',
+      admin_canned: 'Ready replies',
+      admin_canned_add: 'Add a reply',
+      admin_canned_save: 'Save the replies',
+      admin_canned_saved: 'Ready replies saved.',
+      admin_any_lang: 'all languages',
       mute: 'Sound off',
       unmute: 'Sound on',
       open_attachment: 'Open the attachment',
@@ -638,6 +660,17 @@
       });
     }
     if (state.view === 'all' && !state.query) alerts.known = ids;
+    // Admins hear of a ticket whose estimates kept failing (never silence after apologies).
+    if (state.me && state.me.role === 'admin') {
+      const first = alerts.escalated === undefined;
+      alerts.escalated = alerts.escalated || [];
+      state.tickets.forEach(function (tk) {
+        if (tk.escalated && alerts.escalated.indexOf(tk.id) === -1) {
+          alerts.escalated.push(tk.id);
+          if (!first) alertOperator(t('alert_escalated', { id: tk.id }), tk.id);
+        }
+      });
+    }
   }
 
   /** A customer's message on a ticket the operator holds. */
@@ -676,7 +709,54 @@
     allDepartments().forEach(function (d) { select.appendChild(new Option(d, d)); });
     const isAdmin = state.me && state.me.role === 'admin';
     $('admin-add').hidden = !isAdmin;
-    await Promise.all([renderOperators(), renderTokens()]);
+    $('admin-canned').hidden = !isAdmin;
+    await Promise.all([renderOperators(), renderTokens(), isAdmin ? renderCannedEditor() : null]);
+  }
+
+  /** The ready replies as editable rows (admins). */
+  async function renderCannedEditor() {
+    const box = $('admin-canned-list');
+    box.textContent = '';
+    let list = [];
+    try { list = await api('GET', '/api/v1/canned'); } catch (e) { adminError(e.message); return; }
+    (Array.isArray(list) ? list : []).forEach(addCannedRow);
+  }
+
+  function addCannedRow(c) {
+    const row = el('div', 'canned-row');
+    const title = el('input', 'canned-title');
+    title.value = (c && c.title) || '';
+    const lang = el('select', 'canned-lang');
+    [['', t('admin_any_lang')], ['it', 'it'], ['en', 'en']].forEach(function (o) {
+      lang.appendChild(new Option(o[1], o[0]));
+    });
+    lang.value = (c && c.lang) || '';
+    const text = el('textarea', 'canned-text');
+    text.rows = 2;
+    text.value = (c && c.text) || '';
+    const remove = el('button', 'ghost', t('admin_remove'));
+    remove.type = 'button';
+    remove.addEventListener('click', function () { row.remove(); });
+    [title, lang, text, remove].forEach(function (n) { row.appendChild(n); });
+    $('admin-canned-list').appendChild(row);
+  }
+
+  async function saveCanned() {
+    const rows = Array.prototype.slice.call(document.querySelectorAll('#admin-canned-list .canned-row'));
+    const list = rows.map(function (row) {
+      const lang = row.querySelector('.canned-lang').value;
+      return {
+        title: row.querySelector('.canned-title').value.trim(),
+        text: row.querySelector('.canned-text').value,
+        lang: lang || null,
+      };
+    });
+    try {
+      await api('PUT', '/api/v1/canned', list);
+      adminError('');
+      $('admin-token-shown').textContent = t('admin_canned_saved');
+      $('admin-token-shown').hidden = false;
+    } catch (e) { adminError(e.message); }
   }
 
   async function renderOperators() {
@@ -743,6 +823,8 @@
 
   function wireAdmin() {
     $('admin-open').addEventListener('click', openAdmin);
+    $('admin-canned-add').addEventListener('click', function () { addCannedRow(null); });
+    $('admin-canned-save').addEventListener('click', saveCanned);
     $('admin-close').addEventListener('click', function () { $('admin').hidden = true; });
     $('admin-add').addEventListener('submit', async function (e) {
       e.preventDefault();
@@ -1508,7 +1590,12 @@
     const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 60;
     box.textContent = '';
     if (!lines.length) box.appendChild(el('p', 'muted', t('emptyTranscript')));
-    lines.forEach(function (line) {
+    // The bot's decision is said once: on the message that handed the chat over.
+    let handoffAt = -1;
+    lines.forEach(function (line, i) {
+      if (line.author === 'customer' && line.decision && line.decision.decision === 'handoff') handoffAt = i;
+    });
+    lines.forEach(function (line, i) {
       const author = (line.author === 'customer' || line.author === 'operator') ? line.author : 'bot';
       const div = el('div', 'line ' + author);
       if (line.seq !== undefined) div.setAttribute('data-seq', String(line.seq));
@@ -1537,19 +1624,26 @@
       }
       div.appendChild(text);
 
-      if (author === 'customer' && line.decision) div.appendChild(whyNode(line.decision));
+      if (i === handoffAt) div.appendChild(whyNode(line.decision, tk));
       box.appendChild(div);
     });
     if (first || atBottom) box.scrollTop = box.scrollHeight;
   }
 
   /** "Decisione: answer · spedizioni · reason · candidati: spedizioni 82%, resi 41%". */
-  function whyNode(d) {
-    const parts = [];
-    if (d.decision) parts.push(String(d.decision));
-    if (d.target) parts.push('→ ' + d.target);
-    if (d.intent && d.intent !== d.target) parts.push('intent ' + d.intent);
-    if (d.reason) parts.push(String(d.reason));
+  /** Why the bot handed over, in words: from the decision's cause and the ticket's reason. */
+  function plainWhy(d, tk) {
+    const reason = tk && tk.reason ? String(tk.reason) : '';
+    if (reason === 'complaint') return t('why_complaint');
+    if (d.cause === 'second_miss') return t('why_second_miss');
+    if (d.cause === 'picked_person') return t('why_picked_person');
+    if (reason === 'asked') return t('why_asked');
+    if (d.intent) return t('why_intent', { intent: d.intent });
+    return String(d.reason || d.decision || '');
+  }
+
+  function whyNode(d, tk) {
+    const parts = [plainWhy(d, tk)];
     if (Array.isArray(d.candidates) && d.candidates.length) {
       const cands = d.candidates.slice(0, 3).map(function (c) {
         const conf = Number(c.confidence);
