@@ -152,6 +152,8 @@
       admin_canned_saved: 'Risposte pronte salvate.',
       admin_any_lang: 'tutte le lingue',
       mute: 'Suono disattivato',
+      sound_on_short: 'Suono',
+      sound_off_short: 'Muto',
       unmute: 'Suono attivo',
       open_attachment: 'Apri l’allegato',
       colleague_typing: '{name} sta scrivendo…',
@@ -338,6 +340,8 @@
       admin_canned_saved: 'Ready replies saved.',
       admin_any_lang: 'all languages',
       mute: 'Sound off',
+      sound_on_short: 'Sound',
+      sound_off_short: 'Muted',
       unmute: 'Sound on',
       open_attachment: 'Open the attachment',
       colleague_typing: '{name} is typing…',
@@ -685,7 +689,7 @@
 
   function renderMute() {
     const b = $('mute');
-    b.textContent = alerts.muted ? '🔕' : '🔔';
+    b.textContent = alerts.muted ? t('sound_off_short') : t('sound_on_short');
     b.setAttribute('aria-pressed', alerts.muted ? 'true' : 'false');
     b.title = alerts.muted ? t('mute') : t('unmute');
     b.setAttribute('aria-label', b.title);
