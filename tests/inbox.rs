@@ -216,23 +216,7 @@ fn an_admin_resets_a_password_and_removes_an_operator_but_never_the_last_admin()
 
 #[test]
 fn the_contents_load_errors_are_shown_to_signed_in_operators() {
-    let data = tempfile::tempdir().unwrap();
-    let faq = data.path().join("faq");
-    crate::support::copy_dir(&crate::support::repo().join("faq"), &faq);
-    std::fs::write(
-        faq.join("it/rotto.md"),
-        "+++\nid = \"rotto\"\nquestions = [\n+++\nx\n",
-    )
-    .unwrap();
-    let out = crate::support::sportello(
-        data.path(),
-        &["operator", "add", "anna", "--department", "assistenza"],
-        &format!("{PASSWORD}\n"),
-    );
-    assert!(out.status.success());
-    let config = "";
-    let faq_arg = faq.to_str().unwrap().to_owned();
-    let server = Server::spawn_args(data, Some(config), &["--faq", &faq_arg]);
+    let server = Server::with_broken_faq();
     let addr = server.addr();
     assert_eq!(
         request(&addr, "GET", "/api/v1/content", &[], None).status,

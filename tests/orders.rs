@@ -161,42 +161,33 @@ fn a_wrong_email_and_an_unknown_number_get_the_same_words_and_three_tries_reach_
 #[test]
 fn shopify_prestashop_and_http_orders_are_read_from_their_own_shapes() {
     let shop = FakeShop::start();
-    let (said, _d) = replay(
-        &shop,
-        "shopify",
-        &[("SPORTELLO_ORDERS_TOKEN", SHOPIFY_TOKEN)],
-        &[
-            ("web:s1", "where is my order #1001?"),
-            ("web:s1", "sw1a 1aa"),
-        ],
-    );
-    assert_eq!(texts(&said)[1], "Order 1001 has been delivered.");
-    let (said, _d) = replay(
-        &shop,
-        "prestashop",
-        &[("SPORTELLO_ORDERS_KEY", PRESTA_KEY)],
-        &[
-            ("web:p1", "stato ordine 1245"),
-            ("web:p1", "marco.bianchi@example.it"),
-        ],
-    );
-    assert_eq!(
-        texts(&said)[1],
-        "L'ordine 1245 è stato spedito con BRT. Puoi seguirlo qui: https://vas.brt.it/vas/sped_det_show.hsm?Nspediz=0611998877"
-    );
-    let (said, _d) = replay(
-        &shop,
-        "http",
-        &[("SPORTELLO_ORDERS_TOKEN", HTTP_TOKEN)],
-        &[
-            ("web:h1", "a che punto è il mio ordine n. 7788"),
-            ("web:h1", "00184"),
-        ],
-    );
-    assert_eq!(
-        texts(&said)[1],
-        "L'ordine 7788 è in preparazione: ti avvisiamo appena parte."
-    );
+    // (provider, its secret, the customer's two messages, what they hear last)
+    let cases = [
+        (
+            "shopify",
+            ("SPORTELLO_ORDERS_TOKEN", SHOPIFY_TOKEN),
+            ["where is my order #1001?", "sw1a 1aa"],
+            "Order 1001 has been delivered.",
+        ),
+        (
+            "prestashop",
+            ("SPORTELLO_ORDERS_KEY", PRESTA_KEY),
+            ["stato ordine 1245", "marco.bianchi@example.it"],
+            "L'ordine 1245 è stato spedito con BRT. Puoi seguirlo qui: https://vas.brt.it/vas/sped_det_show.hsm?Nspediz=0611998877",
+        ),
+        (
+            "http",
+            ("SPORTELLO_ORDERS_TOKEN", HTTP_TOKEN),
+            ["a che punto è il mio ordine n. 7788", "00184"],
+            "L'ordine 7788 è in preparazione: ti avvisiamo appena parte.",
+        ),
+    ];
+    for (provider, secret, [asked, proof], expected) in cases {
+        let customer = format!("web:{provider}");
+        let messages = [(customer.as_str(), asked), (customer.as_str(), proof)];
+        let (said, _dir) = replay(&shop, provider, &[secret], &messages);
+        assert_eq!(texts(&said)[1], expected, "{provider}");
+    }
 }
 
 #[test]

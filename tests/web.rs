@@ -62,6 +62,53 @@ where
     }
 }
 
+/// Wait until `check` gives `expected` (shown with the last value if it never does).
+async fn until<T, F, Fut>(what: &str, expected: T, mut check: F)
+where
+    T: PartialEq + std::fmt::Debug,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, fantoccini::error::CmdError>>,
+{
+    retry(what, || {
+        let seen = check();
+        let expected = &expected;
+        async move {
+            let seen = seen.await?;
+            if seen == *expected {
+                Ok(())
+            } else {
+                Err(fantoccini::error::CmdError::InvalidArgument(
+                    "seen".into(),
+                    format!("{seen:?}"),
+                ))
+            }
+        }
+    })
+    .await;
+}
+
+/// Wait until the page's `script` returns `expected`.
+async fn until_js(client: &Client, what: &str, script: &str, expected: serde_json::Value) {
+    until(what, expected, || client.execute(script, vec![])).await;
+}
+
+/// The ids of the tickets the queue shows, in order.
+async fn ticket_ids(client: &Client) -> Result<Vec<String>, fantoccini::error::CmdError> {
+    let mut ids = Vec::new();
+    for t in client.find_all(Locator::Css(".ticket")).await? {
+        ids.extend(t.attr("data-id").await?);
+    }
+    Ok(ids)
+}
+
+/// Wait until `css` matches `n` elements.
+async fn until_count(client: &Client, css: &str, n: usize) {
+    until(css, n, || async {
+        Ok(client.find_all(Locator::Css(css)).await?.len())
+    })
+    .await;
+}
+
 /// The customer writes in the web chat.
 async fn customer_says(chat: &Client, text: &str) {
     type_into(chat, "#input", text).await;
@@ -429,22 +476,7 @@ async fn the_console_shows_a_tickets_order_card_when_asked() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_console_searches_switches_views_and_shows_content_errors() {
-    let data = tempfile::tempdir().unwrap();
-    let faq = data.path().join("faq");
-    crate::support::copy_dir(&crate::support::repo().join("faq"), &faq);
-    std::fs::write(
-        faq.join("it/rotto.md"),
-        "+++\nid = \"rotto\"\nquestions = [\n+++\nx\n",
-    )
-    .unwrap();
-    let out = crate::support::sportello(
-        data.path(),
-        &["operator", "add", "anna", "--department", "assistenza"],
-        &format!("{PASSWORD}\n"),
-    );
-    assert!(out.status.success());
-    let faq_arg = faq.to_str().unwrap().to_owned();
-    let server = Server::spawn_args(data, None, &["--faq", &faq_arg]);
+    let server = Server::with_broken_faq();
     let chromium = Chromium::start().await;
     let chat = chromium.window(420, 760, "it-IT").await;
     let console = chromium.window(1280, 860, "it-IT").await;
@@ -472,16 +504,8 @@ async fn the_console_searches_switches_views_and_shows_content_errors() {
     filter.select_by_value("all").await.unwrap();
     wait_for(&console, ".ticket[data-id='2']").await;
     type_into(&console, "#ticket-search", "fattura").await;
-    retry("only the matching ticket", || async {
-        let shown = count(&console, ".ticket").await;
-        let first = console.find(Locator::Css(".ticket")).await?;
-        match (shown, first.attr("data-id").await?.as_deref()) {
-            (1, Some("2")) => Ok(()),
-            _ => Err(fantoccini::error::CmdError::InvalidArgument(
-                "search".into(),
-                format!("{shown} tickets shown"),
-            )),
-        }
+    until("only the matching ticket", vec!["2".to_owned()], || {
+        ticket_ids(&console)
     })
     .await;
     // An empty search (a space typed: clearing alone fires no input event).
@@ -489,24 +513,7 @@ async fn the_console_searches_switches_views_and_shows_content_errors() {
     click(&console, ".ticket[data-id='1']").await;
     click(&console, "#claim").await;
     click(&console, "#views button[data-view='mine']").await;
-    retry("my view", || async {
-        let ids: Vec<Option<String>> = {
-            let mut ids = Vec::new();
-            for t in console.find_all(Locator::Css(".ticket")).await? {
-                ids.push(t.attr("data-id").await?);
-            }
-            ids
-        };
-        if ids == [Some("1".to_owned())] {
-            Ok(())
-        } else {
-            Err(fantoccini::error::CmdError::InvalidArgument(
-                "view".into(),
-                format!("{ids:?}"),
-            ))
-        }
-    })
-    .await;
+    until("my view", vec!["1".to_owned()], || ticket_ids(&console)).await;
     chat.close().await.unwrap();
     second.close().await.unwrap();
     console.close().await.unwrap();
@@ -555,9 +562,16 @@ async fn a_photo_sent_in_the_chat_opens_from_the_console() {
 
     log_in(&console, &server, "anna").await;
     click(&console, ".ticket[data-id='1']").await;
-    let link = wait_for(&console, "#transcript a.attachment-link").await;
-    assert!(link.text().await.unwrap().contains("Apri"));
-    let href = link.attr("href").await.unwrap().unwrap();
+    // (Read through the page: the transcript is redrawn as events arrive.)
+    wait_for_text(&console, "#transcript a.attachment-link", "Apri").await;
+    let href = console
+        .execute(
+            "return document.querySelector('#transcript a.attachment-link').getAttribute('href')",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let href = href.as_str().unwrap().to_owned();
     assert!(href.starts_with("/api/v1/attachments/"), "{href}");
     let fetched = console
         .execute(
@@ -591,17 +605,12 @@ async fn a_new_ticket_alerts_with_a_notification_and_a_badge_on_the_tab() {
     chat.goto(&server.url("/")).await.unwrap();
     customer_says(&chat, "Voglio parlare con un operatore").await;
     wait_for(&console, ".ticket[data-id='1']").await;
-    retry("the alert", || async {
-        let shown = console.execute("return window.__shown", vec![]).await?;
-        if shown == serde_json::json!(["Nuova richiesta #1"]) {
-            Ok(())
-        } else {
-            Err(fantoccini::error::CmdError::InvalidArgument(
-                "alert".into(),
-                shown.to_string(),
-            ))
-        }
-    })
+    until_js(
+        &console,
+        "the alert",
+        "return window.__shown",
+        serde_json::json!(["Nuova richiesta #1"]),
+    )
     .await;
     let badge = console
         .execute(
@@ -643,19 +652,12 @@ async fn keyboard_claim_and_a_confirmed_close_with_its_faq_open_the_next_ticket(
     wait_for_text(&console, "#shortcuts", "prendi in carico").await;
     body.send_keys("x").await.unwrap();
     let picker = wait_for(&console, "#close-faq").await;
-    retry("the FAQ picker", || async {
-        let options = console
+    until("the FAQ picker", true, || async {
+        Ok(console
             .find_all(Locator::Css("#close-faq option"))
             .await?
-            .len();
-        if options > 10 {
-            Ok(())
-        } else {
-            Err(fantoccini::error::CmdError::InvalidArgument(
-                "picker".into(),
-                format!("{options} options"),
-            ))
-        }
+            .len()
+            > 10)
     })
     .await;
     picker.select_by_value("costi-di-spedizione").await.unwrap();
@@ -720,19 +722,12 @@ async fn the_widget_takes_the_focus_closes_on_escape_and_counts_unread_answers()
     );
     button.click().await.unwrap();
     wait_for(&shop, "#sportello-widget-frame").await;
-    retry("focus in the chat", || async {
-        let active = shop
-            .execute("return document.activeElement.id", vec![])
-            .await?;
-        if active == serde_json::json!("sportello-widget-frame") {
-            Ok(())
-        } else {
-            Err(fantoccini::error::CmdError::InvalidArgument(
-                "focus".into(),
-                active.to_string(),
-            ))
-        }
-    })
+    until_js(
+        &shop,
+        "focus in the chat",
+        "return document.activeElement.id",
+        serde_json::json!("sportello-widget-frame"),
+    )
     .await;
     shop.enter_frame(0).await.unwrap();
     wait_for_text(&shop, ".welcome", "assistente di Lume & Casa").await;
@@ -741,23 +736,12 @@ async fn the_widget_takes_the_focus_closes_on_escape_and_counts_unread_answers()
     let input = wait_for(&shop, "#input").await;
     input.send_keys("\u{e00c}").await.unwrap(); // Escape, inside the chat
     shop.enter_parent_frame().await.unwrap();
-    retry("closed, focus back on the button", || async {
-        let state = shop
-            .execute(
-                "return document.getElementById('sportello-widget-frame').style.display + ' ' + \
-                 document.activeElement.id",
-                vec![],
-            )
-            .await?;
-        if state == serde_json::json!("none sportello-widget-button") {
-            Ok(())
-        } else {
-            Err(fantoccini::error::CmdError::InvalidArgument(
-                "close".into(),
-                state.to_string(),
-            ))
-        }
-    })
+    until_js(
+        &shop,
+        "closed, focus back on the button",
+        "return document.getElementById('sportello-widget-frame').style.display + ' ' + document.activeElement.id",
+        serde_json::json!("none sportello-widget-button"),
+    )
     .await;
     // An operator answers while the panel is closed: a badge on the button.
     let addr = server.addr();
@@ -772,19 +756,12 @@ async fn the_widget_takes_the_focus_closes_on_escape_and_counts_unread_answers()
     assert_eq!(post("/api/v1/tickets/1/claim", None).status, 200);
     let reply = serde_json::json!({"text": "Ciao, sono Anna."}).to_string();
     assert_eq!(post("/api/v1/tickets/1/reply", Some(&reply)).status, 200);
-    retry("the unread badge", || async {
-        let unread = shop
-            .execute(
-                "return document.querySelector('[data-sportello-unread]').getAttribute('data-sportello-unread')",
-                vec![],
-            )
-            .await?;
-        if unread == serde_json::json!("1") {
-            Ok(())
-        } else {
-            Err(fantoccini::error::CmdError::InvalidArgument("badge".into(), unread.to_string()))
-        }
-    })
+    until_js(
+        &shop,
+        "the unread badge",
+        "return document.querySelector('[data-sportello-unread]').getAttribute('data-sportello-unread')",
+        serde_json::json!("1"),
+    )
     .await;
     shop.close().await.unwrap();
     // On a phone the chat fills the screen.
@@ -849,18 +826,7 @@ async fn an_admin_runs_operators_and_tokens_from_the_console() {
     assert_eq!(me.status, 200);
     wait_for_text(&console, "#admin-tokens", "report notturno").await;
     click(&console, ".admin-token .admin-revoke").await;
-    retry("revoked", || async {
-        let left = count(&console, ".admin-token").await;
-        if left == 0 {
-            Ok(())
-        } else {
-            Err(fantoccini::error::CmdError::InvalidArgument(
-                "tokens".into(),
-                left.to_string(),
-            ))
-        }
-    })
-    .await;
+    until_count(&console, ".admin-token", 0).await;
     let me = crate::support::http::request(
         &addr,
         "GET",
@@ -914,17 +880,6 @@ async fn an_admin_runs_operators_and_tokens_from_the_console() {
     assert_eq!(saved[before]["lang"], "it");
     // Bruno goes.
     click(&console, ".admin-operator[data-name='bruno'] .admin-remove").await;
-    retry("removed", || async {
-        let left = count(&console, ".admin-operator[data-name='bruno']").await;
-        if left == 0 {
-            Ok(())
-        } else {
-            Err(fantoccini::error::CmdError::InvalidArgument(
-                "operators".into(),
-                left.to_string(),
-            ))
-        }
-    })
-    .await;
+    until_count(&console, ".admin-operator[data-name='bruno']", 0).await;
     console.close().await.unwrap();
 }

@@ -52,6 +52,24 @@ impl Server {
         Self::spawn_env(data, config, &[])
     }
 
+    /// A server with operator anna, on a copy of the sample FAQ with one broken file
+    /// (`it/rotto.md`: its front matter does not parse).
+    pub fn with_broken_faq() -> Server {
+        let data = tempfile::tempdir().unwrap();
+        let faq = data.path().join("faq");
+        super::copy_dir(&super::repo().join("faq"), &faq);
+        let broken = "+++\nid = \"rotto\"\nquestions = [\n+++\nx\n";
+        std::fs::write(faq.join("it/rotto.md"), broken).unwrap();
+        let out = super::sportello(
+            data.path(),
+            &["operator", "add", "anna", "--department", "assistenza"],
+            &format!("{PASSWORD}\n"),
+        );
+        assert!(out.status.success(), "operator add: {out:?}");
+        let faq = faq.to_str().unwrap().to_owned();
+        Self::spawn_full(data, None, &[], &["--faq", &faq])
+    }
+
     /// The same with more environment (secrets of a channel or the order platform).
     pub fn spawn_env(
         data: tempfile::TempDir,
@@ -59,11 +77,6 @@ impl Server {
         env: &[(&str, &str)],
     ) -> Server {
         Self::spawn_full(data, config, env, &[])
-    }
-
-    /// The same with more global options (e.g. `--faq DIR`).
-    pub fn spawn_args(data: tempfile::TempDir, config: Option<&str>, args: &[&str]) -> Server {
-        Self::spawn_full(data, config, &[], args)
     }
 
     fn spawn_full(
