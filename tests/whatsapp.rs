@@ -58,16 +58,21 @@ impl Serve {
     }
 
     /// Stop with SIGTERM (it must stop cleanly) and open the store.
-    fn stop(mut self) -> (Store, tempfile::TempDir) {
+    fn stop(self) -> (Store, tempfile::TempDir) {
+        let data = self.data.clone();
+        let dir = self.terminate();
+        (Store::open(&data).unwrap(), dir)
+    }
+
+    /// Stop with SIGTERM (it must stop cleanly); the data directory, unopened.
+    fn terminate(mut self) -> tempfile::TempDir {
         let status = std::process::Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
             .unwrap();
         assert!(status.success());
         assert!(self.child.wait().unwrap().success(), "{}", self.log());
-        let store = Store::open(&self.data).unwrap();
-        let dir = std::mem::replace(&mut self._dir, tempfile::tempdir().unwrap());
-        (store, dir)
+        std::mem::replace(&mut self._dir, tempfile::tempdir().unwrap())
     }
 }
 
@@ -564,8 +569,7 @@ fn an_operator_hands_over_on_whatsapp_and_the_csat_list_records_the_score() {
 /// Stop serve and read today's KPIs from its store.
 fn sportello_report(serve: Serve) -> Value {
     let data = serve.data.clone();
-    let (store, dir) = serve.stop();
-    drop(store);
+    let dir = serve.terminate();
     let today = chrono::Utc::now().date_naive().to_string();
     let out = sportello(
         &data,

@@ -128,7 +128,18 @@ impl TestApp {
         } = self;
         let config = service.config().clone();
         drop(service);
-        let service = open_service_with(dir.path(), &dirs, config);
+        // sled's flusher thread may hold the store's lock a moment after the drop.
+        let mut store = Store::open(dir.path());
+        for _ in 0..100 {
+            match store {
+                Err(sportello::store::StoreError::InUse(_)) => {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                    store = Store::open(dir.path());
+                }
+                _ => break,
+            }
+        }
+        let service = service_on(store.expect("the store opens again"), &dirs, config);
         Self {
             dir,
             _content,
@@ -215,6 +226,12 @@ pub fn open_service(data: &Path, dirs: &ContentDirs) -> Service {
 }
 
 pub fn open_service_with(data: &Path, dirs: &ContentDirs, config: Config) -> Service {
+    service_on(Store::open(data).unwrap(), dirs, config)
+}
+
+/// The service on an opened store, with the content of `dirs` (the shared sample brain
+/// when they are the sample's).
+fn service_on(store: Store, dirs: &ContentDirs, config: Config) -> Service {
     let sample = *dirs == sample_dirs() && config.matching == Config::default().matching;
     let brain = if sample {
         sample_brain().0.clone()
@@ -226,7 +243,7 @@ pub fn open_service_with(data: &Path, dirs: &ContentDirs, config: Config) -> Ser
         );
         Arc::new(brain)
     };
-    Service::new(Store::open(data).unwrap(), brain, config)
+    Service::new(store, brain, config)
 }
 
 /// The brain of the repository's `faq/` and `intents/` with the default settings, and
