@@ -68,7 +68,7 @@ pub async fn add_operator(
 }
 
 /// A ticket as the console lists it.
-fn ticket_json(
+pub(super) fn ticket_json(
     t: &Ticket,
     conv: Option<&Conversation>,
     config: &crate::config::Config,
@@ -96,94 +96,6 @@ fn listed(service: &Service, t: &Ticket, now: DateTime<Utc>) -> Result<Value, Ap
     ))
 }
 
-#[derive(Deserialize, Default)]
-pub struct SearchQuery {
-    view: Option<String>,
-    q: Option<String>,
-}
-
-/// Tickets a view shows, newest first for closed ones.
-const CLOSED_SHOWN: usize = 200;
-
-/// `GET /tickets?view=mine|unassigned|all|closed&q=TEXT`: `q` matches the ticket number,
-/// the customer's id or name, and the text of their transcript (case and accents aside).
-pub async fn search(
-    State(app): State<Arc<App>>,
-    authed: Authed,
-    axum::extract::Query(query): axum::extract::Query<SearchQuery>,
-) -> Result<Json<Value>, ApiError> {
-    let view = query.view.unwrap_or_else(|| "all".into());
-    if !["mine", "unassigned", "all", "closed"].contains(&view.as_str()) {
-        return Err(ApiError::bad_request(format!(
-            "view `{view}` is not one of mine, unassigned, all, closed"
-        )));
-    }
-    let needle = query
-        .q
-        .as_deref()
-        .map(crate::text::fold)
-        .map(|q| q.trim().to_owned())
-        .filter(|q| !q.is_empty());
-    let service = app.service.clone();
-    let me = authed.operator.name.clone();
-    blocking(move || {
-        let now = Utc::now();
-        let store = service.store();
-        let mut tickets: Vec<Ticket> = match view.as_str() {
-            "closed" => {
-                let mut ended: Vec<Ticket> = store
-                    .tickets()
-                    .filter_map(|t| t.ok())
-                    .filter(|t| !t.is_open())
-                    .collect();
-                ended.sort_by_key(|t| std::cmp::Reverse(t.closed_at));
-                ended
-            }
-            _ => store.queue()?,
-        };
-        tickets.retain(|t| match view.as_str() {
-            "mine" => t.operator.as_deref() == Some(me.as_str()) && t.is_open(),
-            "unassigned" => t.status == crate::domain::TicketStatus::Queued,
-            _ => true,
-        });
-        let mut shown = Vec::new();
-        for t in tickets {
-            let conv = store.conversation(&t.customer)?;
-            if let Some(q) = &needle
-                && !matches(store, &t, conv.as_ref(), q)?
-            {
-                continue;
-            }
-            shown.push(ticket_json(&t, conv.as_ref(), service.config(), now));
-            if shown.len() >= CLOSED_SHOWN {
-                break;
-            }
-        }
-        Ok(Json(json!({"tickets": shown})))
-    })
-    .await
-}
-
-/// Whether the folded `q` is the ticket's number or in its customer's id, name or
-/// transcript.
-fn matches(
-    store: &crate::store::Store,
-    t: &Ticket,
-    conv: Option<&Conversation>,
-    q: &str,
-) -> Result<bool, ApiError> {
-    let number = q.trim_start_matches('#');
-    if number.parse::<u64>().ok() == Some(t.id.0) {
-        return Ok(true);
-    }
-    let name = conv.and_then(|c| c.name.as_deref()).unwrap_or_default();
-    let has = |text: &str| crate::text::fold(text).contains(q);
-    if has(t.customer.as_str()) || has(name) || has(&t.summary) {
-        return Ok(true);
-    }
-    Ok(store.transcript(&t.customer)?.iter().any(|m| has(&m.text)))
-}
-
 pub async fn queue(State(app): State<Arc<App>>, _authed: Authed) -> Result<Json<Value>, ApiError> {
     let service = app.service.clone();
     blocking(move || {
@@ -199,7 +111,7 @@ pub async fn queue(State(app): State<Arc<App>>, _authed: Authed) -> Result<Json<
     .await
 }
 
-fn parse_id(raw: &str) -> Result<TicketId, ApiError> {
+pub(super) fn parse_id(raw: &str) -> Result<TicketId, ApiError> {
     raw.parse()
         .map_err(|_| ApiError::new(StatusCode::NOT_FOUND, format!("no ticket {raw}")))
 }
@@ -212,53 +124,6 @@ pub async fn ticket(
     let id = parse_id(&id)?;
     let service = app.service.clone();
     blocking(move || Ok(Json(detail(&service, id)?))).await
-}
-
-/// `GET /tickets/{id}/order`: the order card (status, items, total, tracking) of the
-/// ticket's order number, fetched from the shop's platform on demand. Operators are
-/// signed in: no email or postcode is asked of them.
-pub async fn order_card(
-    State(app): State<Arc<App>>,
-    _authed: Authed,
-    Path((id, part)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
-    if part != "order" {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "no such API endpoint"));
-    }
-    let id = parse_id(&id)?;
-    let service = app.service.clone();
-    blocking(move || {
-        let ticket = service.ticket(id)?;
-        let conv = service.store().conversation(&ticket.customer)?;
-        let number = ticket
-            .order_number
-            .clone()
-            .or_else(|| conv.and_then(|c| c.order_numbers.last().cloned()))
-            .ok_or_else(|| {
-                ApiError::new(StatusCode::NOT_FOUND, "the ticket has no order number")
-                    .with_code("no_order_number")
-            })?;
-        let orders = service.orders().ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "no order platform is connected ([orders] in sportello.toml)",
-            )
-            .with_code("orders_off")
-        })?;
-        match orders.find(&number) {
-            Ok(Some(order)) => Ok(Json(json!({"order": order}))),
-            Ok(None) => Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                format!("the shop has no order {number}"),
-            )
-            .with_code("no_order")),
-            Err(e) => Err(
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string())
-                    .with_code("orders_unavailable"),
-            ),
-        }
-    })
-    .await
 }
 
 /// Everything an operator needs to take a conversation over.

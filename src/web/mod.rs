@@ -14,7 +14,9 @@ mod feed;
 mod hasher;
 mod limits;
 mod metrics;
+mod orders;
 mod report;
+mod search;
 mod server;
 mod setup;
 
@@ -191,12 +193,12 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .route("/operators/{name}/password", post(admin::set_password))
         .route("/queue", get(console::queue))
-        .route("/tickets", get(console::search))
+        .route("/tickets", get(search::search))
         .route("/tickets/{id}", get(console::ticket))
         .route("/tickets/{id}/typing", post(console::typing))
         .route(
             "/tickets/{id}/{action}",
-            post(console::act).get(console::order_card),
+            post(console::act).get(orders::order_card),
         )
         .route("/events", get(console::events))
         .route("/report", get(report::json))

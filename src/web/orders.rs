@@ -1,0 +1,57 @@
+//! The order card an operator sees beside a ticket.
+
+use super::auth::Authed;
+use super::console::parse_id;
+use super::{ApiError, App, blocking};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// `GET /tickets/{id}/order`: the order card (status, items, total, tracking) of the
+/// ticket's order number, fetched from the shop's platform on demand. Operators are
+/// signed in: no email or postcode is asked of them.
+pub async fn order_card(
+    State(app): State<Arc<App>>,
+    _authed: Authed,
+    Path((id, part)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    if part != "order" {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "no such API endpoint"));
+    }
+    let id = parse_id(&id)?;
+    let service = app.service.clone();
+    blocking(move || {
+        let ticket = service.ticket(id)?;
+        let conv = service.store().conversation(&ticket.customer)?;
+        let number = ticket
+            .order_number
+            .clone()
+            .or_else(|| conv.and_then(|c| c.order_numbers.last().cloned()))
+            .ok_or_else(|| {
+                ApiError::new(StatusCode::NOT_FOUND, "the ticket has no order number")
+                    .with_code("no_order_number")
+            })?;
+        let orders = service.orders().ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "no order platform is connected ([orders] in sportello.toml)",
+            )
+            .with_code("orders_off")
+        })?;
+        match orders.find(&number) {
+            Ok(Some(order)) => Ok(Json(json!({"order": order}))),
+            Ok(None) => Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("the shop has no order {number}"),
+            )
+            .with_code("no_order")),
+            Err(e) => Err(
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string())
+                    .with_code("orders_unavailable"),
+            ),
+        }
+    })
+    .await
+}
