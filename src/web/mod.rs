@@ -12,6 +12,7 @@ mod console;
 mod error;
 mod feed;
 mod hasher;
+mod hooks;
 mod limits;
 mod metrics;
 mod orders;
@@ -23,12 +24,11 @@ mod setup;
 pub use error::{ApiError, ApiJson};
 pub use server::{listen, run as serve_http};
 
-use crate::channels::{Channels, WebhookResult};
+use crate::channels::Channels;
 use crate::service::Service;
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -214,17 +214,17 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/assets/chat.css", get(|| asset(CHAT_CSS, CSS)))
         .route("/assets/console.js", get(|| asset(CONSOLE_JS, JS)))
         .route("/assets/console.css", get(|| asset(CONSOLE_CSS, CSS)))
-        .route("/healthz", get(healthz))
+        .route("/healthz", get(hooks::healthz))
         .route("/metrics", get(metrics::render))
         .nest("/api/v1", api);
     if let Some(path) = webhook {
-        router = router.route(&path, post(webhook_update));
+        router = router.route(&path, post(hooks::webhook_update));
     }
     if whatsapp {
         router = router.route(
             "/whatsapp",
-            get(whatsapp_verify)
-                .post(whatsapp_update)
+            get(hooks::whatsapp_verify)
+                .post(hooks::whatsapp_update)
                 .layer(axum::extract::DefaultBodyLimit::max(WEBHOOK_BODY)),
         );
     }
@@ -290,102 +290,6 @@ async fn security_headers(request: Request, next: Next) -> Response {
         .entry(header::CACHE_CONTROL)
         .or_insert(HeaderValue::from_static("no-store"));
     response
-}
-
-async fn webhook_update(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> StatusCode {
-    let Some(telegram) = &app.channels.telegram else {
-        return StatusCode::NOT_FOUND;
-    };
-    let secret = headers
-        .get("x-telegram-bot-api-secret-token")
-        .and_then(|v| v.to_str().ok());
-    match telegram.webhook(secret, &body).await {
-        WebhookResult::Stored | WebhookResult::Ignored => StatusCode::OK,
-        WebhookResult::Forbidden => StatusCode::UNAUTHORIZED,
-        WebhookResult::NotStored => StatusCode::SERVICE_UNAVAILABLE,
-    }
-}
-
-/// The webhook handshake: Meta calls `GET /whatsapp?hub.mode=subscribe&
-/// hub.verify_token=...&hub.challenge=...` and expects the challenge back.
-async fn whatsapp_verify(
-    State(app): State<Arc<App>>,
-    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
-) -> Response {
-    let Some(whatsapp) = &app.channels.whatsapp else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    let param = |name: &str| query.get(name).map(String::as_str);
-    match whatsapp.verify(
-        param("hub.mode"),
-        param("hub.verify_token"),
-        param("hub.challenge"),
-    ) {
-        Some(challenge) => (
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            challenge.to_owned(),
-        )
-            .into_response(),
-        None => StatusCode::FORBIDDEN.into_response(),
-    }
-}
-
-/// Meta's webhook: 200 only once everything in it is stored and flushed.
-async fn whatsapp_update(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> StatusCode {
-    let Some(whatsapp) = &app.channels.whatsapp else {
-        return StatusCode::NOT_FOUND;
-    };
-    let signature = headers
-        .get("x-hub-signature-256")
-        .and_then(|v| v.to_str().ok());
-    match whatsapp.webhook(signature, &body).await {
-        WebhookResult::Stored | WebhookResult::Ignored => StatusCode::OK,
-        WebhookResult::Forbidden => StatusCode::UNAUTHORIZED,
-        WebhookResult::NotStored => StatusCode::SERVICE_UNAVAILABLE,
-    }
-}
-
-/// `ok` while the store can write and every channel can send; 503 with the reason
-/// when not (a full disk, a refused token), so that a load balancer or a monitor sees.
-async fn healthz(State(app): State<Arc<App>>) -> Response {
-    let store = app.service.store().clone();
-    let stopped: Vec<String> = app
-        .channels
-        .deliveries()
-        .into_iter()
-        .filter_map(|d| {
-            d.fatal()
-                .map(|why| format!("{}: {}", d.kind, first_line(&why)))
-        })
-        .collect();
-    if !stopped.is_empty() {
-        let detail = stopped.join("\n");
-        return (StatusCode::SERVICE_UNAVAILABLE, format!("{detail}\n")).into_response();
-    }
-    match tokio::task::spawn_blocking(move || store.probe_write()).await {
-        Ok(Ok(())) => "ok\n".into_response(),
-        Ok(Err(e)) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!(
-                "store cannot write: {}\n",
-                e.to_string().lines().next().unwrap_or_default()
-            ),
-        )
-            .into_response(),
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("{e}\n")).into_response(),
-    }
-}
-
-fn first_line(text: &str) -> &str {
-    text.lines().next().unwrap_or_default()
 }
 
 /// Run store and password work on the blocking pool, off the async workers.
