@@ -1,9 +1,8 @@
 //! The KPIs cut by week and by channel, and the reasons for handoffs: what the HTML
 //! report charts and the CSV lists row by row.
 
-use super::kpi::{
-    Csat, Nps, Percentiles, conversations, csat, nps, share, ticket_lives, ticket_times,
-};
+use super::figures::{Csat, Nps, Percentiles};
+use super::kpi::{conversations, csat, nps, share, ticket_lives, ticket_times};
 use crate::config::Config;
 use crate::domain::{Event, EventKind};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};

@@ -2,8 +2,8 @@
 //! without data, horizontal bars of handoff reasons, the bot/operators split.
 
 use super::breakdown::Week;
+use super::figures::Kpis;
 use super::html::{ACCENT, SECOND, Tr, escape};
-use super::kpi::Kpis;
 use std::fmt::Write;
 
 /// Chart geometry in viewBox units: the plot area goes from (X0, Y0) to (X1, Y1).

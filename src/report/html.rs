@@ -5,7 +5,7 @@
 use super::Unanswered;
 use super::breakdown::Slice;
 use super::charts::{charts, no_data};
-use super::kpi::{Kpis, TicketTimes};
+use super::figures::{Kpis, TicketTimes};
 use crate::domain::Lang;
 use chrono::{DateTime, Utc};
 use std::fmt::Write;

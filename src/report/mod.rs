@@ -6,16 +6,18 @@
 mod breakdown;
 mod charts;
 pub mod customer;
+mod figures;
 pub mod gaps;
 mod html;
 mod kpi;
 mod table;
 
 pub use breakdown::{Slice, Week};
-pub use html::page as html_page;
-pub use kpi::{
-    Csat, FirstResponse, Kpis, Nps, Percentiles, Promises, RetentionBase, TicketTimes, kpis,
+pub use figures::{
+    Csat, FirstResponse, Kpis, Nps, Percentiles, Promises, RetentionBase, TicketTimes,
 };
+pub use html::page as html_page;
+pub use kpi::kpis;
 pub use table::csv;
 
 use crate::domain::triage::DecisionKind;

@@ -2,7 +2,7 @@
 //! the whole period, each week, each channel, each department.
 
 use super::breakdown::Slice;
-use super::kpi::{Kpis, Percentiles, TicketTimes};
+use super::figures::{Kpis, Percentiles, TicketTimes};
 use std::fmt::{Display, Write};
 
 const HEADER: &str = "scope,key,conversations,messages,containment_rate,tickets,first_response_operator_p50_s,first_response_operator_p90_s,resolution_p50_s,csat_average,csat_responses,nps_score,nps_responses,sla_breaches";
