@@ -283,12 +283,10 @@ impl Ticket {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::Mode;
-    use proptest::prelude::*;
-
-    fn queued() -> Ticket {
+impl Ticket {
+    /// A queued ticket for tests: number 1, `terminal:t`, "assistenza", opened at the
+    /// epoch; tests change what they look at with `Ticket { .., ..Ticket::sample() }`.
+    pub(crate) fn sample() -> Ticket {
         Ticket {
             id: TicketId(1),
             customer: CustomerId::parse("terminal:t").unwrap(),
@@ -310,6 +308,13 @@ mod tests {
             version: 0,
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Mode;
+    use proptest::prelude::*;
 
     /// The mode a conversation must be in while its ticket has `status`.
     fn mode_of(status: TicketStatus) -> Mode {
@@ -345,7 +350,7 @@ mod tests {
         /// ended ticket refuses everything.
         #[test]
         fn ticket_and_mode_never_drift(events in proptest::collection::vec(event(), 0..24)) {
-            let mut ticket = queued();
+            let mut ticket = Ticket::sample();
             let mut mode = Mode::Queued;
             for (n, event) in events.iter().enumerate() {
                 let before = ticket.clone();
@@ -375,7 +380,7 @@ mod tests {
     #[test]
     fn only_the_owner_releases_and_a_claimed_ticket_names_its_owner() {
         let now = DateTime::UNIX_EPOCH;
-        let mut t = queued();
+        let mut t = Ticket::sample();
         let claim = |by: &str| TicketEvent::Claim { by: by.into() };
         assert_eq!(t.apply(&claim("anna"), now), Ok(Some(ModeEvent::Claim)));
         assert_eq!(

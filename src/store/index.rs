@@ -184,20 +184,9 @@ mod tests {
             customer: crate::domain::CustomerId::parse("web:x").unwrap(),
             department: "supporto".into(),
             priority,
-            reason: crate::domain::HandoffReason::Asked,
-            lang: crate::domain::Lang::It,
-            order_number: None,
             summary: String::new(),
-            status: TicketStatus::Queued,
-            operator: None,
             opened_at: at + chrono::Duration::minutes(minutes),
-            claimed_at: None,
-            first_response_at: None,
-            closed_at: None,
-            promise: None,
-            broken_promises: 0,
-            told_position: None,
-            version: 0,
+            ..Ticket::sample()
         };
         let mut tickets = vec![
             ticket(1, Priority::Normal, 0),

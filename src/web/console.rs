@@ -279,29 +279,16 @@ pub async fn typing(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{CustomerId, HandoffReason, Lang, Priority, TicketStatus};
+    use crate::domain::CustomerId;
 
     #[test]
     fn a_ticket_whose_estimates_broke_three_times_is_escalated() {
         let mut t = Ticket {
             id: TicketId(7),
             customer: CustomerId::parse("web:x").unwrap(),
-            department: "assistenza".into(),
-            priority: Priority::Normal,
-            reason: HandoffReason::Asked,
-            lang: Lang::It,
-            order_number: None,
             summary: String::new(),
-            status: TicketStatus::Queued,
-            operator: None,
-            opened_at: DateTime::UNIX_EPOCH,
-            claimed_at: None,
-            first_response_at: None,
-            closed_at: None,
-            promise: None,
             broken_promises: 2,
-            told_position: None,
-            version: 0,
+            ..Ticket::sample()
         };
         let config = crate::config::Config::default();
         let now = DateTime::UNIX_EPOCH;
