@@ -1,8 +1,8 @@
 //! Every command the README shows in a `sh` block, run as written, in the README's order,
-//! in one sandbox (a copy of the sample content, its own `data/`): `cargo run --` is the
-//! binary cargo built for this test run. A command that is not run here must be one of
-//! the few the test names, each with where it does run, so a new command cannot be
-//! skipped silently.
+//! in one sandbox (a copy of the sample content and of `tests/shops/`, its own `data/`):
+//! `cargo run --` is the binary cargo built for this test run. A command that is not run
+//! here must be one of the few the test names, each with where it does run, so a new
+//! command cannot be skipped silently.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -51,6 +51,7 @@ fn sandbox() -> tempfile::TempDir {
     let work = dir.path().join("main");
     crate::support::copy_dir(&repo.join("faq"), &work.join("faq"));
     crate::support::copy_dir(&repo.join("intents"), &work.join("intents"));
+    crate::support::copy_dir(&repo.join("tests/shops"), &work.join("tests/shops"));
     let shared = repo.join("../shared");
     std::os::unix::fs::symlink(shared, dir.path().join("shared")).unwrap();
     dir
@@ -132,6 +133,14 @@ fn expected_output(command: &str) -> Option<&'static str> {
             "+  \"quanto si paga per spedire in Sicilia?\"",
         ),
         ("cargo run -- bench --quick --json", "pipeline_msgs_per_s"),
+        (
+            "cargo run -- --faq tests/shops/it-lume/faq eval tests/shops/it-lume/cases.jsonl",
+            "cases 200",
+        ),
+        (
+            "cargo run -- --faq tests/shops/en-green/faq eval tests/shops/en-green/cases.jsonl",
+            "cases 200",
+        ),
     ]
     .into_iter()
     .find(|(c, _)| *c == command)
