@@ -64,7 +64,7 @@ pub async fn upload(
     mut multipart: Multipart,
 ) -> Result<Json<Value>, ApiError> {
     let customer = super::chat::visitor(&app, &headers)?;
-    app.chat_limits
+    app.file_limits
         .allow(
             &[(&format!("file:{customer}"), PER_VISITOR)],
             WINDOW,

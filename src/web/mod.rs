@@ -57,6 +57,9 @@ pub struct App {
     setup_token: Mutex<Option<String>>,
     logins: limits::Failures,
     chat_limits: limits::Rates,
+    /// Uploads per visitor: a window of their own (a sweep keeps only what the caller's
+    /// window still counts, so two windows must not share one map).
+    file_limits: limits::Rates,
     /// Signs web chat visitor tokens (kept in the store: tokens survive restarts).
     visitor_key: String,
     /// Password hashing is memory-hard (19 MiB each): a few threads of its own.
@@ -77,6 +80,7 @@ impl App {
             setup_token: Mutex::new(None),
             logins: limits::Failures::default(),
             chat_limits: limits::Rates::default(),
+            file_limits: limits::Rates::default(),
             hashing: hasher::Hasher::new(HASHING_AT_ONCE, HASHING_QUEUE),
         })
     }
