@@ -134,7 +134,7 @@ impl Service {
         turn.events.insert(0, event);
         let ticket = turn.conversation.ticket;
         let ticket = ticket.or(turn.tickets.first().map(|t| t.id));
-        self.commit_turn(&turn, ticket, true)?;
+        self.commit_turn(&turn, ticket)?;
         Ok(Handled {
             duplicate: false,
             decision: Some(decision),
@@ -169,7 +169,7 @@ impl Service {
             };
             turn.outbound.push((Author::Bot, out));
         }
-        self.commit_turn(&turn, None, tell)?;
+        self.commit_turn(&turn, None)?;
         Ok(Handled {
             duplicate: false,
             decision: None,

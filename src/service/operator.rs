@@ -198,7 +198,7 @@ impl Service {
                 });
             }
             turn.tickets.push(ticket.clone());
-            self.commit_turn(&turn, Some(id), true)?;
+            self.commit_turn(&turn, Some(id))?;
             self.store.flush()?;
             Ok(Ticket {
                 version: ticket.version + 1,
@@ -209,22 +209,17 @@ impl Service {
 }
 
 impl Service {
-    /// Commit a turn, count it and tell watchers (of `ticket`, if any; `visible`: the
-    /// customer's transcript changed). Every turn goes through here: customer
+    /// Commit a turn, count it and tell watchers (of `ticket`, if any) that the
+    /// customer's transcript changed. Every turn goes through here: customer
     /// messages, held messages, operator actions and promise news. Durability is the
     /// caller's: it flushes before it acknowledges (a batch flushes once).
-    pub(super) fn commit_turn(
-        &self,
-        turn: &Turn,
-        ticket: Option<TicketId>,
-        visible: bool,
-    ) -> Result<()> {
+    pub(super) fn commit_turn(&self, turn: &Turn, ticket: Option<TicketId>) -> Result<()> {
         self.store.commit(turn)?;
         self.count(turn);
         if turn.inbound.is_some() {
             self.announce_message(&turn.conversation.customer, ticket);
         } else {
-            self.announce(&turn.conversation.customer, ticket, visible);
+            self.announce(&turn.conversation.customer, ticket, true);
         }
         Ok(())
     }

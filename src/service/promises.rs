@@ -163,7 +163,7 @@ impl Service {
         turn.conversation.acked_at = Some(now);
         turn.conversation.updated_at = now;
         turn.tickets.push(ticket);
-        self.commit_turn(&turn, Some(id), true)?;
+        self.commit_turn(&turn, Some(id))?;
         self.store.flush()?;
         Ok(true)
     }

@@ -116,12 +116,6 @@ impl Telegram {
         Some(url.path().to_owned())
     }
 
-    /// Stop sending new replies and wait (at most `grace`) for the ones in flight to
-    /// be recorded, so a normal stop repeats nothing.
-    pub async fn drain(&self, grace: Duration) {
-        self.shared.delivery.drain(grace).await;
-    }
-
     /// A webhook delivery: `secret` is the `X-Telegram-Bot-Api-Secret-Token` header.
     /// Ok only once the update is stored (the HTTP 200 acknowledges it).
     pub async fn webhook(&self, secret: Option<&str>, body: &[u8]) -> WebhookResult {
