@@ -68,12 +68,7 @@ impl Store {
     pub fn canned(&self) -> Result<Option<Vec<crate::config::Canned>>> {
         self.meta
             .get(CANNED)?
-            .map(|v| {
-                serde_json::from_slice(&v).map_err(|source| super::StoreError::Corrupt {
-                    tree: "meta",
-                    source,
-                })
-            })
+            .map(|v| decode("meta", &v))
             .transpose()
     }
 
