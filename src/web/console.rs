@@ -87,6 +87,13 @@ pub(super) fn ticket_json(
     })
 }
 
+/// The ticket's order: the number it was opened with, else the customer's latest.
+pub(super) fn order_number<'a>(t: &'a Ticket, conv: Option<&'a Conversation>) -> Option<&'a str> {
+    t.order_number
+        .as_deref()
+        .or_else(|| conv.and_then(|c| c.order_numbers.last().map(String::as_str)))
+}
+
 fn listed(service: &Service, t: &Ticket, now: DateTime<Utc>) -> Result<Value, ApiError> {
     Ok(ticket_json(
         t,
@@ -144,10 +151,7 @@ fn detail(service: &Service, id: TicketId) -> Result<Value, ApiError> {
         .map(|t| ticket_json(t, conv.as_ref(), service.config(), now))
         .collect::<Vec<_>>();
     let name = conv.as_ref().and_then(|c| c.name.as_deref());
-    let order = ticket.order_number.as_deref().or_else(|| {
-        conv.as_ref()
-            .and_then(|c| c.order_numbers.last().map(String::as_str))
-    });
+    let order = order_number(&ticket, conv.as_ref());
     let canned: Vec<Value> = service
         .canned()?
         .iter()

@@ -1,7 +1,7 @@
 //! The order card an operator sees beside a ticket.
 
 use super::auth::Authed;
-use super::console::parse_id;
+use super::console::{order_number, parse_id};
 use super::{ApiError, App, blocking};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -25,10 +25,8 @@ pub async fn order_card(
     blocking(move || {
         let ticket = service.ticket(id)?;
         let conv = service.store().conversation(&ticket.customer)?;
-        let number = ticket
-            .order_number
-            .clone()
-            .or_else(|| conv.and_then(|c| c.order_numbers.last().cloned()))
+        let number = order_number(&ticket, conv.as_ref())
+            .map(str::to_owned)
             .ok_or_else(|| {
                 ApiError::new(StatusCode::NOT_FOUND, "the ticket has no order number")
                     .with_code("no_order_number")
