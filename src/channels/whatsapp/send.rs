@@ -40,14 +40,21 @@ impl Sender for WhatsappSender {
         };
         let to = out.customer.local();
         let last = part + 1 == parts.len();
-        let body = match (last, interactive(&out.choices, text)) {
-            (true, Some(interactive)) => json!({
+        // Buttons or a list go with the last part only; choices that fit neither are
+        // numbered in its text.
+        let choices = if last {
+            interactive(&out.choices, text)
+        } else {
+            None
+        };
+        let body = match choices {
+            Some(interactive) => json!({
                 "messaging_product": "whatsapp", "recipient_type": "individual", "to": to,
                 "type": "interactive", "interactive": interactive,
             }),
-            _ => {
+            None => {
                 let mut text = format::to_whatsapp(text);
-                if last && !out.choices.is_empty() && interactive(&out.choices, "").is_none() {
+                if last && !out.choices.is_empty() {
                     text.push_str(&numbered(&out.choices));
                 }
                 json!({
