@@ -85,14 +85,7 @@ fn a_burst_of_logins_gets_at_most_five_password_checks_and_never_locks_out_the_o
 #[test]
 fn behind_a_trusted_proxy_the_forwarded_address_is_the_one_locked() {
     let config = "[web]\ntrusted_proxies = [\"127.0.0.1\"]\n";
-    let data = tempfile::tempdir().unwrap();
-    let out = sportello(
-        data.path(),
-        &["operator", "add", "anna", "--department", "assistenza"],
-        &format!("{PASSWORD}\n"),
-    );
-    assert!(out.status.success(), "{out:?}");
-    let server = Server::spawn_with(data, Some(config));
+    let server = Server::start_with(&[("anna", "assistenza")], Some(config), &[]);
     let addr = server.addr();
     let login = |client: &str, password: &str| {
         let body = json!({"name": "anna", "password": password}).to_string();

@@ -386,3 +386,147 @@ fn a_customer_sends_a_photo_an_operator_opens_it_and_forget_erases_it() {
     let anna = api_login(&addr, "anna");
     assert_eq!(call(&addr, &anna, "GET", &path, None).status, 404);
 }
+
+/// A shop open around the clock except one day three days from now, with a department
+/// that has its own hours and none of them open.
+fn hours_config() -> (String, String) {
+    let closed = (chrono::Utc::now() + chrono::Duration::days(3))
+        .date_naive()
+        .to_string();
+    let week: String = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        .iter()
+        .map(|d| format!("{d} = \"00:00-24:00\"\n"))
+        .collect();
+    let config = format!(
+        r#"default_department = "assistenza"
+[hours]
+timezone = "Europe/Rome"
+extra_closed = ["{closed}"]
+{week}
+[departments.assistenza]
+label = {{ it = "Assistenza clienti", en = "Customer care" }}
+sla_first_response = "10m"
+keywords = ["reso", "rimborso"]
+
+[departments.notte]
+[departments.notte.hours]
+timezone = "Europe/Rome"
+"#
+    );
+    (config, closed)
+}
+
+#[test]
+fn departments_and_hours_are_shown_and_admins_change_roles_and_departments() {
+    let (config, closed) = hours_config();
+    let server = Server::start_with(&[("anna", "assistenza")], Some(&config), &[]);
+    let addr = server.addr();
+    assert_eq!(
+        request(&addr, "GET", "/api/v1/hours", &[], None).status,
+        401
+    );
+    let anna = api_login(&addr, "anna");
+    let bruno = json!({"name": "bruno", "password": PASSWORD, "departments": ["notte"]});
+    let r = call(
+        &addr,
+        &anna,
+        "POST",
+        "/api/v1/operators",
+        Some(&bruno.to_string()),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let bruno = api_login(&addr, "bruno");
+
+    let hours = call(&addr, &bruno, "GET", "/api/v1/hours", None).json();
+    let departments = hours["departments"].as_array().unwrap();
+    let names: Vec<&str> = departments
+        .iter()
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["assistenza", "notte"]);
+    let care = &departments[0];
+    assert_eq!(care["default"], true);
+    assert_eq!(care["own_hours"], false);
+    assert_eq!(care["label"]["en"], "Customer care");
+    assert_eq!(care["sla_first_response_minutes"], 10);
+    assert_eq!(care["keywords"], json!(["reso", "rimborso"]));
+    assert_eq!(care["operators"], json!(["anna"]));
+    assert_eq!(care["hours"]["timezone"], "Europe/Rome");
+    assert_eq!(care["hours"]["week"]["sun"], json!(["00:00-24:00"]));
+    assert_eq!(care["hours"]["open_now"], true);
+    assert!(care["hours"]["next_opening"].is_string());
+    assert_eq!(care["hours"]["closed_days"], json!([closed]));
+    let night = &departments[1];
+    assert_eq!(night["own_hours"], true);
+    assert_eq!(night["hours"]["week"]["mon"], json!([]));
+    assert_eq!(night["hours"]["open_now"], false);
+    assert_eq!(night["hours"]["next_opening"], Value::Null);
+    assert_eq!(night["sla_first_response_minutes"], Value::Null);
+    assert_eq!(night["operators"], json!(["bruno"]));
+    assert_eq!(hours["shop"]["closed_days"], json!([closed]));
+
+    // Roles and departments: admins only, checked, the last admin stays one.
+    let both = r#"{"departments": ["assistenza", "notte"]}"#;
+    assert_eq!(
+        call(&addr, &bruno, "PUT", "/api/v1/operators/bruno", Some(both)).status,
+        403,
+        "an operator cannot widen their own access"
+    );
+    let unknown = r#"{"departments": ["magazzino"]}"#;
+    let r = call(
+        &addr,
+        &anna,
+        "PUT",
+        "/api/v1/operators/bruno",
+        Some(unknown),
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("magazzino"), "{}", r.body);
+    let r = call(
+        &addr,
+        &anna,
+        "PUT",
+        "/api/v1/operators/bruno",
+        Some(r#"{"departments": []}"#),
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    let r = call(&addr, &anna, "PUT", "/api/v1/operators/nessuno", Some(both));
+    assert_eq!(r.status, 404, "{}", r.body);
+    let demote = r#"{"role": "operator"}"#;
+    let r = call(&addr, &anna, "PUT", "/api/v1/operators/anna", Some(demote));
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (409, json!("last_admin"))
+    );
+    let promote = r#"{"role": "admin", "departments": ["assistenza", "notte"]}"#;
+    let r = call(
+        &addr,
+        &anna,
+        "PUT",
+        "/api/v1/operators/bruno",
+        Some(promote),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.json(),
+        json!({"name": "bruno", "role": "admin", "departments": ["assistenza", "notte"]})
+    );
+    // At bruno's next request, with the session he already had.
+    let me = call(&addr, &bruno, "GET", "/api/v1/me", None).json();
+    assert_eq!(me["role"], "admin");
+    assert_eq!(me["departments"], json!(["assistenza", "notte"]));
+    let r = call(&addr, &bruno, "PUT", "/api/v1/operators/anna", Some(demote));
+    assert_eq!(r.status, 200, "now there is another admin: {}", r.body);
+    let anna_me = call(&addr, &anna, "GET", "/api/v1/me", None).json();
+    assert_eq!(anna_me["role"], "operator");
+    let hours = call(&addr, &anna, "GET", "/api/v1/hours", None).json();
+    assert_eq!(
+        hours["departments"][1]["operators"],
+        json!(["bruno"]),
+        "anna is still only in assistenza"
+    );
+    assert_eq!(
+        hours["departments"][0]["operators"],
+        json!(["anna", "bruno"])
+    );
+}

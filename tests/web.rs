@@ -429,13 +429,6 @@ async fn an_italian_setup_page_says_the_password_rule_in_italian() {
 async fn the_console_shows_a_tickets_order_card_when_asked() {
     use crate::support::orders::{FakeShop, WOO_KEY, WOO_SECRET};
     let shop = FakeShop::start();
-    let data = tempfile::tempdir().unwrap();
-    let out = crate::support::sportello(
-        data.path(),
-        &["operator", "add", "anna", "--department", "assistenza"],
-        &format!("{PASSWORD}\n"),
-    );
-    assert!(out.status.success(), "{out:?}");
     let config = format!(
         "[orders]\nprovider = \"woocommerce\"\nurl = \"{}\"\n",
         shop.url
@@ -444,7 +437,7 @@ async fn the_console_shows_a_tickets_order_card_when_asked() {
         ("SPORTELLO_ORDERS_KEY", WOO_KEY),
         ("SPORTELLO_ORDERS_SECRET", WOO_SECRET),
     ];
-    let server = Server::spawn_env(data, Some(&config), &keys);
+    let server = Server::start_with(&[("anna", "assistenza")], Some(&config), &keys);
     let chromium = Chromium::start().await;
     let chat = chromium.window(420, 760, "it-IT").await;
     let console = chromium.window(1280, 860, "it-IT").await;
@@ -797,6 +790,55 @@ async fn an_admin_runs_operators_and_tokens_from_the_console() {
     type_into(&console, "#admin-password", PASSWORD).await;
     click(&console, "#admin-add button[type='submit']").await;
     wait_for(&console, ".admin-operator[data-name='bruno']").await;
+    // Departments and hours as configured (none: open around the clock).
+    let row = wait_for_text(
+        &console,
+        ".hours-row[data-department='assistenza']",
+        "lun–dom 00:00-24:00",
+    )
+    .await;
+    assert!(row.contains("aperto"), "{row}");
+    assert!(row.contains("anna"), "{row}");
+    // Bruno was added to the first department of the list.
+    wait_for_text(
+        &console,
+        ".hours-row[data-department='amministrazione']",
+        "bruno",
+    )
+    .await;
+    // Bruno also takes logistica, and becomes an admin.
+    click(&console, ".admin-operator[data-name='bruno'] .admin-edit").await;
+    wait_for(&console, ".admin-access").await;
+    console
+        .find(Locator::Css(".admin-access-role"))
+        .await
+        .unwrap()
+        .select_by_value("admin")
+        .await
+        .unwrap();
+    click(&console, ".admin-access input[value='logistica']").await;
+    click(&console, ".admin-access-save").await;
+    wait_for_text(
+        &console,
+        "#admin-token-shown",
+        "Accesso di bruno aggiornato",
+    )
+    .await;
+    wait_for_text(
+        &console,
+        ".admin-operator[data-name='bruno']",
+        "bruno · admin · amministrazione, logistica",
+    )
+    .await;
+    wait_for_text(&console, ".hours-row[data-department='logistica']", "bruno").await;
+    console
+        .execute(
+            "document.getElementById('admin-hours').scrollIntoView();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    screenshot(&console, "admin").await;
     // A new password for bruno (asked in a prompt).
     click(&console, ".admin-operator[data-name='bruno'] .admin-reset").await;
     retry("the prompt", || async {

@@ -146,6 +146,28 @@ impl Hours {
         self.tz
     }
 
+    /// The week as written, from Monday: each day's spans as "09:00-13:00" (an empty
+    /// list is a closed day; "00:00-24:00" a day open around the clock).
+    pub fn week_text(&self) -> [Vec<String>; 7] {
+        let hm = |m: u32| format!("{:02}:{:02}", m / 60, m % 60);
+        std::array::from_fn(|day| {
+            self.week[day]
+                .iter()
+                .map(|&(s, e)| format!("{}-{}", hm(s), hm(e)))
+                .collect()
+        })
+    }
+
+    /// The local dates among the next `days` from `at`'s that are closed as holidays
+    /// or extra closures (weekdays without hours are not listed).
+    pub fn closed_days(&self, at: DateTime<Utc>, days: i64) -> Vec<NaiveDate> {
+        let first = self.local_date(at);
+        (0..days)
+            .map(|i| first + Duration::days(i))
+            .filter(|&d| self.is_closed_day(d))
+            .collect()
+    }
+
     fn is_closed_day(&self, date: NaiveDate) -> bool {
         self.closed.contains(&date)
             || (self.italian && italian_holidays(date.year()).contains(&date))

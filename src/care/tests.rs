@@ -190,3 +190,21 @@ fn an_hour_past_24_is_refused_not_wrapped() {
     let settings: Result<HoursSettings, _> = toml::from_str("mon = \"71582789:00-71582790:00\"");
     assert!(settings.is_err());
 }
+
+#[test]
+fn the_week_and_the_coming_closures_read_back_as_written() {
+    let h = shop();
+    let week = h.week_text();
+    assert_eq!(week[0], vec!["09:00-13:00", "14:00-18:00"]);
+    assert_eq!(week[5], vec!["09:00-12:00"]);
+    assert!(week[6].is_empty(), "Sunday has no hours");
+    assert_eq!(Hours::always().week_text()[3], vec!["00:00-24:00"]);
+    // From 20 December: the extra closure, Christmas and Santo Stefano, New Year's
+    // Day; Sundays without hours are not closures.
+    let closed = h.closed_days(rome(2026, 12, 20, 12, 0), 14);
+    let dates: Vec<String> = closed.iter().map(|d| d.to_string()).collect();
+    assert_eq!(
+        dates,
+        ["2026-12-24", "2026-12-25", "2026-12-26", "2027-01-01"]
+    );
+}

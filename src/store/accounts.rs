@@ -138,11 +138,31 @@ impl Store {
         Ok(token)
     }
 
-    /// Replace an existing account (a new password): its browser sessions end.
-    pub fn put_operator(&self, op: &Operator) -> Result<()> {
-        self.operators.insert(op.name.as_bytes(), encode(op))?;
-        self.remove_where::<Session>(&self.sessions, "sessions", |s| s.operator == op.name)?;
-        self.flush()
+    /// Replace the account `old` by `new` (same name) if it is still as it was read;
+    /// false if it was removed or changed meanwhile (a removed account never comes
+    /// back). With `end_sessions` (a new password) its browser sessions end.
+    pub fn replace_operator(
+        &self,
+        old: &Operator,
+        new: &Operator,
+        end_sessions: bool,
+    ) -> Result<bool> {
+        let key = old.name.as_bytes();
+        let Some(current) = self.operators.get(key)? else {
+            return Ok(false);
+        };
+        if decode::<Operator>("operators", &current)? != *old {
+            return Ok(false);
+        }
+        let swapped = self
+            .operators
+            .compare_and_swap(key, Some(current), Some(encode(new)))?
+            .is_ok();
+        if swapped && end_sessions {
+            self.remove_where::<Session>(&self.sessions, "sessions", |s| s.operator == new.name)?;
+        }
+        self.flush()?;
+        Ok(swapped)
     }
 
     /// The API tokens issued to `account`, with their ids, oldest first.

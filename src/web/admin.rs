@@ -1,10 +1,10 @@
-//! Running the shop without the CLI: operators (remove, reset a password), API tokens
-//! (list your own, issue, revoke at once), and the content's load errors where people
-//! look.
+//! Running the shop without the CLI: operators (remove, reset a password, role and
+//! departments), API tokens (list your own, issue, revoke at once), departments and
+//! hours as configured, and the content's load errors where people look.
 
 use super::auth::Authed;
 use super::{ApiError, ApiJson, App, blocking};
-use crate::accounts::{ApiToken, Role};
+use crate::accounts::{AccountError, ApiToken, Operator, Role};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -23,26 +23,41 @@ pub async fn remove_operator(
     authed.require_admin()?;
     let store = app.service.store().clone();
     blocking(move || {
-        let op = store.operator(&name)?.ok_or_else(|| {
-            ApiError::new(StatusCode::NOT_FOUND, format!("no operator `{name}`"))
-                .with_code("not_found")
-        })?;
-        let admins = store
-            .operators()?
-            .iter()
-            .filter(|o| o.role == Role::Admin)
-            .count();
-        if op.role == Role::Admin && admins <= 1 {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "the last admin cannot be removed: make another admin first",
-            )
-            .with_code("last_admin"));
+        let op = existing(&store, &name)?;
+        if is_last_admin(&store, &op)? {
+            return Err(last_admin("the last admin cannot be removed"));
         }
         store.remove_operator(&name)?;
         Ok(StatusCode::NO_CONTENT)
     })
     .await
+}
+
+fn existing(store: &crate::store::Store, name: &str) -> Result<Operator, ApiError> {
+    store.operator(name)?.ok_or_else(|| {
+        ApiError::new(StatusCode::NOT_FOUND, format!("no operator `{name}`")).with_code("not_found")
+    })
+}
+
+/// Whether `op` is the only admin (the shop would have none without it).
+fn is_last_admin(store: &crate::store::Store, op: &Operator) -> Result<bool, ApiError> {
+    if op.role != Role::Admin {
+        return Ok(false);
+    }
+    let admins = store
+        .operators()?
+        .iter()
+        .filter(|o| o.role == Role::Admin)
+        .count();
+    Ok(admins <= 1)
+}
+
+fn last_admin(what: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        format!("{what}: make another admin first"),
+    )
+    .with_code("last_admin")
 }
 
 #[derive(Deserialize)]
@@ -64,17 +79,133 @@ pub async fn set_password(
     let store = app.service.store().clone();
     app.hashing
         .run(move || {
-            let op = store.operator(&name)?.ok_or_else(|| {
-                ApiError::new(StatusCode::NOT_FOUND, format!("no operator `{name}`"))
-                    .with_code("not_found")
-            })?;
+            let op = existing(&store, &name)?;
             let changed = op
                 .with_password(&body.password)
                 .map_err(super::setup::account_error)?;
-            store.put_operator(&changed)?;
+            if !store.replace_operator(&op, &changed, true)? {
+                return Err(changed_meanwhile(&name));
+            }
             Ok(StatusCode::NO_CONTENT)
         })
         .await
+}
+
+fn changed_meanwhile(name: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        format!("operator `{name}` was changed or removed meanwhile: reload and try again"),
+    )
+    .with_code("changed")
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Access {
+    role: Option<Role>,
+    departments: Option<Vec<String>>,
+}
+
+/// `PUT /api/v1/operators/{name}` `{"role", "departments"}` (either or both): admins
+/// change an account's role and departments. It takes effect on the account's next
+/// request; sessions and tokens stay. The last admin stays an admin.
+pub async fn update_operator(
+    State(app): State<Arc<App>>,
+    authed: Authed,
+    Path(name): Path<String>,
+    ApiJson(body): ApiJson<Access>,
+) -> Result<Json<Value>, ApiError> {
+    authed.require_admin()?;
+    let known: Vec<String> = app.service.config().departments.keys().cloned().collect();
+    if let Some(departments) = &body.departments {
+        if departments.is_empty() {
+            return Err(super::setup::account_error(AccountError::NoDepartment));
+        }
+        if let Some(unknown) = departments.iter().find(|d| !known.contains(d)) {
+            return Err(super::setup::account_error(AccountError::Department(
+                unknown.clone(),
+                known.join(", "),
+            )));
+        }
+    }
+    let store = app.service.store().clone();
+    blocking(move || {
+        let op = existing(&store, &name)?;
+        let mut changed = op.clone();
+        if let Some(role) = body.role {
+            changed.role = role;
+        }
+        if let Some(mut departments) = body.departments {
+            departments.dedup();
+            changed.departments = departments;
+        }
+        if changed.role != Role::Admin && is_last_admin(&store, &op)? {
+            return Err(last_admin("the last admin must stay an admin"));
+        }
+        if !store.replace_operator(&op, &changed, false)? {
+            return Err(changed_meanwhile(&name));
+        }
+        Ok(Json(
+            json!({"name": changed.name, "role": changed.role, "departments": changed.departments}),
+        ))
+    })
+    .await
+}
+
+/// `GET /api/v1/hours`: each department's opening hours for people (its own or the
+/// shop's), whether it is open now and when it opens next, its first-response target,
+/// routing keywords and operators, and the closures of the next 31 days. Read-only: the
+/// hours live in `sportello.toml`.
+pub async fn hours(State(app): State<Arc<App>>, _authed: Authed) -> Result<Json<Value>, ApiError> {
+    const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    let config = app.service.config();
+    let store = app.service.store().clone();
+    let ops = blocking(move || Ok(store.operators()?)).await?;
+    let now = Utc::now();
+    let describe = |hours: &crate::care::Hours| {
+        let week = hours.week_text();
+        let week: serde_json::Map<String, Value> = DAYS
+            .iter()
+            .zip(week)
+            .map(|(d, spans)| ((*d).to_owned(), json!(spans)))
+            .collect();
+        let closed: Vec<String> = hours
+            .closed_days(now, 31)
+            .iter()
+            .map(|d| d.to_string())
+            .collect();
+        json!({
+            "timezone": hours.timezone().name(),
+            "week": week,
+            "open_now": hours.is_open(now),
+            "next_opening": hours.next_opening(now),
+            "closed_days": closed,
+        })
+    };
+    let departments: Vec<Value> = config
+        .departments
+        .iter()
+        .map(|(name, d)| {
+            let operators: Vec<&str> = ops
+                .iter()
+                .filter(|o| o.departments.contains(name))
+                .map(|o| o.name.as_str())
+                .collect();
+            json!({
+                "name": name,
+                "label": d.label,
+                "default": *name == config.default_department,
+                "own_hours": d.hours.is_some(),
+                "hours": describe(config.hours_of(name)),
+                "sla_first_response_minutes": d.sla_first_response.map(|s| s.num_minutes()),
+                "keywords": d.keywords,
+                "operators": operators,
+            })
+        })
+        .collect();
+    Ok(Json(
+        json!({"now": now, "shop": describe(&config.hours), "departments": departments}),
+    ))
 }
 
 /// `GET /api/v1/tokens`: the caller's own tokens, never their secrets.

@@ -187,13 +187,14 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/faq", get(admin::faq))
         .route("/canned", get(admin::canned).put(admin::put_canned))
         .route("/departments", get(console::departments))
+        .route("/hours", get(admin::hours))
         .route(
             "/operators",
             get(console::operators).post(console::add_operator),
         )
         .route(
             "/operators/{name}",
-            axum::routing::delete(admin::remove_operator),
+            axum::routing::delete(admin::remove_operator).put(admin::update_operator),
         )
         .route("/operators/{name}/password", post(admin::set_password))
         .route("/queue", get(console::queue))

@@ -30,6 +30,16 @@ pub const PASSWORD: &str = "una password lunga";
 impl Server {
     /// A server with the given operators (`name`, department) already created.
     pub fn start(operators: &[(&str, &str)]) -> Server {
+        Self::start_with(operators, None, &[])
+    }
+
+    /// The same with `config` as its `sportello.toml` and more environment (the
+    /// operators are made before, with the default departments).
+    pub fn start_with(
+        operators: &[(&str, &str)],
+        config: Option<&str>,
+        env: &[(&str, &str)],
+    ) -> Server {
         let data = tempfile::tempdir().unwrap();
         for (name, department) in operators {
             let out = super::sportello(
@@ -39,7 +49,7 @@ impl Server {
             );
             assert!(out.status.success(), "operator add: {out:?}");
         }
-        Self::spawn(data)
+        Self::spawn_env(data, config, env)
     }
 
     pub fn spawn(data: tempfile::TempDir) -> Server {
@@ -372,10 +382,13 @@ pub async fn wait_for_text(client: &Client, css: &str, needle: &str) -> String {
     }
 }
 
-/// Save a screenshot under target/screenshots (the README's pictures come from here).
+/// Save a screenshot as the README's picture `docs/{name}.png` (every run refreshes
+/// them; git shows when a page changed), and a copy under target/screenshots.
 pub async fn screenshot(client: &Client, name: &str) {
     let png = client.screenshot().await.unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "{name}: not a PNG");
     let dir = super::repo().join("target/screenshots");
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    std::fs::write(dir.join(format!("{name}.png")), &png).unwrap();
+    std::fs::write(super::repo().join("docs").join(format!("{name}.png")), png).unwrap();
 }

@@ -151,6 +151,27 @@
       admin_canned_save: 'Salva le risposte',
       admin_canned_saved: 'Risposte pronte salvate.',
       admin_any_lang: 'tutte le lingue',
+      admin_edit: 'Modifica',
+      admin_save: 'Salva',
+      admin_saved: 'Accesso di {name} aggiornato.',
+      admin_hours: 'Reparti e orari',
+      admin_hours_hint: 'Gli orari si cambiano in sportello.toml ([hours] e [departments.NOME.hours]).',
+      hours_department: 'Reparto',
+      hours_week: 'Orari',
+      hours_now: 'Adesso',
+      hours_sla: 'Prima risposta',
+      hours_people: 'Operatori',
+      hours_keywords: 'Parole chiave',
+      hours_open: 'aperto',
+      hours_opens: 'apre {t}',
+      hours_closed_long: 'chiuso per oltre un mese',
+      hours_closed_day: 'chiuso',
+      hours_default: '(predefinito)',
+      hours_own: 'orari propri',
+      hours_closures: 'Chiusure nei prossimi 31 giorni: {days}',
+      hours_none: '—',
+      hours_minutes: '{n} min',
+      days: ['lun', 'mar', 'mer', 'gio', 'ven', 'sab', 'dom'],
       mute: 'Suono disattivato',
       sound_on_short: 'Suono',
       sound_off_short: 'Muto',
@@ -339,6 +360,27 @@
       admin_canned_save: 'Save the replies',
       admin_canned_saved: 'Ready replies saved.',
       admin_any_lang: 'all languages',
+      admin_edit: 'Edit',
+      admin_save: 'Save',
+      admin_saved: '{name}\'s access updated.',
+      admin_hours: 'Departments and hours',
+      admin_hours_hint: 'Hours are changed in sportello.toml ([hours] and [departments.NAME.hours]).',
+      hours_department: 'Department',
+      hours_week: 'Hours',
+      hours_now: 'Now',
+      hours_sla: 'First response',
+      hours_people: 'Operators',
+      hours_keywords: 'Keywords',
+      hours_open: 'open',
+      hours_opens: 'opens {t}',
+      hours_closed_long: 'closed for over a month',
+      hours_closed_day: 'closed',
+      hours_default: '(default)',
+      hours_own: 'own hours',
+      hours_closures: 'Closures in the next 31 days: {days}',
+      hours_none: '—',
+      hours_minutes: '{n} min',
+      days: ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'],
       mute: 'Sound off',
       sound_on_short: 'Sound',
       sound_off_short: 'Muted',
@@ -714,7 +756,54 @@
     const isAdmin = state.me && state.me.role === 'admin';
     $('admin-add').hidden = !isAdmin;
     $('admin-canned').hidden = !isAdmin;
-    await Promise.all([renderOperators(), renderTokens(), isAdmin ? renderCannedEditor() : null]);
+    await Promise.all([renderOperators(), renderTokens(), renderHours(), isAdmin ? renderCannedEditor() : null]);
+  }
+
+  /** Each day's spans as text; consecutive days with the same spans grouped. */
+  function weekText(week) {
+    const names = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+    const days = t('days');
+    const spans = names.map(function (d) { return (week && week[d] || []).join(', ') || t('hours_closed_day'); });
+    const parts = [];
+    let i = 0;
+    while (i < 7) {
+      let j = i;
+      while (j + 1 < 7 && spans[j + 1] === spans[i]) j++;
+      parts.push((j > i ? days[i] + '–' + days[j] : days[i]) + ' ' + spans[i]);
+      i = j + 1;
+    }
+    return parts.join('; ');
+  }
+
+  /** Departments with their hours, state now, target, keywords and people (read-only). */
+  async function renderHours() {
+    const body = $('admin-hours-rows');
+    body.textContent = '';
+    let data;
+    try { data = await api('GET', '/api/v1/hours'); } catch (e) { adminError(e.message); return; }
+    const closures = {};
+    (data.departments || []).forEach(function (d) {
+      const h = d.hours || {};
+      const row = el('tr', 'hours-row');
+      row.setAttribute('data-department', d.name);
+      const label = (d.label && (d.label[state.lang] || d.label.it || d.label.en)) || d.name;
+      const name = el('th', null, label + (d['default'] ? ' ' + t('hours_default') : ''));
+      name.scope = 'row';
+      row.appendChild(name);
+      row.appendChild(el('td', 'hours-week', weekText(h.week) + (d.own_hours ? ' (' + t('hours_own') + ')' : '')));
+      const now = h.open_now ? t('hours_open')
+        : h.next_opening ? t('hours_opens', { t: when(h.next_opening) }) : t('hours_closed_long');
+      row.appendChild(el('td', h.open_now ? 'hours-now open' : 'hours-now', now));
+      row.appendChild(el('td', null, d.sla_first_response_minutes != null
+        ? t('hours_minutes', { n: d.sla_first_response_minutes }) : t('hours_none')));
+      row.appendChild(el('td', 'hours-people', (d.operators || []).join(', ') || t('hours_none')));
+      row.appendChild(el('td', null, (d.keywords || []).join(', ') || t('hours_none')));
+      body.appendChild(row);
+      (h.closed_days || []).forEach(function (day) { closures[day] = true; });
+    });
+    const days = Object.keys(closures).sort();
+    $('admin-closures').textContent = days.length ? t('hours_closures', { days: days.join(', ') }) : '';
+    $('admin-closures').hidden = !days.length;
   }
 
   /** The ready replies as editable rows (admins). */
@@ -788,19 +877,67 @@
         });
         li.appendChild(reset);
       }
+      if (isAdmin) {
+        const edit = el('button', 'ghost admin-edit', t('admin_edit'));
+        edit.type = 'button';
+        edit.addEventListener('click', function () { editAccess(li, op); });
+        li.appendChild(edit);
+      }
       if (isAdmin && state.me && op.name !== state.me.name) {
         const remove = el('button', 'ghost admin-remove', t('admin_remove'));
         remove.type = 'button';
         remove.addEventListener('click', async function () {
           try {
             await api('DELETE', '/api/v1/operators/' + encodeURIComponent(op.name));
-            await renderOperators();
+            await Promise.all([renderOperators(), renderHours()]);
           } catch (e) { adminError(e.message); }
         });
         li.appendChild(remove);
       }
       list.appendChild(li);
     });
+  }
+
+  /** An operator's role and departments, edited in place (admins). */
+  function editAccess(li, op) {
+    if (li.querySelector('.admin-access')) return;
+    const form = el('form', 'admin-access');
+    const role = el('select', 'admin-access-role');
+    ['operator', 'admin'].forEach(function (r) { role.appendChild(new Option(r, r)); });
+    role.value = op.role;
+    form.appendChild(role);
+    allDepartments().forEach(function (d) {
+      const label = el('label', 'admin-access-department');
+      const box = el('input');
+      box.type = 'checkbox';
+      box.value = d;
+      box.checked = (op.departments || []).indexOf(d) >= 0;
+      label.appendChild(box);
+      label.appendChild(document.createTextNode(' ' + d));
+      form.appendChild(label);
+    });
+    const save = el('button', 'admin-access-save', t('admin_save'));
+    save.type = 'submit';
+    form.appendChild(save);
+    form.addEventListener('submit', async function (e) {
+      e.preventDefault();
+      const departments = Array.prototype.slice.call(form.querySelectorAll('input[type=checkbox]:checked'))
+        .map(function (b) { return b.value; });
+      try {
+        await api('PUT', '/api/v1/operators/' + encodeURIComponent(op.name), { role: role.value, departments: departments });
+        adminError('');
+        $('admin-token-shown').textContent = t('admin_saved', { name: op.name });
+        $('admin-token-shown').hidden = false;
+        if (state.me && op.name === state.me.name) {
+          const me = await api('GET', '/api/v1/me');
+          state.me.role = me.role;
+          state.me.departments = me.departments || [];
+        }
+        await Promise.all([renderOperators(), renderHours()]);
+      } catch (err) { adminError(err.message); }
+    });
+    li.after(form);
+    role.focus();
   }
 
   async function renderTokens() {
@@ -842,7 +979,7 @@
         $('admin-name').value = '';
         $('admin-password').value = '';
         adminError('');
-        await renderOperators();
+        await Promise.all([renderOperators(), renderHours()]);
       } catch (err) { adminError(err.message); }
     });
     $('admin-token-form').addEventListener('submit', async function (e) {
