@@ -322,6 +322,7 @@ fn a_read_only_data_directory_is_a_clear_error_and_loses_nothing() {
         locale: None,
         name: None,
         attachment: None,
+        original: None,
     };
     service.handle_inbound(&inbound).unwrap();
     drop(service);

@@ -91,6 +91,7 @@ fn a_handoff_in_a_migrated_store_is_told_its_place_behind_the_old_queue() {
         locale: None,
         name: None,
         attachment: None,
+        original: None,
     };
     let handled = service.handle_inbound(&inbound).unwrap();
     let ticket = handled.ticket.expect("a handoff");
@@ -168,6 +169,7 @@ fn a_record_written_before_a_field_existed_is_answered_first_time() {
         locale: None,
         name: None,
         attachment: None,
+        original: None,
     };
     let handled = service.handle_inbound(&inbound).unwrap();
     assert!(matches!(

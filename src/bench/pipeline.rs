@@ -93,6 +93,7 @@ fn customers_of(service: &Service, load: Load<'_>, worker: usize) -> anyhow::Res
                 locale: None,
                 name: None,
                 attachment: None,
+                original: None,
             };
             service
                 .handle_inbound(&inbound)

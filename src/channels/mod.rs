@@ -3,6 +3,7 @@
 //! shared by channels (splitting, Markdown to each channel's marks) is in [`format`].
 
 pub mod dispatch;
+pub mod email;
 pub mod format;
 pub mod telegram;
 pub mod terminal;

@@ -53,6 +53,7 @@ pub fn run(service: &Service, dirs: &ContentDirs, args: &ChatArgs) -> anyhow::Re
                 locale: args.lang,
                 name: None,
                 attachment: None,
+                original: None,
             };
             service.handle_inbound(&inbound)?;
             service.deliver(&customer, |m| print(&mut out, m))?;

@@ -161,6 +161,7 @@ fn step(service: &Service, line: Line, n: usize) -> anyhow::Result<CustomerId> {
                 locale: lang.as_deref().and_then(Lang::from_locale),
                 name,
                 attachment: None,
+                original: None,
             };
             service.handle_inbound(&inbound)?;
             Ok(customer)

@@ -15,6 +15,8 @@ pub struct Environment {
     pub telegram: Option<TelegramSecrets>,
     /// Set when `SPORTELLO_WHATSAPP_TOKEN` is.
     pub whatsapp: Option<WhatsappSecrets>,
+    /// Set when `SPORTELLO_EMAIL_IMAP_URL` is.
+    pub email: Option<super::EmailSecrets>,
     /// `SPORTELLO_ORDERS_KEY`, `_SECRET`, `_TOKEN`: the order platform's keys.
     pub orders: crate::orders::OrderSecrets,
 }
@@ -123,6 +125,7 @@ impl Environment {
             http_addr: var("SPORTELLO_HTTP_ADDR").unwrap_or_else(|| DEFAULT_HTTP_ADDR.into()),
             telegram,
             whatsapp,
+            email: super::EmailSecrets::from_vars(var)?,
             orders,
         })
     }
@@ -147,6 +150,7 @@ impl std::fmt::Debug for Environment {
             .field("http_addr", &self.http_addr)
             .field("telegram", &self.telegram)
             .field("whatsapp", &self.whatsapp)
+            .field("email", &self.email)
             .field("orders", &self.orders)
             .finish()
     }

@@ -3,9 +3,11 @@
 //! the environment.
 
 mod channels;
+mod email;
 mod env;
 
 pub use channels::{OrdersSettings, TelegramSettings, WhatsappSettings};
+pub use email::{EmailSecrets, EmailSettings, FirstMiss, MailServer, Security};
 pub use env::{DEFAULT_HTTP_ADDR, Environment, TelegramSecrets, WhatsappSecrets};
 
 use crate::matcher::MatchSettings;
@@ -22,6 +24,7 @@ pub struct Config {
     pub departments: BTreeMap<String, Department>,
     pub telegram: TelegramSettings,
     pub whatsapp: WhatsappSettings,
+    pub email: EmailSettings,
     pub orders: OrdersSettings,
     /// `[embeddings]`: semantic evidence from an embeddings endpoint (off when absent).
     pub embeddings: Option<crate::matcher::EmbeddingSettings>,
@@ -235,6 +238,7 @@ impl Default for Config {
             departments,
             telegram: TelegramSettings::default(),
             whatsapp: WhatsappSettings::default(),
+            email: EmailSettings::default(),
             orders: OrdersSettings::default(),
             embeddings: None,
             canned: Canned::defaults(),

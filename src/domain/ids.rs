@@ -28,7 +28,7 @@ impl CustomerId {
                 && channel.chars().all(|c| c.is_ascii_lowercase())
                 && !raw.chars().any(|c| c.is_control() || c.is_whitespace())
         });
-        if valid && raw.len() <= 128 {
+        if valid && raw.len() <= 262 {
             Ok(Self(raw.to_owned()))
         } else {
             Err(IdError::Customer(raw.to_owned()))

@@ -19,6 +19,10 @@ pub struct Inbound {
     /// reference to it (for the transcript and the operator side).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attachment: Option<Attachment>,
+    /// The message as it came when `text` is only its new part (a mail without the
+    /// quoted previous message and the signature): kept in the transcript.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original: Option<String>,
 }
 
 /// Something a customer sent that is not text.
@@ -117,6 +121,9 @@ pub struct Outbound {
     pub text: String,
     pub choices: Vec<Choice>,
     pub at: DateTime<Utc>,
+    /// The operator who wrote it (email signs with the name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<String>,
 }
 
 /// Who wrote a stored message.

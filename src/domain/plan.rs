@@ -37,6 +37,9 @@ pub struct Rules<'a> {
     pub person_label: &'a str,
     /// The shop's order platform is connected (`[orders]`).
     pub orders: bool,
+    /// The channel hands the first message without a match to a person (email: no
+    /// "please rephrase" round trip a day later).
+    pub first_miss_hands_off: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -102,6 +105,7 @@ pub fn plan(
             .filter(|s| inbound.at - s.asked_at < SURVEY_TTL)
             .map(|s| s.kind),
         orders: rules.orders,
+        first_miss_hands_off: rules.first_miss_hands_off,
         order_check: conv.order_check.as_ref().filter(|c| c.fresh(inbound.at)),
     };
     let (mut decision, why) = triage::decide(

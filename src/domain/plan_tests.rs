@@ -18,6 +18,7 @@ fn message(text: &str, minutes: i64) -> Inbound {
         locale: None,
         name: None,
         attachment: None,
+        original: None,
     }
 }
 
@@ -38,6 +39,7 @@ fn rules(keyword: Option<&'static str>) -> Rules<'static> {
         default_department: "assistenza",
         person_label: "Parlare con una persona",
         orders: false,
+        first_miss_hands_off: false,
     }
 }
 

@@ -74,6 +74,8 @@ pub struct Situation<'a> {
     pub orders: bool,
     /// The order check in progress, still fresh: the bot asked for a number or proof.
     pub order_check: Option<&'a OrderCheck>,
+    /// A miss goes to a person at once, not after a second one (email).
+    pub first_miss_hands_off: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -534,7 +536,15 @@ fn decide_faq(
 }
 
 fn low_confidence(situation: Situation<'_>, why: Why) -> (Decision, Why) {
-    if situation.low_confidence_streak >= 1 {
+    if situation.first_miss_hands_off {
+        let decision = Decision::HandOff {
+            reason: HandoffReason::LowConfidence,
+            priority: Priority::Normal,
+            department: None,
+        };
+        let words = format!("no match, and this channel hands a miss to a person at once: {why}");
+        (decision, Why::new(Cause::SecondMiss, words))
+    } else if situation.low_confidence_streak >= 1 {
         let decision = Decision::HandOff {
             reason: HandoffReason::LowConfidence,
             priority: Priority::Normal,

@@ -21,6 +21,7 @@ fn situation(mode: Mode) -> Situation<'static> {
         survey: None,
         orders: false,
         order_check: None,
+        first_miss_hands_off: false,
     }
 }
 

@@ -283,6 +283,7 @@ impl Brain {
             // What the content answers: an order lookup is the service's, not `ask`'s.
             orders: false,
             order_check: None,
+            first_miss_hands_off: false,
         };
         let (decision, reason) = triage::decide(
             situation,

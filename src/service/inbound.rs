@@ -94,6 +94,8 @@ impl Service {
             default_department: &self.config.default_department,
             person_label: texts::talk_to_person(lang),
             orders: self.orders.is_some(),
+            first_miss_hands_off: inbound.customer.kind() == Some(crate::domain::ChannelKind::Email)
+                && self.config.email.first_miss == crate::config::FirstMiss::Handoff,
         };
         let Plan {
             conversation,
@@ -127,6 +129,7 @@ impl Service {
                 text,
                 choices: said.choices,
                 at: inbound.at,
+                operator: None,
             };
             turn.outbound.push((Author::Bot, out));
         }
@@ -166,6 +169,7 @@ impl Service {
                 text: texts::slow_down(lang).to_owned(),
                 choices: Vec::new(),
                 at: inbound.at,
+                operator: None,
             };
             turn.outbound.push((Author::Bot, out));
         }

@@ -291,6 +291,10 @@ pub(super) fn said(
         text,
         choices,
         at,
+        operator: match kind {
+            OutboundKind::Operator => ticket.operator.clone(),
+            _ => None,
+        },
     };
     (author, out)
 }

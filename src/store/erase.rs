@@ -49,6 +49,7 @@ impl Store {
         self.conversations.remove(customer.as_str())?;
         self.unreachable.remove(customer.as_str())?;
         self.held.remove(customer.as_str())?;
+        self.email_threads.remove(customer.as_str())?;
         self.remove_attachments(customer)?;
         self.flush()?;
         Ok(done)

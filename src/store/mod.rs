@@ -27,9 +27,11 @@
 //!   providers' delivery reports
 //! - `attachment_data`: `customer id \0 attachment id` -> the file's bytes;
 //!   `attachment_meta`: `attachment id` -> AttachmentMeta (JSON): web chat uploads
+//! - `email_threads`: `customer id` -> EmailThread (JSON): the subject and message ids
+//!   an email reply threads to
 //!
-//! (the trees from `failed` to `notes` were added within v1, `held`, `statuses` and the
-//! attachments' within v3: older stores open unchanged.) Migrations: v1 -> v2 builds `waiting` and `claims` from `tickets`;
+//! (the trees from `failed` to `notes` were added within v1, `held`, `statuses`, the
+//! attachments' and `email_threads` within v3: older stores open unchanged.) Migrations: v1 -> v2 builds `waiting` and `claims` from `tickets`;
 //! v2 -> v3 gives every `decided` event its cause, read once from its words
 //! ([`crate::domain::triage::Cause::from_words`]). Conversations and tickets carry a
 //! `version` that every write bumps (records written before it read as 0).
@@ -38,6 +40,7 @@
 
 mod accounts;
 mod attachments;
+mod email;
 mod delivery;
 mod erase;
 mod group;
@@ -49,6 +52,7 @@ mod turn;
 mod verify;
 
 pub use attachments::AttachmentMeta;
+pub use email::EmailThread;
 pub use delivery::{DeliveryStatus, FailedOutbound, Held, Unreachable};
 pub use erase::{Forgotten, check_rewritable, rewrite};
 pub use notes::Note;
@@ -138,6 +142,7 @@ pub struct Store {
     statuses: sled::Tree,
     attachment_meta: sled::Tree,
     attachment_data: sled::Tree,
+    email_threads: sled::Tree,
     /// Added to sled's ids: a store rewritten by `forget` keeps its keys increasing.
     seq_floor: u64,
     group: std::sync::Arc<group::GroupFlush>,
@@ -182,6 +187,7 @@ impl Store {
             statuses: db.open_tree("statuses")?,
             attachment_meta: db.open_tree("attachment_meta")?,
             attachment_data: db.open_tree("attachment_data")?,
+            email_threads: db.open_tree("email_threads")?,
             seq_floor: 0,
             group: std::sync::Arc::default(),
             written: std::sync::Arc::default(),

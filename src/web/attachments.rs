@@ -132,6 +132,7 @@ pub async fn upload(
         locale: None,
         name: None,
         attachment: Some(attachment),
+        original: None,
     };
     let service = app.service.clone();
     blocking(move || {

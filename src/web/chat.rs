@@ -124,6 +124,7 @@ pub async fn send(
         locale: body.locale.as_deref().and_then(Lang::from_locale),
         name: None,
         attachment: None,
+        original: None,
     };
     let service = app.service.clone();
     let handled = blocking(move || Ok(service.handle_inbound(&inbound)?)).await?;

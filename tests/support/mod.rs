@@ -170,6 +170,7 @@ impl TestApp {
             locale: None,
             name: None,
             attachment: None,
+            original: None,
         }
     }
 

@@ -74,6 +74,7 @@ fn message(msg: &Message, now: DateTime<Utc>) -> Incoming {
             .and_then(Lang::from_locale),
         name: user.map(|u| u.first_name.clone()),
         attachment,
+        original: None,
     })
 }
 
@@ -147,6 +148,7 @@ fn choice(query: &CallbackQuery, now: DateTime<Utc>) -> Incoming {
                 .and_then(Lang::from_locale),
             name: Some(query.from.first_name.clone()),
             attachment: None,
+            original: None,
         },
         query_id: query.id.0.clone(),
         buttons: query.message.as_ref().map(|m| (m.chat().id, m.id())),

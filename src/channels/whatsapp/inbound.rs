@@ -97,6 +97,7 @@ fn inbound(message: &Message, contacts: &[Contact], now: DateTime<Utc>) -> Optio
         locale: message.from.starts_with("39").then_some(Lang::It),
         name,
         attachment,
+        original: None,
     })
 }
 

@@ -55,7 +55,7 @@ impl Sender for WhatsappSender {
             None => {
                 let mut text = format::to_whatsapp(text);
                 if last && !out.choices.is_empty() {
-                    text.push_str(&numbered(&out.choices));
+                    text.push_str(&format::numbered(&out.choices));
                 }
                 json!({
                     "messaging_product": "whatsapp", "recipient_type": "individual", "to": to,
@@ -231,29 +231,6 @@ fn interactive(choices: &[Choice], text: &str) -> Option<Value> {
     }))
 }
 
-/// Too many choices for a list: numbered, to reply with the number.
-fn numbered(choices: &[Choice]) -> String {
-    let lines: Vec<String> = choices
-        .iter()
-        .enumerate()
-        .map(|(n, c)| {
-            if c.label.chars().all(|ch| ch.is_ascii_digit()) {
-                c.label.clone()
-            } else {
-                format!("{}. {}", n + 1, c.label)
-            }
-        })
-        .collect();
-    if choices
-        .iter()
-        .all(|c| c.label.chars().all(|ch| ch.is_ascii_digit()))
-    {
-        format!("\n\n({})", lines.join(" · "))
-    } else {
-        format!("\n\n{}", lines.join("\n"))
-    }
-}
-
 /// At most `max` characters, an ellipsis marking a cut.
 fn cut(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
@@ -300,7 +277,7 @@ mod tests {
             "11 scores: no list"
         );
         assert_eq!(
-            numbered(&choices(&nps)),
+            format::numbered(&choices(&nps)),
             "\n\n(0 · 1 · 2 · 3 · 4 · 5 · 6 · 7 · 8 · 9 · 10)"
         );
     }

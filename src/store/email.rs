@@ -1,0 +1,69 @@
+//! What an email reply threads to, per customer: the subject of their mail and the
+//! message ids of the conversation (theirs and ours), for `In-Reply-To` and
+//! `References`.
+
+use super::{Result, Store, decode, encode};
+use crate::domain::CustomerId;
+use serde::{Deserialize, Serialize};
+
+/// How many message ids `References` carries (the first and the latest ones).
+const MAX_REFERENCES: usize = 20;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EmailThread {
+    /// The subject of the customer's latest mail.
+    pub subject: String,
+    /// The customer's latest mail, which the next reply answers.
+    pub last: String,
+    /// The thread's message ids, oldest first, without angle brackets.
+    pub references: Vec<String>,
+}
+
+impl EmailThread {
+    /// Add ids at the end (each once), keeping the first and the latest.
+    pub fn extend(&mut self, ids: impl IntoIterator<Item = String>) {
+        for id in ids {
+            if !id.is_empty() && !self.references.contains(&id) {
+                self.references.push(id);
+            }
+        }
+        if self.references.len() > MAX_REFERENCES {
+            let extra = self.references.len() - MAX_REFERENCES;
+            self.references.drain(1..=extra);
+        }
+    }
+}
+
+impl Store {
+    pub fn email_thread(&self, customer: &CustomerId) -> Result<Option<EmailThread>> {
+        self.email_threads
+            .get(customer.as_str())?
+            .map(|v| decode("email_threads", &v))
+            .transpose()
+    }
+
+    /// Write the thread (flushed with the next flush: the reply that needs it goes out
+    /// only after the customer's message is flushed).
+    pub fn put_email_thread(&self, customer: &CustomerId, thread: &EmailThread) -> Result<()> {
+        self.email_threads
+            .insert(customer.as_str(), encode(thread))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EmailThread;
+
+    #[test]
+    fn references_keep_the_first_and_the_latest_ids_once_each() {
+        let mut t = EmailThread::default();
+        t.extend(["a".to_owned(), "b".to_owned(), "a".to_owned()]);
+        assert_eq!(t.references, ["a", "b"]);
+        t.extend((0..30).map(|i| format!("m{i}")));
+        assert_eq!(t.references.len(), 20);
+        assert_eq!(t.references[0], "a");
+        assert_eq!(t.references[19], "m29");
+        assert_eq!(t.references[1], "m11");
+    }
+}
