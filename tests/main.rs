@@ -10,6 +10,7 @@ mod content;
 mod conversation;
 mod crash;
 mod customers;
+mod email;
 mod faq_growth;
 mod hardening;
 mod inbox;

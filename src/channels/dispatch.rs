@@ -55,6 +55,13 @@ pub trait Sender: Send + Sync + 'static {
     /// Send part `part` (from 0) of `out`.
     fn send(&self, out: &Outbound, part: usize) -> impl Future<Output = Attempt> + Send;
 
+    /// How many messages may be on their way at once, across customers (None: one per
+    /// customer). A crash can repeat only what was in flight: email sends one at a
+    /// time, so that a crash repeats at most one mail.
+    fn max_in_flight(&self) -> Option<usize> {
+        None
+    }
+
     /// How long after the customer's last message free-form messages may be sent;
     /// None: always.
     fn window(&self) -> Option<chrono::Duration> {
@@ -111,6 +118,8 @@ pub struct Delivery {
     busy: Mutex<HashSet<CustomerId>>,
     stopping: AtomicBool,
     give_up_after: chrono::Duration,
+    /// Set when the channel limits the messages in flight (from send to recorded).
+    in_flight: Option<tokio::sync::Semaphore>,
     service: Arc<Service>,
 }
 
@@ -130,6 +139,7 @@ impl Delivery {
             busy: Mutex::default(),
             stopping: AtomicBool::new(false),
             give_up_after,
+            in_flight: sender.max_in_flight().map(tokio::sync::Semaphore::new),
             service,
         });
         let what = format!("the {} dispatcher", delivery.kind);
@@ -233,6 +243,11 @@ async fn drain_customer<S: Sender>(delivery: &Delivery, sender: &S, customer: &C
             if delivery.stopping.load(Ordering::SeqCst) {
                 return;
             }
+            // Held from the send until the outcome is on disk.
+            let _permit = match &delivery.in_flight {
+                Some(limit) => Some(limit.acquire().await.expect("never closed")),
+                None => None,
+            };
             let Some(outcome) = deliver(delivery, sender, &out).await else {
                 return;
             };

@@ -172,6 +172,30 @@ fn utf16_len(text: &str) -> usize {
     text.encode_utf16().count()
 }
 
+/// Choices as a numbered list to answer with the number (WhatsApp past its list's
+/// limits, email always); survey scores as one line.
+pub fn numbered(choices: &[crate::domain::Choice]) -> String {
+    let lines: Vec<String> = choices
+        .iter()
+        .enumerate()
+        .map(|(n, c)| {
+            if c.label.chars().all(|ch| ch.is_ascii_digit()) {
+                c.label.clone()
+            } else {
+                format!("{}. {}", n + 1, c.label)
+            }
+        })
+        .collect();
+    if choices
+        .iter()
+        .all(|c| c.label.chars().all(|ch| ch.is_ascii_digit()))
+    {
+        format!("\n\n({})", lines.join(" · "))
+    } else {
+        format!("\n\n{}", lines.join("\n"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,29 +271,5 @@ mod tests {
         let parts = split(&emoji, MAX_MESSAGE);
         assert!(parts.iter().all(|p| utf16_len(p) <= MAX_MESSAGE));
         assert_eq!(parts.concat(), emoji);
-    }
-}
-
-/// Choices as a numbered list to answer with the number (WhatsApp past its list's
-/// limits, email always); survey scores as one line.
-pub fn numbered(choices: &[crate::domain::Choice]) -> String {
-    let lines: Vec<String> = choices
-        .iter()
-        .enumerate()
-        .map(|(n, c)| {
-            if c.label.chars().all(|ch| ch.is_ascii_digit()) {
-                c.label.clone()
-            } else {
-                format!("{}. {}", n + 1, c.label)
-            }
-        })
-        .collect();
-    if choices
-        .iter()
-        .all(|c| c.label.chars().all(|ch| ch.is_ascii_digit()))
-    {
-        format!("\n\n({})", lines.join(" · "))
-    } else {
-        format!("\n\n{}", lines.join("\n"))
     }
 }

@@ -35,6 +35,7 @@ pub enum WebhookResult {
 pub struct Channels {
     pub telegram: Option<Telegram>,
     pub whatsapp: Option<WhatsApp>,
+    pub email: Option<email::Email>,
 }
 
 impl Channels {
@@ -62,14 +63,29 @@ impl Channels {
             }
             None => None,
         };
-        Ok(Channels { telegram, whatsapp })
+        let email = match &env.email {
+            Some(secrets) => {
+                let config = email::EmailConfig {
+                    secrets: secrets.clone(),
+                    settings: config.email.clone(),
+                };
+                Some(email::Email::start(service.clone(), config, stop.clone()).await?)
+            }
+            None => None,
+        };
+        Ok(Channels {
+            telegram,
+            whatsapp,
+            email,
+        })
     }
 
     /// The running dispatchers.
     pub fn deliveries(&self) -> Vec<&Arc<Delivery>> {
         let telegram = self.telegram.as_ref().map(|t| &t.shared.delivery);
         let whatsapp = self.whatsapp.as_ref().map(|w| &w.delivery);
-        telegram.into_iter().chain(whatsapp).collect()
+        let email = self.email.as_ref().map(|e| &e.delivery);
+        telegram.into_iter().chain(whatsapp).chain(email).collect()
     }
 
     /// One line per channel for `serve` to print.
@@ -88,7 +104,11 @@ impl Channels {
             },
             None => "whatsapp: off (set SPORTELLO_WHATSAPP_TOKEN and the other SPORTELLO_WHATSAPP_* to connect a number)".into(),
         };
-        vec![telegram, whatsapp]
+        let email = match &self.email {
+            Some(e) => format!("email: {}", e.describe()),
+            None => "email: off (set SPORTELLO_EMAIL_IMAP_URL and the other SPORTELLO_EMAIL_* to connect a mailbox)".into(),
+        };
+        vec![telegram, whatsapp, email]
     }
 
     /// Stop sending and wait (at most `grace`) for the messages in flight.

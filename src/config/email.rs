@@ -196,8 +196,14 @@ mod tests {
     #[test]
     fn urls_give_the_server_the_user_and_the_mailbox() {
         let s = vars(&[
-            ("SPORTELLO_EMAIL_IMAP_URL", "imaps://shop%40gmail.com@imap.gmail.com/INBOX"),
-            ("SPORTELLO_EMAIL_SMTP_URL", "smtp://shop%40gmail.com@smtp.gmail.com"),
+            (
+                "SPORTELLO_EMAIL_IMAP_URL",
+                "imaps://shop%40gmail.com@imap.gmail.com/INBOX",
+            ),
+            (
+                "SPORTELLO_EMAIL_SMTP_URL",
+                "smtp://shop%40gmail.com@smtp.gmail.com",
+            ),
             ("SPORTELLO_EMAIL_PASSWORD", "app password"),
             ("SPORTELLO_EMAIL_ADDRESS", "Negozio <shop@gmail.com>"),
         ])
@@ -215,7 +221,10 @@ mod tests {
     fn a_missing_or_wrong_setting_says_what_to_set() {
         assert!(vars(&[]).unwrap().is_none(), "off without the IMAP URL");
         let e = vars(&[("SPORTELLO_EMAIL_IMAP_URL", "imaps://a@b")]).unwrap_err();
-        assert!(format!("{e:#}").contains("SPORTELLO_EMAIL_SMTP_URL"), "{e:#}");
+        assert!(
+            format!("{e:#}").contains("SPORTELLO_EMAIL_SMTP_URL"),
+            "{e:#}"
+        );
         let e = vars(&[("SPORTELLO_EMAIL_IMAP_URL", "pop3://a@b")]).unwrap_err();
         assert!(format!("{e:#}").contains("unknown scheme"), "{e:#}");
         let e = vars(&[("SPORTELLO_EMAIL_IMAP_URL", "imaps://imap.example.com")]).unwrap_err();

@@ -5,7 +5,8 @@ use super::{Result, Service, ServiceError, texts};
 use crate::domain::plan::{self, Plan, Reading, Rules};
 use crate::domain::triage::{self, Decision};
 use crate::domain::{
-    Author, Choice, Event, EventKind, Inbound, Lang, Mode, Outbound, OutboundKind, Scored, Ticket,
+    Author, Choice, Conversation, Event, EventKind, Inbound, Lang, Mode, Outbound, OutboundKind,
+    Scored, Ticket,
 };
 use crate::matcher::{Analysis, Brain};
 use crate::store::{StoreError, Turn};
@@ -94,7 +95,8 @@ impl Service {
             default_department: &self.config.default_department,
             person_label: texts::talk_to_person(lang),
             orders: self.orders.is_some(),
-            first_miss_hands_off: inbound.customer.kind() == Some(crate::domain::ChannelKind::Email)
+            first_miss_hands_off: inbound.customer.kind()
+                == Some(crate::domain::ChannelKind::Email)
                 && self.config.email.first_miss == crate::config::FirstMiss::Handoff,
         };
         let Plan {
@@ -180,6 +182,42 @@ impl Service {
             reason: "held: the customer is writing faster than the bot answers".into(),
             analysis: None,
             ticket: None,
+        })
+    }
+
+    /// Store a message that must never be answered (a mail's auto-reply, a list, a
+    /// bounce): in the transcript and the console, no reply, no decision. Flushed on
+    /// return; a redelivery is dropped as for any message.
+    pub fn record_only(&self, inbound: &Inbound, why: &str) -> Result<Handled> {
+        let handled = Handled {
+            duplicate: true,
+            decision: None,
+            reason: "already stored".into(),
+            analysis: None,
+            ticket: None,
+        };
+        if self.store.seen(&inbound.customer, &inbound.message_id)? {
+            return Ok(handled);
+        }
+        let result = self.retry(|| {
+            let stored = self.store.conversation(&inbound.customer)?;
+            let mut conv =
+                stored.unwrap_or_else(|| Conversation::new(inbound.customer.clone(), inbound.at));
+            conv.updated_at = inbound.at;
+            let ticket = conv.ticket;
+            let mut turn = Turn::new(conv);
+            turn.inbound = Some(inbound.clone());
+            self.commit_turn(&turn, ticket)
+        });
+        match result {
+            Err(ServiceError::Store(StoreError::Duplicate(_))) => return Ok(handled),
+            other => other?,
+        }
+        self.store.flush()?;
+        Ok(Handled {
+            duplicate: false,
+            reason: format!("stored, never answered: {why}"),
+            ..handled
         })
     }
 

@@ -40,8 +40,8 @@
 
 mod accounts;
 mod attachments;
-mod email;
 mod delivery;
+mod email;
 mod erase;
 mod group;
 mod index;
@@ -52,8 +52,8 @@ mod turn;
 mod verify;
 
 pub use attachments::AttachmentMeta;
-pub use email::EmailThread;
 pub use delivery::{DeliveryStatus, FailedOutbound, Held, Unreachable};
+pub use email::EmailThread;
 pub use erase::{Forgotten, check_rewritable, rewrite};
 pub use notes::Note;
 pub use read::StoredMessage;

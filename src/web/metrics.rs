@@ -99,6 +99,25 @@ pub async fn render(State(app): State<Arc<App>>) -> Result<String, StatusCode> {
             samples: labelled("status", whatsapp.statuses()),
         });
     }
+    if let Some(email) = &app.channels.email {
+        let counts = email.status.snapshot().into_iter();
+        families.push(Family {
+            name: "sportello_email_received_total".into(),
+            kind: "counter",
+            help: "Mails read from the mailbox, by what they were.".into(),
+            samples: labelled("outcome", counts.map(|(k, v)| (k.to_owned(), v))),
+        });
+        let connected = email
+            .status
+            .connected
+            .load(std::sync::atomic::Ordering::Relaxed);
+        families.push(Family {
+            name: "sportello_email_connected".into(),
+            kind: "gauge",
+            help: "1 while the mailbox is connected.".into(),
+            samples: vec![(String::new(), u64::from(connected))],
+        });
+    }
     let mut out = String::new();
     for f in families {
         let _ = writeln!(

@@ -153,6 +153,13 @@ impl Server {
 
     /// Kill the server and give its data directory back (to run a command on it, or
     /// start another server).
+    /// SIGTERM, as a service manager stops it; its store once it exited cleanly.
+    pub fn terminate(mut self) -> tempfile::TempDir {
+        crate::support::telegram::terminate(&mut self.child);
+        let data = tempfile::tempdir().unwrap();
+        std::mem::replace(&mut self._data, data)
+    }
+
     pub fn stop(mut self) -> tempfile::TempDir {
         let _ = self.child.kill();
         let _ = self.child.wait();

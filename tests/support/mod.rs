@@ -285,6 +285,7 @@ pub fn serve_in_background(router: axum::Router) -> std::net::SocketAddr {
 
 pub mod browser;
 pub mod http;
+pub mod mail;
 pub mod orders;
 pub mod telegram;
 pub mod whatsapp;

@@ -105,7 +105,10 @@ fn sender(from: Option<&Address<'_>>) -> Option<(String, Option<String>)> {
     if address.is_empty() || !address.contains('@') {
         return None;
     }
-    let name = addr.name().map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+    let name = addr
+        .name()
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty());
     Some((address, name))
 }
 
@@ -131,8 +134,18 @@ fn kind_of(msg: &mail_parser::Message<'_>, from: &str) -> MailKind {
         return MailKind::Automated(format!("Precedence: {p}"));
     }
     let local = from.split('@').next().unwrap_or_default();
-    let machine = ["mailer-daemon", "postmaster", "no-reply", "noreply", "do-not-reply", "donotreply"];
-    if machine.iter().any(|m| local == *m || local.starts_with(&format!("{m}+"))) {
+    let machine = [
+        "mailer-daemon",
+        "postmaster",
+        "no-reply",
+        "noreply",
+        "do-not-reply",
+        "donotreply",
+    ];
+    if machine
+        .iter()
+        .any(|m| local == *m || local.starts_with(&format!("{m}+")))
+    {
         return MailKind::Automated(format!("sent from {from}"));
     }
     MailKind::Customer
@@ -221,11 +234,16 @@ fn html_above_quote(msg: &mail_parser::Message<'_>) -> Option<String> {
     }
     let html = msg.body_html(0)?;
     let lower = html.to_ascii_lowercase();
-    let cut = ["<blockquote", "class=\"gmail_quote", "id=\"divrplyfwdmsg", "id=\"appendonsend"]
-        .iter()
-        .filter_map(|m| lower.find(m))
-        .min()
-        .map_or(html.len(), |at| lower[..at].rfind('<').unwrap_or(at));
+    let cut = [
+        "<blockquote",
+        "class=\"gmail_quote",
+        "id=\"divrplyfwdmsg",
+        "id=\"appendonsend",
+    ]
+    .iter()
+    .filter_map(|m| lower.find(m))
+    .min()
+    .map_or(html.len(), |at| lower[..at].rfind('<').unwrap_or(at));
     Some(mail_parser::decoders::html::html_to_text(&html[..cut]))
 }
 

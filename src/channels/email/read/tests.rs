@@ -4,7 +4,9 @@
 use super::*;
 
 fn mail(headers: &str, body: &str) -> Mail {
-    let raw = format!("{headers}\r\n\r\n{body}").replace('\n', "\r\n").replace("\r\r\n", "\r\n");
+    let raw = format!("{headers}\r\n\r\n{body}")
+        .replace('\n', "\r\n")
+        .replace("\r\r\n", "\r\n");
     read(raw.as_bytes()).unwrap()
 }
 
@@ -19,8 +21,14 @@ fn a_gmail_reply_in_italian_keeps_only_what_is_new() {
     assert_eq!(m.from, "maria.rossi@example.it");
     assert_eq!(m.name.as_deref(), Some("Maria Rossi"));
     assert_eq!(m.message_id, "abc123@mail.example.it");
-    assert_eq!(m.fresh, "Come faccio a restituire la lampada?\n\nGrazie\nMaria");
-    assert!(m.full.contains("Ciao Maria, come possiamo aiutarti?"), "the full mail stays");
+    assert_eq!(
+        m.fresh,
+        "Come faccio a restituire la lampada?\n\nGrazie\nMaria"
+    );
+    assert!(
+        m.full.contains("Ciao Maria, come possiamo aiutarti?"),
+        "the full mail stays"
+    );
     assert_eq!(
         m.references,
         ["first@mail.example.it", "sportello.1@negozio.it"]
@@ -31,7 +39,10 @@ fn a_gmail_reply_in_italian_keeps_only_what_is_new() {
 
 #[test]
 fn english_outlook_and_phone_replies_are_cut_at_their_own_markers() {
-    let on = mail(PLAIN, "Where is my parcel?\n\nOn Mon, 30 Nov 2026 at 10:12, Shop <help@shop.com> wrote:\n> Hello");
+    let on = mail(
+        PLAIN,
+        "Where is my parcel?\n\nOn Mon, 30 Nov 2026 at 10:12, Shop <help@shop.com> wrote:\n> Hello",
+    );
     assert_eq!(on.fresh, "Where is my parcel?");
     let outlook = mail(
         PLAIN,
@@ -45,8 +56,14 @@ fn english_outlook_and_phone_replies_are_cut_at_their_own_markers() {
     assert_eq!(block.fresh, "Grazie mille");
     let phone = mail(PLAIN, "Quando arriva?\n\nInviato da iPhone");
     assert_eq!(phone.fresh, "Quando arriva?");
-    let bottom = mail(PLAIN, "> Come possiamo aiutarti?\n\nIl numero d'ordine è 1234");
-    assert_eq!(bottom.fresh, "Il numero d'ordine è 1234", "written below the quote");
+    let bottom = mail(
+        PLAIN,
+        "> Come possiamo aiutarti?\n\nIl numero d'ordine è 1234",
+    );
+    assert_eq!(
+        bottom.fresh, "Il numero d'ordine è 1234",
+        "written below the quote"
+    );
 }
 
 #[test]
@@ -55,7 +72,12 @@ fn html_only_mail_is_read_as_text() {
         "From: luca@example.com\nSubject: Spedizione\nMessage-ID: <h1@example.com>\nContent-Type: text/html; charset=utf-8",
         "<html><body><p>Quanto costa la <b>spedizione</b> in Sardegna?</p><div class=\"gmail_quote\">Il giorno lun 30 nov 2026 Negozio ha scritto:<blockquote>vecchio</blockquote></div></body></html>",
     );
-    assert!(m.fresh.starts_with("Quanto costa la spedizione in Sardegna?"), "{:?}", m.fresh);
+    assert!(
+        m.fresh
+            .starts_with("Quanto costa la spedizione in Sardegna?"),
+        "{:?}",
+        m.fresh
+    );
     assert!(!m.fresh.contains("vecchio"), "{:?}", m.fresh);
     assert!(!m.full.contains('<'), "{:?}", m.full);
 }
@@ -71,13 +93,20 @@ fn auto_replies_lists_and_no_reply_senders_are_never_answered() {
         "From: maria@example.it\nSubject: Ciao\nAuto-Submitted: no\nMessage-ID: <o2@x>",
         "Ciao",
     );
-    assert_eq!(no.kind, MailKind::Customer, "Auto-Submitted: no is a person");
+    assert_eq!(
+        no.kind,
+        MailKind::Customer,
+        "Auto-Submitted: no is a person"
+    );
     let list = mail(
         "From: news@example.it\nSubject: Offerte\nPrecedence: bulk\nMessage-ID: <o3@x>",
         "Offerte",
     );
     assert!(matches!(list.kind, MailKind::Automated(_)));
-    let noreply = mail("From: No-Reply@corriere.it\nSubject: Tracking\nMessage-ID: <o4@x>", "Il pacco");
+    let noreply = mail(
+        "From: No-Reply@corriere.it\nSubject: Tracking\nMessage-ID: <o4@x>",
+        "Il pacco",
+    );
     assert!(matches!(noreply.kind, MailKind::Automated(_)));
 }
 
@@ -102,7 +131,10 @@ fn subjects_never_pile_up_prefixes_and_mail_without_an_id_gets_a_stable_one() {
     let raw = "From: a@b.it\nSubject: x\n\nciao".replace('\n', "\r\n");
     let one = read(raw.as_bytes()).unwrap();
     let two = read(raw.as_bytes()).unwrap();
-    assert_eq!(one.message_id, two.message_id, "a redelivery is the same mail");
+    assert_eq!(
+        one.message_id, two.message_id,
+        "a redelivery is the same mail"
+    );
     let long = format!("From: {}@example.it\nSubject: x\n\nciao", "a".repeat(260));
     assert_eq!(read(long.as_bytes()), Err(ReadError::LongAddress));
 }

@@ -1,0 +1,141 @@
+//! The mailbox reader: every unseen mail, oldest first, is stored (and answered) and
+//! only then flagged `\Seen`, so a crash or restart never loses one (it is read again)
+//! and never answers one twice (a mail's `Message-ID` is stored with it). Between
+//! rounds it waits in IDLE where the server has it, else it polls.
+
+use super::conn::{self, Session};
+use super::inbound::{Ingested, ingest};
+use super::{EmailConfig, Status};
+use crate::service::Service;
+use futures_util::TryStreamExt;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// IDLE is renewed this often (RFC 2177 asks for less than 29 minutes).
+const IDLE_RENEW: Duration = Duration::from_secs(10 * 60);
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+/// Read the mailbox until `stop`, reconnecting after errors.
+pub async fn run(
+    service: Arc<Service>,
+    config: Arc<EmailConfig>,
+    status: Arc<Status>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        match session(&service, &config, &status, &mut stop).await {
+            Ok(()) => return,
+            Err(e) => {
+                status.connected.store(false, Ordering::Relaxed);
+                status.errors.fetch_add(1, Ordering::Relaxed);
+                status.set_error(Some(format!("{e:#}")));
+                tracing::warn!("email: {e:#}; connecting again in {backoff:?}");
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(backoff) => {}
+            _ = stop.changed() => return,
+        }
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+/// One connection: read what is new, wait, again; Ok when asked to stop.
+async fn session(
+    service: &Arc<Service>,
+    config: &EmailConfig,
+    status: &Status,
+    stop: &mut watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let secrets = &config.secrets;
+    let mut session = conn::login(&secrets.imap, &secrets.password).await?;
+    session.select(&secrets.mailbox).await?;
+    let idle = session.capabilities().await?.has_str("IDLE");
+    status.connected.store(true, Ordering::Relaxed);
+    status.idle.store(idle, Ordering::Relaxed);
+    status.set_error(None);
+    tracing::info!(
+        "email: reading {} on {} ({})",
+        secrets.mailbox,
+        secrets.imap.host,
+        if idle { "IDLE" } else { "polling" }
+    );
+    loop {
+        read_new(&mut session, service, status).await?;
+        if *stop.borrow() {
+            let _ = session.logout().await;
+            return Ok(());
+        }
+        if idle {
+            let mut handle = session.idle();
+            handle.init().await?;
+            let stopped = {
+                let (wait, _interrupt) = handle.wait_with_timeout(IDLE_RENEW);
+                tokio::select! {
+                    r = wait => { r?; false }
+                    _ = stop.changed() => true,
+                }
+            };
+            session = handle.done().await?;
+            if stopped {
+                let _ = session.logout().await;
+                return Ok(());
+            }
+        } else {
+            let every = config
+                .settings
+                .poll_every
+                .to_std()
+                .unwrap_or(Duration::from_secs(60));
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = stop.changed() => {
+                    let _ = session.logout().await;
+                    return Ok(());
+                }
+            }
+        }
+    }
+}
+
+/// Every unseen mail, oldest first: stored, then flagged.
+async fn read_new(
+    session: &mut Session,
+    service: &Arc<Service>,
+    status: &Status,
+) -> anyhow::Result<()> {
+    let mut uids: Vec<u32> = session.uid_search("UNSEEN").await?.into_iter().collect();
+    uids.sort_unstable();
+    for uid in uids {
+        let raw = {
+            let mut fetched = session.uid_fetch(uid.to_string(), "BODY.PEEK[]").await?;
+            let mut raw = None;
+            while let Some(fetch) = fetched.try_next().await? {
+                if let Some(body) = fetch.body() {
+                    raw = Some(body.to_vec());
+                }
+            }
+            raw
+        };
+        let Some(raw) = raw else { continue };
+        let service = service.clone();
+        let outcome =
+            tokio::task::spawn_blocking(move || ingest(&service, &raw, chrono::Utc::now()))
+                .await
+                .map_err(|e| anyhow::anyhow!("storing a mail: {e}"))??;
+        status.count(&outcome);
+        if let Ingested::Unreadable(why) = &outcome {
+            tracing::warn!("email: mail {uid} is not a customer message ({why}); flagged as read");
+        }
+        let flagged: Vec<_> = session
+            .uid_store(uid.to_string(), "+FLAGS (\\Seen)")
+            .await?
+            .try_collect()
+            .await?;
+        drop(flagged);
+    }
+    Ok(())
+}

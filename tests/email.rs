@@ -1,0 +1,370 @@
+//! Email as a channel, against a real Dovecot (IMAP, IDLE) and a real local SMTP server
+//! (aiosmtpd): mail is delivered by IMAP APPEND, as a customer's would arrive, and the
+//! replies are read as the SMTP server received them.
+
+use crate::support::browser::Server;
+use crate::support::http::{api_login, request};
+use crate::support::mail::{Dovecot, Smtp, env, header};
+use serde_json::json;
+use std::time::Duration;
+
+fn serve(imap: &Dovecot, smtp: &Smtp) -> Server {
+    let vars = env(imap, smtp);
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    Server::start_with(&[("anna", "assistenza")], None, &vars)
+}
+
+fn mail(from: &str, id: &str, subject: &str, extra: &str, body: &str) -> String {
+    format!(
+        "From: {from}\nTo: shop@negozio.test\nSubject: {subject}\nMessage-ID: <{id}>\nDate: Tue, 1 Dec 2026 10:00:00 +0100\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n{extra}\n{body}\n"
+    )
+}
+
+/// The text part of a sent mail (quoted-printable or base64 decoded).
+fn text_of(raw: &str) -> String {
+    let msg = mail_parser::MessageParser::default()
+        .parse(raw.as_bytes())
+        .unwrap();
+    msg.body_text(0).unwrap_or_default().replace("\r\n", "\n")
+}
+
+fn html_of(raw: &str) -> String {
+    let msg = mail_parser::MessageParser::default()
+        .parse(raw.as_bytes())
+        .unwrap();
+    msg.body_html(0).unwrap_or_default().into_owned()
+}
+
+/// Nothing more arrives for a while (the absence of a reply is the behaviour).
+fn stays_at(smtp: &Smtp, n: usize) {
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(smtp.mails().len(), n, "no more mail: {:#?}", smtp.mails());
+}
+
+#[test]
+fn a_customers_mail_is_answered_in_its_thread_and_a_reply_below_a_quote_is_read() {
+    let (imap, smtp) = (Dovecot::start(), Smtp::start());
+    let server = serve(&imap, &smtp);
+    imap.deliver(&mail(
+        "Maria Rossi <Maria.Rossi@Example.it>",
+        "q1@example.it",
+        "Spedizione",
+        "",
+        "Buongiorno, quanto costa la spedizione?\n\nGrazie\nMaria\n-- \nMaria Rossi\nTel. 333 1234567",
+    ));
+    let sent = smtp.wait_for(1);
+    let reply = &sent[0];
+    assert_eq!(header(reply, "To").unwrap(), "maria.rossi@example.it");
+    assert_eq!(
+        header(reply, "From").unwrap(),
+        "\"Negozio Lume\" <shop@negozio.test>"
+    );
+    assert_eq!(header(reply, "Subject").unwrap(), "Re: Spedizione");
+    assert_eq!(header(reply, "In-Reply-To").unwrap(), "<q1@example.it>");
+    assert!(
+        header(reply, "References")
+            .unwrap()
+            .contains("<q1@example.it>")
+    );
+    assert_eq!(header(reply, "Auto-Submitted").unwrap(), "auto-replied");
+    let text = text_of(reply);
+    assert!(text.contains("4,90"), "the FAQ's answer: {text}");
+    assert!(
+        html_of(reply).contains("<b>Standard</b>"),
+        "an HTML part from the Markdown"
+    );
+    let ours = header(reply, "Message-ID").unwrap();
+    assert_eq!(imap.seen(), (1, 1), "flagged \\Seen once stored");
+
+    // Her answer: a new question above the quote of ours, in the same thread, with a
+    // subject that already says "Re:".
+    let quoted = text
+        .lines()
+        .map(|l| format!("> {l}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    imap.deliver(&mail(
+        "Maria Rossi <maria.rossi@example.it>",
+        "q2@example.it",
+        "Re: Spedizione",
+        &format!("In-Reply-To: {ours}\nReferences: <q1@example.it> {ours}\n"),
+        &format!(
+            "Voglio parlare con un operatore\n\nIl giorno mar 1 dic 2026 alle ore 10:00 Negozio Lume <shop@negozio.test> ha scritto:\n\n{quoted}"
+        ),
+    ));
+    let sent = smtp.wait_for(2);
+    let second = &sent[1];
+    assert_eq!(
+        header(second, "Subject").unwrap(),
+        "Re: Spedizione",
+        "never Re: Re:"
+    );
+    assert_eq!(header(second, "In-Reply-To").unwrap(), "<q2@example.it>");
+    let refs = header(second, "References").unwrap();
+    for id in ["<q1@example.it>", ours.as_str(), "<q2@example.it>"] {
+        assert!(refs.contains(id), "{id} in {refs}");
+    }
+    // The quote did not make the bot answer shipping again: it handed off.
+    let anna = api_login(&server.addr(), "anna");
+    let headers = [("Cookie", anna.0.as_str())];
+    let queue = request(&server.addr(), "GET", "/api/v1/queue", &headers, None).json();
+    let ticket = &queue["tickets"][0];
+    assert_eq!(ticket["customer"], "email:maria.rossi@example.it");
+    assert_eq!(ticket["channel"], "email");
+    let detail = request(&server.addr(), "GET", "/api/v1/tickets/1", &headers, None).json();
+    let said: Vec<String> = detail["transcript"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["text"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert!(
+        said.iter().any(|t| t == "Voglio parlare con un operatore"),
+        "the new text, without the quote: {said:#?}"
+    );
+    assert_eq!(imap.seen(), (2, 2));
+}
+
+#[test]
+fn auto_replies_and_lists_are_kept_but_never_answered_and_a_miss_goes_to_a_person() {
+    let (imap, smtp) = (Dovecot::start(), Smtp::start());
+    let server = serve(&imap, &smtp);
+    imap.deliver(&mail(
+        "luca@example.com",
+        "ooo@example.com",
+        "Fuori sede",
+        "Auto-Submitted: auto-replied\n",
+        "Sono fuori sede fino al 7 dicembre.",
+    ));
+    imap.deliver(&mail(
+        "offerte@example.com",
+        "news@example.com",
+        "Le offerte",
+        "Precedence: bulk\n",
+        "Sconti!",
+    ));
+    imap.deliver(&mail(
+        "no-reply@corriere.example",
+        "track@corriere.example",
+        "Il tuo pacco",
+        "",
+        "Il pacco è in consegna.",
+    ));
+    // Then a person with words the FAQ does not know: a person at once, not "rephrase".
+    imap.deliver(&mail(
+        "gianni@example.it",
+        "g1@example.it",
+        "Domanda",
+        "",
+        "Il mio gatto ha mangiato la ricevuta del commesso?",
+    ));
+    let sent = smtp.wait_for(1);
+    assert_eq!(header(&sent[0], "To").unwrap(), "gianni@example.it");
+    stays_at(&smtp, 1);
+    assert_eq!(imap.seen(), (4, 4), "every mail stored and flagged");
+    let anna = api_login(&server.addr(), "anna");
+    let headers = [("Cookie", anna.0.as_str())];
+    let queue = request(&server.addr(), "GET", "/api/v1/queue", &headers, None).json();
+    let customers: Vec<&str> = queue["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["customer"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        customers,
+        ["email:gianni@example.it"],
+        "the miss is with a person"
+    );
+    let found = request(
+        &server.addr(),
+        "GET",
+        "/api/v1/tickets?view=all&q=fuori%20sede",
+        &headers,
+        None,
+    );
+    assert_eq!(found.status, 200, "{}", found.body);
+    let metrics = request(&server.addr(), "GET", "/metrics", &[], None).body;
+    assert!(
+        metrics.contains("sportello_email_received_total{outcome=\"automated\"} 3"),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn an_operators_reply_is_signed_and_a_bounce_marks_the_customer_unreachable() {
+    let (imap, smtp) = (Dovecot::start(), Smtp::start());
+    let server = serve(&imap, &smtp);
+    let addr = server.addr();
+    imap.deliver(&mail(
+        "paolo@example.it",
+        "p1@example.it",
+        "Reso",
+        "",
+        "Voglio parlare con un operatore per un reso",
+    ));
+    smtp.wait_for(1);
+    let anna = api_login(&addr, "anna");
+    let headers = [
+        ("Cookie", anna.0.as_str()),
+        ("X-CSRF-Token", anna.1.as_str()),
+    ];
+    let r = request(&addr, "POST", "/api/v1/tickets/1/claim", &headers, None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let body = json!({"text": "Ciao Paolo, ti mando l'etichetta per il reso."}).to_string();
+    let r = request(
+        &addr,
+        "POST",
+        "/api/v1/tickets/1/reply",
+        &headers,
+        Some(&body),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let sent = smtp.wait_for(2);
+    let reply = &sent[1];
+    assert_eq!(header(reply, "Subject").unwrap(), "Re: Reso");
+    assert_eq!(header(reply, "In-Reply-To").unwrap(), "<p1@example.it>");
+    assert!(
+        header(reply, "Auto-Submitted").is_none(),
+        "a person wrote it"
+    );
+    let text = text_of(reply);
+    assert!(text.contains("ti mando l'etichetta"), "{text}");
+    assert!(text.contains("-- \nanna\nNegozio Lume"), "signed: {text}");
+
+    // His mailbox is gone: the bounce comes back to the shop's mailbox.
+    let bounce = "From: Mail Delivery System <MAILER-DAEMON@mx.example.it>\nTo: shop@negozio.test\nSubject: Undelivered Mail Returned to Sender\nMessage-ID: <b1@mx.example.it>\nAuto-Submitted: auto-replied\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n--B\nContent-Type: text/plain\n\nYour message could not be delivered.\n\n--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.it\n\nFinal-Recipient: rfc822; paolo@example.it\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 user unknown\n\n--B--\n";
+    imap.deliver(bounce);
+    let start = std::time::Instant::now();
+    loop {
+        let detail = request(&addr, "GET", "/api/v1/tickets/1", &headers, None).json();
+        if let Some(why) = detail["delivery"]["unreachable"].as_str() {
+            assert!(why.contains("550 5.1.1"), "{why}");
+            break;
+        }
+        assert!(
+            start.elapsed() < crate::support::browser::PATIENCE,
+            "{detail:#}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    stays_at(&smtp, 2);
+}
+
+#[test]
+fn a_restart_and_a_kill_answer_every_mail_once_at_most_one_repeat_per_crash() {
+    let (imap, smtp) = (Dovecot::start(), Smtp::start());
+    let server = serve(&imap, &smtp);
+    let question = |n: usize| {
+        mail(
+            &format!("cliente{n}@example.it"),
+            &format!("k{n}@example.it"),
+            "Spedizione",
+            "",
+            "Quanto costa la spedizione?",
+        )
+    };
+    imap.deliver(&question(0));
+    smtp.wait_for(1);
+    // A clean stop, mail arriving meanwhile, a start: answered once.
+    let data = server.terminate();
+    imap.deliver(&question(1));
+    let vars = env(&imap, &smtp);
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let server = Server::spawn_env(data, None, &vars);
+    smtp.wait_for(2);
+    stays_at(&smtp, 2);
+    // kill -9 while five mails are being read and answered.
+    for n in 2..7 {
+        imap.deliver(&question(n));
+    }
+    smtp.wait_for(3);
+    let pid = server.pid();
+    std::process::Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .unwrap();
+    let data = server.stop();
+    let server = Server::spawn_env(data, None, &vars);
+    let sent = smtp.wait_for(7);
+    std::thread::sleep(Duration::from_millis(1500));
+    let sent_after = smtp.mails();
+    assert!(
+        sent_after.len() <= 8,
+        "at most one repeat per crash: {}",
+        sent_after.len()
+    );
+    for n in 0..7 {
+        let to = format!("cliente{n}@example.it");
+        let count = sent_after
+            .iter()
+            .filter(|m| header(m, "To").as_deref() == Some(to.as_str()))
+            .count();
+        assert!((1..=2).contains(&count), "{to}: {count} replies");
+    }
+    assert!(sent.len() >= 7);
+    assert_eq!(imap.seen(), (7, 7));
+    drop(server);
+}
+
+#[test]
+fn a_busy_smtp_server_is_tried_again_and_a_refused_address_marks_the_customer_unreachable() {
+    let (imap, smtp) = (Dovecot::start(), Smtp::start());
+    std::fs::write(smtp.dir().join("busy"), "").unwrap();
+    std::fs::write(smtp.dir().join("refuse"), "sparito@example.it\n").unwrap();
+    let server = serve(&imap, &smtp);
+    let addr = server.addr();
+    imap.deliver(&mail(
+        "sparito@example.it",
+        "s1@example.it",
+        "Reso",
+        "",
+        "Voglio parlare con un operatore",
+    ));
+    imap.deliver(&mail(
+        "attesa@example.it",
+        "a1@example.it",
+        "Spedizione",
+        "",
+        "Quanto costa la spedizione?",
+    ));
+    // 451 while busy: nothing lost, retried.
+    let start = std::time::Instant::now();
+    let metric = "sportello_email_replies_total{outcome=\"retries\"}";
+    loop {
+        let metrics = request(&addr, "GET", "/metrics", &[], None).body;
+        let retries = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(metric))
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .unwrap_or(0);
+        if retries >= 1 {
+            break;
+        }
+        assert!(
+            start.elapsed() < crate::support::browser::PATIENCE,
+            "{metrics}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(smtp.mails().is_empty());
+    std::fs::remove_file(smtp.dir().join("busy")).unwrap();
+    let sent = smtp.wait_for(1);
+    assert_eq!(header(&sent[0], "To").unwrap(), "attesa@example.it");
+    // 550 for the other: the console says why the replies do not arrive.
+    let anna = api_login(&addr, "anna");
+    let headers = [("Cookie", anna.0.as_str())];
+    let start = std::time::Instant::now();
+    loop {
+        let detail = request(&addr, "GET", "/api/v1/tickets/1", &headers, None).json();
+        if let Some(why) = detail["delivery"]["unreachable"].as_str() {
+            assert!(why.contains("550"), "{why}");
+            break;
+        }
+        assert!(
+            start.elapsed() < crate::support::browser::PATIENCE,
+            "{detail:#}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
