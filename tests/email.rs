@@ -35,6 +35,22 @@ fn html_of(raw: &str) -> String {
     msg.body_html(0).unwrap_or_default().into_owned()
 }
 
+/// Why ticket 1's customer cannot be reached, once the console says so.
+fn unreachable(addr: &str, headers: &[(&str, &str)]) -> String {
+    let start = std::time::Instant::now();
+    loop {
+        let detail = request(addr, "GET", "/api/v1/tickets/1", headers, None).json();
+        if let Some(why) = detail["delivery"]["unreachable"].as_str() {
+            return why.to_owned();
+        }
+        assert!(
+            start.elapsed() < crate::support::browser::PATIENCE,
+            "{detail:#}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// Nothing more arrives for a while (the absence of a reply is the behaviour).
 fn stays_at(smtp: &Smtp, n: usize) {
     std::thread::sleep(Duration::from_millis(1500));
@@ -235,19 +251,8 @@ fn an_operators_reply_is_signed_and_a_bounce_marks_the_customer_unreachable() {
     // His mailbox is gone: the bounce comes back to the shop's mailbox.
     let bounce = "From: Mail Delivery System <MAILER-DAEMON@mx.example.it>\nTo: shop@negozio.test\nSubject: Undelivered Mail Returned to Sender\nMessage-ID: <b1@mx.example.it>\nAuto-Submitted: auto-replied\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n--B\nContent-Type: text/plain\n\nYour message could not be delivered.\n\n--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.it\n\nFinal-Recipient: rfc822; paolo@example.it\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 user unknown\n\n--B--\n";
     imap.deliver(bounce);
-    let start = std::time::Instant::now();
-    loop {
-        let detail = request(&addr, "GET", "/api/v1/tickets/1", &headers, None).json();
-        if let Some(why) = detail["delivery"]["unreachable"].as_str() {
-            assert!(why.contains("550 5.1.1"), "{why}");
-            break;
-        }
-        assert!(
-            start.elapsed() < crate::support::browser::PATIENCE,
-            "{detail:#}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let why = unreachable(&addr, &headers);
+    assert!(why.contains("550 5.1.1"), "{why}");
     stays_at(&smtp, 2);
 }
 
@@ -354,17 +359,77 @@ fn a_busy_smtp_server_is_tried_again_and_a_refused_address_marks_the_customer_un
     // 550 for the other: the console says why the replies do not arrive.
     let anna = api_login(&addr, "anna");
     let headers = [("Cookie", anna.0.as_str())];
-    let start = std::time::Instant::now();
-    loop {
-        let detail = request(&addr, "GET", "/api/v1/tickets/1", &headers, None).json();
-        if let Some(why) = detail["delivery"]["unreachable"].as_str() {
-            assert!(why.contains("550"), "{why}");
-            break;
-        }
-        assert!(
-            start.elapsed() < crate::support::browser::PATIENCE,
-            "{detail:#}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let why = unreachable(&addr, &headers);
+    assert!(why.contains("550"), "{why}");
+}
+
+/// A web-chat visitor: their token, and a message sent.
+fn visitor_says(addr: &str, token: Option<String>, id: &str, text: &str) -> String {
+    let token = token.unwrap_or_else(|| {
+        request(addr, "POST", "/api/v1/chat/start", &[], None).json()["visitor"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    });
+    let body = json!({"id": id, "text": text, "locale": "it-IT"}).to_string();
+    let headers = [("X-Sportello-Visitor", token.as_str())];
+    let r = request(addr, "POST", "/api/v1/chat/messages", &headers, Some(&body));
+    assert_eq!(r.status, 200, "{}", r.body);
+    token
+}
+
+#[test]
+fn a_web_chat_customer_who_left_an_address_gets_the_reply_they_missed_by_email() {
+    let (imap, smtp) = (Dovecot::start(), Smtp::start());
+    let vars = env(&imap, &smtp);
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let config = "[email]\nfollow_up_after = \"1s\"\n";
+    let server = Server::start_with(&[("anna", "assistenza")], Some(config), &vars);
+    let addr = server.addr();
+    let status = request(&addr, "GET", "/api/v1/chat/status?lang=it", &[], None).json();
+    assert_eq!(status["people_online"], true, "no [hours]: always in");
+    assert_eq!(status["email"], true);
+    let token = visitor_says(&addr, None, "w1", "Voglio parlare con un operatore");
+    let me = [("X-Sportello-Visitor", token.as_str())];
+    let bad = request(&addr, "POST", "/api/v1/chat/email", &me, Some(r#"{"email": "giulia"}"#));
+    assert_eq!((bad.status, bad.json()["code"].clone()), (400, json!("email_invalid")));
+    let body = json!({"email": " Giulia@Example.it ", "page": "https://negozio.test/assistenza"});
+    let r = request(&addr, "POST", "/api/v1/chat/email", &me, Some(&body.to_string()));
+    assert_eq!(r.json()["email"], "giulia@example.it", "{}", r.body);
+    let status = request(&addr, "GET", "/api/v1/chat/status", &me, None).json();
+    assert_eq!(status["contact"], "giulia@example.it");
+    // She closed the tab: the operator's reply is not read in the chat.
+    let anna = api_login(&addr, "anna");
+    let op = [("Cookie", anna.0.as_str()), ("X-CSRF-Token", anna.1.as_str())];
+    request(&addr, "POST", "/api/v1/tickets/1/claim", &op, None);
+    let reply = json!({"text": "Ciao Giulia, ecco il codice del reso: **R-1234**."}).to_string();
+    let r = request(&addr, "POST", "/api/v1/tickets/1/reply", &op, Some(&reply));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let sent = smtp.wait_for(1);
+    let mail = &sent[0];
+    assert_eq!(header(mail, "To").unwrap(), "giulia@example.it");
+    assert_eq!(header(mail, "Auto-Submitted").unwrap(), "auto-generated");
+    assert_eq!(header(mail, "Subject").unwrap(), "Ti abbiamo risposto in chat");
+    let text = text_of(mail);
+    assert!(text.contains("ecco il codice del reso"), "{text}");
+    assert!(text.contains("https://negozio.test/assistenza"), "the link back: {text}");
+    // Back in the chat she reads it there too; a reply she reads at once is not mailed.
+    let seen = request(&addr, "GET", "/api/v1/chat/messages", &me, None).json();
+    assert!(seen.to_string().contains("R-1234"), "{seen}");
+    let again = json!({"text": "Fammi sapere se serve altro."}).to_string();
+    request(&addr, "POST", "/api/v1/tickets/1/reply", &op, Some(&again));
+    request(&addr, "GET", "/api/v1/chat/messages", &me, None);
+    stays_at(&smtp, 1);
+}
+
+#[test]
+fn without_a_mailbox_the_chat_offers_no_email_field() {
+    let server = Server::start(&[]);
+    let addr = server.addr();
+    let status = request(&addr, "GET", "/api/v1/chat/status", &[], None).json();
+    assert_eq!(status["email"], false);
+    let token = visitor_says(&addr, None, "w1", "ciao");
+    let me = [("X-Sportello-Visitor", token.as_str())];
+    let r = request(&addr, "POST", "/api/v1/chat/email", &me, Some(r#"{"email": "a@b.it"}"#));
+    assert_eq!((r.status, r.json()["code"].clone()), (404, json!("email_off")));
 }

@@ -20,6 +20,10 @@ pub struct EmailSettings {
     /// How long a reply is retried before it is given up (and kept as failed), e.g. "1h".
     #[serde(deserialize_with = "duration")]
     pub give_up_after: chrono::Duration,
+    /// A web-chat customer who left an address and has not read an operator's reply
+    /// this long after it was written gets it by email too, e.g. "5m".
+    #[serde(deserialize_with = "duration")]
+    pub follow_up_after: chrono::Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -35,6 +39,7 @@ impl Default for EmailSettings {
             first_miss: FirstMiss::Handoff,
             poll_every: chrono::Duration::seconds(60),
             give_up_after: chrono::Duration::hours(4),
+            follow_up_after: chrono::Duration::minutes(5),
         }
     }
 }

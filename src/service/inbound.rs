@@ -41,6 +41,19 @@ pub struct Handled {
     pub ticket: Option<Ticket>,
 }
 
+impl Handled {
+    /// A redelivery of a message already stored: nothing done.
+    fn duplicate() -> Handled {
+        Handled {
+            duplicate: true,
+            decision: None,
+            reason: "already stored".into(),
+            analysis: None,
+            ticket: None,
+        }
+    }
+}
+
 impl Service {
     /// Handle a customer message and return once it and its replies are on disk: the
     /// caller may acknowledge it to the provider.
@@ -53,13 +66,7 @@ impl Service {
     /// Handle a customer message, committed but not yet flushed: for a caller that
     /// stores a batch and then flushes once (`Store::flush`) before acknowledging it.
     pub fn handle_inbound_unflushed(&self, inbound: &Inbound) -> Result<Handled> {
-        let duplicate = Handled {
-            duplicate: true,
-            decision: None,
-            reason: "already stored".into(),
-            analysis: None,
-            ticket: None,
-        };
+        let duplicate = Handled::duplicate();
         if self.store.seen(&inbound.customer, &inbound.message_id)? {
             return Ok(duplicate);
         }
@@ -189,13 +196,7 @@ impl Service {
     /// bounce): in the transcript and the console, no reply, no decision. Flushed on
     /// return; a redelivery is dropped as for any message.
     pub fn record_only(&self, inbound: &Inbound, why: &str) -> Result<Handled> {
-        let handled = Handled {
-            duplicate: true,
-            decision: None,
-            reason: "already stored".into(),
-            analysis: None,
-            ticket: None,
-        };
+        let handled = Handled::duplicate();
         if self.store.seen(&inbound.customer, &inbound.message_id)? {
             return Ok(handled);
         }

@@ -1,10 +1,24 @@
 //! What an email reply threads to, per customer: the subject of their mail and the
 //! message ids of the conversation (theirs and ours), for `In-Reply-To` and
-//! `References`.
+//! `References`. And the address a web-chat customer left, for the operator's replies
+//! they did not see in the chat.
 
 use super::{Result, Store, decode, encode};
 use crate::domain::CustomerId;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+/// A web-chat customer's address for replies they miss.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Contact {
+    /// Lowercased, checked.
+    pub email: String,
+    /// The page the chat was on, for the link back.
+    pub page: Option<String>,
+    pub since: DateTime<Utc>,
+    /// Operator replies up to this instant went by email too.
+    pub followed_up: Option<DateTime<Utc>>,
+}
 
 /// How many message ids `References` carries (the first and the latest ones).
 const MAX_REFERENCES: usize = 20;
@@ -40,6 +54,18 @@ impl Store {
             .get(customer.as_str())?
             .map(|v| decode("email_threads", &v))
             .transpose()
+    }
+
+    pub fn contact(&self, customer: &CustomerId) -> Result<Option<Contact>> {
+        self.contacts
+            .get(customer.as_str())?
+            .map(|v| decode("contacts", &v))
+            .transpose()
+    }
+
+    pub fn put_contact(&self, customer: &CustomerId, contact: &Contact) -> Result<()> {
+        self.contacts.insert(customer.as_str(), encode(contact))?;
+        self.flush()
     }
 
     /// Write the thread (flushed with the next flush: the reply that needs it goes out

@@ -50,6 +50,7 @@ impl Store {
         self.unreachable.remove(customer.as_str())?;
         self.held.remove(customer.as_str())?;
         self.email_threads.remove(customer.as_str())?;
+        self.contacts.remove(customer.as_str())?;
         self.remove_attachments(customer)?;
         self.flush()?;
         Ok(done)

@@ -29,9 +29,11 @@
 //!   `attachment_meta`: `attachment id` -> AttachmentMeta (JSON): web chat uploads
 //! - `email_threads`: `customer id` -> EmailThread (JSON): the subject and message ids
 //!   an email reply threads to
+//! - `contacts`: `customer id` -> Contact (JSON): the address a web-chat customer left
+//!   for replies they do not see in the chat
 //!
 //! (the trees from `failed` to `notes` were added within v1, `held`, `statuses`, the
-//! attachments' and `email_threads` within v3: older stores open unchanged.) Migrations: v1 -> v2 builds `waiting` and `claims` from `tickets`;
+//! attachments', `email_threads` and `contacts` within v3: older stores open unchanged.) Migrations: v1 -> v2 builds `waiting` and `claims` from `tickets`;
 //! v2 -> v3 gives every `decided` event its cause, read once from its words
 //! ([`crate::domain::triage::Cause::from_words`]). Conversations and tickets carry a
 //! `version` that every write bumps (records written before it read as 0).
@@ -53,7 +55,7 @@ mod verify;
 
 pub use attachments::AttachmentMeta;
 pub use delivery::{DeliveryStatus, FailedOutbound, Held, Unreachable};
-pub use email::EmailThread;
+pub use email::{Contact, EmailThread};
 pub use erase::{Forgotten, check_rewritable, rewrite};
 pub use notes::Note;
 pub use read::StoredMessage;
@@ -143,6 +145,7 @@ pub struct Store {
     attachment_meta: sled::Tree,
     attachment_data: sled::Tree,
     email_threads: sled::Tree,
+    contacts: sled::Tree,
     /// Added to sled's ids: a store rewritten by `forget` keeps its keys increasing.
     seq_floor: u64,
     group: std::sync::Arc<group::GroupFlush>,
@@ -188,6 +191,7 @@ impl Store {
             attachment_meta: db.open_tree("attachment_meta")?,
             attachment_data: db.open_tree("attachment_data")?,
             email_threads: db.open_tree("email_threads")?,
+            contacts: db.open_tree("contacts")?,
             seq_floor: 0,
             group: std::sync::Arc::default(),
             written: std::sync::Arc::default(),

@@ -9,6 +9,7 @@ mod attachments;
 mod auth;
 mod chat;
 mod console;
+mod contact;
 mod error;
 mod feed;
 mod hasher;
@@ -170,6 +171,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/chat/messages", post(chat::send).get(chat::messages))
         .route("/chat/events", get(chat::events))
         .route("/chat/typing", post(chat::typing))
+        .route("/chat/status", get(contact::status))
+        .route("/chat/email", post(contact::leave_email))
         .route(
             "/chat/attachments",
             post(attachments::upload).layer(axum::extract::DefaultBodyLimit::max(

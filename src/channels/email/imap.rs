@@ -64,6 +64,10 @@ async fn session(
         if idle { "IDLE" } else { "polling" }
     );
     loop {
+        // What the server said besides answers (a new mail's EXISTS) is read by the
+        // search below; anything said after it shows here once IDLE has started.
+        let unsolicited = session.unsolicited_responses.clone();
+        while unsolicited.try_recv().is_ok() {}
         read_new(&mut session, service, status).await?;
         if *stop.borrow() {
             let _ = session.logout().await;
@@ -72,6 +76,11 @@ async fn session(
         if idle {
             let mut handle = session.idle();
             handle.init().await?;
+            if !unsolicited.is_empty() {
+                // Mail arrived between the search and IDLE: read it now.
+                session = handle.done().await?;
+                continue;
+            }
             let stopped = {
                 let (wait, _interrupt) = handle.wait_with_timeout(IDLE_RENEW);
                 tokio::select! {

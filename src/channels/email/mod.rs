@@ -1,10 +1,12 @@
 //! Email: the shop's support mailbox as a channel. [`imap`] reads new mail (IDLE where
 //! the server has it, polling otherwise) into customer messages through [`inbound`],
-//! [`send`] answers by SMTP threaded to the customer's mail, [`read`] turns a raw mail
+//! [`send`] answers by SMTP threaded to the customer's mail, [`follow_up`] sends a
+//! web-chat customer the operator's replies they missed, [`read`] turns a raw mail
 //! into what the bot needs (the new text, the thread, whether a person or a machine
 //! wrote), [`conn`] is the IMAP connection (TLS, STARTTLS).
 
 mod conn;
+mod follow_up;
 mod imap;
 pub mod inbound;
 pub mod read;
@@ -94,7 +96,12 @@ impl Email {
     ) -> anyhow::Result<Email> {
         let sender = Arc::new(send::SmtpSender::new(&config.secrets, service.clone())?);
         let give_up = config.settings.give_up_after;
-        let delivery = Delivery::start(service.clone(), sender, give_up, stop.clone());
+        let delivery = Delivery::start(service.clone(), sender.clone(), give_up, stop.clone());
+        let after = config.settings.follow_up_after;
+        crate::channels::supervise(
+            "the email follow-ups".into(),
+            follow_up::run(service.clone(), sender, after, stop.clone()),
+        );
         let config = Arc::new(config);
         let status = Arc::new(Status::default());
         crate::channels::supervise(

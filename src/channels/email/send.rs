@@ -24,6 +24,19 @@ pub struct SmtpSender {
 }
 
 impl SmtpSender {
+    /// Send a mail that is not an outbox message (a follow-up); the SMTP error in words.
+    pub async fn send_mail(&self, message: Message) -> Result<(), String> {
+        self.transport
+            .send(message)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    pub fn from(&self) -> &Mailbox {
+        &self.from
+    }
+
     pub fn new(secrets: &EmailSecrets, service: Arc<Service>) -> anyhow::Result<SmtpSender> {
         let server = &secrets.smtp;
         let builder = match server.security {
@@ -66,11 +79,7 @@ fn compose(
     thread: &crate::store::EmailThread,
 ) -> Result<(Message, String), String> {
     {
-        let to: Mailbox = out
-            .customer
-            .local()
-            .parse()
-            .map_err(|e| format!("`{}` is not an address: {e}", out.customer.local()))?;
+        let to = mailbox(out.customer.local())?;
         let domain = from.email.domain().to_owned();
         let id = format!(
             "sportello.{}@{domain}",
@@ -85,10 +94,7 @@ fn compose(
             let name = out.operator.clone().unwrap_or_default();
             text.push_str(format!("\n\n-- \n{name}\n{shop}").trim_end());
         }
-        let html = format!(
-            "<!DOCTYPE html><html><body><div style=\"font-family:sans-serif;font-size:15px;line-height:1.45\">{}</div></body></html>",
-            format::to_html(&text).replace('\n', "<br>\n")
-        );
+        let html = html(&text);
         let mut builder = Message::builder()
             .from(from.clone())
             .to(to)
@@ -102,20 +108,11 @@ fn compose(
             builder = builder.references(refs.join(" "));
         }
         if out.kind != OutboundKind::Operator {
-            builder = builder.header(AutoSubmitted);
+            builder = builder.header(AutoSubmitted("auto-replied"));
         }
-        let body = MultiPart::alternative()
-            .singlepart(
-                SinglePart::builder()
-                    .header(ContentType::TEXT_PLAIN)
-                    .body(text),
-            )
-            .singlepart(
-                SinglePart::builder()
-                    .header(ContentType::TEXT_HTML)
-                    .body(html),
-            );
-        let message = builder.multipart(body).map_err(|e| e.to_string())?;
+        let message = builder
+            .multipart(alternative(text, html))
+            .map_err(|e| e.to_string())?;
         Ok((message, id))
     }
 }
@@ -184,21 +181,110 @@ fn outcome(e: &lettre::transport::smtp::Error) -> Attempt {
     }
 }
 
-/// `Auto-Submitted: auto-replied` (RFC 3834): the bot's replies.
+fn mailbox(address: &str) -> Result<Mailbox, String> {
+    address
+        .parse()
+        .map_err(|e| format!("`{address}` is not an address: {e}"))
+}
+
+/// The answer's Markdown as a simple HTML page.
+fn html(text: &str) -> String {
+    format!(
+        "<!DOCTYPE html><html><body><div style=\"font-family:sans-serif;font-size:15px;line-height:1.45\">{}</div></body></html>",
+        format::to_html(text).replace('\n', "<br>\n")
+    )
+}
+
+fn alternative(text: String, html: String) -> MultiPart {
+    MultiPart::alternative()
+        .singlepart(
+            SinglePart::builder()
+                .header(ContentType::TEXT_PLAIN)
+                .body(text),
+        )
+        .singlepart(
+            SinglePart::builder()
+                .header(ContentType::TEXT_HTML)
+                .body(html),
+        )
+}
+
+/// The operators' replies a web-chat customer has not read, by email to the address
+/// they left, with a link back to the chat (`Auto-Submitted: auto-generated`: a
+/// notice, not to be answered by a machine).
+pub fn follow_up(
+    from: &Mailbox,
+    to: &str,
+    replies: &[Outbound],
+    lang: crate::domain::Lang,
+    page: Option<&str>,
+) -> Result<Message, String> {
+    let it = lang == crate::domain::Lang::It;
+    let mut text = String::from(if it {
+        "Ciao, mentre non eri in chat ti abbiamo risposto:"
+    } else {
+        "Hello, while you were away from the chat we replied:"
+    });
+    for reply in replies {
+        let who = reply.operator.clone().unwrap_or_default();
+        text.push_str(&format!("\n\n**{who}**: {}", reply.text));
+    }
+    text.push_str("\n\n");
+    text.push_str(match (page, it) {
+        (Some(_), true) => "Continua la conversazione nella chat: ",
+        (Some(_), false) => "Carry on in the chat: ",
+        (None, true) => "Continua la conversazione nella chat del sito.",
+        (None, false) => "Carry on in the chat on our site.",
+    });
+    if let Some(page) = page {
+        text.push_str(page);
+    }
+    text.push_str(if it {
+        "\n\nRicevi questa email perché hai lasciato il tuo indirizzo nella chat."
+    } else {
+        "\n\nYou get this email because you left your address in the chat."
+    });
+    let subject = if it {
+        "Ti abbiamo risposto in chat"
+    } else {
+        "We replied to you in the chat"
+    };
+    let domain = from.email.domain().to_owned();
+    let id = format!(
+        "<sportello.{}@{domain}>",
+        &crate::accounts::new_secret()[..24]
+    );
+    let html = html(&text);
+    Message::builder()
+        .from(from.clone())
+        .to(mailbox(to)?)
+        .subject(subject)
+        .message_id(Some(id))
+        .header(AutoSubmitted("auto-generated"))
+        .multipart(alternative(text, html))
+        .map_err(|e| e.to_string())
+}
+
+/// `Auto-Submitted` (RFC 3834): `auto-replied` on the bot's replies,
+/// `auto-generated` on notices.
 #[derive(Clone)]
-struct AutoSubmitted;
+struct AutoSubmitted(&'static str);
 
 impl Header for AutoSubmitted {
     fn name() -> HeaderName {
         HeaderName::new_from_ascii_str("Auto-Submitted")
     }
 
-    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        Ok(AutoSubmitted)
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(AutoSubmitted(if s.trim() == "auto-generated" {
+            "auto-generated"
+        } else {
+            "auto-replied"
+        }))
     }
 
     fn display(&self) -> HeaderValue {
-        HeaderValue::new(Self::name(), "auto-replied".into())
+        HeaderValue::new(Self::name(), self.0.into())
     }
 }
 

@@ -26,6 +26,13 @@
       welcome: "Ciao! Sono l'assistente del negozio. Scrivimi la tua domanda: se serve, ti passo a una persona.",
       queued: 'Sei in coda per parlare con una persona (posizione {n}).',
       queuedNoPos: 'Sei in coda per parlare con una persona.',
+      peopleOnline: 'Il bot risponde subito; le persone sono in linea ora.',
+      peopleBack: 'Il bot risponde subito; le persone tornano {when}.',
+      peopleAway: 'Il bot risponde subito; le persone non sono in linea.',
+      followLabel: 'Se chiudi la chat, ti mandiamo la risposta per email:',
+      followPlaceholder: 'la tua email',
+      followSave: 'Avvisami',
+      followSaved: 'Se non sei qui quando rispondiamo, ti scriviamo a {email}.',
       withOperator: 'Stai parlando con una persona.',
       you: 'Tu',
       bot: 'Assistente',
@@ -60,6 +67,13 @@
       welcome: "Hi! I'm the shop's assistant. Write me your question: if needed, I'll pass you to a person.",
       queued: 'You are in line to talk to a person (position {n}).',
       queuedNoPos: 'You are in line to talk to a person.',
+      peopleOnline: 'The bot answers at once; people are online now.',
+      peopleBack: 'The bot answers at once; people are back {when}.',
+      peopleAway: 'The bot answers at once; people are not online.',
+      followLabel: 'If you close the chat, we email you the answer:',
+      followPlaceholder: 'your email',
+      followSave: 'Notify me',
+      followSaved: 'If you are not here when we answer, we write to {email}.',
       withOperator: 'You are talking to a person.',
       you: 'You',
       bot: 'Assistant',
@@ -366,6 +380,45 @@
     els.status.textContent = text;
     els.status.hidden = !text;
     els.status.className = 'status' + (mode ? ' ' + mode : '');
+    state.mode = mode;
+    renderFollow();
+  }
+
+  /** Whether people are in now, from the shop's opening hours. */
+  async function loadPeople() {
+    let data;
+    try { data = await request('GET', '/api/v1/chat/status?lang=' + LANG); } catch (e) { return; }
+    const subtitle = document.getElementById('subtitle');
+    subtitle.textContent = data.people_online ? t('peopleOnline')
+      : data.opens ? t('peopleBack', { when: data.opens }) : t('peopleAway');
+    state.emailOffer = !!data.email;
+    state.contact = data.contact || null;
+    renderFollow();
+  }
+
+  /** Waiting for a person: the field for an address to get the reply by email. */
+  function renderFollow() {
+    const waiting = state.mode === 'queued' || state.mode === 'with_operator';
+    const box = document.getElementById('follow');
+    box.hidden = !(waiting && state.emailOffer);
+    document.getElementById('follow-form').hidden = !!state.contact;
+    const saved = document.getElementById('follow-saved');
+    saved.hidden = !state.contact;
+    saved.textContent = state.contact ? t('followSaved', { email: state.contact }) : '';
+  }
+
+  async function saveEmail(e) {
+    e.preventDefault();
+    const input = document.getElementById('follow-email');
+    try {
+      const data = await request('POST', '/api/v1/chat/email', { email: input.value, page: location.href });
+      state.contact = data.email;
+      showError('');
+      renderFollow();
+    } catch (err) {
+      showError(err.data && err.data.error ? err.data.error : errorText(err));
+      input.focus();
+    }
   }
 
   function showError(text) {
@@ -675,6 +728,7 @@
     els.input.addEventListener('input', updateInput);
     els.input.addEventListener('input', sayTyping);
     document.getElementById('attach').addEventListener('change', sendFile);
+    document.getElementById('follow-form').addEventListener('submit', saveEmail);
     document.addEventListener('visibilitychange', function () {
       if (document.visibilityState === 'visible') fetchNew();
     });
@@ -687,6 +741,7 @@
       setTimeout(retryStart, 5000);
       return;
     }
+    await loadPeople();
     await fetchNew();
     openEvents();
   }

@@ -1,0 +1,107 @@
+//! "We'll write to you": a web-chat customer who left an address and has not read an
+//! operator's reply within `[email] follow_up_after` gets it by email, with a link back
+//! to the chat. Unread means still in the chat's outbox (the chat marks it delivered
+//! when it shows it). The reply stays in the chat; each one goes by email once.
+
+use super::send::{SmtpSender, follow_up};
+use crate::channels::dispatch::blocking;
+use crate::domain::{ChannelKind, CustomerId, Lang, Outbound, OutboundKind};
+use crate::service::Service;
+use crate::store::Contact;
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Look for unread replies at most this often (and at least every half delay).
+const MAX_SCAN: Duration = Duration::from_secs(30);
+
+struct Due {
+    customer: CustomerId,
+    contact: Contact,
+    replies: Vec<Outbound>,
+    lang: Lang,
+}
+
+pub async fn run(
+    service: Arc<Service>,
+    sender: Arc<SmtpSender>,
+    after: chrono::Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    let every =
+        (after.to_std().unwrap_or(MAX_SCAN) / 2).clamp(Duration::from_millis(200), MAX_SCAN);
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.changed() => return,
+        }
+        let store_side = service.clone();
+        let due = blocking(move || due(&store_side, after, Utc::now())).await;
+        let due = match due {
+            Ok(due) => due,
+            Err(e) => {
+                tracing::error!("email follow-ups: cannot read the chats: {e}");
+                continue;
+            }
+        };
+        for d in due {
+            send_one(&service, &sender, d).await;
+        }
+    }
+}
+
+/// The chats with operator replies unread for `after` that were not sent by email yet.
+fn due(
+    service: &Service,
+    after: chrono::Duration,
+    now: DateTime<Utc>,
+) -> crate::store::Result<Vec<Due>> {
+    let store = service.store();
+    let mut due = Vec::new();
+    for customer in store.outbox_customers(ChannelKind::Web)? {
+        let Some(contact) = store.contact(&customer)? else {
+            continue;
+        };
+        let since = contact.followed_up.unwrap_or(DateTime::<Utc>::MIN_UTC);
+        let replies: Vec<Outbound> = store
+            .pending_outbox(&customer)?
+            .into_iter()
+            .map(|(_, out)| out)
+            .filter(|o| o.kind == OutboundKind::Operator && o.at > since && now - o.at >= after)
+            .collect();
+        if replies.is_empty() {
+            continue;
+        }
+        let lang = store
+            .conversation(&customer)?
+            .and_then(|c| c.lang)
+            .unwrap_or(Lang::It);
+        due.push(Due {
+            customer,
+            contact,
+            replies,
+            lang,
+        });
+    }
+    Ok(due)
+}
+
+async fn send_one(service: &Arc<Service>, sender: &SmtpSender, d: Due) {
+    let page = d.contact.page.as_deref();
+    let mail = match follow_up(sender.from(), &d.contact.email, &d.replies, d.lang, page) {
+        Ok(mail) => mail,
+        Err(e) => return tracing::warn!(customer = %d.customer, "email follow-up not built: {e}"),
+    };
+    if let Err(e) = sender.send_mail(mail).await {
+        // Tried again at the next scan.
+        return tracing::warn!(customer = %d.customer, "email follow-up not sent: {e}");
+    }
+    let last = d.replies.iter().map(|r| r.at).max();
+    let mut contact = d.contact;
+    contact.followed_up = last.max(contact.followed_up);
+    let (store, customer) = (service.store().clone(), d.customer);
+    if let Err(e) = blocking(move || store.put_contact(&customer, &contact)).await {
+        tracing::error!("email follow-up sent but not recorded: {e}");
+    }
+}

@@ -1,0 +1,144 @@
+//! What the web chat says around a person's reply: whether people are in now (opening
+//! hours, instead of a fixed "we answer at once"), and the address a waiting customer
+//! may leave, so that an operator's reply they do not read in time also goes by email
+//! (`channels::email::follow_up`).
+
+use super::{ApiError, ApiJson, App, blocking};
+use crate::domain::Lang;
+use crate::store::Contact;
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+#[derive(Deserialize)]
+pub struct StatusQuery {
+    #[serde(default)]
+    lang: Option<Lang>,
+}
+
+/// `GET /chat/status`: `{"people_online", "opens", "email", "contact"}`: people are
+/// in now (the default department's hours), else when they are back in words; whether
+/// the chat may offer the email field; the address this visitor left, if any.
+pub async fn status(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Query(query): Query<StatusQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let config = app.service.config();
+    let hours = config.hours_of(&config.default_department);
+    let now = Utc::now();
+    let online = hours.is_open(now);
+    let lang = query.lang.unwrap_or(Lang::It);
+    let opens = (!online)
+        .then(|| hours.next_opening(now))
+        .flatten()
+        .map(|at| hours.describe(at, now, lang));
+    let contact = match super::chat::visitor(&app, &headers) {
+        Ok(customer) => {
+            let store = app.service.store().clone();
+            blocking(move || Ok(store.contact(&customer)?)).await?
+        }
+        Err(_) => None,
+    };
+    Ok(Json(json!({
+        "people_online": online,
+        "opens": opens,
+        "email": app.channels.email.is_some(),
+        "contact": contact.map(|c| c.email),
+    })))
+}
+
+#[derive(Deserialize)]
+pub struct LeaveEmail {
+    email: String,
+    #[serde(default)]
+    page: Option<String>,
+}
+
+/// `POST /chat/email` `{"email", "page"}`: the visitor's address for the replies they
+/// miss; `{"email"}` as stored. `400` `email_invalid`, `404` `email_off` when the shop
+/// has no mailbox connected.
+pub async fn leave_email(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<LeaveEmail>,
+) -> Result<Json<Value>, ApiError> {
+    let customer = super::chat::visitor(&app, &headers)?;
+    if app.channels.email.is_none() {
+        return Err(
+            ApiError::new(StatusCode::NOT_FOUND, "this shop does not answer by email")
+                .with_code("email_off"),
+        );
+    }
+    let email = valid_email(&body.email).ok_or_else(|| {
+        ApiError::bad_request("that is not an email address: check it, e.g. nome@esempio.it")
+            .with_code("email_invalid")
+    })?;
+    let page = body
+        .page
+        .filter(|p| p.len() <= 2000)
+        .and_then(|p| url::Url::parse(&p).ok())
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .map(|u| u.to_string());
+    let store = app.service.store().clone();
+    let stored = email.clone();
+    blocking(move || {
+        let before = store.contact(&customer)?;
+        let contact = Contact {
+            email: stored,
+            page,
+            since: Utc::now(),
+            // A new address starts from now: replies already sent are not repeated.
+            followed_up: before.and_then(|c| c.followed_up).or(Some(Utc::now())),
+        };
+        store.put_contact(&customer, &contact)?;
+        Ok(())
+    })
+    .await?;
+    Ok(Json(json!({ "email": email })))
+}
+
+/// An address as typed, trimmed and lowercased, if it looks deliverable: one `@`, a
+/// dotted domain, no spaces, at most 254 characters.
+pub fn valid_email(raw: &str) -> Option<String> {
+    let email = raw.trim().to_lowercase();
+    let (local, domain) = email.split_once('@')?;
+    let ok = !local.is_empty()
+        && email.chars().count() <= crate::channels::email::read::MAX_ADDRESS
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>,;\"".contains(c));
+    ok.then_some(email)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_email;
+
+    #[test]
+    fn addresses_are_checked_and_lowercased() {
+        assert_eq!(
+            valid_email(" Maria@Example.IT "),
+            Some("maria@example.it".into())
+        );
+        for bad in [
+            "maria",
+            "maria@",
+            "@example.it",
+            "a@b",
+            "a b@c.it",
+            "a@b.it, c@d.it",
+            "a@.it",
+        ] {
+            assert_eq!(valid_email(bad), None, "{bad}");
+        }
+    }
+}
