@@ -391,16 +391,34 @@ fn a_web_chat_customer_who_left_an_address_gets_the_reply_they_missed_by_email()
     assert_eq!(status["email"], true);
     let token = visitor_says(&addr, None, "w1", "Voglio parlare con un operatore");
     let me = [("X-Sportello-Visitor", token.as_str())];
-    let bad = request(&addr, "POST", "/api/v1/chat/email", &me, Some(r#"{"email": "giulia"}"#));
-    assert_eq!((bad.status, bad.json()["code"].clone()), (400, json!("email_invalid")));
+    let bad = request(
+        &addr,
+        "POST",
+        "/api/v1/chat/email",
+        &me,
+        Some(r#"{"email": "giulia"}"#),
+    );
+    assert_eq!(
+        (bad.status, bad.json()["code"].clone()),
+        (400, json!("email_invalid"))
+    );
     let body = json!({"email": " Giulia@Example.it ", "page": "https://negozio.test/assistenza"});
-    let r = request(&addr, "POST", "/api/v1/chat/email", &me, Some(&body.to_string()));
+    let r = request(
+        &addr,
+        "POST",
+        "/api/v1/chat/email",
+        &me,
+        Some(&body.to_string()),
+    );
     assert_eq!(r.json()["email"], "giulia@example.it", "{}", r.body);
     let status = request(&addr, "GET", "/api/v1/chat/status", &me, None).json();
     assert_eq!(status["contact"], "giulia@example.it");
     // She closed the tab: the operator's reply is not read in the chat.
     let anna = api_login(&addr, "anna");
-    let op = [("Cookie", anna.0.as_str()), ("X-CSRF-Token", anna.1.as_str())];
+    let op = [
+        ("Cookie", anna.0.as_str()),
+        ("X-CSRF-Token", anna.1.as_str()),
+    ];
     request(&addr, "POST", "/api/v1/tickets/1/claim", &op, None);
     let reply = json!({"text": "Ciao Giulia, ecco il codice del reso: **R-1234**."}).to_string();
     let r = request(&addr, "POST", "/api/v1/tickets/1/reply", &op, Some(&reply));
@@ -409,10 +427,16 @@ fn a_web_chat_customer_who_left_an_address_gets_the_reply_they_missed_by_email()
     let mail = &sent[0];
     assert_eq!(header(mail, "To").unwrap(), "giulia@example.it");
     assert_eq!(header(mail, "Auto-Submitted").unwrap(), "auto-generated");
-    assert_eq!(header(mail, "Subject").unwrap(), "Ti abbiamo risposto in chat");
+    assert_eq!(
+        header(mail, "Subject").unwrap(),
+        "Ti abbiamo risposto in chat"
+    );
     let text = text_of(mail);
     assert!(text.contains("ecco il codice del reso"), "{text}");
-    assert!(text.contains("https://negozio.test/assistenza"), "the link back: {text}");
+    assert!(
+        text.contains("https://negozio.test/assistenza"),
+        "the link back: {text}"
+    );
     // Back in the chat she reads it there too; a reply she reads at once is not mailed.
     let seen = request(&addr, "GET", "/api/v1/chat/messages", &me, None).json();
     assert!(seen.to_string().contains("R-1234"), "{seen}");
@@ -430,6 +454,15 @@ fn without_a_mailbox_the_chat_offers_no_email_field() {
     assert_eq!(status["email"], false);
     let token = visitor_says(&addr, None, "w1", "ciao");
     let me = [("X-Sportello-Visitor", token.as_str())];
-    let r = request(&addr, "POST", "/api/v1/chat/email", &me, Some(r#"{"email": "a@b.it"}"#));
-    assert_eq!((r.status, r.json()["code"].clone()), (404, json!("email_off")));
+    let r = request(
+        &addr,
+        "POST",
+        "/api/v1/chat/email",
+        &me,
+        Some(r#"{"email": "a@b.it"}"#),
+    );
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (404, json!("email_off"))
+    );
 }

@@ -925,3 +925,36 @@ async fn an_admin_runs_operators_and_tokens_from_the_console() {
     until_count(&console, ".admin-operator[data-name='bruno']", 0).await;
     console.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_customer_leaves_an_address_and_the_header_says_people_are_in() {
+    use crate::support::mail::{Dovecot, Smtp, env};
+    let (imap, smtp) = (Dovecot::start(), Smtp::start());
+    let vars = env(&imap, &smtp);
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let server = Server::start_with(&[], None, &vars);
+    let chromium = Chromium::start().await;
+    let chat = chromium.window(420, 760, "it-IT").await;
+    chat.goto(&server.url("/")).await.unwrap();
+    wait_for_text(&chat, "#subtitle", "le persone sono in linea ora").await;
+    let follow = chat.find(Locator::Css("#follow")).await.unwrap();
+    assert!(
+        !follow.is_displayed().await.unwrap(),
+        "no field before a handoff"
+    );
+    customer_says(&chat, "Voglio parlare con un operatore").await;
+    wait_for_text(&chat, "#follow", "ti mandiamo la risposta per email").await;
+    type_into(&chat, "#follow-email", "non-un-indirizzo").await;
+    click(&chat, "#follow-form button").await;
+    // The browser's own check (type=email) or the server's: nothing saved.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let saved = chat.find(Locator::Css("#follow-saved")).await.unwrap();
+    assert!(!saved.is_displayed().await.unwrap());
+    type_into(&chat, "#follow-email", "Giulia@Example.it").await;
+    click(&chat, "#follow-form button").await;
+    wait_for_text(&chat, "#follow-saved", "ti scriviamo a giulia@example.it").await;
+    // A reload remembers it.
+    chat.refresh().await.unwrap();
+    wait_for_text(&chat, "#follow-saved", "giulia@example.it").await;
+    chat.close().await.unwrap();
+}
