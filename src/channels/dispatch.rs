@@ -243,12 +243,9 @@ async fn drain_customer<S: Sender>(delivery: &Delivery, sender: &S, customer: &C
             if delivery.stopping.load(Ordering::SeqCst) {
                 return;
             }
-            // Held from the send until the outcome is on disk.
-            let _permit = match &delivery.in_flight {
-                Some(limit) => Some(limit.acquire().await.expect("never closed")),
-                None => None,
-            };
-            let Some(outcome) = deliver(delivery, sender, &out).await else {
+            // A channel's in-flight permit is held from the send until the outcome is
+            // on disk.
+            let Some((outcome, _permit)) = deliver(delivery, sender, &out).await else {
                 return;
             };
             if !record(delivery, &key, &out, outcome).await {
@@ -258,9 +255,17 @@ async fn drain_customer<S: Sender>(delivery: &Delivery, sender: &S, customer: &C
     }
 }
 
-/// What to record for one message; None: leave it in the outbox and stop this
-/// customer's sender (held, or the channel stopped).
-async fn deliver<S: Sender>(delivery: &Delivery, sender: &S, out: &Outbound) -> Option<Outcome> {
+/// A place among the messages in flight (channels that limit them).
+type Permit<'a> = Option<tokio::sync::SemaphorePermit<'a>>;
+
+/// What to record for one message, and the in-flight permit to hold until it is; None:
+/// leave it in the outbox and stop this customer's sender (held, stopping, or the
+/// channel stopped).
+async fn deliver<'d, S: Sender>(
+    delivery: &'d Delivery,
+    sender: &S,
+    out: &Outbound,
+) -> Option<(Outcome, Permit<'d>)> {
     let store = delivery.service.store().clone();
     let customer = out.customer.clone();
     let (unreachable, conversation) = blocking(move || {
@@ -273,22 +278,20 @@ async fn deliver<S: Sender>(delivery: &Delivery, sender: &S, out: &Outbound) -> 
     .map_err(|e| tracing::error!("cannot read the customer: {e}"))
     .ok()?;
     if let Some(u) = unreachable {
-        return Some(Outcome::GiveUp(format!(
-            "customer unreachable: {}",
-            u.reason
-        )));
+        let why = format!("customer unreachable: {}", u.reason);
+        return Some((Outcome::GiveUp(why), None));
     }
     let last = conversation.as_ref().and_then(|c| c.last_inbound_at);
     let lang = conversation.and_then(|c| c.lang).unwrap_or(Lang::It);
-    let attempt = if window_closed(sender.window(), last, Utc::now()) {
-        Attempt::NeedsTemplate
+    let (attempt, permit) = if window_closed(sender.window(), last, Utc::now()) {
+        (Attempt::NeedsTemplate, None)
     } else {
-        send_parts(delivery, sender, out).await
+        send_parts(delivery, sender, out).await?
     };
     match attempt {
-        Attempt::Sent => Some(Outcome::Sent),
-        Attempt::GiveUp(why) => Some(Outcome::GiveUp(why)),
-        Attempt::Unreachable(why) => Some(Outcome::Unreachable(why)),
+        Attempt::Sent => Some((Outcome::Sent, permit)),
+        Attempt::GiveUp(why) => Some((Outcome::GiveUp(why), permit)),
+        Attempt::Unreachable(why) => Some((Outcome::Unreachable(why), permit)),
         Attempt::NeedsTemplate => {
             hold(delivery, sender, &out.customer, lang).await;
             None
@@ -312,26 +315,44 @@ pub fn window_closed(
 }
 
 /// Send every part, retrying transient errors until `give_up_after` (counted from the
-/// first attempt, so a backlog after an outage gets its full time).
-async fn send_parts<S: Sender>(delivery: &Delivery, sender: &S, out: &Outbound) -> Attempt {
+/// first attempt, so a backlog after an outage gets its full time). None: stopping.
+async fn send_parts<'d, S: Sender>(
+    delivery: &'d Delivery,
+    sender: &S,
+    out: &Outbound,
+) -> Option<(Attempt, Permit<'d>)> {
     let deadline = Utc::now() + delivery.give_up_after;
+    let mut held = None;
     for part in 0..sender.parts(out) {
-        match retrying(delivery, deadline, || sender.send(out, part)).await {
-            Attempt::Sent => {}
-            other => return other,
+        match retrying(delivery, deadline, || sender.send(out, part)).await? {
+            (Attempt::Sent, permit) => held = permit,
+            other => return Some(other),
         }
     }
-    Attempt::Sent
+    Some((Attempt::Sent, held))
 }
 
-/// Call until the channel says anything but "retry", or the deadline passes.
-async fn retrying<F, Fut>(delivery: &Delivery, deadline: DateTime<Utc>, mut call: F) -> Attempt
+/// Call until the channel says anything but "retry", or the deadline passes. Each
+/// call takes an in-flight permit (if the channel limits them), released while waiting
+/// to retry and returned with the outcome; None when the dispatcher is stopping.
+async fn retrying<'d, F, Fut>(
+    delivery: &'d Delivery,
+    deadline: DateTime<Utc>,
+    mut call: F,
+) -> Option<(Attempt, Permit<'d>)>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Attempt>,
 {
     let mut backoff = FIRST_BACKOFF;
     loop {
+        let permit = match &delivery.in_flight {
+            Some(limit) => Some(limit.acquire().await.expect("never closed")),
+            None => None,
+        };
+        if delivery.stopping.load(Ordering::SeqCst) {
+            return None;
+        }
         let wait = match call().await {
             Attempt::Retry {
                 after,
@@ -352,13 +373,15 @@ where
                 );
                 wait
             }
-            done => return done,
+            done => return Some((done, permit)),
         };
+        drop(permit);
         if Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default() > deadline {
-            return Attempt::GiveUp(format!(
+            let why = format!(
                 "not delivered within {} (last wait {wait:?})",
                 delivery.give_up_after
-            ));
+            );
+            return Some((Attempt::GiveUp(why), None));
         }
         tokio::time::sleep(wait).await;
     }
@@ -373,6 +396,9 @@ async fn hold<S: Sender>(delivery: &Delivery, sender: &S, customer: &CustomerId,
         sent.unwrap_or_else(|| Attempt::GiveUp("no template configured".into()))
     })
     .await;
+    let Some((attempt, _)) = attempt else {
+        return;
+    };
     if let Attempt::Fatal(why) = &attempt {
         delivery.stop_channel(why);
         return;

@@ -24,6 +24,9 @@ pub struct EmailSettings {
     /// this long after it was written gets it by email too, e.g. "5m".
     #[serde(deserialize_with = "duration")]
     pub follow_up_after: chrono::Duration,
+    /// The page with the shop's chat, linked from those mails ("continue in the chat"),
+    /// e.g. "https://negozio.it/assistenza". Without it the mail names no link.
+    pub chat_url: Option<url::Url>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -40,6 +43,7 @@ impl Default for EmailSettings {
             poll_every: chrono::Duration::seconds(60),
             give_up_after: chrono::Duration::hours(4),
             follow_up_after: chrono::Duration::minutes(5),
+            chat_url: None,
         }
     }
 }
@@ -100,6 +104,16 @@ impl std::fmt::Debug for EmailSecrets {
 }
 
 impl EmailSecrets {
+    /// The shop's own address, lowercased, without the display name.
+    pub fn shop_address(&self) -> String {
+        let a = self.address.trim();
+        let inner = match (a.rfind('<'), a.rfind('>')) {
+            (Some(open), Some(close)) if open < close => &a[open + 1..close],
+            _ => a,
+        };
+        inner.trim().to_lowercase()
+    }
+
     /// From the environment; None when `SPORTELLO_EMAIL_IMAP_URL` is unset.
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<Option<Self>> {
         let Some(imap_url) = var("SPORTELLO_EMAIL_IMAP_URL") else {
@@ -218,6 +232,7 @@ mod tests {
         assert_eq!((s.imap.security, s.imap.port), (Security::Tls, 993));
         assert_eq!((s.smtp.security, s.smtp.port), (Security::StartTls, 587));
         assert_eq!(s.mailbox, "INBOX");
+        assert_eq!(s.shop_address(), "shop@gmail.com");
         assert!(!format!("{s:?}").contains("app password"));
         assert!(!s.imap.loopback());
     }

@@ -13,8 +13,6 @@ use serde::{Deserialize, Serialize};
 pub struct Contact {
     /// Lowercased, checked.
     pub email: String,
-    /// The page the chat was on, for the link back.
-    pub page: Option<String>,
     pub since: DateTime<Utc>,
     /// Operator replies up to this instant went by email too.
     pub followed_up: Option<DateTime<Utc>>,
@@ -68,12 +66,29 @@ impl Store {
         self.flush()
     }
 
-    /// Write the thread (flushed with the next flush: the reply that needs it goes out
-    /// only after the customer's message is flushed).
-    pub fn put_email_thread(&self, customer: &CustomerId, thread: &EmailThread) -> Result<()> {
+    /// Change the thread atomically (the reader and the sender both write it); flushed
+    /// with the next flush: the reply that needs it goes out only after the customer's
+    /// message is flushed.
+    pub fn update_email_thread(
+        &self,
+        customer: &CustomerId,
+        change: impl Fn(&mut EmailThread),
+    ) -> Result<()> {
+        let mut bad = None;
         self.email_threads
-            .insert(customer.as_str(), encode(thread))?;
-        Ok(())
+            .update_and_fetch(customer.as_str(), |old| {
+                let mut thread = match old.map(|v| decode::<EmailThread>("email_threads", v)) {
+                    Some(Ok(t)) => t,
+                    Some(Err(e)) => {
+                        bad = Some(e);
+                        return old.map(<[u8]>::to_vec);
+                    }
+                    None => EmailThread::default(),
+                };
+                change(&mut thread);
+                Some(encode(&thread))
+            })?;
+        bad.map_or(Ok(()), Err)
     }
 }
 

@@ -22,6 +22,9 @@ pub struct StoredMessage {
     /// For Clarify messages: the labels of the choices offered.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub choices: Vec<String>,
+    /// The message as it came when `text` is only its new part (a whole mail).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original: Option<String>,
 }
 
 impl StoredMessage {
@@ -33,6 +36,7 @@ impl StoredMessage {
             kind: None,
             verdict,
             choices: Vec::new(),
+            original: inbound.original.clone(),
         }
     }
 
@@ -44,6 +48,7 @@ impl StoredMessage {
             kind: Some(out.kind),
             verdict: None,
             choices: out.choices.iter().map(|c| c.label.clone()).collect(),
+            original: None,
         }
     }
 }

@@ -179,6 +179,9 @@ pub fn line(seq: u64, m: &StoredMessage, for_customer: bool) -> Value {
         v["choices"] = json!(m.choices);
     } else {
         v["decision"] = json!(m.verdict);
+        if let Some(original) = &m.original {
+            v["original"] = json!(original);
+        }
     }
     v
 }

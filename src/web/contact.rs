@@ -4,7 +4,7 @@
 //! (`channels::email::follow_up`).
 
 use super::{ApiError, ApiJson, App, blocking};
-use crate::domain::Lang;
+use crate::domain::{Lang, Mode};
 use crate::store::Contact;
 use axum::Json;
 use axum::extract::{Query, State};
@@ -55,13 +55,16 @@ pub async fn status(
 #[derive(Deserialize)]
 pub struct LeaveEmail {
     email: String,
-    #[serde(default)]
-    page: Option<String>,
 }
 
-/// `POST /chat/email` `{"email", "page"}`: the visitor's address for the replies they
-/// miss; `{"email"}` as stored. `400` `email_invalid`, `404` `email_off` when the shop
-/// has no mailbox connected.
+/// Addresses one visitor may leave per [`WINDOW`].
+const PER_VISITOR: usize = 3;
+const WINDOW: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// `POST /chat/email` `{"email"}`: the address of a visitor waiting for a person, for
+/// the replies they miss; `{"email"}` as stored. `400` `email_invalid`, `404`
+/// `email_off` when the shop has no mailbox connected, `409` `not_waiting` when no
+/// person is on the conversation, `429` past 3 a minute.
 pub async fn leave_email(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
@@ -74,23 +77,31 @@ pub async fn leave_email(
                 .with_code("email_off"),
         );
     }
+    app.chat_limits
+        .allow(
+            &[(&format!("email:{customer}"), PER_VISITOR)],
+            WINDOW,
+            std::time::Instant::now(),
+        )
+        .map_err(|wait| ApiError::too_many(wait, format!("wait {wait} seconds")))?;
     let email = valid_email(&body.email).ok_or_else(|| {
         ApiError::bad_request("that is not an email address: check it, e.g. nome@esempio.it")
             .with_code("email_invalid")
     })?;
-    let page = body
-        .page
-        .filter(|p| p.len() <= 2000)
-        .and_then(|p| url::Url::parse(&p).ok())
-        .filter(|u| matches!(u.scheme(), "http" | "https"))
-        .map(|u| u.to_string());
     let store = app.service.store().clone();
     let stored = email.clone();
     blocking(move || {
+        let mode = store.conversation(&customer)?.map(|c| c.mode);
+        if !matches!(mode, Some(Mode::Queued | Mode::WithOperator)) {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "an address is taken only while you wait for a person",
+            )
+            .with_code("not_waiting"));
+        }
         let before = store.contact(&customer)?;
         let contact = Contact {
             email: stored,
-            page,
             since: Utc::now(),
             // A new address starts from now: replies already sent are not repeated.
             followed_up: before.and_then(|c| c.followed_up).or(Some(Utc::now())),
@@ -102,8 +113,8 @@ pub async fn leave_email(
     Ok(Json(json!({ "email": email })))
 }
 
-/// An address as typed, trimmed and lowercased, if it looks deliverable: one `@`, a
-/// dotted domain, no spaces, at most 254 characters.
+/// An address as typed, trimmed and lowercased, if it looks deliverable and the SMTP
+/// side takes it: one `@`, a dotted domain, ASCII, no spaces, at most 254 characters.
 pub fn valid_email(raw: &str) -> Option<String> {
     let email = raw.trim().to_lowercase();
     let (local, domain) = email.split_once('@')?;
@@ -113,9 +124,11 @@ pub fn valid_email(raw: &str) -> Option<String> {
         && domain.contains('.')
         && !domain.starts_with('.')
         && !domain.ends_with('.')
+        && email.is_ascii()
         && !email
             .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || "<>,;\"".contains(c));
+            .any(|c| c.is_whitespace() || c.is_control() || "<>,;\"".contains(c))
+        && email.parse::<lettre::Address>().is_ok();
     ok.then_some(email)
 }
 
@@ -137,6 +150,7 @@ mod tests {
             "a b@c.it",
             "a@b.it, c@d.it",
             "a@.it",
+            "però@x.it",
         ] {
             assert_eq!(valid_email(bad), None, "{bad}");
         }

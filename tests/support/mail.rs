@@ -137,6 +137,22 @@ service imap-login {{
         });
     }
 
+    /// Wait until `n` mails are flagged `\Seen` (the flag follows the store by a moment).
+    pub fn wait_seen(&self, n: usize) -> (usize, usize) {
+        let start = Instant::now();
+        loop {
+            let (seen, all) = self.seen();
+            if seen >= n {
+                return (seen, all);
+            }
+            assert!(
+                start.elapsed() < super::browser::PATIENCE,
+                "{seen} of {n} mails flagged \\Seen"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// How many mails in the mailbox carry `\Seen`, and how many in all.
     pub fn seen(&self) -> (usize, usize) {
         self.with_session(|mut s| async move {

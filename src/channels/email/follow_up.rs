@@ -9,8 +9,9 @@ use crate::domain::{ChannelKind, CustomerId, Lang, Outbound, OutboundKind};
 use crate::service::Service;
 use crate::store::Contact;
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 /// Look for unread replies at most this often (and at least every half delay).
@@ -23,12 +24,20 @@ struct Due {
     lang: Lang,
 }
 
+/// A follow-up that failed for now is tried again after a growing pause (1 minute,
+/// doubling, at most an hour); one the server refuses for good is given up.
+const FIRST_PAUSE: Duration = Duration::from_secs(60);
+const MAX_PAUSE: Duration = Duration::from_secs(3600);
+
 pub async fn run(
     service: Arc<Service>,
     sender: Arc<SmtpSender>,
-    after: chrono::Duration,
+    settings: crate::config::EmailSettings,
     mut stop: watch::Receiver<bool>,
 ) {
+    let after = settings.follow_up_after;
+    let link = settings.chat_url.map(|u| u.to_string());
+    let mut paused: HashMap<CustomerId, (Instant, Duration)> = HashMap::new();
     let every =
         (after.to_std().unwrap_or(MAX_SCAN) / 2).clamp(Duration::from_millis(200), MAX_SCAN);
     loop {
@@ -46,7 +55,24 @@ pub async fn run(
             }
         };
         for d in due {
-            send_one(&service, &sender, d).await;
+            if paused
+                .get(&d.customer)
+                .is_some_and(|(until, _)| Instant::now() < *until)
+            {
+                continue;
+            }
+            let customer = d.customer.clone();
+            match send_one(&service, &sender, d, link.as_deref()).await {
+                Sent::Done => {
+                    paused.remove(&customer);
+                }
+                Sent::Later => {
+                    let pause = paused
+                        .get(&customer)
+                        .map_or(FIRST_PAUSE, |(_, p)| (*p * 2).min(MAX_PAUSE));
+                    paused.insert(customer, (Instant::now() + pause, pause));
+                }
+            }
         }
     }
 }
@@ -87,21 +113,35 @@ fn due(
     Ok(due)
 }
 
-async fn send_one(service: &Arc<Service>, sender: &SmtpSender, d: Due) {
-    let page = d.contact.page.as_deref();
-    let mail = match follow_up(sender.from(), &d.contact.email, &d.replies, d.lang, page) {
-        Ok(mail) => mail,
-        Err(e) => return tracing::warn!(customer = %d.customer, "email follow-up not built: {e}"),
-    };
-    if let Err(e) = sender.send_mail(mail).await {
-        // Tried again at the next scan.
-        return tracing::warn!(customer = %d.customer, "email follow-up not sent: {e}");
-    }
+enum Sent {
+    /// Sent, or given up for good: recorded, not tried again.
+    Done,
+    Later,
+}
+
+async fn send_one(service: &Arc<Service>, sender: &SmtpSender, d: Due, link: Option<&str>) -> Sent {
     let last = d.replies.iter().map(|r| r.at).max();
+    match follow_up(sender.from(), &d.contact.email, &d.replies, d.lang, link) {
+        Ok(mail) => match sender.send_mail(mail).await {
+            Ok(()) => {}
+            Err(e) if e.is_permanent() => {
+                tracing::warn!(customer = %d.customer, "email follow-up refused, given up: {e}");
+            }
+            Err(e) => {
+                tracing::warn!(customer = %d.customer, "email follow-up not sent, trying later: {e}");
+                return Sent::Later;
+            }
+        },
+        Err(e) => {
+            tracing::warn!(customer = %d.customer, "email follow-up not built, given up: {e}")
+        }
+    }
     let mut contact = d.contact;
     contact.followed_up = last.max(contact.followed_up);
     let (store, customer) = (service.store().clone(), d.customer);
     if let Err(e) = blocking(move || store.put_contact(&customer, &contact)).await {
-        tracing::error!("email follow-up sent but not recorded: {e}");
+        tracing::error!("email follow-up not recorded: {e}");
+        return Sent::Later;
     }
+    Sent::Done
 }

@@ -16,6 +16,8 @@ use tokio::sync::watch;
 /// IDLE is renewed this often (RFC 2177 asks for less than 29 minutes).
 const IDLE_RENEW: Duration = Duration::from_secs(10 * 60);
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// The longest an IMAP command may take (a fetch of a large mail included).
+const COMMAND: Duration = Duration::from_secs(120);
 
 /// Read the mailbox until `stop`, reconnecting after errors.
 pub async fn run(
@@ -43,7 +45,9 @@ pub async fn run(
     }
 }
 
-/// One connection: read what is new, wait, again; Ok when asked to stop.
+/// One connection: read what is new, wait, again; Ok when asked to stop. Every
+/// command has a deadline: a connection dropped silently (a NAT, a server gone) is
+/// noticed and opened again.
 async fn session(
     service: &Arc<Service>,
     config: &EmailConfig,
@@ -51,9 +55,12 @@ async fn session(
     stop: &mut watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let secrets = &config.secrets;
-    let mut session = conn::login(&secrets.imap, &secrets.password).await?;
-    session.select(&secrets.mailbox).await?;
-    let idle = session.capabilities().await?.has_str("IDLE");
+    let shop = secrets.shop_address();
+    let mut session = within("login", conn::login(&secrets.imap, &secrets.password)).await??;
+    within("SELECT", session.select(&secrets.mailbox)).await??;
+    let idle = within("CAPABILITY", session.capabilities())
+        .await??
+        .has_str("IDLE");
     status.connected.store(true, Ordering::Relaxed);
     status.idle.store(idle, Ordering::Relaxed);
     status.set_error(None);
@@ -68,29 +75,31 @@ async fn session(
         // search below; anything said after it shows here once IDLE has started.
         let unsolicited = session.unsolicited_responses.clone();
         while unsolicited.try_recv().is_ok() {}
-        read_new(&mut session, service, status).await?;
+        read_new(&mut session, service, status, &shop).await?;
         if *stop.borrow() {
-            let _ = session.logout().await;
+            let _ = within("LOGOUT", session.logout()).await;
             return Ok(());
         }
         if idle {
             let mut handle = session.idle();
-            handle.init().await?;
+            within("IDLE", handle.init()).await??;
             if !unsolicited.is_empty() {
                 // Mail arrived between the search and IDLE: read it now.
-                session = handle.done().await?;
+                session = within("DONE", handle.done()).await??;
                 continue;
             }
             let stopped = {
                 let (wait, _interrupt) = handle.wait_with_timeout(IDLE_RENEW);
+                // The library's timer restarts on every keepalive: ours does not.
                 tokio::select! {
                     r = wait => { r?; false }
+                    _ = tokio::time::sleep(IDLE_RENEW) => false,
                     _ = stop.changed() => true,
                 }
             };
-            session = handle.done().await?;
+            session = within("DONE", handle.done()).await??;
             if stopped {
-                let _ = session.logout().await;
+                let _ = within("LOGOUT", session.logout()).await;
                 return Ok(());
             }
         } else {
@@ -102,7 +111,7 @@ async fn session(
             tokio::select! {
                 _ = tokio::time::sleep(every) => {}
                 _ = stop.changed() => {
-                    let _ = session.logout().await;
+                    let _ = within("LOGOUT", session.logout()).await;
                     return Ok(());
                 }
             }
@@ -110,16 +119,25 @@ async fn session(
     }
 }
 
+/// `work` within [`COMMAND`], or an error naming it.
+async fn within<T>(what: &str, work: impl Future<Output = T>) -> anyhow::Result<T> {
+    tokio::time::timeout(COMMAND, work)
+        .await
+        .map_err(|_| anyhow::anyhow!("IMAP {what}: no answer in {} s", COMMAND.as_secs()))
+}
+
 /// Every unseen mail, oldest first: stored, then flagged.
 async fn read_new(
     session: &mut Session,
     service: &Arc<Service>,
     status: &Status,
+    shop: &str,
 ) -> anyhow::Result<()> {
-    let mut uids: Vec<u32> = session.uid_search("UNSEEN").await?.into_iter().collect();
+    let found = within("SEARCH", session.uid_search("UNSEEN")).await??;
+    let mut uids: Vec<u32> = found.into_iter().collect();
     uids.sort_unstable();
     for uid in uids {
-        let raw = {
+        let raw = within("FETCH", async {
             let mut fetched = session.uid_fetch(uid.to_string(), "BODY.PEEK[]").await?;
             let mut raw = None;
             while let Some(fetch) = fetched.try_next().await? {
@@ -127,24 +145,29 @@ async fn read_new(
                     raw = Some(body.to_vec());
                 }
             }
-            raw
-        };
+            Ok::<_, async_imap::error::Error>(raw)
+        })
+        .await??;
         let Some(raw) = raw else { continue };
-        let service = service.clone();
+        let (service, shop) = (service.clone(), shop.to_owned());
         let outcome =
-            tokio::task::spawn_blocking(move || ingest(&service, &raw, chrono::Utc::now()))
+            tokio::task::spawn_blocking(move || ingest(&service, &raw, &shop, chrono::Utc::now()))
                 .await
                 .map_err(|e| anyhow::anyhow!("storing a mail: {e}"))??;
         status.count(&outcome);
         if let Ingested::Unreadable(why) = &outcome {
             tracing::warn!("email: mail {uid} is not a customer message ({why}); flagged as read");
         }
-        let flagged: Vec<_> = session
-            .uid_store(uid.to_string(), "+FLAGS (\\Seen)")
-            .await?
-            .try_collect()
-            .await?;
-        drop(flagged);
+        within("STORE", async {
+            let flagged: Vec<_> = session
+                .uid_store(uid.to_string(), "+FLAGS (\\Seen)")
+                .await?
+                .try_collect()
+                .await?;
+            drop(flagged);
+            Ok::<_, async_imap::error::Error>(())
+        })
+        .await??;
     }
     Ok(())
 }

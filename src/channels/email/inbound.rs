@@ -30,11 +30,15 @@ pub enum Ingested {
     Unreadable(String),
 }
 
+/// Read and store one mail; `shop` is the shop's own address (its mail is never a
+/// customer's).
 pub fn ingest(
     service: &Service,
     raw: &[u8],
+    shop: &str,
     now: DateTime<Utc>,
 ) -> crate::service::Result<Ingested> {
+    let own = |from: &str| from.eq_ignore_ascii_case(shop);
     let mail = match read::read(raw) {
         Ok(mail) => mail,
         Err(e) => return Ok(Ingested::Unreadable(e.to_string())),
@@ -47,17 +51,27 @@ pub fn ingest(
     };
     let inbound = inbound(&mail, customer.clone(), now);
     match &mail.kind {
+        MailKind::Customer if own(&mail.from) => {
+            let why = "sent from the shop's own address";
+            service.record_only(&inbound, why)?;
+            Ok(Ingested::Automated {
+                customer,
+                why: why.into(),
+            })
+        }
         MailKind::Customer => {
             let store = service.store();
-            let mut thread = store.email_thread(&customer)?.unwrap_or_default();
-            if !mail.subject.is_empty() {
-                thread.subject.clone_from(&mail.subject);
-            }
-            thread.last.clone_from(&mail.message_id);
-            thread.extend(mail.references.iter().cloned());
-            thread.extend([mail.message_id.clone()]);
+            // They wrote: whatever bounced before, the address works.
+            store.clear_unreachable(&customer)?;
             // Flushed with the message: the reply that reads it goes out after that.
-            store.put_email_thread(&customer, &thread)?;
+            store.update_email_thread(&customer, |thread| {
+                if !mail.subject.is_empty() {
+                    thread.subject.clone_from(&mail.subject);
+                }
+                thread.last.clone_from(&mail.message_id);
+                thread.extend(mail.references.iter().cloned());
+                thread.extend([mail.message_id.clone()]);
+            })?;
             let handled = service.handle_inbound(&inbound)?;
             Ok(Ingested::Message {
                 customer,
@@ -69,6 +83,14 @@ pub fn ingest(
             Ok(Ingested::Automated {
                 customer,
                 why: why.clone(),
+            })
+        }
+        MailKind::Bounce { .. } if !ours(raw) => {
+            let why = "a delivery report for a mail Sportello did not send";
+            service.record_only(&inbound, why)?;
+            Ok(Ingested::Automated {
+                customer,
+                why: why.into(),
             })
         }
         MailKind::Bounce { recipient, why } => {
@@ -86,6 +108,13 @@ pub fn ingest(
             Ok(Ingested::Bounce { customer: bounced })
         }
     }
+}
+
+/// Whether a delivery report returns one of Sportello's own mails (it quotes the
+/// original's headers, with our `Message-ID`): a forged report, or one for a mail a
+/// person sent by hand, marks nobody.
+fn ours(raw: &[u8]) -> bool {
+    String::from_utf8_lossy(raw).contains("<sportello.")
 }
 
 /// The customer message a mail makes: its new text (with the subject, for a first mail

@@ -97,10 +97,14 @@ impl Email {
         let sender = Arc::new(send::SmtpSender::new(&config.secrets, service.clone())?);
         let give_up = config.settings.give_up_after;
         let delivery = Delivery::start(service.clone(), sender.clone(), give_up, stop.clone());
-        let after = config.settings.follow_up_after;
         crate::channels::supervise(
             "the email follow-ups".into(),
-            follow_up::run(service.clone(), sender, after, stop.clone()),
+            follow_up::run(
+                service.clone(),
+                sender,
+                config.settings.clone(),
+                stop.clone(),
+            ),
         );
         let config = Arc::new(config);
         let status = Arc::new(Status::default());

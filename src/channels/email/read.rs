@@ -133,6 +133,9 @@ fn kind_of(msg: &mail_parser::Message<'_>, from: &str) -> MailKind {
     {
         return MailKind::Automated(format!("Precedence: {p}"));
     }
+    if let Some(list) = header("List-Id") {
+        return MailKind::Automated(format!("List-Id: {list}"));
+    }
     let local = from.split('@').next().unwrap_or_default();
     let machine = [
         "mailer-daemon",
@@ -161,7 +164,12 @@ fn bounce(msg: &mail_parser::Message<'_>) -> Option<MailKind> {
     if !is_report {
         return None;
     }
-    let status = msg.parts.iter().find_map(|part| {
+    let kind = report
+        .attribute("report-type")
+        .unwrap_or("unknown")
+        .to_owned();
+    let automated = move || MailKind::Automated(format!("a report ({kind})"));
+    let Some(status) = msg.parts.iter().find_map(|part| {
         let ct = part.content_type()?;
         let dsn = ct.ctype().eq_ignore_ascii_case("message")
             && ct
@@ -174,7 +182,10 @@ fn bounce(msg: &mail_parser::Message<'_>) -> Option<MailKind> {
             }
             _ => String::from_utf8_lossy(part.contents()).into_owned(),
         })
-    })?;
+    }) else {
+        // A read receipt, a feedback report: a machine wrote.
+        return Some(automated());
+    };
     let field = |name: &str| {
         status.lines().find_map(|line| {
             let (key, value) = line.split_once(':')?;
@@ -186,7 +197,9 @@ fn bounce(msg: &mail_parser::Message<'_>) -> Option<MailKind> {
     if !field("Action").is_some_and(|a| a.eq_ignore_ascii_case("failed")) {
         return Some(MailKind::Automated("a delivery delay report".into()));
     }
-    let recipient = field("Final-Recipient").or_else(|| field("Original-Recipient"))?;
+    let Some(recipient) = field("Final-Recipient").or_else(|| field("Original-Recipient")) else {
+        return Some(automated());
+    };
     let recipient = recipient
         .rsplit(';')
         .next()

@@ -24,13 +24,9 @@ pub struct SmtpSender {
 }
 
 impl SmtpSender {
-    /// Send a mail that is not an outbox message (a follow-up); the SMTP error in words.
-    pub async fn send_mail(&self, message: Message) -> Result<(), String> {
-        self.transport
-            .send(message)
-            .await
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+    /// Send a mail that is not an outbox message (a follow-up).
+    pub async fn send_mail(&self, message: Message) -> Result<(), lettre::transport::smtp::Error> {
+        self.transport.send(message).await.map(|_| ())
     }
 
     pub fn from(&self) -> &Mailbox {
@@ -152,9 +148,7 @@ impl Sender for SmtpSender {
         // The customer's next reply threads to this one too.
         let (store, customer) = (self.service.store().clone(), out.customer.clone());
         let recorded = blocking(move || {
-            let mut thread = store.email_thread(&customer)?.unwrap_or_default();
-            thread.extend([id]);
-            store.put_email_thread(&customer, &thread)
+            store.update_email_thread(&customer, |thread| thread.extend([id.clone()]))
         })
         .await;
         if let Err(e) = recorded {
@@ -164,22 +158,34 @@ impl Sender for SmtpSender {
     }
 }
 
-/// What an SMTP error means for the message.
+/// What an SMTP error means for the message. Only an unknown recipient (550, 551, 553
+/// with no enhanced status or a `5.1.x` one) marks the customer unreachable: a sending
+/// quota (`550 5.4.5`) or a policy refusal of the shop's own mail gives up this one
+/// message, not the customer.
 fn outcome(e: &lettre::transport::smtp::Error) -> Attempt {
     let code = e.status().map(|c| c.to_string());
+    let text = e.to_string();
+    let enhanced = ENHANCED.find(&text).map(|m| m.as_str());
     match code.as_deref() {
         Some("535" | "534" | "530") => Attempt::Fatal(format!(
             "the SMTP server refused the login ({e})\n  hint: check SPORTELLO_EMAIL_PASSWORD (Gmail and Office 365 want an app password)"
         )),
-        Some("550" | "551" | "553") => Attempt::Unreachable(format!("the address is refused: {e}")),
+        Some("550" | "551" | "553") if enhanced.is_none_or(|c| c.starts_with("5.1.")) => {
+            Attempt::Unreachable(format!("the address is refused: {e}"))
+        }
         _ if e.is_permanent() => Attempt::GiveUp(format!("refused by the SMTP server: {e}")),
         _ => Attempt::Retry {
             after: None,
             rate_limited: false,
-            why: e.to_string(),
+            why: text,
         },
     }
 }
+
+/// An enhanced status code (RFC 3463) in a server's reply: `5.1.1`.
+static ENHANCED: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"\b[245]\.\d{1,3}\.\d{1,3}\b").expect("valid regex")
+});
 
 fn mailbox(address: &str) -> Result<Mailbox, String> {
     address

@@ -411,7 +411,7 @@
     e.preventDefault();
     const input = document.getElementById('follow-email');
     try {
-      const data = await request('POST', '/api/v1/chat/email', { email: input.value, page: location.href });
+      const data = await request('POST', '/api/v1/chat/email', { email: input.value });
       state.contact = data.email;
       showError('');
       renderFollow();

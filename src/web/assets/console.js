@@ -177,6 +177,7 @@
       sound_off_short: 'Muto',
       unmute: 'Suono attivo',
       open_attachment: 'Apri l’allegato',
+      whole_mail: 'La mail intera',
       colleague_typing: '{name} sta scrivendo…',
       view_all: 'Tutte',
       view_mine: 'Mie',
@@ -386,6 +387,7 @@
       sound_off_short: 'Muted',
       unmute: 'Sound on',
       open_attachment: 'Open the attachment',
+      whole_mail: 'The whole mail',
       colleague_typing: '{name} is typing…',
       view_all: 'All',
       view_mine: 'Mine',
@@ -1764,6 +1766,13 @@
         text.appendChild(open);
       }
       div.appendChild(text);
+      if (line.original) {
+        // A mail: the new text above, the whole mail (quote, signature) on request.
+        const whole = el('details', 'original');
+        whole.appendChild(el('summary', null, t('whole_mail')));
+        whole.appendChild(el('pre', null, line.original));
+        div.appendChild(whole);
+      }
 
       if (i === handoffAt) div.appendChild(whyNode(line.decision, tk));
       box.appendChild(div);

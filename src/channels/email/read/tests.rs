@@ -138,3 +138,35 @@ fn subjects_never_pile_up_prefixes_and_mail_without_an_id_gets_a_stable_one() {
     let long = format!("From: {}@example.it\nSubject: x\n\nciao", "a".repeat(260));
     assert_eq!(read(long.as_bytes()), Err(ReadError::LongAddress));
 }
+
+#[test]
+fn attachments_are_named_and_typed_and_a_mail_without_a_sender_is_refused() {
+    let raw = "From: anna@example.it\nSubject: Lampada rotta\nMessage-ID: <f1@x>\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"M\"\n\n--M\nContent-Type: text/plain; charset=utf-8\n\nEcco la foto del danno.\n--M\nContent-Type: image/jpeg; name=\"danno.jpg\"\nContent-Disposition: attachment; filename=\"danno.jpg\"\nContent-Transfer-Encoding: base64\n\n/9j/4AAQSkZJRg==\n--M\nContent-Type: application/pdf; name=\"ricevuta.pdf\"\nContent-Disposition: attachment; filename=\"ricevuta.pdf\"\nContent-Transfer-Encoding: base64\n\nJVBERi0xLjQ=\n--M--\n";
+    let m = read(raw.replace('\n', "\r\n").as_bytes()).unwrap();
+    assert_eq!(m.fresh, "Ecco la foto del danno.");
+    assert_eq!(
+        m.attachments,
+        [
+            (AttachmentKind::Photo, "danno.jpg".to_owned()),
+            (AttachmentKind::Document, "ricevuta.pdf".to_owned())
+        ]
+    );
+    let nobody = "Subject: x\r\nMessage-ID: <n@x>\r\n\r\nciao";
+    assert_eq!(read(nobody.as_bytes()), Err(ReadError::NoSender));
+}
+
+#[test]
+fn read_receipts_and_mailing_lists_are_machines_too() {
+    let receipt = "From: maria@example.it\nSubject: Letto: Reso\nMessage-ID: <r1@x>\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=disposition-notification; boundary=\"R\"\n\n--R\nContent-Type: text/plain\n\nIl messaggio è stato letto.\n--R\nContent-Type: message/disposition-notification\n\nDisposition: manual-action/MDN-sent-manually; displayed\n--R--\n";
+    let m = read(receipt.replace('\n', "\r\n").as_bytes()).unwrap();
+    assert!(matches!(m.kind, MailKind::Automated(_)), "{:?}", m.kind);
+    let list = mail(
+        "From: lista@example.it\nSubject: [clienti] novità\nList-Id: <clienti.example.it>\nMessage-ID: <l1@x>",
+        "Ciao a tutti",
+    );
+    assert!(
+        matches!(list.kind, MailKind::Automated(_)),
+        "{:?}",
+        list.kind
+    );
+}
