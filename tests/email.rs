@@ -510,3 +510,66 @@ fn without_a_mailbox_the_chat_offers_no_email_field() {
         (404, json!("email_off"))
     );
 }
+
+#[test]
+fn without_idle_the_mailbox_is_polled_and_did_you_mean_is_answered_with_a_number() {
+    let (imap, smtp) = (Dovecot::without_idle(), Smtp::start());
+    let vars = env(&imap, &smtp);
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let config = "[email]\npoll_every = \"1s\"\n";
+    let server = Server::start_with(&[], Some(config), &vars);
+    imap.deliver(&mail(
+        "sara@example.it",
+        "t1@example.it",
+        "Taglia",
+        "",
+        "taglia",
+    ));
+    let sent = smtp.wait_for(1);
+    let text = text_of(&sent[0]);
+    let second = text
+        .lines()
+        .find_map(|l| l.strip_prefix("2. "))
+        .unwrap_or_else(|| panic!("a numbered list: {text}"))
+        .to_owned();
+    let ours = header(&sent[0], "Message-ID").unwrap();
+    let quoted: String = text.lines().map(|l| format!("> {l}\n")).collect();
+    imap.deliver(&mail(
+        "sara@example.it",
+        "t2@example.it",
+        "Re: Taglia",
+        &format!("In-Reply-To: {ours}\nReferences: <t1@example.it> {ours}\n"),
+        &format!("2\n\nOn Tue, 1 Dec 2026 at 10:00, Negozio Lume wrote:\n{quoted}"),
+    ));
+    let sent = smtp.wait_for(2);
+    let (brain, _) = crate::support::sample_brain();
+    let entry = brain
+        .faq
+        .entries()
+        .iter()
+        .find(|e| e.questions.iter().any(|q| *q == second))
+        .unwrap_or_else(|| panic!("an entry asks `{second}`"));
+    let first_line = entry.answer.lines().next().unwrap().replace(['*', '_'], "");
+    let answer = text_of(&sent[1]).replace(['*', '_'], "");
+    assert!(
+        answer.contains(&first_line),
+        "`{second}` answered: {answer}"
+    );
+    // Forgetting her erases the thread too; her next mail starts a new one.
+    let data = server.terminate();
+    let out = crate::support::sportello(
+        data.path(),
+        &["customer", "forget", "email:sara@example.it"],
+        "",
+    );
+    assert!(out.status.success(), "{out:?}");
+    let copy = crate::support::sportello(
+        data.path(),
+        &["customer", "export", "email:sara@example.it"],
+        "",
+    );
+    assert!(
+        !String::from_utf8_lossy(&copy.stdout).contains("Taglia"),
+        "{copy:?}"
+    );
+}

@@ -26,6 +26,18 @@ fn run(cmd: &str, args: &[&str]) -> String {
 
 impl Dovecot {
     pub fn start() -> Dovecot {
+        Self::start_with("")
+    }
+
+    /// A server that does not offer IDLE (as some hosted mailboxes do not): the reader
+    /// must poll.
+    pub fn without_idle() -> Dovecot {
+        Self::start_with(
+            "imap_capability = IMAP4rev1 LITERAL+ SASL-IR LOGIN-REFERRALS ID ENABLE SORT UIDPLUS MOVE\n",
+        )
+    }
+
+    fn start_with(extra: &str) -> Dovecot {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         let port = free_port();
@@ -81,6 +93,7 @@ userdb {{
   driver = static
   args = uid={uid} gid={gid} home={d}/home/%n
 }}
+{extra}
 service imap-login {{
   inet_listener imap {{
     address = 127.0.0.1
