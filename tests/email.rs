@@ -547,7 +547,7 @@ fn without_idle_the_mailbox_is_polled_and_did_you_mean_is_answered_with_a_number
         .faq
         .entries()
         .iter()
-        .find(|e| e.questions.iter().any(|q| *q == second))
+        .find(|e| e.questions.contains(&second))
         .unwrap_or_else(|| panic!("an entry asks `{second}`"));
     let first_line = entry.answer.lines().next().unwrap().replace(['*', '_'], "");
     let answer = text_of(&sent[1]).replace(['*', '_'], "");
