@@ -573,3 +573,54 @@ fn without_idle_the_mailbox_is_polled_and_did_you_mean_is_answered_with_a_number
         "{copy:?}"
     );
 }
+
+#[test]
+fn over_tls_the_servers_certificates_are_checked_against_the_shops_own_authority() {
+    use crate::support::mail::Pki;
+    let pki = Pki::new();
+    let (imap, smtp) = (Dovecot::with_tls(&pki), Smtp::with_starttls(&pki));
+    let ca = pki.path("ca.pem").display().to_string();
+    // IMAPS, and SMTP with STARTTLS required before the password.
+    let mut vars = env(&imap, &smtp);
+    vars[0].1 = imap.tls_url();
+    let mut trusted: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    trusted.push(("SPORTELLO_EMAIL_CA_FILE", ca.as_str()));
+    let server = Server::start_with(&[], None, &trusted);
+    imap.deliver(&mail(
+        "tls@example.it",
+        "s1@example.it",
+        "Reso",
+        "",
+        "Come faccio un reso?",
+    ));
+    let sent = smtp.wait_for(1);
+    assert_eq!(header(&sent[0], "To").unwrap(), "tls@example.it");
+    drop(server);
+    // Without the authority the certificate is refused: no login, nothing read.
+    let untrusted: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let server = Server::start_with(&[], None, &untrusted);
+    imap.deliver(&mail(
+        "tls@example.it",
+        "s2@example.it",
+        "Reso",
+        "",
+        "E il rimborso?",
+    ));
+    let start = std::time::Instant::now();
+    while !server
+        .stderr
+        .lock()
+        .unwrap()
+        .contains("TLS with 127.0.0.1 failed")
+    {
+        assert!(
+            start.elapsed() < crate::support::browser::PATIENCE,
+            "{}",
+            server.stderr.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let metrics = request(&server.addr(), "GET", "/metrics", &[], None).body;
+    assert!(metrics.contains("sportello_email_connected 0"), "{metrics}");
+    assert_eq!(imap.seen(), (1, 2), "the second mail waits, unread");
+}

@@ -89,6 +89,9 @@ pub struct EmailSecrets {
     /// `SPORTELLO_EMAIL_ADDRESS`: the shop's From, `assistenza@negozio.it` or
     /// `Negozio <assistenza@negozio.it>`.
     pub address: String,
+    /// `SPORTELLO_EMAIL_CA_FILE` (optional): PEM certificates trusted besides the Web
+    /// PKI roots, for a mail server with the company's own certificate authority.
+    pub ca_pem: Option<Vec<u8>>,
 }
 
 impl std::fmt::Debug for EmailSecrets {
@@ -99,6 +102,7 @@ impl std::fmt::Debug for EmailSecrets {
             .field("smtp", &self.smtp)
             .field("password", &"<redacted>")
             .field("address", &self.address)
+            .field("ca_pem", &self.ca_pem.as_ref().map(Vec::len))
             .finish()
     }
 }
@@ -139,7 +143,14 @@ impl EmailSecrets {
                 "SPORTELLO_EMAIL_ADDRESS={address} is not an address\n  hint: e.g. assistenza@negozio.it or \"Negozio <assistenza@negozio.it>\""
             );
         }
+        let ca_pem = match var("SPORTELLO_EMAIL_CA_FILE") {
+            Some(path) => Some(std::fs::read(&path).with_context(|| {
+                format!("SPORTELLO_EMAIL_CA_FILE={path} cannot be read\n  hint: a PEM file with the certificate authority of the mail server")
+            })?),
+            None => None,
+        };
         Ok(Some(EmailSecrets {
+            ca_pem,
             imap,
             mailbox: mailbox.unwrap_or_else(|| "INBOX".into()),
             smtp,

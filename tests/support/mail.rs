@@ -12,9 +12,85 @@ pub const USER: &str = "shop@negozio.test";
 pub const PASSWORD: &str = "segreto-di-prova";
 pub const SHOP: &str = "Negozio Lume <shop@negozio.test>";
 
+/// A certificate authority of the test's own and a server certificate for 127.0.0.1
+/// (openssl), as a shop with its own mail server has.
+pub struct Pki {
+    dir: tempfile::TempDir,
+}
+
+impl Pki {
+    pub fn new() -> Pki {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let ext = "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n";
+        std::fs::write(d.join("ext.cnf"), ext).unwrap();
+        let steps: [&[&str]; 3] = [
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=Sportello Test CA",
+            ],
+            &[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                "server.key",
+                "-out",
+                "server.csr",
+                "-subj",
+                "/CN=127.0.0.1",
+            ],
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "server.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                "server.pem",
+                "-days",
+                "2",
+                "-extfile",
+                "ext.cnf",
+            ],
+        ];
+        for args in steps {
+            let out = Command::new("openssl")
+                .args(args)
+                .current_dir(d)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "openssl {args:?}: {out:?}");
+        }
+        Pki { dir }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
 /// A Dovecot IMAP server on a free loopback port.
 pub struct Dovecot {
     pub port: u16,
+    /// IMAPS (TLS from the first byte), when started with a certificate.
+    pub tls_port: Option<u16>,
     dir: tempfile::TempDir,
     child: Child,
 }
@@ -27,6 +103,28 @@ fn run(cmd: &str, args: &[&str]) -> String {
 impl Dovecot {
     pub fn start() -> Dovecot {
         Self::start_with("")
+    }
+
+    /// TLS only: IMAPS on `tls_port`, and STARTTLS required before a password on `port`
+    /// (except from loopback, which Dovecot counts as secure: the tests' own APPEND).
+    pub fn with_tls(pki: &Pki) -> Dovecot {
+        let tls_port = free_port();
+        let conf = format!(
+            "ssl = required\nssl_cert = <{}\nssl_key = <{}\n#imaps {tls_port}\n",
+            pki.path("server.pem").display(),
+            pki.path("server.key").display()
+        );
+        let mut server = Self::start_with(&conf);
+        server.tls_port = Some(tls_port);
+        server
+    }
+
+    /// `imaps://…` on the TLS port.
+    pub fn tls_url(&self) -> String {
+        format!(
+            "imaps://shop%40negozio.test@127.0.0.1:{}/INBOX",
+            self.tls_port.expect("started with_tls")
+        )
     }
 
     /// A server that does not offer IDLE (as some hosted mailboxes do not): the reader
@@ -71,14 +169,22 @@ impl Dovecot {
         )
         .unwrap();
         let d = root.display();
+        let imaps = extra
+            .lines()
+            .find_map(|l| l.strip_prefix("#imaps "))
+            .map_or("0".to_owned(), str::to_owned);
+        let ssl = if extra.contains("ssl = required") {
+            ""
+        } else {
+            "ssl = no\n"
+        };
         let conf = format!(
             "protocols = imap
 listen = 127.0.0.1
 base_dir = {d}/run
 state_dir = {d}/state
 log_path = {d}/dovecot.log
-ssl = no
-disable_plaintext_auth = no
+{ssl}disable_plaintext_auth = no
 auth_mechanisms = plain login
 mail_location = maildir:{d}/mail/%n
 first_valid_uid = 0
@@ -100,7 +206,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {imaps}
   }}
 }}
 "
@@ -115,7 +222,12 @@ service imap-login {{
             .stderr(Stdio::null())
             .spawn()
             .expect("dovecot (Debian's dovecot-imapd; .ci/run installs it)");
-        let server = Dovecot { port, dir, child };
+        let server = Dovecot {
+            port,
+            tls_port: None,
+            dir,
+            child,
+        };
         server.wait_ready();
         server
     }
@@ -218,15 +330,31 @@ pub struct Smtp {
 
 impl Smtp {
     pub fn start() -> Smtp {
+        Self::start_with(None)
+    }
+
+    /// STARTTLS offered and required before AUTH, with the test's certificate.
+    pub fn with_starttls(pki: &Pki) -> Smtp {
+        Self::start_with(Some(pki))
+    }
+
+    fn start_with(pki: Option<&Pki>) -> Smtp {
         let out = tempfile::tempdir().unwrap();
         let port = free_port();
         let script = super::repo().join("tests/support/smtp_server.py");
-        let mut child = Command::new("python3")
+        let mut command = Command::new("python3");
+        command
             .arg(&script)
             .arg(port.to_string())
             .arg(out.path())
             .arg(USER)
-            .arg(PASSWORD)
+            .arg(PASSWORD);
+        if let Some(pki) = pki {
+            command
+                .arg(pki.path("server.pem"))
+                .arg(pki.path("server.key"));
+        }
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

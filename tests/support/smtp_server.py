@@ -4,7 +4,8 @@ NNNN.eml (the raw message, as received). Faults, for the tests that need them:
 recipients listed in OUT_DIR/refuse get 550, and while OUT_DIR/busy exists every
 mail gets 451 (try again later).
 
-Usage: smtp_server.py PORT OUT_DIR USER PASSWORD
+Usage: smtp_server.py PORT OUT_DIR USER PASSWORD [CERT KEY]
+With CERT and KEY it offers STARTTLS and requires it before AUTH.
 """
 import os
 import sys
@@ -21,6 +22,12 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 port, out_dir, user, password = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+tls = None
+if len(sys.argv) > 6:
+    import ssl
+
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(sys.argv[5], sys.argv[6])
 os.makedirs(out_dir, exist_ok=True)
 
 
@@ -56,8 +63,10 @@ controller = Controller(
     hostname="127.0.0.1",
     port=port,
     authenticator=authenticator,
-    auth_require_tls=False,
+    auth_require_tls=tls is not None,
     auth_required=True,
+    tls_context=tls,
+    require_starttls=tls is not None,
 )
 controller.start()
 print("ready", flush=True)

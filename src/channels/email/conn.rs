@@ -22,8 +22,12 @@ pub enum Conn {
 
 pub type Session = async_imap::Session<Conn>;
 
-/// Connect and log in.
-pub async fn login(server: &MailServer, password: &str) -> anyhow::Result<Session> {
+/// Connect and log in; `tls` is the client's TLS setup ([`tls_config`]).
+pub async fn login(
+    server: &MailServer,
+    password: &str,
+    tls: &Arc<rustls::ClientConfig>,
+) -> anyhow::Result<Session> {
     let addr = (server.host.as_str(), server.port);
     let tcp = tokio::time::timeout(std::time::Duration::from_secs(20), TcpStream::connect(addr))
         .await
@@ -31,8 +35,8 @@ pub async fn login(server: &MailServer, password: &str) -> anyhow::Result<Sessio
         .with_context(|| format!("cannot connect to {}:{}", server.host, server.port))?;
     let client = match server.security {
         Security::Tls => {
-            let tls = tls(&server.host, tcp).await?;
-            let mut client = async_imap::Client::new(Conn::Tls(Box::new(tls)));
+            let stream = start_tls(tls, &server.host, tcp).await?;
+            let mut client = async_imap::Client::new(Conn::Tls(Box::new(stream)));
             greeting(&mut client).await?;
             client
         }
@@ -44,8 +48,8 @@ pub async fn login(server: &MailServer, password: &str) -> anyhow::Result<Sessio
                     let Conn::Plain(tcp) = client.into_inner() else {
                         unreachable!("STARTTLS starts from plain text")
                     };
-                    let tls = tls(&server.host, tcp).await?;
-                    async_imap::Client::new(Conn::Tls(Box::new(tls)))
+                    let stream = start_tls(tls, &server.host, tcp).await?;
+                    async_imap::Client::new(Conn::Tls(Box::new(stream)))
                 }
                 Err(_) if server.loopback() => client,
                 Err(e) => bail!(
@@ -76,17 +80,44 @@ async fn greeting(client: &mut async_imap::Client<Conn>) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn tls(host: &str, tcp: TcpStream) -> anyhow::Result<TlsStream<TcpStream>> {
-    let roots = rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+/// The TLS client setup: the Web PKI roots, plus the PEM certificates of
+/// `SPORTELLO_EMAIL_CA_FILE` if set.
+pub fn tls_config(extra_pem: Option<&[u8]>) -> anyhow::Result<Arc<rustls::ClientConfig>> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let mut roots =
+        rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(pem) = extra_pem {
+        let mut added = 0;
+        for cert in CertificateDer::pem_slice_iter(pem) {
+            roots
+                .add(cert.context("SPORTELLO_EMAIL_CA_FILE: not a PEM certificate")?)
+                .context("SPORTELLO_EMAIL_CA_FILE: a certificate rustls cannot use")?;
+            added += 1;
+        }
+        if added == 0 {
+            anyhow::bail!(
+                "SPORTELLO_EMAIL_CA_FILE holds no certificate\n  hint: a PEM file (-----BEGIN CERTIFICATE-----)"
+            );
+        }
+    }
     let config = rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
     .with_safe_default_protocol_versions()?
     .with_root_certificates(roots)
     .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+async fn start_tls(
+    config: &Arc<rustls::ClientConfig>,
+    host: &str,
+    tcp: TcpStream,
+) -> anyhow::Result<TlsStream<TcpStream>> {
     let name = rustls::pki_types::ServerName::try_from(host.to_owned())
         .with_context(|| format!("`{host}` is not a host name for TLS"))?;
-    TlsConnector::from(Arc::new(config))
+    TlsConnector::from(config.clone())
         .connect(name, tcp)
         .await
         .with_context(|| format!("TLS with {host} failed"))

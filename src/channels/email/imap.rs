@@ -56,7 +56,9 @@ async fn session(
 ) -> anyhow::Result<()> {
     let secrets = &config.secrets;
     let shop = secrets.shop_address();
-    let mut session = within("login", conn::login(&secrets.imap, &secrets.password)).await??;
+    let tls = conn::tls_config(secrets.ca_pem.as_deref())?;
+    let mut session =
+        within("login", conn::login(&secrets.imap, &secrets.password, &tls)).await??;
     within("SELECT", session.select(&secrets.mailbox)).await??;
     let idle = within("CAPABILITY", session.capabilities())
         .await??

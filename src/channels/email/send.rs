@@ -12,7 +12,7 @@ use crate::service::Service;
 use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,17 +35,19 @@ impl SmtpSender {
 
     pub fn new(secrets: &EmailSecrets, service: Arc<Service>) -> anyhow::Result<SmtpSender> {
         let server = &secrets.smtp;
-        let builder = match server.security {
-            Security::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&server.host)?,
-            Security::StartTls if server.loopback() => {
-                let tls = TlsParameters::new(server.host.clone())?;
-                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&server.host)
-                    .tls(Tls::Opportunistic(tls))
-            }
-            Security::StartTls => {
-                AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&server.host)?
-            }
+        let mut params = TlsParameters::builder(server.host.clone());
+        if let Some(pem) = &secrets.ca_pem {
+            params = params.add_root_certificate(Certificate::from_pem(pem)?);
+        }
+        let params = params.build_rustls()?;
+        // TLS from the first byte, STARTTLS required, or (loopback only) when offered.
+        let tls = match server.security {
+            Security::Tls => Tls::Wrapper(params),
+            Security::StartTls if server.loopback() => Tls::Opportunistic(params),
+            Security::StartTls => Tls::Required(params),
         };
+        let builder =
+            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&server.host).tls(tls);
         let transport = builder
             .port(server.port)
             .credentials(Credentials::new(
