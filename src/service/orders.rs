@@ -12,7 +12,7 @@ use crate::domain::{
     Choice, ChoiceTarget, CustomerId, Event, EventKind, HandoffReason, Inbound, Lang,
     LookupOutcome, OutboundKind, Priority,
 };
-use crate::orders::{LookupError, proves};
+use crate::orders::{LookupError, Order, proves};
 use crate::store::Turn;
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
@@ -22,14 +22,27 @@ use std::sync::Mutex;
 const LOOKUPS: usize = 5;
 const LOOKUP_WINDOW: Duration = Duration::minutes(10);
 
-/// Recent lookups per customer (in memory: a restart forgives).
+/// Recent lookups per customer (in memory: a restart forgives), and each customer's
+/// last answer by the message that asked: a turn retried after a write conflict reuses
+/// it, so the platform is called and the limit counted once per message.
 #[derive(Default)]
-pub struct Lookups(Mutex<HashMap<CustomerId, Vec<DateTime<Utc>>>>);
+pub struct Lookups {
+    recent: Mutex<HashMap<CustomerId, Vec<DateTime<Utc>>>>,
+    last: Mutex<HashMap<CustomerId, (String, String, Looked)>>,
+}
+
+/// What a lookup came to.
+#[derive(Debug, Clone)]
+enum Looked {
+    /// Over the limit: not asked.
+    Limited,
+    Found(std::result::Result<Option<Order>, LookupError>),
+}
 
 impl Lookups {
     /// Count a lookup at `now`; false if the customer is over the limit.
     fn admit(&self, customer: &CustomerId, now: DateTime<Utc>) -> bool {
-        let mut all = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut all = self.recent.lock().unwrap_or_else(|e| e.into_inner());
         let recent = all.entry(customer.clone()).or_default();
         recent.retain(|t| now - *t < LOOKUP_WINDOW);
         if recent.len() >= LOOKUPS {
@@ -37,6 +50,26 @@ impl Lookups {
         }
         recent.push(now);
         true
+    }
+
+    /// The lookup of `number` for `inbound`, made once per message.
+    fn once(&self, inbound: &Inbound, number: &str, look: impl FnOnce() -> Looked) -> Looked {
+        let last = |all: &HashMap<CustomerId, (String, String, Looked)>| {
+            all.get(&inbound.customer)
+                .filter(|(id, n, _)| *id == inbound.message_id && n == number)
+                .map(|(_, _, looked)| looked.clone())
+        };
+        if let Some(looked) = last(&self.last.lock().unwrap_or_else(|e| e.into_inner())) {
+            return looked;
+        }
+        // The platform is called without the lock: other customers do not wait.
+        let looked = look();
+        let entry = (inbound.message_id.clone(), number.to_owned(), looked.clone());
+        self.last
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(inbound.customer.clone(), entry);
+        looked
     }
 }
 
@@ -73,11 +106,21 @@ impl Service {
         let Some(orders) = &self.orders else {
             return Ok(self.offer_person(turn, order_texts::unavailable(lang)));
         };
-        if !self.lookups.admit(&inbound.customer, inbound.at) {
-            log(turn, inbound, LookupOutcome::Limited);
-            return Ok(self.offer_person(turn, order_texts::limited(lang)));
-        }
-        match orders.find(&number) {
+        let looked = self.lookups.once(inbound, &number, || {
+            if self.lookups.admit(&inbound.customer, inbound.at) {
+                Looked::Found(orders.find(&number))
+            } else {
+                Looked::Limited
+            }
+        });
+        let found = match looked {
+            Looked::Limited => {
+                log(turn, inbound, LookupOutcome::Limited);
+                return Ok(self.offer_person(turn, order_texts::limited(lang)));
+            }
+            Looked::Found(found) => found,
+        };
+        match found {
             Ok(Some(order)) if proves(&order, &proof) => {
                 log(turn, inbound, LookupOutcome::Answered);
                 Ok(reply(order_texts::status(lang, &order)))
@@ -128,4 +171,46 @@ fn log(turn: &mut Turn, inbound: &Inbound, outcome: LookupOutcome) {
         customer: inbound.customer.clone(),
         kind: EventKind::OrderLookup { outcome },
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Looked, Lookups};
+    use crate::domain::{CustomerId, Inbound};
+    use std::cell::Cell;
+
+    fn message(id: &str) -> Inbound {
+        Inbound {
+            customer: CustomerId::parse("web:abc").unwrap(),
+            message_id: id.into(),
+            text: "ordine 1234".into(),
+            at: chrono::Utc::now(),
+            locale: None,
+            name: None,
+            attachment: None,
+            original: None,
+        }
+    }
+
+    #[test]
+    fn a_retried_turn_asks_the_platform_and_counts_the_limit_once_per_message() {
+        let lookups = Lookups::default();
+        let calls = Cell::new(0);
+        let look = || {
+            calls.set(calls.get() + 1);
+            assert!(lookups.admit(&message("m").customer, chrono::Utc::now()));
+            Looked::Found(Ok(None))
+        };
+        let first = message("m1");
+        lookups.once(&first, "1234", look);
+        // The same message again (a write conflict retried the turn): no new call.
+        lookups.once(&first, "1234", || unreachable!("asked again"));
+        assert_eq!(calls.get(), 1);
+        // A new message, or another number, asks again.
+        lookups.once(&message("m2"), "1234", look);
+        lookups.once(&message("m2"), "9999", look);
+        assert_eq!(calls.get(), 3);
+        let counted = lookups.recent.lock().unwrap()[&first.customer].len();
+        assert_eq!(counted, 3, "one count per lookup made");
+    }
 }
