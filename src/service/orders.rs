@@ -36,7 +36,7 @@ pub struct Lookups {
 enum Looked {
     /// Over the limit: not asked.
     Limited,
-    Found(std::result::Result<Option<Order>, LookupError>),
+    Found(Box<std::result::Result<Option<Order>, LookupError>>),
 }
 
 impl Lookups {
@@ -108,7 +108,7 @@ impl Service {
         };
         let looked = self.lookups.once(inbound, &number, || {
             if self.lookups.admit(&inbound.customer, inbound.at) {
-                Looked::Found(orders.find(&number))
+                Looked::Found(Box::new(orders.find(&number)))
             } else {
                 Looked::Limited
             }
@@ -118,7 +118,7 @@ impl Service {
                 log(turn, inbound, LookupOutcome::Limited);
                 return Ok(self.offer_person(turn, order_texts::limited(lang)));
             }
-            Looked::Found(found) => found,
+            Looked::Found(found) => *found,
         };
         match found {
             Ok(Some(order)) if proves(&order, &proof) => {
@@ -199,7 +199,7 @@ mod tests {
         let look = || {
             calls.set(calls.get() + 1);
             assert!(lookups.admit(&message("m").customer, chrono::Utc::now()));
-            Looked::Found(Ok(None))
+            Looked::Found(Box::new(Ok(None)))
         };
         let first = message("m1");
         lookups.once(&first, "1234", look);
