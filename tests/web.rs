@@ -958,3 +958,40 @@ async fn a_waiting_customer_leaves_an_address_and_the_header_says_people_are_in(
     wait_for_text(&chat, "#follow-saved", "giulia@example.it").await;
     chat.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_says_when_a_customers_address_refuses_the_replies() {
+    use crate::support::mail::{Dovecot, Smtp, env};
+    let (imap, smtp) = (Dovecot::start(), Smtp::start());
+    std::fs::write(smtp.dir().join("refuse"), "sparito@example.it\n").unwrap();
+    let vars = env(&imap, &smtp);
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let server = Server::start_with(&[("anna", "assistenza")], None, &vars);
+    // (IMAP APPEND from its own thread: the test's runtime is not the client's.)
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            imap.deliver(
+                "From: sparito@example.it\nTo: shop@negozio.test\nSubject: Reso\nMessage-ID: <u1@example.it>\n\nVoglio parlare con un operatore\n",
+            )
+        });
+    });
+    let chromium = Chromium::start().await;
+    let console = chromium.window(1280, 860, "it-IT").await;
+    log_in(&console, &server, "anna").await;
+    click(&console, ".ticket[data-id='1']").await;
+    // The handoff's reply is refused (550): the ticket says so, once it happened.
+    let start = std::time::Instant::now();
+    loop {
+        if let Ok(notice) = console.find(Locator::Css("#unreachable")).await {
+            let text = notice.text().await.unwrap();
+            assert!(text.contains("non è raggiungibile"), "{text}");
+            assert!(text.contains("550"), "{text}");
+            break;
+        }
+        assert!(start.elapsed() < PATIENCE, "no notice");
+        // The ticket view refreshes on live events; a new click reloads it too.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        click(&console, ".ticket[data-id='1']").await;
+    }
+    console.close().await.unwrap();
+}

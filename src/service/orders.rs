@@ -64,7 +64,11 @@ impl Lookups {
         }
         // The platform is called without the lock: other customers do not wait.
         let looked = look();
-        let entry = (inbound.message_id.clone(), number.to_owned(), looked.clone());
+        let entry = (
+            inbound.message_id.clone(),
+            number.to_owned(),
+            looked.clone(),
+        );
         self.last
             .lock()
             .unwrap_or_else(|e| e.into_inner())

@@ -178,6 +178,7 @@
       unmute: 'Suono attivo',
       open_attachment: 'Apri l’allegato',
       whole_mail: 'La mail intera',
+      unreachable: 'Il cliente non è raggiungibile: le risposte non arrivano ({why}).',
       colleague_typing: '{name} sta scrivendo…',
       view_all: 'Tutte',
       view_mine: 'Mie',
@@ -388,6 +389,7 @@
       unmute: 'Sound on',
       open_attachment: 'Open the attachment',
       whole_mail: 'The whole mail',
+      unreachable: 'The customer cannot be reached: replies do not arrive ({why}).',
       colleague_typing: '{name} is typing…',
       view_all: 'All',
       view_mine: 'Mine',
@@ -1715,6 +1717,12 @@
       const key = delivery.template_sent ? 'window_closed_template' : 'window_closed';
       const notice = el('span', 'window-closed', t(key));
       notice.id = 'window-closed';
+      sub.appendChild(notice);
+    }
+    if (delivery.unreachable) {
+      // A bounce, a refused address, a blocked bot: replies do not arrive.
+      const notice = el('span', 'window-closed unreachable', t('unreachable', { why: delivery.unreachable }));
+      notice.id = 'unreachable';
       sub.appendChild(notice);
     }
 
