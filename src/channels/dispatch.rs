@@ -322,22 +322,37 @@ async fn send_parts<'d, S: Sender>(
     out: &Outbound,
 ) -> Option<(Attempt, Permit<'d>)> {
     let deadline = Utc::now() + delivery.give_up_after;
-    let mut held = None;
+    let mut step = Step::First;
     for part in 0..sender.parts(out) {
-        match retrying(delivery, deadline, || sender.send(out, part)).await? {
-            (Attempt::Sent, permit) => held = permit,
+        match retrying(delivery, deadline, step, || sender.send(out, part)).await? {
+            (Attempt::Sent, permit) => step = Step::Later(permit),
             other => return Some(other),
         }
     }
+    let held = match step {
+        Step::First => None,
+        Step::Later(permit) => permit,
+    };
     Some((Attempt::Sent, held))
 }
 
-/// Call until the channel says anything but "retry", or the deadline passes. Each
-/// call takes an in-flight permit (if the channel limits them), released while waiting
-/// to retry and returned with the outcome; None when the dispatcher is stopping.
+/// Where a message stands when a part is sent.
+enum Step<'d> {
+    /// Nothing sent yet: it may wait for stopping, and takes a permit per attempt.
+    First,
+    /// Parts already out: the rest goes within the stop's grace, under the permit the
+    /// first part took (kept while retrying, so that nothing else is in flight).
+    Later(Permit<'d>),
+}
+
+/// Call until the channel says anything but "retry", or the deadline passes. A first
+/// step takes an in-flight permit per call (if the channel limits them), released while
+/// waiting to retry, and gives up when the dispatcher is stopping (None); a later step
+/// keeps the permit it was given. The permit comes back with the outcome.
 async fn retrying<'d, F, Fut>(
     delivery: &'d Delivery,
     deadline: DateTime<Utc>,
+    step: Step<'d>,
     mut call: F,
 ) -> Option<(Attempt, Permit<'d>)>
 where
@@ -345,12 +360,16 @@ where
     Fut: Future<Output = Attempt>,
 {
     let mut backoff = FIRST_BACKOFF;
+    let (first, mut kept) = match step {
+        Step::First => (true, None),
+        Step::Later(permit) => (false, permit),
+    };
     loop {
-        let permit = match &delivery.in_flight {
-            Some(limit) => Some(limit.acquire().await.expect("never closed")),
-            None => None,
+        let permit = match (&delivery.in_flight, first) {
+            (Some(limit), true) => Some(limit.acquire().await.expect("never closed")),
+            _ => kept.take(),
         };
-        if delivery.stopping.load(Ordering::SeqCst) {
+        if first && delivery.stopping.load(Ordering::SeqCst) {
             return None;
         }
         let wait = match call().await {
@@ -375,13 +394,17 @@ where
             }
             done => return Some((done, permit)),
         };
-        drop(permit);
+        if first {
+            drop(permit);
+        } else {
+            kept = permit;
+        }
         if Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default() > deadline {
             let why = format!(
                 "not delivered within {} (last wait {wait:?})",
                 delivery.give_up_after
             );
-            return Some((Attempt::GiveUp(why), None));
+            return Some((Attempt::GiveUp(why), kept));
         }
         tokio::time::sleep(wait).await;
     }
@@ -391,7 +414,7 @@ where
 /// customer's messages in the outbox until they write again.
 async fn hold<S: Sender>(delivery: &Delivery, sender: &S, customer: &CustomerId, lang: Lang) {
     let deadline = Utc::now() + delivery.give_up_after;
-    let attempt = retrying(delivery, deadline, || async {
+    let attempt = retrying(delivery, deadline, Step::First, || async {
         let sent = sender.reopen(customer, lang).await;
         sent.unwrap_or_else(|| Attempt::GiveUp("no template configured".into()))
     })

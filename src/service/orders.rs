@@ -28,8 +28,14 @@ const LOOKUP_WINDOW: Duration = Duration::minutes(10);
 #[derive(Default)]
 pub struct Lookups {
     recent: Mutex<HashMap<CustomerId, Vec<DateTime<Utc>>>>,
-    last: Mutex<HashMap<CustomerId, (String, String, Looked)>>,
+    last: Mutex<HashMap<CustomerId, Memo>>,
 }
+
+/// A lookup kept for the retries of its turn: the message, the number, when, what.
+type Memo = (String, String, std::time::Instant, Looked);
+
+/// How long a lookup is kept for a retried turn (retries take milliseconds).
+const MEMO_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// What a lookup came to.
 #[derive(Debug, Clone)]
@@ -54,25 +60,27 @@ impl Lookups {
 
     /// The lookup of `number` for `inbound`, made once per message.
     fn once(&self, inbound: &Inbound, number: &str, look: impl FnOnce() -> Looked) -> Looked {
-        let last = |all: &HashMap<CustomerId, (String, String, Looked)>| {
+        let last = |all: &HashMap<CustomerId, Memo>| {
             all.get(&inbound.customer)
-                .filter(|(id, n, _)| *id == inbound.message_id && n == number)
-                .map(|(_, _, looked)| looked.clone())
+                .filter(|(id, n, _, _)| *id == inbound.message_id && n == number)
+                .map(|(_, _, _, looked)| looked.clone())
         };
         if let Some(looked) = last(&self.last.lock().unwrap_or_else(|e| e.into_inner())) {
             return looked;
         }
         // The platform is called without the lock: other customers do not wait.
         let looked = look();
+        let now = std::time::Instant::now();
         let entry = (
             inbound.message_id.clone(),
             number.to_owned(),
+            now,
             looked.clone(),
         );
-        self.last
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(inbound.customer.clone(), entry);
+        let mut all = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        // Nothing kept past its turn: an order is personal data.
+        all.retain(|_, (_, _, at, _)| now.duration_since(*at) < MEMO_TTL);
+        all.insert(inbound.customer.clone(), entry);
         looked
     }
 }

@@ -61,8 +61,17 @@ impl Store {
             .transpose()
     }
 
-    pub fn put_contact(&self, customer: &CustomerId, contact: &Contact) -> Result<()> {
-        self.contacts.insert(customer.as_str(), encode(contact))?;
+    /// Change the contact atomically (the chat and the follow-ups both write it), then
+    /// flush.
+    pub fn update_contact(
+        &self,
+        customer: &CustomerId,
+        change: impl Fn(Option<Contact>) -> Option<Contact>,
+    ) -> Result<()> {
+        self.contacts.update_and_fetch(customer.as_str(), |old| {
+            let old = old.and_then(|v| decode::<Contact>("contacts", v).ok());
+            change(old).map(|c| encode(&c))
+        })?;
         self.flush()
     }
 

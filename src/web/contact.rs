@@ -99,14 +99,15 @@ pub async fn leave_email(
             )
             .with_code("not_waiting"));
         }
-        let before = store.contact(&customer)?;
-        let contact = Contact {
-            email: stored,
-            since: Utc::now(),
-            // A new address starts from now: replies already sent are not repeated.
-            followed_up: before.and_then(|c| c.followed_up).or(Some(Utc::now())),
-        };
-        store.put_contact(&customer, &contact)?;
+        let now = Utc::now();
+        store.update_contact(&customer, |before| {
+            Some(Contact {
+                email: stored.clone(),
+                since: now,
+                // From now on: replies written before are not mailed.
+                followed_up: before.and_then(|c| c.followed_up).max(Some(now)),
+            })
+        })?;
         Ok(())
     })
     .await?;

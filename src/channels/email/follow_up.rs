@@ -3,7 +3,8 @@
 //! to the chat. Unread means still in the chat's outbox (the chat marks it delivered
 //! when it shows it). The reply stays in the chat; each one goes by email once.
 
-use super::send::{SmtpSender, follow_up};
+use super::send::{SmtpSender, follow_up, outcome};
+use crate::channels::dispatch::Attempt;
 use crate::channels::dispatch::blocking;
 use crate::domain::{ChannelKind, CustomerId, Lang, Outbound, OutboundKind};
 use crate::service::Service;
@@ -124,7 +125,9 @@ async fn send_one(service: &Arc<Service>, sender: &SmtpSender, d: Due, link: Opt
     match follow_up(sender.from(), &d.contact.email, &d.replies, d.lang, link) {
         Ok(mail) => match sender.send_mail(mail).await {
             Ok(()) => {}
-            Err(e) if e.is_permanent() => {
+            // Only an address that does not exist ends it: a refused login or a quota
+            // is the shop's to fix, and the replies go once it is.
+            Err(e) if matches!(outcome(&e), Attempt::Unreachable(_)) => {
                 tracing::warn!(customer = %d.customer, "email follow-up refused, given up: {e}");
             }
             Err(e) => {
@@ -136,10 +139,19 @@ async fn send_one(service: &Arc<Service>, sender: &SmtpSender, d: Due, link: Opt
             tracing::warn!(customer = %d.customer, "email follow-up not built, given up: {e}")
         }
     }
-    let mut contact = d.contact;
-    contact.followed_up = last.max(contact.followed_up);
-    let (store, customer) = (service.store().clone(), d.customer);
-    if let Err(e) = blocking(move || store.put_contact(&customer, &contact)).await {
+    let (store, customer, sent_to) = (service.store().clone(), d.customer, d.contact.email);
+    let recorded = blocking(move || {
+        // Only for the address it went to (the visitor may have changed it meanwhile).
+        store.update_contact(&customer, |now| {
+            now.map(|mut c| {
+                if c.email == sent_to {
+                    c.followed_up = last.max(c.followed_up);
+                }
+                c
+            })
+        })
+    });
+    if let Err(e) = recorded.await {
         tracing::error!("email follow-up not recorded: {e}");
         return Sent::Later;
     }

@@ -164,7 +164,7 @@ impl Sender for SmtpSender {
 /// with no enhanced status or a `5.1.x` one) marks the customer unreachable: a sending
 /// quota (`550 5.4.5`) or a policy refusal of the shop's own mail gives up this one
 /// message, not the customer.
-fn outcome(e: &lettre::transport::smtp::Error) -> Attempt {
+pub(super) fn outcome(e: &lettre::transport::smtp::Error) -> Attempt {
     let code = e.status().map(|c| c.to_string());
     let text = e.to_string();
     let enhanced = ENHANCED.find(&text).map(|m| m.as_str());
