@@ -111,10 +111,19 @@ impl Channels {
         vec![telegram, whatsapp, email]
     }
 
-    /// Stop sending and wait (at most `grace`) for the messages in flight.
+    /// Stop sending and wait (at most `grace`, all channels at once) for the messages
+    /// in flight.
     pub async fn drain(&self, grace: Duration) {
-        for delivery in self.deliveries() {
-            delivery.drain(grace).await;
+        let draining: Vec<_> = self
+            .deliveries()
+            .into_iter()
+            .map(|d| {
+                let d = d.clone();
+                tokio::spawn(async move { d.drain(grace).await })
+            })
+            .collect();
+        for task in draining {
+            let _ = task.await;
         }
     }
 }
