@@ -626,3 +626,54 @@ fn over_tls_the_servers_certificates_are_checked_against_the_shops_own_authority
     assert!(metrics.contains("sportello_email_connected 0"), "{metrics}");
     assert_eq!(imap.seen(), (1, 2), "the second mail waits, unread");
 }
+
+#[test]
+fn an_email_customer_rates_the_help_by_answering_the_survey_with_a_number() {
+    let (imap, smtp) = (Dovecot::start(), Smtp::start());
+    let server = serve(&imap, &smtp);
+    let addr = server.addr();
+    imap.deliver(&mail(
+        "voto@example.it",
+        "v1@example.it",
+        "Reso",
+        "",
+        "Voglio parlare con un operatore",
+    ));
+    // The handoff says where they stand, as in every channel.
+    let handoff = text_of(&smtp.wait_for(1)[0]);
+    assert!(handoff.contains("in coda"), "{handoff}");
+    let anna = api_login(&addr, "anna");
+    let op = [
+        ("Cookie", anna.0.as_str()),
+        ("X-CSRF-Token", anna.1.as_str()),
+    ];
+    request(&addr, "POST", "/api/v1/tickets/1/claim", &op, None);
+    let body = json!({"text": "Fatto: il reso è registrato."}).to_string();
+    request(&addr, "POST", "/api/v1/tickets/1/reply", &op, Some(&body));
+    let r = request(&addr, "POST", "/api/v1/tickets/1/close", &op, None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    // The reply, the close, then the survey: its scores written out, to answer with one.
+    let sent = smtp.wait_for(4);
+    let asked = sent
+        .iter()
+        .find(|m| text_of(m).contains("(1 · 2 · 3 · 4 · 5)"))
+        .unwrap_or_else(|| {
+            panic!(
+                "a survey: {:#?}",
+                sent.iter().map(|m| text_of(m)).collect::<Vec<_>>()
+            )
+        });
+    let survey = text_of(asked);
+    let ours = header(asked, "Message-ID").unwrap();
+    let quoted: String = survey.lines().map(|l| format!("> {l}\n")).collect();
+    imap.deliver(&mail(
+        "voto@example.it",
+        "v2@example.it",
+        "Re: Reso",
+        &format!("In-Reply-To: {ours}\n"),
+        &format!("5\n\nIl giorno mar 1 dic 2026 Negozio Lume ha scritto:\n{quoted}"),
+    ));
+    smtp.wait_for(5);
+    let report = request(&addr, "GET", "/api/v1/report", &op, None).json();
+    assert_eq!(report["csat"]["responses"], 1, "{:#}", report["csat"]);
+}
