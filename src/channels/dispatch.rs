@@ -62,10 +62,10 @@ pub trait Sender: Send + Sync + 'static {
         None
     }
 
-    /// How long after the customer's last message free-form messages may be sent;
-    /// None: always.
+    /// How long after the customer's last message free-form messages may be sent
+    /// (the channel's own rule, `ChannelKind::service_window`); None: always.
     fn window(&self) -> Option<chrono::Duration> {
-        None
+        self.kind().service_window()
     }
 
     /// Outside the window: ask the customer to write back (a pre-approved template).

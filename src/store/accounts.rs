@@ -199,18 +199,31 @@ impl Store {
     }
 
     /// Note that the token was used at `now` (written at most once a minute).
-    pub fn touch_api_token(&self, digest: &str, now: DateTime<Utc>) -> Result<()> {
-        let Some(mut token) = self.api_token(digest)? else {
-            return Ok(());
+    /// Record that `token`, as just read under `digest`, was used at `now` (at most
+    /// once a minute). Atomic: a token revoked meanwhile stays revoked.
+    pub fn touch_api_token(
+        &self,
+        digest: &str,
+        token: &ApiToken,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let recent = |t: &ApiToken| {
+            t.last_used_at
+                .is_some_and(|at| now - at < chrono::Duration::minutes(1))
         };
-        if token
-            .last_used_at
-            .is_some_and(|t| now - t < chrono::Duration::minutes(1))
-        {
+        if recent(token) {
             return Ok(());
         }
-        token.last_used_at = Some(now);
-        self.api_tokens.insert(digest.as_bytes(), encode(&token))?;
+        self.api_tokens.update_and_fetch(digest.as_bytes(), |old| {
+            let old = old?;
+            match decode::<ApiToken>("api_tokens", old) {
+                Ok(mut t) if !recent(&t) => {
+                    t.last_used_at = Some(now);
+                    Some(encode(&t))
+                }
+                _ => Some(old.to_vec()),
+            }
+        })?;
         Ok(())
     }
 
@@ -219,5 +232,55 @@ impl Store {
             .get(digest.as_bytes())?
             .map(|v| decode("api_tokens", &v))
             .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::accounts::{ApiToken, Operator, Role};
+    use chrono::{Duration, Utc};
+
+    #[test]
+    fn a_token_used_as_it_is_revoked_stays_revoked() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = super::Store::open(dir.path()).unwrap();
+        let departments = ["assistenza".to_owned()];
+        let now = Utc::now();
+        let op = Operator::new(
+            "anna",
+            "una password lunga",
+            Role::Admin,
+            &departments,
+            &departments,
+            now,
+        )
+        .unwrap();
+        let token = store
+            .issue_api_token(&ApiToken::new(&op, "script", now))
+            .unwrap();
+        let digest = crate::accounts::digest(&token);
+        let read = store.api_token(&digest).unwrap().unwrap();
+        // The request read the token; the admin revokes it; the request records its use.
+        let (id, _) = store.api_tokens_of(&op.account).unwrap().remove(0);
+        assert!(store.revoke_api_token(&op.account, &id).unwrap());
+        store.touch_api_token(&digest, &read, now).unwrap();
+        assert!(
+            store.api_token(&digest).unwrap().is_none(),
+            "not brought back"
+        );
+        // A live token records its use, at most once a minute.
+        let token = store
+            .issue_api_token(&ApiToken::new(&op, "other", now))
+            .unwrap();
+        let digest = crate::accounts::digest(&token);
+        let read = store.api_token(&digest).unwrap().unwrap();
+        store.touch_api_token(&digest, &read, now).unwrap();
+        let used = store.api_token(&digest).unwrap().unwrap();
+        assert_eq!(used.last_used_at, Some(now));
+        store
+            .touch_api_token(&digest, &read, now + Duration::seconds(30))
+            .unwrap();
+        let again = store.api_token(&digest).unwrap().unwrap();
+        assert_eq!(again.last_used_at, Some(now), "within a minute: unchanged");
     }
 }

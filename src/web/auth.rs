@@ -42,7 +42,7 @@ impl FromRequestParts<Arc<App>> for Authed {
                 .api_token(&digest)?
                 .filter(|t| t.valid(now))
                 .ok_or_else(ApiError::unauthorized)?;
-            store.touch_api_token(&digest, now)?;
+            store.touch_api_token(&digest, &token, now)?;
             (token.operator, token.account, None)
         } else {
             let secret = cookie(&parts.headers, COOKIE).ok_or_else(ApiError::unauthorized)?;

@@ -66,10 +66,6 @@ impl Sender for WhatsappSender {
         self.post(&body).await
     }
 
-    fn window(&self) -> Option<chrono::Duration> {
-        ChannelKind::Whatsapp.service_window()
-    }
-
     async fn reopen(&self, customer: &CustomerId, _lang: Lang) -> Option<Attempt> {
         let (name, language) = self.template.as_ref()?;
         let body = json!({
