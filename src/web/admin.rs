@@ -23,6 +23,7 @@ pub async fn remove_operator(
     authed.require_admin()?;
     let store = app.service.store().clone();
     blocking(move || {
+        let _one_at_a_time = access_changes();
         let op = existing(&store, &name)?;
         if is_last_admin(&store, &op)? {
             return Err(last_admin("the last admin cannot be removed"));
@@ -31,6 +32,13 @@ pub async fn remove_operator(
         Ok(StatusCode::NO_CONTENT)
     })
     .await
+}
+
+/// Changes that could take away the last admin (a removal, a demotion) run one at a
+/// time, so that two admins removing each other at once cannot both succeed.
+fn access_changes() -> std::sync::MutexGuard<'static, ()> {
+    static CHANGES: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    CHANGES.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn existing(store: &crate::store::Store, name: &str) -> Result<Operator, ApiError> {
@@ -130,6 +138,7 @@ pub async fn update_operator(
     }
     let store = app.service.store().clone();
     blocking(move || {
+        let _one_at_a_time = access_changes();
         let op = existing(&store, &name)?;
         let mut changed = op.clone();
         if let Some(role) = body.role {

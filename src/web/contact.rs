@@ -47,7 +47,8 @@ pub async fn status(
     Ok(Json(json!({
         "people_online": online,
         "opens": opens,
-        "email": app.channels.email.is_some(),
+        // Offered only while mail can go out (not after a refused SMTP login).
+        "email": app.channels.email.as_ref().is_some_and(|e| e.delivery.fatal().is_none()),
         "contact": contact.map(|c| c.email),
     })))
 }
