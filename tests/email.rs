@@ -677,3 +677,42 @@ fn an_email_customer_rates_the_help_by_answering_the_survey_with_a_number() {
     let report = request(&addr, "GET", "/api/v1/report", &op, None).json();
     assert_eq!(report["csat"]["responses"], 1, "{:#}", report["csat"]);
 }
+
+#[test]
+fn a_mail_a_person_opened_first_is_still_answered_and_mail_read_before_the_start_is_left() {
+    let (imap, smtp) = (Dovecot::start(), Smtp::start());
+    let question = |n: &str, who: &str| {
+        mail(
+            &format!("{who}@example.it"),
+            &format!("{n}@example.it"),
+            "Spedizione",
+            "",
+            "Quanto costa la spedizione?",
+        )
+    };
+    // Before Sportello: one mail the shop already handled by hand, one unread.
+    imap.deliver_seen(&question("old", "vecchio"));
+    imap.deliver(&question("new", "nuovo"));
+    let server = serve(&imap, &smtp);
+    let sent = smtp.wait_for(1);
+    assert_eq!(header(&sent[0], "To").unwrap(), "nuovo@example.it");
+    // A colleague opens the next mail in their mail client before Sportello reads it.
+    imap.deliver_seen(&question("opened", "aperta"));
+    let sent = smtp.wait_for(2);
+    assert_eq!(header(&sent[1], "To").unwrap(), "aperta@example.it");
+    // After a restart it goes on from the last mail it read.
+    let data = server.terminate();
+    imap.deliver_seen(&question("later", "dopo"));
+    let vars = env(&imap, &smtp);
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let _server = Server::spawn_env(data, None, &vars);
+    let sent = smtp.wait_for(3);
+    assert_eq!(header(&sent[2], "To").unwrap(), "dopo@example.it");
+    stays_at(&smtp, 3, 800);
+    let to: Vec<String> = smtp
+        .mails()
+        .iter()
+        .filter_map(|m| header(m, "To"))
+        .collect();
+    assert!(!to.contains(&"vecchio@example.it".to_owned()), "{to:?}");
+}

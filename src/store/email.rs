@@ -46,7 +46,31 @@ impl EmailThread {
     }
 }
 
+/// How far the mailbox was read: the last mail stored, by its IMAP UID, valid while
+/// the folder keeps its UIDVALIDITY.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailboxMark {
+    pub uid_validity: u32,
+    pub last_uid: u32,
+}
+
 impl Store {
+    /// Where reading `mailbox` stopped (`meta` key `email_mark:MAILBOX`).
+    pub fn mailbox_mark(&self, mailbox: &str) -> Result<Option<MailboxMark>> {
+        self.meta
+            .get(format!("email_mark:{mailbox}"))?
+            .map(|v| decode("meta", &v))
+            .transpose()
+    }
+
+    /// Move the mark (flushed with the next flush: a mark lost in a crash only means
+    /// mails read again, which their `Message-ID` makes duplicates).
+    pub fn set_mailbox_mark(&self, mailbox: &str, mark: MailboxMark) -> Result<()> {
+        self.meta
+            .insert(format!("email_mark:{mailbox}"), encode(&mark))?;
+        Ok(())
+    }
+
     pub fn email_thread(&self, customer: &CustomerId) -> Result<Option<EmailThread>> {
         self.email_threads
             .get(customer.as_str())?

@@ -20,6 +20,7 @@
 //! - `notes`: `customer id \0 seq (u64 BE)` -> Note (JSON), operators' private notes
 //! - `meta` `seq_floor` -> u64 BE: added to sled's ids after `forget` rewrote the store
 //! - `meta` `canned` -> the console's ready replies as admins saved them (JSON)
+//! - `meta` `email_mark:MAILBOX` -> MailboxMark (JSON): the last mail read, by IMAP UID
 //! - `waiting`, `claims` (v2): indexes over tickets, see `index.rs`
 //! - `held`: `customer id` -> Held (JSON): replies waiting for the customer to write
 //!   (outside WhatsApp's 24-hour window)
@@ -55,7 +56,7 @@ mod verify;
 
 pub use attachments::AttachmentMeta;
 pub use delivery::{DeliveryStatus, FailedOutbound, Held, Unreachable};
-pub use email::{Contact, EmailThread};
+pub use email::{Contact, EmailThread, MailboxMark};
 pub use erase::{Forgotten, check_rewritable, rewrite};
 pub use notes::Note;
 pub use read::StoredMessage;

@@ -255,9 +255,20 @@ service imap-login {{
 
     /// Deliver a mail into the mailbox (IMAP APPEND, not seen).
     pub fn deliver(&self, raw: &str) {
+        self.append(raw, None);
+    }
+
+    /// Deliver a mail already flagged `\Seen`, as if a person had opened it first.
+    pub fn deliver_seen(&self, raw: &str) {
+        self.append(raw, Some("(\\Seen)"));
+    }
+
+    fn append(&self, raw: &str, flags: Option<&'static str>) {
         let raw = raw.replace("\r\n", "\n").replace('\n', "\r\n");
         self.with_session(|mut s| async move {
-            s.append("INBOX", None, None, raw.as_bytes()).await.unwrap();
+            s.append("INBOX", flags, None, raw.as_bytes())
+                .await
+                .unwrap();
             s.logout().await.unwrap();
         });
     }
