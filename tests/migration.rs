@@ -72,7 +72,17 @@ fn a_store_written_by_the_previous_release_opens_with_the_same_report_and_queue(
         assert_eq!(store.queue_position(ticket).unwrap(), n + 1);
     }
     drop(store);
-    let operators = sportello_ok(&data, &["operator", "list"]);
+    // sled lets go of its lock file a moment after the drop: the CLI may find it held.
+    let mut operators = String::new();
+    for _ in 0..100 {
+        let out = crate::support::sportello(&data, &["operator", "list"], "");
+        operators = String::from_utf8_lossy(&out.stdout).into_owned();
+        if out.status.success() || !String::from_utf8_lossy(&out.stderr).contains("in use") {
+            assert!(out.status.success(), "{out:?}");
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     assert!(operators.contains("paola"), "{operators}");
 }
 
@@ -127,7 +137,16 @@ fn a_store_from_a_newer_release_is_refused_with_a_hint() {
         .unwrap();
     db.flush().unwrap();
     drop(db);
-    let err = Store::open(&data).err().expect("refused").to_string();
+    // sled lets go of its lock file a moment after the drop (its flusher thread): wait
+    // until the answer is about the version, not the lock.
+    let mut err = String::new();
+    for _ in 0..100 {
+        err = Store::open(&data).err().expect("refused").to_string();
+        if !err.contains("in use") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     assert!(err.contains("newer") && err.contains("hint"), "{err}");
 }
 
