@@ -41,6 +41,26 @@ pub struct Handled {
     pub ticket: Option<Ticket>,
 }
 
+/// The analysis of a message, kept across the retries of its turn (a write conflict):
+/// the embeddings endpoint is asked once per message, not once per attempt. Made again
+/// if the brain was reloaded or the language changed meanwhile.
+#[derive(Default)]
+struct Memo(std::cell::RefCell<Option<(std::sync::Arc<Brain>, Option<Lang>, Analysis)>>);
+
+impl Memo {
+    fn analyse(&self, brain: &std::sync::Arc<Brain>, text: &str, lang: Option<Lang>) -> Analysis {
+        if let Some((b, l, analysis)) = &*self.0.borrow()
+            && std::sync::Arc::ptr_eq(b, brain)
+            && *l == lang
+        {
+            return analysis.clone();
+        }
+        let analysis = brain.analyse(text, lang);
+        *self.0.borrow_mut() = Some((brain.clone(), lang, analysis.clone()));
+        analysis
+    }
+}
+
 impl Handled {
     /// A redelivery of a message already stored: nothing done.
     fn duplicate() -> Handled {
@@ -71,9 +91,10 @@ impl Service {
             return Ok(duplicate);
         }
         let pace = self.flood.pace(&inbound.customer, inbound.at);
+        let memo = Memo::default();
         let result = self.retry(|| match pace {
-            super::flood::Pace::Admit => self.try_inbound(inbound),
-            super::flood::Pace::Hold { tell } => self.hold_inbound(inbound, tell),
+            super::flood::Pace::Admit => self.try_inbound(inbound, &memo),
+            super::flood::Pace::Hold { tell } => self.hold_inbound(inbound, tell, &memo),
         });
         match result {
             Err(ServiceError::Store(StoreError::Duplicate(_))) => Ok(duplicate),
@@ -83,11 +104,11 @@ impl Service {
 
     /// Plan the message (pure rules, in the domain), then apply the plan: texts,
     /// tickets, and one turn.
-    fn try_inbound(&self, inbound: &Inbound) -> Result<Handled> {
+    fn try_inbound(&self, inbound: &Inbound, memo: &Memo) -> Result<Handled> {
         let stored = self.store.conversation(&inbound.customer)?;
         let brain = self.brain();
         let arrived = plan::arrive(stored.as_ref(), inbound);
-        let analysis = brain.analyse(&inbound.text, arrived.lang);
+        let analysis = memo.analyse(&brain, &inbound.text, arrived.lang);
         let lang = analysis.lang;
         let orders: Vec<&str> = analysis.captures.iter().map(|c| c.value.as_str()).collect();
         let reading = Reading {
@@ -159,12 +180,12 @@ impl Service {
     /// A message over the customer's pace: stored for the transcript (and an operator),
     /// not matched; the first one of a burst gets a polite notice. With a person on
     /// the conversation the bot says nothing anyway, so it goes the usual way.
-    fn hold_inbound(&self, inbound: &Inbound, tell: bool) -> Result<Handled> {
+    fn hold_inbound(&self, inbound: &Inbound, tell: bool, memo: &Memo) -> Result<Handled> {
         let Some(mut conv) = self.store.conversation(&inbound.customer)? else {
-            return self.try_inbound(inbound);
+            return self.try_inbound(inbound, memo);
         };
         if matches!(conv.mode, Mode::Queued | Mode::WithOperator) {
-            return self.try_inbound(inbound);
+            return self.try_inbound(inbound, memo);
         }
         conv.updated_at = inbound.at;
         conv.last_inbound_at = Some(inbound.at);
