@@ -45,7 +45,10 @@ pub struct Handled {
 /// the embeddings endpoint is asked once per message, not once per attempt. Made again
 /// if the brain was reloaded or the language changed meanwhile.
 #[derive(Default)]
-struct Memo(std::cell::RefCell<Option<(std::sync::Arc<Brain>, Option<Lang>, Analysis)>>);
+struct Memo(std::cell::RefCell<Option<Analysed>>);
+
+/// An analysis, with the brain and the language it was made with.
+type Analysed = (std::sync::Arc<Brain>, Option<Lang>, Analysis);
 
 impl Memo {
     fn analyse(&self, brain: &std::sync::Arc<Brain>, text: &str, lang: Option<Lang>) -> Analysis {
