@@ -3,13 +3,15 @@
 //! to the chat. Unread means still in the chat's outbox (the chat marks it delivered
 //! when it shows it). The reply stays in the chat; each one goes by email once.
 
-use super::send::{SmtpSender, follow_up, outcome};
+use super::send::{AutoSubmitted, SmtpSender, alternative, html, mailbox, outcome};
 use crate::channels::dispatch::Attempt;
 use crate::channels::dispatch::blocking;
 use crate::domain::{ChannelKind, CustomerId, Lang, Outbound, OutboundKind};
 use crate::service::Service;
 use crate::store::Contact;
 use chrono::{DateTime, Utc};
+use lettre::Message;
+use lettre::message::Mailbox;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -156,4 +158,60 @@ async fn send_one(service: &Arc<Service>, sender: &SmtpSender, d: Due, link: Opt
         return Sent::Later;
     }
     Sent::Done
+}
+
+/// The operators' replies a web-chat customer has not read, by email to the address
+/// they left, with a link back to the chat (`Auto-Submitted: auto-generated`: a
+/// notice, not to be answered by a machine).
+pub fn follow_up(
+    from: &Mailbox,
+    to: &str,
+    replies: &[Outbound],
+    lang: crate::domain::Lang,
+    page: Option<&str>,
+) -> Result<Message, String> {
+    let it = lang == crate::domain::Lang::It;
+    let mut text = String::from(if it {
+        "Ciao, mentre non eri in chat ti abbiamo risposto:"
+    } else {
+        "Hello, while you were away from the chat we replied:"
+    });
+    for reply in replies {
+        let who = reply.operator.clone().unwrap_or_default();
+        text.push_str(&format!("\n\n**{who}**: {}", reply.text));
+    }
+    text.push_str("\n\n");
+    text.push_str(match (page, it) {
+        (Some(_), true) => "Continua la conversazione nella chat: ",
+        (Some(_), false) => "Carry on in the chat: ",
+        (None, true) => "Continua la conversazione nella chat del sito.",
+        (None, false) => "Carry on in the chat on our site.",
+    });
+    if let Some(page) = page {
+        text.push_str(page);
+    }
+    text.push_str(if it {
+        "\n\nRicevi questa email perché hai lasciato il tuo indirizzo nella chat."
+    } else {
+        "\n\nYou get this email because you left your address in the chat."
+    });
+    let subject = if it {
+        "Ti abbiamo risposto in chat"
+    } else {
+        "We replied to you in the chat"
+    };
+    let domain = from.email.domain().to_owned();
+    let id = format!(
+        "<sportello.{}@{domain}>",
+        &crate::accounts::new_secret()[..24]
+    );
+    let html = html(&text);
+    Message::builder()
+        .from(from.clone())
+        .to(mailbox(to)?)
+        .subject(subject)
+        .message_id(Some(id))
+        .header(AutoSubmitted("auto-generated"))
+        .multipart(alternative(text, html))
+        .map_err(|e| e.to_string())
 }

@@ -189,21 +189,21 @@ static ENHANCED: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(||
     regex::Regex::new(r"\b[245]\.\d{1,3}\.\d{1,3}\b").expect("valid regex")
 });
 
-fn mailbox(address: &str) -> Result<Mailbox, String> {
+pub(super) fn mailbox(address: &str) -> Result<Mailbox, String> {
     address
         .parse()
         .map_err(|e| format!("`{address}` is not an address: {e}"))
 }
 
 /// The answer's Markdown as a simple HTML page.
-fn html(text: &str) -> String {
+pub(super) fn html(text: &str) -> String {
     format!(
         "<!DOCTYPE html><html><body><div style=\"font-family:sans-serif;font-size:15px;line-height:1.45\">{}</div></body></html>",
         format::to_html(text).replace('\n', "<br>\n")
     )
 }
 
-fn alternative(text: String, html: String) -> MultiPart {
+pub(super) fn alternative(text: String, html: String) -> MultiPart {
     MultiPart::alternative()
         .singlepart(
             SinglePart::builder()
@@ -217,66 +217,10 @@ fn alternative(text: String, html: String) -> MultiPart {
         )
 }
 
-/// The operators' replies a web-chat customer has not read, by email to the address
-/// they left, with a link back to the chat (`Auto-Submitted: auto-generated`: a
-/// notice, not to be answered by a machine).
-pub fn follow_up(
-    from: &Mailbox,
-    to: &str,
-    replies: &[Outbound],
-    lang: crate::domain::Lang,
-    page: Option<&str>,
-) -> Result<Message, String> {
-    let it = lang == crate::domain::Lang::It;
-    let mut text = String::from(if it {
-        "Ciao, mentre non eri in chat ti abbiamo risposto:"
-    } else {
-        "Hello, while you were away from the chat we replied:"
-    });
-    for reply in replies {
-        let who = reply.operator.clone().unwrap_or_default();
-        text.push_str(&format!("\n\n**{who}**: {}", reply.text));
-    }
-    text.push_str("\n\n");
-    text.push_str(match (page, it) {
-        (Some(_), true) => "Continua la conversazione nella chat: ",
-        (Some(_), false) => "Carry on in the chat: ",
-        (None, true) => "Continua la conversazione nella chat del sito.",
-        (None, false) => "Carry on in the chat on our site.",
-    });
-    if let Some(page) = page {
-        text.push_str(page);
-    }
-    text.push_str(if it {
-        "\n\nRicevi questa email perché hai lasciato il tuo indirizzo nella chat."
-    } else {
-        "\n\nYou get this email because you left your address in the chat."
-    });
-    let subject = if it {
-        "Ti abbiamo risposto in chat"
-    } else {
-        "We replied to you in the chat"
-    };
-    let domain = from.email.domain().to_owned();
-    let id = format!(
-        "<sportello.{}@{domain}>",
-        &crate::accounts::new_secret()[..24]
-    );
-    let html = html(&text);
-    Message::builder()
-        .from(from.clone())
-        .to(mailbox(to)?)
-        .subject(subject)
-        .message_id(Some(id))
-        .header(AutoSubmitted("auto-generated"))
-        .multipart(alternative(text, html))
-        .map_err(|e| e.to_string())
-}
-
 /// `Auto-Submitted` (RFC 3834): `auto-replied` on the bot's replies,
 /// `auto-generated` on notices.
 #[derive(Clone)]
-struct AutoSubmitted(&'static str);
+pub(super) struct AutoSubmitted(pub(super) &'static str);
 
 impl Header for AutoSubmitted {
     fn name() -> HeaderName {
