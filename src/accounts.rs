@@ -153,17 +153,7 @@ impl Operator {
         if password.chars().count() < MIN_PASSWORD {
             return Err(AccountError::ShortPassword);
         }
-        if departments.is_empty() {
-            return Err(AccountError::NoDepartment);
-        }
-        for d in departments {
-            if !known_departments.contains(d) {
-                return Err(AccountError::Department(
-                    d.clone(),
-                    known_departments.join(", "),
-                ));
-            }
-        }
+        check_departments(departments, known_departments)?;
         Ok(Operator {
             name,
             role,
@@ -193,6 +183,17 @@ impl Operator {
             password_hash: hash_password(password),
             ..self.clone()
         })
+    }
+}
+
+/// An operator's departments: at least one, each configured.
+pub fn check_departments(departments: &[String], known: &[String]) -> Result<(), AccountError> {
+    if departments.is_empty() {
+        return Err(AccountError::NoDepartment);
+    }
+    match departments.iter().find(|d| !known.contains(d)) {
+        Some(d) => Err(AccountError::Department(d.clone(), known.join(", "))),
+        None => Ok(()),
     }
 }
 

@@ -108,14 +108,13 @@ impl std::fmt::Debug for EmailSecrets {
 }
 
 impl EmailSecrets {
-    /// The shop's own address, lowercased, without the display name.
+    /// The shop's own address, lowercased, without the display name (read by the same
+    /// parser the SMTP side sends from, which refuses an address it cannot read).
     pub fn shop_address(&self) -> String {
-        let a = self.address.trim();
-        let inner = match (a.rfind('<'), a.rfind('>')) {
-            (Some(open), Some(close)) if open < close => &a[open + 1..close],
-            _ => a,
-        };
-        inner.trim().to_lowercase()
+        self.address
+            .parse::<lettre::message::Mailbox>()
+            .map_or_else(|_| self.address.trim().to_owned(), |m| m.email.to_string())
+            .to_lowercase()
     }
 
     /// From the environment; None when `SPORTELLO_EMAIL_IMAP_URL` is unset.

@@ -4,7 +4,7 @@
 
 use super::auth::Authed;
 use super::{ApiError, ApiJson, App, blocking};
-use crate::accounts::{AccountError, ApiToken, Operator, Role};
+use crate::accounts::{ApiToken, Operator, Role, check_departments};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -126,15 +126,7 @@ pub async fn update_operator(
     authed.require_admin()?;
     let known: Vec<String> = app.service.config().departments.keys().cloned().collect();
     if let Some(departments) = &body.departments {
-        if departments.is_empty() {
-            return Err(super::setup::account_error(AccountError::NoDepartment));
-        }
-        if let Some(unknown) = departments.iter().find(|d| !known.contains(d)) {
-            return Err(super::setup::account_error(AccountError::Department(
-                unknown.clone(),
-                known.join(", "),
-            )));
-        }
+        check_departments(departments, &known).map_err(super::setup::account_error)?;
     }
     let store = app.service.store().clone();
     blocking(move || {

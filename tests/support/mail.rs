@@ -102,7 +102,7 @@ fn run(cmd: &str, args: &[&str]) -> String {
 
 impl Dovecot {
     pub fn start() -> Dovecot {
-        Self::start_with("")
+        Self::start_with("", None)
     }
 
     /// TLS only: IMAPS on `tls_port`, and STARTTLS required before a password on `port`
@@ -110,13 +110,11 @@ impl Dovecot {
     pub fn with_tls(pki: &Pki) -> Dovecot {
         let tls_port = free_port();
         let conf = format!(
-            "ssl = required\nssl_cert = <{}\nssl_key = <{}\n#imaps {tls_port}\n",
+            "ssl = required\nssl_cert = <{}\nssl_key = <{}\n",
             pki.path("server.pem").display(),
             pki.path("server.key").display()
         );
-        let mut server = Self::start_with(&conf);
-        server.tls_port = Some(tls_port);
-        server
+        Self::start_with(&conf, Some(tls_port))
     }
 
     /// `imaps://…` on the TLS port.
@@ -132,10 +130,12 @@ impl Dovecot {
     pub fn without_idle() -> Dovecot {
         Self::start_with(
             "imap_capability = IMAP4rev1 LITERAL+ SASL-IR LOGIN-REFERRALS ID ENABLE SORT UIDPLUS MOVE\n",
+            None,
         )
     }
 
-    fn start_with(extra: &str) -> Dovecot {
+    /// `extra` settings; with `tls_port`, IMAPS there (and `extra` sets up TLS).
+    fn start_with(extra: &str, tls_port: Option<u16>) -> Dovecot {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         let port = free_port();
@@ -169,15 +169,8 @@ impl Dovecot {
         )
         .unwrap();
         let d = root.display();
-        let imaps = extra
-            .lines()
-            .find_map(|l| l.strip_prefix("#imaps "))
-            .map_or("0".to_owned(), str::to_owned);
-        let ssl = if extra.contains("ssl = required") {
-            ""
-        } else {
-            "ssl = no\n"
-        };
+        let imaps = tls_port.unwrap_or(0);
+        let ssl = if tls_port.is_some() { "" } else { "ssl = no\n" };
         let conf = format!(
             "protocols = imap
 listen = 127.0.0.1
@@ -224,7 +217,7 @@ service imap-login {{
             .expect("dovecot (Debian's dovecot-imapd; .ci/run installs it)");
         let server = Dovecot {
             port,
-            tls_port: None,
+            tls_port,
             dir,
             child,
         };

@@ -127,38 +127,27 @@ fn inbound(mail: &Mail, customer: CustomerId, now: DateTime<Utc>) -> Inbound {
         (true, true) => mail.subject.clone(),
         (false, _) => mail.fresh.clone(),
     };
-    let files: Vec<String> = mail
+    let files: Vec<Attachment> = mail
         .attachments
         .iter()
-        .map(|(kind, name)| {
-            Attachment {
-                kind: *kind,
-                reference: "email".into(),
-                caption: Some(name.clone()),
-            }
-            .reference_text()
+        .map(|(kind, name)| Attachment {
+            kind: *kind,
+            reference: "email".into(),
+            caption: Some(name.clone()),
         })
         .collect();
     // A mail that is only a file is an attachment the bot cannot read; one with words
     // is read by its words.
-    let attachment = (text.trim().is_empty() && !files.is_empty()).then(|| {
-        let (kind, name) = &mail.attachments[0];
-        Attachment {
-            kind: *kind,
-            reference: "email".into(),
-            caption: Some(name.clone()),
-        }
-    });
+    let attachment = files.first().filter(|_| text.trim().is_empty()).cloned();
     if text.trim().is_empty() {
         text = files
             .first()
-            .cloned()
-            .unwrap_or_else(|| "(empty mail)".into());
+            .map_or_else(|| "(empty mail)".into(), Attachment::reference_text);
     }
     let mut original = format!("Subject: {}\n\n{}", mail.subject, mail.full);
     for file in &files {
         original.push('\n');
-        original.push_str(file);
+        original.push_str(&file.reference_text());
     }
     Inbound {
         customer,
