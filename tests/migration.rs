@@ -46,6 +46,19 @@ fn a_store_written_by_the_previous_release_opens_with_the_same_report_and_queue(
     assert_eq!(parse(&report), parse(&expected));
     let store = Store::open(&data).unwrap();
     assert_eq!(store.layout_version().unwrap(), LAYOUT_VERSION);
+    // v4: every event and ticket indexed (verify checks the history index), so a
+    // customer's record and tickets are read through it.
+    assert_eq!(store.verify().unwrap(), Vec::<String>::new());
+    let with_ticket = store.tickets().next().unwrap().unwrap();
+    let theirs = store.tickets_of(&with_ticket.customer).unwrap();
+    assert!(theirs.iter().any(|t| t.id == with_ticket.id), "{theirs:?}");
+    let all_theirs = store
+        .events()
+        .map(|e| e.unwrap())
+        .filter(|e| e.customer == with_ticket.customer)
+        .collect::<Vec<_>>();
+    assert!(!all_theirs.is_empty());
+    assert_eq!(store.events_of(&with_ticket.customer).unwrap(), all_theirs);
     // v3: every decision got its typed cause from its words, once.
     let causes: Vec<(String, Cause)> = store
         .events()

@@ -43,7 +43,7 @@ pub fn run(store: &Store, config: &Config, args: &ReportArgs) -> anyhow::Result<
     if let (Some(from), Some(to)) = (args.from, args.to) {
         anyhow::ensure!(from <= to, "--from {from} is after --to {to}");
         let (start, end) = period(from, to).context("--to is too far in the future")?;
-        let events = store.events().collect::<crate::store::Result<Vec<_>>>()?;
+        let events = store.report_events(start, end)?;
         let report = full_report(&events, config, start, end);
         if let Some(path) = &args.html {
             std::fs::write(path, html_page(&report, args.lang))
@@ -64,7 +64,10 @@ pub fn run(store: &Store, config: &Config, args: &ReportArgs) -> anyhow::Result<
         .map(parse_since)
         .transpose()?
         .map(|d| Utc::now() - d);
-    let events = store.events().collect::<crate::store::Result<Vec<_>>>()?;
+    let events = match since {
+        Some(since) => store.events_since(since)?,
+        None => store.events().collect::<crate::store::Result<Vec<_>>>()?,
+    };
     let s = summarise(&events, since, None);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&s)?);

@@ -27,6 +27,25 @@ pub struct Verdict {
 }
 
 impl EventKind {
+    /// The ticket the event is about, if any.
+    pub fn ticket(&self) -> Option<TicketId> {
+        match self {
+            EventKind::TicketOpened { ticket, .. }
+            | EventKind::Claimed { ticket, .. }
+            | EventKind::OperatorReplied { ticket, .. }
+            | EventKind::Released { ticket, .. }
+            | EventKind::Closed { ticket, .. }
+            | EventKind::Transferred { ticket, .. }
+            | EventKind::Cancelled { ticket }
+            | EventKind::PromiseMade { ticket, .. }
+            | EventKind::PromiseKept { ticket }
+            | EventKind::PromiseBroken { ticket }
+            | EventKind::AnsweredByFaq { ticket, .. } => Some(*ticket),
+            EventKind::SurveyAnswered { ticket, .. } => *ticket,
+            EventKind::Decided { .. } | EventKind::OrderLookup { .. } => None,
+        }
+    }
+
     /// The verdict, for a `Decided` event.
     pub fn verdict(&self) -> Option<Verdict> {
         match self {

@@ -75,10 +75,7 @@ type Gathered = (Record, Vec<Ticket>, Vec<Event>);
 
 fn gather(store: &Store, id: &CustomerId) -> crate::store::Result<Option<Gathered>> {
     let conversation = store.conversation(id)?;
-    let events: Vec<Event> = store
-        .events()
-        .filter(|e| e.as_ref().map_or(true, |e| &e.customer == id))
-        .collect::<crate::store::Result<_>>()?;
+    let events: Vec<Event> = store.events_of(id)?;
     let Some(conv) = conversation else {
         return Ok(None);
     };

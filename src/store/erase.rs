@@ -7,7 +7,7 @@
 //! The swap survives a crash at any point: the copy is marked complete before the old
 //! directory is moved aside, and [`Store::open`] finishes a swap it finds half done.
 
-use super::{Result, Store, StoreError, customer_prefix, decode, encode};
+use super::{Result, Store, StoreError, customer_prefix, encode};
 use crate::domain::{CustomerId, EventKind, TicketStatus};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -41,6 +41,9 @@ impl Store {
         // Counts first, deletions last: an interrupted forget can simply be run again.
         done.tickets_anonymised = self.anonymise_tickets(customer, &anon)?;
         done.events_anonymised = self.anonymise_events(customer, &anon)?;
+        // The records first, the index that finds them last: run again, a forget
+        // interrupted here still finds everything.
+        self.rename_in_history(customer, &anon)?;
         done.messages = remove_prefix(&self.messages, customer)?;
         done.notes = remove_prefix(&self.notes, customer)?;
         for tree in [&self.dedupe, &self.outbox, &self.failed, &self.statuses] {
@@ -56,14 +59,13 @@ impl Store {
         Ok(done)
     }
 
+    /// `customer`'s tickets (found by the history index) under `anon`, texts out; an
+    /// open one cancelled. A ticket an interrupted run already renamed is still listed
+    /// under `customer` until the index moves, and takes `anon` too.
     fn anonymise_tickets(&self, customer: &CustomerId, anon: &CustomerId) -> Result<usize> {
-        let mut count = 0;
-        for kv in self.tickets.iter() {
-            let (key, value) = kv?;
-            let mut ticket: crate::domain::Ticket = decode("tickets", &value)?;
-            if &ticket.customer != customer {
-                continue;
-            }
+        let tickets = self.tickets_of(customer)?;
+        for mut ticket in tickets.iter().cloned() {
+            let key = ticket.id.0.to_be_bytes();
             ticket.customer = anon.clone();
             ticket.summary.clear();
             ticket.order_number = None;
@@ -71,32 +73,26 @@ impl Store {
             if ticket.is_open() {
                 self.unqueue(&ticket)?;
                 ticket.status = TicketStatus::Cancelled;
-                self.open_tickets.remove(&key)?;
+                self.open_tickets.remove(key)?;
             }
             self.tickets.insert(key, encode(&ticket))?;
-            count += 1;
         }
-        Ok(count)
+        Ok(tickets.len())
     }
 
+    /// `customer`'s events (found by the history index) under `anon`, texts out.
     fn anonymise_events(&self, customer: &CustomerId, anon: &CustomerId) -> Result<usize> {
-        let mut count = 0;
-        for kv in self.events.iter() {
-            let (key, value) = kv?;
-            let mut event: crate::domain::Event = decode("events", &value)?;
-            if &event.customer != customer {
-                continue;
-            }
+        let events = self.events_of_seq(customer)?;
+        for (seq, mut event) in events.iter().cloned() {
             event.customer = anon.clone();
             match &mut event.kind {
                 EventKind::Decided { text, .. } => text.clear(),
                 EventKind::SurveyAnswered { comment, .. } => *comment = None,
                 _ => {}
             }
-            self.events.insert(key, encode(&event))?;
-            count += 1;
+            self.events.insert(seq.to_be_bytes(), encode(&event))?;
         }
-        Ok(count)
+        Ok(events.len())
     }
 }
 

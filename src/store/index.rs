@@ -14,7 +14,7 @@ use crate::domain::{Priority, Ticket, TicketStatus};
 use chrono::{DateTime, Utc};
 use sled::transaction::{TransactionalTree, UnabortableTransactionError};
 
-fn instant(at: DateTime<Utc>) -> [u8; 12] {
+pub(super) fn instant(at: DateTime<Utc>) -> [u8; 12] {
     let mut out = [0; 12];
     out[..8].copy_from_slice(&((at.timestamp() as u64) ^ (1 << 63)).to_be_bytes());
     out[8..].copy_from_slice(&at.timestamp_subsec_nanos().to_be_bytes());

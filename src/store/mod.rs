@@ -2,7 +2,7 @@
 //! the conversation, tickets, replies for the outbox, events) is written in one sled
 //! transaction, so a crash leaves either all of it or none of it.
 //!
-//! Key layout (version 3, [`LAYOUT_VERSION`], in the `meta` tree under `version`):
+//! Key layout (version 4, [`LAYOUT_VERSION`], in the `meta` tree under `version`):
 //! - `conversations`: `customer id` -> Conversation (JSON)
 //! - `messages`: `customer id \0 seq (u64 BE)` -> StoredMessage (JSON), the transcript
 //! - `dedupe`: `customer id \0 provider message id` -> seq (u64 BE)
@@ -32,11 +32,14 @@
 //!   an email reply threads to
 //! - `contacts`: `customer id` -> Contact (JSON): the address a web-chat customer left
 //!   for replies they do not see in the chat
+//! - `history` (v4): events by time, by customer and by ticket, tickets by customer,
+//!   see `history.rs`
 //!
 //! (the trees from `failed` to `notes` were added within v1, `held`, `statuses`, the
 //! attachments', `email_threads` and `contacts` within v3: older stores open unchanged.) Migrations: v1 -> v2 builds `waiting` and `claims` from `tickets`;
 //! v2 -> v3 gives every `decided` event its cause, read once from its words
-//! ([`crate::domain::triage::Cause::from_words`]). Conversations and tickets carry a
+//! ([`crate::domain::triage::Cause::from_words`]); v3 -> v4 builds `history` from the
+//! events and tickets. Conversations and tickets carry a
 //! `version` that every write bumps (records written before it read as 0).
 //!
 //! `seq` comes from sled's monotonic id generator, so keys sort in write order.
@@ -47,6 +50,7 @@ mod delivery;
 mod email;
 mod erase;
 mod group;
+mod history;
 mod index;
 mod migrate;
 mod notes;
@@ -64,7 +68,7 @@ pub use turn::Turn;
 
 use std::path::{Path, PathBuf};
 
-pub const LAYOUT_VERSION: u64 = 3;
+pub const LAYOUT_VERSION: u64 = 4;
 
 /// sled's page cache (its default is 1 GB): the hot conversations fit, RAM stays small.
 const CACHE_BYTES: u64 = 8 * 1024 * 1024;
@@ -147,6 +151,7 @@ pub struct Store {
     attachment_data: sled::Tree,
     email_threads: sled::Tree,
     contacts: sled::Tree,
+    history: sled::Tree,
     /// Added to sled's ids: a store rewritten by `forget` keeps its keys increasing.
     seq_floor: u64,
     group: std::sync::Arc<group::GroupFlush>,
@@ -193,6 +198,7 @@ impl Store {
             attachment_data: db.open_tree("attachment_data")?,
             email_threads: db.open_tree("email_threads")?,
             contacts: db.open_tree("contacts")?,
+            history: db.open_tree("history")?,
             seq_floor: 0,
             group: std::sync::Arc::default(),
             written: std::sync::Arc::default(),
@@ -232,6 +238,13 @@ impl Store {
             let filled = self.fill_causes()?;
             tracing::info!(
                 "store {}: key layout v3: {filled} decisions got their cause",
+                dir.display()
+            );
+        }
+        if version < 4 {
+            let indexed = self.build_history()?;
+            tracing::info!(
+                "store {}: key layout v4: {indexed} events indexed by time, customer and ticket",
                 dir.display()
             );
         }

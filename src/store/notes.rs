@@ -2,7 +2,7 @@
 //! the transcript from a point on (with sequence numbers), and a customer's tickets.
 
 use super::{Result, Store, customer_key, customer_prefix, decode, encode};
-use crate::domain::{CustomerId, Ticket};
+use crate::domain::CustomerId;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -48,17 +48,5 @@ impl Store {
             lines.push((seq, decode("messages", &v)?));
         }
         Ok(lines)
-    }
-
-    /// Every ticket of `customer`, oldest first.
-    pub fn tickets_of(&self, customer: &CustomerId) -> Result<Vec<Ticket>> {
-        let mut found = Vec::new();
-        for ticket in self.tickets() {
-            let ticket = ticket?;
-            if &ticket.customer == customer {
-                found.push(ticket);
-            }
-        }
-        Ok(found)
     }
 }

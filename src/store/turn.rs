@@ -59,6 +59,7 @@ struct Trees<'t> {
     events: &'t TransactionalTree,
     waiting: &'t TransactionalTree,
     claims: &'t TransactionalTree,
+    history: &'t TransactionalTree,
 }
 
 impl Store {
@@ -67,7 +68,7 @@ impl Store {
         let ids: Vec<u64> = (0..turn.outbound.len() + turn.events.len() + 1)
             .map(|_| self.next_seq())
             .collect::<Result<_>>()?;
-        let trees = (
+        let trees = [
             &self.conversations,
             &self.messages,
             &self.dedupe,
@@ -77,28 +78,28 @@ impl Store {
             &self.events,
             &self.waiting,
             &self.claims,
-        );
-        let result = trees.transaction(
-            |(convs, messages, dedupe, tickets, open, outbox, events, waiting, claims)| {
-                let trees = Trees {
-                    convs,
-                    messages,
-                    dedupe,
-                    tickets,
-                    open,
-                    outbox,
-                    events,
-                    waiting,
-                    claims,
-                };
-                let mut ids = ids.iter().copied();
-                Ok(store_inbound(&trees, turn, &mut ids)?
-                    + write_conversation(&trees, &turn.conversation)?
-                    + write_tickets(&trees, &turn.tickets)?
-                    + queue_outbound(&trees, &turn.outbound, &mut ids)?
-                    + log_events(&trees, &turn.events, &mut ids)?)
-            },
-        );
+            &self.history,
+        ];
+        let result = trees[..].transaction(|t| {
+            let trees = Trees {
+                convs: &t[0],
+                messages: &t[1],
+                dedupe: &t[2],
+                tickets: &t[3],
+                open: &t[4],
+                outbox: &t[5],
+                events: &t[6],
+                waiting: &t[7],
+                claims: &t[8],
+                history: &t[9],
+            };
+            let mut ids = ids.iter().copied();
+            Ok(store_inbound(&trees, turn, &mut ids)?
+                + write_conversation(&trees, &turn.conversation)?
+                + write_tickets(&trees, &turn.tickets)?
+                + queue_outbound(&trees, &turn.outbound, &mut ids)?
+                + log_events(&trees, &turn.events, &mut ids)?)
+        });
         match result {
             Ok(records) => {
                 self.written
@@ -196,6 +197,9 @@ fn write_tickets(t: &Trees<'_>, tickets: &[Ticket]) -> Step {
         };
         t.tickets.insert(&key, encode(&next))?;
         super::index::reindex(before.as_ref(), &next, t.waiting, t.claims)?;
+        if before.is_none() {
+            super::history::index_ticket(t.history, &next)?;
+        }
         if next.is_open() {
             t.open.insert(&key, &[])?;
         } else {
@@ -225,6 +229,7 @@ fn log_events(t: &Trees<'_>, events: &[Event], ids: &mut impl Iterator<Item = u6
     for event in events {
         let seq = ids.next().expect("one id per record");
         t.events.insert(&seq.to_be_bytes(), encode(event))?;
+        super::history::index_event(t.history, seq, event)?;
     }
     Ok(events.len() as u64)
 }

@@ -39,8 +39,7 @@ async fn compute(app: &Arc<App>, period: &Period) -> Result<Kpis, ApiError> {
     blocking(move || {
         let events = service
             .store()
-            .events()
-            .collect::<crate::store::Result<Vec<_>>>()
+            .report_events(start, end)
             .map_err(|e| ApiError::internal(&e))?;
         Ok(crate::report::full_report(
             &events,
