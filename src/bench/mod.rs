@@ -1,9 +1,11 @@
 //! `sportello bench`: the figures a shop's small server has to meet, measured on this
 //! machine: durable pipeline throughput against the storage floor, matching latency
 //! at 77 / 1,000 / 10,000 FAQ entries, cold start, peak memory and disk with 100,000
-//! stored conversations. Everything runs on temporary directories; nothing of the
+//! stored conversations, a week's report and a customer's record on a store holding a
+//! year of events. Everything runs on temporary directories; nothing of the
 //! shop's own data is touched. Build with `--release`: a debug build says so.
 
+mod history;
 mod matching;
 mod memory;
 mod pipeline;
@@ -39,6 +41,8 @@ struct Sizes {
     queries: usize,
     cold_starts: usize,
     conversations: usize,
+    /// Events in the year of history the reports are timed on.
+    year_events: usize,
 }
 
 const FULL: Sizes = Sizes {
@@ -48,6 +52,7 @@ const FULL: Sizes = Sizes {
     queries: usize::MAX,
     cold_starts: 5,
     conversations: 100_000,
+    year_events: 2_000_000,
 };
 
 const QUICK: Sizes = Sizes {
@@ -57,6 +62,7 @@ const QUICK: Sizes = Sizes {
     queries: 300,
     cold_starts: 1,
     conversations: 2_000,
+    year_events: 200_000,
 };
 
 /// The figures, as `--json` prints them.
@@ -85,6 +91,12 @@ pub struct Figures {
     pub rss_mb: f64,
     pub rss_conversations: usize,
     pub store_mb_per_1k_conversations: f64,
+    /// The last week's KPI report on a store holding a year of events (2 million in the
+    /// full run; `year.events` says how many).
+    pub report_week_ms_year: f64,
+    /// `customer show` of a customer who wrote all year, on that store.
+    pub customer_show_ms_year: f64,
+    pub year: history::Aged,
 }
 
 #[derive(Debug, Serialize)]
@@ -169,6 +181,11 @@ pub fn run(
         sizes.conversations,
         load.concurrency,
     )?;
+    progress(&format!(
+        "reports on a year of {} events...",
+        sizes.year_events
+    ));
+    let year = history::measure(&scratch.path().join("year"), &config, sizes.year_events)?;
     let figures = Figures {
         machine: machine(),
         messages: run.messages,
@@ -192,6 +209,9 @@ pub fn run(
         store_mb_per_1k_conversations: disk as f64
             / 1_048_576.0
             / (probe.conversations as f64 / 1_000.0),
+        report_week_ms_year: year.report_week_ms,
+        customer_show_ms_year: year.customer_show_ms,
+        year,
     };
     Ok(figures)
 }

@@ -110,4 +110,17 @@ fn print_table(f: &Figures) {
         format!("{:.2}", f.store_mb_per_1k_conversations),
         "",
     );
+    row(
+        &format!("report of a week, {} events stored (ms)", f.year.events),
+        format!("{:.0}", f.report_week_ms_year),
+        "< 1000 at 2000000",
+    );
+    row(
+        &format!(
+            "customer show, {} of their events (ms)",
+            f.year.customer_events
+        ),
+        format!("{:.0}", f.customer_show_ms_year),
+        "< 1000 at 2000000",
+    );
 }
