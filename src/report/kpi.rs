@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::domain::triage::DecisionKind;
 use crate::domain::{Event, EventKind, LookupOutcome, SurveyKind, TicketId};
 use chrono::{DateTime, Utc};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Silence after which a customer's next message starts a new conversation.
 use crate::domain::SESSION_GAP;
@@ -165,9 +165,10 @@ pub(super) fn conversations(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> (usize, usize) {
-    // Per customer, once: when their tickets opened and ended.
-    let mut opened: BTreeMap<&str, Vec<DateTime<Utc>>> = BTreeMap::new();
-    let mut ended: BTreeMap<&str, Vec<DateTime<Utc>>> = BTreeMap::new();
+    // Per customer, once: when their tickets opened and ended. (Hash maps keyed by
+    // the events' own ids: this runs once per slice of a report, over every event.)
+    let mut opened: HashMap<&str, Vec<DateTime<Utc>>> = HashMap::new();
+    let mut ended: HashMap<&str, Vec<DateTime<Utc>>> = HashMap::new();
     for t in tickets.values() {
         opened.entry(&t.customer).or_default().extend(t.opened);
         ended.entry(&t.customer).or_default().extend(t.ended);
@@ -177,8 +178,8 @@ pub(super) fn conversations(
             times.is_some_and(|ts| ts.iter().any(|&x| a <= x && b.is_none_or(|b| x < b)))
         };
     // Each customer's conversation starts, in order.
-    let mut starts: BTreeMap<String, Vec<DateTime<Utc>>> = BTreeMap::new();
-    let mut last: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
+    let mut starts: HashMap<&str, Vec<DateTime<Utc>>> = HashMap::new();
+    let mut last: HashMap<&str, DateTime<Utc>> = HashMap::new();
     for e in events {
         // A survey answer continues what it rates; it starts nothing.
         let EventKind::Decided { decision, .. } = &e.kind else {
@@ -187,17 +188,17 @@ pub(super) fn conversations(
         if *decision == DecisionKind::SurveyAnswer {
             continue;
         }
-        let customer = e.customer.to_string();
+        let customer = e.customer.as_str();
         let ended_since = |prev: DateTime<Utc>| {
             ended
-                .get(customer.as_str())
+                .get(customer)
                 .is_some_and(|ts| ts.iter().any(|&x| prev < x && x <= e.at))
         };
         let new = last
-            .get(&customer)
+            .get(customer)
             .is_none_or(|&prev| e.at - prev >= SESSION_GAP || ended_since(prev));
         if new {
-            starts.entry(customer.clone()).or_default().push(e.at);
+            starts.entry(customer).or_default().push(e.at);
         }
         last.insert(customer, e.at);
     }
@@ -205,11 +206,7 @@ pub(super) fn conversations(
     for (customer, times) in &starts {
         for (i, &start) in times.iter().enumerate() {
             if from <= start && start < to {
-                let handed = between(
-                    opened.get(customer.as_str()),
-                    start,
-                    times.get(i + 1).copied(),
-                );
+                let handed = between(opened.get(customer), start, times.get(i + 1).copied());
                 total += 1;
                 contained += usize::from(!handed);
             }
@@ -344,11 +341,11 @@ fn retention(
     to: DateTime<Utc>,
 ) -> (Option<f64>, RetentionBase) {
     let before = from - (to - from);
-    let wrote = |a: DateTime<Utc>, b: DateTime<Utc>| -> BTreeSet<String> {
+    let wrote = |a: DateTime<Utc>, b: DateTime<Utc>| -> HashSet<&str> {
         events
             .iter()
             .filter(|e| a <= e.at && e.at < b && matches!(e.kind, EventKind::Decided { .. }))
-            .map(|e| e.customer.to_string())
+            .map(|e| e.customer.as_str())
             .collect()
     };
     let (start, end) = (wrote(before, from), wrote(from, to));

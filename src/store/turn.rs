@@ -179,6 +179,7 @@ fn write_conversation(t: &Trees<'_>, conv: &Conversation) -> Step {
 /// Each ticket, if nobody wrote it since it was read (new ones: if the number is
 /// still free); its version goes up, the queue and the indexes follow.
 fn write_tickets(t: &Trees<'_>, tickets: &[Ticket]) -> Step {
+    let mut written = 2 * tickets.len() as u64;
     for ticket in tickets {
         let key = ticket.id.0.to_be_bytes();
         let before = match t.tickets.get(key)? {
@@ -199,6 +200,7 @@ fn write_tickets(t: &Trees<'_>, tickets: &[Ticket]) -> Step {
         super::index::reindex(before.as_ref(), &next, t.waiting, t.claims)?;
         if before.is_none() {
             super::history::index_ticket(t.history, &next)?;
+            written += 1;
         }
         if next.is_open() {
             t.open.insert(&key, &[])?;
@@ -206,7 +208,7 @@ fn write_tickets(t: &Trees<'_>, tickets: &[Ticket]) -> Step {
             t.open.remove(&key)?;
         }
     }
-    Ok(2 * tickets.len() as u64)
+    Ok(written)
 }
 
 /// The bot's and operators' messages: in the transcript and in the outbox.
@@ -226,10 +228,11 @@ fn queue_outbound(
 }
 
 fn log_events(t: &Trees<'_>, events: &[Event], ids: &mut impl Iterator<Item = u64>) -> Step {
+    let mut written = 0;
     for event in events {
         let seq = ids.next().expect("one id per record");
         t.events.insert(&seq.to_be_bytes(), encode(event))?;
-        super::history::index_event(t.history, seq, event)?;
+        written += 1 + super::history::index_event(t.history, seq, event)?;
     }
-    Ok(events.len() as u64)
+    Ok(written)
 }
