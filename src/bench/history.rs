@@ -77,9 +77,9 @@ pub fn measure(dir: &Path, config: &Config, events: usize) -> anyhow::Result<Age
     let (from, to) = (year_end() - Duration::days(7), year_end());
     let mut read = 0;
     let report_week_ms = median_ms(|| {
-        let events = store.report_events(from, to)?;
-        read = events.len();
-        let kpis = crate::report::full_report(&events, config, from, to);
+        let input = crate::report::Input::read(&store, from, to)?;
+        read = input.events.len();
+        let kpis = crate::report::full_report(&input, config);
         std::hint::black_box(kpis);
         Ok(())
     })?;

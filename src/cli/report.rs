@@ -43,8 +43,8 @@ pub fn run(store: &Store, config: &Config, args: &ReportArgs) -> anyhow::Result<
     if let (Some(from), Some(to)) = (args.from, args.to) {
         anyhow::ensure!(from <= to, "--from {from} is after --to {to}");
         let (start, end) = period(from, to).context("--to is too far in the future")?;
-        let events = store.report_events(start, end)?;
-        let report = full_report(&events, config, start, end);
+        let input = crate::report::Input::read(store, start, end)?;
+        let report = full_report(&input, config);
         if let Some(path) = &args.html {
             std::fs::write(path, html_page(&report, args.lang))
                 .with_context(|| format!("writing {}", path.display()))?;

@@ -50,8 +50,9 @@ pub(super) fn share(part: usize, whole: usize) -> Option<f64> {
     }
 }
 
-/// The report for events in `[from, to)`; `events` are all stored events in order.
-pub fn kpis(events: &[Event], config: &Config, from: DateTime<Utc>, to: DateTime<Utc>) -> Kpis {
+/// The report for the input's period.
+pub fn kpis(input: &super::Input, config: &Config) -> Kpis {
+    let (events, from, to) = (input.events.as_slice(), input.from, input.to);
     let within = |t: DateTime<Utc>| from <= t && t < to;
     let tickets = ticket_lives(events);
     let (conversations, contained) = conversations(events, &tickets, from, to);
@@ -77,7 +78,7 @@ pub fn kpis(events: &[Event], config: &Config, from: DateTime<Utc>, to: DateTime
         .map(|d| (d.clone(), department(Some(d))))
         .collect();
     let all = department(None);
-    let (retention_rate, retention_base) = retention(events, from, to);
+    let (retention_rate, retention_base) = retention(events, &input.wrote_before, from, to);
     Kpis {
         by_channel: super::breakdown::by_channel(events, config, from, to),
         by_department,
@@ -333,23 +334,20 @@ pub(super) fn nps(events: &[Event], within: &dyn Fn(DateTime<Utc>) -> bool) -> N
 }
 
 /// CRR = (CE − CN) / CS × 100 on customers who wrote: CS = those who wrote in the
-/// equally long period before, CE = those who wrote in this one, CN = those of CE who
-/// had not written in the period before.
+/// equally long period before (`start`), CE = those who wrote in this one, CN = those
+/// of CE who had not written in the period before.
 fn retention(
     events: &[Event],
+    start: &HashSet<String>,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> (Option<f64>, RetentionBase) {
-    let before = from - (to - from);
-    let wrote = |a: DateTime<Utc>, b: DateTime<Utc>| -> HashSet<&str> {
-        events
-            .iter()
-            .filter(|e| a <= e.at && e.at < b && matches!(e.kind, EventKind::Decided { .. }))
-            .map(|e| e.customer.as_str())
-            .collect()
-    };
-    let (start, end) = (wrote(before, from), wrote(from, to));
-    let new = end.difference(&start).count();
+    let end: HashSet<&str> = events
+        .iter()
+        .filter(|e| from <= e.at && e.at < to && matches!(e.kind, EventKind::Decided { .. }))
+        .map(|e| e.customer.as_str())
+        .collect();
+    let new = end.iter().filter(|c| !start.contains(**c)).count();
     let rate = (!start.is_empty()).then(|| (end.len() - new) as f64 * 100.0 / start.len() as f64);
     let base = RetentionBase {
         customers: "who wrote".to_owned(),

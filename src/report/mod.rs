@@ -24,7 +24,7 @@ use crate::domain::triage::DecisionKind;
 use crate::domain::{Event, EventKind};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 #[derive(Debug, Default, Serialize)]
 pub struct Summary {
@@ -108,14 +108,56 @@ pub fn period(
     Some((midnight(from)?, midnight(to.succ_opt()?)?))
 }
 
-/// The KPIs of `[from, to)` with the questions the bot could not answer.
-pub fn full_report(
-    events: &[Event],
-    config: &crate::config::Config,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Kpis {
-    let mut report = kpis(events, config, from, to);
-    report.top_unanswered = summarise(events, Some(from), Some(to)).top_unanswered;
+/// What the KPIs of `[from, to)` are computed from.
+#[derive(Debug)]
+pub struct Input {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    /// Every stored event, or those of the period that the figures depend on
+    /// ([`crate::store::Store::report_events`]), in write order.
+    pub events: Vec<Event>,
+    /// Who wrote in the equally long period before `from` (retention's base).
+    pub wrote_before: HashSet<String>,
+}
+
+impl Input {
+    /// From the store, through its history index: what a period costs does not grow
+    /// with the store's age.
+    pub fn read(
+        store: &crate::store::Store,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> crate::store::Result<Input> {
+        Ok(Input {
+            from,
+            to,
+            events: store.report_events(from, to)?,
+            wrote_before: store.writers_between(from - (to - from), from)?,
+        })
+    }
+
+    /// From every event there is (in write order).
+    pub fn of_all(events: Vec<Event>, from: DateTime<Utc>, to: DateTime<Utc>) -> Input {
+        let before = from - (to - from);
+        let wrote_before = events
+            .iter()
+            .filter(|e| before <= e.at && e.at < from)
+            .filter(|e| matches!(e.kind, EventKind::Decided { .. }))
+            .map(|e| e.customer.as_str().to_owned())
+            .collect();
+        Input {
+            from,
+            to,
+            events,
+            wrote_before,
+        }
+    }
+}
+
+/// The KPIs of the input's period with the questions the bot could not answer.
+pub fn full_report(input: &Input, config: &crate::config::Config) -> Kpis {
+    let mut report = kpis(input, config);
+    report.top_unanswered =
+        summarise(&input.events, Some(input.from), Some(input.to)).top_unanswered;
     report
 }

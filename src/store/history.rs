@@ -9,8 +9,10 @@
 //! - `K` ticket id (u64 BE) seq: events by ticket, in write order
 //! - `U` customer id `\0` ticket id: tickets by customer
 //!
-//! All values are empty: the event is read from `events` by its seq. A v3 store gets
-//! the tree built once when it is opened (`build_history`).
+//! The event is read from `events` by its seq. Values are empty, but for a customer's
+//! message (a `decided` event) in `T`, whose value is the customer's id: who wrote in
+//! a period is read from the index alone (retention compares with the period before).
+//! A v3 store gets the tree built once when it is opened (`build_history`).
 
 use super::index::instant;
 use super::{Result, Store, customer_key, customer_prefix, decode};
@@ -34,15 +36,25 @@ fn tagged(tag: u8, rest: &[&[u8]]) -> Vec<u8> {
     key
 }
 
-/// The index keys of one event stored under `seq`.
-fn event_keys(seq: u64, event: &Event) -> Vec<Vec<u8>> {
+/// The index entries (key, value) of one event stored under `seq`.
+fn event_keys(seq: u64, event: &Event) -> Vec<(Vec<u8>, Vec<u8>)> {
     let seq = seq.to_be_bytes();
+    let writer = match event.kind {
+        EventKind::Decided { .. } => event.customer.as_str().as_bytes().to_vec(),
+        _ => Vec::new(),
+    };
     let mut keys = vec![
-        tagged(BY_TIME, &[&instant(event.at), &seq]),
-        tagged(BY_CUSTOMER, &[&customer_key(&event.customer, &seq)]),
+        (tagged(BY_TIME, &[&instant(event.at), &seq]), writer),
+        (
+            tagged(BY_CUSTOMER, &[&customer_key(&event.customer, &seq)]),
+            Vec::new(),
+        ),
     ];
     if let Some(ticket) = event.kind.ticket() {
-        keys.push(tagged(BY_TICKET, &[&ticket.0.to_be_bytes(), &seq]));
+        keys.push((
+            tagged(BY_TICKET, &[&ticket.0.to_be_bytes(), &seq]),
+            Vec::new(),
+        ));
     }
     keys
 }
@@ -73,10 +85,11 @@ pub(super) fn index_event(
     event: &Event,
 ) -> std::result::Result<u64, UnabortableTransactionError> {
     let keys = event_keys(seq, event);
-    for key in &keys {
-        history.insert(key.as_slice(), &[])?;
+    let written = keys.len() as u64;
+    for (key, value) in keys {
+        history.insert(key, value)?;
     }
-    Ok(keys.len() as u64)
+    Ok(written)
 }
 
 /// Inside a turn: a new ticket is listed under its customer.
@@ -203,16 +216,33 @@ impl Store {
         Ok(found)
     }
 
+    /// Who wrote (a `decided` event) in `[from, to)`, from the index alone.
+    pub fn writers_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<std::collections::HashSet<String>> {
+        let mut writers = std::collections::HashSet::new();
+        let range = tagged(BY_TIME, &[&instant(from)])..tagged(BY_TIME, &[&instant(to)]);
+        for kv in self.history.range(range) {
+            let (_, value) = kv?;
+            if !value.is_empty() {
+                writers.insert(String::from_utf8_lossy(&value).into_owned());
+            }
+        }
+        Ok(writers)
+    }
+
     /// Events from `since` on, in write order (the summary of `report --since`).
     pub fn events_since(&self, since: DateTime<Utc>) -> Result<Vec<Event>> {
         self.events_between(since, DateTime::<Utc>::MAX_UTC)
     }
 
-    /// What the KPIs of `[from, to)` read ([`crate::report::kpis`] gives the same
-    /// figures on these as on every event stored), in write order:
-    /// - the events of `[lead, to)`, where `lead` goes back one period (retention
-    ///   compares with the period before) and at least a session gap (whether a message
-    ///   starts a conversation depends on the one before);
+    /// The events the KPIs of `[from, to)` read ([`crate::report::kpis`] gives the same
+    /// figures on these, with [`Store::writers_between`] the period before, as on every
+    /// event stored), in write order:
+    /// - the events of `[from - a session gap, to)` (whether a message starts a
+    ///   conversation depends on the one before);
     /// - every event of the tickets those touch, earlier or later (when a ticket opened
     ///   in the period was answered and closed, which customer a closing belongs to);
     /// - each customer's events after the period up to their next conversation, for
@@ -220,7 +250,7 @@ impl Store {
     ///   for customers who wrote within a session gap after `to`: for anyone else the
     ///   next message starts a new conversation).
     pub fn report_events(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Event>> {
-        let lead = (from - (to - from)).min(from - crate::domain::SESSION_GAP);
+        let lead = from - crate::domain::SESSION_GAP;
         let mut events: BTreeMap<u64, Event> =
             self.events_between_seq(lead, to)?.into_iter().collect();
         let tickets: BTreeSet<TicketId> = events.values().filter_map(|e| e.kind.ticket()).collect();
@@ -326,8 +356,8 @@ impl Store {
         for kv in self.events.iter() {
             let (key, value) = kv?;
             let event: Event = decode("events", &value)?;
-            for k in event_keys(super::be(&key), &event) {
-                batch.insert(k, &[]);
+            for (k, v) in event_keys(super::be(&key), &event) {
+                batch.insert(k, v);
             }
             count += 1;
             if count.is_multiple_of(10_000) {
@@ -351,9 +381,9 @@ impl Store {
         for kv in self.events.iter() {
             let (key, value) = kv?;
             let event: Event = decode("events", &value)?;
-            for k in event_keys(super::be(&key), &event) {
+            for (k, v) in event_keys(super::be(&key), &event) {
                 expected += 1;
-                if !self.history.contains_key(&k)? {
+                if self.history.get(&k)?.as_deref() != Some(v.as_slice()) {
                     problems.push(format!(
                         "event {} is missing from the history index",
                         super::be(&key)
@@ -394,8 +424,8 @@ impl Store {
         for event in events {
             let seq = self.next_seq()?;
             batch.insert(&seq.to_be_bytes(), super::encode(event));
-            for k in event_keys(seq, event) {
-                index.insert(k, &[]);
+            for (k, v) in event_keys(seq, event) {
+                index.insert(k, v);
             }
         }
         use sled::Transactional;
@@ -552,12 +582,14 @@ mod tests {
                 (day(0), day(30)),
                 (day(33), day(45)),
             ] {
-                let read = store.report_events(from, to).unwrap();
-                assert!(read.len() < all.len(), "the period reads less than all");
-                let whole =
-                    serde_json::to_value(crate::report::full_report(&all, &config, from, to));
-                let part =
-                    serde_json::to_value(crate::report::full_report(&read, &config, from, to));
+                let read = crate::report::Input::read(&store, from, to).unwrap();
+                assert!(
+                    read.events.len() < all.len(),
+                    "the period reads less than all"
+                );
+                let every = crate::report::Input::of_all(all.clone(), from, to);
+                let whole = serde_json::to_value(crate::report::full_report(&every, &config));
+                let part = serde_json::to_value(crate::report::full_report(&read, &config));
                 assert_eq!(part.unwrap(), whole.unwrap(), "seed {seed}, {from} to {to}");
             }
             assert!(store.verify().unwrap().is_empty());

@@ -37,16 +37,9 @@ async fn compute(app: &Arc<App>, period: &Period) -> Result<Kpis, ApiError> {
         crate::report::period(from, to).ok_or_else(|| ApiError::bad_request("`to` is too far"))?;
     let service = app.service.clone();
     blocking(move || {
-        let events = service
-            .store()
-            .report_events(start, end)
+        let input = crate::report::Input::read(service.store(), start, end)
             .map_err(|e| ApiError::internal(&e))?;
-        Ok(crate::report::full_report(
-            &events,
-            service.config(),
-            start,
-            end,
-        ))
+        Ok(crate::report::full_report(&input, service.config()))
     })
     .await
 }
