@@ -91,6 +91,8 @@ impl Store {
                 _ => {}
             }
             self.events.insert(seq.to_be_bytes(), encode(&event))?;
+            // The time index carries a message's customer: the anonymous id now.
+            self.reindex_event(seq, &event)?;
         }
         Ok(events.len())
     }

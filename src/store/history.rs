@@ -327,6 +327,14 @@ impl Store {
         Ok(tail)
     }
 
+    /// Write the index entries of an event rewritten in place (forgetting).
+    pub(super) fn reindex_event(&self, seq: u64, event: &Event) -> Result<()> {
+        for (key, value) in event_keys(seq, event) {
+            self.history.insert(key, value)?;
+        }
+        Ok(())
+    }
+
     /// Forgetting: `customer`'s index entries move to `anon` (their events and tickets
     /// stay, anonymous).
     pub(super) fn rename_in_history(&self, customer: &CustomerId, anon: &CustomerId) -> Result<()> {
