@@ -114,7 +114,8 @@ pub struct Input {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
     /// Every stored event, or those of the period that the figures depend on
-    /// ([`crate::store::Store::report_events`]), in write order.
+    /// ([`crate::store::Store::report_events`]), in time order (write order among
+    /// equal times: a message a provider delivered late counts when it was written).
     pub events: Vec<Event>,
     /// Who wrote in the equally long period before `from` (retention's base).
     pub wrote_before: HashSet<String>,
@@ -128,17 +129,20 @@ impl Input {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> crate::store::Result<Input> {
+        let mut events = store.report_events(from, to)?;
+        events.sort_by_key(|e| e.at);
         Ok(Input {
             from,
             to,
-            events: store.report_events(from, to)?,
-            wrote_before: store.writers_between(from - (to - from), from)?,
+            events,
+            wrote_before: store.writers_between(before(from, to), from)?,
         })
     }
 
     /// From every event there is (in write order).
-    pub fn of_all(events: Vec<Event>, from: DateTime<Utc>, to: DateTime<Utc>) -> Input {
-        let before = from - (to - from);
+    pub fn of_all(mut events: Vec<Event>, from: DateTime<Utc>, to: DateTime<Utc>) -> Input {
+        events.sort_by_key(|e| e.at);
+        let before = before(from, to);
         let wrote_before = events
             .iter()
             .filter(|e| before <= e.at && e.at < from)
@@ -152,6 +156,12 @@ impl Input {
             wrote_before,
         }
     }
+}
+
+/// The start of the equally long period before `[from, to)`.
+fn before(from: DateTime<Utc>, to: DateTime<Utc>) -> DateTime<Utc> {
+    from.checked_sub_signed(to - from)
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
 /// The KPIs of the input's period with the questions the bot could not answer.

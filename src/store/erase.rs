@@ -7,7 +7,7 @@
 //! The swap survives a crash at any point: the copy is marked complete before the old
 //! directory is moved aside, and [`Store::open`] finishes a swap it finds half done.
 
-use super::{Result, Store, StoreError, customer_prefix, encode};
+use super::{Result, Store, StoreError, customer_prefix, decode, encode};
 use crate::domain::{CustomerId, EventKind, TicketStatus};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -29,7 +29,16 @@ impl Store {
     /// with every text taken out. An open ticket is cancelled. Run [`rewrite`] after
     /// closing the store so that nothing is left in the files.
     pub fn forget(&self, customer: &CustomerId) -> Result<Forgotten> {
-        let anon = anonymous_id();
+        // One anonymous id per forgetting, kept until it is done: a forget run again
+        // after a crash puts the rest of the records under the same id.
+        let started = format!("{FORGETTING}{}", customer.as_str());
+        let anon = match self.meta.get(&started)? {
+            Some(v) => {
+                CustomerId::parse(&String::from_utf8_lossy(&v)).unwrap_or_else(|_| anonymous_id())
+            }
+            None => anonymous_id(),
+        };
+        self.meta.insert(&started, anon.as_str().as_bytes())?;
         let mut done = Forgotten {
             anonymous_id: anon.to_string(),
             ..Forgotten::default()
@@ -41,9 +50,7 @@ impl Store {
         // Counts first, deletions last: an interrupted forget can simply be run again.
         done.tickets_anonymised = self.anonymise_tickets(customer, &anon)?;
         done.events_anonymised = self.anonymise_events(customer, &anon)?;
-        // The records first, the index that finds them last: run again, a forget
-        // interrupted here still finds everything.
-        self.rename_in_history(customer, &anon)?;
+        self.drop_from_history(customer)?;
         done.messages = remove_prefix(&self.messages, customer)?;
         done.notes = remove_prefix(&self.notes, customer)?;
         for tree in [&self.dedupe, &self.outbox, &self.failed, &self.statuses] {
@@ -55,17 +62,22 @@ impl Store {
         self.email_threads.remove(customer.as_str())?;
         self.contacts.remove(customer.as_str())?;
         self.remove_attachments(customer)?;
+        self.meta.remove(&started)?;
         self.flush()?;
         Ok(done)
     }
 
-    /// `customer`'s tickets (found by the history index) under `anon`, texts out; an
-    /// open one cancelled. A ticket an interrupted run already renamed is still listed
-    /// under `customer` until the index moves, and takes `anon` too.
+    /// `customer`'s tickets under `anon`, texts out; an open one cancelled. Every
+    /// ticket is read (not only those the index lists): forgetting is rare, and must
+    /// not depend on an index being whole.
     fn anonymise_tickets(&self, customer: &CustomerId, anon: &CustomerId) -> Result<usize> {
-        let tickets = self.tickets_of(customer)?;
-        for mut ticket in tickets.iter().cloned() {
-            let key = ticket.id.0.to_be_bytes();
+        let mut count = 0;
+        for kv in self.tickets.iter() {
+            let (key, value) = kv?;
+            let mut ticket: crate::domain::Ticket = decode("tickets", &value)?;
+            if &ticket.customer != customer {
+                continue;
+            }
             ticket.customer = anon.clone();
             ticket.summary.clear();
             ticket.order_number = None;
@@ -73,28 +85,37 @@ impl Store {
             if ticket.is_open() {
                 self.unqueue(&ticket)?;
                 ticket.status = TicketStatus::Cancelled;
-                self.open_tickets.remove(key)?;
+                self.open_tickets.remove(&key)?;
             }
             self.tickets.insert(key, encode(&ticket))?;
+            self.reindex_ticket(&ticket)?;
+            count += 1;
         }
-        Ok(tickets.len())
+        Ok(count)
     }
 
-    /// `customer`'s events (found by the history index) under `anon`, texts out.
+    /// `customer`'s events under `anon`, texts out; every event is read, as above.
     fn anonymise_events(&self, customer: &CustomerId, anon: &CustomerId) -> Result<usize> {
-        let events = self.events_of_seq(customer)?;
-        for (seq, mut event) in events.iter().cloned() {
+        let mut count = 0;
+        for kv in self.events.iter() {
+            let (key, value) = kv?;
+            let mut event: crate::domain::Event = decode("events", &value)?;
+            if &event.customer != customer {
+                continue;
+            }
             event.customer = anon.clone();
             match &mut event.kind {
                 EventKind::Decided { text, .. } => text.clear(),
                 EventKind::SurveyAnswered { comment, .. } => *comment = None,
                 _ => {}
             }
-            self.events.insert(seq.to_be_bytes(), encode(&event))?;
-            // The time index carries a message's customer: the anonymous id now.
-            self.reindex_event(seq, &event)?;
+            self.events.insert(&key, encode(&event))?;
+            // Listed under the anonymous id (and the time index's customer with it);
+            // the entries under `customer` go in `rename_in_history`.
+            self.reindex_event(super::be(&key), &event)?;
+            count += 1;
         }
-        Ok(events.len())
+        Ok(count)
     }
 }
 
@@ -237,6 +258,8 @@ fn copy_live(swap: &Swap) -> Result<()> {
 
 /// `meta` key: added to sled's id generator, which starts again at 0 in a copy.
 pub(super) const SEQ_FLOOR: &str = "seq_floor";
+/// `meta` key prefix: a forget under way, its customer -> the anonymous id it uses.
+const FORGETTING: &str = "forgetting:";
 /// `meta` key: records were erased and the files still hold them until a rewrite.
 pub(super) const PENDING: &str = "rewrite_pending";
 
@@ -320,4 +343,63 @@ fn destroy(dir: &Path) -> Result<()> {
 fn sync_dir(dir: &Path) -> Result<()> {
     std::fs::File::open(dir)?.sync_all()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Event, Lang};
+
+    fn message(customer: &CustomerId, minutes: i64) -> Event {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-02T09:00:00Z")
+            .unwrap()
+            .to_utc();
+        Event {
+            at: at + chrono::Duration::minutes(minutes),
+            customer: customer.clone(),
+            kind: EventKind::Decided {
+                text: "il mio indirizzo è via Zanzibar 3".into(),
+                lang: Lang::It,
+                decision: crate::domain::triage::DecisionKind::Answer,
+                cause: crate::domain::triage::Cause::Confident,
+                target: None,
+                intent: None,
+                reason: String::new(),
+                candidates: Vec::new(),
+            },
+        }
+    }
+
+    #[test]
+    fn a_forget_run_again_after_a_crash_finishes_under_the_same_anonymous_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let giulia = CustomerId::parse("telegram:501").unwrap();
+        let marco = CustomerId::parse("telegram:777").unwrap();
+        let events: Vec<Event> = (0..6)
+            .map(|i| message(if i % 2 == 0 { &giulia } else { &marco }, i))
+            .collect();
+        store.append_events(&events).unwrap();
+        // The first run got as far as the events, then the process died.
+        let first = anonymous_id();
+        let started = format!("{FORGETTING}{}", giulia.as_str());
+        store
+            .meta
+            .insert(&started, first.as_str().as_bytes())
+            .unwrap();
+        store.anonymise_events(&giulia, &first).unwrap();
+        // Run again: the same id, the index whole, nothing of hers left.
+        let done = store.forget(&giulia).unwrap();
+        assert_eq!(done.anonymous_id, first.to_string());
+        assert_eq!(store.verify().unwrap(), Vec::<String>::new());
+        assert!(store.events_of(&giulia).unwrap().is_empty());
+        let anonymous = store.events_of(&first).unwrap();
+        assert_eq!(anonymous.len(), 3);
+        assert!(anonymous.iter().all(|e| e.customer == first));
+        assert_eq!(store.events_of(&marco).unwrap().len(), 3);
+        assert!(store.meta.get(&started).unwrap().is_none());
+        // A forget of its own starts from a fresh id.
+        let again = store.forget(&marco).unwrap();
+        assert_ne!(again.anonymous_id, done.anonymous_id);
+    }
 }

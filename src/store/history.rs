@@ -5,7 +5,7 @@
 //! One tree, `history`, written in the same transaction as the events and tickets it
 //! points to, its keys told apart by their first byte:
 //! - `T` instant (12 bytes, see `index.rs`) seq (u64 BE): events by time
-//! - `C` customer id `\0` seq: events by customer, in write order
+//! - `C` customer id `\0` instant seq: events by customer, in time order
 //! - `K` ticket id (u64 BE) seq: events by ticket, in write order
 //! - `U` customer id `\0` ticket id: tickets by customer
 //!
@@ -46,7 +46,10 @@ fn event_keys(seq: u64, event: &Event) -> Vec<(Vec<u8>, Vec<u8>)> {
     let mut keys = vec![
         (tagged(BY_TIME, &[&instant(event.at), &seq]), writer),
         (
-            tagged(BY_CUSTOMER, &[&customer_key(&event.customer, &seq)]),
+            tagged(
+                BY_CUSTOMER,
+                &[&customer_key(&event.customer, &instant(event.at)), &seq],
+            ),
             Vec::new(),
         ),
     ];
@@ -174,7 +177,7 @@ impl Store {
         Ok(out)
     }
 
-    /// Every event of `customer`, in write order.
+    /// Every event of `customer`, in time order (write order among equal times).
     pub fn events_of(&self, customer: &CustomerId) -> Result<Vec<Event>> {
         Ok(self
             .events_of_seq(customer)?
@@ -194,7 +197,6 @@ impl Store {
         self.events_at(seqs)
     }
 
-    /// Every event of `ticket`, in write order.
     /// The seqs of `ticket`'s events, in write order.
     fn ticket_events(&self, ticket: TicketId) -> Result<Vec<u64>> {
         self.history
@@ -250,24 +252,31 @@ impl Store {
     ///   for customers who wrote within a session gap after `to`: for anyone else the
     ///   next message starts a new conversation).
     pub fn report_events(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Event>> {
-        let lead = from - crate::domain::SESSION_GAP;
+        let gap = crate::domain::SESSION_GAP;
+        let lead = from
+            .checked_sub_signed(gap)
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
+        let after = to
+            .checked_add_signed(gap)
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
         let mut events: BTreeMap<u64, Event> =
             self.events_between_seq(lead, to)?.into_iter().collect();
         let tickets: BTreeSet<TicketId> = events.values().filter_map(|e| e.kind.ticket()).collect();
-        let mut last: BTreeMap<&CustomerId, (u64, DateTime<Utc>)> = BTreeMap::new();
-        for (&seq, e) in &events {
+        // Each customer's last message in the period.
+        let mut last: BTreeMap<&CustomerId, DateTime<Utc>> = BTreeMap::new();
+        for e in events.values() {
             if starts_or_continues(&e.kind) && from <= e.at {
-                last.insert(&e.customer, (seq, e.at));
+                let at = last.entry(&e.customer).or_insert(e.at);
+                *at = (*at).max(e.at);
             }
         }
         // A conversation goes on past `to` only if its customer wrote again within a
         // session gap of it (tickets open on a customer's message).
-        let gap_after = self.events_between_seq(to, to + crate::domain::SESSION_GAP)?;
-        let going_on: BTreeSet<&CustomerId> = gap_after.iter().map(|(_, e)| &e.customer).collect();
+        let going_on = self.writers_between(to, after)?;
         let mut more = Vec::new();
-        for (customer, (seq, at)) in last {
-            if going_on.contains(customer) {
-                more.extend(self.conversation_tail(customer, seq, at, to)?);
+        for (customer, at) in last {
+            if going_on.contains(customer.as_str()) {
+                more.extend(self.conversation_tail(customer, at, to)?);
             }
         }
         events.extend(more);
@@ -280,38 +289,29 @@ impl Store {
         Ok(events.into_values().collect())
     }
 
-    /// `customer`'s events written after `seq` and stamped from `to` on, up to the
-    /// message that starts their next conversation (a session gap after the last one,
-    /// or after a ticket of theirs ended).
+    /// `customer`'s events stamped from `to` on, in time order, up to the message
+    /// that starts their next conversation (a session gap after `last_message` or the
+    /// messages since, or any message after a ticket of theirs ended).
     fn conversation_tail(
         &self,
         customer: &CustomerId,
-        seq: u64,
         last_message: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<(u64, Event)>> {
-        let prefix = customer_prefix(customer);
-        let start = tagged(
-            BY_CUSTOMER,
-            &[&customer_key(customer, &(seq + 1).to_be_bytes())],
-        );
-        let end = tagged(
-            BY_CUSTOMER,
-            &[&customer_key(customer, &u64::MAX.to_be_bytes())],
-        );
+        let start = tagged(BY_CUSTOMER, &[&customer_key(customer, &instant(to))]);
         let mut tail = Vec::new();
         let mut previous = last_message;
         let mut ended = false;
-        for key in self.history.range(start..=end).keys() {
+        let prefix = tagged(BY_CUSTOMER, &[&customer_prefix(customer)]);
+        for key in self.history.range(start..).keys() {
             let key = key?;
-            debug_assert!(key[1..].starts_with(&prefix));
+            if !key.starts_with(&prefix) {
+                break;
+            }
             let seq = seq_of(&key);
             let Some((_, event)) = self.events_at([seq])?.pop() else {
                 continue;
             };
-            if event.at < to {
-                continue;
-            }
             if starts_or_continues(&event.kind) {
                 if event.at - previous >= crate::domain::SESSION_GAP || ended {
                     break;
@@ -335,9 +335,16 @@ impl Store {
         Ok(())
     }
 
-    /// Forgetting: `customer`'s index entries move to `anon` (their events and tickets
-    /// stay, anonymous).
-    pub(super) fn rename_in_history(&self, customer: &CustomerId, anon: &CustomerId) -> Result<()> {
+    /// Write the ticket's entry under its (anonymous) customer (forgetting).
+    pub(super) fn reindex_ticket(&self, ticket: &Ticket) -> Result<()> {
+        self.history
+            .insert(ticket_key(&ticket.customer, ticket.id), &[])?;
+        Ok(())
+    }
+
+    /// Forgetting, once their events and tickets are listed under the anonymous id:
+    /// drop every entry still under `customer`.
+    pub(super) fn drop_from_history(&self, customer: &CustomerId) -> Result<()> {
         for tag in [BY_CUSTOMER, TICKETS_OF] {
             let prefix = tagged(tag, &[&customer_prefix(customer)]);
             let keys: Vec<sled::IVec> = self
@@ -346,9 +353,6 @@ impl Store {
                 .keys()
                 .collect::<std::result::Result<_, _>>()?;
             for key in keys {
-                let suffix = &key[prefix.len()..];
-                self.history
-                    .insert(tagged(tag, &[&customer_key(anon, suffix)]), &[])?;
                 self.history.remove(&key)?;
             }
         }
@@ -565,6 +569,13 @@ mod tests {
             }
         }
         events.sort_by_key(|e| e.at);
+        // A few messages written late, stamped earlier (a provider's retried webhook
+        // keeps the time the customer wrote): last in write order.
+        let late: Vec<usize> = (0..events.len()).filter(|i| i % 53 == 7).collect();
+        for (moved, i) in late.into_iter().enumerate() {
+            let event = events.remove(i - moved);
+            events.push(event);
+        }
         events
     }
 
@@ -603,6 +614,8 @@ mod tests {
             assert!(store.verify().unwrap().is_empty());
             let c3 = CustomerId::parse("web:c3").unwrap();
             let mine: Vec<Event> = all.iter().filter(|e| e.customer == c3).cloned().collect();
+            let mut mine = mine;
+            mine.sort_by_key(|e| e.at);
             assert_eq!(store.events_of(&c3).unwrap(), mine);
         }
     }
