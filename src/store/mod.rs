@@ -33,7 +33,7 @@
 //! - `contacts`: `customer id` -> Contact (JSON): the address a web-chat customer left
 //!   for replies they do not see in the chat
 //! - `history` (v4): events by time, by customer and by ticket, tickets by customer,
-//!   see `history.rs`
+//!   see `history/`
 //!
 //! (the trees from `failed` to `notes` were added within v1, `held`, `statuses`, the
 //! attachments', `email_threads` and `contacts` within v3: older stores open unchanged.) Migrations: v1 -> v2 builds `waiting` and `claims` from `tickets`;
