@@ -24,11 +24,43 @@ pub fn check(cli: &super::Cli) -> anyhow::Result<ExitCode> {
         brain.intents.rules.len(),
         diagnostics.len() - errors
     );
+    for lang in Lang::ALL {
+        let n = brain
+            .faq
+            .entries()
+            .iter()
+            .filter(|e| e.lang == lang)
+            .count();
+        if n > 0 {
+            println!("{}", calibration_line(lang, &brain.faq.calibration(lang)));
+        }
+    }
     Ok(if errors > 0 {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// What the folder's calibration learnt, in the editors' words.
+fn calibration_line(lang: Lang, c: &crate::faq::calibration::Calibration) -> String {
+    if c.questions == 0 {
+        return format!(
+            "confidence ({lang}): too few entries with two questions or more to learn from; the built-in calibration is used"
+        );
+    }
+    format!(
+        "confidence ({lang}): calibrated on the folder itself: {} of {} held-out questions found their own entry ({:.0}%), {} questions of left-out entries played out of scope{}",
+        c.found,
+        c.questions,
+        100.0 * c.found as f64 / c.questions as f64,
+        c.left_out,
+        if c.found * 2 < c.questions {
+            "\n  hint: entries whose questions share few words with each other are hard to match; add questions in the customers' own words (`sportello faq suggest`)"
+        } else {
+            ""
+        }
+    )
 }
 
 /// Print the store's inconsistencies; true if there are none.
@@ -54,7 +86,7 @@ pub fn ask(brain: &Brain, text: &str, lang: Option<Lang>, json: bool) -> anyhow:
                 "confidence": round(c.confidence),
                 "threshold": c.threshold,
                 "department": c.department,
-                "features": {"lexical": round(e.lexical), "model": round(e.model),
+                "features": {"raw": round(e.raw), "lexical": round(e.lexical), "model": round(e.model),
                              "semantic": e.semantic.map(round)},
                 "matched_question": e.matched_question,
             })
@@ -89,8 +121,8 @@ pub fn ask(brain: &Brain, text: &str, lang: Option<Lang>, json: bool) -> anyhow:
             .map(|s| format!(" semantic {s:.2}"))
             .unwrap_or_default();
         println!(
-            "  {:.2}  {:<28} lexical {:.2} model {:.2}{semantic}  {:?}",
-            c.confidence, c.faq_id, e.lexical, e.model, e.matched_question
+            "  {:.2}  {:<28} evidence {:.2}: lexical {:.2} model {:.2}{semantic}  {:?}",
+            c.confidence, c.faq_id, e.raw, e.lexical, e.model, e.matched_question
         );
     }
     Ok(ExitCode::SUCCESS)

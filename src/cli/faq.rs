@@ -76,7 +76,7 @@ fn judged(brain: &crate::matcher::Brain, found: Vec<Gap>) -> Vec<Gap> {
                 if matches!(decision, crate::domain::triage::Decision::Answer { .. }) {
                     answered += 1;
                 } else if let Some(best) = analysis.candidates.first()
-                    && best.confidence >= floor
+                    && best.evidence >= floor
                 {
                     *near.entry(best.faq_id.clone()).or_default() += 1;
                 }

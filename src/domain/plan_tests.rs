@@ -27,6 +27,7 @@ fn candidate(id: &str, confidence: f32, department: Option<&str>) -> Candidate {
         faq_id: id.into(),
         label: format!("{id}?"),
         confidence,
+        evidence: confidence,
         threshold: 0.45,
         department: department.map(str::to_owned),
     }

@@ -35,6 +35,10 @@ pub struct Candidate {
     pub faq_id: String,
     pub label: String,
     pub confidence: f32,
+    /// The evidence behind it before calibration, in [0, 1]: what decides whether the
+    /// entry is worth offering as a choice (`clarify_floor`, `margin`).
+    #[serde(default)]
+    pub evidence: f32,
     /// The bar this entry must reach to be answered (its own, or the global one).
     pub threshold: f32,
     pub department: Option<String>,
@@ -43,9 +47,10 @@ pub struct Candidate {
 /// The thresholds triage works with.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Policy {
-    /// Below this, a candidate is not worth offering at all.
+    /// Below this evidence, a candidate is not worth offering at all.
     pub clarify_floor: f32,
-    /// When the runner-up is this close to the top, ask which one was meant.
+    /// When the runner-up's confidence is this close to the top's, ask which one was
+    /// meant; choices are offered within twice this of the top's evidence.
     pub margin: f32,
     pub max_choices: usize,
 }
@@ -502,11 +507,11 @@ fn decide_faq(
             Why::new(Cause::Confident, why),
         );
     }
-    if top.confidence >= policy.clarify_floor {
-        let bar = (top.confidence - 2.0 * policy.margin).max(policy.clarify_floor);
+    if top.evidence >= policy.clarify_floor {
+        let bar = (top.evidence - 2.0 * policy.margin).max(policy.clarify_floor);
         let choices: Vec<Choice> = candidates
             .iter()
-            .filter(|c| c.confidence >= bar)
+            .filter(|c| c.evidence >= bar)
             .take(policy.max_choices)
             .map(|c| Choice {
                 label: c.label.clone(),
@@ -529,8 +534,8 @@ fn decide_faq(
         return (Decision::Clarify { choices }, why);
     }
     let words = format!(
-        "best match `{}` at {:.2} is below {:.2}",
-        top.faq_id, top.confidence, policy.clarify_floor
+        "best match `{}` at {:.2} (evidence {:.2}) is below {:.2}",
+        top.faq_id, top.confidence, top.evidence, policy.clarify_floor
     );
     low_confidence(situation, Why::new(Cause::TooWeak, words))
 }

@@ -7,6 +7,7 @@ fn candidate(id: &str, confidence: f32) -> Candidate {
         faq_id: id.into(),
         label: format!("{id}?"),
         confidence,
+        evidence: confidence,
         threshold: 0.45,
         department: None,
     }

@@ -8,6 +8,7 @@
 //! the answer text; and `model`, the classifier's probability for the entry.
 
 use super::analyzer::{analyzer, terms};
+use super::calibration::{self, Calibration, Sample};
 use super::model::{Classifier, Example};
 use super::vocabulary::Vocabulary;
 use super::{Entry, FaqSet};
@@ -31,6 +32,10 @@ const LEXICAL_WEIGHT: f32 = 0.5;
 /// Weight of a match against an entry's answer text, next to its questions: the
 /// answer's words are evidence too ("SDI", "Klarna"), but weaker than a question's.
 const ANSWER_WEIGHT: f32 = 0.5;
+/// How much the semantic evidence weighs in the raw evidence, when there is some.
+const SEMANTIC_WEIGHT: f32 = 0.5;
+/// The classifier's best entries that join a search's hits.
+const MODEL_TOP: usize = 5;
 
 /// One entry found for a query.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,7 +44,12 @@ pub struct Hit {
     pub entry: usize,
     /// The question variant that matched best (empty when only the answer matched).
     pub variant: String,
+    /// Its position among the entry's questions.
+    pub variant_index: Option<usize>,
+    /// The probability that this entry is the right one (the calibrated `raw`).
     pub confidence: f32,
+    /// The lexical and model evidence averaged, before calibration.
+    pub raw: f32,
     pub lexical: f32,
     pub model: f32,
 }
@@ -69,6 +79,8 @@ struct LangIndex {
     /// The classifier, once trained (None inside: too few entries, or too large).
     /// Until then matching uses the index alone.
     model: OnceLock<Option<Classifier>>,
+    /// The folder's own calibration, fitted after the model (until then [`calibration::PRIOR`]).
+    calibration: OnceLock<Calibration>,
     /// The training examples `(terms, text, entry)`, kept until the model is trained.
     examples: Mutex<Vec<(Vec<String>, String, usize)>>,
 }
@@ -98,11 +110,23 @@ impl FaqIndex {
         Ok(Self { entries, langs })
     }
 
-    /// Train the classifiers not trained yet; searches see them as soon as each is done.
+    /// Train the classifiers not trained yet, then calibrate each language on folds of
+    /// its own entries; searches see each as soon as it is done.
     pub fn train(&self) {
-        for index in self.langs.values() {
+        for (lang, index) in &self.langs {
             index.train();
+            if index.calibration.get().is_none() {
+                let _ = index.calibration.set(calibrate(&self.entries, *lang));
+            }
         }
+    }
+
+    /// The calibration searches in `lang` use now.
+    pub fn calibration(&self, lang: Lang) -> Calibration {
+        self.langs
+            .get(&lang)
+            .and_then(|i| i.calibration.get().copied())
+            .unwrap_or(calibration::PRIOR)
     }
 
     /// Whether every classifier is trained.
@@ -138,37 +162,117 @@ impl FaqIndex {
 
     /// Entries of `lang` ranked for `text` (already normalised), best first, at most `limit`.
     pub fn search(&self, text: &str, lang: Lang, limit: usize) -> Vec<Hit> {
+        self.search_with(text, lang, limit, None)
+    }
+
+    /// The same, with each entry's semantic evidence (`[embeddings]`, by entry index)
+    /// mixed into the raw evidence before calibration; entries found only this way join.
+    /// The calibration was fitted without it: see README, "Semantic evidence".
+    pub fn search_with(
+        &self,
+        text: &str,
+        lang: Lang,
+        limit: usize,
+        semantic: Option<&HashMap<usize, f32>>,
+    ) -> Vec<Hit> {
         let Some(index) = self.langs.get(&lang) else {
             return Vec::new();
         };
-        let terms: Vec<String> = terms(&mut index.analyzer.clone(), text)
-            .into_iter()
-            .map(|t| index.vocabulary.correct(t))
-            .collect();
-        let mut hits: Vec<Hit> = Vec::new();
-        for (entry, variant, c) in index.questions.search(&terms) {
-            let h = hit(&mut hits, entry);
-            h.lexical = c;
-            h.variant
-                .clone_from(&self.entries[entry].questions[variant]);
+        let (mut hits, shape) = index.scored(text);
+        if let Some(scores) = semantic {
+            for (&entry, &score) in scores {
+                if score > 0.0 && self.entries[entry].lang == lang {
+                    hit(&mut hits, entry);
+                }
+            }
+            for h in &mut hits {
+                let s = scores.get(&h.entry).copied().unwrap_or(0.0);
+                h.raw = ((1.0 - SEMANTIC_WEIGHT) * h.raw + SEMANTIC_WEIGHT * s).clamp(0.0, 1.0);
+            }
+            hits.sort_by(|a, b| b.raw.total_cmp(&a.raw));
         }
-        for (entry, _, c) in index.answers.search(&terms) {
-            let h = hit(&mut hits, entry);
-            h.lexical = 1.0 - (1.0 - h.lexical) * (1.0 - ANSWER_WEIGHT * c);
-        }
-        if let Some(model) = index.model.get().and_then(Option::as_ref) {
-            for (entry, p) in model.predict(&terms, text).into_iter().take(limit) {
-                hit(&mut hits, entry).model = p;
+        let calibration = index
+            .calibration
+            .get()
+            .copied()
+            .unwrap_or(calibration::PRIOR);
+        // Ranked by the evidence; each confidence is the calibrated probability of being
+        // right, never above that of the candidate ranked before it.
+        let best: Vec<f32> = hits.iter().take(2).map(|h| h.raw).collect();
+        let mut ceiling = 1.0_f32;
+        for (i, h) in hits.iter_mut().enumerate() {
+            let other = if i == 0 { best.get(1) } else { best.first() };
+            let x = shape.features(h, other.copied().unwrap_or(0.0));
+            h.confidence = calibration.probability(&x).min(ceiling);
+            ceiling = h.confidence;
+            if let Some(v) = h.variant_index {
+                h.variant.clone_from(&self.entries[h.entry].questions[v]);
             }
         }
-        for h in &mut hits {
-            h.confidence =
-                (LEXICAL_WEIGHT * h.lexical + (1.0 - LEXICAL_WEIGHT) * h.model).clamp(0.0, 1.0);
-        }
-        hits.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
         hits.truncate(limit);
         hits
     }
+}
+
+/// What calibration reads of a message besides its hits: how many words it has and
+/// what share of them the folder knows.
+struct Shape {
+    words: usize,
+    known: f32,
+}
+
+impl Shape {
+    fn features(&self, h: &Hit, other: f32) -> [f32; calibration::FEATURES] {
+        calibration::features(
+            h.raw,
+            h.raw - other,
+            h.lexical,
+            h.model,
+            self.known,
+            self.words,
+        )
+    }
+}
+
+/// Fit the calibration of `lang` on folds of its entries (see [`calibration`]).
+fn calibrate(entries: &[Entry], lang: Lang) -> Calibration {
+    let mine: Vec<&Entry> = entries.iter().filter(|e| e.lang == lang).collect();
+    let mut samples: Vec<Sample> = Vec::new();
+    if mine.len() >= 3 {
+        for fold in 0..calibration::FOLDS {
+            let mut kept: Vec<Entry> = Vec::new();
+            let mut held: Vec<(String, Option<String>)> = Vec::new();
+            for (i, e) in mine.iter().enumerate() {
+                if i % calibration::LEAVE_OUT_EVERY == fold {
+                    let out = e.questions.iter().take(calibration::OUT_OF_SCOPE_QUESTIONS);
+                    held.extend(out.map(|q| (q.clone(), None)));
+                    continue;
+                }
+                let mut e = (*e).clone();
+                if e.questions.len() >= 2 {
+                    let q = e.questions.remove((fold + i) % e.questions.len());
+                    held.push((q, Some(e.id.clone())));
+                }
+                kept.push(e);
+            }
+            let Ok(index) = LangIndex::build(&kept, lang) else {
+                continue;
+            };
+            index.train();
+            for (question, id) in held {
+                let (hits, shape) = index.scored(&crate::text::normalise(&question));
+                // Nothing found: rightly silent, and nothing to learn about answers.
+                let Some(top) = hits.first() else { continue };
+                let other = hits.get(1).map_or(0.0, |h| h.raw);
+                samples.push(Sample {
+                    x: shape.features(top, other),
+                    right: id.as_deref() == Some(kept[top.entry].id.as_str()),
+                    out_of_scope: id.is_none(),
+                });
+            }
+        }
+    }
+    Calibration::fit(&samples, &calibration::PRIOR)
 }
 
 /// The hit of `entry`, added if it is not there yet.
@@ -180,7 +284,9 @@ fn hit(hits: &mut Vec<Hit>, entry: usize) -> &mut Hit {
             hits.push(Hit {
                 entry,
                 variant: String::new(),
+                variant_index: None,
                 confidence: 0.0,
+                raw: 0.0,
                 lexical: 0.0,
                 model: 0.0,
             });
@@ -190,6 +296,45 @@ fn hit(hits: &mut Vec<Hit>, entry: usize) -> &mut Hit {
 }
 
 impl LangIndex {
+    /// The entries sharing evidence with `text` (normalised), best raw confidence first,
+    /// with the message's shape; the model's evidence for its [`MODEL_TOP`] best entries.
+    fn scored(&self, text: &str) -> (Vec<Hit>, Shape) {
+        let analysed = terms(&mut self.analyzer.clone(), text);
+        let shape = Shape {
+            words: analysed.len(),
+            known: if analysed.is_empty() {
+                0.0
+            } else {
+                analysed.iter().filter(|t| self.vocabulary.knows(t)).count() as f32
+                    / analysed.len() as f32
+            },
+        };
+        let terms: Vec<String> = analysed
+            .into_iter()
+            .map(|t| self.vocabulary.correct(t))
+            .collect();
+        let mut hits: Vec<Hit> = Vec::new();
+        for (entry, variant, c) in self.questions.search(&terms) {
+            let h = hit(&mut hits, entry);
+            h.lexical = c;
+            h.variant_index = Some(variant);
+        }
+        for (entry, _, c) in self.answers.search(&terms) {
+            let h = hit(&mut hits, entry);
+            h.lexical = 1.0 - (1.0 - h.lexical) * (1.0 - ANSWER_WEIGHT * c);
+        }
+        if let Some(model) = self.model.get().and_then(Option::as_ref) {
+            for (entry, p) in model.predict(&terms, text).into_iter().take(MODEL_TOP) {
+                hit(&mut hits, entry).model = p;
+            }
+        }
+        for h in &mut hits {
+            h.raw = (LEXICAL_WEIGHT * h.lexical + (1.0 - LEXICAL_WEIGHT) * h.model).clamp(0.0, 1.0);
+        }
+        hits.sort_by(|a, b| b.raw.total_cmp(&a.raw));
+        (hits, shape)
+    }
+
     fn build(entries: &[Entry], lang: Lang) -> tantivy::Result<Self> {
         let mut analyzer = analyzer(lang);
         let mut doc = |entry: usize, variant: usize, raw: &str| {
@@ -227,6 +372,7 @@ impl LangIndex {
             questions: DocIndex::build(&questions, lang)?,
             answers: DocIndex::build(&answers, lang)?,
             model: OnceLock::new(),
+            calibration: OnceLock::new(),
             examples: Mutex::new(examples),
         })
     }
@@ -365,6 +511,74 @@ mod tests {
             serde_json::to_string(questions).unwrap()
         );
         super::super::entry::parse(std::path::Path::new(&format!("{id}.md")), &text, None).unwrap()
+    }
+
+    #[test]
+    fn each_folder_is_calibrated_on_its_own_held_out_questions() {
+        let topics = [
+            (
+                "spedizione",
+                [
+                    "Quanto costa la spedizione?",
+                    "Costi di spedizione?",
+                    "Spese di consegna?",
+                ],
+                "La spedizione costa 4,90 euro.",
+            ),
+            (
+                "reso",
+                [
+                    "Come faccio un reso?",
+                    "Posso restituire un articolo?",
+                    "Voglio rendere un ordine",
+                ],
+                "Il reso è gratuito entro 30 giorni.",
+            ),
+            (
+                "pagamenti",
+                [
+                    "Come posso pagare?",
+                    "Accettate PayPal?",
+                    "Metodi di pagamento?",
+                ],
+                "Carta, PayPal e bonifico.",
+            ),
+            (
+                "taglie",
+                [
+                    "Che taglia devo prendere?",
+                    "Guida alle taglie",
+                    "Le taglie sono regolari?",
+                ],
+                "Le taglie sono regolari.",
+            ),
+        ];
+        let set = FaqSet {
+            entries: topics.iter().map(|(id, q, a)| entry(id, q, a)).collect(),
+        };
+        let index = FaqIndex::build(&set).unwrap();
+        let learnt = index.calibration(Lang::It);
+        // Five folds, one question held out of each kept entry (three or four kept).
+        assert!(learnt.questions >= 15, "{learnt:?}");
+        assert!(learnt.found <= learnt.questions);
+        assert_ne!(learnt, calibration::PRIOR);
+        let exact = index.search(&crate::text::normalise("Accettate PayPal?"), Lang::It, 3);
+        let vague = index.search(&crate::text::normalise("una domanda"), Lang::It, 3);
+        assert_eq!(set.entries[exact[0].entry].id, "pagamenti");
+        assert!(
+            vague
+                .first()
+                .is_none_or(|v| v.confidence < exact[0].confidence)
+        );
+        // Confidences fall with the rank, and each keeps its evidence.
+        assert!(exact.windows(2).all(|w| w[0].confidence >= w[1].confidence));
+        assert!(exact[0].raw > 0.5, "{exact:?}");
+        // Two entries are too few to learn from: the built-in prior.
+        let small = FaqSet {
+            entries: set.entries[..2].to_vec(),
+        };
+        let small = FaqIndex::build(&small).unwrap();
+        assert_eq!(small.calibration(Lang::It), calibration::PRIOR);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! tantivy (in RAM, one analyser per language), search them, and watch the folder.
 
 mod analyzer;
+pub mod calibration;
 mod entry;
 mod index;
 mod model;

@@ -43,6 +43,8 @@ pub struct EvalReport {
     pub coverage: f64,
     pub answerable_cases: usize,
     pub handoff_cases: usize,
+    /// Each language's calibration: what the folder taught the confidence.
+    pub calibration: std::collections::BTreeMap<Lang, crate::faq::calibration::Calibration>,
     pub results: Vec<CaseResult>,
 }
 
@@ -70,6 +72,11 @@ pub fn evaluate(brain: &Brain, cases: &[EvalCase]) -> EvalReport {
         coverage: ratio(covered, answerable.len()),
         answerable_cases: answerable.len(),
         handoff_cases: handoffs.len(),
+        calibration: Lang::ALL
+            .into_iter()
+            .filter(|l| brain.faq.entries().iter().any(|e| e.lang == *l))
+            .map(|l| (l, brain.faq.calibration(l)))
+            .collect(),
         results,
     }
 }

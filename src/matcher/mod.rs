@@ -34,7 +34,7 @@ impl Default for MatchSettings {
     fn default() -> Self {
         let p = Policy::default();
         Self {
-            threshold: 0.45,
+            threshold: 0.85,
             clarify_floor: p.clarify_floor,
             margin: p.margin,
         }
@@ -72,6 +72,9 @@ pub struct Analysis {
 pub struct Evidence {
     /// The question variant that matched best (empty when only the answer text did).
     pub matched_question: String,
+    /// The lexical and model evidence averaged, before the folder's calibration turned
+    /// it into the candidate's confidence (the probability of being right).
+    pub raw: f32,
     /// BM25 against the questions and the answer, over the query's own score.
     pub lexical: f32,
     /// The classifier's probability for the entry.
@@ -79,9 +82,6 @@ pub struct Evidence {
     /// The embeddings' evidence (`[embeddings]`), when the endpoint answered.
     pub semantic: Option<f32>,
 }
-
-/// How much the semantic evidence weighs in the confidence, when there is some.
-const SEMANTIC_WEIGHT: f32 = 0.5;
 
 pub struct Brain {
     pub faq: FaqIndex,
@@ -191,25 +191,35 @@ impl Brain {
         let normalised = crate::text::normalise(text);
         let classification = self.intents.classify(&normalised);
         let top = |hits: &[faq::Hit]| hits.first().map_or(0.0, |h| h.confidence);
+        let evidence = |hits: &[faq::Hit]| hits.first().map_or(0.0, |h| h.raw);
         let known = lang.or_else(|| self.lang_by_vocabulary(&normalised));
         let first = known.unwrap_or(Lang::It);
         let mut hits = self.faq.search(&normalised, first, CANDIDATES);
         let mut found_in = first;
-        let bar = match known {
-            None => top(&hits) + self.settings.margin,
-            Some(_) if top(&hits) < self.settings.clarify_floor => self.settings.threshold,
-            Some(_) => f32::INFINITY,
+        // The other language's entries win when the language is unknown and their
+        // evidence is clearly stronger, or when nothing of the known language is worth
+        // offering and the other's best would be answered outright.
+        let worth_trying = match known {
+            None => Some(evidence(&hits) + self.settings.margin),
+            Some(_) if evidence(&hits) < self.settings.clarify_floor => None,
+            Some(_) => Some(f32::INFINITY),
         };
-        if bar.is_finite() {
+        if worth_trying.is_none_or(f32::is_finite) {
             let other = self.faq.search(&normalised, first.other(), CANDIDATES);
-            if top(&other) >= bar {
+            let wins = match worth_trying {
+                Some(bar) => evidence(&other) >= bar,
+                None => top(&other) >= self.settings.threshold,
+            };
+            if wins {
                 (hits, found_in) = (other, first.other());
             }
         }
         let entries = self.faq.entries();
         let (semantic, semantic_error) = self.semantic_scores(text);
         if let Some(scores) = &semantic {
-            blend(&mut hits, scores, |i| entries[i].lang == found_in);
+            hits = self
+                .faq
+                .search_with(&normalised, found_in, CANDIDATES, Some(scores));
         }
         let candidates = hits
             .iter()
@@ -219,6 +229,7 @@ impl Brain {
                     faq_id: e.id.clone(),
                     label: e.questions[0].clone(),
                     confidence: h.confidence,
+                    evidence: h.raw,
                     threshold: e.threshold.unwrap_or(self.settings.threshold),
                     department: e.department.clone(),
                 }
@@ -239,6 +250,7 @@ impl Brain {
                         .as_ref()
                         .map(|s| s.get(&h.entry).copied().unwrap_or(0.0)),
                     matched_question: h.variant,
+                    raw: h.raw,
                     lexical: h.lexical,
                     model: h.model,
                 })
@@ -361,31 +373,4 @@ impl Brain {
 /// Whether any diagnostic is an error (for `check`'s exit code).
 pub fn has_errors(diagnostics: &[Diagnostic]) -> bool {
     diagnostics.iter().any(|d| d.severity == Severity::Error)
-}
-
-/// Mix the semantic evidence into the hits' confidence, and add entries (of the language
-/// `keep` accepts) that only the semantic evidence finds; best first again.
-fn blend(
-    hits: &mut Vec<faq::Hit>,
-    scores: &std::collections::HashMap<usize, f32>,
-    keep: impl Fn(usize) -> bool,
-) {
-    for (&entry, &score) in scores {
-        if score > 0.0 && keep(entry) && !hits.iter().any(|h| h.entry == entry) {
-            hits.push(faq::Hit {
-                entry,
-                variant: String::new(),
-                confidence: 0.0,
-                lexical: 0.0,
-                model: 0.0,
-            });
-        }
-    }
-    for h in hits.iter_mut() {
-        let s = scores.get(&h.entry).copied().unwrap_or(0.0);
-        h.confidence =
-            ((1.0 - SEMANTIC_WEIGHT) * h.confidence + SEMANTIC_WEIGHT * s).clamp(0.0, 1.0);
-    }
-    hits.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
-    hits.truncate(CANDIDATES);
 }
