@@ -44,9 +44,15 @@ pub fn check(cli: &super::Cli) -> anyhow::Result<ExitCode> {
 
 /// What the folder's calibration learnt, in the editors' words.
 fn calibration_line(lang: Lang, c: &crate::faq::calibration::Calibration) -> String {
+    if c.questions == 0 && c.left_out == 0 {
+        return format!(
+            "confidence ({lang}): fewer than three entries to learn from; the built-in calibration is used"
+        );
+    }
     if c.questions == 0 {
         return format!(
-            "confidence ({lang}): too few entries with two questions or more to learn from; the built-in calibration is used"
+            "confidence ({lang}): no entry has two questions, so only out-of-scope questions ({}) were learnt from: the bot answers less\n  hint: give each entry three to five questions in the customers' own words",
+            c.left_out
         );
     }
     format!(

@@ -11,7 +11,8 @@
 //! evidence of the top entry ([`features`]) then turns evidence into the probability of
 //! being right. Its weights are pulled towards [`PRIOR`] (fitted the same way on the
 //! sample FAQ of this repository), by as much as a few dozen held-out questions weigh:
-//! a folder of three entries gets the prior, one of thirty mostly its own.
+//! a folder of fewer than three entries gets the prior, a small one mostly the prior,
+//! one of thirty mostly its own.
 
 use serde::Serialize;
 
@@ -25,9 +26,9 @@ pub const FOLDS: usize = 5;
 /// number, so that over [`FOLDS`] folds half of the entries play out of scope once.
 pub const LEAVE_OUT_EVERY: usize = 10;
 
-/// Questions of a left-out entry asked in its fold: about one in four of the samples
-/// is then out of scope, whatever the number of variants per entry (each kept entry
-/// gives one).
+/// Questions of a left-out entry asked in its fold: on a folder of dozens of entries
+/// about one sample in four is then out of scope, whatever the number of variants per
+/// entry (each kept entry gives one); on a folder of a few entries, more.
 pub const OUT_OF_SCOPE_QUESTIONS: usize = 3;
 
 /// How strongly the weights are pulled towards [`PRIOR`] (a ridge penalty on the

@@ -1,11 +1,13 @@
 //! The FAQ index of each language: tantivy in RAM over the question variants (one
 //! document each) and over the answers, plus a classifier trained on the same text.
 //!
-//! A search returns entries with a confidence in [0, 1] built from two pieces of
-//! evidence: `lexical`, the best variant's BM25 score divided by the score the query
-//! would get against a copy of itself (the most it could get, so short and long
-//! messages, small and large FAQs, share one scale), with a weaker contribution from
-//! the answer text; and `model`, the classifier's probability for the entry.
+//! A search ranks entries by their `raw` evidence in [0, 1], the mean of two pieces:
+//! `lexical`, the best variant's BM25 score divided by the score the query would get
+//! against a copy of itself (the most it could get, so short and long messages, small
+//! and large FAQs, share one scale), with a weaker contribution from the answer text;
+//! and `model`, the classifier's probability for the entry (and, with `[embeddings]`,
+//! the semantic score mixed in). Each hit's `confidence` is that evidence calibrated on
+//! the folder ([`calibration`]): the probability of being the right entry.
 
 use super::analyzer::{analyzer, terms};
 use super::calibration::{self, Calibration, Sample};
@@ -26,7 +28,7 @@ const K1: f32 = 1.2;
 const B: f32 = 0.75;
 /// Documents fetched from tantivy before grouping them by entry.
 const FETCH: usize = 64;
-/// Weight of the lexical evidence in the confidence; the classifier has the rest.
+/// Weight of the lexical evidence in the raw evidence; the classifier has the rest.
 /// Measured on tests/eval (see README): 0.5 ranks best in both languages.
 const LEXICAL_WEIGHT: f32 = 0.5;
 /// Weight of a match against an entry's answer text, next to its questions: the
@@ -48,7 +50,8 @@ pub struct Hit {
     pub variant_index: Option<usize>,
     /// The probability that this entry is the right one (the calibrated `raw`).
     pub confidence: f32,
-    /// The lexical and model evidence averaged, before calibration.
+    /// The lexical and model evidence averaged (with the semantic score mixed in when
+    /// there is one), before calibration.
     pub raw: f32,
     pub lexical: f32,
     pub model: f32,
