@@ -13,13 +13,19 @@ use std::time::{Duration, Instant};
 
 /// `sportello ask --json TEXT` with `config`, the cache in `cache`.
 fn ask(config: &str, cache: &std::path::Path, text: &str) -> Value {
+    sportello_json(config, cache, &["ask", text, "--json"])
+}
+
+/// `sportello ARGS` (a JSON-printing command) with `config`, the cache in `cache`.
+fn sportello_json(config: &str, cache: &std::path::Path, args: &[&str]) -> Value {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("sportello.toml");
     std::fs::write(&file, config).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_sportello"))
         .current_dir(repo())
         .args(["--data", dir.path().join("data").to_str().unwrap()])
-        .args(["--config", file.to_str().unwrap(), "ask", text, "--json"])
+        .args(["--config", file.to_str().unwrap()])
+        .args(args)
         .env("XDG_CACHE_HOME", cache)
         .output()
         .unwrap();
@@ -98,6 +104,31 @@ fn a_real_embeddings_server_adds_semantic_evidence_to_each_candidate() {
             == 1,
         "the FAQ's vectors are cached"
     );
+    // The confidence is calibrated with the semantic evidence too: on folds of the
+    // folder whose held-out questions are embedded as customers' messages.
+    let dir = tempfile::tempdir().unwrap();
+    let cases = dir.path().join("cases.jsonl");
+    std::fs::write(
+        &cases,
+        "{\"text\": \"quanto mi costa mandare un pacco?\", \"expected\": \"costi-di-spedizione\"}\n",
+    )
+    .unwrap();
+    let report = sportello_json(
+        &config(&url, 10_000),
+        cache.path(),
+        &["eval", "--json", cases.to_str().unwrap()],
+    );
+    for lang in ["it", "en"] {
+        let with = &report["semantic_calibration"][lang];
+        let without = &report["calibration"][lang];
+        assert!(with["questions"].as_u64().unwrap() > 100, "{report:#}");
+        assert_ne!(with["weights"], without["weights"], "{report:#}");
+        assert_ne!(
+            with["weights"][6].as_f64().unwrap(),
+            0.0,
+            "the semantic score weighs"
+        );
+    }
 }
 
 /// A fake endpoint: deterministic vectors, counts of texts asked for, faults.

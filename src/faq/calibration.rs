@@ -3,9 +3,9 @@
 //!
 //! The raw evidence (BM25 over its ceiling, the classifier's probability) is peaked on a
 //! folder with many variants per entry and flat on one with few, so one threshold on it
-//! cannot mean the same everywhere. Calibration asks the folder: in each of [`FOLDS`]
-//! folds, one question of every entry is held out and a tenth of the entries are left
-//! out whole; an index trained on the rest ranks each held-out question. A question of a
+//! cannot mean the same everywhere. Calibration asks the folder: in each of up to
+//! [`FOLDS`] folds, a fifth of every entry's questions (at least one) is held out and a
+//! tenth of the entries are left out whole; an index trained on the rest ranks each held-out question. A question of a
 //! kept entry whose entry comes first is a right answer; anything answered to a question
 //! of a left-out entry is a wrong one (out of scope). A logistic regression over the
 //! evidence of the top entry ([`features`]) then turns evidence into the probability of
@@ -17,18 +17,24 @@
 use serde::Serialize;
 
 /// How many evidence values [`features`] gives.
-pub const FEATURES: usize = 6;
+pub const FEATURES: usize = 7;
 
-/// Folds trained at load time, each one index and one classifier on part of the folder.
+/// At most this many folds are trained at load time, each one index and one classifier
+/// on part of the folder.
 pub const FOLDS: usize = 5;
+
+/// Folds are added until about this many questions of kept entries have been held out:
+/// a small folder takes [`FOLDS`], a large one (a fifth of each entry's questions held
+/// out per fold) two, so that loading stays cheap.
+pub const FOLD_SAMPLES: usize = 300;
 
 /// Entries left out whole in a fold: those whose position modulo this is the fold's
 /// number, so that over [`FOLDS`] folds half of the entries play out of scope once.
 pub const LEAVE_OUT_EVERY: usize = 10;
 
-/// Questions of a left-out entry asked in its fold: on a folder of dozens of entries
-/// about one sample in four is then out of scope, whatever the number of variants per
-/// entry (each kept entry gives one); on a folder of a few entries, more.
+/// Questions of a left-out entry asked in its fold, for each question a kept entry of
+/// its size gives: on a folder of dozens of entries about one sample in four is then out
+/// of scope, whatever the number of variants per entry; on a folder of a few, more.
 pub const OUT_OF_SCOPE_QUESTIONS: usize = 3;
 
 /// How strongly the weights are pulled towards [`PRIOR`] (a ridge penalty on the
@@ -37,7 +43,7 @@ const RIDGE: f64 = 2.0;
 
 /// The prior: weights and bias over [`features`], fitted on the folds of `faq/`.
 pub const PRIOR: Calibration = Calibration {
-    weights: [0.50, 4.28, -1.23, 2.22, 2.16, 0.11],
+    weights: [0.50, 4.28, -1.23, 2.22, 2.16, 0.11, 0.0],
     bias: -3.90,
     questions: 0,
     found: 0,
@@ -46,8 +52,8 @@ pub const PRIOR: Calibration = Calibration {
 
 /// The evidence of a candidate, as the calibration reads it: its raw confidence, its
 /// lead over the best other candidate (negative when another is ahead), its lexical and
-/// model evidence, the share of the message's words the folder knows, and how long the
-/// message is (`ln(1 + words)`).
+/// model evidence, the share of the message's words the folder knows, how long the
+/// message is (`ln(1 + words)`), and its semantic score (0 without `[embeddings]`).
 pub fn features(
     raw: f32,
     lead: f32,
@@ -55,8 +61,17 @@ pub fn features(
     model: f32,
     known: f32,
     words: usize,
+    semantic: f32,
 ) -> [f32; FEATURES] {
-    [raw, lead, lexical, model, known, (1.0 + words as f32).ln()]
+    [
+        raw,
+        lead,
+        lexical,
+        model,
+        known,
+        (1.0 + words as f32).ln(),
+        semantic,
+    ]
 }
 
 /// A logistic map from [`features`] to the probability of being right.
@@ -176,7 +191,7 @@ mod tests {
 
     fn sample(raw: f32, right: bool) -> Sample {
         Sample {
-            x: features(raw, raw / 2.0, raw, raw, 1.0, 4),
+            x: features(raw, raw / 2.0, raw, raw, 1.0, 4, 0.0),
             right,
             out_of_scope: false,
         }

@@ -10,7 +10,7 @@
 //! the folder ([`calibration`]): the probability of being the right entry.
 
 use super::analyzer::{analyzer, terms};
-use super::calibration::{self, Calibration, Sample};
+use super::calibration::{self, Calibration};
 use super::model::{Classifier, Example};
 use super::vocabulary::Vocabulary;
 use super::{Entry, FaqSet};
@@ -23,6 +23,10 @@ use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{FAST, Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions};
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Index, IndexWriter, Searcher, TantivyDocument, Term};
+
+mod folds;
+
+pub use folds::HeldOutSemantic;
 
 const K1: f32 = 1.2;
 const B: f32 = 0.75;
@@ -84,6 +88,8 @@ struct LangIndex {
     model: OnceLock<Option<Classifier>>,
     /// The folder's own calibration, fitted after the model (until then [`calibration::PRIOR`]).
     calibration: OnceLock<Calibration>,
+    /// The same with the semantic evidence mixed in (`[embeddings]`), once fitted.
+    semantic_calibration: OnceLock<Calibration>,
     /// The training examples `(terms, text, entry)`, kept until the model is trained.
     examples: Mutex<Vec<(Vec<String>, String, usize)>>,
 }
@@ -119,9 +125,31 @@ impl FaqIndex {
         for (lang, index) in &self.langs {
             index.train();
             if index.calibration.get().is_none() {
-                let _ = index.calibration.set(calibrate(&self.entries, *lang));
+                let fitted = folds::calibrate(&self.entries, *lang, None)
+                    .unwrap_or_else(|_| Calibration::fit(&[], &calibration::PRIOR));
+                let _ = index.calibration.set(fitted);
             }
         }
+    }
+
+    /// Fit each language's calibration with the semantic evidence mixed in, as
+    /// [`FaqIndex::search_with`] mixes it; until then (or if the endpoint fails here)
+    /// semantic searches use the calibration without it.
+    pub fn calibrate_semantic(&self, semantic: &dyn HeldOutSemantic) -> Result<(), String> {
+        for (lang, index) in &self.langs {
+            if index.semantic_calibration.get().is_none() {
+                let fitted = folds::calibrate(&self.entries, *lang, Some(semantic))?;
+                let _ = index.semantic_calibration.set(fitted);
+            }
+        }
+        Ok(())
+    }
+
+    /// The calibration semantic searches in `lang` use now.
+    pub fn semantic_calibration(&self, lang: Lang) -> Option<Calibration> {
+        self.langs
+            .get(&lang)
+            .and_then(|i| i.semantic_calibration.get().copied())
     }
 
     /// The calibration searches in `lang` use now.
@@ -183,20 +211,11 @@ impl FaqIndex {
         };
         let (mut hits, shape) = index.scored(text);
         if let Some(scores) = semantic {
-            for (&entry, &score) in scores {
-                if score > 0.0 && self.entries[entry].lang == lang {
-                    hit(&mut hits, entry);
-                }
-            }
-            for h in &mut hits {
-                let s = scores.get(&h.entry).copied().unwrap_or(0.0);
-                h.raw = ((1.0 - SEMANTIC_WEIGHT) * h.raw + SEMANTIC_WEIGHT * s).clamp(0.0, 1.0);
-            }
-            hits.sort_by(|a, b| b.raw.total_cmp(&a.raw));
+            mix_semantic(&mut hits, scores, |entry| self.entries[entry].lang == lang);
         }
-        let calibration = index
-            .calibration
-            .get()
+        let calibration = semantic
+            .and_then(|_| index.semantic_calibration.get())
+            .or(index.calibration.get())
             .copied()
             .unwrap_or(calibration::PRIOR);
         // Ranked by the evidence; each confidence is the calibrated probability of being
@@ -205,7 +224,8 @@ impl FaqIndex {
         let mut ceiling = 1.0_f32;
         for (i, h) in hits.iter_mut().enumerate() {
             let other = if i == 0 { best.get(1) } else { best.first() };
-            let x = shape.features(h, other.copied().unwrap_or(0.0));
+            let s = semantic.and_then(|m| m.get(&h.entry).copied());
+            let x = shape.features(h, other.copied().unwrap_or(0.0), s.unwrap_or(0.0));
             h.confidence = calibration.probability(&x).min(ceiling);
             ceiling = h.confidence;
             if let Some(v) = h.variant_index {
@@ -225,7 +245,7 @@ struct Shape {
 }
 
 impl Shape {
-    fn features(&self, h: &Hit, other: f32) -> [f32; calibration::FEATURES] {
+    fn features(&self, h: &Hit, other: f32, semantic: f32) -> [f32; calibration::FEATURES] {
         calibration::features(
             h.raw,
             h.raw - other,
@@ -233,49 +253,24 @@ impl Shape {
             h.model,
             self.known,
             self.words,
+            semantic,
         )
     }
 }
 
-/// Fit the calibration of `lang` on folds of its entries (see [`calibration`]).
-fn calibrate(entries: &[Entry], lang: Lang) -> Calibration {
-    let mine: Vec<&Entry> = entries.iter().filter(|e| e.lang == lang).collect();
-    let mut samples: Vec<Sample> = Vec::new();
-    if mine.len() >= 3 {
-        for fold in 0..calibration::FOLDS {
-            let mut kept: Vec<Entry> = Vec::new();
-            let mut held: Vec<(String, Option<String>)> = Vec::new();
-            for (i, e) in mine.iter().enumerate() {
-                if i % calibration::LEAVE_OUT_EVERY == fold {
-                    let out = e.questions.iter().take(calibration::OUT_OF_SCOPE_QUESTIONS);
-                    held.extend(out.map(|q| (q.clone(), None)));
-                    continue;
-                }
-                let mut e = (*e).clone();
-                if e.questions.len() >= 2 {
-                    let q = e.questions.remove((fold + i) % e.questions.len());
-                    held.push((q, Some(e.id.clone())));
-                }
-                kept.push(e);
-            }
-            let Ok(index) = LangIndex::build(&kept, lang) else {
-                continue;
-            };
-            index.train();
-            for (question, id) in held {
-                let (hits, shape) = index.scored(&crate::text::normalise(&question));
-                // Nothing found: rightly silent, and nothing to learn about answers.
-                let Some(top) = hits.first() else { continue };
-                let other = hits.get(1).map_or(0.0, |h| h.raw);
-                samples.push(Sample {
-                    x: shape.features(top, other),
-                    right: id.as_deref() == Some(kept[top.entry].id.as_str()),
-                    out_of_scope: id.is_none(),
-                });
-            }
+/// Mix each entry's semantic evidence (by entry index) into the hits' raw evidence;
+/// entries (that `keep` accepts) found only this way join. Best raw evidence first.
+fn mix_semantic(hits: &mut Vec<Hit>, scores: &HashMap<usize, f32>, keep: impl Fn(usize) -> bool) {
+    for (&entry, &score) in scores {
+        if score > 0.0 && keep(entry) {
+            hit(hits, entry);
         }
     }
-    Calibration::fit(&samples, &calibration::PRIOR)
+    for h in hits.iter_mut() {
+        let s = scores.get(&h.entry).copied().unwrap_or(0.0);
+        h.raw = ((1.0 - SEMANTIC_WEIGHT) * h.raw + SEMANTIC_WEIGHT * s).clamp(0.0, 1.0);
+    }
+    hits.sort_by(|a, b| b.raw.total_cmp(&a.raw));
 }
 
 /// The hit of `entry`, added if it is not there yet.
@@ -376,6 +371,7 @@ impl LangIndex {
             answers: DocIndex::build(&answers, lang)?,
             model: OnceLock::new(),
             calibration: OnceLock::new(),
+            semantic_calibration: OnceLock::new(),
             examples: Mutex::new(examples),
         })
     }
@@ -508,7 +504,8 @@ impl DocIndex {
 mod tests {
     use super::*;
 
-    fn entry(id: &str, questions: &[&str], answer: &str) -> Entry {
+    /// An Italian entry parsed as from its file (also the folds' tests).
+    pub(super) fn entry(id: &str, questions: &[&str], answer: &str) -> Entry {
         let text = format!(
             "+++\nid = \"{id}\"\nlang = \"it\"\nquestions = {}\n+++\n{answer}\n",
             serde_json::to_string(questions).unwrap()

@@ -11,7 +11,7 @@ mod vocabulary;
 mod watch;
 
 pub use entry::Entry;
-pub use index::{FaqIndex, Hit};
+pub use index::{FaqIndex, HeldOutSemantic, Hit};
 pub use watch::watch;
 
 use crate::diagnostics::Diagnostic;

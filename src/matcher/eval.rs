@@ -45,6 +45,9 @@ pub struct EvalReport {
     pub handoff_cases: usize,
     /// Each language's calibration: what the folder taught the confidence.
     pub calibration: std::collections::BTreeMap<Lang, crate::faq::calibration::Calibration>,
+    /// The same fitted with the semantic evidence (`[embeddings]`), where it was.
+    pub semantic_calibration:
+        std::collections::BTreeMap<Lang, crate::faq::calibration::Calibration>,
     pub results: Vec<CaseResult>,
 }
 
@@ -76,6 +79,10 @@ pub fn evaluate(brain: &Brain, cases: &[EvalCase]) -> EvalReport {
             .into_iter()
             .filter(|l| brain.faq.entries().iter().any(|e| e.lang == *l))
             .map(|l| (l, brain.faq.calibration(l)))
+            .collect(),
+        semantic_calibration: Lang::ALL
+            .into_iter()
+            .filter_map(|l| brain.faq.semantic_calibration(l).map(|c| (l, c)))
             .collect(),
         results,
     }

@@ -116,13 +116,36 @@ impl Embedder {
 
     /// The vectors of the FAQ's questions, from the cache or the endpoint (in batches).
     pub fn passages(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, String> {
-        let prefix = &self.settings.passage_prefix;
         let model = self
             .settings
             .passage_model
             .clone()
             .unwrap_or_else(|| self.settings.query_model.clone());
-        let keys: Vec<[u8; 32]> = texts.iter().map(|t| key(&format!("{prefix}{t}"))).collect();
+        let prefix = self.settings.passage_prefix.clone();
+        self.cached(&model, &prefix, "", texts)
+    }
+
+    /// Texts embedded as customers' messages (query model and prefix), from the cache or
+    /// the endpoint in batches: the FAQ's questions asked of the calibration's folds.
+    pub fn queries(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, String> {
+        let model = self.settings.query_model.clone();
+        let prefix = self.settings.query_prefix.clone();
+        // The cache file is the passage model's: query vectors get keys of their own.
+        let marker = format!("\u{1}query\u{0}{model}\u{0}");
+        self.cached(&model, &prefix, &marker, texts)
+    }
+
+    fn cached(
+        &self,
+        model: &str,
+        prefix: &str,
+        marker: &str,
+        texts: &[String],
+    ) -> Result<Vec<Vec<f32>>, String> {
+        let keys: Vec<[u8; 32]> = texts
+            .iter()
+            .map(|t| key(&format!("{marker}{prefix}{t}")))
+            .collect();
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         let missing: Vec<usize> = (0..texts.len())
             .filter(|&i| !cache.vectors.contains_key(&keys[i]))
@@ -132,7 +155,7 @@ impl Embedder {
                 .iter()
                 .map(|&i| format!("{prefix}{}", texts[i]))
                 .collect();
-            let vectors = self.call(&model, &inputs)?;
+            let vectors = self.call(model, &inputs)?;
             for (&i, v) in chunk.iter().zip(vectors) {
                 cache.add(keys[i], v);
             }
@@ -287,8 +310,8 @@ impl Cache {
 /// The FAQ's questions as vectors, for one brain.
 pub struct SemanticIndex {
     pub embedder: Arc<Embedder>,
-    /// (entry index, normalised vector) per question.
-    questions: Vec<(usize, Vec<f32>)>,
+    /// (entry index, variant index, normalised vector) per question.
+    questions: Vec<(usize, usize, Vec<f32>)>,
 }
 
 /// Cosine similarity at or below this is no evidence; 1.0 is full evidence. e5 models
@@ -304,15 +327,19 @@ impl SemanticIndex {
         let mut owners = Vec::new();
         let mut texts = Vec::new();
         for (i, e) in entries.iter().enumerate() {
-            for q in &e.questions {
-                owners.push(i);
+            for (v, q) in e.questions.iter().enumerate() {
+                owners.push((i, v));
                 texts.push(q.clone());
             }
         }
         let vectors = embedder.passages(&texts)?;
         Ok(SemanticIndex {
             embedder,
-            questions: owners.into_iter().zip(vectors).collect(),
+            questions: owners
+                .into_iter()
+                .zip(vectors)
+                .map(|((i, v), vector)| (i, v, vector))
+                .collect(),
         })
     }
 
@@ -321,13 +348,31 @@ impl SemanticIndex {
     pub fn scores(&self, text: &str) -> Result<HashMap<usize, f32>, String> {
         let query = self.embedder.query(text)?;
         let mut best: HashMap<usize, f32> = HashMap::new();
-        for (entry, v) in &self.questions {
-            let cos: f32 = v.iter().zip(&query).map(|(a, b)| a * b).sum();
-            let score = ((cos - FLOOR) / (1.0 - FLOOR)).clamp(0.0, 1.0);
+        for (entry, _, v) in &self.questions {
             let slot = best.entry(*entry).or_insert(0.0);
-            *slot = slot.max(score);
+            *slot = slot.max(score(v, &query));
         }
         Ok(best)
+    }
+}
+
+/// The semantic evidence of a question's vector for a query's: 0 at [`FLOOR`] or less.
+fn score(question: &[f32], query: &[f32]) -> f32 {
+    let cos: f32 = question.iter().zip(query).map(|(a, b)| a * b).sum();
+    ((cos - FLOOR) / (1.0 - FLOOR)).clamp(0.0, 1.0)
+}
+
+impl crate::faq::HeldOutSemantic for SemanticIndex {
+    fn questions(&self) -> Vec<(usize, usize)> {
+        self.questions.iter().map(|(e, v, _)| (*e, *v)).collect()
+    }
+
+    fn scores_for(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, String> {
+        let queries = self.embedder.queries(texts)?;
+        Ok(queries
+            .iter()
+            .map(|q| self.questions.iter().map(|(_, _, v)| score(v, q)).collect())
+            .collect())
     }
 }
 
