@@ -4,10 +4,11 @@
 //! The raw evidence (BM25 over its ceiling, the classifier's probability) is peaked on a
 //! folder with many variants per entry and flat on one with few, so one threshold on it
 //! cannot mean the same everywhere. Calibration asks the folder: in each of up to
-//! [`FOLDS`] folds, a fifth of every entry's questions (at least one) is held out and a
-//! tenth of the entries are left out whole; an index trained on the rest ranks each held-out question. A question of a
-//! kept entry whose entry comes first is a right answer; anything answered to a question
-//! of a left-out entry is a wrong one (out of scope). A logistic regression over the
+//! [`FOLDS`] folds, a fifth of every entry's questions (at least one, from two questions
+//! on) is held out and a tenth of the entries are left out whole; an index trained on
+//! the rest ranks each held-out question. A question of a kept entry whose entry comes
+//! first is a right answer; anything answered to a question of a left-out entry is a
+//! wrong one (out of scope). A logistic regression over the
 //! evidence of the top entry ([`features`]) then turns evidence into the probability of
 //! being right. Its weights are pulled towards [`PRIOR`] (fitted the same way on the
 //! sample FAQ of this repository), by as much as a few dozen held-out questions weigh:
@@ -29,7 +30,8 @@ pub const FOLDS: usize = 5;
 pub const FOLD_SAMPLES: usize = 300;
 
 /// Entries left out whole in a fold: those whose position modulo this is the fold's
-/// number, so that over [`FOLDS`] folds half of the entries play out of scope once.
+/// number, so that over the folds a fifth (two folds) to half (five) of the entries play
+/// out of scope once.
 pub const LEAVE_OUT_EVERY: usize = 10;
 
 /// Questions of a left-out entry asked in its fold, for each question a kept entry of

@@ -136,11 +136,18 @@ impl FaqIndex {
     /// [`FaqIndex::search_with`] mixes it; until then (or if the endpoint fails here)
     /// semantic searches use the calibration without it.
     pub fn calibrate_semantic(&self, semantic: &dyn HeldOutSemantic) -> Result<(), String> {
+        // Every language or none: a failure leaves them all on the same footing.
+        let mut fitted = Vec::new();
         for (lang, index) in &self.langs {
             if index.semantic_calibration.get().is_none() {
-                let fitted = folds::calibrate(&self.entries, *lang, Some(semantic))?;
-                let _ = index.semantic_calibration.set(fitted);
+                fitted.push((
+                    index,
+                    folds::calibrate(&self.entries, *lang, Some(semantic))?,
+                ));
             }
+        }
+        for (index, calibration) in fitted {
+            let _ = index.semantic_calibration.set(calibration);
         }
         Ok(())
     }
@@ -198,7 +205,7 @@ impl FaqIndex {
 
     /// The same, with each entry's semantic evidence (`[embeddings]`, by entry index)
     /// mixed into the raw evidence before calibration; entries found only this way join.
-    /// The calibration was fitted without it: see README, "Semantic evidence".
+    /// Calibrated by the fit that saw it ([`FaqIndex::calibrate_semantic`]), once there is one.
     pub fn search_with(
         &self,
         text: &str,

@@ -97,7 +97,8 @@ pub struct Brain {
 /// Up to this many training examples (questions and answers), `serve` trains before it
 /// answers, so the first customers get the full evidence: with the calibration's folds
 /// that is 0.4–0.7 s in a release build for ~850 examples (BANKING77 at k = 10), about a
-/// second or two at this bound.
+/// second or two at this bound; with `[embeddings]` the semantic calibration's folds
+/// follow (and, the first time, the held-out questions are embedded).
 const TRAIN_AT_ONCE: usize = 2_000;
 
 impl Brain {

@@ -25,6 +25,13 @@ struct Held {
     expected: Option<String>,
 }
 
+/// One fold: the entries it is given (with their global indexes) and what it is asked.
+struct Fold {
+    kept: Vec<Entry>,
+    kept_global: Vec<usize>,
+    held: Vec<Held>,
+}
+
 /// Fit the calibration of `lang` on folds of its entries, with the semantic evidence
 /// mixed in as when serving if `semantic` is given. `entries` are the served ones, in
 /// the index's order.
@@ -39,59 +46,18 @@ pub(super) fn calibrate(
     if mine.len() < 3 {
         return Ok(Calibration::fit(&[], &calibration::PRIOR));
     }
+    let folds = plan(entries, &mine);
     let semantic = match semantic {
-        Some(s) => Some(SemanticRows::new(s, entries, &mine)?),
+        Some(s) => Some(SemanticRows::new(s, entries, &folds)?),
         None => None,
     };
-    // Held out per fold from an entry of n questions: a fifth of them (at least one).
-    let per_entry = |n: usize| if n >= 2 { (n / 5).max(1) } else { 0 };
-    let per_fold: usize = mine
-        .iter()
-        .map(|&g| per_entry(entries[g].questions.len()))
-        .sum();
-    let folds = calibration::FOLD_SAMPLES
-        .div_ceil(per_fold.max(1))
-        .clamp(2, calibration::FOLDS);
     let mut samples: Vec<Sample> = Vec::new();
-    for fold in 0..folds {
-        let mut kept: Vec<Entry> = Vec::new();
-        let mut kept_global: Vec<usize> = Vec::new();
-        let mut held: Vec<Held> = Vec::new();
-        for (i, &g) in mine.iter().enumerate() {
-            let e = &entries[g];
-            if i % calibration::LEAVE_OUT_EVERY == fold {
-                // As many out-of-scope questions per left-out entry as keep their share
-                // of the samples whatever the number of variants.
-                let n = calibration::OUT_OF_SCOPE_QUESTIONS * per_entry(e.questions.len()).max(1);
-                let out = e.questions.iter().take(n);
-                held.extend(out.enumerate().map(|(v, q)| Held {
-                    text: q.clone(),
-                    entry: g,
-                    variant: v,
-                    expected: None,
-                }));
-                continue;
-            }
-            let n = e.questions.len();
-            let h = per_entry(n);
-            let out: HashSet<usize> = (0..h).map(|j| (fold * h + i + j) % n.max(1)).collect();
-            let mut e = e.clone();
-            e.questions = Vec::new();
-            for (v, q) in entries[g].questions.iter().enumerate() {
-                if out.contains(&v) {
-                    held.push(Held {
-                        text: q.clone(),
-                        entry: g,
-                        variant: v,
-                        expected: Some(e.id.clone()),
-                    });
-                } else {
-                    e.questions.push(q.clone());
-                }
-            }
-            kept.push(e);
-            kept_global.push(g);
-        }
+    for Fold {
+        kept,
+        kept_global,
+        held,
+    } in folds
+    {
         let Ok(index) = LangIndex::build(&kept, lang) else {
             continue;
         };
@@ -124,7 +90,67 @@ pub(super) fn calibrate(
     Ok(Calibration::fit(&samples, &calibration::PRIOR))
 }
 
-/// Every question of the language scored against every question of the folder, once.
+/// The folds of the entries `mine` (global indexes, one language): how many, what each
+/// is given and asked.
+fn plan(entries: &[Entry], mine: &[usize]) -> Vec<Fold> {
+    // Held out per fold from an entry of n questions: a fifth of them (at least one
+    // from two questions on; an entry of one question is always kept whole).
+    let per_entry = |n: usize| if n >= 2 { (n / 5).max(1) } else { 0 };
+    let per_fold: usize = mine
+        .iter()
+        .map(|&g| per_entry(entries[g].questions.len()))
+        .sum();
+    let count = calibration::FOLD_SAMPLES
+        .div_ceil(per_fold.max(1))
+        .clamp(2, calibration::FOLDS);
+    (0..count)
+        .map(|fold| {
+            let mut plan = Fold {
+                kept: Vec::new(),
+                kept_global: Vec::new(),
+                held: Vec::new(),
+            };
+            for (i, &g) in mine.iter().enumerate() {
+                let e = &entries[g];
+                let n = e.questions.len();
+                if i % calibration::LEAVE_OUT_EVERY == fold {
+                    // As many out-of-scope questions per left-out entry as keep their
+                    // share of the samples whatever the number of variants.
+                    let asked = calibration::OUT_OF_SCOPE_QUESTIONS * per_entry(n).max(1);
+                    let out = e.questions.iter().take(asked).enumerate();
+                    plan.held.extend(out.map(|(v, q)| Held {
+                        text: q.clone(),
+                        entry: g,
+                        variant: v,
+                        expected: None,
+                    }));
+                    continue;
+                }
+                let h = per_entry(n);
+                let out: HashSet<usize> = (0..h).map(|j| (fold * h + i + j) % n.max(1)).collect();
+                let mut given = e.clone();
+                given.questions = Vec::new();
+                for (v, q) in e.questions.iter().enumerate() {
+                    if out.contains(&v) {
+                        plan.held.push(Held {
+                            text: q.clone(),
+                            entry: g,
+                            variant: v,
+                            expected: Some(e.id.clone()),
+                        });
+                    } else {
+                        given.questions.push(q.clone());
+                    }
+                }
+                plan.kept.push(given);
+                plan.kept_global.push(g);
+            }
+            plan
+        })
+        .collect()
+}
+
+/// Each question some fold asks, scored against every question of the folder, once.
 struct SemanticRows {
     questions: Vec<(usize, usize)>,
     rows: HashMap<(usize, usize), Vec<f32>>,
@@ -134,12 +160,14 @@ impl SemanticRows {
     fn new(
         semantic: &dyn HeldOutSemantic,
         entries: &[Entry],
-        mine: &[usize],
+        folds: &[Fold],
     ) -> Result<SemanticRows, String> {
-        let keys: Vec<(usize, usize)> = mine
+        let mut keys: Vec<(usize, usize)> = folds
             .iter()
-            .flat_map(|&g| (0..entries[g].questions.len()).map(move |v| (g, v)))
+            .flat_map(|f| f.held.iter().map(|h| (h.entry, h.variant)))
             .collect();
+        keys.sort_unstable();
+        keys.dedup();
         let texts: Vec<String> = keys
             .iter()
             .map(|&(g, v)| entries[g].questions[v].clone())
@@ -180,32 +208,34 @@ mod tests {
     use super::super::tests::entry;
     use super::*;
 
-    /// Scores 0.9 between questions of the same entry, 0 otherwise: semantic evidence
-    /// that always points at the right entry.
-    struct SameEntry(Vec<(usize, usize)>);
+    /// Semantic evidence from a table: for a question's text, its score against each
+    /// question of the folder by `(entry, variant)`.
+    struct Table {
+        questions: Vec<(usize, usize)>,
+        texts: Vec<String>,
+        score: fn((usize, usize), (usize, usize)) -> f32,
+    }
 
-    impl HeldOutSemantic for SameEntry {
+    impl HeldOutSemantic for Table {
         fn questions(&self) -> Vec<(usize, usize)> {
-            self.0.clone()
+            self.questions.clone()
         }
         fn scores_for(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, String> {
-            // The texts come in the order of `questions`: each knows its own entry.
             Ok(texts
                 .iter()
-                .enumerate()
-                .map(|(i, _)| {
-                    let own = self.0[i].0;
-                    self.0
+                .map(|t| {
+                    let at = self.texts.iter().position(|x| x == t).expect("a question");
+                    let asked = self.questions[at];
+                    self.questions
                         .iter()
-                        .map(|&(e, _)| if e == own { 0.9 } else { 0.0 })
+                        .map(|&q| (self.score)(asked, q))
                         .collect()
                 })
                 .collect())
         }
     }
 
-    #[test]
-    fn semantic_evidence_that_points_right_earns_its_weight() {
+    fn folder() -> (Vec<Entry>, Vec<(usize, usize)>, Vec<String>) {
         let entries: Vec<Entry> = (0..12)
             .map(|i| {
                 let id = format!("voce{i}");
@@ -223,15 +253,40 @@ mod tests {
             .collect();
         let questions: Vec<(usize, usize)> =
             (0..12).flat_map(|e| (0..3).map(move |v| (e, v))).collect();
-        let semantic = SameEntry(questions);
+        let texts = questions
+            .iter()
+            .map(|&(e, v)| entries[e].questions[v].clone())
+            .collect();
+        (entries, questions, texts)
+    }
+
+    #[test]
+    fn a_held_out_question_never_sees_its_own_vector() {
+        // Only a question's own vector scores: if a fold let it see itself, the score
+        // would tell right from wrong perfectly and earn a weight.
+        let (entries, questions, texts) = folder();
+        let own = Table {
+            questions,
+            texts,
+            score: |a, b| if a == b { 1.0 } else { 0.0 },
+        };
+        let fitted = calibrate(&entries, Lang::It, Some(&own)).unwrap();
+        assert!(fitted.questions > 0);
+        assert_eq!(fitted.weights[6], 0.0, "{fitted:?}");
+    }
+
+    #[test]
+    fn semantic_evidence_that_points_right_earns_its_weight() {
+        // The other questions of the same entry score 0.9, the rest nothing.
+        let (entries, questions, texts) = folder();
+        let same_entry = Table {
+            questions,
+            texts,
+            score: |a, b| if a.0 == b.0 { 0.9 } else { 0.0 },
+        };
         let lexical = calibrate(&entries, Lang::It, None).unwrap();
-        let with = calibrate(&entries, Lang::It, Some(&semantic)).unwrap();
-        assert_eq!(
-            lexical.weights[6],
-            calibration::PRIOR.weights[6],
-            "no semantic score seen"
-        );
-        assert!(with.weights[6] > lexical.weights[6], "{with:?}");
+        let with = calibrate(&entries, Lang::It, Some(&same_entry)).unwrap();
+        assert!(with.weights[6] > 0.5, "{with:?}");
         assert!(with.found > lexical.found, "{with:?} vs {lexical:?}");
         assert_eq!(with.questions, lexical.questions);
     }
