@@ -228,3 +228,60 @@ fn the_faqs_vectors_are_embedded_once_and_a_failing_endpoint_only_costs_the_evid
     assert!(slow["semantic_error"].is_string(), "{slow:#}");
     assert_eq!(slow["decision"]["decision"], "answer");
 }
+
+#[test]
+fn bench_reports_what_the_semantic_evidence_adds_to_a_message() {
+    let fake: Arc<Mutex<Fake>> = Arc::default();
+    let router = Router::new()
+        .route("/v1/embeddings", post(embed))
+        .with_state(fake.clone());
+    let url = format!("http://{}/v1/embeddings", serve_in_background(router));
+    let config = sportello::config::Config {
+        embeddings: Some(sportello::matcher::EmbeddingSettings {
+            url: url.clone(),
+            query_model: "e5-query".into(),
+            passage_model: None,
+            query_prefix: String::new(),
+            passage_prefix: String::new(),
+            api_key_env: None,
+            timeout_ms: 2000,
+        }),
+        ..Default::default()
+    };
+    let content = sportello::service::ContentDirs {
+        faq: repo().join("faq"),
+        intents: repo().join("intents"),
+    };
+    let texts: Vec<String> = [
+        "quanto costa la spedizione?",
+        "how do I return my shoes?",
+        "ciao",
+    ]
+    .map(String::from)
+    .to_vec();
+    let cache = tempfile::tempdir().unwrap();
+    let calls_before = fake.lock().unwrap().calls;
+    let measured = sportello::bench::semantic_latency(&content, &config, &texts, cache.path())
+        .unwrap()
+        .expect("[embeddings] is set");
+    assert_eq!(measured.url, url);
+    assert_eq!(measured.messages, 3);
+    assert_eq!(measured.failures, 0);
+    assert!(measured.calibrated, "{measured:?}");
+    assert!(measured.p50_ms_with > 0.0 && measured.p99_ms_with >= measured.p50_ms_with);
+    assert!(measured.p50_ms_without > 0.0);
+    assert!(
+        (measured.added_ms_p50 - (measured.p50_ms_with - measured.p50_ms_without)).abs() < 1e-9
+    );
+    // The FAQ's questions (as passages, then the held-out ones as queries) and one call
+    // per message timed with the evidence: none without it.
+    let calls = fake.lock().unwrap().calls - calls_before;
+    assert!(calls >= 3 + 2, "{calls} calls");
+    // Without `[embeddings]` there is nothing to report.
+    let plain = sportello::config::Config::default();
+    assert!(
+        sportello::bench::semantic_latency(&content, &plain, &texts, cache.path())
+            .unwrap()
+            .is_none()
+    );
+}

@@ -2,15 +2,18 @@
 //! machine: durable pipeline throughput against the storage floor, matching latency
 //! at 77 / 1,000 / 10,000 FAQ entries, cold start, peak memory and disk with 100,000
 //! stored conversations, a week's report and a customer's record on a store holding a
-//! year of events. Everything runs on temporary directories; nothing of the
+//! year of events, and with `[embeddings]` what the semantic evidence adds to a message.
+//! Everything runs on temporary directories; nothing of the
 //! shop's own data is touched. Build with `--release`: a debug build says so.
 
 mod history;
 mod matching;
 mod memory;
 mod pipeline;
+mod semantic;
 
 pub use memory::Probe;
+pub use semantic::{SemanticLatency, measure as semantic_latency};
 
 use crate::config::Config;
 use crate::matcher::Brain;
@@ -97,6 +100,9 @@ pub struct Figures {
     /// `customer show` of a customer who wrote all year, on that store.
     pub customer_show_ms_year: f64,
     pub year: history::Aged,
+    /// With `[embeddings]`: a first message's latency with and without the endpoint's
+    /// evidence (null without `[embeddings]`).
+    pub semantic: Option<SemanticLatency>,
 }
 
 #[derive(Debug, Serialize)]
@@ -174,6 +180,12 @@ pub fn run(
         }
         latencies.push(matching::latency(&brain.expect("loaded once"), queries));
     }
+    let semantic = if config.embeddings.is_some() {
+        progress("semantic evidence...");
+        semantic::measure(content, &config, &texts, &scratch.path().join("embeddings"))?
+    } else {
+        None
+    };
     progress(&format!("memory: {} conversations...", sizes.conversations));
     let (probe, disk) = memory::measure(
         content,
@@ -212,6 +224,7 @@ pub fn run(
         report_week_ms_year: year.report_week_ms,
         customer_show_ms_year: year.customer_show_ms,
         year,
+        semantic,
     };
     Ok(figures)
 }

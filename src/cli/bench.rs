@@ -123,4 +123,16 @@ fn print_table(f: &Figures) {
         format!("{:.0}", f.customer_show_ms_year),
         "< 1000 at 2000000",
     );
+    if let Some(s) = &f.semantic {
+        row(
+            "first message without embeddings, p50 / p99 (ms)",
+            format!("{:.2} / {:.2}", s.p50_ms_without, s.p99_ms_without),
+            "",
+        );
+        row(
+            "first message with embeddings, p50 / p99 (ms)",
+            format!("{:.2} / {:.2}", s.p50_ms_with, s.p99_ms_with),
+            &format!("{} failed calls", s.failures),
+        );
+    }
 }
