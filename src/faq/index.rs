@@ -125,18 +125,8 @@ impl FaqIndex {
         for (lang, index) in &self.langs {
             index.train();
             if index.calibration.get().is_none() {
-                // On a thread of its own: the folds' indexes are built and dropped there,
-                // and the heap they used stays with that thread's arena instead of
-                // swelling the one the server runs on (measured: a server's peak RSS
-                // under a login flood 185–213 MB with the folds on the main thread,
-                // 154–176 MB here, 131–135 MB without calibration).
-                let fitted = std::thread::scope(|s| {
-                    s.spawn(|| folds::calibrate(&self.entries, *lang, None))
-                        .join()
-                        .ok()
-                })
-                .and_then(Result::ok)
-                .unwrap_or_else(|| Calibration::fit(&[], &calibration::PRIOR));
+                let fitted = folds::calibrate(&self.entries, *lang, None)
+                    .unwrap_or_else(|_| Calibration::fit(&[], &calibration::PRIOR));
                 let _ = index.calibration.set(fitted);
             }
         }
