@@ -25,13 +25,7 @@ pub fn check(cli: &super::Cli) -> anyhow::Result<ExitCode> {
         diagnostics.len() - errors
     );
     for lang in Lang::ALL {
-        let n = brain
-            .faq
-            .entries()
-            .iter()
-            .filter(|e| e.lang == lang)
-            .count();
-        if n > 0 {
+        if brain.faq.entries().iter().any(|e| e.lang == lang) {
             println!("{}", calibration_line(lang, &brain.faq.calibration(lang)));
         }
     }

@@ -48,9 +48,8 @@ const MODEL_TOP: usize = 5;
 pub struct Hit {
     /// Index into [`FaqIndex::entries`].
     pub entry: usize,
-    /// The question variant that matched best (empty when only the answer matched).
-    pub variant: String,
-    /// Its position among the entry's questions.
+    /// The position among the entry's questions of the variant that matched best
+    /// (None when only the answer, the classifier or the embeddings found it).
     pub variant_index: Option<usize>,
     /// The probability that this entry is the right one (the calibrated `raw`).
     pub confidence: f32,
@@ -235,9 +234,6 @@ impl FaqIndex {
             let x = shape.features(h, other.copied().unwrap_or(0.0), s.unwrap_or(0.0));
             h.confidence = calibration.probability(&x).min(ceiling);
             ceiling = h.confidence;
-            if let Some(v) = h.variant_index {
-                h.variant.clone_from(&self.entries[h.entry].questions[v]);
-            }
         }
         hits.truncate(limit);
         hits
@@ -288,7 +284,6 @@ fn hit(hits: &mut Vec<Hit>, entry: usize) -> &mut Hit {
         .unwrap_or_else(|| {
             hits.push(Hit {
                 entry,
-                variant: String::new(),
                 variant_index: None,
                 confidence: 0.0,
                 raw: 0.0,

@@ -270,7 +270,10 @@ impl Brain {
                     semantic: semantic
                         .as_ref()
                         .map(|s| s.get(&h.entry).copied().unwrap_or(0.0)),
-                    matched_question: h.variant,
+                    matched_question: h
+                        .variant_index
+                        .map(|v| entries[h.entry].questions[v].clone())
+                        .unwrap_or_default(),
                     raw: h.raw,
                     lexical: h.lexical,
                     model: h.model,
