@@ -1,6 +1,7 @@
 //! `triage::decide` on its own: situations, intents and candidates made by hand.
 
 use super::*;
+use crate::domain::ChoiceTarget;
 
 fn candidate(id: &str, confidence: f32) -> Candidate {
     Candidate {

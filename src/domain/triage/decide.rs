@@ -1,0 +1,276 @@
+//! The decision: from the situation, the message, the intent and the candidates, what
+//! the bot does and why.
+
+use super::{Candidate, Cause, Decision, IntentAction, IntentHit, Policy, Situation, Why};
+use crate::domain::order::{OrderCheck, email_in, named_number_in, number_in, proof_in};
+use crate::domain::{Choice, ChoiceTarget, HandoffReason, Mode, Priority};
+
+/// Decide, with the cause (and the reason in words, for events and `ask --json`).
+pub fn decide(
+    situation: Situation<'_>,
+    text: &str,
+    intent: Option<&IntentHit>,
+    candidates: &[Candidate],
+    policy: &Policy,
+) -> (Decision, Why) {
+    if situation.mode.human_owned() {
+        return decide_human_owned(situation, intent, candidates, policy);
+    }
+    if situation.attachment {
+        return (
+            Decision::Unreadable,
+            Why::new(Cause::Attachment, "an attachment the bot cannot read"),
+        );
+    }
+    if let Some(survey) = situation.survey
+        && let Some((score, comment)) = crate::domain::read_answer(text, survey)
+        && !asks_something(comment.as_deref(), intent, candidates)
+    {
+        let why = format!("answer {score} to the {survey:?} survey");
+        return (
+            Decision::SurveyAnswer {
+                survey,
+                score,
+                comment,
+            },
+            Why::new(Cause::SurveyAnswer, why),
+        );
+    }
+    if let Some(check) = situation.order_check
+        && let Some(decision) = order_details(check, text)
+    {
+        return decision;
+    }
+    if let Some(choice) = pick_choice(text, situation.pending_choices) {
+        return decide_choice(choice, intent);
+    }
+    if let Some(decision) = intent.and_then(|i| decide_intent(i, situation, text)) {
+        return decision;
+    }
+    decide_faq(situation, candidates, policy)
+}
+
+/// A person owns the conversation: the message is theirs. While still queued, a question
+/// the FAQ answers outright is answered at once (the place in the queue is kept), so a
+/// customer waiting for a person is never left without an answer the bot has.
+fn decide_human_owned(
+    situation: Situation<'_>,
+    intent: Option<&IntentHit>,
+    candidates: &[Candidate],
+    policy: &Policy,
+) -> (Decision, Why) {
+    let to_operator = || {
+        (
+            Decision::ToOperator,
+            Why::new(Cause::PersonOwns, "a person owns the conversation"),
+        )
+    };
+    if situation.mode != Mode::Queued {
+        return to_operator();
+    }
+    match intent.map(|i| &i.action) {
+        Some(IntentAction::Cancel) => {
+            return (
+                Decision::CancelHandOff,
+                Why::new(Cause::TookBack, "customer took back the request"),
+            );
+        }
+        // A request for a person, a complaint...: it is already with the people.
+        Some(IntentAction::HandOff { .. }) => return to_operator(),
+        _ => {}
+    }
+    if situation.attachment {
+        return to_operator();
+    }
+    match decide_faq(situation, candidates, policy) {
+        (Decision::Answer { faq_id }, why) => (
+            Decision::Answer { faq_id },
+            Why::new(
+                why.cause,
+                format!("{why} (while queued: the place is kept)"),
+            ),
+        ),
+        _ => to_operator(),
+    }
+}
+
+/// Whether a message that starts like a score is really a request: a handoff or
+/// complaint intent, or a comment that is a question or that the FAQ answers
+/// ("2 paia di scarpe non arrivate?", "10 euro di spedizione").
+fn asks_something(
+    comment: Option<&str>,
+    intent: Option<&IntentHit>,
+    candidates: &[Candidate],
+) -> bool {
+    if intent.is_some_and(|i| matches!(i.action, IntentAction::HandOff { .. })) {
+        return true;
+    }
+    let Some(comment) = comment else {
+        return false;
+    };
+    comment.contains('?')
+        || candidates
+            .first()
+            .is_some_and(|c| c.confidence >= c.threshold)
+}
+
+/// A reply to a Clarify: its number (`2`, `2.`, `la 2`) or the label typed out.
+fn pick_choice<'c>(text: &str, choices: &'c [Choice]) -> Option<&'c Choice> {
+    let text = crate::text::fold(text);
+    let digits: String = text.chars().filter(|c| c.is_ascii_digit()).collect();
+    let short = crate::text::words(&text).count() <= 2;
+    if short && !digits.is_empty() {
+        let n: usize = digits.parse().ok()?;
+        return choices.get(n.checked_sub(1)?);
+    }
+    choices
+        .iter()
+        .find(|c| crate::text::fold(&c.label).trim_end_matches('?') == text.trim_end_matches('?'))
+}
+
+fn decide_choice(choice: &Choice, intent: Option<&IntentHit>) -> (Decision, Why) {
+    match &choice.target {
+        ChoiceTarget::Faq(id) => (
+            Decision::Answer { faq_id: id.clone() },
+            Why::new(
+                Cause::PickedEntry,
+                format!("customer picked `{id}` from the choices"),
+            ),
+        ),
+        ChoiceTarget::Human => (
+            Decision::HandOff {
+                reason: HandoffReason::Asked,
+                priority: Priority::Normal,
+                department: intent.and_then(|i| i.department.clone()),
+            },
+            Why::new(Cause::PickedPerson, "customer picked to talk to a person"),
+        ),
+        // Survey buttons are never offered as Clarify choices.
+        ChoiceTarget::Score(_) => (
+            Decision::Fallback,
+            Why::new(Cause::StrayButton, "a survey button out of a survey"),
+        ),
+    }
+}
+
+/// A reply to "what is the order number / the email?": the next step of the check.
+fn order_details(check: &OrderCheck, text: &str) -> Option<(Decision, Why)> {
+    // Waiting for the number, digits are the number, never a postcode.
+    let proof = match check.number {
+        Some(_) => proof_in(text),
+        None => email_in(text),
+    };
+    let number = check.number.clone().or_else(|| number_in(text));
+    let new_number = check.number.is_none() && number.is_some();
+    (proof.is_some() || new_number).then(|| {
+        let why = Why::new(Cause::OrderDetails, "the order details asked for");
+        (Decision::OrderStatus { number, proof }, why)
+    })
+}
+
+fn decide_intent(hit: &IntentHit, situation: Situation<'_>, text: &str) -> Option<(Decision, Why)> {
+    let why = Why::new(Cause::Intent, format!("intent `{}` matched", hit.name));
+    let decision = match &hit.action {
+        IntentAction::HandOff { priority, reason } => Decision::HandOff {
+            reason: reason.clone(),
+            priority: *priority,
+            // None: the service routes by keywords, then by the best match's topic.
+            department: hit.department.clone(),
+        },
+        IntentAction::Reply => Decision::Reply {
+            intent: hit.name.clone(),
+        },
+        IntentAction::Answer(id) => Decision::Answer { faq_id: id.clone() },
+        IntentAction::Cancel => return None,
+        // Without a platform to ask, the FAQ answers (e.g. how to track an order).
+        IntentAction::OrderStatus if !situation.orders => return None,
+        IntentAction::OrderStatus => Decision::OrderStatus {
+            number: named_number_in(text),
+            proof: email_in(text),
+        },
+    };
+    Some((decision, why))
+}
+
+fn decide_faq(
+    situation: Situation<'_>,
+    candidates: &[Candidate],
+    policy: &Policy,
+) -> (Decision, Why) {
+    let Some(top) = candidates.first() else {
+        return low_confidence(
+            situation,
+            Why::new(
+                Cause::NoCandidate,
+                "no FAQ entry shares a word with the message",
+            ),
+        );
+    };
+    let runner_up = candidates.get(1).map_or(0.0, |c| c.confidence);
+    let close = runner_up >= policy.clarify_floor && top.confidence - runner_up < policy.margin;
+    if top.confidence >= top.threshold && !close {
+        let why = format!(
+            "`{}` at {:.2} >= threshold {:.2}, runner-up {:.2}",
+            top.faq_id, top.confidence, top.threshold, runner_up
+        );
+        return (
+            Decision::Answer {
+                faq_id: top.faq_id.clone(),
+            },
+            Why::new(Cause::Confident, why),
+        );
+    }
+    if top.evidence >= policy.clarify_floor {
+        let bar = (top.evidence - 2.0 * policy.margin).max(policy.clarify_floor);
+        let choices: Vec<Choice> = candidates
+            .iter()
+            .filter(|c| c.evidence >= bar)
+            .take(policy.max_choices)
+            .map(|c| Choice {
+                label: c.label.clone(),
+                target: ChoiceTarget::Faq(c.faq_id.clone()),
+            })
+            .collect();
+        let why = if close {
+            let words = format!(
+                "top two within {:.2}: {:.2} vs {:.2}",
+                policy.margin, top.confidence, runner_up
+            );
+            Why::new(Cause::TooClose, words)
+        } else {
+            let words = format!(
+                "`{}` at {:.2} is below its threshold {:.2}",
+                top.faq_id, top.confidence, top.threshold
+            );
+            Why::new(Cause::BelowThreshold, words)
+        };
+        return (Decision::Clarify { choices }, why);
+    }
+    let words = format!(
+        "best match `{}` at {:.2} (evidence {:.2}) is below {:.2}",
+        top.faq_id, top.confidence, top.evidence, policy.clarify_floor
+    );
+    low_confidence(situation, Why::new(Cause::TooWeak, words))
+}
+
+fn low_confidence(situation: Situation<'_>, why: Why) -> (Decision, Why) {
+    if situation.first_miss_hands_off {
+        let decision = Decision::HandOff {
+            reason: HandoffReason::LowConfidence,
+            priority: Priority::Normal,
+            department: None,
+        };
+        let words = format!("no match, and this channel hands a miss to a person at once: {why}");
+        (decision, Why::new(Cause::SecondMiss, words))
+    } else if situation.low_confidence_streak >= 1 {
+        let decision = Decision::HandOff {
+            reason: HandoffReason::LowConfidence,
+            priority: Priority::Normal,
+            department: None,
+        };
+        let words = format!("second message in a row without a match: {why}");
+        (decision, Why::new(Cause::SecondMiss, words))
+    } else {
+        (Decision::Fallback, why)
+    }
+}
