@@ -982,8 +982,11 @@ async fn the_console_says_when_a_customers_address_refuses_the_replies() {
     // The handoff's reply is refused (550): the ticket says so, once it happened.
     let start = std::time::Instant::now();
     loop {
-        if let Ok(notice) = console.find(Locator::Css("#unreachable")).await {
-            let text = notice.text().await.unwrap();
+        // The view re-renders on live events: a notice found just before that is stale
+        // by the time its text is read, and is looked for again.
+        if let Ok(notice) = console.find(Locator::Css("#unreachable")).await
+            && let Ok(text) = notice.text().await
+        {
             assert!(text.contains("non è raggiungibile"), "{text}");
             assert!(text.contains("550"), "{text}");
             break;
