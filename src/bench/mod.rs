@@ -72,17 +72,8 @@ const QUICK: Sizes = Sizes {
 #[derive(Debug, Serialize)]
 pub struct Figures {
     pub machine: Machine,
-    pub messages: usize,
-    pub concurrency: usize,
-    pub pipeline_msgs_per_s: f64,
-    pub floor_msgs_per_s: f64,
-    /// Pipeline time / floor time for the same messages.
-    pub ratio: f64,
-    /// Messages made durable per flush in the pipeline (group commit).
-    pub messages_per_flush: f64,
-    pub records_per_message: f64,
-    /// What the bot did with the pipeline's messages (answer, clarify, handoff...).
-    pub decisions: std::collections::BTreeMap<String, u64>,
+    #[serde(flatten)]
+    pub throughput: Throughput,
     pub matching: Vec<matching::Latency>,
     pub match_p99_us_1k: f64,
     /// From reading the 1,000-entry folder to answering (from the index).
@@ -105,6 +96,27 @@ pub struct Figures {
     pub semantic: Option<SemanticLatency>,
 }
 
+/// The durable pipeline against its floor (`bench --only pipeline` prints this alone).
+#[derive(Debug, Serialize)]
+pub struct Throughput {
+    pub messages: usize,
+    pub concurrency: usize,
+    pub pipeline_msgs_per_s: f64,
+    pub floor_msgs_per_s: f64,
+    /// Pipeline time / floor time for the same messages.
+    pub ratio: f64,
+    /// Messages made durable per flush in the pipeline (group commit).
+    pub messages_per_flush: f64,
+    pub records_per_message: f64,
+    /// CPU time per message (user + system, all threads): the pipeline's and the
+    /// floor's, and their ratio (steadier than the wall-clock `ratio` on a shared machine).
+    pub pipeline_cpu_us_per_msg: f64,
+    pub floor_cpu_us_per_msg: f64,
+    pub cpu_ratio: f64,
+    /// What the bot did with the pipeline's messages (answer, clarify, handoff...).
+    pub decisions: std::collections::BTreeMap<String, u64>,
+}
+
 #[derive(Debug, Serialize)]
 pub struct Machine {
     pub cpus: usize,
@@ -119,38 +131,11 @@ pub fn run(
     options: &Options,
     progress: &dyn Fn(&str),
 ) -> anyhow::Result<Figures> {
-    let load_brain = || Brain::load(&content.faq, &content.intents, config.matching, None).0;
     let sizes = if options.quick { QUICK } else { FULL };
     let train = matching::read(&options.banking77, "train.jsonl")?;
     let test = matching::read(&options.banking77, "test.jsonl")?;
     let scratch = tempfile::tempdir()?;
-    let brain = load_brain();
-    let questions = faq_questions(&brain);
-    let texts = texts(&brain);
-    let load = Load {
-        texts: &texts,
-        customers: sizes.customers,
-        per_customer: sizes.per_customer,
-        concurrency: options.concurrency.max(1),
-    };
-    progress(&format!(
-        "pipeline: {} messages...",
-        sizes.customers * sizes.per_customer
-    ));
-    let service = pipeline::service_in(&scratch.path().join("pipeline"), brain, config.clone())?;
-    let run = pipeline::pipeline(&service, load)?;
-    let (records, bytes) = service.store().footprint()?;
-    let decisions = service.counts().decisions;
-    drop(service);
-    progress("floor...");
-    let value_bytes = (bytes / records.max(1)) as usize;
-    let floor = pipeline::floor(
-        &questions,
-        load,
-        &run,
-        value_bytes,
-        &scratch.path().join("floor"),
-    )?;
+    let throughput = throughput_in(scratch.path(), content, &config, options, progress)?;
     progress("matching...");
     let queries = &test[..sizes.queries.min(test.len())];
     let mut latencies = Vec::new();
@@ -182,6 +167,7 @@ pub fn run(
     }
     let semantic = if config.embeddings.is_some() {
         progress("semantic evidence...");
+        let texts = texts(&Brain::load(&content.faq, &content.intents, config.matching, None).0);
         semantic::measure(content, &config, &texts, &scratch.path().join("embeddings"))?
     } else {
         None
@@ -191,7 +177,7 @@ pub fn run(
         content,
         &scratch.path().join("memory"),
         sizes.conversations,
-        load.concurrency,
+        options.concurrency.max(1),
     )?;
     progress(&format!(
         "reports on a year of {} events...",
@@ -200,14 +186,7 @@ pub fn run(
     let year = history::measure(&scratch.path().join("year"), &config, sizes.year_events)?;
     let figures = Figures {
         machine: machine(),
-        messages: run.messages,
-        concurrency: load.concurrency,
-        pipeline_msgs_per_s: run.per_second(),
-        floor_msgs_per_s: floor.per_second(),
-        ratio: run.seconds / floor.seconds,
-        messages_per_flush: run.messages as f64 / run.flushes.max(1) as f64,
-        records_per_message: run.records as f64 / run.messages as f64,
-        decisions,
+        throughput,
         match_p99_us_1k: latencies
             .iter()
             .find(|l| l.entries >= 1_000)
@@ -227,6 +206,61 @@ pub fn run(
         semantic,
     };
     Ok(figures)
+}
+
+/// The durable pipeline against its floor alone (`bench --only pipeline`).
+pub fn throughput(
+    content: &ContentDirs,
+    config: Config,
+    options: &Options,
+    progress: &dyn Fn(&str),
+) -> anyhow::Result<Throughput> {
+    let scratch = tempfile::tempdir()?;
+    throughput_in(scratch.path(), content, &config, options, progress)
+}
+
+fn throughput_in(
+    scratch: &Path,
+    content: &ContentDirs,
+    config: &Config,
+    options: &Options,
+    progress: &dyn Fn(&str),
+) -> anyhow::Result<Throughput> {
+    let sizes = if options.quick { QUICK } else { FULL };
+    let brain = Brain::load(&content.faq, &content.intents, config.matching, None).0;
+    let questions = faq_questions(&brain);
+    let texts = texts(&brain);
+    let load = Load {
+        texts: &texts,
+        customers: sizes.customers,
+        per_customer: sizes.per_customer,
+        concurrency: options.concurrency.max(1),
+    };
+    progress(&format!(
+        "pipeline: {} messages...",
+        sizes.customers * sizes.per_customer
+    ));
+    let service = pipeline::service_in(&scratch.join("pipeline"), brain, config.clone())?;
+    let run = pipeline::pipeline(&service, load)?;
+    let (records, bytes) = service.store().footprint()?;
+    let decisions = service.counts().decisions;
+    drop(service);
+    progress("floor...");
+    let value_bytes = (bytes / records.max(1)) as usize;
+    let floor = pipeline::floor(&questions, load, &run, value_bytes, &scratch.join("floor"))?;
+    Ok(Throughput {
+        messages: run.messages,
+        concurrency: load.concurrency,
+        pipeline_msgs_per_s: run.per_second(),
+        floor_msgs_per_s: floor.per_second(),
+        ratio: run.seconds / floor.seconds,
+        messages_per_flush: run.messages as f64 / run.flushes.max(1) as f64,
+        records_per_message: run.records as f64 / run.messages as f64,
+        pipeline_cpu_us_per_msg: run.cpu_us_per_message(),
+        floor_cpu_us_per_msg: floor.cpu_us_per_message(),
+        cpu_ratio: run.cpu_seconds / floor.cpu_seconds.max(1e-9),
+        decisions,
+    })
 }
 
 /// The memory probe, in the child process `run` starts (`bench --rss-probe N`).

@@ -25,12 +25,39 @@ pub struct Run {
     pub flushes: u64,
     /// Records written (inserts and removals), for the floor's like-for-like writes.
     pub records: u64,
+    /// CPU time (user + system, every thread of the process) the run took, in seconds:
+    /// steadier than `seconds` on a shared machine.
+    pub cpu_seconds: f64,
 }
 
 impl Run {
     pub fn per_second(&self) -> f64 {
         self.messages as f64 / self.seconds.max(1e-9)
     }
+
+    /// CPU microseconds per message.
+    pub fn cpu_us_per_message(&self) -> f64 {
+        self.cpu_seconds * 1e6 / self.messages.max(1) as f64
+    }
+}
+
+/// CPU time this process used so far (user + system, all threads), in seconds, from
+/// `/proc/self/stat` (Linux; 0 elsewhere).
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // The fields after the command name (which may hold spaces): utime and stime are
+    // the 12th and 13th, in clock ticks (100 per second on Linux).
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok());
+    ticks(11)
+        .zip(ticks(12))
+        .map_or(0.0, |(u, s)| (u + s) / 100.0)
 }
 
 /// Who writes what: `customers` customers, each `per_customer` messages in a row,
@@ -55,6 +82,7 @@ pub fn start_time() -> DateTime<Utc> {
 pub fn pipeline(service: &Service, load: Load<'_>) -> anyhow::Result<Run> {
     let (requests_before, flushes_before) = service.store().flush_counts();
     let records_before = service.store().records_written();
+    let cpu_before = cpu_seconds();
     let start = Instant::now();
     std::thread::scope(|scope| -> anyhow::Result<()> {
         let workers: Vec<_> = (0..load.concurrency)
@@ -76,6 +104,7 @@ pub fn pipeline(service: &Service, load: Load<'_>) -> anyhow::Result<Run> {
         seconds,
         flushes: flushes - flushes_before,
         records: service.store().records_written() - records_before,
+        cpu_seconds: cpu_seconds() - cpu_before,
     })
 }
 
@@ -123,6 +152,7 @@ pub fn floor(
     let tree = db.open_tree("floor")?;
     let per_message = (run.records as f64 / run.messages as f64).round() as usize;
     let value = vec![b'x'; value_bytes];
+    let cpu_before = cpu_seconds();
     let start = Instant::now();
     std::thread::scope(|scope| -> anyhow::Result<()> {
         let workers: Vec<_> = (0..load.concurrency)
@@ -156,6 +186,7 @@ pub fn floor(
         seconds: start.elapsed().as_secs_f64(),
         flushes: run.messages as u64,
         records: (per_message * run.messages) as u64,
+        cpu_seconds: cpu_seconds() - cpu_before,
     })
 }
 

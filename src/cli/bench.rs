@@ -20,6 +20,10 @@ pub struct BenchArgs {
     /// Customers writing at the same moment in the throughput and memory runs.
     #[arg(long, default_value_t = CONCURRENCY)]
     concurrency: usize,
+    /// Run one part alone: `pipeline` (the durable pipeline against its floor, e.g.
+    /// under `perf record`).
+    #[arg(long, value_parser = ["pipeline"])]
+    only: Option<String>,
     /// Internal: the memory probe (a child process fills a store with N conversations).
     #[arg(long, hide = true)]
     rss_probe: Option<usize>,
@@ -47,6 +51,15 @@ pub fn run(
         banking77: args.banking77.clone(),
         concurrency: args.concurrency,
     };
+    if args.only.as_deref() == Some("pipeline") {
+        let t = bench::throughput(content, config, &options, &|step| eprintln!("{step}"))?;
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&t)?);
+        } else {
+            print_throughput(&t);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let figures = bench::run(content, config, &options, &|step| eprintln!("{step}"))?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&figures)?);
@@ -56,33 +69,53 @@ pub fn run(
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_table(f: &Figures) {
-    let row =
-        |what: &str, value: String, target: &str| println!("{what:<44} {value:>14}   {target}");
-    println!(
-        "machine: {} CPUs, {} ({} build)",
-        f.machine.cpus, f.machine.cpu, f.machine.build
-    );
+fn row(what: &str, value: String, target: &str) {
+    println!("{what:<44} {value:>14}   {target}");
+}
+
+fn print_throughput(t: &bench::Throughput) {
     row(
         "pipeline, durable (msg/s)",
-        format!("{:.0}", f.pipeline_msgs_per_s),
+        format!("{:.0}", t.pipeline_msgs_per_s),
         ">= 20000",
     );
     row(
         "floor: tantivy + sled writes + flush (msg/s)",
-        format!("{:.0}", f.floor_msgs_per_s),
+        format!("{:.0}", t.floor_msgs_per_s),
         "",
     );
     row(
         "ratio pipeline / floor (time)",
-        format!("{:.2}", f.ratio),
+        format!("{:.2}", t.ratio),
         "<= 1.5",
     );
     row(
         "messages per flush (group commit)",
-        format!("{:.1}", f.messages_per_flush),
+        format!("{:.1}", t.messages_per_flush),
         "",
     );
+    row(
+        "CPU per message, pipeline / floor (us)",
+        format!(
+            "{:.0} / {:.0}",
+            t.pipeline_cpu_us_per_msg, t.floor_cpu_us_per_msg
+        ),
+        "",
+    );
+    row("ratio of CPU time", format!("{:.2}", t.cpu_ratio), "");
+    row(
+        "records per message",
+        format!("{:.1}", t.records_per_message),
+        "",
+    );
+}
+
+fn print_table(f: &Figures) {
+    println!(
+        "machine: {} CPUs, {} ({} build)",
+        f.machine.cpus, f.machine.cpu, f.machine.build
+    );
+    print_throughput(&f.throughput);
     for l in &f.matching {
         row(
             &format!("match p50 / p99, {} entries (us)", l.entries),

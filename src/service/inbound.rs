@@ -81,8 +81,9 @@ impl Service {
     /// Handle a customer message and return once it and its replies are on disk: the
     /// caller may acknowledge it to the provider.
     pub fn handle_inbound(&self, inbound: &Inbound) -> Result<Handled> {
+        let busy = self.store.busy();
         let handled = self.handle_inbound_unflushed(inbound)?;
-        self.store.flush()?;
+        self.store.flush_busy(&busy)?;
         Ok(handled)
     }
 

@@ -42,7 +42,9 @@
 //! events and tickets. Conversations and tickets carry a
 //! `version` that every write bumps (records written before it read as 0).
 //!
-//! `seq` comes from sled's monotonic id generator, so keys sort in write order.
+//! `seq` comes from sled's monotonic id generator, each id a block of 64 seqs (stores
+//! written before kept one seq per id: theirs are all below the blocks'), so keys sort in
+//! write order.
 
 mod accounts;
 mod attachments;
@@ -51,6 +53,7 @@ mod email;
 mod erase;
 mod group;
 mod history;
+mod hot;
 mod index;
 mod migrate;
 mod notes;
@@ -62,6 +65,7 @@ pub use attachments::AttachmentMeta;
 pub use delivery::{DeliveryStatus, FailedOutbound, Held, Unreachable};
 pub use email::{Contact, EmailThread, MailboxMark};
 pub use erase::{Forgotten, check_rewritable, rewrite};
+pub use group::Busy;
 pub use notes::Note;
 pub use read::StoredMessage;
 pub use turn::Turn;
@@ -69,6 +73,10 @@ pub use turn::Turn;
 use std::path::{Path, PathBuf};
 
 pub const LAYOUT_VERSION: u64 = 4;
+
+/// Seqs per id from sled's generator: a turn's records take one id, not one each
+/// (every call takes a lock that sled's transactions hold exclusively).
+const SEQ_BLOCK: u64 = 64;
 
 /// sled's page cache (its default is 1 GB): the hot conversations fit, RAM stays small.
 const CACHE_BYTES: u64 = 8 * 1024 * 1024;
@@ -155,6 +163,8 @@ pub struct Store {
     /// Added to sled's ids: a store rewritten by `forget` keeps its keys increasing.
     seq_floor: u64,
     group: std::sync::Arc<group::GroupFlush>,
+    /// The conversations read or written lately, decoded.
+    hot: std::sync::Arc<hot::Hot>,
     /// Records written by turns (each insert or removal counts), for the benchmark.
     written: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
@@ -201,6 +211,7 @@ impl Store {
             history: db.open_tree("history")?,
             seq_floor: 0,
             group: std::sync::Arc::default(),
+            hot: std::sync::Arc::default(),
             written: std::sync::Arc::default(),
             db,
         };
@@ -264,7 +275,20 @@ impl Store {
     /// acknowledge a message to its provider; concurrent callers share one flush
     /// (group commit).
     pub fn flush(&self) -> Result<()> {
-        self.group.flush(&self.db)?;
+        self.group.flush(&self.db, None)?;
+        Ok(())
+    }
+
+    /// This thread is handling a message it will flush with [`Store::flush_busy`]: a
+    /// flush gathering concurrent messages waits for it (a couple of milliseconds at
+    /// most), so that one flush covers more of them.
+    pub fn busy(&self) -> Busy<'_> {
+        self.group.busy()
+    }
+
+    /// [`Store::flush`] for a thread holding `busy`.
+    pub fn flush_busy(&self, busy: &Busy<'_>) -> Result<()> {
+        self.group.flush(&self.db, Some(busy))?;
         Ok(())
     }
 
@@ -302,7 +326,21 @@ impl Store {
 
     /// A fresh, increasing sequence number for keys.
     pub fn next_seq(&self) -> Result<u64> {
-        Ok(self.db.generate_id()?.saturating_add(self.seq_floor))
+        Ok(self.next_seqs(1)?[0])
+    }
+
+    /// `n` fresh, increasing sequence numbers, from as few of sled's ids as it takes:
+    /// each id stands for a block of [`SEQ_BLOCK`] seqs (`id * SEQ_BLOCK + i`). A seq
+    /// from a block is above every seq of an earlier id, and above every seq of a store
+    /// written before blocks (sled's ids only grow), so keys still sort in write order.
+    pub fn next_seqs(&self, n: usize) -> Result<Vec<u64>> {
+        let mut seqs = Vec::with_capacity(n);
+        while seqs.len() < n {
+            let base = self.db.generate_id()?.saturating_mul(SEQ_BLOCK);
+            let take = (n - seqs.len()).min(SEQ_BLOCK as usize) as u64;
+            seqs.extend((0..take).map(|i| (base + i).saturating_add(self.seq_floor)));
+        }
+        Ok(seqs)
     }
 
     /// Reserve the next ticket number (1, 2, 3...). A number reserved by a turn that

@@ -55,10 +55,18 @@ impl StoredMessage {
 
 impl Store {
     pub fn conversation(&self, customer: &CustomerId) -> Result<Option<Conversation>> {
-        self.conversations
+        if let Some(hot) = self.hot.get(customer) {
+            return Ok(Some(hot));
+        }
+        let stored: Option<Conversation> = self
+            .conversations
             .get(customer.as_str())?
             .map(|v| decode("conversations", &v))
-            .transpose()
+            .transpose()?;
+        if let Some(c) = &stored {
+            self.hot.put(c);
+        }
+        Ok(stored)
     }
 
     pub fn conversations(&self) -> impl Iterator<Item = Result<Conversation>> + '_ {

@@ -62,6 +62,7 @@ impl Store {
             remove_prefix(tree, customer)?;
         }
         self.conversations.remove(customer.as_str())?;
+        self.hot.forget(customer);
         self.unreachable.remove(customer.as_str())?;
         self.held.remove(customer.as_str())?;
         self.email_threads.remove(customer.as_str())?;

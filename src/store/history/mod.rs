@@ -41,7 +41,7 @@ fn tagged(tag: u8, rest: &[&[u8]]) -> Vec<u8> {
 }
 
 /// The index entries (key, value) of one event stored under `seq`.
-fn event_keys(seq: u64, event: &Event) -> Vec<(Vec<u8>, Vec<u8>)> {
+pub(super) fn event_keys(seq: u64, event: &Event) -> Vec<(Vec<u8>, Vec<u8>)> {
     let seq = seq.to_be_bytes();
     let writer = match event.kind {
         EventKind::Decided { .. } => event.customer.as_str().as_bytes().to_vec(),
@@ -77,20 +77,6 @@ fn seq_of(key: &[u8]) -> u64 {
     key[key.len().saturating_sub(8)..]
         .try_into()
         .map_or(0, u64::from_be_bytes)
-}
-
-/// Inside a turn: index the event just stored under `seq`; returns the entries written.
-pub(super) fn index_event(
-    history: &TransactionalTree,
-    seq: u64,
-    event: &Event,
-) -> std::result::Result<u64, UnabortableTransactionError> {
-    let keys = event_keys(seq, event);
-    let written = keys.len() as u64;
-    for (key, value) in keys {
-        history.insert(key, value)?;
-    }
-    Ok(written)
 }
 
 /// Inside a turn: a new ticket is listed under its customer.
