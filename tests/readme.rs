@@ -134,6 +134,10 @@ fn expected_output(command: &str) -> Option<&'static str> {
         ),
         ("cargo run -- bench --quick --json", "pipeline_msgs_per_s"),
         (
+            "cargo run -- bench --only pipeline --quick",
+            "ratio of CPU time",
+        ),
+        (
             "cargo run -- --faq tests/shops/it-lume/faq eval tests/shops/it-lume/cases.jsonl",
             "cases 200",
         ),
