@@ -2,9 +2,10 @@
 //! each intent becomes one FAQ entry whose questions are k training utterances, and the
 //! test set runs through the same code as `sportello eval`.
 //!
-//! `cargo run --release --example banking77 [-- DATA_DIR] [--quick]`
+//! `cargo run --release --example banking77 [-- DATA_DIR] [--quick] [--config FILE]`
 //! (DATA_DIR defaults to ../shared/data/banking77; `--quick` is CI's smoke run: a few
-//! intents, one seed, no latency tables.)
+//! intents, one seed, no latency tables; `--config FILE` with an `[embeddings]` section
+//! runs the out-of-scope set and the first k=10 seed again with semantic evidence.)
 //!
 //! `--tune` never reads test.jsonl: it holds out every 5th training utterance of each
 //! intent as a validation set and prints accuracy and the out-of-scope trade-off for a
@@ -13,7 +14,7 @@
 use serde::Deserialize;
 use sportello::config::Config;
 use sportello::domain::Lang;
-use sportello::matcher::{Brain, EvalCase, evaluate};
+use sportello::matcher::{Brain, Embedder, EvalCase, evaluate};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -105,6 +106,16 @@ fn load(faq: &Path, intents: &Path) -> (Brain, f64) {
     (brain, start.elapsed().as_secs_f64())
 }
 
+/// The embeddings endpoint of the configuration at `path` (its `[embeddings]`).
+fn embedder(path: Option<&str>) -> std::sync::Arc<Embedder> {
+    let path = path.unwrap_or_else(|| panic!("--config needs a file"));
+    let config = Config::load(Some(Path::new(path))).unwrap_or_else(|e| panic!("{e}"));
+    let settings = config
+        .embeddings
+        .unwrap_or_else(|| panic!("{path}: no [embeddings] section"));
+    Embedder::new(settings, &Embedder::default_cache_dir()).unwrap_or_else(|e| panic!("{e}"))
+}
+
 fn cases(test: &[Row], oos: &[String]) -> Vec<EvalCase> {
     test.iter()
         .map(|r| {
@@ -139,10 +150,16 @@ fn latency(brain: &Brain, texts: &[&str]) -> (f64, f64, f64) {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let quick = args.iter().any(|a| a == "--quick");
+    let config_at = args.iter().position(|a| a == "--config").map(|i| i + 1);
     let data = args
         .iter()
-        .find(|a| !a.starts_with("--"))
-        .map_or_else(|| PathBuf::from("../shared/data/banking77"), PathBuf::from);
+        .enumerate()
+        .find(|(i, a)| !a.starts_with("--") && Some(*i) != config_at)
+        .map_or_else(
+            || PathBuf::from("../shared/data/banking77"),
+            |(_, a)| PathBuf::from(a),
+        );
+    let embedder = config_at.map(|i| embedder(args.get(i).map(String::as_str)));
     let mut train = read(&data.join("train.jsonl"));
     if args.iter().any(|a| a == "--tune") {
         return tune(&train);
@@ -217,6 +234,29 @@ fn main() {
         r.answered_precision * 100.0,
         r.handoff_recall * 100.0
     );
+    println!("  (coverage {:.1}%)", r.coverage * 100.0);
+    if let Some(embedder) = &embedder {
+        let start = Instant::now();
+        let brain = oos_brain.with_embeddings(Some(embedder.clone()));
+        let secs = start.elapsed().as_secs_f64();
+        let r = evaluate(&brain, &cases(&test, &oos));
+        println!(
+            "| out of scope, with embeddings | {:.1}% | **{:.1}%** | **{:.1}%** | {secs:.2} (embedding) |",
+            r.accuracy * 100.0,
+            r.answered_precision * 100.0,
+            r.handoff_recall * 100.0
+        );
+        println!("  (coverage {:.1}%)", r.coverage * 100.0);
+        let dir = work.join("k10-1");
+        let (brain, _) = load(&dir, &no_intents);
+        let brain = brain.with_embeddings(Some(embedder.clone()));
+        let r = evaluate(&brain, &in_scope);
+        println!(
+            "| k=10, seed 1, with embeddings | {:.1}% | {:.1}% | - | |",
+            r.accuracy * 100.0,
+            r.answered_precision * 100.0
+        );
+    }
     println!("\nheld out: {}", oos.join(", "));
     if quick {
         return;
