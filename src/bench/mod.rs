@@ -135,7 +135,9 @@ pub fn run(
     let train = matching::read(&options.banking77, "train.jsonl")?;
     let test = matching::read(&options.banking77, "test.jsonl")?;
     let scratch = tempfile::tempdir()?;
-    let throughput = throughput_in(scratch.path(), content, &config, options, progress)?;
+    let brain = Brain::load(&content.faq, &content.intents, config.matching, None).0;
+    let texts = texts(&brain);
+    let throughput = throughput_in(scratch.path(), brain, &config, options, progress)?;
     progress("matching...");
     let queries = &test[..sizes.queries.min(test.len())];
     let mut latencies = Vec::new();
@@ -167,7 +169,6 @@ pub fn run(
     }
     let semantic = if config.embeddings.is_some() {
         progress("semantic evidence...");
-        let texts = texts(&Brain::load(&content.faq, &content.intents, config.matching, None).0);
         semantic::measure(content, &config, &texts, &scratch.path().join("embeddings"))?
     } else {
         None
@@ -216,18 +217,19 @@ pub fn throughput(
     progress: &dyn Fn(&str),
 ) -> anyhow::Result<Throughput> {
     let scratch = tempfile::tempdir()?;
-    throughput_in(scratch.path(), content, &config, options, progress)
+    let brain = Brain::load(&content.faq, &content.intents, config.matching, None).0;
+    throughput_in(scratch.path(), brain, &config, options, progress)
 }
 
+/// The pipeline with `brain` (the content's, loaded once by the caller) against its floor.
 fn throughput_in(
     scratch: &Path,
-    content: &ContentDirs,
+    brain: Brain,
     config: &Config,
     options: &Options,
     progress: &dyn Fn(&str),
 ) -> anyhow::Result<Throughput> {
     let sizes = if options.quick { QUICK } else { FULL };
-    let brain = Brain::load(&content.faq, &content.intents, config.matching, None).0;
     let questions = faq_questions(&brain);
     let texts = texts(&brain);
     let load = Load {
