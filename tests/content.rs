@@ -29,32 +29,73 @@ fn every_faq_question_ranks_its_own_entry_first() {
     assert!(conflicts.is_empty(), "{conflicts:#?}");
 }
 
+/// What a labelled case file measures, and the least it may measure.
+struct Bars {
+    accuracy: f64,
+    precision: f64,
+    recall: f64,
+    coverage: f64,
+}
+
+fn measure(brain: &Brain, file: &std::path::Path, bars: &Bars) -> sportello::matcher::EvalReport {
+    let text = std::fs::read_to_string(file).unwrap();
+    let cases: Vec<EvalCase> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(cases.len() >= 100, "{}", file.display());
+    let r = evaluate(brain, &cases);
+    let measured = [
+        ("top-1", r.accuracy, bars.accuracy),
+        ("answered precision", r.answered_precision, bars.precision),
+        ("handoff recall", r.handoff_recall, bars.recall),
+        ("coverage", r.coverage, bars.coverage),
+    ];
+    for (what, value, bar) in measured {
+        assert!(
+            value >= bar,
+            "{}: {what} {value:.3} < {bar}",
+            file.display()
+        );
+    }
+    r
+}
+
 #[test]
 fn the_labelled_cases_meet_the_accuracy_and_precision_bars() {
     let (brain, _) = sample_brain();
+    let bars = Bars {
+        accuracy: 0.90,
+        precision: 0.95,
+        recall: 0.90,
+        coverage: 0.5,
+    };
     for file in ["it.jsonl", "en.jsonl"] {
-        let text = std::fs::read_to_string(repo().join("tests/eval").join(file)).unwrap();
-        let cases: Vec<EvalCase> = text
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
-        assert!(cases.len() >= 100);
-        let report = evaluate(brain, &cases);
-        assert!(
-            report.accuracy >= 0.90,
-            "{file}: accuracy {:.3}",
-            report.accuracy
-        );
-        assert!(
-            report.answered_precision >= 0.95,
-            "{file}: answered precision {:.3}",
-            report.answered_precision
-        );
-        assert!(
-            report.handoff_recall >= 0.90,
-            "{file}: handoff recall {:.3}",
-            report.handoff_recall
-        );
+        measure(brain, &repo().join("tests/eval").join(file), &bars);
+    }
+}
+
+/// The development shops (`tests/shops-dev/`, written by helpers who never saw the
+/// sample FAQ, and tuned on): matching on a shop's FAQ it was not built with keeps the
+/// bars the lexicon and the calibration reached there. The held-out test shops
+/// (`tests/shops/`) are measured, never held to bars, so as not to tune on them.
+#[test]
+fn matching_holds_on_the_development_shops_it_was_not_built_with() {
+    let intents = repo().join("intents");
+    let bars = Bars {
+        accuracy: 0.76,
+        precision: 0.90,
+        recall: 0.93,
+        coverage: 0.15,
+    };
+    for shop in ["it-zampa", "it-bellezza", "en-spoke", "en-leaf"] {
+        let dir = repo().join("tests/shops-dev").join(shop);
+        let matching = sportello::config::Config::default().matching;
+        let (brain, diagnostics) = Brain::load(&dir.join("faq"), &intents, matching, None);
+        assert!(diagnostics.is_empty(), "{shop}: {diagnostics:#?}");
+        assert_eq!(brain.faq.entries().len(), 30, "{shop}");
+        let report = measure(&brain, &dir.join("cases.jsonl"), &bars);
+        assert_eq!((report.answerable_cases, report.handoff_cases), (150, 50));
     }
 }
 

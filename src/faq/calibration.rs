@@ -18,7 +18,7 @@
 use serde::Serialize;
 
 /// How many evidence values [`features`] gives.
-pub const FEATURES: usize = 7;
+pub const FEATURES: usize = 8;
 
 /// At most this many folds are trained at load time, each one index and one classifier
 /// on part of the folder.
@@ -45,34 +45,39 @@ const RIDGE: f64 = 2.0;
 
 /// The prior: weights and bias over [`features`], fitted on the folds of `faq/`.
 pub const PRIOR: Calibration = Calibration {
-    weights: [0.50, 4.28, -1.23, 2.22, 2.16, 0.11, 0.0],
-    bias: -3.90,
+    weights: [0.33, 4.24, -1.63, 2.28, 1.95, 0.32, 0.0, 0.87],
+    bias: -3.93,
     questions: 0,
     found: 0,
     left_out: 0,
 };
 
-/// The evidence of a candidate, as the calibration reads it: its raw confidence, its
-/// lead over the best other candidate (negative when another is ahead), its lexical and
-/// model evidence, the share of the message's words the folder knows, how long the
-/// message is (`ln(1 + words)`), and its semantic score (0 without `[embeddings]`).
-pub fn features(
-    raw: f32,
-    lead: f32,
-    lexical: f32,
-    model: f32,
-    known: f32,
-    words: usize,
-    semantic: f32,
-) -> [f32; FEATURES] {
+/// A candidate's evidence: its raw confidence, its lead over the best other candidate
+/// (negative when another is ahead), its lexical and model evidence, and its semantic
+/// score (0 without `[embeddings]`).
+#[derive(Debug, Clone, Copy)]
+pub struct Evidence {
+    pub raw: f32,
+    pub lead: f32,
+    pub lexical: f32,
+    pub model: f32,
+    pub semantic: f32,
+}
+
+/// The evidence of a candidate as the calibration reads it: [`Evidence`], then the
+/// share of the message's words the folder knows, how long the message is
+/// (`ln(1 + words)`), then the share of the message the candidate explains (its words,
+/// weighted by rarity, that the entry itself uses).
+pub fn features(e: Evidence, known: f32, words: usize, explained: f32) -> [f32; FEATURES] {
     [
-        raw,
-        lead,
-        lexical,
-        model,
+        e.raw,
+        e.lead,
+        e.lexical,
+        e.model,
         known,
         (1.0 + words as f32).ln(),
-        semantic,
+        e.semantic,
+        explained,
     ]
 }
 
@@ -193,7 +198,18 @@ mod tests {
 
     fn sample(raw: f32, right: bool) -> Sample {
         Sample {
-            x: features(raw, raw / 2.0, raw, raw, 1.0, 4, 0.0),
+            x: features(
+                Evidence {
+                    raw,
+                    lead: raw / 2.0,
+                    lexical: raw,
+                    model: raw,
+                    semantic: 0.0,
+                },
+                1.0,
+                4,
+                raw,
+            ),
             right,
             out_of_scope: false,
         }

@@ -11,6 +11,7 @@
 
 use super::analyzer::{analyzer, terms};
 use super::calibration::{self, Calibration};
+use super::lexicon::Lexicon;
 use super::model::{Classifier, Example};
 use super::vocabulary::Vocabulary;
 use super::{Entry, FaqSet};
@@ -24,6 +25,7 @@ use tantivy::schema::{FAST, Field, IndexRecordOption, Schema, TextFieldIndexing,
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Index, IndexWriter, Searcher, TantivyDocument, Term};
 
+mod cover;
 mod folds;
 
 pub use folds::HeldOutSemantic;
@@ -80,8 +82,11 @@ struct DocIndex {
 struct LangIndex {
     analyzer: TextAnalyzer,
     vocabulary: Vocabulary,
+    lexicon: Lexicon,
     questions: DocIndex,
     answers: DocIndex,
+    /// Each entry's words, for how much of a message an entry explains.
+    cover: cover::EntryWords,
     /// The classifier, once trained (None inside: too few entries, or too large).
     /// Until then matching uses the index alone.
     model: OnceLock<Option<Classifier>>,
@@ -228,37 +233,24 @@ impl FaqIndex {
         // right, never above that of the candidate ranked before it.
         let best: Vec<f32> = hits.iter().take(2).map(|h| h.raw).collect();
         let mut ceiling = 1.0_f32;
+        hits.truncate(limit);
         for (i, h) in hits.iter_mut().enumerate() {
             let other = if i == 0 { best.get(1) } else { best.first() };
             let s = semantic.and_then(|m| m.get(&h.entry).copied());
-            let x = shape.features(h, other.copied().unwrap_or(0.0), s.unwrap_or(0.0));
+            let x = index.features(&shape, h, other.copied().unwrap_or(0.0), s.unwrap_or(0.0));
             h.confidence = calibration.probability(&x).min(ceiling);
             ceiling = h.confidence;
         }
-        hits.truncate(limit);
         hits
     }
 }
 
-/// What calibration reads of a message besides its hits: how many words it has and
-/// what share of them the folder knows.
+/// What calibration reads of a message besides its hits: how many words it has, what
+/// share of them the folder knows, and the words weighed for [`cover::EntryWords`].
 struct Shape {
     words: usize,
     known: f32,
-}
-
-impl Shape {
-    fn features(&self, h: &Hit, other: f32, semantic: f32) -> [f32; calibration::FEATURES] {
-        calibration::features(
-            h.raw,
-            h.raw - other,
-            h.lexical,
-            h.model,
-            self.known,
-            self.words,
-            semantic,
-        )
-    }
+    weighed: cover::Weighed,
 }
 
 /// Mix each entry's semantic evidence (by entry index) into the hits' raw evidence;
@@ -296,23 +288,51 @@ fn hit(hits: &mut Vec<Hit>, entry: usize) -> &mut Hit {
 }
 
 impl LangIndex {
+    /// The evidence the calibration reads for hit `h` of a message of this `shape`.
+    fn features(
+        &self,
+        shape: &Shape,
+        h: &Hit,
+        other: f32,
+        semantic: f32,
+    ) -> [f32; calibration::FEATURES] {
+        calibration::features(
+            calibration::Evidence {
+                raw: h.raw,
+                lead: h.raw - other,
+                lexical: h.lexical,
+                model: h.model,
+                semantic,
+            },
+            shape.known,
+            shape.words,
+            self.cover.explained(h.entry, &shape.weighed),
+        )
+    }
+
     /// The entries sharing evidence with `text` (normalised), best raw confidence first,
     /// with the message's shape; the model's evidence for its [`MODEL_TOP`] best entries.
     fn scored(&self, text: &str) -> (Vec<Hit>, Shape) {
         let analysed = terms(&mut self.analyzer.clone(), text);
-        let shape = Shape {
-            words: analysed.len(),
-            known: if analysed.is_empty() {
-                0.0
-            } else {
-                analysed.iter().filter(|t| self.vocabulary.knows(t)).count() as f32
-                    / analysed.len() as f32
-            },
+        let words = analysed.len();
+        let understood = |t: &String| self.vocabulary.knows(t) || self.lexicon.read(t).is_some();
+        let known = if analysed.is_empty() {
+            0.0
+        } else {
+            analysed.iter().filter(|t| understood(t)).count() as f32 / words as f32
         };
-        let terms: Vec<String> = analysed
-            .into_iter()
-            .map(|t| self.vocabulary.correct(t))
-            .collect();
+        let mut terms: Vec<String> = Vec::with_capacity(words);
+        for t in analysed {
+            match self.lexicon.read(&t) {
+                Some(read) => terms.extend_from_slice(read),
+                None => terms.push(self.vocabulary.correct(t)),
+            }
+        }
+        let shape = Shape {
+            words,
+            known,
+            weighed: self.cover.weigh(&terms),
+        };
         let mut hits: Vec<Hit> = Vec::new();
         for (entry, variant, c) in self.questions.search(&terms) {
             let h = hit(&mut hits, entry);
@@ -366,9 +386,17 @@ impl LangIndex {
                 .chain(&answers)
                 .flat_map(|d| d.terms.iter().cloned()),
         );
+        let lexicon = Lexicon::new(lang, &mut analyzer, &vocabulary);
         Ok(LangIndex {
             analyzer: analyzer.clone(),
             vocabulary,
+            lexicon,
+            cover: cover::EntryWords::new(
+                questions
+                    .iter()
+                    .chain(&answers)
+                    .map(|d| (d.entry, d.terms.as_slice())),
+            ),
             questions: DocIndex::build(&questions, lang)?,
             answers: DocIndex::build(&answers, lang)?,
             model: OnceLock::new(),

@@ -5,6 +5,7 @@ mod analyzer;
 pub mod calibration;
 mod entry;
 mod index;
+mod lexicon;
 mod model;
 pub mod suggest;
 mod vocabulary;

@@ -57,6 +57,7 @@ const SHORTHAND: &[(&str, &str)] = &[
     ("qnd", "quando"),
     ("qndo", "quando"),
     ("qnt", "quanto"),
+    ("gg", "giorni"),
     ("qnto", "quanto"),
     ("dv", "dove"),
     ("qlc", "qualche"),

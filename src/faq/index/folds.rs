@@ -98,7 +98,7 @@ fn samples_of(folds: Vec<Fold>, lang: Lang, semantic: Option<&SemanticRows>) -> 
             let other = hits.get(1).map_or(0.0, |h: &Hit| h.raw);
             let s = scores.as_ref().and_then(|s| s.get(&top.entry).copied());
             samples.push(Sample {
-                x: shape.features(top, other, s.unwrap_or(0.0)),
+                x: index.features(&shape, top, other, s.unwrap_or(0.0)),
                 right: q.expected.as_deref() == Some(kept[top.entry].id.as_str()),
                 out_of_scope: q.expected.is_none(),
             });
