@@ -1,5 +1,6 @@
 //! Every command the README shows in a `sh` block, run as written, in the README's order,
-//! in one sandbox (a copy of the sample content and of `tests/shops/`, its own `data/`):
+//! in one sandbox (a copy of the sample content, `tests/shops/` and `tests/shops-dev/`,
+//! its own `data/`):
 //! `cargo run --` is the binary cargo built for this test run. A command that is not run
 //! here must be one of the few the test names, each with where it does run, so a new
 //! command cannot be skipped silently.
@@ -51,7 +52,9 @@ fn sandbox() -> tempfile::TempDir {
     let work = dir.path().join("main");
     crate::support::copy_dir(&repo.join("faq"), &work.join("faq"));
     crate::support::copy_dir(&repo.join("intents"), &work.join("intents"));
-    crate::support::copy_dir(&repo.join("tests/shops"), &work.join("tests/shops"));
+    for shops in ["tests/shops", "tests/shops-dev"] {
+        crate::support::copy_dir(&repo.join(shops), &work.join(shops));
+    }
     let shared = repo.join("../shared");
     std::os::unix::fs::symlink(shared, dir.path().join("shared")).unwrap();
     dir
@@ -143,6 +146,14 @@ fn expected_output(command: &str) -> Option<&'static str> {
         ),
         (
             "cargo run -- --faq tests/shops/en-green/faq eval tests/shops/en-green/cases.jsonl",
+            "cases 200",
+        ),
+        (
+            "cargo run -- --faq tests/shops-dev/it-zampa/faq eval tests/shops-dev/it-zampa/cases.jsonl",
+            "cases 200",
+        ),
+        (
+            "cargo run -- --faq tests/shops-dev/en-spoke/faq eval tests/shops-dev/en-spoke/cases.jsonl",
             "cases 200",
         ),
     ]
