@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
 /// Conversations per generation (at most twice this many are kept).
-const GENERATION: usize = 4096;
+const GENERATION: usize = 2048;
 
 #[derive(Default)]
 pub(super) struct Hot {

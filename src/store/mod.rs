@@ -79,8 +79,11 @@ pub const LAYOUT_VERSION: u64 = 4;
 /// (every call takes a lock that sled's transactions hold exclusively).
 const SEQ_BLOCK: u64 = 64;
 
-/// sled's page cache (its default is 1 GB): the hot conversations fit, RAM stays small.
-const CACHE_BYTES: u64 = 8 * 1024 * 1024;
+/// sled's page cache (its default is 1 GB): the hot conversations are cached decoded
+/// above it ([`hot`]), so sled's own can stay small. sled holds more than this: with
+/// 100,000 stored conversations the process peaked at 153 MB with 8 MB here, 147 MB
+/// with 4 MB.
+const CACHE_BYTES: u64 = 4 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
