@@ -76,18 +76,22 @@ fn the_labelled_cases_meet_the_accuracy_and_precision_bars() {
 }
 
 /// The development shops (`tests/shops-dev/`, written by helpers who never saw the
-/// sample FAQ, and tuned on): matching on a shop's FAQ it was not built with keeps the
-/// bars the lexicon and the calibration reached there. The held-out test shops
-/// (`tests/shops/`) are measured, never held to bars, so as not to tune on them.
+/// sample FAQ; the lexicon, the answer weight and the calibration's features were tuned
+/// on them) keep what this tuning reached: each shop its floor, and the four together a
+/// mean top-1 and precision above where the calibration alone left them (78.2%, 92.7%).
+/// The held-out test shops (`tests/shops/`) are measured, never held to bars, so as not
+/// to tune on them.
 #[test]
-fn matching_holds_on_the_development_shops_it_was_not_built_with() {
+fn matching_keeps_its_bars_on_the_development_shops() {
     let intents = repo().join("intents");
     let bars = Bars {
         accuracy: 0.76,
         precision: 0.90,
         recall: 0.93,
-        coverage: 0.15,
+        coverage: 0.18,
     };
+    let mut top1 = Vec::new();
+    let mut precision = Vec::new();
     for shop in ["it-zampa", "it-bellezza", "en-spoke", "en-leaf"] {
         let dir = repo().join("tests/shops-dev").join(shop);
         let matching = sportello::config::Config::default().matching;
@@ -96,7 +100,16 @@ fn matching_holds_on_the_development_shops_it_was_not_built_with() {
         assert_eq!(brain.faq.entries().len(), 30, "{shop}");
         let report = measure(&brain, &dir.join("cases.jsonl"), &bars);
         assert_eq!((report.answerable_cases, report.handoff_cases), (150, 50));
+        top1.push(report.accuracy);
+        precision.push(report.answered_precision);
     }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    assert!(mean(&top1) >= 0.80, "mean top-1 {:.3}", mean(&top1));
+    assert!(
+        mean(&precision) >= 0.93,
+        "mean precision {:.3}",
+        mean(&precision)
+    );
 }
 
 #[test]

@@ -142,6 +142,9 @@ pub fn plan(
         Decision::Answer { .. } | Decision::Reply { .. } => conv.low_confidence_streak = 0,
         Decision::Fallback => conv.low_confidence_streak += 1,
         Decision::Clarify { choices } => {
+            // Choices offered are not an answer: a miss right after them is the
+            // second message in a row the bot could not settle, and goes to a person.
+            conv.low_confidence_streak += 1;
             conv.pending_choices.clone_from(choices);
             conv.pending_choices.push(Choice {
                 label: rules.person_label.to_owned(),

@@ -141,6 +141,38 @@ fn choices_offered_end_with_a_person_and_last_one_message() {
 }
 
 #[test]
+fn a_miss_after_choices_the_customer_ignored_goes_to_a_person() {
+    let close = [candidate("a", 0.8, None), candidate("b", 0.77, None)];
+    let offered = plan(None, &message("x", 0), &reading(&close, None), &rules(None));
+    assert!(matches!(offered.decision, Decision::Clarify { .. }));
+    let missed = plan(
+        Some(&offered.conversation),
+        &message("boh", 1),
+        &reading(&[], None),
+        &rules(None),
+    );
+    assert!(
+        matches!(
+            missed.decision,
+            Decision::HandOff {
+                reason: HandoffReason::LowConfidence,
+                ..
+            }
+        ),
+        "{:?}",
+        missed.decision
+    );
+    // Picking a choice is an answer: the streak starts again.
+    let picked = plan(
+        Some(&offered.conversation),
+        &message("1", 1),
+        &reading(&[], None),
+        &rules(None),
+    );
+    assert_eq!(picked.conversation.low_confidence_streak, 0);
+}
+
+#[test]
 fn a_handoff_goes_to_the_intents_department_then_the_words_then_the_topic() {
     let asked = IntentHit {
         name: "umano".into(),

@@ -131,6 +131,10 @@ fn choice(query: &CallbackQuery, now: DateTime<Utc>) -> Incoming {
         .and_then(|m| m.reply_markup())
         .and_then(|markup| markup.inline_keyboard.iter().flatten().nth(n - 1))
         .map(|button| button.text.clone());
+    // The message is there and has no such button: forged data, not a customer's choice.
+    if regular.is_some() && label.is_none() {
+        return Incoming::Ignore;
+    }
     let chat = match &query.message {
         Some(m) => m.chat().id,
         None => ChatId(query.from.id.0 as i64),
