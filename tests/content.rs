@@ -112,6 +112,40 @@ fn matching_keeps_its_bars_on_the_development_shops() {
     );
 }
 
+/// A shop's own words (`faq/it/lexicon.txt`): a customer's "sabbietta" finds the entry
+/// about "lettiera", which it did not before; `check` reports a line that reads nothing,
+/// and the rest of the file still works.
+#[test]
+fn a_shops_own_lexicon_reads_its_customers_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let faq = dir.path().join("faq");
+    crate::support::copy_dir(&repo().join("tests/shops-dev/it-zampa/faq"), &faq);
+    let intents = repo().join("intents");
+    let message = "c è una sabbietta da buttare direttamente nel gabinetto?";
+    let best = |brain: &Brain| {
+        let (analysis, _, _) = brain.first_message(message, Some(sportello::domain::Lang::It));
+        analysis.candidates.first().map(|c| c.faq_id.clone())
+    };
+    let matching = sportello::config::Config::default().matching;
+    let (before, _) = Brain::load(&faq, &intents, matching, None);
+    assert_ne!(best(&before).as_deref(), Some("tipi-lettiera"));
+    std::fs::write(
+        faq.join("it/lexicon.txt"),
+        "# the words our customers use\nlettiera, sabbietta\ncrocchette\n",
+    )
+    .unwrap();
+    let (after, diagnostics) = Brain::load(&faq, &intents, matching, None);
+    assert_eq!(best(&after).as_deref(), Some("tipi-lettiera"));
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:#?}");
+    assert_eq!(diagnostics[0].severity, Severity::Warning);
+    let data = dir.path().join("data");
+    let out = crate::support::sportello(&data, &["--faq", faq.to_str().unwrap(), "check"], "");
+    let said =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("lexicon.txt:3"), "{said}");
+}
+
 #[test]
 fn a_broken_faq_file_is_reported_with_its_line_and_the_rest_still_answers() {
     let app = TestApp::with_own_content();

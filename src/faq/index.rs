@@ -47,6 +47,8 @@ pub struct Hit {
 pub struct FaqIndex {
     entries: Vec<Entry>,
     langs: HashMap<Lang, LangIndex>,
+    /// The shop's own lexicon of each language (the calibration's folds read it too).
+    lexicons: HashMap<Lang, String>,
 }
 
 impl FaqIndex {
@@ -63,9 +65,14 @@ impl FaqIndex {
         let entries: Vec<Entry> = set.entries.iter().filter(|e| !e.draft).cloned().collect();
         let mut langs = HashMap::new();
         for lang in Lang::ALL {
-            langs.insert(lang, LangIndex::build(&entries, lang)?);
+            let shop = set.lexicon.get(&lang).map_or("", String::as_str);
+            langs.insert(lang, LangIndex::build(&entries, lang, shop)?);
         }
-        Ok(Self { entries, langs })
+        Ok(Self {
+            entries,
+            langs,
+            lexicons: set.lexicon.clone(),
+        })
     }
 
     /// Train the classifiers not trained yet, then calibrate each language on folds of
@@ -74,7 +81,7 @@ impl FaqIndex {
         for (lang, index) in &self.langs {
             index.train();
             if index.calibration.get().is_none() {
-                let fitted = folds::calibrate(&self.entries, *lang, None)
+                let fitted = folds::calibrate(&self.entries, *lang, self.shop_lexicon(*lang), None)
                     .unwrap_or_else(|_| Calibration::fit(&[], &calibration::PRIOR));
                 let _ = index.calibration.set(fitted);
             }
@@ -91,7 +98,12 @@ impl FaqIndex {
             if index.semantic_calibration.get().is_none() {
                 fitted.push((
                     index,
-                    folds::calibrate(&self.entries, *lang, Some(semantic))?,
+                    folds::calibrate(
+                        &self.entries,
+                        *lang,
+                        self.shop_lexicon(*lang),
+                        Some(semantic),
+                    )?,
                 ));
             }
         }
@@ -125,6 +137,10 @@ impl FaqIndex {
     pub fn untrained_examples(&self) -> usize {
         let pending = |i: &LangIndex| i.examples.lock().map_or(0, |e| e.len());
         self.langs.values().map(pending).sum()
+    }
+
+    fn shop_lexicon(&self, lang: Lang) -> &str {
+        self.lexicons.get(&lang).map_or("", String::as_str)
     }
 
     pub fn entries(&self) -> &[Entry] {

@@ -5,7 +5,7 @@ mod analyzer;
 pub mod calibration;
 mod entry;
 mod index;
-mod lexicon;
+pub mod lexicon;
 mod model;
 pub mod suggest;
 mod vocabulary;
@@ -20,10 +20,12 @@ use crate::domain::Lang;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-/// The entries being served, in path order.
+/// The entries being served, in path order, and the shop's own lexicon of each
+/// language (`faq/<lang>/lexicon.txt`, see [`lexicon`]).
 #[derive(Debug, Clone, Default)]
 pub struct FaqSet {
     pub entries: Vec<Entry>,
+    pub lexicon: HashMap<Lang, String>,
 }
 
 impl FaqSet {
@@ -79,7 +81,8 @@ pub fn load_dir(dir: &Path, previous: Option<&FaqSet>) -> (FaqSet, Vec<Diagnosti
         entries.push(entry);
     }
     let entries = one_per_id(entries, previous, &mut diagnostics);
-    (FaqSet { entries }, diagnostics)
+    let lexicon = load_lexicons(dir, &mut diagnostics);
+    (FaqSet { entries, lexicon }, diagnostics)
 }
 
 /// Where two files claim one id (a stray `rimborsi-copia.md` beside `rimborsi.md`), one
@@ -130,6 +133,28 @@ fn one_per_id(
             false
         })
         .collect()
+}
+
+/// Each language's `lexicon.txt`, where the shop wrote one (checked: warnings).
+fn load_lexicons(dir: &Path, diagnostics: &mut Vec<Diagnostic>) -> HashMap<Lang, String> {
+    let mut found = HashMap::new();
+    for lang in Lang::ALL {
+        let path = dir.join(lang.code()).join("lexicon.txt");
+        let Ok(bytes) = std::fs::read(&path) else {
+            continue;
+        };
+        match String::from_utf8(bytes) {
+            Ok(text) => {
+                diagnostics.extend(lexicon::check(&path, lang, &text));
+                found.insert(lang, text);
+            }
+            Err(e) => diagnostics.push(
+                Diagnostic::error(&path, 1, format!("the file is not UTF-8 ({e})"))
+                    .hint("save it as UTF-8"),
+            ),
+        }
+    }
+    found
 }
 
 fn collect_markdown(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {

@@ -38,6 +38,7 @@ struct Fold {
 pub(super) fn calibrate(
     entries: &[Entry],
     lang: Lang,
+    shop_lexicon: &str,
     semantic: Option<&dyn HeldOutSemantic>,
 ) -> Result<Calibration, String> {
     let mine: Vec<usize> = (0..entries.len())
@@ -58,7 +59,7 @@ pub(super) fn calibrate(
     // calibration). A fold that panics costs the folder its own calibration, not the
     // server: the prior is used.
     let samples = std::thread::scope(|s| {
-        s.spawn(|| samples_of(folds, lang, semantic.as_ref()))
+        s.spawn(|| samples_of(folds, lang, shop_lexicon, semantic.as_ref()))
             .join()
             .unwrap_or_else(|_| {
                 tracing::error!("calibration ({lang}) failed: the built-in one is used");
@@ -69,7 +70,12 @@ pub(super) fn calibrate(
 }
 
 /// What each fold's index makes of the questions it was not given.
-fn samples_of(folds: Vec<Fold>, lang: Lang, semantic: Option<&SemanticRows>) -> Vec<Sample> {
+fn samples_of(
+    folds: Vec<Fold>,
+    lang: Lang,
+    shop_lexicon: &str,
+    semantic: Option<&SemanticRows>,
+) -> Vec<Sample> {
     let mut samples: Vec<Sample> = Vec::new();
     for Fold {
         kept,
@@ -77,7 +83,7 @@ fn samples_of(folds: Vec<Fold>, lang: Lang, semantic: Option<&SemanticRows>) -> 
         held,
     } in folds
     {
-        let Ok(index) = LangIndex::build(&kept, lang) else {
+        let Ok(index) = LangIndex::build(&kept, lang, shop_lexicon) else {
             continue;
         };
         index.train();
@@ -287,7 +293,7 @@ mod tests {
             texts,
             score: |a, b| if a == b { 1.0 } else { 0.0 },
         };
-        let fitted = calibrate(&entries, Lang::It, Some(&own)).unwrap();
+        let fitted = calibrate(&entries, Lang::It, "", Some(&own)).unwrap();
         assert!(fitted.questions > 0);
         assert_eq!(fitted.weights[6], 0.0, "{fitted:?}");
     }
@@ -301,8 +307,8 @@ mod tests {
             texts,
             score: |a, b| if a.0 == b.0 { 0.9 } else { 0.0 },
         };
-        let lexical = calibrate(&entries, Lang::It, None).unwrap();
-        let with = calibrate(&entries, Lang::It, Some(&same_entry)).unwrap();
+        let lexical = calibrate(&entries, Lang::It, "", None).unwrap();
+        let with = calibrate(&entries, Lang::It, "", Some(&same_entry)).unwrap();
         assert!(with.weights[6] > 0.5, "{with:?}");
         assert!(with.found > lexical.found, "{with:?} vs {lexical:?}");
         assert_eq!(with.questions, lexical.questions);

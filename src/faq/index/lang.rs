@@ -123,7 +123,13 @@ impl LangIndex {
         (hits, shape)
     }
 
-    pub(super) fn build(entries: &[Entry], lang: Lang) -> tantivy::Result<Self> {
+    /// The index of the entries of `lang` in `entries`; `shop_lexicon`: the shop's own
+    /// `lexicon.txt` of that language (empty without one).
+    pub(super) fn build(
+        entries: &[Entry],
+        lang: Lang,
+        shop_lexicon: &str,
+    ) -> tantivy::Result<Self> {
         let mut analyzer = analyzer(lang);
         let mut doc = |entry: usize, variant: usize, raw: &str| {
             let text = crate::text::normalise(raw);
@@ -154,7 +160,7 @@ impl LangIndex {
                 .chain(&answers)
                 .flat_map(|d| d.terms.iter().cloned()),
         );
-        let lexicon = Lexicon::new(lang, &mut analyzer, &vocabulary);
+        let lexicon = Lexicon::new(lang, &mut analyzer, &vocabulary, shop_lexicon);
         Ok(LangIndex {
             analyzer: analyzer.clone(),
             vocabulary,

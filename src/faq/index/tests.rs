@@ -54,6 +54,7 @@ fn each_folder_is_calibrated_on_its_own_held_out_questions() {
     ];
     let set = FaqSet {
         entries: topics.iter().map(|(id, q, a)| entry(id, q, a)).collect(),
+        ..FaqSet::default()
     };
     let index = FaqIndex::build(&set).unwrap();
     let learnt = index.calibration(Lang::It);
@@ -75,6 +76,7 @@ fn each_folder_is_calibrated_on_its_own_held_out_questions() {
     // Two entries are too few to learn from: the built-in prior.
     let small = FaqSet {
         entries: set.entries[..2].to_vec(),
+        ..FaqSet::default()
     };
     let small = FaqIndex::build(&small).unwrap();
     assert_eq!(small.calibration(Lang::It), calibration::PRIOR);
@@ -95,6 +97,7 @@ fn an_untrained_index_answers_from_the_words_then_the_classifier_joins() {
                 "Il reso è gratuito entro 30 giorni.",
             ),
         ],
+        ..FaqSet::default()
     };
     let index = FaqIndex::build_untrained(&set).unwrap();
     assert!(!index.trained());
