@@ -82,10 +82,7 @@ impl Lexicon {
 pub fn check(path: &Path, lang: Lang, text: &str) -> Vec<Diagnostic> {
     let mut analyzer = analyzer(lang);
     let mut found = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        if line.starts_with('#') || line.trim().is_empty() {
-            continue;
-        }
+    for (n, line) in group_lines(text) {
         let members: Vec<&str> = line
             .split(',')
             .map(str::trim)
@@ -93,7 +90,7 @@ pub fn check(path: &Path, lang: Lang, text: &str) -> Vec<Diagnostic> {
             .collect();
         if members.len() < 2 {
             found.push(
-                Diagnostic::warning(path, n + 1, "a group of one word reads nothing")
+                Diagnostic::warning(path, n, "a group of one word reads nothing")
                     .hint("write the words that mean the same on one line, comma-separated: lettiera, sabbietta"),
             );
         }
@@ -102,7 +99,7 @@ pub fn check(path: &Path, lang: Lang, text: &str) -> Vec<Diagnostic> {
                 found.push(
                     Diagnostic::warning(
                         path,
-                        n + 1,
+                        n,
                         format!("`{m}` is only words the matching ignores"),
                     )
                     .hint("use a word that says what the customer means"),
@@ -113,11 +110,17 @@ pub fn check(path: &Path, lang: Lang, text: &str) -> Vec<Diagnostic> {
     found
 }
 
-/// The groups of a lexicon file, each member analysed (comments and blank lines skipped).
+/// The lines of a lexicon file that are groups (not comments, not blank), each with its
+/// line number (from 1).
+fn group_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    let lines = text.lines().enumerate().map(|(n, l)| (n + 1, l));
+    lines.filter(|(_, l)| !l.starts_with('#') && !l.trim().is_empty())
+}
+
+/// The groups of a lexicon file, each member analysed.
 fn groups(text: &str, analyzer: &mut TextAnalyzer) -> Vec<Vec<Vec<String>>> {
-    text.lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .map(|line| {
+    group_lines(text)
+        .map(|(_, line)| {
             line.split(',')
                 .map(|m| terms(analyzer, &crate::text::normalise(m)))
                 .filter(|t| !t.is_empty())
@@ -149,10 +152,7 @@ mod tests {
         for (lang, text) in [(Lang::It, IT), (Lang::En, EN)] {
             let mut analyzer = analyzer(lang);
             let mut seen: HashMap<String, usize> = HashMap::new();
-            let lines = text
-                .lines()
-                .filter(|l| !l.starts_with('#') && !l.trim().is_empty());
-            for (group, line) in lines.enumerate() {
+            for (group, line) in group_lines(text) {
                 for member in line.split(',') {
                     let analysed = terms(&mut analyzer, &crate::text::normalise(member));
                     let words = member

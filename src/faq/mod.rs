@@ -55,12 +55,7 @@ pub fn load_dir(dir: &Path, previous: Option<&FaqSet>) -> (FaqSet, Vec<Diagnosti
     for path in files {
         let parsed = std::fs::read(&path)
             .map_err(|e| Diagnostic::error(&path, 1, format!("cannot read the file: {e}")))
-            .and_then(|bytes| {
-                String::from_utf8(bytes).map_err(|e| {
-                    Diagnostic::error(&path, 1, format!("the file is not UTF-8 ({e})"))
-                        .hint("save it as UTF-8")
-                })
-            })
+            .and_then(|bytes| utf8(&path, bytes))
             .and_then(|text| entry::parse(&path, &text, folder_lang(dir, &path)));
         let entry = match parsed {
             Ok(entry) => entry,
@@ -143,18 +138,22 @@ fn load_lexicons(dir: &Path, diagnostics: &mut Vec<Diagnostic>) -> HashMap<Lang,
         let Ok(bytes) = std::fs::read(&path) else {
             continue;
         };
-        match String::from_utf8(bytes) {
+        match utf8(&path, bytes) {
             Ok(text) => {
                 diagnostics.extend(lexicon::check(&path, lang, &text));
                 found.insert(lang, text);
             }
-            Err(e) => diagnostics.push(
-                Diagnostic::error(&path, 1, format!("the file is not UTF-8 ({e})"))
-                    .hint("save it as UTF-8"),
-            ),
+            Err(d) => diagnostics.push(d),
         }
     }
     found
+}
+
+/// A content file's text, or the diagnostic that says it is not UTF-8.
+fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String, Diagnostic> {
+    String::from_utf8(bytes).map_err(|e| {
+        Diagnostic::error(path, 1, format!("the file is not UTF-8 ({e})")).hint("save it as UTF-8")
+    })
 }
 
 fn collect_markdown(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {

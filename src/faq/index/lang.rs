@@ -149,28 +149,17 @@ impl LangIndex {
             }
             answers.push(doc(ei, 0, &format!("{} {}", e.tags.join(" "), e.answer)));
         }
-        let examples = questions
-            .iter()
-            .chain(&answers)
+        let all = || questions.iter().chain(&answers);
+        let examples = all()
             .map(|d| (d.terms.clone(), d.text.clone(), d.entry))
             .collect();
-        let vocabulary = Vocabulary::new(
-            questions
-                .iter()
-                .chain(&answers)
-                .flat_map(|d| d.terms.iter().cloned()),
-        );
+        let vocabulary = Vocabulary::new(all().flat_map(|d| d.terms.iter().cloned()));
         let lexicon = Lexicon::new(lang, &mut analyzer, &vocabulary, shop_lexicon);
         Ok(LangIndex {
             analyzer: analyzer.clone(),
             vocabulary,
             lexicon,
-            cover: cover::EntryWords::new(
-                questions
-                    .iter()
-                    .chain(&answers)
-                    .map(|d| (d.entry, d.terms.as_slice())),
-            ),
+            cover: cover::EntryWords::new(all().map(|d| (d.entry, d.terms.as_slice()))),
             questions: DocIndex::build(&questions, lang)?,
             answers: DocIndex::build(&answers, lang)?,
             model: OnceLock::new(),
