@@ -127,6 +127,24 @@ impl Store {
         Ok(())
     }
 
+    /// The template went out for a customer still held: say so (true). A customer who
+    /// wrote meanwhile was released, and stays so (false).
+    pub fn template_sent(&self, customer: &CustomerId, reason: &str) -> Result<bool> {
+        let mut updated = false;
+        self.held.fetch_and_update(customer.as_str(), |old| {
+            let old = old?;
+            // A record that does not decode is left as it is (`verify` reports it).
+            let Ok(mut held) = decode::<Held>("held", old) else {
+                return Some(old.to_vec());
+            };
+            held.template_sent = true;
+            held.reason = reason.to_owned();
+            updated = true;
+            Some(encode(&held))
+        })?;
+        Ok(updated)
+    }
+
     pub fn held(&self, customer: &CustomerId) -> Result<Option<Held>> {
         self.held
             .get(customer.as_str())?
@@ -155,5 +173,31 @@ impl Store {
             .values()
             .map(|v| decode("statuses", &v?))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_template_sent_after_the_customer_wrote_does_not_hold_their_replies_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let who = CustomerId::parse("whatsapp:393332000001").unwrap();
+        let waiting = Held {
+            reason: "waiting".into(),
+            since: Utc::now(),
+            template_sent: false,
+        };
+        store.hold(&who, &waiting).unwrap();
+        assert!(store.template_sent(&who, "template").unwrap());
+        let held = store.held(&who).unwrap().unwrap();
+        assert!(held.template_sent);
+        assert_eq!(held.reason, "template");
+        // The customer answered before the template was recorded as sent: released.
+        store.release(&who).unwrap();
+        assert!(!store.template_sent(&who, "template").unwrap());
+        assert!(store.held(&who).unwrap().is_none());
     }
 }

@@ -153,9 +153,22 @@ where
     }
 }
 
-/// Outside the window: send the channel's template once (if it has one), and keep the
-/// customer's messages in the outbox until they write again.
+/// Outside the window: keep the customer's messages in the outbox until they write
+/// again, then send the channel's template once (if it has one). The hold is on disk
+/// before the template can reach the customer: a customer who answers it at once
+/// releases a hold that exists, instead of one recorded after their answer that would
+/// keep the replies waiting for yet another message.
 async fn hold<S: Sender>(delivery: &Delivery, sender: &S, customer: &CustomerId, lang: Lang) {
+    delivery.stats.held.fetch_add(1, Ordering::Relaxed);
+    let waiting = Held {
+        reason: "outside the 24-hour window: replies wait for the customer to write".to_owned(),
+        since: Utc::now(),
+        template_sent: false,
+    };
+    record_hold(delivery, customer, move |store, who| {
+        store.hold(who, &waiting)
+    })
+    .await;
     let deadline = Utc::now() + delivery.give_up_after;
     let attempt = retrying(delivery, deadline, Step::First, || async {
         let sent = sender.reopen(customer, lang).await;
@@ -165,35 +178,34 @@ async fn hold<S: Sender>(delivery: &Delivery, sender: &S, customer: &CustomerId,
     let Some((attempt, _)) = attempt else {
         return;
     };
-    if let Attempt::Fatal(why) = &attempt {
-        delivery.stop_channel(why);
-        return;
-    }
-    let template = attempt == Attempt::Sent;
-    if template {
-        delivery.stats.templates.fetch_add(1, Ordering::Relaxed);
-    }
-    let why = if template {
-        "outside the 24-hour window: a template asked the customer to write back".to_owned()
-    } else {
-        tracing::warn!(
+    match attempt {
+        Attempt::Fatal(why) => delivery.stop_channel(&why),
+        Attempt::Sent => {
+            delivery.stats.templates.fetch_add(1, Ordering::Relaxed);
+            let reason = "outside the 24-hour window: a template asked the customer to write back";
+            record_hold(delivery, customer, move |store, who| {
+                store.template_sent(who, reason).map(|_| ())
+            })
+            .await;
+        }
+        _ => tracing::warn!(
             customer = %customer,
             "{}: outside the window and no template went out; replies wait for the customer",
             delivery.kind
-        );
-        "outside the 24-hour window: replies wait for the customer to write".to_owned()
-    };
-    delivery.stats.held.fetch_add(1, Ordering::Relaxed);
-    let held = Held {
-        reason: why,
-        since: Utc::now(),
-        template_sent: template,
-    };
+        ),
+    }
+}
+
+/// Write what a hold became (`write`), flush, and tell the watchers (the console).
+async fn record_hold(
+    delivery: &Delivery,
+    customer: &CustomerId,
+    write: impl FnOnce(&crate::store::Store, &CustomerId) -> crate::store::Result<()> + Send + 'static,
+) {
     let (service, who) = (delivery.service.clone(), customer.clone());
     let result = blocking(move || {
-        service.store().hold(&who, &held)?;
+        write(service.store(), &who)?;
         service.store().flush()?;
-        // Watchers (the console) learn that the window is closed.
         service.delivery_changed(&who)
     })
     .await;
