@@ -101,7 +101,7 @@ pub async fn leave_email(
             .with_code("not_waiting"));
         }
         let now = Utc::now();
-        store.update_contact(&customer, |before| {
+        store.update_contact(&customer, &|before| {
             Some(Contact {
                 email: stored.clone(),
                 since: now,

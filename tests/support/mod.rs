@@ -68,8 +68,36 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// Where a test's store lives: a temp directory (sled), or a database of its own when
+/// the run selects PostgreSQL ([`postgres::selected`]).
+pub enum TestData {
+    Dir(tempfile::TempDir),
+    Database(postgres::TestDatabase),
+    /// A store another value owns (a second process on one database).
+    Shared(PathBuf),
+}
+
+impl TestData {
+    pub fn new() -> Self {
+        if postgres::selected() {
+            TestData::Database(postgres::TestDatabase::new())
+        } else {
+            TestData::Dir(tempfile::tempdir().unwrap())
+        }
+    }
+
+    /// `--data` for it.
+    pub fn location(&self) -> PathBuf {
+        match self {
+            TestData::Dir(dir) => dir.path().to_owned(),
+            TestData::Database(db) => db.data(),
+            TestData::Shared(at) => at.clone(),
+        }
+    }
+}
+
 pub struct TestApp {
-    pub dir: tempfile::TempDir,
+    pub data: TestData,
     /// Holds a private copy of the content, when the test has one.
     _content: Option<tempfile::TempDir>,
     pub dirs: ContentDirs,
@@ -103,11 +131,15 @@ impl TestApp {
 
     /// The sample content with `config` (e.g. opening hours).
     pub fn with_config(dirs: ContentDirs, config: Config) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let service = open_service_with(dir.path(), &dirs, config);
+        Self::on(TestData::new(), dirs, config)
+    }
+
+    /// On the store `data`, whatever the run selected.
+    pub fn on(data: TestData, dirs: ContentDirs, config: Config) -> Self {
+        let service = open_service_with(&data.location(), &dirs, config);
         let clock = Utc.with_ymd_and_hms(2026, 3, 10, 10, 0, 0).unwrap();
         Self {
-            dir,
+            data,
             _content: None,
             dirs,
             service,
@@ -119,7 +151,7 @@ impl TestApp {
     /// Close the store and open it again from disk, as after a restart.
     pub fn restart(self) -> Self {
         let TestApp {
-            dir,
+            data,
             _content,
             dirs,
             service,
@@ -129,19 +161,19 @@ impl TestApp {
         let config = service.config().clone();
         drop(service);
         // sled's flusher thread may hold the store's lock a moment after the drop.
-        let mut store = Store::open(dir.path());
+        let mut store = Store::open(&data.location());
         for _ in 0..100 {
             match store {
                 Err(sportello::store::StoreError::InUse(_)) => {
                     std::thread::sleep(std::time::Duration::from_millis(50));
-                    store = Store::open(dir.path());
+                    store = Store::open(&data.location());
                 }
                 _ => break,
             }
         }
         let service = service_on(store.expect("the store opens again"), &dirs, config);
         Self {
-            dir,
+            data,
             _content,
             dirs,
             service,
@@ -287,5 +319,6 @@ pub mod browser;
 pub mod http;
 pub mod mail;
 pub mod orders;
+pub mod postgres;
 pub mod telegram;
 pub mod whatsapp;

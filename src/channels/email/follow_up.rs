@@ -144,7 +144,7 @@ async fn send_one(service: &Arc<Service>, sender: &SmtpSender, d: Due, link: Opt
     let (store, customer, sent_to) = (service.store().clone(), d.customer, d.contact.email);
     let recorded = blocking(move || {
         // Only for the address it went to (the visitor may have changed it meanwhile).
-        store.update_contact(&customer, |now| {
+        store.update_contact(&customer, &|now| {
             now.map(|mut c| {
                 if c.email == sent_to {
                     c.followed_up = last.max(c.followed_up);

@@ -64,7 +64,7 @@ pub fn ingest(
             // They wrote: whatever bounced before, the address works.
             store.clear_unreachable(&customer)?;
             // Flushed with the message: the reply that reads it goes out after that.
-            store.update_email_thread(&customer, |thread| {
+            store.update_email_thread(&customer, &|thread| {
                 if !mail.subject.is_empty() {
                     thread.subject.clone_from(&mail.subject);
                 }

@@ -150,7 +150,7 @@ impl Sender for SmtpSender {
         // The customer's next reply threads to this one too.
         let (store, customer) = (self.service.store().clone(), out.customer.clone());
         let recorded = blocking(move || {
-            store.update_email_thread(&customer, |thread| thread.extend([id.clone()]))
+            store.update_email_thread(&customer, &|thread| thread.extend([id.clone()]))
         })
         .await;
         if let Err(e) = recorded {

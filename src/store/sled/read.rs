@@ -1,59 +1,9 @@
 //! Reads: conversations, transcripts, tickets and the queue, the outbox, events.
 
-use super::{Result, Store, customer_key, customer_prefix, decode};
-use crate::domain::{
-    Author, Conversation, CustomerId, Event, Inbound, Outbound, OutboundKind, Ticket, TicketId,
-    Verdict,
-};
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use super::{Result, SledStore, StoredMessage, customer_key, customer_prefix, decode};
+use crate::domain::{Conversation, CustomerId, Event, Outbound, Ticket, TicketId};
 
-/// One line of a conversation's transcript.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StoredMessage {
-    pub at: DateTime<Utc>,
-    pub author: Author,
-    pub text: String,
-    /// For messages to the customer: what kind of reply it was.
-    pub kind: Option<OutboundKind>,
-    /// For customer messages the bot decided on: what it decided and why.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub verdict: Option<Verdict>,
-    /// For Clarify messages: the labels of the choices offered.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub choices: Vec<String>,
-    /// The message as it came when `text` is only its new part (a whole mail).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<String>,
-}
-
-impl StoredMessage {
-    pub fn inbound(inbound: &Inbound, verdict: Option<Verdict>) -> Self {
-        Self {
-            at: inbound.at,
-            author: Author::Customer,
-            text: inbound.text.clone(),
-            kind: None,
-            verdict,
-            choices: Vec::new(),
-            original: inbound.original.clone(),
-        }
-    }
-
-    pub fn outbound(author: Author, out: &Outbound) -> Self {
-        Self {
-            at: out.at,
-            author,
-            text: out.text.clone(),
-            kind: Some(out.kind),
-            verdict: None,
-            choices: out.choices.iter().map(|c| c.label.clone()).collect(),
-            original: None,
-        }
-    }
-}
-
-impl Store {
+impl SledStore {
     pub fn conversation(&self, customer: &CustomerId) -> Result<Option<Conversation>> {
         if let Some(hot) = self.hot.get(customer) {
             return Ok(Some(hot));

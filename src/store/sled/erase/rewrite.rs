@@ -2,7 +2,7 @@
 //! data directory, swapped in, the old files overwritten and deleted; a swap a crash
 //! interrupted is finished at the next open.
 
-use crate::store::{Result, Store, StoreError};
+use crate::store::sled::{Result, SledStore, StoreError};
 use std::path::{Path, PathBuf};
 
 /// The places of a rewrite beside the data directory: the fresh copy, the old
@@ -95,14 +95,14 @@ pub fn rewrite(dir: &Path) -> Result<()> {
 
 /// The store this process just closed: sled's flusher thread may hold its lock a
 /// moment longer, so wait for it (never for another process's: a few seconds at most).
-pub(in crate::store) fn reopen(dir: &Path) -> Result<Store> {
+pub(in crate::store) fn reopen(dir: &Path) -> Result<SledStore> {
     for _ in 0..100 {
-        match Store::open_as_is(dir) {
+        match SledStore::open_as_is(dir) {
             Err(StoreError::InUse(_)) => std::thread::sleep(std::time::Duration::from_millis(50)),
             other => return other,
         }
     }
-    Store::open_as_is(dir)
+    SledStore::open_as_is(dir)
 }
 
 fn copy_live(swap: &Swap) -> Result<()> {
@@ -131,7 +131,7 @@ pub(in crate::store) const SEQ_FLOOR: &str = "seq_floor";
 /// `meta` key: records were erased and the files still hold them until a rewrite.
 pub(in crate::store) const PENDING: &str = "rewrite_pending";
 
-/// Finish a rewrite a crash interrupted (called by [`Store::open`]): a complete copy
+/// Finish a rewrite a crash interrupted (called by [`SledStore::open`]): a complete copy
 /// is swapped in, an incomplete one dropped, a directory moved aside and not replaced
 /// is moved back.
 pub(in crate::store) fn recover(dir: &Path) -> Result<()> {

@@ -1,20 +1,10 @@
 //! What the console reads beyond the queue: operators' private notes on a customer,
 //! the transcript from a point on (with sequence numbers), and a customer's tickets.
 
-use super::{Result, Store, customer_key, customer_prefix, decode, encode};
+use super::{Note, Result, SledStore, customer_key, customer_prefix, decode, encode};
 use crate::domain::CustomerId;
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
-/// An operator's note on a customer: never shown to the customer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Note {
-    pub at: DateTime<Utc>,
-    pub operator: String,
-    pub text: String,
-}
-
-impl Store {
+impl SledStore {
     pub fn add_note(&self, customer: &CustomerId, note: &Note) -> Result<()> {
         let seq = self.next_seq()?;
         self.notes

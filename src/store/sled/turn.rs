@@ -1,43 +1,11 @@
 //! One atomic write: everything a customer message or an operator action changes.
 
-use super::{Result, Store, StoreError, customer_key, encode};
-use crate::domain::{Author, Conversation, Event, Inbound, Outbound, Ticket};
+use super::{Result, SledStore, StoreError, Turn, customer_key, encode};
+use crate::domain::{Conversation, Ticket};
 use sled::Transactional;
 use sled::transaction::{
     ConflictableTransactionError as Abort, TransactionError, TransactionalTree,
 };
-
-/// What one turn writes. A turn always carries its conversation (every write of a
-/// customer's messages goes through it, so their order is the commit order).
-///
-/// Optimistic concurrency: the conversation and each ticket carry the `version` they
-/// were read at (0: not stored yet). If a stored version moved on (another thread or
-/// process committed first), nothing is written and the commit fails with
-/// [`StoreError::Conflict`], so the caller reads and decides again. Each write bumps
-/// the version; nothing compares record bytes, so a field added with `#[serde(default)]`
-/// never makes a turn conflict with itself.
-#[derive(Debug)]
-pub struct Turn {
-    pub conversation: Conversation,
-    pub inbound: Option<Inbound>,
-    pub tickets: Vec<Ticket>,
-    /// Messages for the customer: logged in the transcript and queued in the outbox.
-    pub outbound: Vec<(Author, Outbound)>,
-    /// What happened, for reports and the editors' gap list.
-    pub events: Vec<Event>,
-}
-
-impl Turn {
-    pub fn new(conversation: Conversation) -> Self {
-        Turn {
-            conversation,
-            inbound: None,
-            tickets: Vec::new(),
-            outbound: Vec::new(),
-            events: Vec::new(),
-        }
-    }
-}
 
 enum Why {
     Conflict,
@@ -90,7 +58,7 @@ struct PreparedInbound<'a> {
     line: Vec<u8>,
 }
 
-impl Store {
+impl SledStore {
     /// Write the turn in one transaction; returns how many records it wrote.
     pub fn commit(&self, turn: &Turn) -> Result<u64> {
         let count = turn.outbound.len() + turn.events.len() + 1;

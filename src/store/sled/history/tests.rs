@@ -129,7 +129,7 @@ fn a_period_read_through_the_index_gives_the_report_of_every_event() {
     let config = Config::default();
     for seed in 1..=4u64 {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
         let all = history(seed * 7919, start);
         assert!(all.len() > 300, "{}", all.len());
         for chunk in all.chunks(97) {
@@ -143,7 +143,12 @@ fn a_period_read_through_the_index_gives_the_report_of_every_event() {
             (day(0), day(30)),
             (day(33), day(45)),
         ] {
-            let read = crate::report::Input::read(&store, from, to).unwrap();
+            let read = crate::report::Input::read(
+                &crate::store::Store::Sled(std::sync::Arc::new(store.clone())),
+                from,
+                to,
+            )
+            .unwrap();
             assert!(
                 read.events.len() < all.len(),
                 "the period reads less than all"

@@ -4,50 +4,15 @@
 //! they write again (held: outside WhatsApp's 24-hour window). Also the providers'
 //! delivery reports (WhatsApp `statuses`).
 
-use super::{Result, Store, customer_key, decode, encode};
-use crate::domain::{ChannelKind, CustomerId, Outbound};
+use super::{
+    DeliveryStatus, FailedOutbound, Held, Result, SledStore, Unreachable, customer_key, decode,
+    encode,
+};
+use crate::domain::{ChannelKind, CustomerId};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use sled::Transactional;
 
-/// A reply the channel gave up on, kept for the operator side.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FailedOutbound {
-    pub outbound: Outbound,
-    pub reason: String,
-    pub at: DateTime<Utc>,
-}
-
-/// Replies that wait for the customer to write again: the channel may not send them
-/// now (outside WhatsApp's 24-hour window). They stay in the outbox, in order.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Held {
-    pub reason: String,
-    pub since: DateTime<Utc>,
-    /// The channel's request to write back (a template) went out.
-    pub template_sent: bool,
-}
-
-/// A provider's report on a message it took (WhatsApp: sent, delivered, read, failed).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DeliveryStatus {
-    /// The provider's id of the message (a `wamid`).
-    pub message_id: String,
-    pub status: String,
-    pub at: DateTime<Utc>,
-    /// For `failed`: the provider's code and title.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
-
-/// Why a customer cannot be written to (e.g. they blocked the bot).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Unreachable {
-    pub reason: String,
-    pub since: DateTime<Utc>,
-}
-
-impl Store {
+impl SledStore {
     /// The customers of channel `kind` who have undelivered messages. Reads keys only;
     /// `pending_outbox` reads a customer's.
     pub fn outbox_customers(&self, kind: ChannelKind) -> Result<Vec<CustomerId>> {
@@ -183,7 +148,7 @@ mod tests {
     #[test]
     fn a_template_sent_after_the_customer_wrote_does_not_hold_their_replies_again() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
         let who = CustomerId::parse("whatsapp:393332000001").unwrap();
         let waiting = Held {
             reason: "waiting".into(),

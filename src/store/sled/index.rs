@@ -9,7 +9,7 @@
 //! - `claims`: `department \0 claimed at (secs, nanos) ticket id` -> opened at (secs,
 //!   nanos), one per claimed ticket (its latest claim)
 
-use super::{Result, Store, decode};
+use super::{Result, SledStore, decode};
 use crate::domain::{Priority, Ticket, TicketStatus};
 use chrono::{DateTime, Utc};
 use sled::transaction::{TransactionalTree, UnabortableTransactionError};
@@ -77,7 +77,7 @@ pub(super) fn reindex(
     Ok(())
 }
 
-impl Store {
+impl SledStore {
     /// 1-based place of `ticket` among the tickets waiting (queued, not claimed) in its
     /// department; the ticket need not be stored yet.
     pub fn queue_position(&self, ticket: &Ticket) -> Result<usize> {

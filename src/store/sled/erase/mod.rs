@@ -1,11 +1,11 @@
-//! Forgetting a customer for real. [`Store::forget`] deletes every record that is
+//! Forgetting a customer for real. [`SledStore::forget`] deletes every record that is
 //! theirs and keeps only anonymous counts (their tickets and events under a random
 //! `forgotten:` id, without texts); then [`rewrite`] copies the live data into a fresh
 //! store and destroys the old files, because sled is log-structured: a removed value
 //! stays readable in old pages until they are reused.
 //!
 //! The swap survives a crash at any point: the copy is marked complete before the old
-//! directory is moved aside, and [`Store::open`] finishes a swap it finds half done.
+//! directory is moved aside, and [`SledStore::open`] finishes a swap it finds half done.
 //! The swap is in `rewrite.rs`.
 
 mod rewrite;
@@ -13,22 +13,10 @@ mod rewrite;
 pub(super) use rewrite::{PENDING, SEQ_FLOOR, recover, reopen};
 pub use rewrite::{check_rewritable, rewrite};
 
-use super::{Result, Store, customer_prefix, decode, encode};
+use super::{Forgotten, Result, SledStore, customer_prefix, decode, encode};
 use crate::domain::{CustomerId, EventKind, TicketStatus};
-use serde::Serialize;
 
-/// What forgetting removed, for the operator who asked.
-#[derive(Debug, Default, Serialize)]
-pub struct Forgotten {
-    pub messages: usize,
-    pub notes: usize,
-    pub tickets_anonymised: usize,
-    pub events_anonymised: usize,
-    /// The id their anonymous counts now carry.
-    pub anonymous_id: String,
-}
-
-impl Store {
+impl SledStore {
     /// Delete `customer`'s conversation, messages, notes, pending replies and dedupe
     /// keys; keep their tickets and events for the KPIs under a random anonymous id,
     /// with every text taken out. An open ticket is cancelled. Run [`rewrite`] after
@@ -172,7 +160,7 @@ mod tests {
     #[test]
     fn a_forget_run_again_after_a_crash_finishes_under_the_same_anonymous_id() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
         let giulia = CustomerId::parse("telegram:501").unwrap();
         let marco = CustomerId::parse("telegram:777").unwrap();
         let events: Vec<Event> = (0..6)

@@ -2,25 +2,10 @@
 //! key, so that `forget` removes them with the rest, and a small record by id, so that
 //! an operator's link finds them.
 
-use super::{Result, Store, customer_key, customer_prefix, decode, encode};
+use super::{AttachmentMeta, Result, SledStore, customer_key, customer_prefix, decode, encode};
 use crate::domain::CustomerId;
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
-/// What is known of a stored file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AttachmentMeta {
-    pub id: String,
-    pub customer: CustomerId,
-    /// The name the customer's file had (shown, never trusted as a path).
-    pub filename: String,
-    /// Sniffed from the bytes, from an allow-list.
-    pub content_type: String,
-    pub size: usize,
-    pub at: DateTime<Utc>,
-}
-
-impl Store {
+impl SledStore {
     pub fn put_attachment(&self, meta: &AttachmentMeta, bytes: &[u8]) -> Result<()> {
         self.attachment_data
             .insert(customer_key(&meta.customer, meta.id.as_bytes()), bytes)?;

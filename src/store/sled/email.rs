@@ -3,58 +3,10 @@
 //! `References`. And the address a web-chat customer left, for the operator's replies
 //! they did not see in the chat.
 
-use super::{Result, Store, decode, encode};
+use super::{Contact, EmailThread, MailboxMark, Result, SledStore, decode, encode};
 use crate::domain::CustomerId;
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
-/// A web-chat customer's address for replies they miss.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Contact {
-    /// Lowercased, checked.
-    pub email: String,
-    pub since: DateTime<Utc>,
-    /// Operator replies up to this instant went by email too.
-    pub followed_up: Option<DateTime<Utc>>,
-}
-
-/// How many message ids `References` carries (the first and the latest ones).
-const MAX_REFERENCES: usize = 20;
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct EmailThread {
-    /// The subject of the customer's latest mail.
-    pub subject: String,
-    /// The customer's latest mail, which the next reply answers.
-    pub last: String,
-    /// The thread's message ids, oldest first, without angle brackets.
-    pub references: Vec<String>,
-}
-
-impl EmailThread {
-    /// Add ids at the end (each once), keeping the first and the latest.
-    pub fn extend(&mut self, ids: impl IntoIterator<Item = String>) {
-        for id in ids {
-            if !id.is_empty() && !self.references.contains(&id) {
-                self.references.push(id);
-            }
-        }
-        if self.references.len() > MAX_REFERENCES {
-            let extra = self.references.len() - MAX_REFERENCES;
-            self.references.drain(1..=extra);
-        }
-    }
-}
-
-/// How far the mailbox was read: the last mail stored, by its IMAP UID, valid while
-/// the folder keeps its UIDVALIDITY.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MailboxMark {
-    pub uid_validity: u32,
-    pub last_uid: u32,
-}
-
-impl Store {
+impl SledStore {
     /// Where reading `mailbox` stopped (`meta` key `email_mark:MAILBOX`).
     pub fn mailbox_mark(&self, mailbox: &str) -> Result<Option<MailboxMark>> {
         self.meta

@@ -17,7 +17,7 @@
 //! What a period's report reads through it is in `period.rs`.
 
 use super::index::instant;
-use super::{Result, Store, customer_key, customer_prefix, decode};
+use super::{Result, SledStore, customer_key, customer_prefix, decode};
 use crate::domain::{CustomerId, Event, EventKind, Ticket, TicketId};
 use chrono::{DateTime, Utc};
 use sled::transaction::{TransactionalTree, UnabortableTransactionError};
@@ -88,7 +88,7 @@ pub(super) fn index_ticket(
     Ok(())
 }
 
-impl Store {
+impl SledStore {
     fn events_at(&self, seqs: impl IntoIterator<Item = u64>) -> Result<Vec<(u64, Event)>> {
         let mut out = Vec::new();
         for seq in seqs {

@@ -4,11 +4,11 @@
 //! waiting index and the conversation's mode all agree), one open ticket per customer,
 //! every event and ticket in the history index.
 
-use super::{Result, Store, decode};
+use super::{Result, SledStore, decode};
 use crate::domain::{Conversation, Mode, Ticket, TicketStatus};
 use std::collections::HashMap;
 
-impl Store {
+impl SledStore {
     /// Every inconsistency found, as sentences; empty when the store is sound.
     pub fn verify(&self) -> Result<Vec<String>> {
         let mut problems = Vec::new();

@@ -1,10 +1,10 @@
 //! Migrations that rewrite records (the index-building one lives with the indexes).
 
-use super::{Result, Store, decode, encode};
+use super::{Result, SledStore, decode, encode};
 use crate::domain::triage::Cause;
 use crate::domain::{Event, EventKind};
 
-impl Store {
+impl SledStore {
     /// v2 -> v3: every `decided` event gets its typed cause, read from its words once;
     /// from then on reports count causes. Returns how many events were rewritten.
     pub(super) fn fill_causes(&self) -> Result<u64> {

@@ -1,14 +1,14 @@
 //! Operator accounts, browser sessions and API tokens. Sessions and tokens are keyed
 //! by the digest of their secret ([`crate::accounts::digest`]), never the secret.
 
-use super::{Result, Store, decode, encode};
+use super::{Result, SledStore, decode, encode};
 use crate::accounts::{ApiToken, Operator, Session};
 use chrono::{DateTime, Utc};
 
 /// `meta` key of the ready replies.
 const CANNED: &str = "canned";
 
-impl Store {
+impl SledStore {
     /// Add an account; false if the name is taken (checked and written atomically).
     pub fn add_operator(&self, op: &Operator) -> Result<bool> {
         let swapped = self.operators.compare_and_swap(
@@ -243,7 +243,7 @@ mod tests {
     #[test]
     fn a_token_used_as_it_is_revoked_stays_revoked() {
         let dir = tempfile::tempdir().unwrap();
-        let store = super::Store::open(dir.path()).unwrap();
+        let store = super::SledStore::open(dir.path()).unwrap();
         let departments = ["assistenza".to_owned()];
         let now = Utc::now();
         let op = Operator::new(

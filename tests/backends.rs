@@ -1,0 +1,425 @@
+//! The same behaviours on both storage backends: sled in a temp dir and PostgreSQL (a
+//! database per test on the local server, see `support/postgres.rs`). Each scenario is
+//! one function run twice, `sled::name` and `postgres::name`; then the CLI on both,
+//! and what only a shared database can do (two stores open on it at once).
+
+use crate::support::postgres::TestDatabase;
+use crate::support::{TestApp, TestData, sample_dirs, sportello, sportello_ok};
+use chrono::Duration;
+use sportello::accounts::{ApiToken, Operator, Role, Session};
+use sportello::config::Config;
+use sportello::domain::{ChannelKind, CustomerId, TicketStatus};
+use sportello::store::{Contact, Held, MailboxMark, Note, Store, StoreError, Turn};
+
+/// `mod sled` and `mod postgres`, each with one test per scenario.
+macro_rules! on_both_backends {
+    ($($scenario:ident),* $(,)?) => {
+        mod sled {
+            $(#[test]
+            fn $scenario() {
+                let data = crate::support::TestData::Dir(tempfile::tempdir().unwrap());
+                super::$scenario(super::app_on(data));
+            })*
+        }
+        mod postgres {
+            $(#[test]
+            fn $scenario() {
+                let data = crate::support::TestData::Database(
+                    crate::support::postgres::TestDatabase::new(),
+                );
+                super::$scenario(super::app_on(data));
+            })*
+        }
+    };
+}
+
+on_both_backends!(
+    a_redelivered_message_is_stored_once,
+    a_turn_on_a_stale_conversation_or_ticket_writes_nothing,
+    the_queue_keeps_its_order_and_places,
+    replies_wait_in_the_outbox_until_delivered_or_given_up,
+    a_hold_released_before_its_template_stays_released,
+    accounts_sessions_and_tokens_behave_alike,
+    what_channels_keep_per_customer_round_trips,
+    notes_and_the_transcript_after_a_line,
+);
+
+fn app_on(data: TestData) -> TestApp {
+    TestApp::on(data, sample_dirs(), Config::default())
+}
+
+fn a_redelivered_message_is_stored_once(mut app: TestApp) {
+    let inbound = app.inbound("terminal:dup", "come posso pagare?");
+    let first = app.service.handle_inbound(&inbound).unwrap();
+    assert!(!first.duplicate);
+    let again = app.service.handle_inbound(&inbound).unwrap();
+    assert!(again.duplicate, "a redelivery is recognised");
+    let store = app.service.store();
+    assert!(store.seen(&inbound.customer, &inbound.message_id).unwrap());
+    let lines = store.transcript(&inbound.customer).unwrap();
+    assert_eq!(
+        lines.len(),
+        2,
+        "the question and its answer, once: {lines:?}"
+    );
+    assert!(
+        lines[0].verdict.is_some(),
+        "the message carries the bot's verdict"
+    );
+    // The same message committed directly is refused as a duplicate.
+    let conv = store.conversation(&inbound.customer).unwrap().unwrap();
+    let mut turn = Turn::new(conv);
+    turn.inbound = Some(inbound.clone());
+    match store.commit(&turn) {
+        Err(StoreError::Duplicate(id)) => assert_eq!(id, inbound.message_id),
+        other => panic!("a duplicate went through: {other:?}"),
+    }
+}
+
+fn a_turn_on_a_stale_conversation_or_ticket_writes_nothing(mut app: TestApp) {
+    app.say("terminal:v", "voglio parlare con una persona");
+    let store = app.service.store().clone();
+    let stale = app.queue()[0].clone();
+    let customer = stale.customer.clone();
+    let read_before = store.conversation(&customer).unwrap().unwrap();
+    app.service.claim(stale.id, "anna", app.now()).unwrap();
+    let fresh = store.ticket(stale.id).unwrap().unwrap();
+    assert_eq!(fresh.version, stale.version + 1);
+    let mut late = stale.clone();
+    late.status = TicketStatus::Closed;
+    let mut turn = Turn::new(store.conversation(&customer).unwrap().unwrap());
+    turn.tickets.push(late);
+    assert!(matches!(store.commit(&turn), Err(StoreError::Conflict)));
+    assert!(matches!(
+        store.commit(&Turn::new(read_before)),
+        Err(StoreError::Conflict)
+    ));
+    assert_eq!(
+        store.ticket(stale.id).unwrap().unwrap(),
+        fresh,
+        "nothing written"
+    );
+    let mut now = fresh.clone();
+    now.status = TicketStatus::Closed;
+    let mut turn = Turn::new(store.conversation(&customer).unwrap().unwrap());
+    turn.tickets.push(now);
+    assert_eq!(store.commit(&turn).unwrap(), 3, "conversation and ticket");
+    assert!(
+        store.queue().unwrap().is_empty(),
+        "closed: out of the queue"
+    );
+}
+
+fn the_queue_keeps_its_order_and_places(mut app: TestApp) {
+    for (i, who) in ["terminal:q1", "terminal:q2", "terminal:q3"]
+        .iter()
+        .enumerate()
+    {
+        let out = app.say(who, "voglio parlare con un operatore");
+        let place = format!("numero {}", i + 1);
+        assert!(out[0].text.contains(&place), "{who}: {}", out[0].text);
+    }
+    let queue = app.queue();
+    let order: Vec<&str> = queue.iter().map(|t| t.customer.as_str()).collect();
+    assert_eq!(order, ["terminal:q1", "terminal:q2", "terminal:q3"]);
+    let store = app.service.store().clone();
+    assert_eq!(store.queue_position(&queue[2]).unwrap(), 3);
+    app.service.claim(queue[0].id, "anna", app.now()).unwrap();
+    assert_eq!(store.queue_position(&queue[2]).unwrap(), 2, "one claimed");
+    let claims = store.recent_claims(&queue[0].department, 5).unwrap();
+    assert_eq!(claims.len(), 1, "{claims:?}");
+    assert_eq!(claims[0].0, queue[0].opened_at);
+    assert_eq!(store.tickets_of(&queue[1].customer).unwrap().len(), 1);
+    let next = store.next_ticket_id().unwrap();
+    assert!(next.0 > queue[2].id.0, "ticket numbers only grow");
+}
+
+fn replies_wait_in_the_outbox_until_delivered_or_given_up(mut app: TestApp) {
+    // Sent, not delivered (`say` would deliver them).
+    app.send("terminal:o", "come posso pagare?");
+    app.send("telegram:77", "quanto costa la spedizione?");
+    let store = app.service.store().clone();
+    let telegram = CustomerId::parse("telegram:77").unwrap();
+    assert_eq!(
+        store.outbox_customers(ChannelKind::Telegram).unwrap(),
+        std::slice::from_ref(&telegram)
+    );
+    let pending = store.pending_outbox(&telegram).unwrap();
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    let at = app.now();
+    assert!(store.fail_outbox(&pending[0].0, "blocked", at).unwrap());
+    assert!(
+        !store.fail_outbox(&pending[0].0, "again", at).unwrap(),
+        "gone"
+    );
+    let failed = store.failed_outbox(&telegram).unwrap();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].reason, "blocked");
+    assert_eq!(failed[0].outbound, pending[0].1);
+    assert!(store.pending_outbox(&telegram).unwrap().is_empty());
+    app.send("telegram:77", "e i tempi di consegna?");
+    let pending = store.pending_outbox(&telegram).unwrap();
+    assert_eq!(pending.len(), 1);
+    store.ack_outbox(&pending[0].0).unwrap();
+    assert!(store.pending_outbox(&telegram).unwrap().is_empty());
+    assert!(
+        store
+            .outbox_customers(ChannelKind::Telegram)
+            .unwrap()
+            .is_empty()
+    );
+}
+
+fn a_hold_released_before_its_template_stays_released(app: TestApp) {
+    let store = app.service.store().clone();
+    let who = CustomerId::parse("whatsapp:393331112222").unwrap();
+    let held = Held {
+        reason: "outside the 24-hour window".into(),
+        since: app.now(),
+        template_sent: false,
+    };
+    store.hold(&who, &held).unwrap();
+    assert!(store.template_sent(&who, "template ok").unwrap());
+    let now_held = store.held(&who).unwrap().unwrap();
+    assert!(now_held.template_sent);
+    assert_eq!(now_held.reason, "template ok");
+    store.release(&who).unwrap();
+    assert!(
+        !store.template_sent(&who, "late").unwrap(),
+        "released stays so"
+    );
+    assert_eq!(store.held(&who).unwrap(), None);
+}
+
+fn accounts_sessions_and_tokens_behave_alike(app: TestApp) {
+    let store = app.service.store().clone();
+    let now = app.now();
+    let anna = Operator {
+        name: "anna".into(),
+        role: Role::Admin,
+        departments: vec!["assistenza".into()],
+        password_hash: "not a real hash".into(),
+        created_at: now,
+        account: "account-anna".into(),
+    };
+    assert!(!store.has_admin().unwrap());
+    assert!(store.add_operator(&anna).unwrap());
+    assert!(!store.add_operator(&anna).unwrap(), "the name is taken");
+    assert!(store.has_admin().unwrap());
+    let session = Session {
+        operator: "anna".into(),
+        account: "account-anna".into(),
+        csrf: "c".into(),
+        expires_at: now + Duration::hours(1),
+    };
+    store.put_session("digest-1", &session).unwrap();
+    assert!(store.session("digest-1", now).unwrap() == Some(session.clone()));
+    assert!(
+        store
+            .session("digest-1", now + Duration::hours(2))
+            .unwrap()
+            .is_none(),
+        "expired"
+    );
+    store.put_session("digest-2", &session).unwrap();
+    let token = ApiToken {
+        operator: "anna".into(),
+        account: "account-anna".into(),
+        label: "script".into(),
+        created_at: now,
+        last_used_at: None,
+        expires_at: None,
+    };
+    let secret = store.issue_api_token(&token).unwrap();
+    let digest = sportello::accounts::digest(&secret);
+    assert_eq!(store.api_token(&digest).unwrap(), Some(token.clone()));
+    store.touch_api_token(&digest, &token, now).unwrap();
+    assert_eq!(
+        store.api_token(&digest).unwrap().unwrap().last_used_at,
+        Some(now)
+    );
+    let listed = store.api_tokens_of("account-anna").unwrap();
+    assert_eq!(listed.len(), 1);
+    // A stale edit of the account is refused; a current one goes, ending sessions.
+    let mut renamed = anna.clone();
+    renamed.departments = vec!["logistica".into()];
+    assert!(store.replace_operator(&anna, &renamed, true).unwrap());
+    assert!(
+        !store.replace_operator(&anna, &renamed, true).unwrap(),
+        "stale"
+    );
+    assert!(store.session("digest-2", now).unwrap().is_none(), "ended");
+    assert!(
+        store
+            .revoke_api_token("account-anna", &listed[0].0)
+            .unwrap()
+    );
+    assert_eq!(store.api_token(&digest).unwrap(), None);
+    store.issue_api_token(&token).unwrap();
+    store.put_session("digest-3", &session).unwrap();
+    assert!(store.remove_operator("anna").unwrap());
+    assert!(store.operator("anna").unwrap().is_none());
+    assert!(store.api_tokens_of("account-anna").unwrap().is_empty());
+    assert!(store.session("digest-3", now).unwrap().is_none());
+    let key = store.server_key().unwrap();
+    assert!(key.len() >= 32, "{key}");
+    assert_eq!(store.server_key().unwrap(), key, "made once");
+    assert_eq!(store.canned().unwrap(), None);
+}
+
+fn what_channels_keep_per_customer_round_trips(app: TestApp) {
+    let store = app.service.store().clone();
+    let who = CustomerId::parse("web:abc").unwrap();
+    store
+        .update_contact(&who, &|_| {
+            Some(Contact {
+                email: "a@example.it".into(),
+                since: app.now(),
+                followed_up: None,
+            })
+        })
+        .unwrap();
+    assert_eq!(store.contact(&who).unwrap().unwrap().email, "a@example.it");
+    store.update_contact(&who, &|_| None).unwrap();
+    assert_eq!(store.contact(&who).unwrap(), None);
+    let mail = CustomerId::parse("email:a@example.it").unwrap();
+    store
+        .update_email_thread(&mail, &|t| t.extend(["one@x".to_owned()]))
+        .unwrap();
+    store
+        .update_email_thread(&mail, &|t| t.extend(["two@x".to_owned()]))
+        .unwrap();
+    assert_eq!(
+        store.email_thread(&mail).unwrap().unwrap().references,
+        ["one@x", "two@x"]
+    );
+    let mark = MailboxMark {
+        uid_validity: 7,
+        last_uid: 42,
+    };
+    store.set_mailbox_mark("INBOX", mark).unwrap();
+    assert_eq!(store.mailbox_mark("INBOX").unwrap(), Some(mark));
+    let meta = sportello::store::AttachmentMeta {
+        id: "att1".into(),
+        customer: who.clone(),
+        filename: "foto.png".into(),
+        content_type: "image/png".into(),
+        size: 3,
+        at: app.now(),
+    };
+    store.put_attachment(&meta, b"png").unwrap();
+    assert_eq!(
+        store.attachment("att1").unwrap(),
+        Some((meta, b"png".to_vec()))
+    );
+    assert_eq!(store.attachment("nope").unwrap(), None);
+}
+
+fn notes_and_the_transcript_after_a_line(mut app: TestApp) {
+    app.say("terminal:n", "come posso pagare?");
+    let store = app.service.store().clone();
+    let who = CustomerId::parse("terminal:n").unwrap();
+    let all = store.transcript_after(&who, 0).unwrap();
+    assert_eq!(all.len(), 2);
+    app.say("terminal:n", "e la spedizione?");
+    let after = store.transcript_after(&who, all[1].0).unwrap();
+    assert_eq!(after.len(), 2, "only the new lines: {after:?}");
+    assert!(after[0].0 > all[1].0);
+    let note = Note {
+        at: app.now(),
+        operator: "anna".into(),
+        text: "cliente abituale".into(),
+    };
+    store.add_note(&who, &note).unwrap();
+    assert_eq!(store.notes(&who).unwrap(), [note]);
+    assert_eq!(store.events_of(&who).unwrap().len(), 2, "two decisions");
+}
+
+/// A made-up fortnight, then the same commands on both: the same report, the same
+/// queue, the same customer record, and a consistent store.
+#[test]
+fn the_cli_says_the_same_on_sled_and_on_postgresql() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDatabase::new();
+    let demo = ["demo", "--days", "14", "--until", "2026-03-31"];
+    let period = [
+        "report",
+        "--from",
+        "2026-03-20",
+        "--to",
+        "2026-03-31",
+        "--json",
+    ];
+    let mut said = Vec::new();
+    for data in [dir.path().to_owned(), db.data()] {
+        sportello_ok(&data, &demo);
+        let report = sportello_ok(&data, &period);
+        let queue = sportello_ok(&data, &["queue", "list"]);
+        let first = queue
+            .lines()
+            .nth(1)
+            .and_then(|l| l.split_whitespace().nth(5))
+            .expect("the demo leaves tickets open")
+            .to_owned();
+        let customer = sportello_ok(&data, &["customer", "show", &first, "--json"]);
+        let check = sportello_ok(&data, &["check", "--store"]);
+        assert!(check.contains("store: 0 problems"), "{check}");
+        said.push((report, queue, customer));
+    }
+    assert_eq!(said[0].0, said[1].0, "the report");
+    assert_eq!(said[0].1, said[1].1, "the queue");
+    assert_eq!(said[0].2, said[1].2, "the customer record");
+}
+
+/// Two processes on one database: a customer written by one is read by the other,
+/// and two operators claiming one ticket from both, at once, make one claim.
+#[test]
+fn two_stores_open_on_one_database_share_everything_and_claim_once() {
+    let db = TestDatabase::new();
+    for round in 0..5 {
+        let mut a = app_on(TestData::Shared(db.data()));
+        let b = app_on(TestData::Shared(db.data()));
+        let who = format!("terminal:race{round}");
+        a.say(&who, "voglio parlare con un operatore");
+        let customer = CustomerId::parse(&who).unwrap();
+        let seen_by_b = b.service.store().conversation(&customer).unwrap();
+        assert!(seen_by_b.is_some(), "b reads what a wrote");
+        let ticket = b
+            .queue()
+            .into_iter()
+            .find(|t| t.customer == customer)
+            .expect("b sees a's ticket");
+        let now = a.now();
+        let (sa, sb) = (&a.service, &b.service);
+        let won: Vec<_> = std::thread::scope(|s| {
+            let claims = [
+                s.spawn(move || sa.claim(ticket.id, "anna", now)),
+                s.spawn(move || sb.claim(ticket.id, "marco", now)),
+            ];
+            claims
+                .into_iter()
+                .map(|c| c.join().unwrap())
+                .filter(Result::is_ok)
+                .collect()
+        });
+        assert_eq!(won.len(), 1, "round {round}: exactly one claim wins");
+    }
+}
+
+/// A URL that is not one, a server that is not there: clear errors, nothing created.
+#[test]
+fn a_bad_database_url_says_what_to_write() {
+    let out = sportello(
+        std::path::Path::new("postgres://nobody@127.0.0.1:1/shop"),
+        &["queue", "list"],
+        "",
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("hint:"), "{err}");
+    let err = Store::open(std::path::Path::new("postgres://a@b:notaport/x"))
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(err.contains("postgres://USER@HOST:PORT/DATABASE"), "{err}");
+}

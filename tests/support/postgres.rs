@@ -1,0 +1,73 @@
+//! PostgreSQL for the tests: the local server (`SPORTELLO_TEST_POSTGRES`, default
+//! `postgres://postgres@127.0.0.1:5432`, what `.ci/run` starts), a fresh database per
+//! test, dropped after it.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The server the tests use.
+pub fn server() -> String {
+    std::env::var("SPORTELLO_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
+        .trim_end_matches('/')
+        .to_owned()
+}
+
+/// Whether `TestApp` runs on PostgreSQL (`SPORTELLO_TEST_STORE=postgres`; `.ci/run`
+/// runs the suites that use it a second time so).
+pub fn selected() -> bool {
+    std::env::var("SPORTELLO_TEST_STORE").is_ok_and(|s| s == "postgres")
+}
+
+/// A database of its own (created by sportello when it first opens it), dropped with
+/// this value.
+pub struct TestDatabase {
+    pub url: String,
+    name: String,
+}
+
+impl TestDatabase {
+    pub fn new() -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let name = format!(
+            "sportello_test_{}_{}_{nanos}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        TestDatabase {
+            url: format!("{}/{name}", server()),
+            name,
+        }
+    }
+
+    /// `--data` for this database.
+    pub fn data(&self) -> std::path::PathBuf {
+        std::path::PathBuf::from(&self.url)
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
+        let admin = format!("{}/postgres", server());
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let dropped = std::thread::spawn(move || {
+            runtime.block_on(async {
+                let (client, connection) =
+                    tokio_postgres::connect(&admin, tokio_postgres::NoTls).await?;
+                tokio::spawn(connection);
+                client.batch_execute(&sql).await
+            })
+        })
+        .join();
+        if let Ok(Err(e)) = dropped {
+            eprintln!("could not drop a test database: {e}");
+        }
+    }
+}
