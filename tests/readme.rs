@@ -137,6 +137,18 @@ fn expected_output(command: &str) -> Option<&'static str> {
         ),
         ("cargo run -- bench --quick --json", "pipeline_msgs_per_s"),
         (
+            "cargo run -- store copy --from data --to postgres://postgres@127.0.0.1:5432/sportello_readme_example",
+            "check --store: 0 problems",
+        ),
+        (
+            "cargo run -- --data postgres://postgres@127.0.0.1:5432/sportello_readme_example customer show terminal:marco",
+            "terminal:marco",
+        ),
+        (
+            "cargo run -- --data postgres://postgres@127.0.0.1:5432/sportello_readme_example check --store",
+            "store: 0 problems",
+        ),
+        (
             "cargo run -- bench --only pipeline --quick",
             "ratio of CPU time",
         ),
@@ -174,6 +186,8 @@ fn every_command_the_readme_shows_runs_as_written() {
     }
     let dir = sandbox();
     let work = dir.path().join("main");
+    // The README's PostgreSQL example copies into this database: fresh for every run.
+    let _example = crate::support::postgres::TestDatabase::named("sportello_readme_example");
     let mut ran = 0;
     for command in &commands {
         if RUN_ELSEWHERE.iter().any(|(c, _)| c == command) {

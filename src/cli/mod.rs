@@ -11,6 +11,7 @@ mod recover;
 mod replay;
 mod report;
 mod serve;
+mod store;
 
 use crate::config::Config;
 use crate::matcher::Brain;
@@ -97,6 +98,9 @@ enum Command {
     Report(report::ReportArgs),
     /// Throughput, latency, memory against the storage floor (build with --release).
     Bench(bench::BenchArgs),
+    /// Move a shop between stores: `store copy --from DIR_OR_URL --to DIR_OR_URL`.
+    #[command(subcommand)]
+    Store(store::StoreCommand),
 }
 
 pub fn main() -> ExitCode {
@@ -170,6 +174,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Faq(cmd) => faq::run(&cli, cmd),
         Command::Report(args) => report::run(&cli.open_store()?, &cli.config()?, args),
         Command::Bench(args) => bench::run(&cli.dirs(), &cli.data, cli.config()?, args),
+        Command::Store(cmd) => store::run(cmd),
     }
 }
 

@@ -7,6 +7,7 @@
 //! or by name); backend maintenance (verify, `forget`'s rewrite, footprint, counters)
 //! is on `Store` itself.
 
+pub mod copy;
 mod period;
 pub mod postgres;
 mod records;
@@ -67,6 +68,10 @@ pub enum StoreError {
         postgres::SCHEMA_VERSION
     )]
     NewerSchema { found: u64 },
+    #[error(
+        "the target store is not empty\n  hint: copy into a new directory or an empty database; nothing was written"
+    )]
+    NotEmpty,
     #[error("{what} is not available on PostgreSQL yet\n  hint: {hint}")]
     Unsupported {
         what: &'static str,

@@ -43,6 +43,17 @@ impl TestDatabase {
         }
     }
 
+    /// The database `name` on the test server, dropped now if it exists (a README
+    /// example's) and again with this value.
+    pub fn named(name: &str) -> Self {
+        let db = TestDatabase {
+            url: format!("{}/{name}", server()),
+            name: name.to_owned(),
+        };
+        drop_database(name);
+        db
+    }
+
     /// `--data` for this database.
     pub fn data(&self) -> std::path::PathBuf {
         std::path::PathBuf::from(&self.url)
@@ -51,23 +62,29 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        let sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
-        let admin = format!("{}/postgres", server());
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let dropped = std::thread::spawn(move || {
-            runtime.block_on(async {
-                let (client, connection) =
-                    tokio_postgres::connect(&admin, tokio_postgres::NoTls).await?;
-                tokio::spawn(connection);
-                client.batch_execute(&sql).await
-            })
+        drop_database(&self.name);
+    }
+}
+
+/// Drop the database `name` on the test server if it exists (its connections too).
+fn drop_database(name: &str) {
+    let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+    let admin = format!("{}/postgres", server());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    // On a thread of its own: the caller may be inside a runtime.
+    let dropped = std::thread::spawn(move || {
+        runtime.block_on(async {
+            let (client, connection) =
+                tokio_postgres::connect(&admin, tokio_postgres::NoTls).await?;
+            tokio::spawn(connection);
+            client.batch_execute(&sql).await
         })
-        .join();
-        if let Ok(Err(e)) = dropped {
-            eprintln!("could not drop a test database: {e}");
-        }
+    })
+    .join();
+    if let Ok(Err(e)) = dropped {
+        eprintln!("could not drop the test database {name}: {e}");
     }
 }

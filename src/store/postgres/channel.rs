@@ -106,14 +106,26 @@ impl Outbox for PgStore {
         self.upsert("held", customer, &json(why))
     }
 
-    /// An update of the row: a customer released meanwhile stays released.
+    /// Under the row's lock: a customer released meanwhile stays released.
     fn template_sent(&self, customer: &CustomerId, reason: &str) -> Result<bool> {
-        let updated = self.execute(
-            "UPDATE held SET body = body || jsonb_build_object('template_sent', true, 'reason', $2::text)
-             WHERE customer = $1",
-            &[&customer.as_str(), &reason],
-        )?;
-        Ok(updated == 1)
+        self.pool.run(async |c| {
+            let tx = c.transaction().await?;
+            let Some(row) = tx
+                .query_opt(
+                    "SELECT body FROM held WHERE customer = $1 FOR UPDATE",
+                    &[&customer.as_str()],
+                )
+                .await?
+            else {
+                return Ok(false);
+            };
+            let mut held: Held = decode("held", row.get(0))?;
+            held.template_sent = true;
+            held.reason = reason.to_owned();
+            upsert_in(&tx, "held", customer, &json(&held)).await?;
+            tx.commit().await?;
+            Ok(true)
+        })
     }
 
     fn held(&self, customer: &CustomerId) -> Result<Option<Held>> {
@@ -285,7 +297,7 @@ impl PgStore {
 }
 
 /// Write `table`'s row for `customer` (one row per customer).
-async fn upsert_in(
+pub(super) async fn upsert_in(
     c: &impl tokio_postgres::GenericClient,
     table: &'static str,
     customer: &CustomerId,

@@ -8,11 +8,13 @@
 //! So a call works from any thread, inside another runtime or not.
 //!
 //! The schema is in `schema.rs` (versioned migrations, run at open); the tables mirror
-//! sled's trees, records as `jsonb` beside the columns that queries select on.
+//! sled's trees, records as `json` beside the columns that queries select on (`json`,
+//! not `jsonb`: a customer may type a NUL, which `jsonb` cannot hold).
 
 mod accounts;
 mod backend;
 mod channel;
+mod dump;
 mod pool;
 mod reads;
 mod schema;
@@ -165,7 +167,7 @@ fn create_database(config: &tokio_postgres::Config) -> Result<()> {
     })
 }
 
-/// A record's `jsonb` value, decoded, or [`StoreError::Corrupt`] naming its table.
+/// A record's `json` value, decoded, or [`StoreError::Corrupt`] naming its table.
 fn decode<T: serde::de::DeserializeOwned>(
     table: &'static str,
     value: serde_json::Value,
@@ -176,7 +178,7 @@ fn decode<T: serde::de::DeserializeOwned>(
     })
 }
 
-/// A record as a `jsonb` parameter.
+/// A record as a `json` parameter.
 fn json<T: serde::Serialize>(value: &T) -> Json<serde_json::Value> {
     Json(serde_json::to_value(value).expect("store records serialise to JSON"))
 }

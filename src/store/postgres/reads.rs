@@ -13,7 +13,7 @@ use tokio_postgres::types::ToSql;
 type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
 impl PgStore {
-    /// The `jsonb` column `body` of each row, decoded.
+    /// The `json` column `body` of each row, decoded.
     pub(super) fn bodies<T: serde::de::DeserializeOwned>(
         &self,
         table: &'static str,
@@ -182,23 +182,29 @@ impl PgStore {
 pub(super) async fn insert_events(c: &impl GenericClient, events: &[Event]) -> Result<u64> {
     for event in events {
         let seq = PgStore::next_seq(c).await? as i64;
-        let writer = matches!(event.kind, EventKind::Decided { .. });
-        let ticket = event.kind.ticket().map(|t| t.0 as i64);
-        c.execute(
-            "INSERT INTO events (seq, at, customer, ticket, writer, body)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-            &[
-                &seq,
-                &event.at,
-                &event.customer.as_str(),
-                &ticket,
-                &writer,
-                &json(event),
-            ],
-        )
-        .await?;
+        insert_event(c, seq, event).await?;
     }
     Ok(events.len() as u64)
+}
+
+/// One event under `seq`, with the columns its indexes read.
+pub(super) async fn insert_event(c: &impl GenericClient, seq: i64, event: &Event) -> Result<()> {
+    let writer = matches!(event.kind, EventKind::Decided { .. });
+    let ticket = event.kind.ticket().map(|t| t.0 as i64);
+    c.execute(
+        "INSERT INTO events (seq, at, customer, ticket, writer, body)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        &[
+            &seq,
+            &event.at,
+            &event.customer.as_str(),
+            &ticket,
+            &writer,
+            &json(event),
+        ],
+    )
+    .await?;
+    Ok(())
 }
 
 impl PeriodReads for PgStore {

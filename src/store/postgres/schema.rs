@@ -40,9 +40,9 @@ CREATE TABLE meta (key text PRIMARY KEY, value text NOT NULL);
 CREATE SEQUENCE seqs;
 CREATE SEQUENCE ticket_ids;
 CREATE TABLE conversations (
-    customer text PRIMARY KEY, version bigint NOT NULL, body jsonb NOT NULL);
+    customer text PRIMARY KEY, version bigint NOT NULL, body json NOT NULL);
 CREATE TABLE messages (
-    customer text NOT NULL, seq bigint NOT NULL, body jsonb NOT NULL,
+    customer text NOT NULL, seq bigint NOT NULL, body json NOT NULL,
     PRIMARY KEY (customer, seq));
 CREATE TABLE dedupe (
     customer text NOT NULL, message_id text NOT NULL, seq bigint NOT NULL,
@@ -51,41 +51,41 @@ CREATE TABLE tickets (
     id bigint PRIMARY KEY, customer text NOT NULL, version bigint NOT NULL,
     department text NOT NULL, open boolean NOT NULL, queued boolean NOT NULL,
     rank smallint NOT NULL, opened_at timestamptz NOT NULL, claimed_at timestamptz,
-    body jsonb NOT NULL);
+    body json NOT NULL);
 CREATE INDEX tickets_by_customer ON tickets (customer, id);
 CREATE INDEX tickets_open ON tickets (id) WHERE open;
 CREATE INDEX tickets_waiting ON tickets (department, rank, opened_at, id) WHERE queued;
 CREATE INDEX tickets_claims ON tickets (department, claimed_at) WHERE claimed_at IS NOT NULL;
 CREATE TABLE outbox (
     seq bigint PRIMARY KEY, customer text NOT NULL, channel text NOT NULL,
-    body jsonb NOT NULL);
+    body json NOT NULL);
 CREATE INDEX outbox_by_customer ON outbox (customer, seq);
 CREATE INDEX outbox_by_channel ON outbox (channel, customer);
-CREATE TABLE failed (seq bigint PRIMARY KEY, customer text NOT NULL, body jsonb NOT NULL);
+CREATE TABLE failed (seq bigint PRIMARY KEY, customer text NOT NULL, body json NOT NULL);
 CREATE INDEX failed_by_customer ON failed (customer, seq);
 CREATE TABLE events (
     seq bigint PRIMARY KEY, at timestamptz NOT NULL, customer text NOT NULL,
-    ticket bigint, writer boolean NOT NULL, body jsonb NOT NULL);
+    ticket bigint, writer boolean NOT NULL, body json NOT NULL);
 CREATE INDEX events_by_time ON events (at, seq);
 CREATE INDEX events_by_customer ON events (customer, at, seq);
 CREATE INDEX events_by_ticket ON events (ticket, seq) WHERE ticket IS NOT NULL;
-CREATE TABLE unreachable (customer text PRIMARY KEY, body jsonb NOT NULL);
-CREATE TABLE held (customer text PRIMARY KEY, body jsonb NOT NULL);
-CREATE TABLE statuses (seq bigint PRIMARY KEY, customer text NOT NULL, body jsonb NOT NULL);
+CREATE TABLE unreachable (customer text PRIMARY KEY, body json NOT NULL);
+CREATE TABLE held (customer text PRIMARY KEY, body json NOT NULL);
+CREATE TABLE statuses (seq bigint PRIMARY KEY, customer text NOT NULL, body json NOT NULL);
 CREATE INDEX statuses_by_customer ON statuses (customer, seq);
-CREATE TABLE operators (name text PRIMARY KEY, body jsonb NOT NULL);
+CREATE TABLE operators (name text PRIMARY KEY, body json NOT NULL);
 CREATE TABLE sessions (
     digest text PRIMARY KEY, operator text NOT NULL, expires_at timestamptz NOT NULL,
-    body jsonb NOT NULL);
-CREATE TABLE api_tokens (digest text PRIMARY KEY, operator text NOT NULL, body jsonb NOT NULL);
-CREATE TABLE notes (seq bigint PRIMARY KEY, customer text NOT NULL, body jsonb NOT NULL);
+    body json NOT NULL);
+CREATE TABLE api_tokens (digest text PRIMARY KEY, operator text NOT NULL, body json NOT NULL);
+CREATE TABLE notes (seq bigint PRIMARY KEY, customer text NOT NULL, body json NOT NULL);
 CREATE INDEX notes_by_customer ON notes (customer, seq);
 CREATE TABLE attachments (
-    id text PRIMARY KEY, customer text NOT NULL, meta jsonb NOT NULL, bytes bytea NOT NULL);
+    id text PRIMARY KEY, customer text NOT NULL, meta json NOT NULL, bytes bytea NOT NULL);
 CREATE INDEX attachments_by_customer ON attachments (customer);
-CREATE TABLE email_threads (customer text PRIMARY KEY, body jsonb NOT NULL);
-CREATE TABLE contacts (customer text PRIMARY KEY, body jsonb NOT NULL);
-CREATE TABLE mailbox_marks (mailbox text PRIMARY KEY, body jsonb NOT NULL);
+CREATE TABLE email_threads (customer text PRIMARY KEY, body json NOT NULL);
+CREATE TABLE contacts (customer text PRIMARY KEY, body json NOT NULL);
+CREATE TABLE mailbox_marks (mailbox text PRIMARY KEY, body json NOT NULL);
 "#];
 
 /// Bring the schema up to [`SCHEMA_VERSION`]; refuse a newer one.

@@ -5,7 +5,8 @@
 use super::{PgStore, channel_of, json};
 use crate::domain::{Conversation, Priority, Ticket, TicketStatus};
 use crate::store::{Result, StoreError, StoredMessage, Turn};
-use tokio_postgres::Transaction;
+use tokio_postgres::types::{Json, ToSql};
+use tokio_postgres::{GenericClient, Transaction};
 
 impl PgStore {
     pub(super) fn commit_turn(&self, turn: &Turn) -> Result<u64> {
@@ -109,32 +110,12 @@ async fn write_ticket(tx: &Transaction<'_>, ticket: &Ticket) -> Result<u64> {
         version: ticket.version.wrapping_add(1),
         ..ticket.clone()
     };
-    let id = ticket.id.0 as i64;
-    let (read_at, version) = (ticket.version as i64, next.version as i64);
-    let queued = next.status == TicketStatus::Queued;
-    let columns: [&(dyn tokio_postgres::types::ToSql + Sync); 9] = [
-        &id,
-        &next.customer.as_str(),
-        &version,
-        &next.department,
-        &next.is_open(),
-        &queued,
-        &rank(next.priority),
-        &next.opened_at,
-        &next.claimed_at,
-    ];
-    let body = json(&next);
-    let mut params = columns.to_vec();
-    params.push(&body);
     let rows = if ticket.version == 0 {
-        tx.execute(
-            "INSERT INTO tickets (id, customer, version, department, open, queued, rank,
-                                  opened_at, claimed_at, body)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
-            &params,
-        )
-        .await?
+        insert_ticket_row(tx, &next).await?
     } else {
+        let read_at = ticket.version as i64;
+        let row = TicketRow::of(&next);
+        let mut params = row.params();
         params.push(&read_at);
         tx.execute(
             "UPDATE tickets SET customer = $2, version = $3, department = $4, open = $5,
@@ -148,6 +129,68 @@ async fn write_ticket(tx: &Transaction<'_>, ticket: &Ticket) -> Result<u64> {
         return Err(StoreError::Conflict);
     }
     Ok(2)
+}
+
+/// A ticket as it is (`store copy`).
+pub(super) async fn insert_ticket(c: &impl GenericClient, ticket: &Ticket) -> Result<()> {
+    insert_ticket_row(c, ticket).await?;
+    Ok(())
+}
+
+/// Insert the row unless the number is taken; how many rows (0 or 1).
+async fn insert_ticket_row(c: &impl GenericClient, ticket: &Ticket) -> Result<u64> {
+    let row = TicketRow::of(ticket);
+    Ok(c.execute(
+        "INSERT INTO tickets (id, customer, version, department, open, queued, rank,
+                              opened_at, claimed_at, body)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
+        &row.params(),
+    )
+    .await?)
+}
+
+/// A ticket's row: the columns queries select on, and the record.
+struct TicketRow<'a> {
+    ticket: &'a Ticket,
+    customer: &'a str,
+    id: i64,
+    version: i64,
+    queued: bool,
+    open: bool,
+    rank: i16,
+    body: Json<serde_json::Value>,
+}
+
+impl<'a> TicketRow<'a> {
+    fn of(ticket: &'a Ticket) -> Self {
+        TicketRow {
+            ticket,
+            customer: ticket.customer.as_str(),
+            id: ticket.id.0 as i64,
+            version: ticket.version as i64,
+            queued: ticket.status == TicketStatus::Queued,
+            open: ticket.is_open(),
+            rank: rank(ticket.priority),
+            body: json(ticket),
+        }
+    }
+
+    /// $1 id, $2 customer, $3 version, $4 department, $5 open, $6 queued, $7 rank,
+    /// $8 opened at, $9 claimed at, $10 body.
+    fn params(&self) -> Vec<&(dyn ToSql + Sync)> {
+        vec![
+            &self.id,
+            &self.customer,
+            &self.version,
+            &self.ticket.department,
+            &self.open,
+            &self.queued,
+            &self.rank,
+            &self.ticket.opened_at,
+            &self.ticket.claimed_at,
+            &self.body,
+        ]
+    }
 }
 
 /// Queue order within a department: urgent first.

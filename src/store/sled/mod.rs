@@ -50,6 +50,7 @@ mod accounts;
 mod attachments;
 mod backend;
 mod delivery;
+mod dump;
 mod email;
 mod erase;
 mod group;
