@@ -559,3 +559,35 @@ fn store_copy_moves_a_shop_between_backends_whole_and_it_goes_on() {
         String::from_utf8_lossy(&refused.stderr)
     );
 }
+
+/// What one process stores shows in the other's live feed (the consoles' and web
+/// chats' updates) within a second, not only on their next reload.
+#[test]
+fn a_message_to_one_process_reaches_the_other_processes_live_feed() {
+    let db = TestDatabase::new();
+    let mut a = app_on(TestData::Shared(db.data()));
+    let b = app_on(TestData::Shared(db.data()));
+    let mut feed = b.service.subscribe();
+    // The listener connects in the background: say things until one is heard.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let heard = loop {
+        a.say("terminal:live", "voglio parlare con un operatore");
+        let waited = std::time::Instant::now();
+        let mut got = None;
+        while got.is_none() && waited.elapsed() < std::time::Duration::from_secs(1) {
+            match feed.try_recv() {
+                Ok(change) => got = Some(change),
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(10)),
+            }
+        }
+        if got.is_some() || std::time::Instant::now() > deadline {
+            break got;
+        }
+    };
+    let change = heard.expect("b heard nothing of a's messages within 10 s");
+    assert_eq!(change.customer.as_str(), "terminal:live");
+    assert!(
+        change.from_customer || change.ticket.is_some(),
+        "{change:?}"
+    );
+}

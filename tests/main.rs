@@ -15,6 +15,7 @@ mod email;
 mod faq_growth;
 mod hardening;
 mod inbox;
+mod instances;
 mod migration;
 mod orders;
 mod queue;

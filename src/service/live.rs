@@ -13,7 +13,7 @@ use tokio::sync::broadcast;
 const FEED: usize = 1024;
 
 /// Something changed for this customer (a message, a reply, a ticket).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Change {
     pub customer: CustomerId,
     pub ticket: Option<TicketId>,
@@ -26,7 +26,7 @@ pub struct Change {
 }
 
 /// Who is typing in a conversation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Typist {
     Customer,
     Operator(String),
@@ -61,6 +61,20 @@ impl Default for Live {
 }
 
 impl Live {
+    /// The feed also carries what the other processes on a shared store (PostgreSQL)
+    /// tell: their changes reach this process's consoles and web chats.
+    pub(super) fn hear(&self, store: &crate::store::Store) {
+        let feed = self.feed.clone();
+        store.listen(Box::new(move |payload| {
+            match serde_json::from_str::<Change>(payload) {
+                Ok(change) => {
+                    let _ = feed.send(change);
+                }
+                Err(e) => tracing::warn!("a change from another instance does not read: {e}"),
+            }
+        }));
+    }
+
     fn counts(&self) -> std::sync::MutexGuard<'_, Counts> {
         self.counts.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -86,8 +100,7 @@ impl Service {
 
     /// Tell watchers, after a commit.
     pub(super) fn announce(&self, customer: &CustomerId, ticket: Option<TicketId>, visible: bool) {
-        // No watcher is not an error.
-        let _ = self.live.feed.send(Change {
+        self.tell(Change {
             customer: customer.clone(),
             ticket,
             visible,
@@ -96,9 +109,21 @@ impl Service {
         });
     }
 
+    /// To this process's watchers, and to the other processes on a shared store.
+    fn tell(&self, change: Change) {
+        if self.store.is_shared() {
+            let payload = serde_json::to_string(&change).expect("a change serialises");
+            if let Err(e) = self.store.publish(&payload) {
+                tracing::warn!("cannot tell the other instances: {e}");
+            }
+        }
+        // No watcher is not an error.
+        let _ = self.live.feed.send(change);
+    }
+
     /// Tell watchers the customer wrote.
     pub(super) fn announce_message(&self, customer: &CustomerId, ticket: Option<TicketId>) {
-        let _ = self.live.feed.send(Change {
+        self.tell(Change {
             customer: customer.clone(),
             ticket,
             visible: true,
@@ -109,7 +134,7 @@ impl Service {
 
     /// Tell watchers that `who` is typing in `customer`'s conversation.
     pub fn typing(&self, customer: &CustomerId, ticket: Option<TicketId>, who: Typist) {
-        let _ = self.live.feed.send(Change {
+        self.tell(Change {
             customer: customer.clone(),
             ticket,
             visible: false,

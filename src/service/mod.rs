@@ -83,11 +83,13 @@ pub struct Service {
 impl Service {
     /// `brain` may be shared (an `Arc`): tests build the sample brain once.
     pub fn new(store: Store, brain: impl Into<Arc<Brain>>, config: Config) -> Self {
+        let live = live::Live::default();
+        live.hear(&store);
         Self {
             store,
             brain: RwLock::new(brain.into()),
             config,
-            live: live::Live::default(),
+            live,
             flood: flood::Flood::default(),
             orders: None,
             lookups: orders::Lookups::default(),

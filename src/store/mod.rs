@@ -19,7 +19,7 @@ pub use records::{
     AttachmentMeta, Contact, DeliveryStatus, EmailThread, FailedOutbound, Forgotten, Held,
     MailboxMark, Note, StoredMessage, Turn, Unreachable,
 };
-pub use seam::{Accounts, Backend, ChannelState, History, Outbox, Rows, TurnLog};
+pub use seam::{Accounts, Backend, ChannelState, History, OUTBOX_LEASE, Outbox, Rows, TurnLog};
 pub use sled::{LAYOUT_VERSION, SledStore, check_rewritable, rewrite};
 
 use crate::domain::CustomerId;
@@ -171,6 +171,29 @@ impl Store {
         match self {
             Store::Sled(store) => store.records_written(),
             Store::Postgres(store) => store.records_written(),
+        }
+    }
+
+    /// Whether other processes may use this store at the same time (PostgreSQL).
+    pub fn is_shared(&self) -> bool {
+        matches!(self, Store::Postgres(_))
+    }
+
+    /// Tell the other processes on this store a change (`payload`); a store only one
+    /// process can open (sled) has nobody to tell.
+    pub fn publish(&self, payload: &str) -> Result<()> {
+        match self {
+            Store::Sled(_) => Ok(()),
+            Store::Postgres(store) => store.publish(payload),
+        }
+    }
+
+    /// Call `on` with what other processes [`Store::publish`], until the store is
+    /// dropped (sled: never).
+    pub fn listen(&self, on: Box<dyn Fn(&str) + Send + Sync>) {
+        match self {
+            Store::Sled(_) => {}
+            Store::Postgres(store) => store.listen(on),
         }
     }
 

@@ -81,7 +81,18 @@ pub trait Outbox {
     fn release(&self, customer: &CustomerId) -> Result<()>;
     fn record_status(&self, customer: &CustomerId, status: &DeliveryStatus) -> Result<()>;
     fn statuses(&self, customer: &CustomerId) -> Result<Vec<DeliveryStatus>>;
+    /// Take or renew this process's right to deliver `customer`'s outbox, for
+    /// [`OUTBOX_LEASE`]; false while another process holds it. With several processes
+    /// on one store, each reply goes out from one of them; a lease its holder stops
+    /// renewing (it died) is taken over when it runs out.
+    fn lease_outbox(&self, customer: &CustomerId) -> Result<bool>;
+    /// Give the lease back (the customer's outbox is empty for now).
+    fn end_outbox_lease(&self, customer: &CustomerId) -> Result<()>;
 }
+
+/// How long an outbox lease lasts unless renewed (the dispatcher renews it every
+/// third of this while it delivers).
+pub const OUTBOX_LEASE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The console's people: operators, browser sessions, API tokens, ready replies.
 pub trait Accounts {

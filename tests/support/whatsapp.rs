@@ -39,6 +39,8 @@ pub struct Inner {
     pub faults: VecDeque<Fault>,
     /// Answer every call as if the token were revoked (401, code 190).
     pub revoked: bool,
+    /// How long each send takes to be answered (a slow provider).
+    pub delay: Duration,
     next_id: u64,
 }
 
@@ -157,13 +159,14 @@ async fn message(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let fault = {
+    let (fault, delay) = {
         let mut s = state.lock().unwrap();
         if let Err(refused) = authorised(&headers, &s) {
             return *refused;
         }
-        s.faults.pop_front()
+        (s.faults.pop_front(), s.delay)
     };
+    tokio::time::sleep(delay).await;
     match fault {
         Some(Fault::TooManyRequests) => {
             let error = graph_error(130429, "Rate limit hit");
@@ -275,9 +278,21 @@ pub fn deliver(addr: &str, body: &str, secret: Option<&str>) -> Option<u16> {
 /// ("127.0.0.1:0" for any port), with `config` as its config file; its stderr goes to
 /// `log` (a file, read when a test fails).
 pub fn spawn_serve(fake: &FakeGraph, data: &std::path::Path, http: &str, config: &str) -> Child {
-    let file = data.with_extension("toml");
+    spawn_serve_on(fake, data, data, http, config)
+}
+
+/// [`spawn_serve`] on `data` (a directory or a database URL), its config and log
+/// beside `files` (`files.toml`, `files.log`).
+pub fn spawn_serve_on(
+    fake: &FakeGraph,
+    data: &std::path::Path,
+    files: &std::path::Path,
+    http: &str,
+    config: &str,
+) -> Child {
+    let file = files.with_extension("toml");
     std::fs::write(&file, config).unwrap();
-    let log = std::fs::File::create(data.with_extension("log")).unwrap();
+    let log = std::fs::File::create(files.with_extension("log")).unwrap();
     let bin = std::env::var("SPORTELLO_BIN").unwrap_or(env!("CARGO_BIN_EXE_sportello").into());
     Command::new(bin)
         .current_dir(crate::support::repo())

@@ -217,10 +217,52 @@ fn start_senders<S: Sender>(delivery: &Arc<Delivery>, sender: &Arc<S>, customers
         }
         let (delivery, sender) = (delivery.clone(), sender.clone());
         tokio::spawn(async move {
-            drain_customer(&delivery, sender.as_ref(), &customer).await;
+            let drained = drain_leased(&delivery, sender.as_ref(), &customer).await;
             delivery.busy().remove(&customer);
-            delivery.wake.notify_one();
+            if drained {
+                delivery.wake.notify_one();
+            }
         });
+    }
+}
+
+/// Drain the customer's outbox while holding their outbox lease (another process on
+/// the same store holds it: false, and the next scan tries again), renewed every third
+/// of its length; given back when done. Losing it (it ran out) stops the drain.
+async fn drain_leased<S: Sender>(delivery: &Delivery, sender: &S, customer: &CustomerId) -> bool {
+    if !lease(delivery, customer).await {
+        return false;
+    }
+    let drain = drain_customer(delivery, sender, customer);
+    tokio::pin!(drain);
+    let mut renew = tokio::time::interval(crate::store::OUTBOX_LEASE / 3);
+    renew.tick().await;
+    loop {
+        tokio::select! {
+            _ = &mut drain => break,
+            _ = renew.tick() => {
+                if !lease(delivery, customer).await {
+                    tracing::warn!("{}: lost the outbox lease of {customer}", delivery.kind);
+                    return false;
+                }
+            }
+        }
+    }
+    let (store, who) = (delivery.service.store().clone(), customer.clone());
+    if let Err(e) = blocking(move || store.end_outbox_lease(&who)).await {
+        tracing::warn!("{}: cannot give back a lease: {e}", delivery.kind);
+    }
+    true
+}
+
+async fn lease(delivery: &Delivery, customer: &CustomerId) -> bool {
+    let (store, who) = (delivery.service.store().clone(), customer.clone());
+    match blocking(move || store.lease_outbox(&who)).await {
+        Ok(held) => held,
+        Err(e) => {
+            tracing::error!("{}: cannot take an outbox lease: {e}", delivery.kind);
+            false
+        }
     }
 }
 

@@ -159,6 +159,30 @@ impl Outbox for PgStore {
             &[&customer.as_str()],
         )
     }
+
+    /// Taken if free, ours, or run out (the server's clock decides, not ours).
+    fn lease_outbox(&self, customer: &CustomerId) -> Result<bool> {
+        let taken = self.execute(
+            "INSERT INTO outbox_leases (customer, holder, until)
+             VALUES ($1, $2, now() + make_interval(secs => $3))
+             ON CONFLICT (customer) DO UPDATE SET holder = excluded.holder, until = excluded.until
+             WHERE outbox_leases.holder = excluded.holder OR outbox_leases.until < now()",
+            &[
+                &customer.as_str(),
+                &self.instance.as_str(),
+                &crate::store::OUTBOX_LEASE.as_secs_f64(),
+            ],
+        )?;
+        Ok(taken == 1)
+    }
+
+    fn end_outbox_lease(&self, customer: &CustomerId) -> Result<()> {
+        self.execute(
+            "DELETE FROM outbox_leases WHERE customer = $1 AND holder = $2",
+            &[&customer.as_str(), &self.instance.as_str()],
+        )?;
+        Ok(())
+    }
 }
 
 impl ChannelState for PgStore {

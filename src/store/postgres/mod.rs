@@ -13,6 +13,7 @@
 
 mod accounts;
 mod backend;
+mod bus;
 mod channel;
 mod dump;
 mod pool;
@@ -33,6 +34,8 @@ pub struct PgStore {
     pool: Arc<Pool>,
     /// Records written by turns, for the benchmark.
     written: Arc<std::sync::atomic::AtomicU64>,
+    /// This process among the others on the database (it holds leases by this name).
+    instance: Arc<String>,
 }
 
 impl PgStore {
@@ -49,9 +52,15 @@ impl PgStore {
             }
             other => other?,
         };
+        let instance = format!(
+            "{}-{}",
+            std::process::id(),
+            &crate::accounts::new_secret()[..12]
+        );
         let store = PgStore {
             pool: Arc::new(pool),
             written: Arc::default(),
+            instance: Arc::new(instance),
         };
         store.pool.run(async |c| schema::migrate(c).await)?;
         Ok(store)

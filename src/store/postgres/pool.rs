@@ -58,6 +58,15 @@ impl Pool {
         Ok(pool)
     }
 
+    pub(super) fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Run `task` on the connections' runtime (it ends with the pool).
+    pub(super) fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
+        self.driver.spawn(task);
+    }
+
     /// Run `work` on a connection, waiting here for it.
     pub(super) fn run<T>(&self, work: impl AsyncFnOnce(&mut Client) -> Result<T>) -> Result<T> {
         let mut client = self.take()?;

@@ -6,13 +6,13 @@ use crate::store::{Result, StoreError};
 use tokio_postgres::Client;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u64 = 1;
+pub const SCHEMA_VERSION: u64 = 2;
 
 /// The advisory lock key migrations hold ("SPORTELL" in ASCII).
 const MIGRATION_LOCK: i64 = 0x5350_4f52_5445_4c4c;
 
 /// The tables of the store (what `footprint` counts, what `store copy` moves).
-pub(super) const TABLES: [&str; 19] = [
+pub(super) const TABLES: [&str; 20] = [
     "meta",
     "conversations",
     "messages",
@@ -32,10 +32,12 @@ pub(super) const TABLES: [&str; 19] = [
     "email_threads",
     "contacts",
     "mailbox_marks",
+    "outbox_leases",
 ];
 
 /// Migration `i` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: [&str; 1] = [r#"
+const MIGRATIONS: [&str; 2] = [
+    r#"
 CREATE TABLE meta (key text PRIMARY KEY, value text NOT NULL);
 CREATE SEQUENCE seqs;
 CREATE SEQUENCE ticket_ids;
@@ -86,7 +88,13 @@ CREATE INDEX attachments_by_customer ON attachments (customer);
 CREATE TABLE email_threads (customer text PRIMARY KEY, body json NOT NULL);
 CREATE TABLE contacts (customer text PRIMARY KEY, body json NOT NULL);
 CREATE TABLE mailbox_marks (mailbox text PRIMARY KEY, body json NOT NULL);
-"#];
+"#,
+    r#"
+-- v2: which instance delivers a customer's outbox, until when (see Outbox::lease_outbox).
+CREATE TABLE outbox_leases (
+    customer text PRIMARY KEY, holder text NOT NULL, until timestamptz NOT NULL);
+"#,
+];
 
 /// Bring the schema up to [`SCHEMA_VERSION`]; refuse a newer one.
 pub(super) async fn migrate(client: &mut Client) -> Result<()> {

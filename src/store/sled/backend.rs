@@ -66,6 +66,15 @@ impl Outbox for SledStore {
         record_status(customer: &CustomerId, status: &DeliveryStatus) -> Result<()>;
         statuses(customer: &CustomerId) -> Result<Vec<DeliveryStatus>>;
     }
+
+    /// One process per directory (sled's lock): it always holds every lease.
+    fn lease_outbox(&self, _customer: &CustomerId) -> Result<bool> {
+        Ok(true)
+    }
+
+    fn end_outbox_lease(&self, _customer: &CustomerId) -> Result<()> {
+        Ok(())
+    }
 }
 
 impl Accounts for SledStore {
