@@ -591,3 +591,50 @@ fn a_message_to_one_process_reaches_the_other_processes_live_feed() {
         "{change:?}"
     );
 }
+
+/// The promise and SLA timers live in the tickets: two processes firing them at the
+/// same moment tell a late customer once (the second one's turn conflicts, reads the
+/// ticket again and finds the news told).
+#[test]
+fn two_processes_firing_their_timers_together_tell_a_late_customer_once() {
+    use sportello::domain::EventKind;
+    let db = TestDatabase::new();
+    for round in 0..4 {
+        let mut a = app_on(TestData::Shared(db.data()));
+        let b = app_on(TestData::Shared(db.data()));
+        let who = format!("terminal:late{round}");
+        a.say(&who, "voglio parlare con un operatore");
+        let customer = CustomerId::parse(&who).unwrap();
+        let ticket = a
+            .queue()
+            .into_iter()
+            .find(|t| t.customer == customer)
+            .unwrap();
+        let late = ticket.promise.expect("a promise was made").due + Duration::minutes(1);
+        let (sa, sb) = (&a.service, &b.service);
+        let told: usize = std::thread::scope(|s| {
+            let fired = [
+                s.spawn(move || sa.fire_due(late)),
+                s.spawn(move || sb.fire_due(late)),
+            ];
+            fired
+                .into_iter()
+                .map(|f| {
+                    let told = f.join().unwrap().unwrap();
+                    told.iter().filter(|c| **c == customer).count()
+                })
+                .sum()
+        });
+        assert_eq!(told, 1, "round {round}: told once between the two");
+        let broken = a
+            .service
+            .store()
+            .events_of(&customer)
+            .unwrap()
+            .into_iter()
+            .filter(|e| matches!(e.kind, EventKind::PromiseBroken { .. }))
+            .count();
+        assert_eq!(broken, 1, "round {round}");
+        assert_eq!(a.delivered(&who).len(), 1, "one update for the customer");
+    }
+}

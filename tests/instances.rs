@@ -69,3 +69,41 @@ fn two_instances_on_one_database_send_each_reply_once() {
         );
     }
 }
+
+/// Telegram takes one long poll at a time: of two instances one polls (it leads, by an
+/// advisory lock), the other waits; killed, the leader's lock goes with its connection
+/// and the other takes over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn of_two_instances_one_polls_telegram_and_the_other_takes_over_when_it_dies() {
+    use crate::support::telegram::{FakeTelegram, spawn_serve_on};
+    let fake = FakeTelegram::start().await;
+    let db = TestDatabase::new();
+    let files = tempfile::tempdir().unwrap();
+    let faq = crate::support::repo().join("faq");
+    let mut instances = Instances(Vec::new());
+    for i in 0..2 {
+        let base = files.path().join(format!("instance{i}"));
+        let child = spawn_serve_on(&fake, &db.data(), &base, &faq, "127.0.0.1:0");
+        instances.0.push((child, String::new()));
+    }
+    // Several polls' worth (the poll timeout is a second).
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    fake.text(7001, "quanto costa la spedizione in italia?");
+    fake.wait_sent(7001, 1).await;
+    let overlaps = fake.with(|s| s.overlapping_polls);
+    assert_eq!(overlaps, 0, "two instances polled at once");
+    // kill -9 one, then the other (one of them led): whoever is left answers.
+    let kill = |child: &mut Child| {
+        let _ = child.kill();
+        let _ = child.wait();
+    };
+    kill(&mut instances.0[0].0);
+    fake.text(7002, "quanto costa la spedizione in italia?");
+    fake.wait_sent(7002, 1).await;
+    kill(&mut instances.0[1].0);
+    let base = files.path().join("instance2");
+    let child = spawn_serve_on(&fake, &db.data(), &base, &faq, "127.0.0.1:0");
+    instances.0.push((child, String::new()));
+    fake.text(7003, "quanto costa la spedizione in italia?");
+    fake.wait_sent(7003, 1).await;
+}

@@ -97,6 +97,26 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 /// A thread is handling a message it will flush ([`TurnLog::busy`]).
 pub struct Busy<'a>(Option<sled::Gathering<'a>>);
 
+/// This process leads the work only one process may do ([`Store::lead`]) until
+/// [`Leadership::lost`] returns or the value is dropped (which gives the lead back).
+pub struct Leadership {
+    /// Turns true when the lead was lost (None: it cannot be, one process per store).
+    lost: Option<tokio::sync::watch::Receiver<bool>>,
+    _release: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Leadership {
+    /// Returns when the lead is lost (never on sled).
+    pub async fn lost(&mut self) {
+        match &mut self.lost {
+            Some(lost) => {
+                let _ = lost.wait_for(|lost| *lost).await;
+            }
+            None => std::future::pending().await,
+        }
+    }
+}
+
 /// The store a command works on.
 #[derive(Clone)]
 pub enum Store {
@@ -194,6 +214,18 @@ impl Store {
         match self {
             Store::Sled(_) => {}
             Store::Postgres(store) => store.listen(on),
+        }
+    }
+
+    /// Wait until this process leads `name` among the processes on the store (sled:
+    /// at once, it is the only one).
+    pub async fn lead(&self, name: &str) -> Leadership {
+        match self {
+            Store::Sled(_) => Leadership {
+                lost: None,
+                _release: None,
+            },
+            Store::Postgres(store) => store.lead(name).await,
         }
     }
 

@@ -47,6 +47,11 @@ pub struct Inner {
     /// Every method called, lowercased, in order.
     pub calls: Vec<String>,
     pub blocked: HashSet<i64>,
+    /// Long polls waiting now, and how many started while another was waiting (what
+    /// Telegram answers with 409 "terminated by other getUpdates request").
+    active_polls: usize,
+    pub overlapping_polls: usize,
+    poll_generation: u64,
 }
 
 pub struct FakeTelegram {
@@ -204,12 +209,40 @@ async fn call(
     }
 }
 
+/// A long poll in progress (counted down however its request ends).
+struct Polling<'a>(&'a Mutex<Inner>);
+
+impl Drop for Polling<'_> {
+    fn drop(&mut self) {
+        self.0.lock().unwrap().active_polls -= 1;
+    }
+}
+
 async fn get_updates(state: &(Mutex<Inner>, Notify), body: &Value) -> Response {
     let offset = body["offset"].as_i64().unwrap_or(0);
     let timeout = body["timeout"].as_u64().unwrap_or(0).min(5);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout);
+    // As Telegram: a new poll ends the one waiting, which gets 409.
+    let mine = {
+        let mut s = state.0.lock().unwrap();
+        if s.active_polls > 0 {
+            s.overlapping_polls += 1;
+        }
+        s.active_polls += 1;
+        s.poll_generation += 1;
+        s.poll_generation
+    };
+    let _polling = Polling(&state.0);
+    state.1.notify_waiters();
     loop {
         let notified = state.1.notified();
+        if state.0.lock().unwrap().poll_generation != mine {
+            return error(
+                StatusCode::CONFLICT,
+                "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
+                json!({}),
+            );
+        }
         let batch: Vec<Value> = {
             let mut s = state.0.lock().unwrap();
             if offset > 0 {
@@ -301,7 +334,18 @@ pub fn spawn_serve_with(
     faq: &std::path::Path,
     http: &str,
 ) -> std::process::Child {
-    let config = data.with_extension("toml");
+    spawn_serve_on(fake, data, data, faq, http)
+}
+
+/// The same on `data` (a directory or a database URL), the config beside `files`.
+pub fn spawn_serve_on(
+    fake: &FakeTelegram,
+    data: &std::path::Path,
+    files: &std::path::Path,
+    faq: &std::path::Path,
+    http: &str,
+) -> std::process::Child {
+    let config = files.with_extension("toml");
     std::fs::write(&config, "[telegram]\npoll_timeout = \"1s\"\n").unwrap();
     // SPORTELLO_BIN: the long crash run uses a release build (README, "Crash harness").
     let bin = std::env::var("SPORTELLO_BIN").unwrap_or(env!("CARGO_BIN_EXE_sportello").into());

@@ -101,7 +101,10 @@ impl Telegram {
             config,
         });
         if shared.config.secrets.webhook.is_none() {
-            supervise("the Telegram poller".into(), poll(shared.clone(), stop));
+            supervise(
+                "the Telegram poller".into(),
+                poll_as_leader(shared.clone(), stop),
+            );
         }
         tracing::info!("telegram: @{} connected", shared.username);
         Ok(Telegram { shared })
@@ -158,6 +161,23 @@ impl Telegram {
 
 /// Long polling: fetch, store every update of the batch, and only then ask for the
 /// next batch with an offset past them (which is what acknowledges them).
+/// Long polling from one process only (Telegram refuses two at once): this one polls
+/// while it leads among the processes on the store, and waits for the lead otherwise.
+async fn poll_as_leader(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+    loop {
+        let store = shared.service.store().clone();
+        let mut lead = tokio::select! {
+            lead = store.lead("telegram-poller") => lead,
+            _ = stop.changed() => return,
+        };
+        tracing::info!("telegram: this instance polls for updates");
+        tokio::select! {
+            _ = poll(shared.clone(), stop.clone()) => return,
+            _ = lead.lost() => tracing::warn!("telegram: lost the lead; waiting to poll again"),
+        }
+    }
+}
+
 async fn poll(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     let mut offset: Option<i32> = None;
     let mut backoff = Duration::from_millis(250);

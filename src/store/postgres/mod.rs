@@ -16,6 +16,7 @@ mod backend;
 mod bus;
 mod channel;
 mod dump;
+mod lead;
 mod pool;
 mod reads;
 mod schema;
@@ -167,8 +168,12 @@ fn create_database(config: &tokio_postgres::Config) -> Result<()> {
     tracing::info!("creating the database {quoted}");
     pool.run(async |c| {
         match c.batch_execute(&format!("CREATE DATABASE {quoted}")).await {
-            // Another instance created it meanwhile.
-            Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::DUPLICATE_DATABASE) => {
+            // Another instance created it meanwhile (at the same moment, the catalog's
+            // unique index says so instead).
+            Err(e)
+                if e.code() == Some(&tokio_postgres::error::SqlState::DUPLICATE_DATABASE)
+                    || e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) =>
+            {
                 Ok(())
             }
             other => Ok(other?),
