@@ -638,3 +638,48 @@ fn two_processes_firing_their_timers_together_tell_a_late_customer_once() {
         assert_eq!(a.delivered(&who).len(), 1, "one update for the customer");
     }
 }
+
+/// The shared limits keep the in-memory rules (`web/limits.rs`): a key at its limit
+/// refuses everything asked with it until the window ends; a success gives an attempt
+/// back; a rate refuses past its max within the window, whichever process asks.
+#[test]
+fn abuse_limits_shared_by_two_processes_keep_the_rules_of_one() {
+    let db = TestDatabase::new();
+    let (a, b) = (
+        Store::open(&db.data()).unwrap(),
+        Store::open(&db.data()).unwrap(),
+    );
+    let (la, lb) = (a.shared_limits().unwrap(), b.shared_limits().unwrap());
+    let lockout = std::time::Duration::from_secs(900);
+    let keys = [("pair:anna@1", 3), ("ip:1", 20)];
+    assert_eq!(la.login_attempt(&keys, lockout).unwrap(), Ok(vec![0, 0]));
+    assert_eq!(lb.login_attempt(&keys, lockout).unwrap(), Ok(vec![1, 1]));
+    la.login_succeeded(&["pair:anna@1", "ip:1"]).unwrap();
+    assert_eq!(lb.login_attempt(&keys, lockout).unwrap(), Ok(vec![1, 1]));
+    assert_eq!(la.login_attempt(&keys, lockout).unwrap(), Ok(vec![2, 2]));
+    let wait = lb.login_attempt(&keys, lockout).unwrap().unwrap_err();
+    assert!((899..=901).contains(&wait), "{wait}");
+    assert!(
+        la.login_attempt(&[("ip:1", 20)], lockout).unwrap().is_ok(),
+        "the address alone is not locked"
+    );
+    la.login_clear("pair:anna@1").unwrap();
+    assert_eq!(lb.login_attempt(&keys, lockout).unwrap(), Ok(vec![0, 4]));
+    let window = std::time::Duration::from_secs(60);
+    for process in [la, lb, la] {
+        assert_eq!(
+            process.rate_allow(&[("chat:v1", 3)], window).unwrap(),
+            Ok(())
+        );
+    }
+    let wait = lb
+        .rate_allow(&[("chat:v1", 3)], window)
+        .unwrap()
+        .unwrap_err();
+    assert!((59..=61).contains(&wait), "{wait}");
+    assert_eq!(
+        la.rate_allow(&[("chat:v2", 3)], window).unwrap(),
+        Ok(()),
+        "per key"
+    );
+}

@@ -107,3 +107,112 @@ async fn of_two_instances_one_polls_telegram_and_the_other_takes_over_when_it_di
     fake.text(7003, "quanto costa la spedizione in italia?");
     fake.wait_sent(7003, 1).await;
 }
+
+/// `serve` with the web side only, on `db`, at `addr`; its log beside `files`.
+fn spawn_web(db: &TestDatabase, files: &std::path::Path, addr: &str) -> Child {
+    let log = std::fs::File::create(files.with_extension("log")).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sportello"))
+        .current_dir(crate::support::repo())
+        .arg("--data")
+        .arg(db.data())
+        .arg("serve")
+        .env("SPORTELLO_HTTP_ADDR", addr)
+        .env_remove("SPORTELLO_TELEGRAM_TOKEN")
+        .env_remove("SPORTELLO_WHATSAPP_TOKEN")
+        .stdout(std::process::Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    wait_up(&mut child, addr, files);
+    child
+}
+
+/// Failed logins count on the database: spread over two instances, the sixth attempt
+/// for a name from one address is refused wherever it lands (in memory, each instance
+/// would have allowed five).
+#[test]
+fn failed_logins_spread_over_two_instances_lock_out_as_on_one() {
+    use crate::support::browser::PASSWORD;
+    use crate::support::http::request;
+    let db = TestDatabase::new();
+    let files = tempfile::tempdir().unwrap();
+    let out = crate::support::sportello(
+        &db.data(),
+        &["operator", "add", "anna", "--department", "assistenza"],
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(out.status.success(), "{out:?}");
+    let addrs = [free_addr(), free_addr()];
+    let _instances = Instances(
+        addrs
+            .iter()
+            .enumerate()
+            .map(|(i, addr)| {
+                let child = spawn_web(&db, &files.path().join(format!("web{i}")), addr);
+                (child, addr.clone())
+            })
+            .collect(),
+    );
+    let login = |addr: &str, password: &str| {
+        let body = serde_json::json!({"name": "anna", "password": password}).to_string();
+        request(addr, "POST", "/api/v1/login", &[], Some(&body)).status
+    };
+    for attempt in 0..5 {
+        assert_eq!(
+            login(&addrs[attempt % 2], "not the password"),
+            401,
+            "{attempt}"
+        );
+    }
+    assert_eq!(
+        login(&addrs[0], PASSWORD),
+        429,
+        "locked on the first instance"
+    );
+    assert_eq!(login(&addrs[1], PASSWORD), 429, "and on the second");
+}
+
+/// The first-run setup link is one for all instances: both print the same, and it
+/// works once, on whichever instance it reaches.
+#[test]
+fn two_fresh_instances_print_one_setup_link_that_works_once_anywhere() {
+    use crate::support::browser::PASSWORD;
+    use crate::support::http::request;
+    let db = TestDatabase::new();
+    let files = tempfile::tempdir().unwrap();
+    let addrs = [free_addr(), free_addr()];
+    let bases: Vec<_> = (0..2)
+        .map(|i| files.path().join(format!("web{i}")))
+        .collect();
+    let _instances = Instances(
+        addrs
+            .iter()
+            .zip(&bases)
+            .map(|(addr, base)| (spawn_web(&db, base, addr), addr.clone()))
+            .collect(),
+    );
+    let token_of = |base: &std::path::Path| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let log = std::fs::read_to_string(base.with_extension("log")).unwrap_or_default();
+            if let Some(token) = log
+                .split("setup=")
+                .nth(1)
+                .and_then(|rest| rest.split_whitespace().next())
+            {
+                return token.to_owned();
+            }
+            assert!(std::time::Instant::now() < deadline, "no setup link: {log}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let token = token_of(&bases[0]);
+    assert_eq!(token_of(&bases[1]), token, "the same link from both");
+    let body = serde_json::json!({"token": token, "name": "capo", "password": PASSWORD,
+                                  "departments": ["vendite"]})
+    .to_string();
+    let r = request(&addrs[1], "POST", "/api/v1/setup", &[], Some(&body));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let again = request(&addrs[0], "POST", "/api/v1/setup", &[], Some(&body));
+    assert_eq!(again.status, 403, "used once, on either");
+}

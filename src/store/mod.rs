@@ -19,7 +19,9 @@ pub use records::{
     AttachmentMeta, Contact, DeliveryStatus, EmailThread, FailedOutbound, Forgotten, Held,
     MailboxMark, Note, StoredMessage, Turn, Unreachable,
 };
-pub use seam::{Accounts, Backend, ChannelState, History, OUTBOX_LEASE, Outbox, Rows, TurnLog};
+pub use seam::{
+    Accounts, Backend, ChannelState, History, OUTBOX_LEASE, Outbox, Rows, SharedLimits, TurnLog,
+};
 pub use sled::{LAYOUT_VERSION, SledStore, check_rewritable, rewrite};
 
 use crate::domain::CustomerId;
@@ -56,7 +58,8 @@ pub enum StoreError {
     )]
     CannotRewrite(String),
     #[error(
-        "database error: {0}\n  hint: check that the PostgreSQL server in --data is running, reachable, and lets this user create tables"
+        "database error: {}\n  hint: check that the PostgreSQL server in --data is running, reachable, and lets this user create tables",
+        postgres::detail(.0)
     )]
     Postgres(tokio_postgres::Error),
     #[error(
@@ -191,6 +194,15 @@ impl Store {
         match self {
             Store::Sled(store) => store.records_written(),
             Store::Postgres(store) => store.records_written(),
+        }
+    }
+
+    /// The abuse limits every process on the store shares (None: one process, it
+    /// keeps them itself).
+    pub fn shared_limits(&self) -> Option<&dyn SharedLimits> {
+        match self {
+            Store::Sled(_) => None,
+            Store::Postgres(store) => Some(store),
         }
     }
 

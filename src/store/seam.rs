@@ -119,6 +119,14 @@ pub trait Accounts {
     fn revoke_api_token(&self, account: &str, id: &str) -> Result<bool>;
     fn touch_api_token(&self, digest: &str, token: &ApiToken, now: DateTime<Utc>) -> Result<()>;
     fn api_token(&self, digest: &str) -> Result<Option<ApiToken>>;
+    /// The one-time setup token while no admin exists: `fresh` stored unless one is
+    /// (every instance prints the same); the one stored.
+    fn setup_token(&self, fresh: &str) -> Result<String>;
+    /// Take the setup token if `offered` is it (it is then gone: two requests with it
+    /// cannot both use it); false if it is not.
+    fn take_setup_token(&self, offered: &str) -> Result<bool>;
+    /// Store `token` again (its use failed, e.g. a password too short).
+    fn put_back_setup_token(&self, token: &str) -> Result<()>;
 }
 
 /// Reports and customer records: the past, read by period, customer or ticket.
@@ -154,6 +162,28 @@ pub trait ChannelState {
     ) -> Result<()>;
     fn put_attachment(&self, meta: &AttachmentMeta, bytes: &[u8]) -> Result<()>;
     fn attachment(&self, id: &str) -> Result<Option<(AttachmentMeta, Vec<u8>)>>;
+}
+
+/// The web side's abuse limits where several processes share a store (PostgreSQL);
+/// one process keeps them in memory (`web/limits.rs`, same rules).
+pub trait SharedLimits {
+    /// Count a login attempt against every key (with its limit), or refuse all: the
+    /// seconds to wait while a key is locked out. Ok: each key's count before.
+    fn login_attempt(
+        &self,
+        keys: &[(&str, u32)],
+        lockout: std::time::Duration,
+    ) -> Result<std::result::Result<Vec<u32>, u64>>;
+    /// Give an attempt back (it succeeded).
+    fn login_succeeded(&self, keys: &[&str]) -> Result<()>;
+    fn login_clear(&self, key: &str) -> Result<()>;
+    /// Record an event for every key (at most `max` per `window`), or refuse all: the
+    /// seconds until one is allowed.
+    fn rate_allow(
+        &self,
+        keys: &[(&str, usize)],
+        window: std::time::Duration,
+    ) -> Result<std::result::Result<(), u64>>;
 }
 
 /// Everything a backend is.

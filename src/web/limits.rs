@@ -1,7 +1,11 @@
-//! In-memory limits against abuse: failed logins per name and per address (a lockout
-//! window), and message rates per web chat visitor and per address (a sliding
-//! window). They reset on restart, which is fine for what they guard against.
+//! Limits against abuse: failed logins per name and per address (a lockout window),
+//! and message rates per web chat visitor and per address (a sliding window). One
+//! process keeps them in memory (they reset on restart, which is fine for what they
+//! guard against); processes sharing a PostgreSQL store count them there, together
+//! ([`crate::store::SharedLimits`], the same rules), so spreading attempts over
+//! instances buys nothing.
 
+use crate::store::Store;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -21,16 +25,39 @@ const SWEEP_AT: usize = 10_000;
 /// is checked and given back only when it succeeds, so a burst of parallel requests
 /// gets no more checks than the limit.
 #[derive(Default)]
-pub struct Failures(Mutex<HashMap<String, (u32, Instant)>>);
+pub struct Failures {
+    memory: Mutex<HashMap<String, (u32, Instant)>>,
+    /// The store every process counts in, when they share one.
+    shared: Option<Store>,
+}
 
 /// One key and the attempts it allows in the window (`u32::MAX`: counted only).
 pub type Limit<'a> = (&'a str, u32);
 
+/// On a shared store that fails: refuse, and ask to try again in a moment.
+fn refused(e: crate::store::StoreError) -> u64 {
+    tracing::error!("abuse limits: the shared store failed: {e}");
+    1
+}
+
 impl Failures {
+    /// Counted in `store` if other processes share it, else in memory.
+    pub fn new(store: &Store) -> Self {
+        Failures {
+            memory: Mutex::default(),
+            shared: store.is_shared().then(|| store.clone()),
+        }
+    }
+
     /// Count an attempt against every key, or refuse all of them: the seconds to wait
     /// if a key has reached its limit. Ok gives each key's count before this attempt.
     pub fn attempt(&self, keys: &[Limit], now: Instant) -> Result<Vec<u32>, u64> {
-        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(shared) = self.shared.as_ref().and_then(Store::shared_limits) {
+            return shared
+                .login_attempt(keys, LOCKOUT)
+                .unwrap_or_else(|e| Err(refused(e)));
+        }
+        let mut map = self.memory.lock().unwrap_or_else(|e| e.into_inner());
         if map.len() > SWEEP_AT {
             map.retain(|_, (_, since)| now < *since + LOCKOUT);
         }
@@ -61,7 +88,14 @@ impl Failures {
 
     /// Give an attempt back (it succeeded).
     pub fn succeeded(&self, keys: &[Limit]) {
-        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(shared) = self.shared.as_ref().and_then(Store::shared_limits) {
+            let keys: Vec<&str> = keys.iter().map(|(k, _)| *k).collect();
+            if let Err(e) = shared.login_succeeded(&keys) {
+                refused(e);
+            }
+            return;
+        }
+        let mut map = self.memory.lock().unwrap_or_else(|e| e.into_inner());
         for (key, _) in keys {
             if let Some(entry) = map.get_mut(*key) {
                 entry.0 = entry.0.saturating_sub(1);
@@ -70,7 +104,16 @@ impl Failures {
     }
 
     pub fn clear(&self, key: &str) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
+        if let Some(shared) = self.shared.as_ref().and_then(Store::shared_limits) {
+            if let Err(e) = shared.login_clear(key) {
+                refused(e);
+            }
+            return;
+        }
+        self.memory
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key);
     }
 }
 
@@ -83,12 +126,38 @@ pub fn slowdown(failures: u32) -> Duration {
 
 /// Sliding-window rates: at most `max` events per `window` for one key.
 #[derive(Default)]
-pub struct Rates(Mutex<HashMap<String, Vec<Instant>>>);
+pub struct Rates {
+    memory: Mutex<HashMap<String, Vec<Instant>>>,
+    /// The store every process counts in, and this limit's prefix for its keys there.
+    shared: Option<(Store, &'static str)>,
+}
 
 impl Rates {
+    /// Counted in `store` (keys prefixed with `scope`) if other processes share it,
+    /// else in memory.
+    pub fn new(store: &Store, scope: &'static str) -> Self {
+        Rates {
+            memory: Mutex::default(),
+            shared: store.is_shared().then(|| (store.clone(), scope)),
+        }
+    }
+
     /// Record an event for every key, or refuse all: seconds until one is allowed.
     pub fn allow(&self, keys: &[(&str, usize)], window: Duration, now: Instant) -> Result<(), u64> {
-        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((store, scope)) = &self.shared
+            && let Some(shared) = store.shared_limits()
+        {
+            let scoped: Vec<String> = keys.iter().map(|(k, _)| format!("{scope}:{k}")).collect();
+            let keys: Vec<(&str, usize)> = scoped
+                .iter()
+                .zip(keys)
+                .map(|(k, (_, max))| (k.as_str(), *max))
+                .collect();
+            return shared
+                .rate_allow(&keys, window)
+                .unwrap_or_else(|e| Err(refused(e)));
+        }
+        let mut map = self.memory.lock().unwrap_or_else(|e| e.into_inner());
         if map.len() > SWEEP_AT {
             map.retain(|_, times| times.last().is_some_and(|t| now < *t + window));
         }

@@ -33,7 +33,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tokio::sync::watch;
 
 /// The largest API request body (a chat message is at most 2,000 characters).
@@ -54,8 +54,6 @@ pub struct App {
     pub channels: Channels,
     /// Flips to true when the server stops: live streams end so that it can.
     pub stop: watch::Receiver<bool>,
-    /// While no admin account exists: the one-time token that creates the first.
-    setup_token: Mutex<Option<String>>,
     logins: limits::Failures,
     chat_limits: limits::Rates,
     /// Uploads per visitor: a window of their own (a sweep keeps only what the caller's
@@ -73,48 +71,42 @@ impl App {
         channels: Channels,
         stop: watch::Receiver<bool>,
     ) -> anyhow::Result<Self> {
+        let store = service.store().clone();
         Ok(Self {
-            visitor_key: service.store().server_key()?,
+            visitor_key: store.server_key()?,
             service,
             channels,
             stop,
-            setup_token: Mutex::new(None),
-            logins: limits::Failures::default(),
-            chat_limits: limits::Rates::default(),
-            file_limits: limits::Rates::default(),
+            logins: limits::Failures::new(&store),
+            chat_limits: limits::Rates::new(&store, "chat"),
+            file_limits: limits::Rates::new(&store, "files"),
             hashing: hasher::Hasher::new(HASHING_AT_ONCE, HASHING_QUEUE),
         })
     }
 
-    /// The setup token, if `offered` is it (and no account exists yet); it is then
-    /// no longer valid until [`App::put_back_setup_token`].
-    fn take_setup_token(&self, offered: &str) -> Result<Option<String>, ApiError> {
-        if self.service.store().has_admin()? {
-            return Ok(None);
-        }
-        let mut slot = self.setup_token.lock().unwrap_or_else(|e| e.into_inner());
-        if slot
-            .as_deref()
-            .is_some_and(|t| crate::accounts::same_secret(t, offered))
-        {
-            return Ok(slot.take());
-        }
-        Ok(None)
+    /// Whether `offered` is the setup token (and no admin exists yet); it is then no
+    /// longer valid until [`App::put_back_setup_token`]. In the store: every instance
+    /// on a shared one takes the same token.
+    fn take_setup_token(&self, offered: &str) -> Result<bool, ApiError> {
+        let store = self.service.store();
+        Ok(!store.has_admin()? && store.take_setup_token(offered)?)
     }
 
-    fn put_back_setup_token(&self, token: String) {
-        *self.setup_token.lock().unwrap_or_else(|e| e.into_inner()) = Some(token);
+    fn put_back_setup_token(&self, token: &str) {
+        if let Err(e) = self.service.store().put_back_setup_token(token) {
+            tracing::error!("the setup link could not be kept for another try: {e}");
+        }
     }
 
-    /// If no operator account exists, make the one-time setup token and return it, to
-    /// be printed where only the person who started the server sees it.
+    /// If no operator account exists, the one-time setup token (made now unless the
+    /// store holds one: instances sharing a store print the same), to be printed where
+    /// only the person who started the server sees it.
     pub fn setup_token(&self) -> anyhow::Result<Option<String>> {
-        if self.service.store().has_admin()? {
+        let store = self.service.store();
+        if store.has_admin()? {
             return Ok(None);
         }
-        let token = crate::accounts::new_secret();
-        *self.setup_token.lock().unwrap_or_else(|e| e.into_inner()) = Some(token.clone());
-        Ok(Some(token))
+        Ok(Some(store.setup_token(&crate::accounts::new_secret())?))
     }
 }
 

@@ -44,20 +44,21 @@ pub async fn setup(
         ));
     }
     // Taken, not read: two calls with the link cannot both create an admin.
-    let Some(token) = app.take_setup_token(body.token.trim())? else {
+    let token = body.token.trim().to_owned();
+    if !app.take_setup_token(&token)? {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "the setup link is not valid: use the one `sportello serve` printed, or create the account with `sportello operator add`",
         )
         .with_code("setup_invalid"));
-    };
+    }
     app.logins.succeeded(&keys);
     let (name, password, departments) = (body.name, body.password, body.departments);
     match create_operator(&app, name, password, departments, Role::Admin).await {
         Ok(op) => start_session(&app, &op, &headers).await,
         Err(e) => {
             // A bad name or password: the link stays valid for another try.
-            app.put_back_setup_token(token);
+            app.put_back_setup_token(&token);
             Err(e)
         }
     }

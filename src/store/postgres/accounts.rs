@@ -211,9 +211,43 @@ impl Accounts for PgStore {
             )?
             .pop())
     }
+
+    fn setup_token(&self, fresh: &str) -> Result<String> {
+        self.setup_token_stored(fresh)
+    }
+
+    fn take_setup_token(&self, offered: &str) -> Result<bool> {
+        self.setup_token_taken(offered)
+    }
+
+    fn put_back_setup_token(&self, token: &str) -> Result<()> {
+        self.setup_token_stored(token).map(drop)
+    }
 }
 
 impl PgStore {
+    fn setup_token_stored(&self, fresh: &str) -> Result<String> {
+        self.execute(
+            "INSERT INTO meta (key, value) VALUES ('setup_token', $1) ON CONFLICT DO NOTHING",
+            &[&fresh],
+        )?;
+        Ok(self.meta_value("setup_token")?.unwrap_or_default())
+    }
+
+    fn setup_token_taken(&self, offered: &str) -> Result<bool> {
+        let Some(stored) = self.meta_value("setup_token")? else {
+            return Ok(false);
+        };
+        if !crate::accounts::same_secret(&stored, offered) {
+            return Ok(false);
+        }
+        let taken = self.execute(
+            "DELETE FROM meta WHERE key = 'setup_token' AND value = $1",
+            &[&stored],
+        )?;
+        Ok(taken == 1)
+    }
+
     fn all_tokens(&self) -> Result<Vec<(String, ApiToken)>> {
         self.pool.run(async |c| {
             c.query("SELECT digest, body FROM api_tokens", &[])

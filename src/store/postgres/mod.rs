@@ -17,6 +17,7 @@ mod bus;
 mod channel;
 mod dump;
 mod lead;
+mod limits;
 mod pool;
 mod reads;
 mod schema;
@@ -150,6 +151,17 @@ impl PgStore {
     async fn next_seq(c: &impl tokio_postgres::GenericClient) -> Result<u64> {
         let n: i64 = c.query_one("SELECT nextval('seqs')", &[]).await?.get(0);
         Ok(n as u64)
+    }
+}
+
+/// What the server said (its message and SQLSTATE), not only "db error".
+pub(crate) fn detail(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => match std::error::Error::source(e) {
+            Some(source) => format!("{e}: {source}"),
+            None => e.to_string(),
+        },
     }
 }
 

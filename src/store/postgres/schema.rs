@@ -5,14 +5,14 @@
 use crate::store::{Result, StoreError};
 use tokio_postgres::Client;
 
-/// The schema version this build writes.
-pub const SCHEMA_VERSION: u64 = 2;
+/// The schema version this build writes: one per migration.
+pub const SCHEMA_VERSION: u64 = MIGRATIONS.len() as u64;
 
 /// The advisory lock key migrations hold ("SPORTELL" in ASCII).
 const MIGRATION_LOCK: i64 = 0x5350_4f52_5445_4c4c;
 
 /// The tables of the store (what `footprint` counts, what `store copy` moves).
-pub(super) const TABLES: [&str; 20] = [
+pub(super) const TABLES: [&str; 22] = [
     "meta",
     "conversations",
     "messages",
@@ -33,10 +33,12 @@ pub(super) const TABLES: [&str; 20] = [
     "contacts",
     "mailbox_marks",
     "outbox_leases",
+    "login_failures",
+    "rate_events",
 ];
 
 /// Migration `i` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: [&str; 2] = [
+const MIGRATIONS: [&str; 3] = [
     r#"
 CREATE TABLE meta (key text PRIMARY KEY, value text NOT NULL);
 CREATE SEQUENCE seqs;
@@ -93,6 +95,13 @@ CREATE TABLE mailbox_marks (mailbox text PRIMARY KEY, body json NOT NULL);
 -- v2: which instance delivers a customer's outbox, until when (see Outbox::lease_outbox).
 CREATE TABLE outbox_leases (
     customer text PRIMARY KEY, holder text NOT NULL, until timestamptz NOT NULL);
+"#,
+    r#"
+-- v3: the web side's abuse limits, shared by the instances (see SharedLimits).
+CREATE TABLE login_failures (
+    key text PRIMARY KEY, count integer NOT NULL, since timestamptz NOT NULL);
+CREATE TABLE rate_events (key text NOT NULL, at timestamptz NOT NULL);
+CREATE INDEX rate_events_by_key ON rate_events (key, at);
 "#,
 ];
 

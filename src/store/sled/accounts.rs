@@ -7,6 +7,8 @@ use chrono::{DateTime, Utc};
 
 /// `meta` key of the ready replies.
 const CANNED: &str = "canned";
+/// `meta` key of the one-time setup token (while no admin exists).
+const SETUP_TOKEN: &str = "setup_token";
 
 impl SledStore {
     /// Add an account; false if the name is taken (checked and written atomically).
@@ -225,6 +227,35 @@ impl SledStore {
             }
         })?;
         Ok(())
+    }
+
+    /// The setup token (`meta` key `setup_token`): `fresh` unless one is stored.
+    pub fn setup_token(&self, fresh: &str) -> Result<String> {
+        let _ = self.meta.compare_and_swap(
+            SETUP_TOKEN,
+            None as Option<&[u8]>,
+            Some(fresh.as_bytes()),
+        )?;
+        let token = self.meta.get(SETUP_TOKEN)?.unwrap_or_default();
+        Ok(String::from_utf8_lossy(&token).into_owned())
+    }
+
+    /// Take the setup token if `offered` is it (atomically: removed only if unchanged).
+    pub fn take_setup_token(&self, offered: &str) -> Result<bool> {
+        let Some(stored) = self.meta.get(SETUP_TOKEN)? else {
+            return Ok(false);
+        };
+        if !crate::accounts::same_secret(&String::from_utf8_lossy(&stored), offered) {
+            return Ok(false);
+        }
+        Ok(self
+            .meta
+            .compare_and_swap(SETUP_TOKEN, Some(stored), None as Option<&[u8]>)?
+            .is_ok())
+    }
+
+    pub fn put_back_setup_token(&self, token: &str) -> Result<()> {
+        self.setup_token(token).map(drop)
     }
 
     pub fn api_token(&self, digest: &str) -> Result<Option<ApiToken>> {

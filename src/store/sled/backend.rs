@@ -97,6 +97,9 @@ impl Accounts for SledStore {
         revoke_api_token(account: &str, id: &str) -> Result<bool>;
         touch_api_token(digest: &str, token: &ApiToken, now: DateTime<Utc>) -> Result<()>;
         api_token(digest: &str) -> Result<Option<ApiToken>>;
+        setup_token(fresh: &str) -> Result<String>;
+        take_setup_token(offered: &str) -> Result<bool>;
+        put_back_setup_token(token: &str) -> Result<()>;
     }
 }
 
