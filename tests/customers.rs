@@ -224,3 +224,46 @@ fn a_forget_cut_short_is_finished_at_the_next_open_and_a_person_s_backup_is_left
     let kept = std::fs::read_to_string(backup.join("notes.txt")).unwrap();
     assert_eq!(kept, "a backup made by hand");
 }
+
+/// On PostgreSQL `forget` deletes her rows and keeps the anonymous counts: no row of
+/// any table says her id, name, order number or words, and the report is unchanged.
+#[test]
+fn forget_on_postgresql_leaves_no_row_of_the_customer() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = crate::support::postgres::TestDatabase::new();
+    let script = dir.path().join("script.jsonl");
+    std::fs::write(&script, SCRIPT).unwrap();
+    sportello_ok(&db.data(), &["replay", script.to_str().unwrap()]);
+    let hers = ["telegram:501", "Giulia", "4455667", "zanzibar", "Bergamo"];
+    let period = [
+        "report",
+        "--from",
+        "2026-03-01",
+        "--to",
+        "2026-03-31",
+        "--json",
+    ];
+    let before = json_of(&db.data(), &period);
+    for needle in hers {
+        let stored = crate::support::postgres::rows_saying(&db, &[needle]);
+        assert!(!stored.is_empty(), "{needle} is stored before forget");
+    }
+    let said = sportello_ok(&db.data(), &["customer", "forget", "telegram:501"]);
+    assert!(said.contains("vacuumed"), "{said}");
+    assert_eq!(
+        crate::support::postgres::rows_saying(&db, &hers),
+        Vec::<String>::new()
+    );
+    let after = json_of(&db.data(), &period);
+    for key in [
+        "conversations",
+        "messages",
+        "csat",
+        "promises",
+        "handoff_rate",
+    ] {
+        assert_eq!(before[key], after[key], "{key}");
+    }
+    let marco = json_of(&db.data(), &["customer", "show", "telegram:777", "--json"]);
+    assert_eq!(marco["name"], "Marco");
+}

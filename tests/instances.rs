@@ -216,3 +216,60 @@ fn two_fresh_instances_print_one_setup_link_that_works_once_anywhere() {
     let again = request(&addrs[0], "POST", "/api/v1/setup", &[], Some(&body));
     assert_eq!(again.status, 403, "used once, on either");
 }
+
+/// kill -9 of one instance while customers write to both: every message either
+/// instance acknowledged is answered (what the dead one was delivering, by the other
+/// once its leases run out), at most the reply in flight twice, and the survivor keeps
+/// serving.
+#[test]
+fn kill_9_of_one_instance_under_load_loses_no_acknowledged_message() {
+    let fake = FakeGraph::start();
+    fake.with(|s| s.delay = Duration::from_millis(150));
+    let db = TestDatabase::new();
+    let files = tempfile::tempdir().unwrap();
+    let mut instances = start(&fake, &db, files.path(), 2);
+    let customers: Vec<String> = (0..16).map(|i| format!("3934400{i:05}")).collect();
+    let mut acknowledged = Vec::new();
+    for (i, wa) in customers.iter().enumerate() {
+        if i == 8 {
+            let (child, _) = &mut instances.0[0];
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+        // The balancer sends to the live ones: after the kill, only the second.
+        let to = if i < 8 { i % 2 } else { 1 };
+        let body = text(
+            wa,
+            &format!("wamid.K{i}"),
+            "quanto costa la spedizione in italia?",
+            0,
+        );
+        if deliver(&instances.0[to].1, &body, Some(APP_SECRET)) == Some(200) {
+            acknowledged.push(wa.clone());
+        }
+    }
+    assert_eq!(
+        acknowledged.len(),
+        16,
+        "the survivor took every message after the kill"
+    );
+    // A lease of the dead instance runs out after 30 s: wait past it.
+    let all_answered = fake.wait_for(|s| {
+        acknowledged
+            .iter()
+            .all(|wa| s.sent.iter().any(|m| m["to"] == wa.as_str()))
+    });
+    assert!(all_answered, "an acknowledged message went unanswered");
+    let repeated: usize = acknowledged
+        .iter()
+        .map(|wa| {
+            let sent = fake.sent_to(wa);
+            let distinct: HashSet<String> = sent.iter().map(|m| m.to_string()).collect();
+            sent.len() - distinct.len()
+        })
+        .sum();
+    assert!(
+        repeated <= 1,
+        "{repeated} replies repeated: at most the one in flight"
+    );
+}

@@ -34,6 +34,8 @@ pub struct Options {
     pub banking77: PathBuf,
     /// Customers writing at the same moment in the throughput and memory runs.
     pub concurrency: usize,
+    /// A PostgreSQL server (`postgres://USER@HOST:PORT`): the pipeline is also run on it.
+    pub postgres: Option<String>,
 }
 
 /// How big each run is.
@@ -74,6 +76,8 @@ pub struct Figures {
     pub machine: Machine,
     #[serde(flatten)]
     pub throughput: Throughput,
+    /// The pipeline on PostgreSQL against its own floor (`bench --postgres URL`).
+    pub postgres: Option<Throughput>,
     pub matching: Vec<matching::Latency>,
     pub match_p99_us_1k: f64,
     /// From reading the 1,000-entry folder to answering (from the index).
@@ -138,6 +142,11 @@ pub fn run(
     let brain = Brain::load(&content.faq, &content.intents, config.matching, None).0;
     let texts = texts(&brain);
     let throughput = throughput_in(scratch.path(), brain, &config, options, progress)?;
+    let postgres = options
+        .postgres
+        .as_deref()
+        .map(|server| throughput_postgres(content, &config, options, server, progress))
+        .transpose()?;
     progress("matching...");
     let queries = &test[..sizes.queries.min(test.len())];
     let mut latencies = Vec::new();
@@ -205,6 +214,7 @@ pub fn run(
         customer_show_ms_year: year.customer_show_ms,
         year,
         semantic,
+        postgres,
     };
     Ok(figures)
 }
@@ -250,19 +260,76 @@ fn throughput_in(
     progress("floor...");
     let value_bytes = (bytes / records.max(1)) as usize;
     let floor = pipeline::floor(&questions, load, &run, value_bytes, &scratch.join("floor"))?;
-    Ok(Throughput {
-        messages: run.messages,
-        concurrency: load.concurrency,
-        pipeline_msgs_per_s: run.per_second(),
-        floor_msgs_per_s: floor.per_second(),
-        ratio: run.seconds / floor.seconds,
-        messages_per_flush: run.messages as f64 / run.flushes.max(1) as f64,
-        records_per_message: run.records as f64 / run.messages as f64,
-        pipeline_cpu_us_per_msg: run.cpu_us_per_message(),
-        floor_cpu_us_per_msg: floor.cpu_us_per_message(),
-        cpu_ratio: run.cpu_seconds / floor.cpu_seconds.max(1e-9),
-        decisions,
-    })
+    Ok(Throughput::of(&run, &floor, load, decisions))
+}
+
+/// The same pipeline and load on PostgreSQL (a scratch database on `server`, dropped
+/// after) against its own floor: the same rows inserted plainly and committed.
+pub fn throughput_postgres(
+    content: &ContentDirs,
+    config: &Config,
+    options: &Options,
+    server: &str,
+    progress: &dyn Fn(&str),
+) -> anyhow::Result<Throughput> {
+    let brain = Brain::load(&content.faq, &content.intents, config.matching, None).0;
+    let sizes = if options.quick { QUICK } else { FULL };
+    let (questions, texts) = (faq_questions(&brain), texts(&brain));
+    let load = Load {
+        texts: &texts,
+        customers: sizes.customers,
+        per_customer: sizes.per_customer,
+        concurrency: options.concurrency.max(1),
+    };
+    let url = format!(
+        "{}/sportello_bench_{}",
+        server.trim_end_matches('/'),
+        std::process::id()
+    );
+    progress(&format!(
+        "pipeline on PostgreSQL: {} messages...",
+        sizes.customers * sizes.per_customer
+    ));
+    let measured = (|| {
+        let service = pipeline::service_in(Path::new(&url), brain, config.clone())?;
+        let run = pipeline::pipeline(&service, load)?;
+        let (records, bytes) = service.store().footprint()?;
+        let decisions = service.counts().decisions;
+        let crate::store::Store::Postgres(store) = service.store() else {
+            anyhow::bail!("{url} did not open as PostgreSQL");
+        };
+        progress("floor on PostgreSQL...");
+        // A row's size: the table bytes include pages' slack and indexes, so the
+        // stored records' own average is taken from the pipeline's record count.
+        let value_bytes = (bytes / records.max(1)).min(4_096) as usize;
+        let floor = pipeline::floor_postgres(&questions, load, &run, value_bytes, store)?;
+        Ok(Throughput::of(&run, &floor, load, decisions))
+    })();
+    crate::store::postgres::drop_database(&url)?;
+    measured
+}
+
+impl Throughput {
+    fn of(
+        run: &pipeline::Run,
+        floor: &pipeline::Run,
+        load: Load<'_>,
+        decisions: std::collections::BTreeMap<String, u64>,
+    ) -> Throughput {
+        Throughput {
+            messages: run.messages,
+            concurrency: load.concurrency,
+            pipeline_msgs_per_s: run.per_second(),
+            floor_msgs_per_s: floor.per_second(),
+            ratio: run.seconds / floor.seconds,
+            messages_per_flush: run.messages as f64 / run.flushes.max(1) as f64,
+            records_per_message: run.records as f64 / run.messages as f64,
+            pipeline_cpu_us_per_msg: run.cpu_us_per_message(),
+            floor_cpu_us_per_msg: floor.cpu_us_per_message(),
+            cpu_ratio: run.cpu_seconds / floor.cpu_seconds.max(1e-9),
+            decisions,
+        }
+    }
 }
 
 /// The memory probe, in the child process `run` starts (`bench --rss-probe N`).

@@ -95,14 +95,21 @@ pub fn pipeline(service: &Service, load: Load<'_>) -> anyhow::Result<Run> {
     })?;
     let seconds = start.elapsed().as_secs_f64();
     let (requests, flushes) = service.store().flush_counts();
+    // (On PostgreSQL every commit is durable when it returns: no flushes to count.)
     anyhow::ensure!(
-        requests - requests_before >= (load.customers * load.per_customer) as u64,
+        service.store().is_shared()
+            || requests - requests_before >= (load.customers * load.per_customer) as u64,
         "fewer flush requests than messages: something was acknowledged unflushed"
     );
     Ok(Run {
         messages: load.customers * load.per_customer,
         seconds,
-        flushes: flushes - flushes_before,
+        // On PostgreSQL each message's commit is its flush.
+        flushes: if service.store().is_shared() {
+            (load.customers * load.per_customer) as u64
+        } else {
+            flushes - flushes_before
+        },
         records: service.store().records_written() - records_before,
         cpu_seconds: cpu_seconds() - cpu_before,
     })
@@ -142,23 +149,58 @@ pub fn floor(
     value_bytes: usize,
     dir: &Path,
 ) -> anyhow::Result<Run> {
-    let (index, field) = raw_index(questions)?;
-    let reader = index.reader()?;
-    let parser = QueryParser::for_index(&index, vec![field]);
     let db = sled::Config::new()
         .path(dir)
         .cache_capacity(32 * 1024 * 1024)
         .open()?;
     let tree = db.open_tree("floor")?;
-    let per_message = (run.records as f64 / run.messages as f64).round() as usize;
     let value = vec![b'x'; value_bytes];
+    floor_with(questions, load, run, &|m, records| {
+        for r in 0..records {
+            let key = [(m as u64).to_be_bytes(), (r as u64).to_be_bytes()].concat();
+            tree.insert(key, value.as_slice())?;
+        }
+        db.flush()?;
+        Ok(())
+    })
+}
+
+/// The floor on PostgreSQL for `run`'s work: per message the same tantivy query, then
+/// `run.records / run.messages` rows of `value_bytes` inserted in one transaction and
+/// committed, from the same number of threads, on `store` (a scratch database).
+pub fn floor_postgres(
+    questions: &[String],
+    load: Load<'_>,
+    run: &Run,
+    value_bytes: usize,
+    store: &crate::store::PgStore,
+) -> anyhow::Result<Run> {
+    store.floor_table()?;
+    let value = "x".repeat(value_bytes);
+    floor_with(questions, load, run, &|m, records| {
+        Ok(store.floor_commit(m as i64, records, &value)?)
+    })
+}
+
+/// Per message of `run`: a raw tantivy query (default tokenizer, top 3) over
+/// `questions`, then `write(message, records per message)`, durably; from
+/// `load.concurrency` threads.
+fn floor_with(
+    questions: &[String],
+    load: Load<'_>,
+    run: &Run,
+    write: &(dyn Fn(usize, usize) -> anyhow::Result<()> + Sync),
+) -> anyhow::Result<Run> {
+    let (index, field) = raw_index(questions)?;
+    let reader = index.reader()?;
+    let parser = QueryParser::for_index(&index, vec![field]);
+    let per_message = (run.records as f64 / run.messages as f64).round() as usize;
     let cpu_before = cpu_seconds();
     let start = Instant::now();
     std::thread::scope(|scope| -> anyhow::Result<()> {
         let workers: Vec<_> = (0..load.concurrency)
             .map(|w| {
-                let (searcher, parser, db, tree, value) =
-                    (reader.searcher(), &parser, &db, &tree, &value);
+                let (searcher, parser) = (reader.searcher(), &parser);
                 scope.spawn(move || -> anyhow::Result<()> {
                     for m in (w..run.messages).step_by(load.concurrency) {
                         let (query, _) =
@@ -166,11 +208,7 @@ pub fn floor(
                         let hits =
                             searcher.search(&query, &TopDocs::with_limit(3).order_by_score())?;
                         std::hint::black_box(hits);
-                        for r in 0..per_message {
-                            let key = [(m as u64).to_be_bytes(), (r as u64).to_be_bytes()].concat();
-                            tree.insert(key, value.as_slice())?;
-                        }
-                        db.flush()?;
+                        write(m, per_message)?;
                     }
                     Ok(())
                 })

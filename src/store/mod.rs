@@ -75,11 +75,6 @@ pub enum StoreError {
         "the target store is not empty\n  hint: copy into a new directory or an empty database; nothing was written"
     )]
     NotEmpty,
-    #[error("{what} is not available on PostgreSQL yet\n  hint: {hint}")]
-    Unsupported {
-        what: &'static str,
-        hint: &'static str,
-    },
     #[error(
         "corrupt record in {tree}: {source}\n  hint: the store is damaged: restore the data directory from a backup"
     )]
@@ -242,14 +237,12 @@ impl Store {
     }
 
     /// Delete what is `customer`'s and anonymise what the KPIs keep (on sled, then
-    /// [`rewrite`] the directory once the store is closed).
+    /// [`rewrite`] the directory once the store is closed; on PostgreSQL the tables
+    /// are vacuumed).
     pub fn forget(&self, customer: &CustomerId) -> Result<Forgotten> {
         match self {
             Store::Sled(store) => store.forget(customer),
-            Store::Postgres(_) => Err(StoreError::Unsupported {
-                what: "customer forget",
-                hint: "copy the shop to a sled directory to forget a customer there, or delete their rows by hand",
-            }),
+            Store::Postgres(store) => store.forget(customer),
         }
     }
 }

@@ -199,3 +199,34 @@ pub struct Forgotten {
     /// The id their anonymous counts now carry.
     pub anonymous_id: String,
 }
+
+/// The id a forgotten customer's tickets and events are kept under (`forgotten:` and
+/// 16 random hex digits).
+pub(super) fn anonymous_id() -> CustomerId {
+    let raw = crate::accounts::new_secret();
+    CustomerId::parse(&format!("forgotten:{}", &raw[..16])).expect("hex is a valid id")
+}
+
+/// A forgotten customer's ticket as the KPIs keep it: under `anon`, without texts; an
+/// open one cancelled. Whether it was open.
+pub(super) fn anonymise_ticket(ticket: &mut Ticket, anon: &CustomerId) -> bool {
+    ticket.customer = anon.clone();
+    ticket.summary.clear();
+    ticket.order_number = None;
+    ticket.promise = None;
+    let open = ticket.is_open();
+    if open {
+        ticket.status = crate::domain::TicketStatus::Cancelled;
+    }
+    open
+}
+
+/// A forgotten customer's event as the KPIs keep it: under `anon`, without texts.
+pub(super) fn anonymise_event(event: &mut Event, anon: &CustomerId) {
+    event.customer = anon.clone();
+    match &mut event.kind {
+        crate::domain::EventKind::Decided { text, .. } => text.clear(),
+        crate::domain::EventKind::SurveyAnswered { comment, .. } => *comment = None,
+        _ => {}
+    }
+}

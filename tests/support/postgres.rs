@@ -88,3 +88,46 @@ fn drop_database(name: &str) {
         eprintln!("could not drop the test database {name}: {e}");
     }
 }
+
+/// Which of `needles` some row of the database's tables contains (as `needle in
+/// table`), every column read as text.
+pub fn rows_saying(db: &TestDatabase, needles: &[&str]) -> Vec<String> {
+    let url = db.url.clone();
+    let needles: Vec<String> = needles.iter().map(|n| n.to_string()).collect();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    std::thread::spawn(move || {
+        runtime.block_on(async {
+            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(connection);
+            let tables: Vec<String> = client
+                .query(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()",
+                    &[],
+                )
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            let mut found = Vec::new();
+            for needle in &needles {
+                for table in &tables {
+                    let sql =
+                        format!("SELECT count(*) FROM {table} t WHERE strpos(t::text, $1) > 0");
+                    let n: i64 = client.query_one(&sql, &[needle]).await.unwrap().get(0);
+                    if n > 0 {
+                        found.push(format!("{needle} in {table}"));
+                    }
+                }
+            }
+            found
+        })
+    })
+    .join()
+    .unwrap()
+}

@@ -16,6 +16,8 @@ mod backend;
 mod bus;
 mod channel;
 mod dump;
+mod floor;
+mod forget;
 mod lead;
 mod limits;
 mod pool;
@@ -28,6 +30,7 @@ use pool::Pool;
 use std::sync::Arc;
 use tokio_postgres::types::Json;
 
+pub use floor::drop_database;
 pub use schema::SCHEMA_VERSION;
 
 /// A store on PostgreSQL (cheap to clone: the clones share the connections).

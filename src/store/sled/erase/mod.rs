@@ -14,7 +14,8 @@ pub(super) use rewrite::{PENDING, SEQ_FLOOR, recover, reopen};
 pub use rewrite::{check_rewritable, rewrite};
 
 use super::{Forgotten, Result, SledStore, customer_prefix, decode, encode};
-use crate::domain::{CustomerId, EventKind, TicketStatus};
+use crate::domain::CustomerId;
+use crate::store::records::anonymous_id;
 
 impl SledStore {
     /// Delete `customer`'s conversation, messages, notes, pending replies and dedupe
@@ -72,13 +73,9 @@ impl SledStore {
             if &ticket.customer != customer {
                 continue;
             }
-            ticket.customer = anon.clone();
-            ticket.summary.clear();
-            ticket.order_number = None;
-            ticket.promise = None;
-            if ticket.is_open() {
-                self.unqueue(&ticket)?;
-                ticket.status = TicketStatus::Cancelled;
+            let before = ticket.clone();
+            if crate::store::records::anonymise_ticket(&mut ticket, anon) {
+                self.unqueue(&before)?;
                 self.open_tickets.remove(&key)?;
             }
             self.tickets.insert(key, encode(&ticket))?;
@@ -97,12 +94,7 @@ impl SledStore {
             if &event.customer != customer {
                 continue;
             }
-            event.customer = anon.clone();
-            match &mut event.kind {
-                EventKind::Decided { text, .. } => text.clear(),
-                EventKind::SurveyAnswered { comment, .. } => *comment = None,
-                _ => {}
-            }
+            crate::store::records::anonymise_event(&mut event, anon);
             self.events.insert(&key, encode(&event))?;
             // Listed under the anonymous id (and the time index's customer with it);
             // the entries under `customer` go in `rename_in_history`.
@@ -127,15 +119,10 @@ fn remove_prefix(tree: &sled::Tree, customer: &CustomerId) -> Result<usize> {
     Ok(keys.len())
 }
 
-fn anonymous_id() -> CustomerId {
-    let raw = crate::accounts::new_secret();
-    CustomerId::parse(&format!("forgotten:{}", &raw[..16])).expect("hex is a valid id")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Event, Lang};
+    use crate::domain::{Event, EventKind, Lang};
 
     fn message(customer: &CustomerId, minutes: i64) -> Event {
         let at = chrono::DateTime::parse_from_rfc3339("2026-11-02T09:00:00Z")
