@@ -137,6 +137,10 @@ fn expected_output(command: &str) -> Option<&'static str> {
         ),
         ("cargo run -- bench --quick --json", "pipeline_msgs_per_s"),
         (
+            "cargo run -- bench --only pipeline --quick --postgres postgres://postgres@127.0.0.1:5432",
+            "pipeline on PostgreSQL",
+        ),
+        (
             "cargo run -- store copy --from data --to postgres://postgres@127.0.0.1:5432/sportello_readme_example",
             "check --store: 0 problems",
         ),

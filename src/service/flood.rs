@@ -3,7 +3,8 @@
 //! messages that refills at [`PER_SECOND`]; past it, a message is still stored (the
 //! transcript and an operator see every word) but not matched or answered, and the
 //! customer is told once, politely, that the bot will read on in a moment. The buckets
-//! live in memory: a restart forgives everyone. Time is the message's own.
+//! live in memory (a restart forgives everyone), or in a shared PostgreSQL store, where
+//! every instance paces the same bucket. Time is the message's own.
 
 use crate::domain::CustomerId;
 use chrono::{DateTime, Utc};
@@ -26,11 +27,7 @@ pub(super) enum Pace {
     },
 }
 
-struct Bucket {
-    tokens: f64,
-    at: DateTime<Utc>,
-    told: bool,
-}
+pub use crate::store::FloodBucket as Bucket;
 
 #[derive(Default)]
 pub(super) struct Flood {
@@ -38,29 +35,61 @@ pub(super) struct Flood {
 }
 
 impl Flood {
+    /// Paced in `store` when other processes share it (a customer writing through two
+    /// instances fills one bucket), else in memory.
+    pub(super) fn pace_in(
+        &self,
+        store: &crate::store::Store,
+        customer: &CustomerId,
+        at: DateTime<Utc>,
+    ) -> Pace {
+        let Some(shared) = store.shared_limits() else {
+            return self.pace(customer, at);
+        };
+        let mut pace = Pace::Admit;
+        let stepped = shared.flood_step(customer, &mut |bucket| {
+            let (next, p) = step(bucket, at);
+            pace = p;
+            next
+        });
+        if let Err(e) = stepped {
+            // Answering is worth more than pacing: admit.
+            tracing::warn!("flood pacing: the shared store failed: {e}");
+            return Pace::Admit;
+        }
+        pace
+    }
+
     pub(super) fn pace(&self, customer: &CustomerId, at: DateTime<Utc>) -> Pace {
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
         if buckets.len() > TRACKED {
             buckets.retain(|_, b| refilled(b, at) < BURST);
         }
-        let bucket = buckets.entry(customer.clone()).or_insert(Bucket {
-            tokens: BURST,
-            at,
-            told: false,
-        });
-        bucket.tokens = refilled(bucket, at);
-        bucket.at = bucket.at.max(at);
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            if bucket.tokens >= BURST / 2.0 {
-                bucket.told = false;
-            }
-            return Pace::Admit;
-        }
-        let tell = !bucket.told;
-        bucket.told = true;
-        Pace::Hold { tell }
+        let (next, pace) = step(buckets.get(customer).copied(), at);
+        buckets.insert(customer.clone(), next);
+        pace
     }
+}
+
+/// One message at `at` against the customer's bucket (None: a full one).
+fn step(bucket: Option<Bucket>, at: DateTime<Utc>) -> (Bucket, Pace) {
+    let mut bucket = bucket.unwrap_or(Bucket {
+        tokens: BURST,
+        at,
+        told: false,
+    });
+    bucket.tokens = refilled(&bucket, at);
+    bucket.at = bucket.at.max(at);
+    if bucket.tokens >= 1.0 {
+        bucket.tokens -= 1.0;
+        if bucket.tokens >= BURST / 2.0 {
+            bucket.told = false;
+        }
+        return (bucket, Pace::Admit);
+    }
+    let tell = !bucket.told;
+    bucket.told = true;
+    (bucket, Pace::Hold { tell })
 }
 
 fn refilled(bucket: &Bucket, at: DateTime<Utc>) -> f64 {

@@ -94,7 +94,9 @@ impl Service {
         if self.store.seen(&inbound.customer, &inbound.message_id)? {
             return Ok(duplicate);
         }
-        let pace = self.flood.pace(&inbound.customer, inbound.at);
+        let pace = self
+            .flood
+            .pace_in(&self.store, &inbound.customer, inbound.at);
         let memo = Memo::default();
         let result = self.retry(|| match pace {
             super::flood::Pace::Admit => self.try_inbound(inbound, &memo),

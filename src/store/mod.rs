@@ -20,7 +20,8 @@ pub use records::{
     MailboxMark, Note, StoredMessage, Turn, Unreachable,
 };
 pub use seam::{
-    Accounts, Backend, ChannelState, History, OUTBOX_LEASE, Outbox, Rows, SharedLimits, TurnLog,
+    Accounts, Backend, ChannelState, FloodBucket, History, OUTBOX_LEASE, Outbox, Rows,
+    SharedLimits, TurnLog,
 };
 pub use sled::{LAYOUT_VERSION, SledStore, check_rewritable, rewrite};
 

@@ -184,6 +184,22 @@ pub trait SharedLimits {
         keys: &[(&str, usize)],
         window: std::time::Duration,
     ) -> Result<std::result::Result<(), u64>>;
+    /// Replace `customer`'s flood bucket (None: they have none) by what `step` makes
+    /// of it, under a lock: two instances pacing one customer take turns.
+    fn flood_step(
+        &self,
+        customer: &CustomerId,
+        step: &mut dyn FnMut(Option<FloodBucket>) -> FloodBucket,
+    ) -> Result<()>;
+}
+
+/// A customer's flood-pacing bucket (`service/flood.rs`): messages they may still send
+/// in a row, as of `at`, and whether they were told to slow down.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FloodBucket {
+    pub tokens: f64,
+    pub at: DateTime<Utc>,
+    pub told: bool,
 }
 
 /// Everything a backend is.

@@ -66,25 +66,38 @@ impl Drop for TestDatabase {
     }
 }
 
-/// Drop the database `name` on the test server if it exists (its connections too).
-fn drop_database(name: &str) {
-    let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-    let admin = format!("{}/postgres", server());
+/// Run `work` with a connection to `url`, on a thread and runtime of its own (the
+/// caller may be inside a runtime); its result, or the connection's error.
+fn with_client<T: Send + 'static>(
+    url: String,
+    work: impl for<'c> FnOnce(
+        &'c tokio_postgres::Client,
+    ) -> std::pin::Pin<Box<dyn Future<Output = T> + Send + 'c>>
+    + Send
+    + 'static,
+) -> Result<T, tokio_postgres::Error> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    // On a thread of its own: the caller may be inside a runtime.
-    let dropped = std::thread::spawn(move || {
+    std::thread::spawn(move || {
         runtime.block_on(async {
-            let (client, connection) =
-                tokio_postgres::connect(&admin, tokio_postgres::NoTls).await?;
+            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
             tokio::spawn(connection);
-            client.batch_execute(&sql).await
+            Ok(work(&client).await)
         })
     })
-    .join();
-    if let Ok(Err(e)) = dropped {
+    .join()
+    .unwrap()
+}
+
+/// Drop the database `name` on the test server if it exists (its connections too).
+fn drop_database(name: &str) {
+    let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+    let dropped = with_client(format!("{}/postgres", server()), move |c| {
+        Box::pin(async move { c.batch_execute(&sql).await })
+    });
+    if let Err(e) | Ok(Err(e)) = dropped {
         eprintln!("could not drop the test database {name}: {e}");
     }
 }
@@ -92,18 +105,9 @@ fn drop_database(name: &str) {
 /// Which of `needles` some row of the database's tables contains (as `needle in
 /// table`), every column read as text.
 pub fn rows_saying(db: &TestDatabase, needles: &[&str]) -> Vec<String> {
-    let url = db.url.clone();
     let needles: Vec<String> = needles.iter().map(|n| n.to_string()).collect();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    std::thread::spawn(move || {
-        runtime.block_on(async {
-            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-                .await
-                .unwrap();
-            tokio::spawn(connection);
+    with_client(db.url.clone(), move |client| {
+        Box::pin(async move {
             let tables: Vec<String> = client
                 .query(
                     "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()",
@@ -128,6 +132,14 @@ pub fn rows_saying(db: &TestDatabase, needles: &[&str]) -> Vec<String> {
             found
         })
     })
-    .join()
     .unwrap()
+}
+
+/// Run `sql` on the test database (what an operator or a newer version would do).
+pub fn execute(db: &TestDatabase, sql: &str) {
+    let sql = sql.to_owned();
+    with_client(db.url.clone(), move |c| {
+        Box::pin(async move { c.batch_execute(&sql).await.unwrap() })
+    })
+    .unwrap();
 }

@@ -10,7 +10,7 @@ use crate::store::records::{anonymise_event, anonymise_ticket, anonymous_id};
 use crate::store::{Forgotten, Result};
 
 /// The tables keyed by customer whose rows are simply deleted.
-const DELETED: [&str; 13] = [
+const DELETED: [&str; 14] = [
     "messages",
     "notes",
     "dedupe",
@@ -24,6 +24,7 @@ const DELETED: [&str; 13] = [
     "contacts",
     "attachments",
     "outbox_leases",
+    "flood_buckets",
 ];
 
 impl PgStore {

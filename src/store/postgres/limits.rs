@@ -4,7 +4,8 @@
 //! server's clock, so a client spreading attempts over instances gets no more.
 
 use super::PgStore;
-use crate::store::{Result, SharedLimits};
+use crate::domain::CustomerId;
+use crate::store::{FloodBucket, Result, SharedLimits};
 use std::time::Duration;
 
 impl SharedLimits for PgStore {
@@ -130,6 +131,42 @@ impl SharedLimits for PgStore {
             .await?;
             tx.commit().await?;
             Ok(Ok(()))
+        })
+    }
+
+    fn flood_step(
+        &self,
+        customer: &CustomerId,
+        step: &mut dyn FnMut(Option<FloodBucket>) -> FloodBucket,
+    ) -> Result<()> {
+        self.pool.run(async |c| {
+            let tx = c.transaction().await?;
+            tx.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+                &[&format!("flood:{}", customer.as_str())],
+            )
+            .await?;
+            let before = tx
+                .query_opt(
+                    "SELECT tokens, at, told FROM flood_buckets WHERE customer = $1",
+                    &[&customer.as_str()],
+                )
+                .await?
+                .map(|row| FloodBucket {
+                    tokens: row.get(0),
+                    at: row.get(1),
+                    told: row.get(2),
+                });
+            let next = step(before);
+            tx.execute(
+                "INSERT INTO flood_buckets (customer, tokens, at, told) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (customer) DO UPDATE
+                 SET tokens = excluded.tokens, at = excluded.at, told = excluded.told",
+                &[&customer.as_str(), &next.tokens, &next.at, &next.told],
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(())
         })
     }
 }

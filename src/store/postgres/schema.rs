@@ -12,7 +12,7 @@ pub const SCHEMA_VERSION: u64 = MIGRATIONS.len() as u64;
 const MIGRATION_LOCK: i64 = 0x5350_4f52_5445_4c4c;
 
 /// The tables of the store (what `footprint` counts, what `store copy` moves).
-pub(super) const TABLES: [&str; 22] = [
+pub(super) const TABLES: [&str; 23] = [
     "meta",
     "conversations",
     "messages",
@@ -35,10 +35,11 @@ pub(super) const TABLES: [&str; 22] = [
     "outbox_leases",
     "login_failures",
     "rate_events",
+    "flood_buckets",
 ];
 
 /// Migration `i` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: [&str; 3] = [
+const MIGRATIONS: [&str; 4] = [
     r#"
 CREATE TABLE meta (key text PRIMARY KEY, value text NOT NULL);
 CREATE SEQUENCE seqs;
@@ -102,6 +103,12 @@ CREATE TABLE login_failures (
     key text PRIMARY KEY, count integer NOT NULL, since timestamptz NOT NULL);
 CREATE TABLE rate_events (key text NOT NULL, at timestamptz NOT NULL);
 CREATE INDEX rate_events_by_key ON rate_events (key, at);
+"#,
+    r#"
+-- v4: customers' flood-pacing buckets, shared by the instances (service/flood.rs).
+CREATE TABLE flood_buckets (
+    customer text PRIMARY KEY, tokens double precision NOT NULL, at timestamptz NOT NULL,
+    told boolean NOT NULL);
 "#,
 ];
 
