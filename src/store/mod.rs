@@ -86,8 +86,16 @@ pub enum StoreError {
 }
 
 impl From<tokio_postgres::Error> for StoreError {
+    /// A deadlock or a serialisation failure is a conflict: read again and retry, as
+    /// for a version that moved on.
     fn from(e: tokio_postgres::Error) -> Self {
-        StoreError::Postgres(e)
+        use tokio_postgres::error::SqlState;
+        match e.code() {
+            Some(&SqlState::T_R_DEADLOCK_DETECTED | &SqlState::T_R_SERIALIZATION_FAILURE) => {
+                StoreError::Conflict
+            }
+            _ => StoreError::Postgres(e),
+        }
     }
 }
 

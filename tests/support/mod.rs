@@ -161,17 +161,7 @@ impl TestApp {
         let config = service.config().clone();
         drop(service);
         // sled's flusher thread may hold the store's lock a moment after the drop.
-        let mut store = Store::open(&data.location());
-        for _ in 0..100 {
-            match store {
-                Err(sportello::store::StoreError::InUse(_)) => {
-                    std::thread::sleep(std::time::Duration::from_millis(50));
-                    store = Store::open(&data.location());
-                }
-                _ => break,
-            }
-        }
-        let service = service_on(store.expect("the store opens again"), &dirs, config);
+        let service = service_on(open_when_free(&data.location()), &dirs, config);
         Self {
             data,
             _content,
@@ -259,7 +249,23 @@ pub fn open_service(data: &Path, dirs: &ContentDirs) -> Service {
 }
 
 pub fn open_service_with(data: &Path, dirs: &ContentDirs, config: Config) -> Service {
-    service_on(Store::open(data).unwrap(), dirs, config)
+    service_on(open_when_free(data), dirs, config)
+}
+
+/// Open the store at `data`; a sled directory a store just dropped may still be locked
+/// by sled's flusher thread for a moment: wait for it.
+pub fn open_when_free(data: &Path) -> Store {
+    let mut store = Store::open(data);
+    for _ in 0..100 {
+        match store {
+            Err(sportello::store::StoreError::InUse(_)) => {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                store = Store::open(data);
+            }
+            _ => break,
+        }
+    }
+    store.expect("the store opens")
 }
 
 /// The service on an opened store, with the content of `dirs` (the shared sample brain

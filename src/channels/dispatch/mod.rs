@@ -241,7 +241,9 @@ async fn drain_leased<S: Sender>(delivery: &Delivery, sender: &S, customer: &Cus
         tokio::select! {
             _ = &mut drain => break,
             _ = renew.tick() => {
-                if !lease(delivery, customer).await {
+                // Stop only when another process holds it; a failed renewal (the
+                // database hiccuped) is tried again at the next tick.
+                if renew_lease(delivery, customer).await == Some(false) {
                     tracing::warn!("{}: lost the outbox lease of {customer}", delivery.kind);
                     return false;
                 }
@@ -256,12 +258,17 @@ async fn drain_leased<S: Sender>(delivery: &Delivery, sender: &S, customer: &Cus
 }
 
 async fn lease(delivery: &Delivery, customer: &CustomerId) -> bool {
+    renew_lease(delivery, customer).await == Some(true)
+}
+
+/// Take or renew the lease: whether it is ours, None if the store failed.
+async fn renew_lease(delivery: &Delivery, customer: &CustomerId) -> Option<bool> {
     let (store, who) = (delivery.service.store().clone(), customer.clone());
     match blocking(move || store.lease_outbox(&who)).await {
-        Ok(held) => held,
+        Ok(held) => Some(held),
         Err(e) => {
             tracing::error!("{}: cannot take an outbox lease: {e}", delivery.kind);
-            false
+            None
         }
     }
 }

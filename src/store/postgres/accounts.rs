@@ -27,7 +27,11 @@ impl Accounts for PgStore {
     }
 
     fn operators(&self) -> Result<Vec<Operator>> {
-        self.bodies("operators", "SELECT body FROM operators ORDER BY name", &[])
+        self.bodies(
+            "operators",
+            "SELECT body FROM operators ORDER BY name COLLATE \"C\"",
+            &[],
+        )
     }
 
     /// The account goes with its sessions and tokens, in one transaction.

@@ -32,7 +32,7 @@ impl TurnLog for PgStore {
     fn conversations(&self) -> Rows<'_, Conversation> {
         rows(self.bodies(
             "conversations",
-            "SELECT body FROM conversations ORDER BY customer",
+            "SELECT body FROM conversations ORDER BY customer COLLATE \"C\"",
             &[],
         ))
     }

@@ -14,7 +14,7 @@ impl Outbox for PgStore {
     fn outbox_customers(&self, kind: ChannelKind) -> Result<Vec<CustomerId>> {
         let ids: Vec<String> = self.pool.run(async |c| {
             Ok(c.query(
-                "SELECT DISTINCT customer FROM outbox WHERE channel = $1 ORDER BY customer",
+                "SELECT customer FROM outbox WHERE channel = $1 GROUP BY customer ORDER BY customer COLLATE \"C\"",
                 &[&kind.as_str()],
             )
             .await?
@@ -119,7 +119,11 @@ impl Outbox for PgStore {
             else {
                 return Ok(false);
             };
-            let mut held: Held = decode("held", row.get(0))?;
+            // A record that does not decode is left as it is (`verify` reports it), as
+            // on sled.
+            let Ok(mut held) = decode::<Held>("held", row.get(0)) else {
+                return Ok(false);
+            };
             held.template_sent = true;
             held.reason = reason.to_owned();
             upsert_in(&tx, "held", customer, &json(&held)).await?;

@@ -37,19 +37,33 @@ impl PgStore {
                 anonymous_id: anon.as_str().to_owned(),
                 ..Forgotten::default()
             };
+            // The conversation first, as a turn takes it (then its tickets): a message
+            // arriving meanwhile waits instead of deadlocking.
+            tx.execute(
+                "SELECT 1 FROM conversations WHERE customer = $1 FOR UPDATE",
+                &[&who],
+            )
+            .await?;
             let tickets = tx
                 .query(
-                    "SELECT body FROM tickets WHERE customer = $1 FOR UPDATE",
+                    "SELECT body FROM tickets WHERE customer = $1 ORDER BY id FOR UPDATE",
                     &[&who],
                 )
                 .await?;
             for row in tickets {
                 let mut ticket: Ticket = decode("tickets", row.get(0))?;
                 anonymise_ticket(&mut ticket, &anon);
+                // Its version moves on, in the record as in the column turns check.
+                ticket.version = ticket.version.wrapping_add(1);
                 tx.execute(
                     "UPDATE tickets SET customer = $2, open = false, queued = false,
-                            version = version + 1, body = $3 WHERE id = $1",
-                    &[&(ticket.id.0 as i64), &anon.as_str(), &json(&ticket)],
+                            version = $4, body = $3 WHERE id = $1",
+                    &[
+                        &(ticket.id.0 as i64),
+                        &anon.as_str(),
+                        &json(&ticket),
+                        &(ticket.version as i64),
+                    ],
                 )
                 .await?;
                 done.tickets_anonymised += 1;
@@ -67,6 +81,9 @@ impl PgStore {
                 .await?;
                 done.events_anonymised += 1;
             }
+            // Their web chat's and uploads' rate keys name them too.
+            tx.execute("DELETE FROM rate_events WHERE strpos(key, $1) > 0", &[&who])
+                .await?;
             for table in DELETED {
                 let gone = tx
                     .execute(&format!("DELETE FROM {table} WHERE customer = $1"), &[&who])

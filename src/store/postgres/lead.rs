@@ -11,6 +11,8 @@ use tokio_postgres::NoTls;
 
 /// How often a process that does not lead tries again.
 const RETRY: Duration = Duration::from_secs(2);
+/// How often the leader checks its lock's connection, and how long a check may take.
+const PING: Duration = Duration::from_secs(3);
 
 impl PgStore {
     pub(in crate::store) async fn lead(&self, name: &str) -> Leadership {
@@ -27,6 +29,13 @@ impl PgStore {
                     continue;
                 };
                 let mut connection = tokio::spawn(connection);
+                // The server frees the lock of a client that vanished (no FIN: power,
+                // partition) within about ten seconds, not TCP's two hours.
+                let keepalives = "SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2;
+                                  SET tcp_keepalives_count = 3";
+                if client.batch_execute(keepalives).await.is_err() {
+                    continue;
+                }
                 loop {
                     let locked = client
                         .query_one(
@@ -39,13 +48,23 @@ impl PgStore {
                             if let Some(won) = won {
                                 let _ = won.send(());
                             }
-                            tokio::select! {
-                                _ = &mut released => {}
-                                _ = &mut connection => {
-                                    tracing::warn!("lost the lead of {key}: its connection closed");
-                                    let _ = lost.send(true);
+                            // Held while the connection answers; a ping that fails or
+                            // takes too long gives the lead up before the server
+                            // (keepalives above) hands it to another process.
+                            loop {
+                                tokio::select! {
+                                    _ = &mut released => return,
+                                    _ = &mut connection => break,
+                                    _ = tokio::time::sleep(PING) => {
+                                        let ping = client.simple_query("SELECT 1");
+                                        if !matches!(tokio::time::timeout(PING, ping).await, Ok(Ok(_))) {
+                                            break;
+                                        }
+                                    }
                                 }
                             }
+                            tracing::warn!("lost the lead of {key}: its connection failed");
+                            let _ = lost.send(true);
                             return;
                         }
                         Ok(_) => tokio::time::sleep(RETRY).await,

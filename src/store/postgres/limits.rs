@@ -107,6 +107,15 @@ impl SharedLimits for PgStore {
                 &[&names, &window],
             )
             .await?;
+            // Now and then, every key's old events (keys never asked again stay
+            // otherwise); no window is longer than a day.
+            if rand_percent() == 0 {
+                tx.batch_execute(
+                    "DELETE FROM rate_events WHERE at < now() - interval '1 day';
+                     DELETE FROM login_failures WHERE since < now() - interval '1 day'",
+                )
+                .await?;
+            }
             let mut wait = None;
             for (key, max) in keys {
                 // The event that frees a place: the max-th newest one.
@@ -169,4 +178,16 @@ impl SharedLimits for PgStore {
             Ok(())
         })
     }
+}
+
+/// 0 to 99, cheaply random (the sweep's one-in-a-hundred).
+fn rand_percent() -> u32 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    (hasher.finish() % 100) as u32
 }

@@ -46,10 +46,17 @@ pub struct PgStore {
 impl PgStore {
     /// Connect to `url` (`postgres://USER@HOST:PORT/DB`) and bring the schema up to date.
     pub fn open(url: &str) -> Result<PgStore> {
-        let config: tokio_postgres::Config = url.parse().map_err(|e| StoreError::BadUrl {
+        let mut config: tokio_postgres::Config = url.parse().map_err(|e| StoreError::BadUrl {
             url: url.to_owned(),
             why: format!("{e}"),
         })?;
+        // A server that does not answer is an error in seconds, not a hang; a peer that
+        // vanished is noticed by TCP keepalives within a minute (the URL may say
+        // otherwise: `connect_timeout`, `keepalives_idle`).
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(std::time::Duration::from_secs(10));
+        }
+        config.keepalives_idle(std::time::Duration::from_secs(30));
         let pool = match Pool::new(config.clone()) {
             Err(StoreError::Postgres(e)) if missing_database(&e) => {
                 create_database(&config)?;

@@ -67,12 +67,15 @@ impl Pool {
         self.driver.spawn(task);
     }
 
-    /// Run `work` on a connection, waiting here for it.
+    /// Run `work` on a connection, waiting here for it. The connection goes back to
+    /// the pool afterwards, or its place is freed if `work` panicked.
     pub(super) fn run<T>(&self, work: impl AsyncFnOnce(&mut Client) -> Result<T>) -> Result<T> {
-        let mut client = self.take()?;
-        let result = futures_executor::block_on(work(&mut client));
-        self.put_back(client);
-        result
+        let mut lent = Lent {
+            pool: self,
+            client: Some(self.take()?),
+        };
+        let client = lent.client.as_mut().expect("lent until dropped");
+        futures_executor::block_on(work(client))
     }
 
     fn take(&self) -> Result<Client> {
@@ -89,6 +92,7 @@ impl Pool {
                 drop(idle);
                 return self.connect().inspect_err(|_| {
                     self.idle.lock().unwrap_or_else(|p| p.into_inner()).open -= 1;
+                    self.returned.notify_one();
                 });
             }
             idle = self.returned.wait(idle).unwrap_or_else(|p| p.into_inner());
@@ -121,6 +125,27 @@ impl Pool {
             Ok(Ok(client)) => Ok(client),
             Ok(Err(e)) => Err(StoreError::Postgres(e)),
             Err(e) => Err(StoreError::Io(std::io::Error::other(e))),
+        }
+    }
+}
+
+/// A connection taken from the pool: given back when dropped (a panic included).
+struct Lent<'a> {
+    pool: &'a Pool,
+    client: Option<Client>,
+}
+
+impl Drop for Lent<'_> {
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            if std::thread::panicking() {
+                // Maybe mid-transaction: not lent again.
+                let mut idle = self.pool.idle.lock().unwrap_or_else(|p| p.into_inner());
+                idle.open -= 1;
+                self.pool.returned.notify_one();
+            } else {
+                self.pool.put_back(client);
+            }
         }
     }
 }
