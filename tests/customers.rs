@@ -110,6 +110,23 @@ fn found_in_files(dir: &Path, needles: &[&str]) -> Vec<String> {
     found
 }
 
+/// After forgetting Giulia: the anonymous counts still add up to the report `before`,
+/// and Marco is untouched.
+fn counts_kept_and_marco_untouched(data: &Path, period: &[&str], before: &Value) {
+    let after = json_of(data, period);
+    for key in [
+        "conversations",
+        "messages",
+        "csat",
+        "promises",
+        "handoff_rate",
+    ] {
+        assert_eq!(before[key], after[key], "{key}");
+    }
+    let marco = json_of(data, &["customer", "show", "telegram:777", "--json"]);
+    assert_eq!(marco["name"], "Marco");
+}
+
 #[test]
 fn forget_leaves_nothing_of_the_customer_in_the_data_directory() {
     let dir = tempfile::tempdir().unwrap();
@@ -140,19 +157,7 @@ fn forget_leaves_nothing_of_the_customer_in_the_data_directory() {
         .collect();
     siblings.sort();
     assert_eq!(siblings, ["data", "data.sportello-lock"]);
-    // The anonymous counts still add up; Marco is untouched.
-    let after = json_of(&data, &period);
-    for key in [
-        "conversations",
-        "messages",
-        "csat",
-        "promises",
-        "handoff_rate",
-    ] {
-        assert_eq!(before[key], after[key], "{key}");
-    }
-    let marco = json_of(&data, &["customer", "show", "telegram:777", "--json"]);
-    assert_eq!(marco["name"], "Marco");
+    counts_kept_and_marco_untouched(&data, &period, &before);
     let gone = sportello(&data, &["customer", "show", "telegram:501"], "");
     assert_eq!(gone.status.code(), Some(1));
     // The rewritten store keeps working: Giulia writing again is a new customer.
@@ -254,16 +259,5 @@ fn forget_on_postgresql_leaves_no_row_of_the_customer() {
         crate::support::postgres::rows_saying(&db, &hers),
         Vec::<String>::new()
     );
-    let after = json_of(&db.data(), &period);
-    for key in [
-        "conversations",
-        "messages",
-        "csat",
-        "promises",
-        "handoff_rate",
-    ] {
-        assert_eq!(before[key], after[key], "{key}");
-    }
-    let marco = json_of(&db.data(), &["customer", "show", "telegram:777", "--json"]);
-    assert_eq!(marco["name"], "Marco");
+    counts_kept_and_marco_untouched(&db.data(), &period, &before);
 }

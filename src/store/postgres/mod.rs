@@ -20,6 +20,7 @@ mod floor;
 mod forget;
 mod lead;
 mod limits;
+mod load;
 mod pool;
 mod reads;
 mod schema;
