@@ -71,7 +71,12 @@ impl Serve {
             .status()
             .unwrap();
         assert!(status.success());
-        assert!(self.child.wait().unwrap().success(), "{}", self.log());
+        let ended = self.child.wait().unwrap();
+        assert!(
+            ended.success(),
+            "serve stops cleanly ({ended}):\n{}",
+            self.log()
+        );
         std::mem::replace(&mut self._dir, tempfile::tempdir().unwrap())
     }
 }
@@ -479,7 +484,13 @@ fn kill_9_mid_load_loses_no_acknowledged_message_and_keeps_each_customers_order(
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
-    assert!(status.success() && child.wait().unwrap().success());
+    assert!(status.success());
+    let ended = child.wait().unwrap();
+    let log = std::fs::read_to_string(data.with_extension("log")).unwrap_or_default();
+    assert!(
+        ended.success(),
+        "serve stops cleanly on SIGTERM ({ended}):\n{log}"
+    );
     let store = Store::open(&data).unwrap();
     assert!(store.verify().unwrap().is_empty());
     assert_store_holds_each_message_once(&store, &customers, kills);

@@ -130,10 +130,15 @@ impl Channels {
 
 /// Run a task that must live as long as the process: if it dies (a bug), stop the
 /// process with an error rather than run on deaf or mute; nothing acknowledged is
-/// lost, and a supervisor (systemd, Docker) starts it again.
+/// lost, and a supervisor (systemd, Docker) starts it again. A task cancelled because
+/// the runtime is shutting down (a clean stop) is not a death: while the runtime drops
+/// its tasks another worker may still see the cancellation here, and exiting then
+/// turned a clean SIGTERM into a failure.
 pub fn supervise(what: String, task: impl Future<Output = ()> + Send + 'static) {
     tokio::spawn(async move {
-        if let Err(e) = tokio::spawn(task).await {
+        if let Err(e) = tokio::spawn(task).await
+            && e.is_panic()
+        {
             tracing::error!("{what} stopped: {e}");
             eprintln!(
                 "error: {what} stopped unexpectedly ({e}); exiting so that it can be restarted"
@@ -141,4 +146,30 @@ pub fn supervise(what: String, task: impl Future<Output = ()> + Send + 'static) 
             std::process::exit(70);
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::supervise;
+
+    /// Stopping cleanly drops the runtime with supervised tasks still running: that must
+    /// not exit the process (it used to race to `exit(70)`, which would end this test
+    /// binary with a failure).
+    #[test]
+    fn a_runtime_shutting_down_is_not_a_supervised_task_dying() {
+        for _ in 0..300 {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                for n in 0..8 {
+                    supervise(format!("task {n}"), std::future::pending());
+                }
+                tokio::task::yield_now().await;
+            });
+            drop(runtime);
+        }
+    }
 }
