@@ -414,6 +414,33 @@ fn two_stores_open_on_one_database_share_everything_and_claim_once() {
     }
 }
 
+/// A customer's outbox lease stays with a live holder; once the holder is gone (its
+/// connections closed, as a killed process's are) another process takes it over at
+/// once, long before the lease would have run out.
+#[test]
+fn a_gone_process_outbox_lease_is_taken_over_at_once() {
+    let db = TestDatabase::new();
+    let who = CustomerId::parse("whatsapp:393331112222").unwrap();
+    let a = Store::open(&db.data()).unwrap();
+    let b = Store::open(&db.data()).unwrap();
+    assert!(a.lease_outbox(&who).unwrap());
+    assert!(a.lease_outbox(&who).unwrap(), "its holder renews it");
+    assert!(!b.lease_outbox(&who).unwrap(), "held by a live process");
+    drop(a);
+    let gone = std::time::Instant::now();
+    while !b.lease_outbox(&who).unwrap() {
+        assert!(
+            gone.elapsed() < sportello::store::OUTBOX_LEASE / 3,
+            "the lease waited for its time to run out"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let c = Store::open(&db.data()).unwrap();
+    assert!(!c.lease_outbox(&who).unwrap(), "now the survivor's");
+    b.end_outbox_lease(&who).unwrap();
+    assert!(c.lease_outbox(&who).unwrap(), "given back, free");
+}
+
 /// A URL that is not one, a server that is not there: clear errors, nothing created.
 #[test]
 fn a_bad_database_url_says_what_to_write() {

@@ -1,6 +1,6 @@
 //! The `sportello` binary as a shop would run it.
 
-use crate::support::{repo, sportello};
+use crate::support::{Place, repo, sportello};
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
@@ -36,9 +36,10 @@ fn check_passes_on_the_sample_content_and_fails_on_a_broken_file() {
 
 #[test]
 fn a_terminal_chat_answers_and_its_handoff_shows_in_the_queue_after_a_restart() {
-    let data = tempfile::tempdir().unwrap();
+    let place = Place::new();
+    let data = place.data();
     let chat = sportello(
-        data.path(),
+        &data,
         &["chat"],
         "quanto costa la spedizione?\nvoglio parlare con un operatore\n",
     );
@@ -51,33 +52,33 @@ fn a_terminal_chat_answers_and_its_handoff_shows_in_the_queue_after_a_restart() 
     assert!(said.contains("4,90"), "{said}");
     assert!(said.contains("numero 1 in coda"), "{said}");
 
-    let list = sportello(data.path(), &["queue", "list"], "");
+    let list = sportello(&data, &["queue", "list"], "");
     assert!(
         stdout(&list).contains("terminal:tester"),
         "{}",
         stdout(&list)
     );
-    let claim = sportello(data.path(), &["queue", "claim", "1", "--as", "anna"], "");
+    let claim = sportello(&data, &["queue", "claim", "1", "--as", "anna"], "");
     assert!(
         claim.status.success(),
         "{}",
         String::from_utf8_lossy(&claim.stderr)
     );
-    let again = sportello(data.path(), &["queue", "claim", "1", "--as", "marco"], "");
+    let again = sportello(&data, &["queue", "claim", "1", "--as", "marco"], "");
     assert!(String::from_utf8_lossy(&again.stderr).contains("already taken by anna"));
     sportello(
-        data.path(),
+        &data,
         &["queue", "reply", "1", "Ciao, sono Anna!", "--as", "anna"],
         "",
     );
 
-    let back = sportello(data.path(), &["chat"], "");
+    let back = sportello(&data, &["chat"], "");
     assert!(
         stdout(&back).contains("operatore> Ciao, sono Anna!"),
         "{}",
         stdout(&back)
     );
-    let report = sportello(data.path(), &["report", "--json"], "");
+    let report = sportello(&data, &["report", "--json"], "");
     let report: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
     assert_eq!(report["messages"], 2);
     assert_eq!(report["handed_off"], 1);
@@ -85,9 +86,9 @@ fn a_terminal_chat_answers_and_its_handoff_shows_in_the_queue_after_a_restart() 
 
 #[test]
 fn ask_json_explains_the_decision_with_scores() {
-    let data = tempfile::tempdir().unwrap();
+    let place = Place::new();
     let out = sportello(
-        data.path(),
+        &place.data(),
         &["ask", "quanto costa la spedizione?", "--json"],
         "",
     );
@@ -106,8 +107,12 @@ fn ask_json_explains_the_decision_with_scores() {
 
 #[test]
 fn eval_json_has_the_documented_keys() {
-    let data = tempfile::tempdir().unwrap();
-    let out = sportello(data.path(), &["eval", "tests/eval/en.jsonl", "--json"], "");
+    let place = Place::new();
+    let out = sportello(
+        &place.data(),
+        &["eval", "tests/eval/en.jsonl", "--json"],
+        "",
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     for key in [
         "cases",
@@ -121,6 +126,8 @@ fn eval_json_has_the_documented_keys() {
     }
 }
 
+/// A sled directory held by another process (PostgreSQL serves many: see
+/// `instances.rs`).
 #[test]
 fn a_data_directory_in_use_is_reported_clearly() {
     let data = tempfile::tempdir().unwrap();
@@ -147,7 +154,7 @@ fn http_get(addr: &str, path: &str) -> Option<String> {
 
 #[test]
 fn serve_without_a_token_answers_health_and_metrics_and_stops_cleanly() {
-    let data = tempfile::tempdir().unwrap();
+    let place = Place::new();
     let addr = {
         let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         probe.local_addr().unwrap().to_string()
@@ -155,7 +162,7 @@ fn serve_without_a_token_answers_health_and_metrics_and_stops_cleanly() {
     let serve = Command::new(env!("CARGO_BIN_EXE_sportello"))
         .current_dir(repo())
         .arg("--data")
-        .arg(data.path())
+        .arg(place.data())
         .arg("serve")
         .env("SPORTELLO_HTTP_ADDR", &addr)
         .env_remove("SPORTELLO_TELEGRAM_TOKEN")
@@ -194,8 +201,8 @@ fn serve_without_a_token_answers_health_and_metrics_and_stops_cleanly() {
 
 #[test]
 fn replay_prints_every_message_to_customers_and_reports_bad_lines_at_their_number() {
-    let data = tempfile::tempdir().unwrap();
-    let script = data.path().join("script.jsonl");
+    let place = Place::new();
+    let script = place.files().join("script.jsonl");
     std::fs::write(
         &script,
         r#"{"at":"2026-11-28T19:00:00Z","customer":"telegram:501","name":"Giulia","lang":"it","text":"quanto costa la spedizione?"}
@@ -209,7 +216,7 @@ this is not a script line
 "#,
     )
     .unwrap();
-    let store = data.path().join("store");
+    let store = place.data();
     let out = sportello(&store, &["replay", script.to_str().unwrap()], "");
     assert_eq!(out.status.code(), Some(1), "bad lines make the exit code 1");
     let lines: Vec<serde_json::Value> = stdout(&out)
@@ -240,19 +247,16 @@ this is not a script line
 
 #[test]
 fn after_a_demo_the_readme_quick_start_makes_anna_an_admin() {
-    let data = tempfile::tempdir().unwrap();
-    let demo = sportello(
-        data.path(),
-        &["demo", "--days", "2", "--until", "2026-11-20"],
-        "",
-    );
+    let place = Place::new();
+    let data = place.data();
+    let demo = sportello(&data, &["demo", "--days", "2", "--until", "2026-11-20"], "");
     assert!(
         demo.status.success(),
         "{}",
         String::from_utf8_lossy(&demo.stderr)
     );
     let add = sportello(
-        data.path(),
+        &data,
         &[
             "operator",
             "add",
@@ -269,7 +273,7 @@ fn after_a_demo_the_readme_quick_start_makes_anna_an_admin() {
         "{}",
         String::from_utf8_lossy(&add.stderr)
     );
-    let list = stdout(&sportello(data.path(), &["operator", "list"], ""));
+    let list = stdout(&sportello(&data, &["operator", "list"], ""));
     let anna = list
         .lines()
         .find(|l| l.starts_with("anna\t"))

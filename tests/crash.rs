@@ -8,7 +8,7 @@
 //! (`SPORTELLO_CRASH_SEED` replays a run). Restart times are printed, not asserted.
 
 use crate::support::telegram::{FakeTelegram, spawn_serve, spawn_serve_with, terminate};
-use crate::support::{copy_dir, open_service, repo, sample_dirs, sportello};
+use crate::support::{Place, copy_dir, open_service, repo, sample_dirs, sportello};
 use sportello::channels::telegram::to_html;
 use sportello::store::Store;
 use std::path::Path;
@@ -101,8 +101,8 @@ fn answers() -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_at_random_moments_loses_no_acknowledged_update_and_keeps_each_chats_order() {
     let fake = FakeTelegram::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
+    let place = Place::new();
+    let data = place.data();
     let mut rng = Rng::from_env();
     let chats: Vec<i64> = (1001..=1024).collect();
     let mut asked: Vec<Vec<usize>> = vec![Vec::new(); chats.len()];
@@ -111,7 +111,7 @@ async fn kill_9_at_random_moments_loses_no_acknowledged_update_and_keeps_each_ch
         fake.text(chats[c], QUESTIONS[q].0);
         asked[c].push(q);
     };
-    let (mut serve, _) = restart(&fake, || spawn_serve(&fake, &data)).await;
+    let (mut serve, _) = restart(&fake, || spawn_serve(&fake, &place)).await;
     let mut restarts = Vec::new();
     let kills = rounds();
     for round in 0..kills {
@@ -121,7 +121,7 @@ async fn kill_9_at_random_moments_loses_no_acknowledged_update_and_keeps_each_ch
         }
         tokio::time::sleep(Duration::from_millis(20 + rng.below(600))).await;
         kill(&mut serve);
-        let (child, took) = restart(&fake, || spawn_serve(&fake, &data)).await;
+        let (child, took) = restart(&fake, || spawn_serve(&fake, &place)).await;
         serve = child;
         restarts.push(took.as_millis());
     }
@@ -187,8 +187,8 @@ fn free_addr() -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_while_operators_claim_leaves_each_ticket_in_one_state() {
     let fake = FakeTelegram::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
+    let place = Place::new();
+    let data = place.data();
     let out = sportello(
         &data,
         &["operator", "add", "anna", "--department", "assistenza"],
@@ -203,7 +203,7 @@ async fn kill_9_while_operators_claim_leaves_each_ticket_in_one_state() {
     let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
     let addr = free_addr();
     let faq = repo().join("faq");
-    let (mut serve, _) = restart(&fake, || spawn_serve_with(&fake, &data, &faq, &addr)).await;
+    let (mut serve, _) = restart(&fake, || spawn_serve_with(&fake, &place, &faq, &addr)).await;
     let chats: Vec<i64> = (2001..=2012).collect();
     for chat in &chats {
         fake.text(*chat, "voglio parlare con un operatore");
@@ -246,7 +246,7 @@ async fn kill_9_while_operators_claim_leaves_each_ticket_in_one_state() {
         }
     }
     drop(store);
-    let (mut serve, _) = restart(&fake, || spawn_serve_with(&fake, &data, &faq, &addr)).await;
+    let (mut serve, _) = restart(&fake, || spawn_serve_with(&fake, &place, &faq, &addr)).await;
     for (id, _) in &claims {
         let status = post(&addr, &format!("/api/v1/tickets/{id}/claim"), &token);
         // Claimed before the kill (409: already anna's) or now (200): never lost, never double.
@@ -259,11 +259,11 @@ async fn kill_9_while_operators_claim_leaves_each_ticket_in_one_state() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_during_an_faq_reload_serves_the_edited_answer_after_restart() {
     let fake = FakeTelegram::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let (data, faq) = (dir.path().join("data"), dir.path().join("faq"));
+    let place = Place::new();
+    let (data, faq) = (place.data(), place.files().join("faq"));
     copy_dir(&repo().join("faq"), &faq);
     let addr = free_addr();
-    let (mut serve, _) = restart(&fake, || spawn_serve_with(&fake, &data, &faq, &addr)).await;
+    let (mut serve, _) = restart(&fake, || spawn_serve_with(&fake, &place, &faq, &addr)).await;
     fake.text(3001, QUESTIONS[0].0);
     assert_eq!(fake.wait_sent(3001, 1).await.len(), 1);
     let file = faq.join("it/costi-di-spedizione.md");
@@ -278,7 +278,7 @@ async fn kill_9_during_an_faq_reload_serves_the_edited_answer_after_restart() {
     let mut rng = Rng::from_env();
     tokio::time::sleep(Duration::from_millis(rng.below(300))).await;
     kill(&mut serve);
-    let (mut serve, _) = restart(&fake, || spawn_serve_with(&fake, &data, &faq, &addr)).await;
+    let (mut serve, _) = restart(&fake, || spawn_serve_with(&fake, &place, &faq, &addr)).await;
     fake.text(3001, QUESTIONS[0].0);
     let sent = fake.wait_sent(3001, 2).await;
     assert!(sent[1].text.contains("3,90"), "{}", sent[1].text);

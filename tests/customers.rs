@@ -2,7 +2,7 @@
 //! what the bot knows, routing by the customer's words, the GDPR copy, and `forget`
 //! that leaves nothing of them in the data directory's files.
 
-use crate::support::{TestApp, sample_dirs, sportello, sportello_ok};
+use crate::support::{Place, TestApp, sample_dirs, sportello, sportello_ok};
 use serde_json::Value;
 use std::path::Path;
 
@@ -17,10 +17,10 @@ const SCRIPT: &str = r#"{"at":"2026-03-02T09:00:00Z","customer":"telegram:501","
 {"at":"2026-03-05T18:01:00Z","customer":"telegram:501","name":"Giulia","text":"voglio parlare con un operatore"}
 "#;
 
-fn replayed(dir: &Path) -> Vec<Value> {
-    let script = dir.join("script.jsonl");
+fn replayed(place: &Place) -> Vec<Value> {
+    let script = place.files().join("script.jsonl");
     std::fs::write(&script, SCRIPT).unwrap();
-    sportello_ok(&dir.join("data"), &["replay", script.to_str().unwrap()])
+    sportello_ok(&place.data(), &["replay", script.to_str().unwrap()])
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
@@ -32,8 +32,8 @@ fn json_of(data: &Path, args: &[&str]) -> Value {
 
 #[test]
 fn a_returning_customer_is_greeted_by_name_and_not_asked_again_for_the_order() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = replayed(dir.path());
+    let place = Place::new();
+    let out = replayed(&place);
     let to_giulia: Vec<&str> = out
         .iter()
         .filter(|o| o["customer"] == "telegram:501")
@@ -62,9 +62,9 @@ fn a_returning_customer_is_greeted_by_name_and_not_asked_again_for_the_order() {
 
 #[test]
 fn the_record_and_the_access_copy_say_what_is_stored_about_a_customer() {
-    let dir = tempfile::tempdir().unwrap();
-    replayed(dir.path());
-    let data = dir.path().join("data");
+    let place = Place::new();
+    replayed(&place);
+    let data = place.data();
     let r = json_of(&data, &["customer", "show", "telegram:501", "--json"]);
     assert_eq!(r["name"], "Giulia");
     assert_eq!(r["lang"], "it");
@@ -129,9 +129,9 @@ fn counts_kept_and_marco_untouched(data: &Path, period: &[&str], before: &Value)
 
 #[test]
 fn forget_leaves_nothing_of_the_customer_in_the_data_directory() {
-    let dir = tempfile::tempdir().unwrap();
-    replayed(dir.path());
-    let data = dir.path().join("data");
+    let place = Place::on_disk();
+    replayed(&place);
+    let data = place.data();
     let hers = ["telegram:501", "Giulia", "4455667", "zanzibar", "Bergamo"];
     for needle in hers {
         let stored = found_in_files(&data, &[needle]);
@@ -150,7 +150,7 @@ fn forget_leaves_nothing_of_the_customer_in_the_data_directory() {
     assert_eq!(found_in_files(&data, &hers), Vec::<String>::new());
     // Only the directory itself is left (and the rewrite's empty lock file): no copy,
     // no old one.
-    let mut siblings: Vec<_> = std::fs::read_dir(dir.path())
+    let mut siblings: Vec<_> = std::fs::read_dir(place.files())
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .filter(|n| n.starts_with("data"))
@@ -161,7 +161,7 @@ fn forget_leaves_nothing_of_the_customer_in_the_data_directory() {
     let gone = sportello(&data, &["customer", "show", "telegram:501"], "");
     assert_eq!(gone.status.code(), Some(1));
     // The rewritten store keeps working: Giulia writing again is a new customer.
-    let script = dir.path().join("again.jsonl");
+    let script = place.files().join("again.jsonl");
     std::fs::write(
         &script,
         r#"{"at":"2026-03-06T09:00:00Z","customer":"telegram:501","text":"quanto costa la spedizione?"}"#,
@@ -205,10 +205,10 @@ keywords = ["partita iva", "nota di credito"]
 
 #[test]
 fn a_forget_cut_short_is_finished_at_the_next_open_and_a_person_s_backup_is_left_alone() {
-    let dir = tempfile::tempdir().unwrap();
-    replayed(dir.path());
-    let data = dir.path().join("data");
-    let backup = dir.path().join("data.old");
+    let place = Place::on_disk();
+    replayed(&place);
+    let data = place.data();
+    let backup = place.files().join("data.old");
     std::fs::create_dir(&backup).unwrap();
     std::fs::write(backup.join("notes.txt"), "a backup made by hand").unwrap();
     let giulia = sportello::domain::CustomerId::parse("telegram:501").unwrap();

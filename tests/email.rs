@@ -208,7 +208,7 @@ fn auto_replies_and_lists_are_kept_but_never_answered_and_a_miss_goes_to_a_perso
     // Kept on the sender's record, whole.
     let data = server.terminate();
     let copy = crate::support::sportello_ok(
-        data.path(),
+        &data.data(),
         &["customer", "export", "email:luca@example.com"],
     );
     assert!(
@@ -560,13 +560,13 @@ fn without_idle_the_mailbox_is_polled_and_did_you_mean_is_answered_with_a_number
     // Forgetting her erases the thread too; her next mail starts a new one.
     let data = server.terminate();
     let out = crate::support::sportello(
-        data.path(),
+        &data.data(),
         &["customer", "forget", "email:sara@example.it"],
         "",
     );
     assert!(out.status.success(), "{out:?}");
     let copy = crate::support::sportello(
-        data.path(),
+        &data.data(),
         &["customer", "export", "email:sara@example.it"],
         "",
     );

@@ -1,7 +1,7 @@
 //! The FAQ grows from customers' words: the gaps grouped, drafts that are never
 //! served, and a wording an operator marked becoming a reviewable question.
 
-use crate::support::{copy_dir, repo, sportello_ok};
+use crate::support::{Place, copy_dir, repo, sportello_ok};
 use std::path::Path;
 
 const SCRIPT: &str = r#"{"at":"2026-03-02T09:00:00Z","customer":"web:c1","lang":"it","text":"vendete anche biciclette elettriche?"}
@@ -19,8 +19,9 @@ const SCRIPT: &str = r#"{"at":"2026-03-02T09:00:00Z","customer":"web:c1","lang":
 "#;
 
 /// A store with the script replayed, and a copy of the sample content to edit.
-fn setup(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
-    let (data, faq) = (dir.join("data"), dir.join("faq"));
+fn setup(place: &Place) -> (std::path::PathBuf, std::path::PathBuf) {
+    let dir = place.files();
+    let (data, faq) = (place.data(), dir.join("faq"));
     copy_dir(&repo().join("faq"), &faq);
     std::fs::write(dir.join("script.jsonl"), SCRIPT).unwrap();
     let script = dir.join("script.jsonl");
@@ -36,8 +37,8 @@ fn run(data: &Path, faq: &Path, args: &[&str]) -> String {
 
 #[test]
 fn gaps_group_what_customers_asked_and_drafts_are_never_served() {
-    let dir = tempfile::tempdir().unwrap();
-    let (data, faq) = setup(dir.path());
+    let place = Place::new();
+    let (data, faq) = setup(&place);
     let gaps: serde_json::Value =
         serde_json::from_str(&run(&data, &faq, &["faq", "gaps", "--json"])).unwrap();
     let top = &gaps[0];
@@ -81,8 +82,8 @@ fn gaps_group_what_customers_asked_and_drafts_are_never_served() {
 
 #[test]
 fn a_wording_marked_as_answered_by_an_entry_becomes_its_question_through_a_diff() {
-    let dir = tempfile::tempdir().unwrap();
-    let (data, faq) = setup(dir.path());
+    let place = Place::new();
+    let (data, faq) = setup(&place);
     let wording = "il commercialista vuole il documento per la ditta";
     let diff = run(&data, &faq, &["faq", "suggest"]);
     assert!(diff.contains("fattura.md\n@@ "), "{diff}");
@@ -121,10 +122,10 @@ const RENTALS: &str = r#"{"at":"2026-03-03T09:00:00Z","customer":"web:d1","name"
 
 #[test]
 fn drafts_carry_operators_replies_once_without_names_or_order_numbers_in_one_language() {
-    let dir = tempfile::tempdir().unwrap();
-    let (data, faq) = setup(dir.path());
-    std::fs::write(dir.path().join("rentals.jsonl"), RENTALS).unwrap();
-    let script = dir.path().join("rentals.jsonl");
+    let place = Place::new();
+    let (data, faq) = setup(&place);
+    std::fs::write(place.files().join("rentals.jsonl"), RENTALS).unwrap();
+    let script = place.files().join("rentals.jsonl");
     sportello_ok(&data, &["replay", script.to_str().unwrap()]);
     let gaps: serde_json::Value =
         serde_json::from_str(&run(&data, &faq, &["faq", "gaps", "--json"])).unwrap();
@@ -164,8 +165,8 @@ fn drafts_carry_operators_replies_once_without_names_or_order_numbers_in_one_lan
 
 #[test]
 fn gaps_skip_what_the_faq_now_answers_and_name_an_entry_that_comes_close() {
-    let dir = tempfile::tempdir().unwrap();
-    let (data, faq) = setup(dir.path());
+    let place = Place::new();
+    let (data, faq) = setup(&place);
     let entry = |threshold: &str| {
         format!(
             "+++\nquestions = [\"vendete biciclette elettriche?\", \"avete biciclette elettriche?\", \"biciclette elettriche ne avete?\"]\n{threshold}+++\nNo: vendiamo abbigliamento e scarpe, niente biciclette.\n"

@@ -25,11 +25,11 @@ fn a_removed_operators_sessions_and_tokens_never_come_back_when_the_name_is_reus
     let token = format!("Bearer {}", r.json()["token"].as_str().unwrap());
     let data = server.stop();
 
-    let removed = sportello_ok(data.path(), &["operator", "remove", "anna"]);
+    let removed = sportello_ok(&data.data(), &["operator", "remove", "anna"]);
     assert!(removed.contains("removed"), "{removed}");
     // The name comes back, now as an admin: the old secrets must open nothing.
     let out = sportello(
-        data.path(),
+        &data.data(),
         &[
             "operator",
             "add",
@@ -122,7 +122,7 @@ fn behind_a_trusted_proxy_the_forwarded_address_is_the_one_locked() {
 #[test]
 fn slow_connections_are_closed_after_the_header_timeout_and_capped_per_address() {
     let config = "[web]\nheader_timeout = \"1s\"\nmax_connections_per_address = 20\n";
-    let server = Server::spawn_with(tempfile::tempdir().unwrap(), Some(config));
+    let server = Server::spawn_with(crate::support::Place::new(), Some(config));
     let addr = server.addr();
     // 60 connections that send half a request head and then nothing.
     let mut slow: Vec<_> = (0..60)
@@ -172,7 +172,7 @@ fn peak_rss_mb(pid: u32) -> u64 {
 #[test]
 fn four_hundred_logins_at_once_are_refused_early_and_memory_stays_bounded() {
     let config = "[web]\ntrusted_proxies = [\"127.0.0.1\"]\nmax_connections_per_address = 1000\n";
-    let server = Server::spawn_with(tempfile::tempdir().unwrap(), Some(config));
+    let server = Server::spawn_with(crate::support::Place::new(), Some(config));
     let addr = server.addr();
     // From 400 different addresses (through the trusted proxy), so no lockout helps.
     let results: Vec<(u16, String)> = std::thread::scope(|s| {
@@ -355,8 +355,8 @@ fn try_request(
 
 #[test]
 fn a_full_disk_loses_no_acknowledged_message_and_serve_recovers_by_itself() {
-    let data = tempfile::tempdir().unwrap();
-    let disk = SmallDisk::mount(data.path(), "8m");
+    let data = crate::support::Place::on_disk();
+    let disk = SmallDisk::mount(data.files(), "8m");
     let server = Server::spawn(data);
     let addr = server.addr();
     let visitor = request(&addr, "POST", "/api/v1/chat/start", &[], None).json()["visitor"]

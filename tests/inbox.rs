@@ -379,7 +379,7 @@ fn a_customer_sends_a_photo_an_operator_opens_it_and_forget_erases_it() {
     let queue = call(&addr, &anna, "GET", "/api/v1/queue", None).json();
     let customer = queue["tickets"][0]["customer"].as_str().unwrap().to_owned();
     let data = server.stop();
-    let forgot = crate::support::sportello(data.path(), &["customer", "forget", &customer], "");
+    let forgot = crate::support::sportello(&data.data(), &["customer", "forget", &customer], "");
     assert!(forgot.status.success(), "{forgot:?}");
     let server = Server::spawn(data);
     let addr = server.addr();

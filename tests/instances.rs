@@ -218,9 +218,9 @@ fn two_fresh_instances_print_one_setup_link_that_works_once_anywhere() {
 }
 
 /// kill -9 of one instance while customers write to both: every message either
-/// instance acknowledged is answered (what the dead one was delivering, by the other
-/// once its leases run out), at most the reply in flight twice, and the survivor keeps
-/// serving.
+/// instance acknowledged is answered (what the dead one was delivering, by the other,
+/// which takes its leases over as soon as its presence lock is gone), at most the
+/// reply in flight twice, and the survivor keeps serving.
 #[test]
 fn kill_9_of_one_instance_under_load_loses_no_acknowledged_message() {
     let fake = FakeGraph::start();
@@ -253,7 +253,6 @@ fn kill_9_of_one_instance_under_load_loses_no_acknowledged_message() {
         16,
         "the survivor took every message after the kill"
     );
-    // A lease of the dead instance runs out after 30 s: wait past it.
     let all_answered = fake.wait_for(|s| {
         acknowledged
             .iter()

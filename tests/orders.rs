@@ -7,7 +7,7 @@ use crate::support::http::{api_login, request};
 use crate::support::orders::{
     FakeShop, HTTP_TOKEN, Mode, PRESTA_KEY, SHOPIFY_TOKEN, WOO_KEY, WOO_SECRET,
 };
-use crate::support::sportello;
+use crate::support::{Place, sportello};
 use serde_json::{Value, json};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -20,9 +20,9 @@ fn replay(
     provider: &str,
     env: &[(&str, &str)],
     messages: &[(&str, &str)],
-) -> (Vec<(String, String, String)>, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("sportello.toml");
+) -> (Vec<(String, String, String)>, Place) {
+    let place = Place::new();
+    let config = place.files().join("sportello.toml");
     std::fs::write(
         &config,
         format!(
@@ -39,13 +39,13 @@ fn replay(
             json!({"at": at, "customer": customer, "text": text}).to_string() + "\n"
         })
         .collect();
-    let file = dir.path().join("script.jsonl");
+    let file = place.files().join("script.jsonl");
     std::fs::write(&file, script).unwrap();
     let mut command = Command::new(env!("CARGO_BIN_EXE_sportello"));
     command
         .current_dir(crate::support::repo())
         .arg("--data")
-        .arg(dir.path().join("data"))
+        .arg(place.data())
         .arg("--config")
         .arg(&config)
         .args(["replay", file.to_str().unwrap()])
@@ -68,7 +68,7 @@ fn replay(
             (s("customer"), s("kind"), s("text"))
         })
         .collect();
-    (said, dir)
+    (said, place)
 }
 
 fn texts(said: &[(String, String, String)]) -> Vec<&str> {
@@ -84,7 +84,7 @@ const WOO: [(&str, &str); 2] = [
 fn woocommerce_the_status_comes_only_after_the_email_on_the_order() {
     let shop = FakeShop::start();
     let c = "telegram:801";
-    let (said, dir) = replay(
+    let (said, place) = replay(
         &shop,
         "woocommerce",
         &WOO,
@@ -103,7 +103,7 @@ fn woocommerce_the_status_comes_only_after_the_email_on_the_order() {
     );
     // The report counts the lookup as answered without a person.
     assert_eq!(
-        order_counts(dir.path()),
+        order_counts(&place.data()),
         json!({"answered": 1, "looked_up": 1})
     );
     assert_eq!(shop.with(|s| s.calls.clone()), ["woocommerce 552211"]);
@@ -223,12 +223,12 @@ fn a_platform_down_slow_or_refusing_the_keys_is_said_plainly_with_a_person_offer
 #[test]
 fn without_a_platform_the_faq_answers_and_a_missing_secret_is_a_clear_error() {
     let shop = FakeShop::start();
-    let dir = tempfile::tempdir().unwrap();
-    let plain = dir.path().join("data");
+    let place = Place::new();
+    let plain = place.data();
     let out = sportello(&plain, &["ask", "dov'è il mio ordine?", "--json"], "");
     let asked: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(asked["decision"]["decision"], "answer", "{asked:#}");
-    let config = dir.path().join("orders.toml");
+    let config = place.files().join("orders.toml");
     std::fs::write(
         &config,
         format!(
@@ -262,15 +262,15 @@ fn without_a_platform_the_faq_answers_and_a_missing_secret_is_a_clear_error() {
 #[test]
 fn the_console_shows_the_order_card_of_a_ticket_on_demand() {
     let shop = FakeShop::start();
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
+    let place = Place::new();
+    let (data, files) = (place.data(), place.files().join("serve"));
     let out = sportello(
         &data,
         &["operator", "add", "anna", "--department", "assistenza"],
         &format!("{PASSWORD}\n"),
     );
     assert!(out.status.success(), "{out:?}");
-    let config = dir.path().join("sportello.toml");
+    let config = place.files().join("sportello.toml");
     std::fs::write(
         &config,
         format!(
@@ -298,7 +298,7 @@ fn the_console_shows_the_order_card_of_a_ticket_on_demand() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    crate::support::whatsapp::wait_up(&mut serve, &addr, &data);
+    crate::support::whatsapp::wait_up(&mut serve, &addr, &files);
     // A customer hands off on the web chat, naming the order.
     let start = request(&addr, "POST", "/api/v1/chat/start", &[], None).json();
     let visitor = start["visitor"].as_str().unwrap().to_owned();
@@ -332,7 +332,7 @@ fn a_sixth_lookup_within_ten_minutes_is_refused_with_a_person_offered() {
     let c = "telegram:804";
     // Number and email in one message: one lookup a minute.
     let messages = vec![(c, "dov'è il mio ordine 552211? giulia.rossi@example.it"); 6];
-    let (said, dir) = replay(&shop, "woocommerce", &WOO, &messages);
+    let (said, place) = replay(&shop, "woocommerce", &WOO, &messages);
     let answers = texts(&said);
     assert!(
         answers[..5].iter().all(|t| t.contains("spedito")),
@@ -348,13 +348,13 @@ fn a_sixth_lookup_within_ten_minutes_is_refused_with_a_person_offered() {
         "the sixth never reached the shop"
     );
     assert_eq!(
-        order_counts(dir.path()),
+        order_counts(&place.data()),
         json!({"answered": 5, "looked_up": 6})
     );
 }
 
 /// The report's order lookups on the replay's day.
-fn order_counts(dir: &std::path::Path) -> Value {
+fn order_counts(data: &std::path::Path) -> Value {
     let args = [
         "report",
         "--from",
@@ -363,7 +363,7 @@ fn order_counts(dir: &std::path::Path) -> Value {
         "2026-12-01",
         "--json",
     ];
-    let out = sportello(&dir.join("data"), &args, "");
+    let out = sportello(data, &args, "");
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     report["orders"].clone()
 }

@@ -172,8 +172,8 @@ fn the_csv_report_has_a_row_per_week_channel_and_department() {
 async fn the_html_report_of_a_demo_month_shows_its_charts_in_a_browser_and_the_console_serves_it() {
     use crate::support::browser::{Chromium, Server, screenshot, wait_for};
     use crate::support::{http::request, sportello};
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
+    let place = crate::support::Place::new();
+    let data = place.data();
     let demo = sportello(
         &data,
         &["demo", "--days", "28", "--until", "2026-03-29"],
@@ -187,7 +187,7 @@ async fn the_html_report_of_a_demo_month_shows_its_charts_in_a_browser_and_the_c
         report["conversations"].as_u64().unwrap() > 300,
         "a busy month"
     );
-    let page = dir.path().join("report.html");
+    let page = place.files().join("report.html");
     let html = sportello(
         &data,
         &[&period[..], &["--html", page.to_str().unwrap()]].concat(),
@@ -225,9 +225,7 @@ async fn the_html_report_of_a_demo_month_shows_its_charts_in_a_browser_and_the_c
     // The console's dashboard: the same page, for signed-in operators only.
     let token = sportello(&data, &["operator", "token", "demo.giulia"], "");
     let bearer = format!("Bearer {}", String::from_utf8(token.stdout).unwrap().trim());
-    let served = tempfile::tempdir().unwrap();
-    crate::support::copy_dir(&data, served.path());
-    let server = Server::spawn(served);
+    let server = Server::spawn(place);
     let path = "/api/v1/report.html?from=2026-03-02&to=2026-03-29&lang=en";
     assert_eq!(request(&server.addr(), "GET", path, &[], None).status, 401);
     let auth = [("Authorization", bearer.as_str())];

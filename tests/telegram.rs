@@ -1,8 +1,9 @@
 //! The Telegram channel: real teloxide against the fake Bot API on 127.0.0.1, the real
-//! service on sled in a temp dir.
+//! service on sled in a temp dir (or on a database of its own when the run selects
+//! PostgreSQL).
 
-use crate::support::telegram::{FakeTelegram, Fault, TOKEN, spawn_serve, terminate};
-use crate::support::{open_service, sample_dirs};
+use crate::support::telegram::{FakeTelegram, Fault, TOKEN, spawn_serve_on, terminate};
+use crate::support::{Place, TestData, open_service, sample_dirs};
 use chrono::Utc;
 use sportello::channels::telegram::{Telegram, TelegramConfig, WebhookResult, to_html};
 use sportello::config::TelegramSecrets;
@@ -16,7 +17,7 @@ struct Harness {
     service: Arc<Service>,
     telegram: Telegram,
     _stop: watch::Sender<bool>,
-    _dir: tempfile::TempDir,
+    _data: TestData,
 }
 
 async fn start(webhook: Option<&str>) -> Harness {
@@ -25,8 +26,8 @@ async fn start(webhook: Option<&str>) -> Harness {
 
 async fn start_with(webhook: Option<&str>, give_up_after: chrono::Duration) -> Harness {
     let fake = FakeTelegram::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let service = Arc::new(open_service(dir.path(), &sample_dirs()));
+    let data = TestData::new();
+    let service = Arc::new(open_service(&data.location(), &sample_dirs()));
     let config = TelegramConfig {
         secrets: TelegramSecrets {
             token: TOKEN.into(),
@@ -43,7 +44,7 @@ async fn start_with(webhook: Option<&str>, give_up_after: chrono::Duration) -> H
         service,
         telegram,
         _stop: stop,
-        _dir: dir,
+        _data: data,
     }
 }
 
@@ -317,8 +318,11 @@ async fn a_webhook_update_needs_the_secret_and_is_stored_before_the_200() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_killed_or_stopped_midway_loses_no_reply_and_keeps_each_chats_order() {
     let fake = FakeTelegram::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
+    let place = Place::new();
+    let (data, files) = (place.data(), place.files().join("serve"));
+    let faq = crate::support::repo().join("faq");
+    let spawn_serve =
+        |fake: &FakeTelegram, data| spawn_serve_on(fake, data, &files, &faq, "127.0.0.1:0");
     let chats: Vec<i64> = (701..=710).collect();
     let questions = [
         ("quanto costa la spedizione?", "costi-di-spedizione"),
@@ -346,7 +350,7 @@ async fn serve_killed_or_stopped_midway_loses_no_reply_and_keeps_each_chats_orde
     for chat in &chats {
         fake.text(*chat, questions[2].0);
     }
-    let brain = open_service(&dir.path().join("answers"), &sample_dirs()).brain();
+    let brain = &crate::support::sample_brain().0;
     let expected: Vec<String> = questions
         .iter()
         .map(|(_, id)| to_html(&brain.faq.entry(id).unwrap().answer))

@@ -663,7 +663,7 @@ async fn keyboard_claim_and_a_confirmed_close_with_its_faq_open_the_next_ticket(
     console.close().await.unwrap();
     // The close said which FAQ answered: the customer's wording is offered to it.
     let data = server.stop();
-    let suggested = crate::support::sportello(data.path(), &["faq", "suggest"], "");
+    let suggested = crate::support::sportello(&data.data(), &["faq", "suggest"], "");
     let text = String::from_utf8_lossy(&suggested.stdout);
     assert!(
         text.contains("costi-di-spedizione") && text.contains("sardegna"),

@@ -4,11 +4,11 @@
 
 use crate::support::browser::PASSWORD;
 use crate::support::http::{api_login, request};
-use crate::support::sportello;
 use crate::support::whatsapp::{
-    APP_SECRET, FakeGraph, Fault, VERIFY_TOKEN, deliver, free_addr, message_of, spawn_serve, text,
-    wait_up,
+    APP_SECRET, FakeGraph, Fault, VERIFY_TOKEN, deliver, free_addr, message_of, spawn_serve_on,
+    text, wait_up,
 };
+use crate::support::{Place, sportello};
 use serde_json::{Value, json};
 use sportello::channels::format::to_whatsapp;
 use sportello::store::Store;
@@ -18,18 +18,20 @@ use std::time::Duration;
 const CONFIG: &str =
     "[whatsapp]\nreopen_template = \"riprendi_conversazione\"\ntemplate_language = \"it\"\n";
 
-/// A running serve with its data directory and address.
+/// A running serve with its place (store, config and log) and address.
 struct Serve {
-    _dir: tempfile::TempDir,
+    place: Option<Place>,
     data: std::path::PathBuf,
+    /// Its config and log: `files.toml`, `files.log`.
+    files: std::path::PathBuf,
     addr: String,
     child: Child,
 }
 
 impl Serve {
     fn start(fake: &FakeGraph, operators: &[&str]) -> Serve {
-        let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().join("data");
+        let place = Place::new();
+        let (data, files) = (place.data(), place.files().join("serve"));
         for name in operators {
             let out = sportello(
                 &data,
@@ -39,11 +41,12 @@ impl Serve {
             assert!(out.status.success(), "operator add: {out:?}");
         }
         let addr = free_addr();
-        let mut child = spawn_serve(fake, &data, &addr, CONFIG);
-        wait_up(&mut child, &addr, &data);
+        let mut child = spawn_serve_on(fake, &data, &files, &addr, CONFIG);
+        wait_up(&mut child, &addr, &files);
         Serve {
-            _dir: dir,
+            place: Some(place),
             data,
+            files,
             addr,
             child,
         }
@@ -54,18 +57,18 @@ impl Serve {
     }
 
     fn log(&self) -> String {
-        std::fs::read_to_string(self.data.with_extension("log")).unwrap_or_default()
+        std::fs::read_to_string(self.files.with_extension("log")).unwrap_or_default()
     }
 
     /// Stop with SIGTERM (it must stop cleanly) and open the store.
-    fn stop(self) -> (Store, tempfile::TempDir) {
+    fn stop(self) -> (Store, Place) {
         let data = self.data.clone();
-        let dir = self.terminate();
-        (Store::open(&data).unwrap(), dir)
+        let place = self.terminate();
+        (Store::open(&data).unwrap(), place)
     }
 
-    /// Stop with SIGTERM (it must stop cleanly); the data directory, unopened.
-    fn terminate(mut self) -> tempfile::TempDir {
+    /// Stop with SIGTERM (it must stop cleanly); its place, the store unopened.
+    fn terminate(mut self) -> Place {
         let status = std::process::Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
@@ -77,7 +80,7 @@ impl Serve {
             "serve stops cleanly ({ended}):\n{}",
             self.log()
         );
-        std::mem::replace(&mut self._dir, tempfile::tempdir().unwrap())
+        self.place.take().unwrap()
     }
 }
 
@@ -425,12 +428,12 @@ const QUESTIONS: [(&str, &str); 4] = [
 #[test]
 fn kill_9_mid_load_loses_no_acknowledged_message_and_keeps_each_customers_order() {
     let fake = FakeGraph::start();
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
+    let place = Place::new();
+    let (data, files) = (place.data(), place.files().join("serve"));
     let addr = free_addr();
     let start = || {
-        let mut child = spawn_serve(&fake, &data, &addr, CONFIG);
-        wait_up(&mut child, &addr, &data);
+        let mut child = spawn_serve_on(&fake, &data, &files, &addr, CONFIG);
+        wait_up(&mut child, &addr, &files);
         child
     };
     let customers: Vec<String> = (1..=12).map(|n| format!("39335{n:07}")).collect();
@@ -486,7 +489,7 @@ fn kill_9_mid_load_loses_no_acknowledged_message_and_keeps_each_customers_order(
         .unwrap();
     assert!(status.success());
     let ended = child.wait().unwrap();
-    let log = std::fs::read_to_string(data.with_extension("log")).unwrap_or_default();
+    let log = std::fs::read_to_string(files.with_extension("log")).unwrap_or_default();
     assert!(
         ended.success(),
         "serve stops cleanly on SIGTERM ({ended}):\n{log}"
@@ -580,7 +583,7 @@ fn an_operator_hands_over_on_whatsapp_and_the_csat_list_records_the_score() {
 /// Stop serve and read today's KPIs from its store.
 fn sportello_report(serve: Serve) -> Value {
     let data = serve.data.clone();
-    let dir = serve.terminate();
+    let place = serve.terminate();
     let today = chrono::Utc::now().date_naive().to_string();
     let out = sportello(
         &data,
@@ -588,6 +591,6 @@ fn sportello_report(serve: Serve) -> Value {
         "",
     );
     assert!(out.status.success(), "{out:?}");
-    drop(dir);
+    drop(place);
     serde_json::from_slice(&out.stdout).unwrap()
 }

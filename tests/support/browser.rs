@@ -19,7 +19,7 @@ pub fn free_port() -> u16 {
 
 /// `sportello serve` on a free port, with the sample content.
 pub struct Server {
-    _data: tempfile::TempDir,
+    place: Option<super::Place>,
     pub base: String,
     child: Child,
     pub stderr: Arc<Mutex<String>>,
@@ -40,10 +40,10 @@ impl Server {
         config: Option<&str>,
         env: &[(&str, &str)],
     ) -> Server {
-        let data = tempfile::tempdir().unwrap();
+        let data = super::Place::new();
         for (name, department) in operators {
             let out = super::sportello(
-                data.path(),
+                &data.data(),
                 &["operator", "add", name, "--department", department],
                 &format!("{PASSWORD}\n"),
             );
@@ -52,26 +52,26 @@ impl Server {
         Self::spawn_env(data, config, env)
     }
 
-    pub fn spawn(data: tempfile::TempDir) -> Server {
+    pub fn spawn(data: super::Place) -> Server {
         Self::spawn_with(data, None)
     }
 
     /// A server on `data` with `config` as its `sportello.toml` (written beside the
     /// store).
-    pub fn spawn_with(data: tempfile::TempDir, config: Option<&str>) -> Server {
+    pub fn spawn_with(data: super::Place, config: Option<&str>) -> Server {
         Self::spawn_env(data, config, &[])
     }
 
     /// A server with operator anna, on a copy of the sample FAQ with one broken file
     /// (`it/rotto.md`: its front matter does not parse).
     pub fn with_broken_faq() -> Server {
-        let data = tempfile::tempdir().unwrap();
-        let faq = data.path().join("faq");
+        let data = super::Place::new();
+        let faq = data.files().join("faq");
         super::copy_dir(&super::repo().join("faq"), &faq);
         let broken = "+++\nid = \"rotto\"\nquestions = [\n+++\nx\n";
         std::fs::write(faq.join("it/rotto.md"), broken).unwrap();
         let out = super::sportello(
-            data.path(),
+            &data.data(),
             &["operator", "add", "anna", "--department", "assistenza"],
             &format!("{PASSWORD}\n"),
         );
@@ -81,16 +81,12 @@ impl Server {
     }
 
     /// The same with more environment (secrets of a channel or the order platform).
-    pub fn spawn_env(
-        data: tempfile::TempDir,
-        config: Option<&str>,
-        env: &[(&str, &str)],
-    ) -> Server {
+    pub fn spawn_env(data: super::Place, config: Option<&str>, env: &[(&str, &str)]) -> Server {
         Self::spawn_full(data, config, env, &[])
     }
 
     fn spawn_full(
-        data: tempfile::TempDir,
+        data: super::Place,
         config: Option<&str>,
         env: &[(&str, &str)],
         args: &[&str],
@@ -100,9 +96,9 @@ impl Server {
             .current_dir(super::repo())
             .args(args)
             .arg("--data")
-            .arg(data.path());
+            .arg(data.data());
         if let Some(config) = config {
-            let file = data.path().join("sportello.toml");
+            let file = data.files().join("sportello.toml");
             std::fs::write(&file, config).unwrap();
             command.arg("--config").arg(file);
         }
@@ -132,7 +128,7 @@ impl Server {
             .recv_timeout(Duration::from_secs(120))
             .expect("serve says where it listens");
         Server {
-            _data: data,
+            place: Some(data),
             base,
             child,
             stderr,
@@ -151,20 +147,18 @@ impl Server {
         self.child.id()
     }
 
-    /// Kill the server and give its data directory back (to run a command on it, or
-    /// start another server).
-    /// SIGTERM, as a service manager stops it; its store once it exited cleanly.
-    pub fn terminate(mut self) -> tempfile::TempDir {
+    /// SIGTERM, as a service manager stops it; its place once it exited cleanly (to
+    /// run a command on it, or start another server).
+    pub fn terminate(mut self) -> super::Place {
         crate::support::telegram::terminate(&mut self.child);
-        let data = tempfile::tempdir().unwrap();
-        std::mem::replace(&mut self._data, data)
+        self.place.take().unwrap()
     }
 
-    pub fn stop(mut self) -> tempfile::TempDir {
+    /// SIGKILL; its place.
+    pub fn stop(mut self) -> super::Place {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let data = tempfile::tempdir().unwrap();
-        std::mem::replace(&mut self._data, data)
+        self.place.take().unwrap()
     }
 }
 

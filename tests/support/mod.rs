@@ -96,6 +96,45 @@ impl TestData {
     }
 }
 
+/// A served shop's place in a child-process test: a temp directory for its files (the
+/// config, copies of content, logs) and its store, kept in that same directory (sled)
+/// or in a database of its own when the run selects PostgreSQL ([`postgres::selected`]).
+pub struct Place {
+    files: tempfile::TempDir,
+    database: Option<postgres::TestDatabase>,
+}
+
+impl Place {
+    pub fn new() -> Place {
+        Place {
+            files: tempfile::tempdir().unwrap(),
+            database: postgres::selected().then(postgres::TestDatabase::new),
+        }
+    }
+
+    /// On sled whatever the run selects: for a test of sled's own files (a full disk,
+    /// a truncated or read-only directory).
+    pub fn on_disk() -> Place {
+        Place {
+            files: tempfile::tempdir().unwrap(),
+            database: None,
+        }
+    }
+
+    /// `--data` for it: `data` in its directory, or the database's URL.
+    pub fn data(&self) -> PathBuf {
+        match &self.database {
+            Some(db) => db.data(),
+            None => self.files.path().join("data"),
+        }
+    }
+
+    /// The directory for its files.
+    pub fn files(&self) -> &Path {
+        self.files.path()
+    }
+}
+
 pub struct TestApp {
     pub data: TestData,
     /// Holds a private copy of the content, when the test has one.

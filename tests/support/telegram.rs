@@ -322,19 +322,20 @@ async fn send_message(state: &(Mutex<Inner>, Notify), body: &Value) -> Response 
 
 /// `sportello serve` as a child process against the fake Bot API, with the sample
 /// content and the web server on a free port.
-pub fn spawn_serve(fake: &FakeTelegram, data: &std::path::Path) -> std::process::Child {
+pub fn spawn_serve(fake: &FakeTelegram, place: &crate::support::Place) -> std::process::Child {
     let repo = crate::support::repo();
-    spawn_serve_with(fake, data, &repo.join("faq"), "127.0.0.1:0")
+    spawn_serve_with(fake, place, &repo.join("faq"), "127.0.0.1:0")
 }
 
 /// The same with another FAQ folder and HTTP address.
 pub fn spawn_serve_with(
     fake: &FakeTelegram,
-    data: &std::path::Path,
+    place: &crate::support::Place,
     faq: &std::path::Path,
     http: &str,
 ) -> std::process::Child {
-    spawn_serve_on(fake, data, data, faq, http)
+    let files = place.files().join("serve");
+    spawn_serve_on(fake, &place.data(), &files, faq, http)
 }
 
 /// The same on `data` (a directory or a database URL), the config beside `files`.

@@ -274,15 +274,9 @@ pub fn deliver(addr: &str, body: &str, secret: Option<&str>) -> Option<u16> {
     raw.split(' ').nth(1)?.parse().ok()
 }
 
-/// `sportello serve` on `data` with the channel pointed at `fake`, on `http`
-/// ("127.0.0.1:0" for any port), with `config` as its config file; its stderr goes to
-/// `log` (a file, read when a test fails).
-pub fn spawn_serve(fake: &FakeGraph, data: &std::path::Path, http: &str, config: &str) -> Child {
-    spawn_serve_on(fake, data, data, http, config)
-}
-
-/// [`spawn_serve`] on `data` (a directory or a database URL), its config and log
-/// beside `files` (`files.toml`, `files.log`).
+/// `sportello serve` on `data` (a directory or a database URL) with the channel pointed
+/// at `fake`, on `http` ("127.0.0.1:0" for any port), with `config` as its config file
+/// `files.toml`; its stderr goes to `files.log` (read when a test fails).
 pub fn spawn_serve_on(
     fake: &FakeGraph,
     data: &std::path::Path,

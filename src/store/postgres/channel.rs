@@ -164,13 +164,19 @@ impl Outbox for PgStore {
         )
     }
 
-    /// Taken if free, ours, or run out (the server's clock decides, not ours).
+    /// Taken if free, ours, run out (the server's clock decides, not ours), or held by
+    /// a process that is gone (its presence lock is free: `presence.rs`).
     fn lease_outbox(&self, customer: &CustomerId) -> Result<bool> {
+        self.be_present()?;
         let taken = self.execute(
-            "INSERT INTO outbox_leases (customer, holder, until)
-             VALUES ($1, $2, now() + make_interval(secs => $3))
-             ON CONFLICT (customer) DO UPDATE SET holder = excluded.holder, until = excluded.until
-             WHERE outbox_leases.holder = excluded.holder OR outbox_leases.until < now()",
+            &format!(
+                "INSERT INTO outbox_leases (customer, holder, until)
+                 VALUES ($1, $2, now() + make_interval(secs => $3))
+                 ON CONFLICT (customer) DO UPDATE SET holder = excluded.holder, until = excluded.until
+                 WHERE outbox_leases.holder = excluded.holder OR outbox_leases.until < now()
+                    OR pg_try_advisory_xact_lock({})",
+                super::presence::key_of("outbox_leases.holder")
+            ),
             &[
                 &customer.as_str(),
                 &self.instance.as_str(),

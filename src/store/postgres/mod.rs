@@ -22,6 +22,7 @@ mod lead;
 mod limits;
 mod load;
 mod pool;
+mod presence;
 mod reads;
 mod schema;
 mod turn;
@@ -42,6 +43,8 @@ pub struct PgStore {
     written: Arc<std::sync::atomic::AtomicU64>,
     /// This process among the others on the database (it holds leases by this name).
     instance: Arc<String>,
+    /// Its presence lock: a lease of a process that lost it is taken over at once.
+    presence: Arc<presence::Presence>,
 }
 
 impl PgStore {
@@ -74,6 +77,7 @@ impl PgStore {
             pool: Arc::new(pool),
             written: Arc::default(),
             instance: Arc::new(instance),
+            presence: Arc::default(),
         };
         store.pool.run(async |c| schema::migrate(c).await)?;
         Ok(store)

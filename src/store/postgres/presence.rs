@@ -1,0 +1,107 @@
+//! Whether the process holding an outbox lease is alive. Each process that takes leases
+//! holds a session-level advisory lock named after it (`sportello-instance:NAME`) on a
+//! connection of its own; the server frees it as soon as that connection closes, which
+//! a killed process's does at once. A lease whose holder no longer holds its lock is
+//! taken over then and there (`lease_outbox` tries the lock inside its statement),
+//! not when it runs out: after a `kill -9` the customers it was answering wait for the
+//! next dispatch, not for [`crate::store::OUTBOX_LEASE`].
+//!
+//! A process takes leases only while it holds its own lock: one whose lock connection
+//! failed takes none until it holds it again (the others may be taking its leases over).
+
+use super::PgStore;
+use crate::store::{Result, StoreError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
+use tokio_postgres::NoTls;
+
+/// How often the lock's connection is checked, and how long a check may take; how
+/// long to wait before connecting again after a failure.
+const PING: Duration = Duration::from_secs(3);
+/// How long a first lease waits for the lock.
+const WAIT: Duration = Duration::from_secs(10);
+
+/// This process's presence lock, taken on first use.
+#[derive(Default)]
+pub(super) struct Presence {
+    started: AtomicBool,
+    held: Mutex<bool>,
+    changed: Condvar,
+}
+
+/// The lock's key, in SQL, for the holder named by the text expression `holder`.
+pub(super) fn key_of(holder: &str) -> String {
+    format!("hashtextextended('sportello-instance:' || {holder}, 0)")
+}
+
+impl Presence {
+    fn set(&self, held: bool) {
+        *self.held.lock().unwrap_or_else(|p| p.into_inner()) = held;
+        self.changed.notify_all();
+    }
+}
+
+impl PgStore {
+    /// Hold this process's presence lock (the first call starts holding it and waits
+    /// for it); an error while it is not held.
+    pub(super) fn be_present(&self) -> Result<()> {
+        let presence = self.presence.clone();
+        if !presence.started.swap(true, Ordering::SeqCst) {
+            self.hold_presence();
+        }
+        let held = presence.held.lock().unwrap_or_else(|p| p.into_inner());
+        let (held, _) = presence
+            .changed
+            .wait_timeout_while(held, WAIT, |held| !*held)
+            .unwrap_or_else(|p| p.into_inner());
+        if *held {
+            Ok(())
+        } else {
+            Err(StoreError::Io(std::io::Error::other(
+                "this process cannot hold its presence lock on the database, so it takes no outbox lease",
+            )))
+        }
+    }
+
+    /// Take the lock on a connection of its own and keep it while the connection
+    /// answers; connect and take it again after a failure. Ends with the pool.
+    fn hold_presence(&self) {
+        let config = self.pool.config().clone();
+        let presence = self.presence.clone();
+        let lock = format!("SELECT pg_advisory_lock({})", key_of("$1"));
+        let instance = self.instance.as_str().to_owned();
+        self.pool.spawn(async move {
+            loop {
+                if let Ok((client, connection)) = config.connect(NoTls).await {
+                    let mut connection = tokio::spawn(connection);
+                    // A vanished peer (no FIN) frees the lock within about ten seconds.
+                    let keepalives = "SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2;
+                                      SET tcp_keepalives_count = 3";
+                    let taken = async {
+                        client.batch_execute(keepalives).await?;
+                        client.execute(&lock, &[&instance]).await
+                    };
+                    if tokio::time::timeout(WAIT, taken).await.is_ok_and(|r| r.is_ok()) {
+                        presence.set(true);
+                        loop {
+                            tokio::select! {
+                                _ = &mut connection => break,
+                                _ = tokio::time::sleep(PING) => {
+                                    let ping = client.simple_query("SELECT 1");
+                                    if !matches!(tokio::time::timeout(PING, ping).await, Ok(Ok(_))) {
+                                        break;
+                                    }
+                                }
+                            }
+                        }
+                        presence.set(false);
+                        tracing::warn!("the presence lock's connection failed: taking it again");
+                    }
+                    connection.abort();
+                }
+                tokio::time::sleep(PING).await;
+            }
+        });
+    }
+}
