@@ -299,6 +299,20 @@ fn what_channels_keep_per_customer_round_trips(app: TestApp) {
     };
     store.set_mailbox_mark("INBOX", mark).unwrap();
     assert_eq!(store.mailbox_mark("INBOX").unwrap(), Some(mark));
+    // A lower mark written late (another process read less) leaves it; a new
+    // UIDVALIDITY (the folder was rebuilt) starts it again.
+    let behind = MailboxMark {
+        uid_validity: 7,
+        last_uid: 40,
+    };
+    store.set_mailbox_mark("INBOX", behind).unwrap();
+    assert_eq!(store.mailbox_mark("INBOX").unwrap(), Some(mark));
+    let rebuilt = MailboxMark {
+        uid_validity: 8,
+        last_uid: 3,
+    };
+    store.set_mailbox_mark("INBOX", rebuilt).unwrap();
+    assert_eq!(store.mailbox_mark("INBOX").unwrap(), Some(rebuilt));
     let meta = sportello::store::AttachmentMeta {
         id: "att1".into(),
         customer: who.clone(),
@@ -439,6 +453,50 @@ fn a_gone_process_outbox_lease_is_taken_over_at_once() {
     assert!(!c.lease_outbox(&who).unwrap(), "now the survivor's");
     b.end_outbox_lease(&who).unwrap();
     assert!(c.lease_outbox(&who).unwrap(), "given back, free");
+}
+
+/// The change listener's connection dropped (a database restart, a cut): it listens
+/// again, the process's watchers are told to reload all (what was published meanwhile
+/// was not heard), and the other processes' changes reach them again.
+#[test]
+fn a_listener_that_listens_again_tells_its_watchers_to_reload() {
+    use crate::support::postgres::{count, execute};
+    let db = TestDatabase::new();
+    let a = app_on(TestData::Shared(db.data()));
+    let (mut feed, missed) = (a.service.subscribe(), a.service.missed());
+    let listeners = "FROM pg_stat_activity WHERE datname = current_database()
+                     AND query = 'LISTEN sportello_changes'";
+    let waited = std::time::Instant::now();
+    while count(&db, &format!("SELECT count(*) {listeners}")) == 0 {
+        assert!(
+            waited.elapsed().as_secs() < 20,
+            "the listener never listened"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(!missed.has_changed().unwrap(), "nothing missed yet");
+    execute(
+        &db,
+        &format!("SELECT pg_terminate_backend(pid) {listeners}"),
+    );
+    let cut = std::time::Instant::now();
+    while !missed.has_changed().unwrap() {
+        assert!(cut.elapsed().as_secs() < 20, "the watchers were never told");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let mut b = app_on(TestData::Shared(db.data()));
+    b.say("terminal:after-the-gap", "quanto costa la spedizione?");
+    let heard = std::time::Instant::now();
+    loop {
+        match feed.try_recv() {
+            Ok(change) if change.customer.as_str() == "terminal:after-the-gap" => break,
+            Ok(_) => {}
+            Err(_) => {
+                assert!(heard.elapsed().as_secs() < 20, "b's change never arrived");
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        }
+    }
 }
 
 /// A URL that is not one, a server that is not there: clear errors, nothing created.

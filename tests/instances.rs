@@ -2,6 +2,7 @@
 //! without sticky sessions: whatever instance a customer's message reaches, each reply
 //! goes out once.
 
+use crate::support::browser::PASSWORD;
 use crate::support::postgres::TestDatabase;
 use crate::support::whatsapp::{
     APP_SECRET, FakeGraph, deliver, free_addr, spawn_serve_on, text, wait_up,
@@ -110,15 +111,59 @@ async fn of_two_instances_one_polls_telegram_and_the_other_takes_over_when_it_di
 
 /// `serve` with the web side only, on `db`, at `addr`; its log beside `files`.
 fn spawn_web(db: &TestDatabase, files: &std::path::Path, addr: &str) -> Child {
+    spawn_web_with(db, files, addr, "", &[])
+}
+
+/// Operator anna (assistenza, password [`PASSWORD`]) on `db`, and two instances with
+/// the web side, `config` and `env` on it; their addresses, and the directory of their
+/// config and logs.
+fn anna_and_two_web_instances(
+    db: &TestDatabase,
+    config: &str,
+    env: &[(&str, String)],
+) -> (Instances, [String; 2], tempfile::TempDir) {
+    let out = crate::support::sportello(
+        &db.data(),
+        &["operator", "add", "anna", "--department", "assistenza"],
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(out.status.success(), "{out:?}");
+    let files = tempfile::tempdir().unwrap();
+    let addrs = [free_addr(), free_addr()];
+    let instances = addrs
+        .iter()
+        .enumerate()
+        .map(|(i, addr)| {
+            let files = files.path().join(format!("web{i}"));
+            (spawn_web_with(db, &files, addr, config, env), addr.clone())
+        })
+        .collect();
+    (Instances(instances), addrs, files)
+}
+
+/// The same with `config` as its config file and more environment (a channel's
+/// secrets).
+fn spawn_web_with(
+    db: &TestDatabase,
+    files: &std::path::Path,
+    addr: &str,
+    config: &str,
+    env: &[(&str, String)],
+) -> Child {
     let log = std::fs::File::create(files.with_extension("log")).unwrap();
+    let file = files.with_extension("toml");
+    std::fs::write(&file, config).unwrap();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sportello"))
         .current_dir(crate::support::repo())
         .arg("--data")
         .arg(db.data())
+        .arg("--config")
+        .arg(&file)
         .arg("serve")
         .env("SPORTELLO_HTTP_ADDR", addr)
         .env_remove("SPORTELLO_TELEGRAM_TOKEN")
         .env_remove("SPORTELLO_WHATSAPP_TOKEN")
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdout(std::process::Stdio::null())
         .stderr(log)
         .spawn()
@@ -127,32 +172,75 @@ fn spawn_web(db: &TestDatabase, files: &std::path::Path, addr: &str) -> Child {
     child
 }
 
+/// Two instances look for the replies web-chat customers missed: each customer who
+/// left an address gets each missed reply by email once, even from a slow mail server
+/// (while one instance sends, the other finds the same reply due).
+#[test]
+fn two_instances_mail_a_missed_reply_once() {
+    use crate::support::http::{api_login, request};
+    use crate::support::mail::{Dovecot, Smtp, env, header};
+    let (imap, smtp) = (Dovecot::start(), Smtp::start());
+    std::fs::write(smtp.dir().join("slow"), "1.5").unwrap();
+    let db = TestDatabase::new();
+    let config = "[email]\nfollow_up_after = \"1s\"\n";
+    let (_instances, addrs, _files) = anna_and_two_web_instances(&db, config, &env(&imap, &smtp));
+    let customers = 3;
+    for n in 0..customers {
+        // Her requests reach either instance.
+        let (here, there) = (&addrs[n % 2], &addrs[(n + 1) % 2]);
+        let start = request(here, "POST", "/api/v1/chat/start", &[], None).json();
+        let visitor = start["visitor"].as_str().unwrap().to_owned();
+        let me = [("X-Sportello-Visitor", visitor.as_str())];
+        let body = serde_json::json!({"id": format!("m{n}"), "locale": "it-IT",
+                                      "text": "voglio parlare con un operatore"});
+        let r = request(
+            there,
+            "POST",
+            "/api/v1/chat/messages",
+            &me,
+            Some(&body.to_string()),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        let email = serde_json::json!({"email": format!("cliente{n}@example.it")}).to_string();
+        let r = request(here, "POST", "/api/v1/chat/email", &me, Some(&email));
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let anna = api_login(&addrs[1], "anna");
+    let op = [
+        ("Cookie", anna.0.as_str()),
+        ("X-CSRF-Token", anna.1.as_str()),
+    ];
+    for ticket in 1..=customers {
+        let claim = format!("/api/v1/tickets/{ticket}/claim");
+        assert_eq!(request(&addrs[1], "POST", &claim, &op, None).status, 200);
+        let reply = serde_json::json!({"text": format!("Ecco il codice del reso: R-{ticket}.")});
+        let path = format!("/api/v1/tickets/{ticket}/reply");
+        let r = request(&addrs[1], "POST", &path, &op, Some(&reply.to_string()));
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    smtp.wait_for(customers);
+    // Several scans of both instances (every half second) and slow sends later:
+    std::thread::sleep(Duration::from_secs(5));
+    let mut to: Vec<String> = smtp
+        .mails()
+        .iter()
+        .map(|m| header(m, "To").unwrap())
+        .collect();
+    to.sort();
+    let expected: Vec<String> = (0..customers)
+        .map(|n| format!("cliente{n}@example.it"))
+        .collect();
+    assert_eq!(to, expected, "each missed reply mailed once");
+}
+
 /// Failed logins count on the database: spread over two instances, the sixth attempt
 /// for a name from one address is refused wherever it lands (in memory, each instance
 /// would have allowed five).
 #[test]
 fn failed_logins_spread_over_two_instances_lock_out_as_on_one() {
-    use crate::support::browser::PASSWORD;
     use crate::support::http::request;
     let db = TestDatabase::new();
-    let files = tempfile::tempdir().unwrap();
-    let out = crate::support::sportello(
-        &db.data(),
-        &["operator", "add", "anna", "--department", "assistenza"],
-        &format!("{PASSWORD}\n"),
-    );
-    assert!(out.status.success(), "{out:?}");
-    let addrs = [free_addr(), free_addr()];
-    let _instances = Instances(
-        addrs
-            .iter()
-            .enumerate()
-            .map(|(i, addr)| {
-                let child = spawn_web(&db, &files.path().join(format!("web{i}")), addr);
-                (child, addr.clone())
-            })
-            .collect(),
-    );
+    let (_instances, addrs, _files) = anna_and_two_web_instances(&db, "", &[]);
     let login = |addr: &str, password: &str| {
         let body = serde_json::json!({"name": "anna", "password": password}).to_string();
         request(addr, "POST", "/api/v1/login", &[], Some(&body)).status
@@ -176,7 +264,6 @@ fn failed_logins_spread_over_two_instances_lock_out_as_on_one() {
 /// works once, on whichever instance it reaches.
 #[test]
 fn two_fresh_instances_print_one_setup_link_that_works_once_anywhere() {
-    use crate::support::browser::PASSWORD;
     use crate::support::http::request;
     let db = TestDatabase::new();
     let files = tempfile::tempdir().unwrap();
@@ -271,4 +358,64 @@ fn kill_9_of_one_instance_under_load_loses_no_acknowledged_message() {
         repeated <= 1,
         "{repeated} replies repeated: at most the one in flight"
     );
+}
+
+/// A customer's message taken by one instance shows on the other's console: in its
+/// live event stream (Server-Sent Events) as it happens, and in its queue.
+#[test]
+fn a_message_to_one_instance_shows_in_the_other_consoles_stream_and_queue() {
+    use crate::support::http::{api_login, request};
+    use std::io::{BufRead, BufReader, Write};
+    let db = TestDatabase::new();
+    let (_instances, addrs, _files) = anna_and_two_web_instances(&db, "", &[]);
+    // Anna's console on the second instance follows its event stream.
+    let (cookie, _) = api_login(&addrs[1], "anna");
+    let mut stream = std::net::TcpStream::connect(&addrs[1]).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    write!(
+        stream,
+        "GET /api/v1/events HTTP/1.1\r\nHost: {}\r\nCookie: {cookie}\r\nAccept: text/event-stream\r\n\r\n",
+        addrs[1]
+    )
+    .unwrap();
+    let mut lines = BufReader::new(stream).lines();
+    let mut next_data = || loop {
+        let line = lines.next().expect("the stream stays open").unwrap();
+        if let Some(data) = line.strip_prefix("data:") {
+            return serde_json::from_str::<serde_json::Value>(data.trim()).unwrap();
+        }
+    };
+    assert_eq!(next_data(), serde_json::json!({}), "the stream is live");
+    // A visitor writes to the first instance.
+    let start = request(&addrs[0], "POST", "/api/v1/chat/start", &[], None).json();
+    let visitor = start["visitor"].as_str().unwrap().to_owned();
+    let me = [("X-Sportello-Visitor", visitor.as_str())];
+    let body = serde_json::json!({"id": "m1", "locale": "it-IT",
+                                  "text": "voglio parlare con un operatore"});
+    let r = request(
+        &addrs[0],
+        "POST",
+        "/api/v1/chat/messages",
+        &me,
+        Some(&body.to_string()),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let event = loop {
+        let data = next_data();
+        if data["from_customer"] == true {
+            break data;
+        }
+    };
+    let customer = event["customer"].as_str().unwrap().to_owned();
+    assert!(customer.starts_with("web:"), "{event}");
+    let headers = [("Cookie", cookie.as_str())];
+    let queue = request(&addrs[1], "GET", "/api/v1/queue", &headers, None).json();
+    assert_eq!(
+        queue["tickets"][0]["customer"],
+        customer.as_str(),
+        "{queue}"
+    );
+    assert_eq!(event["ticket"], queue["tickets"][0]["id"], "{queue}");
 }

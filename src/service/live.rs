@@ -4,10 +4,10 @@
 
 use super::Service;
 use crate::domain::{Author, CustomerId, EventKind, TicketId};
-use crate::store::Turn;
+use crate::store::{Heard, Turn};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 /// How many changes a slow watcher may fall behind before it is told to reload all.
 const FEED: usize = 1024;
@@ -48,6 +48,9 @@ pub struct Counts {
 
 pub struct Live {
     feed: broadcast::Sender<Change>,
+    /// Counts the times changes may have been missed (the listener of a shared store
+    /// was away): watchers reload all when it moves.
+    missed: watch::Sender<u64>,
     counts: Mutex<Counts>,
 }
 
@@ -55,6 +58,7 @@ impl Default for Live {
     fn default() -> Self {
         Self {
             feed: broadcast::channel(FEED).0,
+            missed: watch::channel(0).0,
             counts: Mutex::default(),
         }
     }
@@ -64,13 +68,19 @@ impl Live {
     /// The feed also carries what the other processes on a shared store (PostgreSQL)
     /// tell: their changes reach this process's consoles and web chats.
     pub(super) fn hear(&self, store: &crate::store::Store) {
-        let feed = self.feed.clone();
-        store.listen(Box::new(move |payload| {
-            match serde_json::from_str::<Change>(payload) {
+        let (feed, missed) = (self.feed.clone(), self.missed.clone());
+        store.listen(Box::new(move |heard| match heard {
+            Heard::Change(payload) => match serde_json::from_str::<Change>(payload) {
                 Ok(change) => {
                     let _ = feed.send(change);
                 }
                 Err(e) => tracing::warn!("a change from another instance does not read: {e}"),
+            },
+            Heard::Gap => {
+                tracing::warn!(
+                    "changes of the other instances may have been missed: watchers reload"
+                );
+                missed.send_modify(|n| *n += 1);
             }
         }));
     }
@@ -84,6 +94,12 @@ impl Service {
     /// Changes from now on. A receiver that lags gets `RecvError::Lagged`: reload all.
     pub fn subscribe(&self) -> broadcast::Receiver<Change> {
         self.live.feed.subscribe()
+    }
+
+    /// Moves when changes may have been missed without a receiver lagging (the other
+    /// instances' changes, while this one's listener was away): reload all.
+    pub fn missed(&self) -> watch::Receiver<u64> {
+        self.live.missed.subscribe()
     }
 
     pub fn counts(&self) -> Counts {

@@ -226,7 +226,7 @@ impl Store {
 
     /// Call `on` with what other processes [`Store::publish`], until the store is
     /// dropped (sled: never).
-    pub fn listen(&self, on: Box<dyn Fn(&str) + Send + Sync>) {
+    pub fn listen(&self, on: Box<dyn Fn(Heard<'_>) + Send + Sync>) {
         match self {
             Store::Sled(_) => {}
             Store::Postgres(store) => store.listen(on),
@@ -259,4 +259,14 @@ impl Store {
 /// Whether `--data` names a database rather than a directory.
 pub fn is_database_url(data: &str) -> bool {
     data.starts_with("postgres://") || data.starts_with("postgresql://")
+}
+
+/// What a listener hears from the other processes on a shared store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Heard<'a> {
+    /// A change another process published.
+    Change(&'a str),
+    /// The listener's connection failed and is back: changes published meanwhile were
+    /// not heard (watchers should look at everything again).
+    Gap,
 }

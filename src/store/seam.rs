@@ -147,6 +147,8 @@ pub trait History {
 /// address a web-chat customer left, how far a mailbox was read, uploaded files.
 pub trait ChannelState {
     fn mailbox_mark(&self, mailbox: &str) -> Result<Option<MailboxMark>>;
+    /// Move the mark on (a lower `last_uid` in the same UIDVALIDITY, written late by
+    /// another process, leaves it where it is).
     fn set_mailbox_mark(&self, mailbox: &str, mark: MailboxMark) -> Result<()>;
     fn email_thread(&self, customer: &CustomerId) -> Result<Option<EmailThread>>;
     fn update_email_thread(

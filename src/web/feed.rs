@@ -1,7 +1,8 @@
 //! Live updates as Server-Sent Events: each stream follows the service's change feed,
 //! keeps what concerns its watcher and sends `event: changed` (the page then fetches
-//! what is new) or `event: typing` (someone is typing: shown, never stored). A watcher that falls behind gets one bare `changed` (reload all). The
-//! stream ends when the server stops, so that a graceful stop does not wait on it.
+//! what is new) or `event: typing` (someone is typing: shown, never stored). A watcher
+//! that falls behind, or whose instance's listener missed other instances' changes,
+//! gets one bare `changed` (reload all). The stream ends when the server stops, so that a graceful stop does not wait on it.
 
 use super::App;
 use crate::service::Change;
@@ -15,13 +16,15 @@ pub fn stream<F>(app: &App, keep: F) -> Sse<impl Stream<Item = Result<Event, Inf
 where
     F: Fn(&Change) -> Option<Value> + Send + 'static,
 {
-    let state = (app.service.subscribe(), app.stop.clone(), keep, true);
-    let events =
-        futures_util::stream::unfold(state, |(mut feed, mut stop, keep, first)| async move {
+    let feeds = (app.service.subscribe(), app.service.missed());
+    let state = (feeds, app.stop.clone(), keep, true);
+    let events = futures_util::stream::unfold(
+        state,
+        |((mut feed, mut missed), mut stop, keep, first)| async move {
             if first {
                 // Tell the page the stream is live, so it fetches what it missed.
                 let hello = Event::default().event("changed").data("{}");
-                return Some((Ok(hello), (feed, stop, keep, false)));
+                return Some((Ok(hello), ((feed, missed), stop, keep, false)));
             }
             loop {
                 if *stop.borrow() {
@@ -36,6 +39,10 @@ where
                         Err(RecvError::Lagged(_)) => Value::Object(Default::default()),
                         Err(RecvError::Closed) => return None,
                     },
+                    gap = missed.changed() => match gap {
+                        Ok(()) => Value::Object(Default::default()),
+                        Err(_) => return None,
+                    },
                     changed = stop.changed() => {
                         if changed.is_err() {
                             return None;
@@ -49,8 +56,9 @@ where
                     "changed"
                 };
                 let event = Event::default().event(name).data(data.to_string());
-                return Some((Ok(event), (feed, stop, keep, false)));
+                return Some((Ok(event), ((feed, missed), stop, keep, false)));
             }
-        });
+        },
+    );
     Sse::new(events).keep_alive(KeepAlive::default())
 }

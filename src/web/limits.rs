@@ -34,6 +34,19 @@ pub struct Failures {
 /// One key and the attempts it allows in the window (`u32::MAX`: counted only).
 pub type Limit<'a> = (&'a str, u32);
 
+/// Run a call to the shared store from an HTTP handler so that waiting on the database
+/// does not hold up the other requests: on the server's (multi-threaded) runtime its
+/// worker hands its other tasks to the others meanwhile; elsewhere it just runs.
+fn off_the_workers<T>(work: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(work)
+        }
+        _ => work(),
+    }
+}
+
 /// On a shared store that fails: refuse, and ask to try again in a moment.
 fn refused(e: crate::store::StoreError) -> u64 {
     tracing::error!("abuse limits: the shared store failed: {e}");
@@ -53,8 +66,7 @@ impl Failures {
     /// if a key has reached its limit. Ok gives each key's count before this attempt.
     pub fn attempt(&self, keys: &[Limit], now: Instant) -> Result<Vec<u32>, u64> {
         if let Some(shared) = self.shared.as_ref().and_then(Store::shared_limits) {
-            return shared
-                .login_attempt(keys, LOCKOUT)
+            return off_the_workers(|| shared.login_attempt(keys, LOCKOUT))
                 .unwrap_or_else(|e| Err(refused(e)));
         }
         let mut map = self.memory.lock().unwrap_or_else(|e| e.into_inner());
@@ -90,7 +102,7 @@ impl Failures {
     pub fn succeeded(&self, keys: &[Limit]) {
         if let Some(shared) = self.shared.as_ref().and_then(Store::shared_limits) {
             let keys: Vec<&str> = keys.iter().map(|(k, _)| *k).collect();
-            if let Err(e) = shared.login_succeeded(&keys) {
+            if let Err(e) = off_the_workers(|| shared.login_succeeded(&keys)) {
                 refused(e);
             }
             return;
@@ -105,7 +117,7 @@ impl Failures {
 
     pub fn clear(&self, key: &str) {
         if let Some(shared) = self.shared.as_ref().and_then(Store::shared_limits) {
-            if let Err(e) = shared.login_clear(key) {
+            if let Err(e) = off_the_workers(|| shared.login_clear(key)) {
                 refused(e);
             }
             return;
@@ -153,8 +165,7 @@ impl Rates {
                 .zip(keys)
                 .map(|(k, (_, max))| (k.as_str(), *max))
                 .collect();
-            return shared
-                .rate_allow(&keys, window)
+            return off_the_workers(|| shared.rate_allow(&keys, window))
                 .unwrap_or_else(|e| Err(refused(e)));
         }
         let mut map = self.memory.lock().unwrap_or_else(|e| e.into_inner());

@@ -143,3 +143,12 @@ pub fn execute(db: &TestDatabase, sql: &str) {
     })
     .unwrap();
 }
+
+/// The first column of the first row of `sql` on the test database, as a count.
+pub fn count(db: &TestDatabase, sql: &str) -> i64 {
+    let sql = sql.to_owned();
+    with_client(db.url.clone(), move |c| {
+        Box::pin(async move { c.query_one(&sql, &[]).await.unwrap().get(0) })
+    })
+    .unwrap()
+}

@@ -1,12 +1,14 @@
 """A local SMTP server for the email tests: aiosmtpd (PyPI) with AUTH PLAIN/LOGIN
 over plain text on loopback. Every accepted mail is written to OUT_DIR as
 NNNN.eml (the raw message, as received). Faults, for the tests that need them:
-recipients listed in OUT_DIR/refuse get 550, and while OUT_DIR/busy exists every
-mail gets 451 (try again later).
+recipients listed in OUT_DIR/refuse get 550, while OUT_DIR/busy exists every
+mail gets 451 (try again later), and while OUT_DIR/slow exists each mail's data is
+accepted only after the seconds it says (a server that scans what it receives).
 
 Usage: smtp_server.py PORT OUT_DIR USER PASSWORD [CERT KEY]
 With CERT and KEY it offers STARTTLS and requires it before AUTH.
 """
+import asyncio
 import os
 import sys
 import time
@@ -44,6 +46,10 @@ class Store:
     async def handle_DATA(self, server, session, envelope):
         if os.path.exists(os.path.join(out_dir, "busy")):
             return "451 4.3.0 Try again later"
+        slow = os.path.join(out_dir, "slow")
+        if os.path.exists(slow):
+            with open(slow) as f:
+                await asyncio.sleep(float(f.read().strip() or "1"))
         n = len([f for f in os.listdir(out_dir) if f.endswith(".eml")])
         tmp = os.path.join(out_dir, "%04d.tmp" % n)
         with open(tmp, "wb") as f:

@@ -320,13 +320,17 @@ pub fn window_closed(
 /// without waiting for the next outbox scan.
 async fn wake_on_changes(delivery: Arc<Delivery>, mut stop: watch::Receiver<bool>) {
     use tokio::sync::broadcast::error::RecvError;
-    let mut changes = delivery.service.subscribe();
+    let (mut changes, mut missed) = (delivery.service.subscribe(), delivery.service.missed());
     loop {
         tokio::select! {
             change = changes.recv() => match change {
                 Ok(c) if c.customer.kind() != Some(delivery.kind) => {}
                 Ok(_) | Err(RecvError::Lagged(_)) => delivery.wake.notify_one(),
                 Err(RecvError::Closed) => return,
+            },
+            gap = missed.changed() => match gap {
+                Ok(()) => delivery.wake.notify_one(),
+                Err(_) => return,
             },
             _ = stop.changed() => return,
         }

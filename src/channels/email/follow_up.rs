@@ -122,8 +122,54 @@ enum Sent {
     Later,
 }
 
+/// Send `d` if this process holds the customer's lease and no process has sent it
+/// since it was found due; the lease is given back afterwards.
 async fn send_one(service: &Arc<Service>, sender: &SmtpSender, d: Due, link: Option<&str>) -> Sent {
+    let (store, customer) = (service.store().clone(), d.customer.clone());
     let last = d.replies.iter().map(|r| r.at).max();
+    match blocking(move || take(&store, &customer, last)).await {
+        Ok(true) => {}
+        Ok(false) => return Sent::Done,
+        Err(e) => {
+            tracing::warn!(customer = %d.customer, "email follow-up: cannot take its lease, trying later: {e}");
+            return Sent::Later;
+        }
+    }
+    let (store, customer) = (service.store().clone(), d.customer.clone());
+    let sent = send_leased(service, sender, d, last, link).await;
+    if let Err(e) = blocking(move || store.end_outbox_lease(&customer)).await {
+        tracing::warn!("email follow-up: lease not given back (it runs out): {e}");
+    }
+    sent
+}
+
+/// With several processes on one store each follow-up goes from one: the one holding
+/// the customer's outbox lease (a web-chat outbox has no other deliverer), and only if
+/// the contact does not say it went already (another process may have sent it between
+/// this one's scan and its lease).
+fn take(
+    store: &crate::store::Store,
+    customer: &CustomerId,
+    last: Option<DateTime<Utc>>,
+) -> crate::store::Result<bool> {
+    if !store.lease_outbox(customer)? {
+        return Ok(false);
+    }
+    let sent = store.contact(customer)?.and_then(|c| c.followed_up);
+    if sent.is_some() && sent >= last {
+        store.end_outbox_lease(customer)?;
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+async fn send_leased(
+    service: &Arc<Service>,
+    sender: &SmtpSender,
+    d: Due,
+    last: Option<DateTime<Utc>>,
+    link: Option<&str>,
+) -> Sent {
     match follow_up(sender.from(), &d.contact.email, &d.replies, d.lang, link) {
         Ok(mail) => match sender.send_mail(mail).await {
             Ok(()) => {}

@@ -1,10 +1,11 @@
 //! Changes between the processes on one database: `NOTIFY` after a commit, and a
 //! connection of its own `LISTEN`ing (reconnected if it drops), each notification
 //! handed to the process's own feed. A process skips its own: it told its watchers
-//! already.
+//! already. Once a dropped connection listens again the feed hears of the gap
+//! ([`Heard::Gap`]): what was published meanwhile is lost, and watchers reload.
 
 use super::PgStore;
-use crate::store::Result;
+use crate::store::{Heard, Result};
 use futures_util::StreamExt;
 use std::time::Duration;
 use tokio_postgres::{AsyncMessage, NoTls};
@@ -29,12 +30,13 @@ impl PgStore {
 
     /// Call `on` with every payload another process publishes, from now on, until the
     /// store is dropped.
-    pub(in crate::store) fn listen(&self, on: Box<dyn Fn(&str) + Send + Sync>) {
+    pub(in crate::store) fn listen(&self, on: Box<dyn Fn(Heard<'_>) + Send + Sync>) {
         let config = self.pool.config().clone();
         let instance = self.instance.clone();
         self.pool.spawn(async move {
+            let mut again = false;
             loop {
-                match listen_once(&config, &instance, &on).await {
+                match listen_once(&config, &instance, &on, &mut again).await {
                     Ok(()) => tracing::warn!("the change listener's connection closed"),
                     Err(e) => tracing::warn!("the change listener's connection failed: {e}"),
                 }
@@ -44,11 +46,13 @@ impl PgStore {
     }
 }
 
-/// One connection's worth of listening: returns when it ends.
+/// One connection's worth of listening: returns when it ends. `again`: whether it
+/// listened before (then, listening anew, it tells of the gap), set once it listens.
 async fn listen_once(
     config: &tokio_postgres::Config,
     instance: &str,
-    on: &(dyn Fn(&str) + Send + Sync),
+    on: &(dyn Fn(Heard<'_>) + Send + Sync),
+    again: &mut bool,
 ) -> std::result::Result<(), tokio_postgres::Error> {
     let (client, mut connection) = config.connect(NoTls).await?;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -66,11 +70,14 @@ async fn listen_once(
         Ok(())
     });
     client.batch_execute(&format!("LISTEN {CHANNEL}")).await?;
+    if std::mem::replace(again, true) {
+        on(Heard::Gap);
+    }
     while let Some(message) = rx.recv().await {
         if let Some((from, payload)) = message.split_once('\n')
             && from != instance
         {
-            on(payload);
+            on(Heard::Change(payload));
         }
     }
     drop(client);

@@ -206,10 +206,15 @@ impl ChannelState for PgStore {
             .pop())
     }
 
+    /// Never back within one UIDVALIDITY: two instances reading the mailbox may write
+    /// their marks in either order, and the later write of the lower one must not make
+    /// both read again what was read.
     fn set_mailbox_mark(&self, mailbox: &str, mark: MailboxMark) -> Result<()> {
         self.execute(
             "INSERT INTO mailbox_marks (mailbox, body) VALUES ($1, $2)
-             ON CONFLICT (mailbox) DO UPDATE SET body = excluded.body",
+             ON CONFLICT (mailbox) DO UPDATE SET body = excluded.body
+             WHERE (mailbox_marks.body->>'uid_validity') <> (excluded.body->>'uid_validity')
+                OR (mailbox_marks.body->>'last_uid')::bigint < (excluded.body->>'last_uid')::bigint",
             &[&mailbox, &json(&mark)],
         )?;
         Ok(())

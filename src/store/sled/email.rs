@@ -15,11 +15,22 @@ impl SledStore {
             .transpose()
     }
 
-    /// Move the mark (flushed with the next flush: a mark lost in a crash only means
-    /// mails read again, which their `Message-ID` makes duplicates).
+    /// Move the mark on, never back within one UIDVALIDITY (flushed with the next
+    /// flush: a mark lost in a crash only means mails read again, which their
+    /// `Message-ID` makes duplicates).
     pub fn set_mailbox_mark(&self, mailbox: &str, mark: MailboxMark) -> Result<()> {
         self.meta
-            .insert(format!("email_mark:{mailbox}"), encode(&mark))?;
+            .fetch_and_update(format!("email_mark:{mailbox}"), |old| {
+                let old: Option<MailboxMark> = old.and_then(|v| decode("meta", v).ok());
+                match old {
+                    Some(o)
+                        if o.uid_validity == mark.uid_validity && o.last_uid >= mark.last_uid =>
+                    {
+                        Some(encode(&o))
+                    }
+                    _ => Some(encode(&mark)),
+                }
+            })?;
         Ok(())
     }
 
