@@ -349,6 +349,27 @@ fn notes_and_the_transcript_after_a_line(mut app: TestApp) {
     assert_eq!(store.events_of(&who).unwrap().len(), 2, "two decisions");
 }
 
+/// `bench` with `--data postgres://…` runs the pipeline on that server too, beside its
+/// floor, in a scratch database (dropped after): the shop's own database is not
+/// touched.
+#[test]
+fn bench_on_a_database_url_measures_postgresql_in_a_scratch_database() {
+    let shop = TestDatabase::new();
+    let args = ["bench", "--only", "pipeline", "--quick", "--json"];
+    let out: serde_json::Value = serde_json::from_str(&sportello_ok(&shop.data(), &args)).unwrap();
+    for backend in [&out, &out["postgres"]] {
+        assert_eq!(backend["messages"], 2000, "{out:#}");
+        assert!(backend["pipeline_msgs_per_s"].as_f64().unwrap() > 0.0);
+        assert!(backend["floor_msgs_per_s"].as_f64().unwrap() > 0.0);
+        assert!(backend["ratio"].as_f64().unwrap() > 0.0);
+    }
+    let name = shop.url.rsplit('/').next().unwrap();
+    assert!(
+        !crate::support::postgres::database_exists(name),
+        "the shop's database was not even created"
+    );
+}
+
 /// A made-up fortnight, then the same commands on both: the same report, the same
 /// queue, the same customer record, and a consistent store.
 #[test]
