@@ -349,27 +349,6 @@ fn notes_and_the_transcript_after_a_line(mut app: TestApp) {
     assert_eq!(store.events_of(&who).unwrap().len(), 2, "two decisions");
 }
 
-/// `bench` with `--data postgres://…` runs the pipeline on that server too, beside its
-/// floor, in a scratch database (dropped after): the shop's own database is not
-/// touched.
-#[test]
-fn bench_on_a_database_url_measures_postgresql_in_a_scratch_database() {
-    let shop = TestDatabase::new();
-    let args = ["bench", "--only", "pipeline", "--quick", "--json"];
-    let out: serde_json::Value = serde_json::from_str(&sportello_ok(&shop.data(), &args)).unwrap();
-    for backend in [&out, &out["postgres"]] {
-        assert_eq!(backend["messages"], 2000, "{out:#}");
-        assert!(backend["pipeline_msgs_per_s"].as_f64().unwrap() > 0.0);
-        assert!(backend["floor_msgs_per_s"].as_f64().unwrap() > 0.0);
-        assert!(backend["ratio"].as_f64().unwrap() > 0.0);
-    }
-    let name = shop.url.rsplit('/').next().unwrap();
-    assert!(
-        !crate::support::postgres::database_exists(name),
-        "the shop's database was not even created"
-    );
-}
-
 /// A made-up fortnight, then the same commands on both: the same report, the same
 /// queue, the same customer record, and a consistent store.
 #[test]
@@ -474,6 +453,41 @@ fn a_gone_process_outbox_lease_is_taken_over_at_once() {
     assert!(!c.lease_outbox(&who).unwrap(), "now the survivor's");
     b.end_outbox_lease(&who).unwrap();
     assert!(c.lease_outbox(&who).unwrap(), "given back, free");
+}
+
+/// A holder whose presence lock the server freed (its connection cut, the process
+/// alive) stops renewing its leases, so that it stops delivering while another takes
+/// them over; once it holds its lock again it takes leases again.
+#[test]
+fn a_holder_that_lost_its_presence_lock_renews_nothing() {
+    use crate::support::postgres::{count, execute};
+    let db = TestDatabase::new();
+    let who = CustomerId::parse("whatsapp:393331113333").unwrap();
+    let a = Store::open(&db.data()).unwrap();
+    assert!(a.lease_outbox(&who).unwrap());
+    let presence = "FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+                    WHERE l.locktype = 'advisory' AND l.granted AND d.datname = current_database()";
+    assert_eq!(
+        count(&db, &format!("SELECT count(*) {presence}")),
+        1,
+        "a's lock"
+    );
+    execute(&db, &format!("SELECT pg_terminate_backend(pid) {presence}"));
+    while count(&db, &format!("SELECT count(*) {presence}")) > 0 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(
+        !a.lease_outbox(&who).unwrap(),
+        "no renewal without the lock"
+    );
+    let b = Store::open(&db.data()).unwrap();
+    assert!(b.lease_outbox(&who).unwrap(), "taken over at once");
+    b.end_outbox_lease(&who).unwrap();
+    let back = std::time::Instant::now();
+    while !a.lease_outbox(&who).unwrap() {
+        assert!(back.elapsed().as_secs() < 30, "a never held its lock again");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
 }
 
 /// The change listener's connection dropped (a database restart, a cut): it listens

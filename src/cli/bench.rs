@@ -25,27 +25,12 @@ pub struct BenchArgs {
     #[arg(long, value_parser = ["pipeline"])]
     only: Option<String>,
     /// Also run the pipeline on this PostgreSQL server (`postgres://USER@HOST:PORT`,
-    /// in a scratch database dropped after), against its own floor; by default the
-    /// server of a `--data postgres://…` URL.
+    /// in a scratch database dropped after), against its own floor.
     #[arg(long)]
     postgres: Option<String>,
     /// Internal: the memory probe (a child process fills a store with N conversations).
     #[arg(long, hide = true)]
     rss_probe: Option<usize>,
-}
-
-/// The PostgreSQL server to run the pipeline on: `--postgres`, else the server of a
-/// `--data postgres://…/DB` (in a scratch database of its own: the shop's is never
-/// touched).
-fn postgres_server(args: &BenchArgs, data: &Path) -> Option<String> {
-    if args.postgres.is_some() {
-        return args.postgres.clone();
-    }
-    let url = data.to_str().filter(|d| crate::store::is_database_url(d))?;
-    let (scheme, rest) = url.split_once("://")?;
-    let server = rest.split(['/', '?']).next()?;
-    eprintln!("the pipeline also runs on PostgreSQL at {server}, in a scratch database");
-    Some(format!("{scheme}://{server}"))
 }
 
 pub fn run(
@@ -65,17 +50,17 @@ pub fn run(
             "note: a debug build; the figures in the README come from `cargo run --release -- bench`"
         );
     }
-    let postgres = postgres_server(args, data);
     let options = bench::Options {
         quick: args.quick,
         banking77: args.banking77.clone(),
         concurrency: args.concurrency,
-        postgres: postgres.clone(),
+        postgres: args.postgres.clone(),
     };
     if args.only.as_deref() == Some("pipeline") {
         let progress = |step: &str| eprintln!("{step}");
         let t = bench::throughput(content, config.clone(), &options, &progress)?;
-        let pg = postgres
+        let pg = args
+            .postgres
             .as_deref()
             .map(|server| bench::throughput_postgres(content, &config, &options, server, &progress))
             .transpose()?;

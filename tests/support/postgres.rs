@@ -152,15 +152,3 @@ pub fn count(db: &TestDatabase, sql: &str) -> i64 {
     })
     .unwrap()
 }
-
-/// Whether the test server has a database `name`.
-pub fn database_exists(name: &str) -> bool {
-    let name = name.to_owned();
-    with_client(format!("{}/postgres", server()), move |c| {
-        Box::pin(async move {
-            let sql = "SELECT count(*) FROM pg_database WHERE datname = $1";
-            c.query_one(sql, &[&name]).await.unwrap().get::<_, i64>(0) > 0
-        })
-    })
-    .unwrap()
-}

@@ -122,21 +122,33 @@ enum Sent {
     Later,
 }
 
-/// Send `d` if this process holds the customer's lease and no process has sent it
-/// since it was found due; the lease is given back afterwards.
-async fn send_one(service: &Arc<Service>, sender: &SmtpSender, d: Due, link: Option<&str>) -> Sent {
+/// Send what of `d` no process has sent since it was found due, if this process holds
+/// the customer's lease; the lease is given back afterwards.
+async fn send_one(
+    service: &Arc<Service>,
+    sender: &SmtpSender,
+    mut d: Due,
+    link: Option<&str>,
+) -> Sent {
     let (store, customer) = (service.store().clone(), d.customer.clone());
-    let last = d.replies.iter().map(|r| r.at).max();
-    match blocking(move || take(&store, &customer, last)).await {
-        Ok(true) => {}
-        Ok(false) => return Sent::Done,
+    let sent_up_to = match blocking(move || take(&store, &customer)).await {
+        Ok(Some(sent_up_to)) => sent_up_to,
+        Ok(None) => return Sent::Done,
         Err(e) => {
             tracing::warn!(customer = %d.customer, "email follow-up: cannot take its lease, trying later: {e}");
             return Sent::Later;
         }
-    }
+    };
+    // Another process may have mailed some of them between this one's scan and its
+    // lease: those stay out.
+    d.replies.retain(|r| sent_up_to.is_none_or(|at| r.at > at));
     let (store, customer) = (service.store().clone(), d.customer.clone());
-    let sent = send_leased(service, sender, d, last, link).await;
+    let sent = if d.replies.is_empty() {
+        Sent::Done
+    } else {
+        let last = d.replies.iter().map(|r| r.at).max();
+        send_leased(service, sender, d, last, link).await
+    };
     if let Err(e) = blocking(move || store.end_outbox_lease(&customer)).await {
         tracing::warn!("email follow-up: lease not given back (it runs out): {e}");
     }
@@ -144,23 +156,22 @@ async fn send_one(service: &Arc<Service>, sender: &SmtpSender, d: Due, link: Opt
 }
 
 /// With several processes on one store each follow-up goes from one: the one holding
-/// the customer's outbox lease (a web-chat outbox has no other deliverer), and only if
-/// the contact does not say it went already (another process may have sent it between
-/// this one's scan and its lease).
+/// the customer's outbox lease (a web-chat outbox has no other deliverer). Under it,
+/// how far the replies were mailed (by any process); None if another holds it.
 fn take(
     store: &crate::store::Store,
     customer: &CustomerId,
-    last: Option<DateTime<Utc>>,
-) -> crate::store::Result<bool> {
+) -> crate::store::Result<Option<Option<DateTime<Utc>>>> {
     if !store.lease_outbox(customer)? {
-        return Ok(false);
+        return Ok(None);
     }
-    let sent = store.contact(customer)?.and_then(|c| c.followed_up);
-    if sent.is_some() && sent >= last {
-        store.end_outbox_lease(customer)?;
-        return Ok(false);
+    match store.contact(customer) {
+        Ok(contact) => Ok(Some(contact.and_then(|c| c.followed_up))),
+        Err(e) => {
+            let _ = store.end_outbox_lease(customer);
+            Err(e)
+        }
     }
-    Ok(true)
 }
 
 async fn send_leased(
@@ -170,15 +181,22 @@ async fn send_leased(
     last: Option<DateTime<Utc>>,
     link: Option<&str>,
 ) -> Sent {
+    // Sent well within the lease (it is not renewed meanwhile): a send cut short is
+    // tried again, and may arrive twice, as after any crash.
+    let within = crate::store::OUTBOX_LEASE / 2;
     match follow_up(sender.from(), &d.contact.email, &d.replies, d.lang, link) {
-        Ok(mail) => match sender.send_mail(mail).await {
-            Ok(()) => {}
+        Ok(mail) => match tokio::time::timeout(within, sender.send_mail(mail)).await {
+            Err(_) => {
+                tracing::warn!(customer = %d.customer, "email follow-up: the mail server took too long, trying later");
+                return Sent::Later;
+            }
+            Ok(Ok(())) => {}
             // Only an address that does not exist ends it: a refused login or a quota
             // is the shop's to fix, and the replies go once it is.
-            Err(e) if matches!(outcome(&e), Attempt::Unreachable(_)) => {
+            Ok(Err(e)) if matches!(outcome(&e), Attempt::Unreachable(_)) => {
                 tracing::warn!(customer = %d.customer, "email follow-up refused, given up: {e}");
             }
-            Err(e) => {
+            Ok(Err(e)) => {
                 tracing::warn!(customer = %d.customer, "email follow-up not sent, trying later: {e}");
                 return Sent::Later;
             }

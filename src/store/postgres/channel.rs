@@ -164,18 +164,28 @@ impl Outbox for PgStore {
         )
     }
 
-    /// Taken if free, ours, run out (the server's clock decides, not ours), or held by
-    /// a process that is gone (its presence lock is free: `presence.rs`).
+    /// Taken if free, run out (the server's clock decides, not ours), or held by a
+    /// process that is gone (its presence lock is free: `presence.rs`); renewed if ours
+    /// while this process's presence lock is held (by the server's account too: a lock
+    /// it freed while this process had not noticed yet renews nothing).
     fn lease_outbox(&self, customer: &CustomerId) -> Result<bool> {
-        self.be_present()?;
+        if !self.present()? {
+            return Ok(false);
+        }
         let taken = self.execute(
             &format!(
                 "INSERT INTO outbox_leases (customer, holder, until)
                  VALUES ($1, $2, now() + make_interval(secs => $3))
                  ON CONFLICT (customer) DO UPDATE SET holder = excluded.holder, until = excluded.until
-                 WHERE outbox_leases.holder = excluded.holder OR outbox_leases.until < now()
-                    OR pg_try_advisory_xact_lock({})",
-                super::presence::key_of("outbox_leases.holder")
+                 WHERE outbox_leases.until < now()
+                    OR (outbox_leases.holder = excluded.holder
+                        AND NOT pg_try_advisory_xact_lock({ours}))
+                    OR (outbox_leases.holder <> excluded.holder
+                        AND starts_with(outbox_leases.holder, '{mark}')
+                        AND pg_try_advisory_xact_lock({theirs}))",
+                ours = super::presence::key_of("excluded.holder"),
+                theirs = super::presence::key_of("outbox_leases.holder"),
+                mark = super::presence::MARK,
             ),
             &[
                 &customer.as_str(),

@@ -69,7 +69,8 @@ impl PgStore {
             other => other?,
         };
         let instance = format!(
-            "{}-{}",
+            "{}{}-{}",
+            presence::MARK,
             std::process::id(),
             &crate::accounts::new_secret()[..12]
         );

@@ -26,8 +26,15 @@ const WAIT: Duration = Duration::from_secs(10);
 #[derive(Default)]
 pub(super) struct Presence {
     started: AtomicBool,
-    held: Mutex<bool>,
+    state: Mutex<State>,
     changed: Condvar,
+}
+
+#[derive(Default)]
+struct State {
+    held: bool,
+    /// Held at least once: from then on a lost lock is said at once, not waited for.
+    ever: bool,
 }
 
 /// The lock's key, in SQL, for the holder named by the text expression `holder`.
@@ -35,28 +42,36 @@ pub(super) fn key_of(holder: &str) -> String {
     format!("hashtextextended('sportello-instance:' || {holder}, 0)")
 }
 
+/// Instance names of processes that hold a presence lock start so: a lease of an
+/// older process (a rolling upgrade), which holds none, is not taken over early.
+pub(super) const MARK: &str = "p:";
+
 impl Presence {
     fn set(&self, held: bool) {
-        *self.held.lock().unwrap_or_else(|p| p.into_inner()) = held;
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.held = held;
+        state.ever |= held;
         self.changed.notify_all();
     }
 }
 
 impl PgStore {
-    /// Hold this process's presence lock (the first call starts holding it and waits
-    /// for it); an error while it is not held.
-    pub(super) fn be_present(&self) -> Result<()> {
+    /// Whether this process holds its presence lock now. The first call starts
+    /// holding it and waits for it (an error if it cannot be had); once it was held, a
+    /// lost lock is false at once (the others may be taking this process's leases over:
+    /// it must stop delivering until it holds the lock again).
+    pub(super) fn present(&self) -> Result<bool> {
         let presence = self.presence.clone();
         if !presence.started.swap(true, Ordering::SeqCst) {
             self.hold_presence();
         }
-        let held = presence.held.lock().unwrap_or_else(|p| p.into_inner());
-        let (held, _) = presence
+        let state = presence.state.lock().unwrap_or_else(|p| p.into_inner());
+        let (state, _) = presence
             .changed
-            .wait_timeout_while(held, WAIT, |held| !*held)
+            .wait_timeout_while(state, WAIT, |s| !s.ever)
             .unwrap_or_else(|p| p.into_inner());
-        if *held {
-            Ok(())
+        if state.ever {
+            Ok(state.held)
         } else {
             Err(StoreError::Io(std::io::Error::other(
                 "this process cannot hold its presence lock on the database, so it takes no outbox lease",
