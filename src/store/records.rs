@@ -187,6 +187,16 @@ impl Turn {
             events: Vec::new(),
         }
     }
+
+    /// The bot's verdict on the customer's message (its line in the transcript carries
+    /// it).
+    pub fn inbound_verdict(&self) -> Option<crate::domain::Verdict> {
+        let inbound = self.inbound.as_ref()?;
+        self.events
+            .iter()
+            .filter(|e| e.customer == inbound.customer)
+            .find_map(|e| e.kind.verdict())
+    }
 }
 
 /// What forgetting removed, for the operator who asked.

@@ -168,6 +168,21 @@ impl PgStore {
         let n: i64 = c.query_one("SELECT nextval('seqs')", &[]).await?.get(0);
         Ok(n as u64)
     }
+
+    /// `n` numbers of the store's sequence in one query, ascending.
+    async fn next_seqs(c: &impl tokio_postgres::GenericClient, n: i64) -> Result<Vec<i64>> {
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        let row = c
+            .query_one(
+                "SELECT array_agg(n ORDER BY n) FROM
+                   (SELECT nextval('seqs') AS n FROM generate_series(1, $1::bigint)) AS s",
+                &[&n],
+            )
+            .await?;
+        Ok(row.get(0))
+    }
 }
 
 /// What the server said (its message and SQLSTATE), not only "db error".

@@ -180,10 +180,38 @@ impl PgStore {
 
 /// Write `events`, each under a fresh seq; how many.
 pub(super) async fn insert_events(c: &impl GenericClient, events: &[Event]) -> Result<u64> {
-    for event in events {
-        let seq = PgStore::next_seq(c).await? as i64;
-        insert_event(c, seq, event).await?;
+    let seqs = PgStore::next_seqs(c, events.len() as i64).await?;
+    insert_events_at(c, events, &seqs).await
+}
+
+/// Write `events` under `seqs` (one each, in order) in one statement, with the
+/// columns their indexes read; how many.
+pub(super) async fn insert_events_at(
+    c: &impl GenericClient,
+    events: &[Event],
+    seqs: &[i64],
+) -> Result<u64> {
+    if events.is_empty() {
+        return Ok(0);
     }
+    let at: Vec<DateTime<Utc>> = events.iter().map(|e| e.at).collect();
+    let customers: Vec<&str> = events.iter().map(|e| e.customer.as_str()).collect();
+    let tickets: Vec<Option<i64>> = events
+        .iter()
+        .map(|e| e.kind.ticket().map(|t| t.0 as i64))
+        .collect();
+    let writers: Vec<bool> = events
+        .iter()
+        .map(|e| matches!(e.kind, EventKind::Decided { .. }))
+        .collect();
+    let bodies: Vec<_> = events.iter().map(json).collect();
+    c.execute(
+        "INSERT INTO events (seq, at, customer, ticket, writer, body)
+         SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::bigint[],
+                              $5::boolean[], $6::json[])",
+        &[&seqs, &at, &customers, &tickets, &writers, &bodies],
+    )
+    .await?;
     Ok(events.len() as u64)
 }
 

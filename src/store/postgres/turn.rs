@@ -1,40 +1,92 @@
 //! One turn, one transaction: the customer's message (refused if its id was stored),
 //! the conversation and tickets (refused if their version moved on), the replies for
 //! the transcript and the outbox, the events.
+//!
+//! Few round trips: the turn's sequence numbers come in one query, each table's rows
+//! go in one `INSERT … SELECT FROM unnest(…)`, and every write is sent at once
+//! (tokio-postgres pipelines the queries of one connection that are in flight
+//! together); the results are checked after, and any refusal rolls the whole
+//! transaction back. About six round trips a turn where there were two dozen.
 
 use super::{PgStore, channel_of, json};
 use crate::domain::{Conversation, Priority, Ticket, TicketStatus};
 use crate::store::{Result, StoreError, StoredMessage, Turn};
+use futures_util::future::{try_join, try_join_all, try_join4};
 use tokio_postgres::types::{Json, ToSql};
 use tokio_postgres::{GenericClient, Transaction};
 
+/// A turn's rows, ready to write once their sequence numbers are known.
+struct Rows<'t> {
+    turn: &'t Turn,
+    /// The inbound line (its verdict), if there is a message.
+    inbound: Option<Json<serde_json::Value>>,
+    /// Per reply: its transcript line and its outbox record.
+    outbound: Vec<(Json<serde_json::Value>, Json<serde_json::Value>)>,
+}
+
+impl<'t> Rows<'t> {
+    fn of(turn: &'t Turn) -> Self {
+        let inbound = (turn.inbound.as_ref())
+            .map(|inbound| json(&StoredMessage::inbound(inbound, turn.inbound_verdict())));
+        let outbound = turn
+            .outbound
+            .iter()
+            .map(|(author, out)| {
+                (
+                    json(&StoredMessage::outbound(author.clone(), out)),
+                    json(out),
+                )
+            })
+            .collect();
+        Rows {
+            turn,
+            inbound,
+            outbound,
+        }
+    }
+
+    fn seqs_needed(&self) -> i64 {
+        (usize::from(self.inbound.is_some()) + self.outbound.len() + self.turn.events.len()) as i64
+    }
+}
+
 impl PgStore {
     pub(super) fn commit_turn(&self, turn: &Turn) -> Result<u64> {
+        let rows = Rows::of(turn);
         let written = self.pool.run(async |c| {
             let tx = c.transaction().await?;
-            let mut written = write_inbound(&tx, turn).await?;
-            written += write_conversation(&tx, &turn.conversation).await?;
-            for ticket in &turn.tickets {
-                written += write_ticket(&tx, ticket).await?;
+            let seqs = PgStore::next_seqs(&tx, rows.seqs_needed()).await?;
+            let (inbound_seq, rest) = match rows.inbound {
+                Some(_) => (seqs.first().copied(), &seqs[1..]),
+                None => (None, &seqs[..]),
+            };
+            let (outbound_seqs, event_seqs) = rest.split_at(rows.outbound.len());
+            // A stale conversation or ticket fails its future (a conflict); the
+            // message's id is checked after, the other writes having gone with it.
+            let (fresh, _, _, ()) = try_join4(
+                dedupe(&tx, turn, inbound_seq),
+                write_conversation(&tx, &turn.conversation),
+                try_join_all(turn.tickets.iter().map(|t| write_ticket(&tx, t))),
+                async {
+                    try_join(
+                        insert_lines(&tx, &rows, inbound_seq, outbound_seqs),
+                        super::reads::insert_events_at(&tx, &turn.events, event_seqs),
+                    )
+                    .await
+                    .map(|_| ())
+                },
+            )
+            .await?;
+            if !fresh {
+                let id = turn.inbound.as_ref().map(|i| i.message_id.clone());
+                return Err(StoreError::Duplicate(id.unwrap_or_default()));
             }
-            for (author, out) in &turn.outbound {
-                let seq = PgStore::next_seq(&tx).await? as i64;
-                let line = StoredMessage::outbound(author.clone(), out);
-                let customer = out.customer.as_str();
-                tx.execute(
-                    "INSERT INTO messages (customer, seq, body) VALUES ($1, $2, $3)",
-                    &[&customer, &seq, &json(&line)],
-                )
-                .await?;
-                tx.execute(
-                    "INSERT INTO outbox (seq, customer, channel, body) VALUES ($1, $2, $3, $4)",
-                    &[&seq, &customer, &channel_of(&out.customer), &json(out)],
-                )
-                .await?;
-                written += 2;
-            }
-            written += super::reads::insert_events(&tx, &turn.events).await?;
             tx.commit().await?;
+            let written = 2 * u64::from(rows.inbound.is_some())
+                + 1
+                + 2 * turn.tickets.len() as u64
+                + 2 * rows.outbound.len() as u64
+                + turn.events.len() as u64;
             Ok(written)
         })?;
         self.written
@@ -43,35 +95,77 @@ impl PgStore {
     }
 }
 
-/// The customer's message: its id once per customer, its line with the bot's verdict.
-async fn write_inbound(tx: &Transaction<'_>, turn: &Turn) -> Result<u64> {
-    let Some(inbound) = &turn.inbound else {
-        return Ok(0);
+/// The customer's message id, once per customer: false if it was stored already.
+async fn dedupe(tx: &Transaction<'_>, turn: &Turn, seq: Option<i64>) -> Result<bool> {
+    let (Some(inbound), Some(seq)) = (&turn.inbound, seq) else {
+        return Ok(true);
     };
-    let verdict = turn
-        .events
-        .iter()
-        .filter(|e| e.customer == inbound.customer)
-        .find_map(|e| e.kind.verdict());
-    let seq = PgStore::next_seq(tx).await? as i64;
-    let customer = inbound.customer.as_str();
     let fresh = tx
         .execute(
             "INSERT INTO dedupe (customer, message_id, seq) VALUES ($1, $2, $3)
              ON CONFLICT DO NOTHING",
-            &[&customer, &inbound.message_id, &seq],
+            &[&inbound.customer.as_str(), &inbound.message_id, &seq],
         )
         .await?;
-    if fresh == 0 {
-        return Err(StoreError::Duplicate(inbound.message_id.clone()));
+    Ok(fresh == 1)
+}
+
+/// The transcript lines (the message's and the replies') and the outbox entries.
+async fn insert_lines(
+    tx: &Transaction<'_>,
+    rows: &Rows<'_>,
+    inbound_seq: Option<i64>,
+    outbound_seqs: &[i64],
+) -> Result<()> {
+    let (mut customers, mut seqs, mut bodies) = (Vec::new(), Vec::new(), Vec::new());
+    if let (Some(inbound), Some(line), Some(seq)) = (&rows.turn.inbound, &rows.inbound, inbound_seq)
+    {
+        customers.push(inbound.customer.as_str());
+        seqs.push(seq);
+        bodies.push(line);
     }
-    let line = StoredMessage::inbound(inbound, verdict);
-    tx.execute(
-        "INSERT INTO messages (customer, seq, body) VALUES ($1, $2, $3)",
-        &[&customer, &seq, &json(&line)],
-    )
-    .await?;
-    Ok(2)
+    let mut channels = Vec::new();
+    let mut records = Vec::new();
+    for (((_, out), (line, record)), seq) in rows
+        .turn
+        .outbound
+        .iter()
+        .zip(&rows.outbound)
+        .zip(outbound_seqs)
+    {
+        customers.push(out.customer.as_str());
+        seqs.push(*seq);
+        bodies.push(line);
+        channels.push(channel_of(&out.customer));
+        records.push(record);
+    }
+    let replies = rows.turn.outbound.len();
+    let out_customers = &customers[customers.len() - replies..];
+    let params: [&(dyn ToSql + Sync); 3] = [&customers, &seqs, &bodies];
+    let transcript = async {
+        if customers.is_empty() {
+            return Ok(0);
+        }
+        tx.execute(
+            "INSERT INTO messages (customer, seq, body)
+             SELECT * FROM unnest($1::text[], $2::bigint[], $3::json[])",
+            &params,
+        )
+        .await
+    };
+    let outbox = async {
+        if replies == 0 {
+            return Ok(0);
+        }
+        tx.execute(
+            "INSERT INTO outbox (seq, customer, channel, body)
+             SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::json[])",
+            &[&outbound_seqs, &out_customers, &channels, &records],
+        )
+        .await
+    };
+    try_join(transcript, outbox).await?;
+    Ok(())
 }
 
 /// The conversation, if its stored version is still the one it was read at.

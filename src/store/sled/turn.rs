@@ -128,12 +128,7 @@ impl SledStore {
 fn prepare<'a>(turn: &'a Turn, ids: &mut impl Iterator<Item = u64>) -> Prepared<'a> {
     let mut next = || ids.next().expect("one id per record").to_be_bytes();
     let inbound = turn.inbound.as_ref().map(|inbound| {
-        // The customer's message carries the bot's verdict on it.
-        let verdict = turn
-            .events
-            .iter()
-            .filter(|e| e.customer == inbound.customer)
-            .find_map(|e| e.kind.verdict());
+        let verdict = turn.inbound_verdict();
         let seq = next();
         PreparedInbound {
             message_id: &inbound.message_id,
