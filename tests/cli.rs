@@ -152,6 +152,22 @@ fn http_get(addr: &str, path: &str) -> Option<String> {
     Some(response)
 }
 
+/// `serve` on `place` at `addr` with no channel's secrets.
+fn plain_serve(place: &Place, addr: &str, stderr: Stdio) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_sportello"))
+        .current_dir(repo())
+        .arg("--data")
+        .arg(place.data())
+        .arg("serve")
+        .env("SPORTELLO_HTTP_ADDR", addr)
+        .env_remove("SPORTELLO_TELEGRAM_TOKEN")
+        .env_remove("SPORTELLO_WHATSAPP_TOKEN")
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .unwrap()
+}
+
 #[test]
 fn serve_without_a_token_answers_health_and_metrics_and_stops_cleanly() {
     let place = Place::new();
@@ -159,17 +175,7 @@ fn serve_without_a_token_answers_health_and_metrics_and_stops_cleanly() {
         let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         probe.local_addr().unwrap().to_string()
     };
-    let serve = Command::new(env!("CARGO_BIN_EXE_sportello"))
-        .current_dir(repo())
-        .arg("--data")
-        .arg(place.data())
-        .arg("serve")
-        .env("SPORTELLO_HTTP_ADDR", &addr)
-        .env_remove("SPORTELLO_TELEGRAM_TOKEN")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let serve = plain_serve(&place, &addr, Stdio::piped());
     let mut health = None;
     for _ in 0..300 {
         health = http_get(&addr, "/healthz");
@@ -197,6 +203,31 @@ fn serve_without_a_token_answers_health_and_metrics_and_stops_cleanly() {
         stderr.contains("SPORTELLO_TELEGRAM_TOKEN"),
         "says how to connect: {stderr}"
     );
+}
+
+/// A stop asked while serve is starting (its port just bound, a service manager or a
+/// supervisor in a hurry) still stops it cleanly, not by the signal's default.
+#[test]
+fn serve_stopped_while_starting_stops_cleanly() {
+    let place = Place::new();
+    for round in 0..5 {
+        let addr = {
+            let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            probe.local_addr().unwrap().to_string()
+        };
+        let mut serve = plain_serve(&place, &addr, Stdio::null());
+        while std::net::TcpStream::connect(&addr).is_err() {
+            assert!(serve.try_wait().unwrap().is_none(), "serve exited");
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        let term = Command::new("kill")
+            .args(["-TERM", &serve.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(term.success());
+        let status = serve.wait().unwrap();
+        assert!(status.success(), "round {round}: {status}");
+    }
 }
 
 #[test]

@@ -419,3 +419,53 @@ fn a_message_to_one_instance_shows_in_the_other_consoles_stream_and_queue() {
     );
     assert_eq!(event["ticket"], queue["tickets"][0]["id"], "{queue}");
 }
+
+/// Two operators, each on a console served by a different instance, claim the same
+/// ticket at the same moment: exactly one wins, every time, and the other is told who.
+#[test]
+fn two_operators_on_two_instances_claiming_at_once_exactly_one_wins() {
+    use crate::support::http::{api_login, request};
+    let db = TestDatabase::new();
+    let (_instances, addrs, _files) = anna_and_two_web_instances(&db, "", &[]);
+    let out = crate::support::sportello(
+        &db.data(),
+        &["operator", "add", "bruno", "--department", "assistenza"],
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(out.status.success(), "{out:?}");
+    let consoles = [
+        (&addrs[0], api_login(&addrs[0], "anna")),
+        (&addrs[1], api_login(&addrs[1], "bruno")),
+    ];
+    for round in 1..=6 {
+        let start = request(&addrs[round % 2], "POST", "/api/v1/chat/start", &[], None).json();
+        let visitor = start["visitor"].as_str().unwrap().to_owned();
+        let me = [("X-Sportello-Visitor", visitor.as_str())];
+        let body = serde_json::json!({"id": "h1", "locale": "it-IT",
+                                      "text": "voglio parlare con un operatore"});
+        let r = request(
+            &addrs[round % 2],
+            "POST",
+            "/api/v1/chat/messages",
+            &me,
+            Some(&body.to_string()),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        let path = format!("/api/v1/tickets/{round}/claim");
+        let results: Vec<_> = std::thread::scope(|s| {
+            let claims: Vec<_> = consoles
+                .iter()
+                .map(|(addr, (cookie, csrf))| {
+                    let path = &path;
+                    s.spawn(move || {
+                        let headers =
+                            [("Cookie", cookie.as_str()), ("X-CSRF-Token", csrf.as_str())];
+                        request(addr, "POST", path, &headers, None)
+                    })
+                })
+                .collect();
+            claims.into_iter().map(|c| c.join().unwrap()).collect()
+        });
+        crate::support::http::assert_one_claim_won(&results, round);
+    }
+}

@@ -42,23 +42,7 @@ fn two_operators_claiming_at_once_exactly_one_wins_every_time() {
                 .collect();
             claims.into_iter().map(|c| c.join().unwrap()).collect()
         });
-        let statuses: Vec<u16> = results.iter().map(|r| r.status).collect();
-        assert!(
-            statuses == [200, 409] || statuses == [409, 200],
-            "round {round}: {statuses:?}"
-        );
-        let loser = results.iter().find(|r| r.status == 409).unwrap();
-        let winner = results.iter().find(|r| r.status == 200).unwrap();
-        let by = winner.json()["ticket"]["operator"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        assert!(
-            loser.json()["error"]
-                .as_str()
-                .unwrap()
-                .contains(&format!("already taken by {by}"))
-        );
+        crate::support::http::assert_one_claim_won(&results, round);
     }
 }
 

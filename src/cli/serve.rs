@@ -39,6 +39,9 @@ pub fn run(service: Service, dirs: &ContentDirs, data: &Path) -> anyhow::Result<
 }
 
 async fn serve(service: Arc<Service>, data: PathBuf) -> anyhow::Result<Ended> {
+    // Listened for before the port is bound: a stop asked while starting (a service
+    // manager, a test) is kept and stops it cleanly as soon as it serves.
+    let stop_asked = shutdown_signal();
     let env = crate::config::Environment::read()?;
     let addr = env.http_addr.clone();
     let listener = web::listen(&addr).await.with_context(|| {
@@ -78,7 +81,7 @@ async fn serve(service: Arc<Service>, data: PathBuf) -> anyhow::Result<Ended> {
     let flag = restarting.clone();
     web::serve_http(listener, router, &limits, async move {
         tokio::select! {
-            () = shutdown_signal() => {}
+            () = stop_asked => {}
             () = restart.notified() => flag.store(true, Ordering::SeqCst),
         }
         let _ = stop_tx.send(true);
@@ -109,26 +112,27 @@ async fn fire_timers(service: Arc<Service>, mut stop: watch::Receiver<bool>) {
     }
 }
 
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
+/// SIGINT or SIGTERM, listened for from the call on (not from the first poll): the
+/// future resolves at the first one, even one that came before it was polled.
+fn shutdown_signal() -> impl Future<Output = ()> {
     #[cfg(unix)]
-    {
+    let signals = {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = interrupt => {}
-                    _ = term.recv() => {}
-                }
+        (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        )
+    };
+    async move {
+        #[cfg(unix)]
+        if let (Ok(mut interrupt), Ok(mut term)) = signals {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = term.recv() => {}
             }
-            Err(_) => {
-                let _ = interrupt.await;
-            }
+            return;
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = interrupt.await;
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 

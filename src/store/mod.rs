@@ -215,6 +215,16 @@ impl Store {
         matches!(self, Store::Postgres(_))
     }
 
+    /// Whether this process may go on delivering under the outbox leases it holds
+    /// (false once it knows it lost its presence on a shared store: the others may be
+    /// taking them over); always on sled.
+    pub fn may_deliver(&self) -> bool {
+        match self {
+            Store::Sled(_) => true,
+            Store::Postgres(store) => store.still_present(),
+        }
+    }
+
     /// Tell the other processes on this store a change (`payload`); a store only one
     /// process can open (sled) has nobody to tell.
     pub fn publish(&self, payload: &str) -> Result<()> {

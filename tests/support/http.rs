@@ -164,3 +164,21 @@ fn dechunk(mut rest: &[u8]) -> Vec<u8> {
     }
     body
 }
+
+/// Two claims of one ticket at once: exactly one won (200), and the other (409) was
+/// told who has it.
+pub fn assert_one_claim_won(results: &[Response], round: usize) {
+    let statuses: Vec<u16> = results.iter().map(|r| r.status).collect();
+    assert!(
+        statuses == [200, 409] || statuses == [409, 200],
+        "round {round}: {statuses:?}"
+    );
+    let winner = results.iter().find(|r| r.status == 200).unwrap();
+    let by = winner.json()["ticket"]["operator"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let loser = results.iter().find(|r| r.status == 409).unwrap();
+    let said = loser.json()["error"].as_str().unwrap().to_owned();
+    assert!(said.contains(&format!("already taken by {by}")), "{said}");
+}

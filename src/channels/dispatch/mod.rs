@@ -291,7 +291,8 @@ async fn drain_customer<S: Sender>(delivery: &Delivery, sender: &S, customer: &C
             Err(e) => return tracing::error!("cannot read the outbox: {e}"),
         };
         for (key, out) in queue {
-            if delivery.stopping.load(Ordering::SeqCst) {
+            // A process that lost its presence stops at once, not at the next renewal.
+            if delivery.stopping.load(Ordering::SeqCst) || !delivery.service.store().may_deliver() {
                 return;
             }
             // A channel's in-flight permit is held from the send until the outcome is

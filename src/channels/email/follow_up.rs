@@ -131,23 +131,26 @@ async fn send_one(
     link: Option<&str>,
 ) -> Sent {
     let (store, customer) = (service.store().clone(), d.customer.clone());
-    let sent_up_to = match blocking(move || take(&store, &customer)).await {
-        Ok(Some(sent_up_to)) => sent_up_to,
+    let contact = match blocking(move || take(&store, &customer)).await {
+        Ok(Some(contact)) => contact,
         Ok(None) => return Sent::Done,
         Err(e) => {
             tracing::warn!(customer = %d.customer, "email follow-up: cannot take its lease, trying later: {e}");
             return Sent::Later;
         }
     };
-    // Another process may have mailed some of them between this one's scan and its
-    // lease: those stay out.
-    d.replies.retain(|r| sent_up_to.is_none_or(|at| r.at > at));
     let (store, customer) = (service.store().clone(), d.customer.clone());
-    let sent = if d.replies.is_empty() {
-        Sent::Done
-    } else {
+    // Read again under the lease: another process may have mailed some of them
+    // between this one's scan and its lease (those stay out), the customer may have
+    // changed the address or been forgotten (nothing goes).
+    let sent_up_to = contact.as_ref().and_then(|c| c.followed_up);
+    d.replies.retain(|r| sent_up_to.is_none_or(|at| r.at > at));
+    let sent = if let Some(contact) = contact.filter(|_| !d.replies.is_empty()) {
+        d.contact = contact;
         let last = d.replies.iter().map(|r| r.at).max();
         send_leased(service, sender, d, last, link).await
+    } else {
+        Sent::Done
     };
     if let Err(e) = blocking(move || store.end_outbox_lease(&customer)).await {
         tracing::warn!("email follow-up: lease not given back (it runs out): {e}");
@@ -157,16 +160,16 @@ async fn send_one(
 
 /// With several processes on one store each follow-up goes from one: the one holding
 /// the customer's outbox lease (a web-chat outbox has no other deliverer). Under it,
-/// how far the replies were mailed (by any process); None if another holds it.
+/// the customer's contact as it is now; None if another process holds the lease.
 fn take(
     store: &crate::store::Store,
     customer: &CustomerId,
-) -> crate::store::Result<Option<Option<DateTime<Utc>>>> {
+) -> crate::store::Result<Option<Option<Contact>>> {
     if !store.lease_outbox(customer)? {
         return Ok(None);
     }
     match store.contact(customer) {
-        Ok(contact) => Ok(Some(contact.and_then(|c| c.followed_up))),
+        Ok(contact) => Ok(Some(contact)),
         Err(e) => {
             let _ = store.end_outbox_lease(customer);
             Err(e)

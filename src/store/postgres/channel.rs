@@ -165,9 +165,9 @@ impl Outbox for PgStore {
     }
 
     /// Taken if free, run out (the server's clock decides, not ours), or held by a
-    /// process that is gone (its presence lock is free: `presence.rs`); renewed if ours
-    /// while this process's presence lock is held (by the server's account too: a lock
-    /// it freed while this process had not noticed yet renews nothing).
+    /// process that is gone (its presence lock is free: `presence.rs`); renewed if
+    /// ours. Only while this process's presence lock is held, by the server's account
+    /// too (a lock it freed while this process had not noticed yet takes nothing).
     fn lease_outbox(&self, customer: &CustomerId) -> Result<bool> {
         if !self.present()? {
             return Ok(false);
@@ -175,15 +175,15 @@ impl Outbox for PgStore {
         let taken = self.execute(
             &format!(
                 "INSERT INTO outbox_leases (customer, holder, until)
-                 VALUES ($1, $2, now() + make_interval(secs => $3))
+                 SELECT $1, $2, now() + make_interval(secs => $3)
+                 WHERE NOT pg_try_advisory_xact_lock({ours})
                  ON CONFLICT (customer) DO UPDATE SET holder = excluded.holder, until = excluded.until
                  WHERE outbox_leases.until < now()
-                    OR (outbox_leases.holder = excluded.holder
-                        AND NOT pg_try_advisory_xact_lock({ours}))
+                    OR outbox_leases.holder = excluded.holder
                     OR (outbox_leases.holder <> excluded.holder
                         AND starts_with(outbox_leases.holder, '{mark}')
                         AND pg_try_advisory_xact_lock({theirs}))",
-                ours = super::presence::key_of("excluded.holder"),
+                ours = super::presence::key_of("$2::text"),
                 theirs = super::presence::key_of("outbox_leases.holder"),
                 mark = super::presence::MARK,
             ),

@@ -35,6 +35,8 @@ struct State {
     held: bool,
     /// Held at least once: from then on a lost lock is said at once, not waited for.
     ever: bool,
+    /// Waited for once in vain: later calls say so at once until it is held.
+    waited: bool,
 }
 
 /// The lock's key, in SQL, for the holder named by the text expression `holder`.
@@ -66,10 +68,11 @@ impl PgStore {
             self.hold_presence();
         }
         let state = presence.state.lock().unwrap_or_else(|p| p.into_inner());
-        let (state, _) = presence
+        let (mut state, _) = presence
             .changed
-            .wait_timeout_while(state, WAIT, |s| !s.ever)
+            .wait_timeout_while(state, WAIT, |s| !s.ever && !s.waited)
             .unwrap_or_else(|p| p.into_inner());
+        state.waited = true;
         if state.ever {
             Ok(state.held)
         } else {
@@ -77,6 +80,17 @@ impl PgStore {
                 "this process cannot hold its presence lock on the database, so it takes no outbox lease",
             )))
         }
+    }
+
+    /// Whether this process may go on delivering under the leases it holds: false as
+    /// soon as it knows its presence lock is lost (the others may be taking them over).
+    pub(in crate::store) fn still_present(&self) -> bool {
+        let state = self
+            .presence
+            .state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        state.held || !state.ever
     }
 
     /// Take the lock on a connection of its own and keep it while the connection

@@ -11,7 +11,7 @@
 use super::{PgStore, channel_of, json};
 use crate::domain::{Conversation, Priority, Ticket, TicketStatus};
 use crate::store::{Result, StoreError, StoredMessage, Turn};
-use futures_util::future::{try_join, try_join_all, try_join4};
+use futures_util::future::{join4, try_join, try_join_all};
 use tokio_postgres::types::{Json, ToSql};
 use tokio_postgres::{GenericClient, Transaction};
 
@@ -61,9 +61,11 @@ impl PgStore {
                 None => (None, &seqs[..]),
             };
             let (outbound_seqs, event_seqs) = rest.split_at(rows.outbound.len());
-            // A stale conversation or ticket fails its future (a conflict); the
-            // message's id is checked after, the other writes having gone with it.
-            let (fresh, _, _, ()) = try_join4(
+            // All at once; then, as when they went one by one, a message whose id was
+            // stored is a duplicate before anything else (two deliveries of it at the
+            // same moment also find the conversation moved on), a stale conversation or
+            // ticket a conflict.
+            let (fresh, conversation, tickets, rest) = join4(
                 dedupe(&tx, turn, inbound_seq),
                 write_conversation(&tx, &turn.conversation),
                 try_join_all(turn.tickets.iter().map(|t| write_ticket(&tx, t))),
@@ -76,11 +78,14 @@ impl PgStore {
                     .map(|_| ())
                 },
             )
-            .await?;
-            if !fresh {
+            .await;
+            if !fresh? {
                 let id = turn.inbound.as_ref().map(|i| i.message_id.clone());
                 return Err(StoreError::Duplicate(id.unwrap_or_default()));
             }
+            conversation?;
+            tickets?;
+            rest?;
             tx.commit().await?;
             let written = 2 * u64::from(rows.inbound.is_some())
                 + 1
