@@ -7,12 +7,46 @@ use super::PgStore;
 use crate::store::Leadership;
 use std::time::Duration;
 use tokio::sync::{oneshot, watch};
-use tokio_postgres::NoTls;
+use tokio_postgres::{Client, NoTls};
 
 /// How often a process that does not lead tries again.
 const RETRY: Duration = Duration::from_secs(2);
-/// How often the leader checks its lock's connection, and how long a check may take.
-const PING: Duration = Duration::from_secs(3);
+/// How often a lock's connection is checked, and how long a check may take.
+pub(super) const PING: Duration = Duration::from_secs(3);
+
+type Driver = tokio::task::JoinHandle<Result<(), tokio_postgres::Error>>;
+
+/// A connection of its own for a session-level lock, its driver spawned. The server
+/// is asked for TCP keepalives, so that it frees the lock of a client that vanished
+/// (no FIN: power, partition) within about ten seconds, not TCP's two hours. None if
+/// it cannot be had now.
+pub(super) async fn lock_connection(config: &tokio_postgres::Config) -> Option<(Client, Driver)> {
+    let (client, connection) = config.connect(NoTls).await.ok()?;
+    let connection = tokio::spawn(connection);
+    let keepalives = "SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2;
+                      SET tcp_keepalives_count = 3";
+    if client.batch_execute(keepalives).await.is_err() {
+        connection.abort();
+        return None;
+    }
+    Some((client, connection))
+}
+
+/// Return once a lock's connection fails: it closed, or a ping failed or took longer
+/// than [`PING`] (so a lock is given up before the server hands it to another process).
+pub(super) async fn until_lost(client: &Client, connection: &mut Driver) {
+    loop {
+        tokio::select! {
+            _ = &mut *connection => return,
+            _ = tokio::time::sleep(PING) => {
+                let ping = client.simple_query("SELECT 1");
+                if !matches!(tokio::time::timeout(PING, ping).await, Ok(Ok(_))) {
+                    return;
+                }
+            }
+        }
+    }
+}
 
 impl PgStore {
     pub(in crate::store) async fn lead(&self, name: &str) -> Leadership {
@@ -24,18 +58,10 @@ impl PgStore {
         self.pool.spawn(async move {
             let (won, mut released) = (Some(won), released);
             loop {
-                let Ok((client, connection)) = config.connect(NoTls).await else {
+                let Some((client, mut connection)) = lock_connection(&config).await else {
                     tokio::time::sleep(RETRY).await;
                     continue;
                 };
-                let mut connection = tokio::spawn(connection);
-                // The server frees the lock of a client that vanished (no FIN: power,
-                // partition) within about ten seconds, not TCP's two hours.
-                let keepalives = "SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2;
-                                  SET tcp_keepalives_count = 3";
-                if client.batch_execute(keepalives).await.is_err() {
-                    continue;
-                }
                 loop {
                     let locked = client
                         .query_one(
@@ -48,20 +74,9 @@ impl PgStore {
                             if let Some(won) = won {
                                 let _ = won.send(());
                             }
-                            // Held while the connection answers; a ping that fails or
-                            // takes too long gives the lead up before the server
-                            // (keepalives above) hands it to another process.
-                            loop {
-                                tokio::select! {
-                                    _ = &mut released => return,
-                                    _ = &mut connection => break,
-                                    _ = tokio::time::sleep(PING) => {
-                                        let ping = client.simple_query("SELECT 1");
-                                        if !matches!(tokio::time::timeout(PING, ping).await, Ok(Ok(_))) {
-                                            break;
-                                        }
-                                    }
-                                }
+                            tokio::select! {
+                                _ = &mut released => return,
+                                () = until_lost(&client, &mut connection) => {}
                             }
                             tracing::warn!("lost the lead of {key}: its connection failed");
                             let _ = lost.send(true);

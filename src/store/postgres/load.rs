@@ -81,7 +81,9 @@ async fn load_one(c: &impl GenericClient, record: &Record) -> Result<()> {
             failed,
         } => seq_row("failed", customer, *seq, json(failed)),
         Record::Event { seq, event } => {
-            return super::reads::insert_event(c, *seq as i64, event).await;
+            let seq = [*seq as i64];
+            super::reads::insert_events_at(c, std::slice::from_ref(event), &seq).await?;
+            return Ok(());
         }
         Record::Status {
             customer,

@@ -10,15 +10,12 @@
 //! failed takes none until it holds it again (the others may be taking its leases over).
 
 use super::PgStore;
+use super::lead::{PING, lock_connection, until_lost};
 use crate::store::{Result, StoreError};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
-use tokio_postgres::NoTls;
 
-/// How often the lock's connection is checked, and how long a check may take; how
-/// long to wait before connecting again after a failure.
-const PING: Duration = Duration::from_secs(3);
 /// How long a first lease waits for the lock.
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -102,28 +99,12 @@ impl PgStore {
         let instance = self.instance.as_str().to_owned();
         self.pool.spawn(async move {
             loop {
-                if let Ok((client, connection)) = config.connect(NoTls).await {
-                    let mut connection = tokio::spawn(connection);
-                    // A vanished peer (no FIN) frees the lock within about ten seconds.
-                    let keepalives = "SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2;
-                                      SET tcp_keepalives_count = 3";
-                    let taken = async {
-                        client.batch_execute(keepalives).await?;
-                        client.execute(&lock, &[&instance]).await
-                    };
-                    if tokio::time::timeout(WAIT, taken).await.is_ok_and(|r| r.is_ok()) {
+                if let Some((client, mut connection)) = lock_connection(&config).await {
+                    let taken =
+                        tokio::time::timeout(WAIT, client.execute(&lock, &[&instance])).await;
+                    if taken.is_ok_and(|r| r.is_ok()) {
                         presence.set(true);
-                        loop {
-                            tokio::select! {
-                                _ = &mut connection => break,
-                                _ = tokio::time::sleep(PING) => {
-                                    let ping = client.simple_query("SELECT 1");
-                                    if !matches!(tokio::time::timeout(PING, ping).await, Ok(Ok(_))) {
-                                        break;
-                                    }
-                                }
-                            }
-                        }
+                        until_lost(&client, &mut connection).await;
                         presence.set(false);
                         tracing::warn!("the presence lock's connection failed: taking it again");
                     }

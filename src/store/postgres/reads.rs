@@ -215,26 +215,6 @@ pub(super) async fn insert_events_at(
     Ok(events.len() as u64)
 }
 
-/// One event under `seq`, with the columns its indexes read.
-pub(super) async fn insert_event(c: &impl GenericClient, seq: i64, event: &Event) -> Result<()> {
-    let writer = matches!(event.kind, EventKind::Decided { .. });
-    let ticket = event.kind.ticket().map(|t| t.0 as i64);
-    c.execute(
-        "INSERT INTO events (seq, at, customer, ticket, writer, body)
-         VALUES ($1, $2, $3, $4, $5, $6)",
-        &[
-            &seq,
-            &event.at,
-            &event.customer.as_str(),
-            &ticket,
-            &writer,
-            &json(event),
-        ],
-    )
-    .await?;
-    Ok(())
-}
-
 impl PeriodReads for PgStore {
     fn events_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<(u64, Event)>> {
         self.events_in(from, to)
