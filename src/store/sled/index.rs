@@ -1,6 +1,6 @@
 //! Secondary indexes over tickets (layout v2), so that the message path never reads
 //! every ticket: `waiting` gives a new ticket its place in the queue by counting the
-//! keys ahead of it, `claims` gives a department's latest waits for the estimate.
+//! keys ahead of it (over a copy in memory, `queue.rs`), `claims` gives a department's latest waits for the estimate.
 //! Both are written in the same transaction as the ticket itself; a v1 store gets
 //! them built once when it is opened (`migrate`).
 //!
@@ -27,14 +27,14 @@ fn read_instant(bytes: &[u8]) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(secs as i64, nanos)
 }
 
-fn department_prefix(department: &str) -> Vec<u8> {
+pub(super) fn department_prefix(department: &str) -> Vec<u8> {
     let mut key = department.as_bytes().to_vec();
     key.push(0);
     key
 }
 
 /// The ticket's key in `waiting`: sorts like [`Ticket::queue_key`] within a department.
-fn waiting_key(ticket: &Ticket) -> Vec<u8> {
+pub(super) fn waiting_key(ticket: &Ticket) -> Vec<u8> {
     let rank = match ticket.priority {
         Priority::Urgent => 0,
         Priority::High => 1,
@@ -78,21 +78,6 @@ pub(super) fn reindex(
 }
 
 impl SledStore {
-    /// 1-based place of `ticket` among the tickets waiting (queued, not claimed) in its
-    /// department; the ticket need not be stored yet.
-    pub fn queue_position(&self, ticket: &Ticket) -> Result<usize> {
-        let own = ticket.id.0.to_be_bytes();
-        let mut ahead = 0;
-        for key in self
-            .waiting
-            .range(department_prefix(&ticket.department)..waiting_key(ticket))
-            .keys()
-        {
-            ahead += usize::from(!key?.ends_with(&own));
-        }
-        Ok(ahead + 1)
-    }
-
     /// (opened at, claimed at) of the department's `n` latest claimed tickets, oldest
     /// first.
     pub fn recent_claims(
@@ -129,6 +114,7 @@ impl SledStore {
     /// Drop a ticket from the waiting index outside a turn (erasure cancels it).
     pub(super) fn unqueue(&self, before: &Ticket) -> Result<()> {
         self.waiting.remove(waiting_key(before))?;
+        self.queue.invalidate();
         Ok(())
     }
 
@@ -137,6 +123,7 @@ impl SledStore {
     pub(super) fn build_indexes(&self) -> Result<()> {
         self.waiting.clear()?;
         self.claims.clear()?;
+        self.queue.invalidate();
         for kv in self.tickets.iter() {
             let (_, value) = kv?;
             let ticket: Ticket = decode("tickets", &value)?;

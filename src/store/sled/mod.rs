@@ -60,6 +60,7 @@ mod index;
 mod migrate;
 mod notes;
 mod open;
+mod queue;
 mod read;
 mod turn;
 mod verify;
@@ -129,6 +130,8 @@ pub struct SledStore {
     group: std::sync::Arc<group::GroupFlush>,
     /// The conversations read or written lately, decoded.
     hot: std::sync::Arc<hot::Hot>,
+    /// The `waiting` index in memory, for places in the queue.
+    queue: std::sync::Arc<queue::Queue>,
     /// Records written by turns (each insert or removal counts), for the benchmark.
     written: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
@@ -176,6 +179,7 @@ impl SledStore {
             seq_floor: 0,
             group: std::sync::Arc::default(),
             hot: std::sync::Arc::default(),
+            queue: std::sync::Arc::default(),
             written: std::sync::Arc::default(),
             db,
         };

@@ -75,6 +75,8 @@ impl SledStore {
             &self.claims,
             &self.history,
         ];
+        // Held from before the transaction until the copy has its changes.
+        let queue = (!turn.tickets.is_empty()).then(|| self.queue.hold());
         let result = trees[..].transaction(|t| {
             let trees = Trees {
                 convs: &t[0],
@@ -96,6 +98,9 @@ impl SledStore {
         });
         match result {
             Ok(records) => {
+                if let Some(queue) = queue {
+                    queue.apply(prepared.tickets.iter().map(|(ticket, _)| ticket));
+                }
                 self.written
                     .fetch_add(records, std::sync::atomic::Ordering::Relaxed);
                 self.hot.put(&Conversation {
