@@ -215,6 +215,27 @@ fn a_record_written_before_a_field_existed_is_answered_first_time() {
         .unwrap();
     assert_eq!(stored.version, 1);
     assert_eq!(stored.name.as_deref(), Some("Giulia"));
+    // Layout v5: what the turn wrote is MessagePack, the JSON it replaced read as well.
+    let line = service.store().transcript(&inbound.customer).unwrap();
+    assert_eq!(line[0].text, "quanto costa la spedizione?");
+    assert_eq!(
+        line[0].at, at,
+        "an instant written as an integer reads back"
+    );
+    drop(service);
+    let db = when_free(|| sled::open(dir.path()));
+    let raw = db.open_tree("conversations").unwrap();
+    let record = raw.get("telegram:77").unwrap().unwrap();
+    assert_ne!(record.first(), Some(&b'{'), "rewritten in binary");
+    assert!(serde_json::from_slice::<serde_json::Value>(&record).is_err());
+    let messages = db.open_tree("messages").unwrap();
+    assert!(!messages.is_empty());
+    for value in messages.iter().values() {
+        assert_ne!(value.unwrap().first(), Some(&b'{'));
+    }
+    drop((raw, messages, db));
+    let store = when_free(|| Store::open(dir.path()));
+    assert_eq!(store.conversation(&inbound.customer).unwrap(), Some(stored));
 }
 
 /// Open what this process just closed: sled's flusher thread may hold the lock a moment.

@@ -79,17 +79,19 @@ pub struct Conversation {
     pub ticket: Option<TicketId>,
     /// Order numbers the customer mentioned, oldest first.
     pub order_numbers: Vec<String>,
+    #[serde(with = "crate::domain::instant")]
     pub started_at: DateTime<Utc>,
+    #[serde(with = "crate::domain::instant")]
     pub updated_at: DateTime<Utc>,
     /// When the customer was last told where they stand in the queue (handoff or
     /// "still number N"), so that acknowledgements never flood.
-    #[serde(default)]
+    #[serde(default, with = "crate::domain::instant::option")]
     pub acked_at: Option<DateTime<Utc>>,
     /// A survey asked and not answered yet; any other message drops it.
     #[serde(default)]
     pub survey: Option<super::PendingSurvey>,
     /// When NPS was last asked (at most once per `[surveys] nps_every`).
-    #[serde(default)]
+    #[serde(default, with = "crate::domain::instant::option")]
     pub nps_asked_at: Option<DateTime<Utc>>,
     /// A digest of the bot's last message and when it was said: the same words again
     /// within [`BURST`] are not sent (a burst of messages gets one answer). Left out of
@@ -98,7 +100,11 @@ pub struct Conversation {
     pub last_said: Option<(String, DateTime<Utc>)>,
     /// When the customer last wrote (`updated_at` also moves with operators and
     /// timers): WhatsApp allows free-form messages only within 24 h of it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::domain::instant::option"
+    )]
     pub last_inbound_at: Option<DateTime<Utc>>,
     /// "Where is my order?" in progress: the bot asked for the number or the proof.
     #[serde(default, skip_serializing_if = "Option::is_none")]

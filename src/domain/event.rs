@@ -86,6 +86,7 @@ pub enum LookupOutcome {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
+    #[serde(with = "crate::domain::instant")]
     pub at: DateTime<Utc>,
     pub customer: CustomerId,
     #[serde(flatten)]
@@ -145,6 +146,7 @@ pub enum EventKind {
     /// The customer was told an expected wait.
     PromiseMade {
         ticket: TicketId,
+        #[serde(with = "crate::domain::instant")]
         due: DateTime<Utc>,
         low_minutes: i64,
         high_minutes: i64,

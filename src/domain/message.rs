@@ -11,6 +11,7 @@ pub struct Inbound {
     /// The provider's id for this message: a redelivery with the same id is dropped.
     pub message_id: String,
     pub text: String,
+    #[serde(with = "crate::domain::instant")]
     pub at: DateTime<Utc>,
     /// The channel's locale for this customer, when it tells one.
     pub locale: Option<Lang>,
@@ -120,6 +121,7 @@ pub struct Outbound {
     pub kind: OutboundKind,
     pub text: String,
     pub choices: Vec<Choice>,
+    #[serde(with = "crate::domain::instant")]
     pub at: DateTime<Utc>,
     /// The operator who wrote it (email signs with the name).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -6,6 +6,7 @@
 mod conversation;
 mod event;
 mod ids;
+pub mod instant;
 mod message;
 pub mod order;
 pub mod plan;

@@ -26,6 +26,7 @@ pub struct OrderCheck {
     pub number: Option<String>,
     /// Lookups that did not match so far.
     pub tries: u8,
+    #[serde(with = "crate::domain::instant")]
     pub asked_at: DateTime<Utc>,
 }
 

@@ -33,6 +33,7 @@ pub struct PendingSurvey {
     pub kind: SurveyKind,
     /// The ticket a CSAT is about.
     pub ticket: Option<TicketId>,
+    #[serde(with = "crate::domain::instant")]
     pub asked_at: DateTime<Utc>,
 }
 

@@ -82,9 +82,13 @@ pub struct Ticket {
     pub summary: String,
     pub status: TicketStatus,
     pub operator: Option<String>,
+    #[serde(with = "crate::domain::instant")]
     pub opened_at: DateTime<Utc>,
+    #[serde(default, with = "crate::domain::instant::option")]
     pub claimed_at: Option<DateTime<Utc>>,
+    #[serde(default, with = "crate::domain::instant::option")]
     pub first_response_at: Option<DateTime<Utc>>,
+    #[serde(default, with = "crate::domain::instant::option")]
     pub closed_at: Option<DateTime<Utc>>,
     /// The wait the customer was told, while it stands (a timer kept in the store).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -105,7 +109,9 @@ pub struct Ticket {
 /// from us once, and a new estimate is made.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Promise {
+    #[serde(with = "crate::domain::instant")]
     pub made_at: DateTime<Utc>,
+    #[serde(with = "crate::domain::instant")]
     pub due: DateTime<Utc>,
     pub low_minutes: i64,
     pub high_minutes: i64,

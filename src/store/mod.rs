@@ -81,8 +81,18 @@ pub enum StoreError {
     )]
     Corrupt {
         tree: &'static str,
-        source: serde_json::Error,
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
+}
+
+impl StoreError {
+    /// A record of `tree` that does not decode.
+    pub fn corrupt(tree: &'static str, e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        StoreError::Corrupt {
+            tree,
+            source: Box::new(e),
+        }
+    }
 }
 
 impl From<tokio_postgres::Error> for StoreError {

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 /// One line of a conversation's transcript.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredMessage {
+    #[serde(with = "crate::domain::instant")]
     pub at: DateTime<Utc>,
     pub author: Author,
     pub text: String,
@@ -58,6 +59,7 @@ impl StoredMessage {
 pub struct FailedOutbound {
     pub outbound: Outbound,
     pub reason: String,
+    #[serde(with = "crate::domain::instant")]
     pub at: DateTime<Utc>,
 }
 
@@ -66,6 +68,7 @@ pub struct FailedOutbound {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Held {
     pub reason: String,
+    #[serde(with = "crate::domain::instant")]
     pub since: DateTime<Utc>,
     /// The channel's request to write back (a template) went out.
     pub template_sent: bool,
@@ -77,6 +80,7 @@ pub struct DeliveryStatus {
     /// The provider's id of the message (a `wamid`).
     pub message_id: String,
     pub status: String,
+    #[serde(with = "crate::domain::instant")]
     pub at: DateTime<Utc>,
     /// For `failed`: the provider's code and title.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -87,6 +91,7 @@ pub struct DeliveryStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Unreachable {
     pub reason: String,
+    #[serde(with = "crate::domain::instant")]
     pub since: DateTime<Utc>,
 }
 
@@ -95,8 +100,10 @@ pub struct Unreachable {
 pub struct Contact {
     /// Lowercased, checked.
     pub email: String,
+    #[serde(with = "crate::domain::instant")]
     pub since: DateTime<Utc>,
     /// Operator replies up to this instant went by email too.
+    #[serde(default, with = "crate::domain::instant::option")]
     pub followed_up: Option<DateTime<Utc>>,
 }
 
@@ -146,12 +153,14 @@ pub struct AttachmentMeta {
     /// Sniffed from the bytes, from an allow-list.
     pub content_type: String,
     pub size: usize,
+    #[serde(with = "crate::domain::instant")]
     pub at: DateTime<Utc>,
 }
 
 /// An operator's note on a customer: never shown to the customer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Note {
+    #[serde(with = "crate::domain::instant")]
     pub at: DateTime<Utc>,
     pub operator: String,
     pub text: String,

@@ -91,10 +91,7 @@ impl Accounts for PgStore {
     fn canned(&self) -> Result<Option<Vec<Canned>>> {
         self.meta_value("canned")?
             .map(|v| {
-                serde_json::from_str(&v).map_err(|source| crate::store::StoreError::Corrupt {
-                    tree: "meta",
-                    source,
-                })
+                serde_json::from_str(&v).map_err(|e| crate::store::StoreError::corrupt("meta", e))
             })
             .transpose()
     }

@@ -229,10 +229,7 @@ fn decode<T: serde::de::DeserializeOwned>(
     table: &'static str,
     value: serde_json::Value,
 ) -> Result<T> {
-    serde_json::from_value(value).map_err(|source| StoreError::Corrupt {
-        tree: table,
-        source,
-    })
+    serde_json::from_value(value).map_err(|e| StoreError::corrupt(table, e))
 }
 
 /// A record as a `json` parameter.

@@ -2,7 +2,9 @@
 //! the conversation, tickets, replies for the outbox, events) is written in one sled
 //! transaction, so a crash leaves either all of it or none of it.
 //!
-//! Key layout (version 4, [`LAYOUT_VERSION`], in the `meta` tree under `version`):
+//! Key layout (version 5, [`LAYOUT_VERSION`], in the `meta` tree under `version`).
+//! Records are MessagePack from v5 (fields by name, instants as nanoseconds: [`encode`]),
+//! JSON before; both are read ([`decode`]), so "(JSON)" below is the record's shape:
 //! - `conversations`: `customer id` -> Conversation (JSON)
 //! - `messages`: `customer id \0 seq (u64 BE)` -> StoredMessage (JSON), the transcript
 //! - `dedupe`: `customer id \0 provider message id` -> seq (u64 BE)
@@ -39,7 +41,9 @@
 //! attachments', `email_threads` and `contacts` within v3: older stores open unchanged.) Migrations: v1 -> v2 builds `waiting` and `claims` from `tickets`;
 //! v2 -> v3 gives every `decided` event its cause, read once from its words
 //! ([`crate::domain::triage::Cause::from_words`]); v3 -> v4 builds `history` from the
-//! events and tickets. Conversations and tickets carry a
+//! events and tickets; v4 -> v5 rewrites nothing (a JSON record stays until it is
+//! written again, then in binary; a v5 store is refused by a release that reads only
+//! JSON, as any newer layout is). Conversations and tickets carry a
 //! `version` that every write bumps (records written before it read as 0).
 //!
 //! `seq` comes from sled's monotonic id generator, each id a block of 64 seqs (stores
@@ -75,7 +79,7 @@ use super::{
 
 use std::path::{Path, PathBuf};
 
-pub const LAYOUT_VERSION: u64 = 4;
+pub const LAYOUT_VERSION: u64 = 5;
 
 /// Seqs per id from sled's generator: a turn's records take one id, not one each
 /// (every call takes a lock that sled's transactions hold exclusively).
@@ -227,6 +231,13 @@ impl SledStore {
                 dir.display()
             );
         }
+        if version < 5 {
+            // Nothing to rewrite: JSON records read as they are, new ones are binary.
+            tracing::info!(
+                "store {}: key layout v5: records written from now on are binary",
+                dir.display()
+            );
+        }
         if stored != Some(LAYOUT_VERSION) {
             self.meta.insert("version", &LAYOUT_VERSION.to_be_bytes())?;
             self.db.flush()?;
@@ -339,10 +350,19 @@ fn customer_prefix(customer: &crate::domain::CustomerId) -> Vec<u8> {
     customer_key(customer, &[])
 }
 
+/// A record as the store writes it (v5): MessagePack, fields by name, instants as
+/// integers ([`crate::domain::instant`]).
 fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
-    serde_json::to_vec(value).expect("store records serialise to JSON")
+    let mut out = Vec::with_capacity(256);
+    rmp_serde::encode::write_named(&mut out, value).expect("store records serialise");
+    out
 }
 
+/// A record written by any layout: JSON (v1 to v4; its first byte is `{`) or
+/// MessagePack (v5: a map's first byte is never `{`).
 fn decode<T: serde::de::DeserializeOwned>(tree: &'static str, bytes: &[u8]) -> Result<T> {
-    serde_json::from_slice(bytes).map_err(|source| StoreError::Corrupt { tree, source })
+    if bytes.first() == Some(&b'{') {
+        return serde_json::from_slice(bytes).map_err(|e| StoreError::corrupt(tree, e));
+    }
+    rmp_serde::from_slice(bytes).map_err(|e| StoreError::corrupt(tree, e))
 }

@@ -11,7 +11,7 @@ enum Why {
     Conflict,
     Duplicate(String),
     /// A stored record the turn checks does not decode.
-    Corrupt(&'static str, serde_json::Error),
+    Corrupt(StoreError),
 }
 
 type Step = std::result::Result<u64, Abort<Why>>;
@@ -115,9 +115,7 @@ impl SledStore {
                 Err(StoreError::Conflict)
             }
             Err(TransactionError::Abort(Why::Duplicate(id))) => Err(StoreError::Duplicate(id)),
-            Err(TransactionError::Abort(Why::Corrupt(tree, source))) => {
-                Err(StoreError::Corrupt { tree, source })
-            }
+            Err(TransactionError::Abort(Why::Corrupt(error))) => Err(error),
             Err(TransactionError::Storage(e)) => Err(StoreError::Sled(e)),
         }
     }
@@ -218,9 +216,9 @@ struct Versioned {
 
 fn stored_version(tree: &'static str, bytes: Option<sled::IVec>) -> Step {
     bytes.map_or(Ok(0), |b| {
-        serde_json::from_slice::<Versioned>(&b)
+        super::decode::<Versioned>(tree, &b)
             .map(|v| v.version)
-            .map_err(|e| Abort::Abort(Why::Corrupt(tree, e)))
+            .map_err(|e| Abort::Abort(Why::Corrupt(e)))
     })
 }
 
@@ -241,8 +239,8 @@ fn write_tickets(t: &Trees<'_>, tickets: &[(Ticket, Vec<u8>)]) -> Step {
         let key = next.id.0.to_be_bytes();
         let before = match t.tickets.get(key)? {
             Some(old) => Some(
-                serde_json::from_slice::<Ticket>(&old)
-                    .map_err(|e| Abort::Abort(Why::Corrupt("tickets", e)))?,
+                super::decode::<Ticket>("tickets", &old)
+                    .map_err(|e| Abort::Abort(Why::Corrupt(e)))?,
             ),
             None => None,
         };
