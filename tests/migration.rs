@@ -181,13 +181,20 @@ fn a_record_written_before_a_field_existed_is_answered_first_time() {
             .unwrap()
             .insert("telegram:77", serde_json::to_vec(&old).unwrap())
             .unwrap();
-        db.open_tree("meta")
-            .unwrap()
-            .insert("version", &LAYOUT_VERSION.to_be_bytes())
+        let meta = db.open_tree("meta").unwrap();
+        // The v4 store, JSON records: a list (canned replies) as well as objects.
+        meta.insert("version", &4u64.to_be_bytes()).unwrap();
+        let canned =
+            serde_json::json!([{"title": "Resi", "lang": "it", "text": "Entro 30 giorni."}]);
+        meta.insert("canned", serde_json::to_vec(&canned).unwrap())
             .unwrap();
         db.flush().unwrap();
     }
     let store = when_free(|| Store::open(dir.path()));
+    assert_eq!(store.layout_version().unwrap(), LAYOUT_VERSION);
+    let canned = store.canned().unwrap().expect("the saved list");
+    assert_eq!(canned[0].title, "Resi");
+    assert_eq!(canned[0].text, "Entro 30 giorni.");
     let brain = crate::support::sample_brain().0.clone();
     let service = Service::new(store, brain, Config::default());
     let at = chrono::DateTime::parse_from_rfc3339("2026-11-01T10:05:00Z")

@@ -123,7 +123,6 @@ impl SledStore {
     pub(super) fn build_indexes(&self) -> Result<()> {
         self.waiting.clear()?;
         self.claims.clear()?;
-        self.queue.invalidate();
         for kv in self.tickets.iter() {
             let (_, value) = kv?;
             let ticket: Ticket = decode("tickets", &value)?;
@@ -135,6 +134,8 @@ impl SledStore {
                     .insert(claim_key(&ticket, at), &instant(ticket.opened_at))?;
             }
         }
+        // Read again from the rebuilt tree (a copy read midway would be partial).
+        self.queue.invalidate();
         Ok(())
     }
 }

@@ -358,10 +358,11 @@ fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
     out
 }
 
-/// A record written by any layout: JSON (v1 to v4; its first byte is `{`) or
-/// MessagePack (v5: a map's first byte is never `{`).
+/// A record written by any layout: JSON (v1 to v4; an object's first byte is `{`, a
+/// list's `[`, as the canned replies are) or MessagePack (v5: a map or an array, whose
+/// first byte is never either; a lone integer would be, and no record is one).
 fn decode<T: serde::de::DeserializeOwned>(tree: &'static str, bytes: &[u8]) -> Result<T> {
-    if bytes.first() == Some(&b'{') {
+    if matches!(bytes.first(), Some(b'{' | b'[')) {
         return serde_json::from_slice(bytes).map_err(|e| StoreError::corrupt(tree, e));
     }
     rmp_serde::from_slice(bytes).map_err(|e| StoreError::corrupt(tree, e))

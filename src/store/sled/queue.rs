@@ -7,8 +7,9 @@
 //! anything outside a turn rewrote the index: erasure, a migration, a load). A turn
 //! that writes tickets holds the copy's lock across its transaction and applies its
 //! changes once it committed, so the copy always equals the tree: no turn can commit
-//! between another's transaction and its update of the copy, and loading holds the
-//! lock too.
+//! between another's transaction and its update of the copy, and reading the tree
+//! into the copy holds the lock too. A rebuild of the index drops the copy once it is
+//! done.
 
 use super::index::{department_prefix, waiting_key};
 use super::{Result, SledStore};
@@ -71,6 +72,7 @@ impl Queue {
             // A panic mid-update may have left the copy half changed: read it again.
             let mut guard = poisoned.into_inner();
             *guard = None;
+            self.copy.clear_poison();
             guard
         })
     }
