@@ -191,11 +191,7 @@ fn serve_without_a_token_answers_health_and_metrics_and_stops_cleanly() {
     );
     let metrics = http_get(&addr, "/metrics").unwrap();
     assert!(metrics.contains("sportello_queue_length 0"), "{metrics}");
-    let term = Command::new("kill")
-        .args(["-TERM", &serve.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(term.success());
+    crate::support::sigterm(&serve);
     let out = serve.wait_with_output().unwrap();
     assert!(out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -220,11 +216,7 @@ fn serve_stopped_while_starting_stops_cleanly() {
             assert!(serve.try_wait().unwrap().is_none(), "serve exited");
             std::thread::sleep(std::time::Duration::from_millis(2));
         }
-        let term = Command::new("kill")
-            .args(["-TERM", &serve.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(term.success());
+        crate::support::sigterm(&serve);
         let status = serve.wait().unwrap();
         assert!(status.success(), "round {round}: {status}");
     }

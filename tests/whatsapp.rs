@@ -69,11 +69,7 @@ impl Serve {
 
     /// Stop with SIGTERM (it must stop cleanly); its place, the store unopened.
     fn terminate(mut self) -> Place {
-        let status = std::process::Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
+        crate::support::sigterm(&self.child);
         let ended = self.child.wait().unwrap();
         assert!(
             ended.success(),
@@ -483,11 +479,7 @@ fn kill_9_mid_load_loses_no_acknowledged_message_and_keeps_each_customers_order(
             "{customer}: at most one repeat per kill"
         );
     }
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    crate::support::sigterm(&child);
     let ended = child.wait().unwrap();
     let log = std::fs::read_to_string(files.with_extension("log")).unwrap_or_default();
     assert!(

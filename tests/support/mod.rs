@@ -55,6 +55,15 @@ pub fn sportello_ok(data: &Path, args: &[&str]) -> String {
 }
 
 /// Copy a folder tree (for tests that edit the content).
+/// Send SIGTERM to `child` (a stop asked as a service manager asks it).
+pub fn sigterm(child: &std::process::Child) {
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+}
+
 pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for item in std::fs::read_dir(from).unwrap() {

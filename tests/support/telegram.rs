@@ -371,11 +371,7 @@ pub fn spawn_serve_on(
 
 /// SIGTERM, and the process must stop cleanly.
 pub fn terminate(child: &mut std::process::Child) {
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    super::sigterm(child);
     assert!(
         child.wait().unwrap().success(),
         "serve stops cleanly on SIGTERM"

@@ -103,9 +103,7 @@ impl SledStore {
         let mut ids = std::collections::HashMap::new();
         for key in self.waiting.iter().keys() {
             let key = key?;
-            let id = key[key.len().saturating_sub(8)..]
-                .try_into()
-                .map_or(0, u64::from_be_bytes);
+            let id = super::last_u64(&key);
             *ids.entry(id).or_insert(0) += 1;
         }
         Ok(ids)

@@ -337,6 +337,11 @@ fn be(bytes: &[u8]) -> u64 {
     bytes.try_into().map(u64::from_be_bytes).unwrap_or(0)
 }
 
+/// The u64 a key ends with (a seq or a ticket id; 0 for a key too short).
+fn last_u64(key: &[u8]) -> u64 {
+    be(&key[key.len().saturating_sub(8)..])
+}
+
 /// `customer \0 seq` keys: per-customer ranges that sort in write order.
 fn customer_key(customer: &crate::domain::CustomerId, suffix: &[u8]) -> Vec<u8> {
     let mut key = Vec::with_capacity(customer.as_str().len() + 1 + suffix.len());

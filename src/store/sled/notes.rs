@@ -31,10 +31,7 @@ impl SledStore {
         let mut lines = Vec::new();
         for kv in self.messages.range(start..=end) {
             let (k, v) = kv?;
-            let seq = k[k.len().saturating_sub(8)..]
-                .try_into()
-                .map(u64::from_be_bytes)
-                .unwrap_or(0);
+            let seq = super::last_u64(&k);
             lines.push((seq, decode("messages", &v)?));
         }
         Ok(lines)

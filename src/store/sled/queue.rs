@@ -109,9 +109,7 @@ impl SledStore {
         let mut mirror = Mirror::default();
         for key in self.waiting.iter().keys() {
             let key = key?;
-            let id = key[key.len().saturating_sub(8)..]
-                .try_into()
-                .map_or(0, u64::from_be_bytes);
+            let id = super::last_u64(&key);
             mirror.insert(id, key.to_vec());
         }
         Ok(mirror)
