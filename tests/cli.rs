@@ -1,6 +1,6 @@
 //! The `sportello` binary as a shop would run it.
 
-use crate::support::{Place, repo, sportello};
+use crate::support::{Place, repo, sportello, sportello_ok};
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
@@ -58,6 +58,8 @@ fn a_terminal_chat_answers_and_its_handoff_shows_in_the_queue_after_a_restart() 
         "{}",
         stdout(&list)
     );
+    add_operator(&data, "anna");
+    add_operator(&data, "marco");
     let claim = sportello(&data, &["queue", "claim", "1", "--as", "anna"], "");
     assert!(
         claim.status.success(),
@@ -82,6 +84,144 @@ fn a_terminal_chat_answers_and_its_handoff_shows_in_the_queue_after_a_restart() 
     let report: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
     assert_eq!(report["messages"], 2);
     assert_eq!(report["handed_off"], 1);
+}
+
+/// `operator add NAME --department assistenza`, with a password on standard input.
+fn add_operator(data: &std::path::Path, name: &str) {
+    let add = sportello(
+        data,
+        &["operator", "add", name, "--department", "assistenza"],
+        "una password lunga\n",
+    );
+    assert!(
+        add.status.success(),
+        "{}",
+        String::from_utf8_lossy(&add.stderr)
+    );
+}
+
+/// A terminal customer asks for a person: ticket 1, queued.
+fn handoff(data: &std::path::Path) {
+    let chat = sportello(data, &["chat"], "voglio parlare con un operatore\n");
+    assert!(
+        stdout(&chat).contains("numero 1 in coda"),
+        "{}",
+        stdout(&chat)
+    );
+}
+
+fn status_of_ticket_1(data: &std::path::Path) -> (String, Option<String>) {
+    let list = sportello(data, &["queue", "list", "--json"], "");
+    let queue: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    let t = &queue[0];
+    assert_eq!(t["id"], 1, "{queue}");
+    (
+        t["status"].as_str().unwrap().to_owned(),
+        t["operator"].as_str().map(str::to_owned),
+    )
+}
+
+#[test]
+fn the_terminal_acts_only_as_an_existing_operator() {
+    let place = Place::new();
+    let data = place.data();
+    handoff(&data);
+    for args in [
+        &["queue", "claim", "1", "--as", "ghostxyz"][..],
+        // Without `--as`: $USER (here `tester`), which has no account either.
+        &["queue", "claim", "1"][..],
+    ] {
+        let out = sportello(&data, args, "");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} was accepted");
+        assert!(err.contains("no operator `"), "{err}");
+        assert!(err.contains("--as NAME"), "{err}");
+        assert!(err.contains("sportello operator add"), "{err}");
+    }
+    assert_eq!(status_of_ticket_1(&data), ("queued".into(), None));
+    add_operator(&data, "anna");
+    let out = sportello(&data, &["queue", "release", "1", "--as", "anna"], "");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("ticket #1 is waiting in the queue, not claimed by anna"),
+        "{err}"
+    );
+    assert!(
+        err.contains("sportello queue claim 1 --as anna"),
+        "the hint names who: {err}"
+    );
+}
+
+#[test]
+fn a_removed_operators_tickets_go_back_to_the_queue_and_the_customer_is_answered() {
+    let place = Place::new();
+    let data = place.data();
+    handoff(&data);
+    add_operator(&data, "anna"); // the first account: an admin
+    add_operator(&data, "carla");
+    add_operator(&data, "luca");
+    sportello_ok(&data, &["queue", "claim", "1", "--as", "carla"]);
+
+    // Someone else's ticket: refused with who has it, and what to do.
+    let out = sportello(&data, &["queue", "release", "1", "--as", "luca"], "");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("ticket #1 is claimed by carla, not by luca"),
+        "{err}"
+    );
+    assert_eq!(
+        status_of_ticket_1(&data),
+        ("claimed".into(), Some("carla".into()))
+    );
+
+    let removed = sportello_ok(&data, &["operator", "remove", "carla"]);
+    assert!(
+        removed.contains("back in the queue: #1 (they were claimed by carla)"),
+        "{removed}"
+    );
+    assert_eq!(status_of_ticket_1(&data), ("queued".into(), None));
+    // The customer hears it at once (`chat` prints what is pending), with their place;
+    // anyone may claim it now.
+    let told = "non è più disponibile: sei di nuovo in coda, numero 1";
+    let chat = stdout(&sportello(&data, &["chat"], ""));
+    assert_eq!(chat.matches(told).count(), 1, "{chat}");
+    sportello_ok(&data, &["queue", "claim", "1", "--as", "luca"]);
+
+    // An admin puts back a ticket a colleague holds; the customer is told again.
+    let back = sportello_ok(&data, &["queue", "release", "1", "--as", "anna"]);
+    assert!(back.contains("ticket #1 released"), "{back}");
+    assert_eq!(status_of_ticket_1(&data), ("queued".into(), None));
+    let chat = stdout(&sportello(&data, &["chat"], ""));
+    assert_eq!(chat.matches(told).count(), 1, "{chat}");
+}
+
+#[test]
+fn output_to_a_reader_that_left_ends_quietly() {
+    let place = Place::new();
+    let data = place.data();
+    handoff(&data);
+    for args in [
+        &["queue", "list"][..],
+        &["report", "--json"][..],
+        &["customer", "show", "terminal:tester", "--json"][..],
+    ] {
+        // `sportello ... | head -c 0`: the reader is gone before the first write.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_sportello"))
+            .current_dir(repo())
+            .arg("--data")
+            .arg(&data)
+            .args(args)
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(141), "{args:?}: {err}");
+        assert!(err.is_empty(), "{args:?} said: {err}");
+    }
 }
 
 #[test]
@@ -272,11 +412,27 @@ this is not a script line
 fn after_a_demo_the_readme_quick_start_makes_anna_an_admin() {
     let place = Place::new();
     let data = place.data();
+    for days in ["0", "100000"] {
+        let out = sportello(&data, &["demo", "--days", days], "");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "--days {days} accepted");
+        assert!(err.contains("1..=366"), "{err}");
+    }
     let demo = sportello(&data, &["demo", "--days", "2", "--until", "2026-11-20"], "");
     assert!(
         demo.status.success(),
         "{}",
         String::from_utf8_lossy(&demo.stderr)
+    );
+    // The refused runs stored nothing (the demo fills only an empty store), and the
+    // hint names the store it filled.
+    assert!(
+        stdout(&demo).contains(&format!(
+            "see it: sportello --data {} report --from 2026-11-19 --to 2026-11-20",
+            data.display()
+        )),
+        "{}",
+        stdout(&demo)
     );
     let add = sportello(
         &data,
@@ -356,5 +512,102 @@ fn the_example_config_sets_every_section_and_sportello_accepts_it() {
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_config_routing_to_an_unknown_department_or_missing_is_refused_clearly() {
+    let place = Place::new();
+    let data = place.data();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sportello.toml");
+    std::fs::write(
+        &file,
+        "# handoffs\ndefault_department = \"vendita\"\n\n[departments.vendite]\n",
+    )
+    .unwrap();
+    let out = sportello(&data, &["--config", file.to_str().unwrap(), "check"], "");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains(
+            ":2: default_department `vendita` is not a configured department (configured: vendite)"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("[departments.vendita]"), "{err}");
+
+    let missing = dir.path().join("nowhere.toml");
+    let out = sportello(&data, &["--config", missing.to_str().unwrap(), "check"], "");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert_eq!(
+        err.matches("No such file").count(),
+        1,
+        "the cause once: {err}"
+    );
+    assert!(err.contains("cannot read "), "{err}");
+}
+
+#[test]
+fn the_terminal_chat_never_speaks_for_another_channels_customer() {
+    let place = Place::new();
+    let data = place.data();
+    for who in ["web:abc", "telegram:42"] {
+        let out = sportello(&data, &["chat", "--customer", who], "ciao\n");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{who} accepted");
+        assert!(
+            err.contains(&format!("chat speaks as a terminal customer, not as {who}")),
+            "{err}"
+        );
+        assert!(err.contains("--customer terminal:NAME"), "{err}");
+    }
+    // Nothing was stored for them.
+    let report = sportello(&data, &["report", "--json"], "");
+    let report: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+    assert_eq!(report["messages"], 0, "{report}");
+}
+
+#[test]
+fn report_options_that_cannot_work_are_refused_with_the_form_expected() {
+    let place = Place::new();
+    let data = place.data();
+    let out = sportello(
+        &data,
+        &["report", "--from", "11-30", "--to", "2026-11-30"],
+        "",
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("`11-30` is not a day") && err.contains("YYYY-MM-DD"),
+        "{err}"
+    );
+    // `--lang` is the HTML page's: without `--html` it would do nothing.
+    let out = sportello(
+        &data,
+        &[
+            "report",
+            "--from",
+            "2026-11-01",
+            "--to",
+            "2026-11-30",
+            "--lang",
+            "en",
+        ],
+        "",
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "--lang without --html accepted");
+    assert!(err.contains("--html"), "{err}");
+    // The plain report reads as days, as given.
+    let plain = sportello_ok(
+        &data,
+        &["report", "--from", "2026-11-01", "--to", "2026-11-30"],
+    );
+    assert!(
+        plain.starts_with("2026-11-01 to 2026-11-30 (UTC, both included)\n"),
+        "{plain}"
     );
 }

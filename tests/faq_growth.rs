@@ -16,6 +16,8 @@ const SCRIPT: &str = r#"{"at":"2026-03-02T09:00:00Z","customer":"web:c1","lang":
 {"at":"2026-03-02T10:05:00Z","operator":"anna","claim":"web:c4"}
 {"at":"2026-03-02T10:06:00Z","operator":"anna","reply":"web:c4","text":"Spunta «Richiedo fattura» al checkout."}
 {"at":"2026-03-02T10:07:00Z","operator":"anna","close":"web:c4","faq":"fattura"}
+{"at":"2026-03-02T11:00:00Z","customer":"web:c5","lang":"it","text":"5"}
+{"at":"2026-03-02T11:01:00Z","customer":"web:c6","lang":"it","text":"5"}
 "#;
 
 /// A store with the script replayed, and a copy of the sample content to edit.
@@ -43,6 +45,14 @@ fn gaps_group_what_customers_asked_and_drafts_are_never_served() {
         serde_json::from_str(&run(&data, &faq, &["faq", "gaps", "--json"])).unwrap();
     let top = &gaps[0];
     assert_eq!(top["count"], 3, "{gaps:#}");
+    // A bare «5» names no topic: it is no gap of the FAQ.
+    assert!(
+        gaps.as_array()
+            .unwrap()
+            .iter()
+            .all(|g| !g["words"].as_array().unwrap().is_empty()),
+        "{gaps:#}"
+    );
     assert_eq!(top["examples"].as_array().unwrap().len(), 3);
     assert!(
         top["words"]
@@ -64,6 +74,10 @@ fn gaps_group_what_customers_asked_and_drafts_are_never_served() {
     assert_eq!(written.len(), 1, "only the gap asked at least twice");
     let text = std::fs::read_to_string(written[0].as_ref().unwrap().path()).unwrap();
     assert!(text.contains("draft = true") && text.contains("\"avete biciclette elettriche?\""));
+    assert!(
+        text.contains("\nChiesto 3 volte, il 2026-03-02.\n"),
+        "{text}"
+    );
     assert!(
         text.contains("> No, vendiamo solo abbigliamento e scarpe."),
         "{text}"

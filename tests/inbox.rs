@@ -105,6 +105,26 @@ fn an_operator_lists_issues_and_revokes_their_own_api_tokens() {
     let server = Server::start(&[("anna", "assistenza"), ("bruno", "assistenza")]);
     let addr = server.addr();
     let anna = api_login(&addr, "anna");
+    // Out of range: refused with what is allowed, never quietly changed.
+    for (body, status, says) in [
+        (r#"{"expires_in_days": 0}"#, 400, "give 1 to 3650"),
+        (r#"{"expires_in_days": 100000}"#, 400, "give 1 to 3650"),
+        (
+            &*format!(r#"{{"label": "{}"}}"#, "x".repeat(101)),
+            413,
+            "at most 100",
+        ),
+    ] {
+        let r = call(&addr, &anna, "POST", "/api/v1/tokens", Some(body));
+        assert_eq!(r.status, status, "{body}: {}", r.body);
+        assert!(
+            r.json()["error"].as_str().unwrap().contains(says),
+            "{}",
+            r.body
+        );
+    }
+    let none = call(&addr, &anna, "GET", "/api/v1/tokens", None).json();
+    assert_eq!(none["tokens"], json!([]), "nothing issued");
     let body = r#"{"label": "report notturno", "expires_in_days": 30}"#;
     let issued = call(&addr, &anna, "POST", "/api/v1/tokens", Some(body)).json();
     let (id, token) = (
@@ -528,5 +548,91 @@ fn departments_and_hours_are_shown_and_admins_change_roles_and_departments() {
     assert_eq!(
         hours["departments"][0]["operators"],
         json!(["anna", "bruno"])
+    );
+}
+
+#[test]
+fn a_removed_operators_tickets_return_to_the_queue_and_an_admin_takes_one_back() {
+    let server = Server::start(&[
+        ("anna", "assistenza"),
+        ("carla", "assistenza"),
+        ("luca", "assistenza"),
+    ]);
+    let addr = server.addr();
+    let (anna, carla, luca) = (
+        api_login(&addr, "anna"),
+        api_login(&addr, "carla"),
+        api_login(&addr, "luca"),
+    );
+    hand_off(&addr, "voglio parlare con un operatore");
+    hand_off(&addr, "voglio parlare con una persona");
+    for ticket in [1, 2] {
+        let path = format!("/api/v1/tickets/{ticket}/claim");
+        assert_eq!(call(&addr, &carla, "POST", &path, None).status, 200);
+    }
+
+    // Not yours: the error names who has it, not who asked.
+    let refused = call(&addr, &luca, "POST", "/api/v1/tickets/1/release", None);
+    let body = refused.json();
+    assert_eq!(refused.status, 409, "{body}");
+    assert_eq!(body["code"], "not_yours");
+    assert_eq!(body["operator"], "carla");
+    assert_eq!(body["error"], "ticket #1 is claimed by carla, not by luca");
+
+    // An admin takes one back: queued again, and the customer is told.
+    let back = call(&addr, &anna, "POST", "/api/v1/tickets/1/release", None);
+    assert_eq!(back.status, 200, "{}", back.body);
+    assert_eq!(back.json()["ticket"]["status"], "queued");
+    // Removing carla puts back the other.
+    assert_eq!(
+        call(&addr, &anna, "DELETE", "/api/v1/operators/carla", None).status,
+        204
+    );
+    let queue = call(&addr, &anna, "GET", "/api/v1/queue", None).json();
+    let open: Vec<(u64, &str, bool)> = queue["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["id"].as_u64().unwrap(),
+                t["status"].as_str().unwrap(),
+                t["operator"].is_null(),
+            )
+        })
+        .collect();
+    assert_eq!(open, [(1, "queued", true), (2, "queued", true)]);
+    for ticket in [1, 2] {
+        let detail = call(
+            &addr,
+            &luca,
+            "GET",
+            &format!("/api/v1/tickets/{ticket}"),
+            None,
+        )
+        .json();
+        let told = detail["transcript"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| {
+                m["text"]
+                    .as_str()
+                    .is_some_and(|t| t.contains("non è più disponibile: sei di nuovo in coda"))
+            })
+            .count();
+        assert_eq!(told, 1, "ticket {ticket}: {detail}");
+        let path = format!("/api/v1/tickets/{ticket}/claim");
+        assert_eq!(call(&addr, &luca, "POST", &path, None).status, 200);
+    }
+    // A queued ticket has nothing to take back; the error says so.
+    let luca_releases = call(&addr, &luca, "POST", "/api/v1/tickets/2/release", None);
+    assert_eq!(luca_releases.status, 200);
+    let nothing = call(&addr, &anna, "POST", "/api/v1/tickets/2/release", None).json();
+    assert_eq!(nothing["code"], "not_yours");
+    assert!(nothing.get("operator").is_none(), "{nothing}");
+    assert_eq!(
+        nothing["error"],
+        "ticket #2 is waiting in the queue, not claimed by anna"
     );
 }

@@ -342,3 +342,91 @@ fn chat_messages(addr: &str, visitor: &str, after: u64) -> serde_json::Value {
     assert_eq!(r.status, 200, "{}", r.body);
     r.json()
 }
+
+#[test]
+fn every_bad_request_is_answered_400_in_the_apis_own_json() {
+    let server = Server::start(&[("anna", "assistenza")]);
+    let addr = server.addr();
+    let anna = api_login(&addr, "anna");
+    let v = visitor(&addr);
+    chat_send(&addr, &v, "m1", "voglio parlare con un operatore");
+    // A client that always sends `Content-Type: application/json`, with no body.
+    let claimed = post_as(&addr, &anna, "/api/v1/tickets/1/claim", Some(""));
+    assert_eq!(claimed.status, 200, "{}", claimed.body);
+
+    let refused = |r: Response, says: &str| {
+        assert_eq!(r.status, 400, "{}", r.body);
+        assert!(
+            r.header("content-type")
+                .is_some_and(|t| t.starts_with("application/json")),
+            "{:?}",
+            r.headers
+        );
+        let body = r.json();
+        assert_eq!(body["code"], "bad_request", "{body}");
+        let error = body["error"].as_str().unwrap();
+        assert!(error.contains(says), "{says:?} in {error:?}");
+    };
+    refused(
+        post_as(
+            &addr,
+            &anna,
+            "/api/v1/tickets/1/reply",
+            Some(r#"{"txt": "ciao"}"#),
+        ),
+        "unknown field `txt`",
+    );
+    refused(
+        post_as(&addr, &anna, "/api/v1/tickets/1/reply", Some("{\"text\": ")),
+        "not the JSON expected",
+    );
+    refused(
+        post_as(
+            &addr,
+            &anna,
+            "/api/v1/tickets/1/notes",
+            Some(r#"{"text": "  "}"#),
+        ),
+        "the note is empty",
+    );
+    refused(
+        request(
+            &addr,
+            "GET",
+            "/api/v1/chat/messages?after=abc",
+            &[("X-Sportello-Visitor", v.as_str())],
+            None,
+        ),
+        "after",
+    );
+    refused(
+        request(
+            &addr,
+            "GET",
+            "/api/v1/report?from=bad",
+            &[("Cookie", anna.0.as_str())],
+            None,
+        ),
+        "from",
+    );
+    // Well-formed JSON of the wrong shape: 400 as the documentation says, not 422.
+    refused(
+        request(
+            &addr,
+            "POST",
+            "/api/v1/chat/messages",
+            &[("X-Sportello-Visitor", v.as_str())],
+            Some(r#"{"id": 5}"#),
+        ),
+        "id",
+    );
+    refused(
+        post_as(
+            &addr,
+            &anna,
+            "/api/v1/operators",
+            Some(r#"{"name": "luca", "password": "una password lunga", "departments": []}"#),
+        ),
+        "\"departments\": [\"NAME\"",
+    );
+}

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 #[derive(Args)]
 pub struct ChatArgs {
-    /// Who you are (default: terminal:$USER).
+    /// Who you are, `terminal:NAME` (default: terminal:$USER).
     #[arg(long)]
     customer: Option<String>,
     /// Your language, as a channel's locale would tell it.
@@ -28,6 +28,13 @@ pub fn run(service: &Service, dirs: &ContentDirs, args: &ChatArgs) -> anyhow::Re
             .as_deref()
             .unwrap_or(&format!("terminal:{user}")),
     )?;
+    // Another channel's customer would have their pending replies printed here instead
+    // of delivered where they wait for them.
+    anyhow::ensure!(
+        customer.kind() == Some(crate::domain::ChannelKind::Terminal),
+        "chat speaks as a terminal customer, not as {customer}\n  hint: use \
+         --customer terminal:NAME; the other channels' customers write through `serve`"
+    );
     let brain = service.brain();
     eprintln!(
         "Sportello chat as {customer}: {} FAQ entries, {} intents. Write a message; an empty line or Ctrl-D leaves.",

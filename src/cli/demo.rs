@@ -9,11 +9,11 @@ use std::process::ExitCode;
 
 #[derive(clap::Args)]
 pub struct DemoArgs {
-    /// How many days, ending with --until.
-    #[arg(long, default_value_t = 30)]
+    /// How many days, ending with --until (1 to 366).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=366))]
     days: u32,
-    /// The last day (default: yesterday).
-    #[arg(long)]
+    /// The last day, YYYY-MM-DD (default: yesterday).
+    #[arg(long, value_parser = super::day)]
     until: Option<NaiveDate>,
     #[arg(long, default_value_t = 7)]
     seed: u64,
@@ -83,7 +83,12 @@ const REPLIES: &[&str] = &[
     "Ciao {name}, purtroppo non lo vendiamo, ma lo segnalo al team acquisti.",
 ];
 
-pub fn run(service: &crate::service::Service, args: &DemoArgs) -> anyhow::Result<ExitCode> {
+/// Fill the store `service` opened (`--data data`, named in the closing hint).
+pub fn run(
+    service: &crate::service::Service,
+    args: &DemoArgs,
+    data: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
     let until = args
         .until
         .unwrap_or_else(|| (Utc::now() - Duration::days(1)).date_naive());
@@ -91,7 +96,7 @@ pub fn run(service: &crate::service::Service, args: &DemoArgs) -> anyhow::Result
         service.store().events().next().is_none(),
         "demo fills an empty store with made-up customers, and this one is not empty\n  hint: pass --data DEMO_DIR"
     );
-    let first = until - Duration::days(i64::from(args.days.max(1)) - 1);
+    let first = until - Duration::days(i64::from(args.days) - 1);
     // Questions the bot answers (some FAQ questions are requests for a person).
     let brain = service.brain();
     let answered = |q: &String| {
@@ -145,7 +150,8 @@ pub fn run(service: &crate::service::Service, args: &DemoArgs) -> anyhow::Result
         known.len()
     );
     println!(
-        "see it: sportello report --from {first} --to {until} --html report.html, or the console"
+        "see it: sportello --data {} report --from {first} --to {until} --html report.html, or the console",
+        data.display()
     );
     Ok(ExitCode::SUCCESS)
 }

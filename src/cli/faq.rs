@@ -173,14 +173,32 @@ fn draft_text(id: &str, gap: &Gap) -> String {
         .iter()
         .map(|q| format!("  {},\n", quote(q)))
         .collect();
-    let (note, replies_title, none) = match gap.lang {
+    let (first, last) = (
+        gap.first_at.format("%Y-%m-%d"),
+        gap.last_at.format("%Y-%m-%d"),
+    );
+    let (note, asked, replies_title, none) = match gap.lang {
         Lang::It => (
             "Bozza scritta da `sportello faq drafts`: scrivi qui la risposta, poi togli `draft = true`.",
+            match gap.count {
+                1 => format!("Chiesto una volta, il {first}."),
+                n if first.to_string() == last.to_string() => {
+                    format!("Chiesto {n} volte, il {first}.")
+                }
+                n => format!("Chiesto {n} volte, dal {first} al {last}."),
+            },
             "Cosa hanno risposto gli operatori:",
             "(nessuna risposta di un operatore per ora)",
         ),
         Lang::En => (
             "Draft written by `sportello faq drafts`: write the answer here, then remove `draft = true`.",
+            match gap.count {
+                1 => format!("Asked once, on {first}."),
+                n if first.to_string() == last.to_string() => {
+                    format!("Asked {n} times, on {first}.")
+                }
+                n => format!("Asked {n} times, {first} to {last}."),
+            },
             "What operators replied:",
             "(no operator reply yet)",
         ),
@@ -194,12 +212,9 @@ fn draft_text(id: &str, gap: &Gap) -> String {
             .collect()
     };
     format!(
-        "+++\nid = {}\nlang = \"{}\"\ndraft = true\nquestions = [\n{questions}]\n+++\n{note}\nAsked {} times, {} to {}.\n\n{replies_title}\n\n{replies}",
+        "+++\nid = {}\nlang = \"{}\"\ndraft = true\nquestions = [\n{questions}]\n+++\n{note}\n{asked}\n\n{replies_title}\n\n{replies}",
         quote(id),
         gap.lang,
-        gap.count,
-        gap.first_at.format("%Y-%m-%d"),
-        gap.last_at.format("%Y-%m-%d"),
     )
 }
 

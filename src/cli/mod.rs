@@ -104,6 +104,7 @@ enum Command {
 }
 
 pub fn main() -> ExitCode {
+    quiet_when_the_reader_leaves();
     let cli = Cli::parse_from(close_faq_means_the_entry(std::env::args_os().collect()));
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -119,6 +120,30 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// A day on the command line: `YYYY-MM-DD`, said so when it is not one.
+pub fn day(raw: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+        .map_err(|e| format!("`{raw}` is not a day ({e}): write it as YYYY-MM-DD, e.g. 2026-11-30"))
+}
+
+/// The exit status of a tool whose reader went away (`sportello queue list | head -1`):
+/// the shell's for a process ended by SIGPIPE.
+pub const READER_LEFT: i32 = 141;
+
+/// `println!` panics when standard output is a pipe whose reader closed it (Rust
+/// ignores SIGPIPE, so the write fails with EPIPE). A command line tool stops quietly
+/// there, as one killed by SIGPIPE does; any other panic is reported as before.
+fn quiet_when_the_reader_leaves() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info.payload_as_str().unwrap_or_default();
+        if message.starts_with("failed printing to stdout") && message.contains("os error 32") {
+            std::process::exit(READER_LEFT);
+        }
+        report(info);
+    }));
 }
 
 /// `sportello queue close N --faq ID`: after `queue close`, `--faq` names the FAQ entry
@@ -168,9 +193,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Eval { cases, json } => content::eval(&cli.brain()?, cases, *json),
         Command::Queue(cmd) => queue::run(&cli.open_service()?, cmd),
         Command::Replay { script } => replay::run(&cli.open_service()?, script),
+        // Removing an account puts its tickets back in the queues: the service does it.
+        Command::Operator(operator::OperatorCommand::Remove { name }) => {
+            operator::remove(&cli.open_service()?, name)
+        }
         Command::Operator(cmd) => operator::run(&cli.open_store()?, &cli.config()?, cmd),
         Command::Customer(cmd) => customer::run(&cli, cmd),
-        Command::Demo(args) => demo::run(&cli.open_service()?, args),
+        Command::Demo(args) => demo::run(&cli.open_service()?, args, &cli.data),
         Command::Faq(cmd) => faq::run(&cli, cmd),
         Command::Report(args) => report::run(&cli.open_store()?, &cli.config()?, args),
         Command::Bench(args) => bench::run(&cli.dirs(), &cli.data, cli.config()?, args),

@@ -3,6 +3,7 @@
 
 use crate::accounts::{self, ApiToken, Operator, Role};
 use crate::config::Config;
+use crate::service::Service;
 use crate::store::Store;
 use anyhow::{Context, bail};
 use chrono::Utc;
@@ -48,12 +49,7 @@ pub fn run(store: &Store, config: &Config, cmd: &OperatorCommand) -> anyhow::Res
             Ok(ExitCode::SUCCESS)
         }
         OperatorCommand::Remove { name } => {
-            let name = accounts::valid_name(name)?;
-            if !store.remove_operator(&name)? {
-                bail!(accounts::AccountError::Unknown(name));
-            }
-            println!("operator {name} removed; their sessions and API tokens no longer work");
-            Ok(ExitCode::SUCCESS)
+            bail!("`operator remove {name}` runs through the service (see `cli::run`)")
         }
         OperatorCommand::Token { name, label } => {
             let name = accounts::valid_name(name)?;
@@ -67,6 +63,24 @@ pub fn run(store: &Store, config: &Config, cmd: &OperatorCommand) -> anyhow::Res
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `operator remove NAME`: the account, its sessions and tokens go; the tickets it
+/// held go back to their queues.
+pub fn remove(service: &Service, name: &str) -> anyhow::Result<ExitCode> {
+    let name = accounts::valid_name(name)?;
+    let Some(back) = service.remove_operator(&name, Utc::now())? else {
+        bail!(accounts::AccountError::Unknown(name));
+    };
+    println!("operator {name} removed; their sessions and API tokens no longer work");
+    if !back.is_empty() {
+        let ids: Vec<String> = back.iter().map(ToString::to_string).collect();
+        println!(
+            "back in the queue: {} (they were claimed by {name})",
+            ids.join(", ")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn add(

@@ -63,6 +63,20 @@ fn default_operator() -> String {
     std::env::var("USER").unwrap_or_else(|_| "operator".into())
 }
 
+impl Operator {
+    /// The account `--as` names: it must exist (an action is logged under its name).
+    fn account(&self, service: &Service) -> anyhow::Result<crate::accounts::Operator> {
+        let name = crate::accounts::valid_name(&self.name)?;
+        service.store().operator(&name)?.ok_or_else(|| {
+            anyhow::anyhow!(
+                "no operator `{name}`\n  hint: name an account with `--as NAME` (or \
+                 SPORTELLO_OPERATOR); `sportello operator list` shows them, `sportello \
+                 operator add NAME --department D` makes one"
+            )
+        })
+    }
+}
+
 pub fn run(service: &Service, command: &QueueCommand) -> anyhow::Result<ExitCode> {
     let now = Utc::now();
     let done = |verb: &str, t: Ticket| {
@@ -72,15 +86,23 @@ pub fn run(service: &Service, command: &QueueCommand) -> anyhow::Result<ExitCode
         QueueCommand::List { json } => list(service, *json)?,
         QueueCommand::Show { ticket } => show(service, *ticket)?,
         QueueCommand::Claim { ticket, who } => {
+            let who = who.account(service)?;
             done("claimed", service.claim(*ticket, &who.name, now)?)
         }
         QueueCommand::Reply { ticket, text, who } => {
+            let who = who.account(service)?;
             done("replied", service.reply(*ticket, &who.name, text, now)?)
         }
         QueueCommand::Release { ticket, who } => {
-            done("released", service.release(*ticket, &who.name, now)?)
+            let who = who.account(service)?;
+            let admin = who.role == crate::accounts::Role::Admin;
+            done(
+                "released",
+                service.release_as(*ticket, &who.name, admin, now)?,
+            )
         }
         QueueCommand::Close { ticket, faq, who } => {
+            let who = who.account(service)?;
             let closed = match faq {
                 Some(faq) => service.close_answered_by(*ticket, &who.name, faq, now)?,
                 None => service.close(*ticket, &who.name, now)?,

@@ -8,7 +8,6 @@ use crate::store::Store;
 use anyhow::Context;
 use chrono::{Duration, Utc};
 use clap::Args;
-use serde::Serialize;
 use std::process::ExitCode;
 
 #[derive(Args)]
@@ -17,10 +16,10 @@ pub struct ReportArgs {
     #[arg(long, conflicts_with_all = ["from", "to"])]
     since: Option<String>,
     /// KPIs from this day (YYYY-MM-DD, UTC) ...
-    #[arg(long, requires = "to")]
+    #[arg(long, requires = "to", value_parser = super::day)]
     from: Option<chrono::NaiveDate>,
     /// ... to this day, included.
-    #[arg(long, requires = "from")]
+    #[arg(long, requires = "from", value_parser = super::day)]
     to: Option<chrono::NaiveDate>,
     #[arg(long, conflicts_with_all = ["csv", "html"])]
     json: bool,
@@ -31,7 +30,7 @@ pub struct ReportArgs {
     #[arg(long, value_name = "FILE", requires = "from")]
     html: Option<std::path::PathBuf>,
     /// Language of the HTML page (default: it).
-    #[arg(long, default_value = "it")]
+    #[arg(long, default_value = "it", requires = "html")]
     lang: crate::domain::Lang,
 }
 
@@ -95,36 +94,101 @@ fn print_summary(s: &Summary) {
     }
 }
 
-/// The KPIs in a few lines for a terminal.
+/// The KPIs in a few lines for a terminal: the days as given (`--to` included),
+/// shares in percent, times in minutes and hours, `-` for a figure with no data.
 fn print_kpis(r: &Kpis) {
-    let frt = &r.first_response_seconds.operator;
-    println!("{} to {}", as_json(&r.from), as_json(&r.to));
-    println!(
-        "conversations {}  messages {}  settled by the bot {}  handed off {}",
-        r.conversations,
-        r.messages,
-        as_json(&r.containment_rate),
-        as_json(&r.handoff_rate)
-    );
-    println!(
-        "first response (operators, business time) p50 {} s p90 {} s; resolution p50 {} s",
-        as_json(&frt.p50),
-        as_json(&frt.p90),
-        as_json(&r.resolution_seconds.p50)
-    );
-    println!(
-        "CSAT {} ({} answers)  NPS {} ({} answers)  retention {}%  SLA breaches {}",
-        as_json(&r.csat.average),
-        r.csat.responses,
-        as_json(&r.nps.score),
-        r.nps.responses,
-        as_json(&r.retention_rate),
-        r.sla_breaches
-    );
+    print!("{}", kpi_lines(r));
 }
 
-/// A figure written as `--json` writes it: `null` when there is none, `3.0` for a
-/// whole score, a date in quotes. The terminal lines have always looked like that.
-fn as_json(v: &impl Serialize) -> String {
-    serde_json::to_string(v).expect("plain data")
+fn kpi_lines(r: &Kpis) -> String {
+    let frt = &r.first_response_seconds.operator;
+    let last_day = (r.to - Duration::days(1)).date_naive();
+    let score = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.1}"));
+    let mut out = format!(
+        "{} to {} (UTC, both included)\n",
+        r.from.date_naive(),
+        last_day
+    );
+    out += &format!(
+        "conversations {}  messages {}  settled by the bot {}  handed off {}\n",
+        r.conversations,
+        r.messages,
+        share(r.containment_rate),
+        share(r.handoff_rate)
+    );
+    out += &format!(
+        "first response (operators, business time) p50 {} p90 {}; resolution p50 {}\n",
+        span(frt.p50),
+        span(frt.p90),
+        span(r.resolution_seconds.p50)
+    );
+    out += &format!(
+        "CSAT {} of 5 ({} answers)  NPS {} ({} answers)  retention {}  SLA breaches {}\n",
+        score(r.csat.average),
+        r.csat.responses,
+        r.nps.score.map_or("-".to_owned(), |v| format!("{v:.0}")),
+        r.nps.responses,
+        r.retention_rate
+            .map_or("-".to_owned(), |v| format!("{v:.1}%")),
+        r.sla_breaches
+    );
+    out
+}
+
+/// A share (0..1) in percent, one decimal.
+fn share(v: Option<f64>) -> String {
+    v.map_or("-".to_owned(), |v| format!("{:.1}%", v * 100.0))
+}
+
+/// Seconds as a person reads a wait: `45 s`, `12 min`, `3 h 05 min`, `2 d 4 h`.
+fn span(seconds: Option<i64>) -> String {
+    let Some(s) = seconds else {
+        return "-".to_owned();
+    };
+    match s {
+        ..60 => format!("{s} s"),
+        60..3600 => format!("{} min", s / 60),
+        3600..86400 => format!("{} h {:02} min", s / 3600, s % 3600 / 60),
+        _ => format!("{} d {} h", s / 86400, s % 86400 / 3600),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_terminal_report_reads_as_days_percent_and_minutes() {
+        let day = |d: u32| {
+            chrono::NaiveDate::from_ymd_opt(2026, 11, d)
+                .unwrap()
+                .and_hms_opt(0, 0, 0)
+                .unwrap()
+                .and_utc()
+        };
+        let mut r = Kpis {
+            from: day(1),
+            to: day(30) + Duration::days(1),
+            conversations: 21,
+            messages: 40,
+            containment_rate: Some(0.739_047_619_047_619_1),
+            handoff_rate: Some(0.260_952_380_952_380_9),
+            retention_rate: None,
+            sla_breaches: 2,
+            ..Kpis::default()
+        };
+        r.first_response_seconds.operator.p50 = Some(754);
+        r.first_response_seconds.operator.p90 = Some(3 * 3600 + 5 * 60 + 9);
+        r.resolution_seconds.p50 = Some(2 * 86400 + 4 * 3600 + 1);
+        r.csat.average = Some(4.333_333);
+        r.csat.responses = 3;
+        assert_eq!(
+            kpi_lines(&r),
+            "2026-11-01 to 2026-11-30 (UTC, both included)\n\
+             conversations 21  messages 40  settled by the bot 73.9%  handed off 26.1%\n\
+             first response (operators, business time) p50 12 min p90 3 h 05 min; resolution p50 2 d 4 h\n\
+             CSAT 4.3 of 5 (3 answers)  NPS - (0 answers)  retention -  SLA breaches 2\n"
+        );
+        assert_eq!(span(Some(59)), "59 s");
+    }
 }

@@ -251,7 +251,8 @@ impl Default for Config {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read {path}: {source}")]
+    // The cause follows in the error's chain (`error: cannot read X: No such file`).
+    #[error("cannot read {path}")]
     Read {
         path: String,
         source: std::io::Error,
@@ -323,13 +324,43 @@ impl Config {
             path: path.display().to_string(),
             source,
         })?;
-        Config::parse(&text).map_err(|e| ConfigError::Parse {
+        let config = Config::parse(&text).map_err(|e| ConfigError::Parse {
             path: path.display().to_string(),
             line: e
                 .span()
                 .map_or(1, |s| crate::diagnostics::line_of(&text, s.start)),
             message: e.message().to_owned(),
-        })
+        })?;
+        config
+            .validate()
+            .map_err(|(key, message)| ConfigError::Parse {
+                path: path.display().to_string(),
+                line: text
+                    .lines()
+                    .position(|l| l.trim_start().starts_with(key))
+                    .map_or(1, |n| n + 1),
+                message,
+            })?;
+        Ok(config)
+    }
+
+    /// What the types cannot say: handoffs must go to a department that exists. The
+    /// key at fault and the sentence.
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        if !self.departments.contains_key(&self.default_department) {
+            let known: Vec<&str> = self.departments.keys().map(String::as_str).collect();
+            return Err((
+                "default_department",
+                format!(
+                    "default_department `{}` is not a configured department (configured: {}): \
+                     name one of them, or add a [departments.{}] section",
+                    self.default_department,
+                    known.join(", "),
+                    self.default_department
+                ),
+            ));
+        }
+        Ok(())
     }
 
     pub fn parse(text: &str) -> Result<Config, toml::de::Error> {

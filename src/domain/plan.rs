@@ -73,22 +73,21 @@ pub fn arrive(stored: Option<&Conversation>, inbound: &Inbound) -> Conversation 
     }
     conv.updated_at = inbound.at;
     conv.last_inbound_at = Some(inbound.at);
-    let words = crate::text::word_count(&inbound.text);
-    conv.settle_lang(
-        inbound.locale,
-        crate::text::guess_lang(&inbound.text),
-        words,
-    );
+    let read = crate::text::read_lang(&inbound.text);
+    conv.settle_lang(inbound.locale, read.lang, read.words);
     conv
 }
 
+/// `arrived` is what [`arrive`] made of `stored` for this message (the service read
+/// the message in its language already); `stored` tells a returning customer.
 pub fn plan(
     stored: Option<&Conversation>,
+    arrived: Conversation,
     inbound: &Inbound,
     reading: &Reading<'_>,
     rules: &Rules<'_>,
 ) -> Plan {
-    let mut conv = arrive(stored, inbound);
+    let mut conv = arrived;
     conv.lang = Some(reading.lang);
     for order in reading.orders {
         conv.remember_order(order);

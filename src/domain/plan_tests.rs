@@ -5,6 +5,16 @@ use crate::domain::triage::IntentAction;
 use crate::domain::{CustomerId, Priority, SurveyKind, TicketId};
 use chrono::{DateTime, Duration, Utc};
 
+/// The service's order: the message arrives, then the rules plan it.
+fn plan(
+    stored: Option<&Conversation>,
+    inbound: &Inbound,
+    reading: &Reading<'_>,
+    rules: &Rules<'_>,
+) -> Plan {
+    super::plan(stored, arrive(stored, inbound), inbound, reading, rules)
+}
+
 fn at(minutes: i64) -> DateTime<Utc> {
     DateTime::UNIX_EPOCH + Duration::minutes(minutes)
 }

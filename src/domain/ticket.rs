@@ -69,6 +69,17 @@ pub enum TicketStatus {
     Cancelled,
 }
 
+impl fmt::Display for TicketStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TicketStatus::Queued => "queued",
+            TicketStatus::Claimed => "claimed",
+            TicketStatus::Closed => "closed",
+            TicketStatus::Cancelled => "cancelled",
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ticket {
     pub id: TicketId,
@@ -155,6 +166,11 @@ pub enum TicketEvent {
     Release {
         by: String,
     },
+    /// An admin puts a ticket someone else holds back in its queue (that colleague is
+    /// away, or their account was removed).
+    TakeBack {
+        by: String,
+    },
     /// Back in the queue of another department.
     ToDepartment {
         by: String,
@@ -172,14 +188,32 @@ pub enum TicketEvent {
     Cancel,
 }
 
+impl TicketEvent {
+    /// The operator acting (none for the customer's cancel).
+    pub fn by(&self) -> Option<&str> {
+        match self {
+            TicketEvent::Claim { by }
+            | TicketEvent::Reply { by }
+            | TicketEvent::Release { by }
+            | TicketEvent::TakeBack { by }
+            | TicketEvent::ToDepartment { by, .. }
+            | TicketEvent::ToOperator { by, .. }
+            | TicketEvent::Close { by } => Some(by),
+            TicketEvent::Cancel => None,
+        }
+    }
+}
+
 /// Why a ticket refused an event; the ticket is left as it was.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TicketError {
     #[error("already taken by {0}")]
     AlreadyClaimed(String),
-    #[error("not claimed by {0}")]
-    NotYours(String),
-    #[error("not open ({0:?})")]
+    /// The action needs the ticket claimed by the one acting; it is claimed by
+    /// someone else (`Some`) or waiting in the queue (`None`).
+    #[error("claimed by {}", .0.as_deref().unwrap_or("nobody"))]
+    NotYours(Option<String>),
+    #[error("not open ({0})")]
     NotOpen(TicketStatus),
     #[error("already in {0}")]
     SameDepartment(String),
@@ -216,6 +250,15 @@ impl Ticket {
                 self.operator = None;
                 Ok(Some(ModeEvent::Release))
             }
+            TicketEvent::TakeBack { .. } => match self.status {
+                Claimed => {
+                    self.status = Queued;
+                    self.operator = None;
+                    Ok(Some(ModeEvent::Release))
+                }
+                Queued => Err(TicketError::NotYours(None)),
+                status => Err(TicketError::NotOpen(status)),
+            },
             TicketEvent::ToDepartment { by, department } => {
                 let claimed = self.held_by(by)?;
                 if *department == self.department {
@@ -262,8 +305,8 @@ impl Ticket {
     fn owned_by(&self, operator: &str) -> Result<(), TicketError> {
         match (self.status, self.operator.as_deref()) {
             (TicketStatus::Claimed, Some(op)) if op == operator => Ok(()),
-            (TicketStatus::Claimed | TicketStatus::Queued, _) => {
-                Err(TicketError::NotYours(operator.to_owned()))
+            (TicketStatus::Claimed | TicketStatus::Queued, holder) => {
+                Err(TicketError::NotYours(holder.map(str::to_owned)))
             }
             (status, _) => Err(TicketError::NotOpen(status)),
         }
@@ -339,6 +382,7 @@ mod tests {
             who.clone().prop_map(|by| TicketEvent::Claim { by }),
             who.clone().prop_map(|by| TicketEvent::Reply { by }),
             who.clone().prop_map(|by| TicketEvent::Release { by }),
+            who.clone().prop_map(|by| TicketEvent::TakeBack { by }),
             (who.clone(), dept)
                 .prop_map(|(by, department)| TicketEvent::ToDepartment { by, department }),
             (who.clone(), who.clone())
@@ -396,7 +440,7 @@ mod tests {
         let release = TicketEvent::Release { by: "luca".into() };
         assert_eq!(
             t.apply(&release, now),
-            Err(TicketError::NotYours("luca".into()))
+            Err(TicketError::NotYours(Some("anna".into())))
         );
         let same = TicketEvent::ToDepartment {
             by: "anna".into(),
@@ -415,6 +459,35 @@ mod tests {
         assert_eq!(
             t.apply(&TicketEvent::Cancel, now),
             Err(TicketError::AlreadyClaimed("luca".into()))
+        );
+    }
+
+    #[test]
+    fn an_admin_takes_back_a_ticket_someone_else_holds() {
+        let now = DateTime::UNIX_EPOCH;
+        let mut t = Ticket::sample();
+        let take_back = TicketEvent::TakeBack {
+            by: "chiara".into(),
+        };
+        assert_eq!(
+            t.apply(&take_back, now),
+            Err(TicketError::NotYours(None)),
+            "a queued ticket has nothing to take back"
+        );
+        t.apply(&TicketEvent::Claim { by: "anna".into() }, now)
+            .unwrap();
+        assert_eq!(t.apply(&take_back, now), Ok(Some(ModeEvent::Release)));
+        assert_eq!(
+            (t.status, t.operator.as_deref()),
+            (TicketStatus::Queued, None)
+        );
+        t.apply(&TicketEvent::Claim { by: "luca".into() }, now)
+            .unwrap();
+        t.apply(&TicketEvent::Close { by: "luca".into() }, now)
+            .unwrap();
+        assert_eq!(
+            t.apply(&take_back, now),
+            Err(TicketError::NotOpen(TicketStatus::Closed))
         );
     }
 }

@@ -191,6 +191,10 @@ pub fn gaps(store: &Store, events: &[Event]) -> crate::store::Result<Vec<Gap>> {
     let mut groups: Vec<(BTreeSet<String>, Vec<Miss<'_>>)> = Vec::new();
     for miss in misses(events) {
         let words = stems(miss.text);
+        // «5», «ok?», «...»: no word names a topic the FAQ could add.
+        if words.is_empty() {
+            continue;
+        }
         let home = groups.iter_mut().find(|(seed, members)| {
             members[0].lang == miss.lang && jaccard(seed, &words) >= SIMILAR
         });

@@ -80,9 +80,11 @@ fn seconds(s: Option<i64>) -> String {
     s.map(|s| s.to_string()).unwrap_or_default()
 }
 
-/// A share or a score written as in the JSON report (`0.5`, `3.0`), or an empty cell.
+/// A share or a score written as in the JSON report (`0.5`, `3.0`), rounded to four
+/// decimals (a spreadsheet shows `0.739`, not `0.7390476190476191`), or an empty cell.
 fn float(x: Option<f64>) -> String {
-    x.and_then(serde_json::Number::from_f64)
+    x.map(|x| (x * 10_000.0).round() / 10_000.0)
+        .and_then(serde_json::Number::from_f64)
         .map(|n| n.to_string())
         .unwrap_or_default()
 }
@@ -126,5 +128,8 @@ mod tests {
         assert_eq!(lines[0], HEADER);
         assert_eq!(lines[1], "total,,3,0,,2,,,,,0,,0,0");
         assert_eq!(lines[2], "department,\"vendite, online\",,,,2,,,,,,,,1");
+        assert_eq!(float(Some(0.739_047_619_047_619_1)), "0.739");
+        assert_eq!(float(Some(3.0)), "3.0");
+        assert_eq!(float(Some(-33.333_333)), "-33.3333");
     }
 }

@@ -140,7 +140,7 @@ impl Service {
             department,
             welcome_back,
             survey,
-        } = plan::plan(stored.as_ref(), inbound, &reading, &rules);
+        } = plan::plan(stored.as_ref(), arrived, inbound, &reading, &rules);
         let mut turn = Turn::new(conversation);
         turn.inbound = Some(inbound.clone());
         let applied = Applied {

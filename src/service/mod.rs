@@ -39,12 +39,19 @@ pub enum ServiceError {
     NoTicket(TicketId),
     #[error("ticket {ticket} is already taken by {by}")]
     AlreadyClaimed { ticket: TicketId, by: String },
-    #[error("ticket {ticket} is not claimed by {operator}\n  hint: claim it first: `sportello queue claim {}`", .ticket.0)]
-    NotYours { ticket: TicketId, operator: String },
-    #[error("ticket {0} is {1:?}, not open")]
+    /// `operator` acted on a ticket claimed by `holder` (or by nobody yet).
+    #[error("{}", not_yours(*.ticket, .operator, .holder.as_deref()))]
+    NotYours {
+        ticket: TicketId,
+        operator: String,
+        holder: Option<String>,
+    },
+    #[error("ticket {0} is {1}, not open")]
     NotOpen(TicketId, TicketStatus),
     #[error("the reply is empty")]
     EmptyReply,
+    #[error("the note is empty")]
+    EmptyNote,
     #[error("department `{0}` is not configured\n  hint: configured departments: {1}")]
     NoDepartment(String, String),
     #[error("operator `{0}` does not exist")]
@@ -58,6 +65,23 @@ pub enum ServiceError {
 }
 
 pub type Result<T> = std::result::Result<T, ServiceError>;
+
+/// The sentence for [`ServiceError::NotYours`]: who has the ticket, and what to do.
+fn not_yours(ticket: TicketId, operator: &str, holder: Option<&str>) -> String {
+    match holder {
+        Some(holder) => format!(
+            "ticket {ticket} is claimed by {holder}, not by {operator}\n  \
+             hint: ask {holder} to release or transfer it; an admin can put it back in \
+             the queue (`sportello queue release {} --as ADMIN`)",
+            ticket.0
+        ),
+        None => format!(
+            "ticket {ticket} is waiting in the queue, not claimed by {operator}\n  \
+             hint: claim it first: `sportello queue claim {} --as {operator}`",
+            ticket.0
+        ),
+    }
+}
 
 /// Where the content lives, for reloads.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -51,6 +51,53 @@ impl Service {
         self.act(id, now, &TicketEvent::Release { by }, None, None)
     }
 
+    /// Release a ticket `operator` holds; an admin (`admin`: the caller checked the
+    /// account's role) also puts back in its queue one a colleague holds.
+    pub fn release_as(
+        &self,
+        id: TicketId,
+        operator: &str,
+        admin: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Ticket> {
+        match self.release(id, operator, now) {
+            Err(ServiceError::NotYours {
+                holder: Some(_), ..
+            }) if admin => {
+                let by = operator.to_owned();
+                self.act(id, now, &TicketEvent::TakeBack { by }, None, None)
+            }
+            other => other,
+        }
+    }
+
+    /// Remove an operator's account (its sessions and API tokens end with it) and put
+    /// the tickets it held back in their queues, so that no customer waits on a person
+    /// who is gone. Returns the tickets put back; `None`: no such account.
+    pub fn remove_operator(&self, name: &str, now: DateTime<Utc>) -> Result<Option<Vec<TicketId>>> {
+        if !self.store.remove_operator(name)? {
+            return Ok(None);
+        }
+        let held: Vec<TicketId> = self
+            .store
+            .queue()?
+            .into_iter()
+            .filter(|t| t.operator.as_deref() == Some(name))
+            .map(|t| t.id)
+            .collect();
+        let mut back = Vec::with_capacity(held.len());
+        for id in held {
+            let by = name.to_owned();
+            match self.act(id, now, &TicketEvent::TakeBack { by }, None, None) {
+                Ok(_) => back.push(id),
+                // Closed or released since the queue was read: nothing to put back.
+                Err(ServiceError::NotYours { .. } | ServiceError::NotOpen(..)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(Some(back))
+    }
+
     /// Move the ticket to another department (back in its queue) or hand it to another
     /// operator. Only its owner may move a claimed ticket.
     pub fn transfer(
@@ -91,7 +138,7 @@ impl Service {
     ) -> Result<Note> {
         let text = text.trim();
         if text.is_empty() {
-            return Err(ServiceError::EmptyReply);
+            return Err(ServiceError::EmptyNote);
         }
         let ticket = self.ticket(id)?;
         let note = Note {
@@ -145,7 +192,9 @@ impl Service {
     ) -> Result<Ticket> {
         self.retry(|| {
             let mut ticket = self.ticket(id)?;
-            let change = ticket.apply(event, now).map_err(|e| refused(id, e))?;
+            let change = ticket
+                .apply(event, now)
+                .map_err(|e| refused(id, event.by().unwrap_or_default(), e))?;
             // Written even without a mode change, so that this turn and a customer
             // message in flight are ordered (see `Conversation::version`).
             let conv = self.store.conversation(&ticket.customer)?;
@@ -173,9 +222,17 @@ impl Service {
                 turn.outbound.push(line);
             }
             // Back in a queue: the customer hears why, and their place.
-            if let TicketEvent::ToDepartment { department, .. } = event {
+            let back = match event {
+                TicketEvent::ToDepartment { department, .. } => Some(Some(department)),
+                TicketEvent::TakeBack { .. } => Some(None),
+                _ => None,
+            };
+            if let Some(department) = back {
                 let position = self.store.queue_position(&ticket)?;
-                let text = texts::transferred(ticket.lang, department, position);
+                let text = match department {
+                    Some(department) => texts::transferred(ticket.lang, department, position),
+                    None => texts::taken_back(ticket.lang, position),
+                };
                 let line = said(&ticket, OutboundKind::Waiting, text, vec![], now);
                 turn.outbound.push(line);
             }
@@ -236,7 +293,7 @@ fn logged(ticket: TicketId, event: &TicketEvent) -> EventKind {
             ticket,
             operator: by.clone(),
         },
-        TicketEvent::Release { by } => EventKind::Released {
+        TicketEvent::Release { by } | TicketEvent::TakeBack { by } => EventKind::Released {
             ticket,
             operator: by.clone(),
         },
@@ -261,12 +318,14 @@ fn logged(ticket: TicketId, event: &TicketEvent) -> EventKind {
 }
 
 /// The service's error for a ticket that refused an operator's action.
-fn refused(id: TicketId, error: TicketError) -> ServiceError {
+fn refused(id: TicketId, operator: &str, error: TicketError) -> ServiceError {
+    let operator = operator.to_owned();
     match error {
         TicketError::AlreadyClaimed(by) => ServiceError::AlreadyClaimed { ticket: id, by },
-        TicketError::NotYours(operator) => ServiceError::NotYours {
+        TicketError::NotYours(holder) => ServiceError::NotYours {
             ticket: id,
             operator,
+            holder,
         },
         TicketError::NotOpen(status) => ServiceError::NotOpen(id, status),
         TicketError::SameDepartment(d) => ServiceError::SameDepartment(id, d),

@@ -220,6 +220,19 @@ pub fn transferred(lang: Lang, department: &str, position: usize) -> String {
     }
 }
 
+/// The person who had the request is no longer there (an admin took it back, or the
+/// account was removed): where the customer stands now.
+pub fn taken_back(lang: Lang, position: usize) -> String {
+    match lang {
+        Lang::It => format!(
+            "La persona che seguiva la tua richiesta non è più disponibile: sei di nuovo in coda, numero {position}, e ti risponde il primo collega libero. Ti rispondiamo qui."
+        ),
+        Lang::En => format!(
+            "The person who had your request is no longer available: you're back in the queue, number {position}, and the next free colleague will answer. We'll answer here."
+        ),
+    }
+}
+
 pub fn closed(lang: Lang) -> &'static str {
     match lang {
         Lang::It => {

@@ -158,25 +158,44 @@ const EN_MARKERS: &[&str] = &[
     "this", "that", "will", "them",
 ];
 
-/// Guess the language of a message. `None` when the evidence is too thin (fewer than
-/// two marker words, or a tie): the caller keeps the conversation's language then.
-pub fn guess_lang(text: &str) -> Option<Lang> {
+/// What one reading of a message says about its language: the guess and how many words
+/// it saw (the conversation settles its language from both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LangGuess {
+    /// `None` when the evidence is too thin (fewer than two marker words, or a tie).
+    pub lang: Option<Lang>,
+    pub words: usize,
+}
+
+/// Fold the message once and read both the language evidence and the word count.
+pub fn read_lang(text: &str) -> LangGuess {
     let folded = fold(text);
-    let (mut it, mut en) = (0usize, 0usize);
+    let (mut it, mut en, mut words_seen) = (0usize, 0usize, 0usize);
     for w in words(&folded) {
+        words_seen += 1;
         it += usize::from(IT_MARKERS.contains(&w));
         en += usize::from(EN_MARKERS.contains(&w));
     }
     if text.chars().any(|c| "àèéìòù".contains(c)) {
         it += 1;
     }
-    match (it, en) {
+    let lang = match (it, en) {
         (i, e) if i >= 2 && i > e => Some(Lang::It),
         (i, e) if e >= 2 && e > i => Some(Lang::En),
-        (1, 0) if word_count(text) <= 2 => Some(Lang::It),
-        (0, 1) if word_count(text) <= 2 => Some(Lang::En),
+        (1, 0) if words_seen <= 2 => Some(Lang::It),
+        (0, 1) if words_seen <= 2 => Some(Lang::En),
         _ => None,
+    };
+    LangGuess {
+        lang,
+        words: words_seen,
     }
+}
+
+/// Guess the language of a message. `None` when the evidence is too thin (fewer than
+/// two marker words, or a tie): the caller keeps the conversation's language then.
+pub fn guess_lang(text: &str) -> Option<Lang> {
+    read_lang(text).lang
 }
 
 pub fn word_count(text: &str) -> usize {
@@ -219,5 +238,31 @@ mod tests {
         assert_eq!(guess_lang("quanto costa la spedizione?"), Some(Lang::It));
         assert_eq!(guess_lang("how much is the shipping?"), Some(Lang::En));
         assert_eq!(guess_lang("ok"), None);
+        assert_eq!(guess_lang("ciao"), Some(Lang::It));
+        assert_eq!(guess_lang("the il"), None);
+    }
+
+    #[test]
+    fn one_reading_counts_the_words_the_language_guess_saw() {
+        for text in [
+            "",
+            "ok",
+            "ciao",
+            "how much is the shipping?",
+            "nn è arrivato, xké?",
+            "Ordine #12345 — dov'è?",
+            "\u{200b}hello\u{200b} there",
+        ] {
+            let read = read_lang(text);
+            assert_eq!(read.lang, guess_lang(text), "{text:?}");
+            assert_eq!(read.words, word_count(text), "{text:?}");
+        }
+        assert_eq!(
+            read_lang("  Perché   il mio PACCO non è arrivato?? "),
+            LangGuess {
+                lang: Some(Lang::It),
+                words: 7
+            }
+        );
     }
 }

@@ -14,21 +14,22 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 
 /// `DELETE /api/v1/operators/{name}`: admins only; the account's sessions and tokens
-/// end with it. The last admin stays.
+/// end with it, and the tickets it held go back to their queues. The last admin stays.
 pub async fn remove_operator(
     State(app): State<Arc<App>>,
     authed: Authed,
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     authed.require_admin()?;
-    let store = app.service.store().clone();
+    let service = app.service.clone();
     blocking(move || {
         let _one_at_a_time = access_changes();
-        let op = existing(&store, &name)?;
-        if is_last_admin(&store, &op)? {
+        let store = service.store();
+        let op = existing(store, &name)?;
+        if is_last_admin(store, &op)? {
             return Err(last_admin("the last admin cannot be removed"));
         }
-        store.remove_operator(&name)?;
+        service.remove_operator(&name, Utc::now())?;
         Ok(StatusCode::NO_CONTENT)
     })
     .await
@@ -227,7 +228,13 @@ pub async fn tokens(State(app): State<Arc<App>>, authed: Authed) -> Result<Json<
     .await
 }
 
+/// The longest lifetime a token can be given (ten years), in days.
+const MAX_TOKEN_DAYS: u32 = 3650;
+/// The longest label a token keeps, in characters.
+const MAX_TOKEN_LABEL: usize = 100;
+
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewToken {
     #[serde(default)]
     label: String,
@@ -242,10 +249,27 @@ pub async fn new_token(
     ApiJson(body): ApiJson<NewToken>,
 ) -> Result<Json<Value>, ApiError> {
     let now = Utc::now();
+    if let Some(days) = body
+        .expires_in_days
+        .filter(|d| !(1..=MAX_TOKEN_DAYS).contains(d))
+    {
+        return Err(ApiError::bad_request(format!(
+            "expires_in_days is {days}: give 1 to {MAX_TOKEN_DAYS}, or leave it out for a \
+             token that lasts until revoked"
+        )));
+    }
+    let label_chars = body.label.chars().count();
+    if label_chars > MAX_TOKEN_LABEL {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the label has {label_chars} characters; at most {MAX_TOKEN_LABEL}"),
+        )
+        .with_param("max", MAX_TOKEN_LABEL));
+    }
     let record = ApiToken {
         expires_at: body
             .expires_in_days
-            .map(|d| now + chrono::Duration::days(i64::from(d.clamp(1, 3650)))),
+            .map(|d| now + chrono::Duration::days(i64::from(d))),
         ..ApiToken::new(&authed.operator, &body.label, now)
     };
     let store = app.service.store().clone();

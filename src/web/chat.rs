@@ -5,11 +5,11 @@
 //! and per address, with a message the widget shows as it is.
 
 use super::server::ClientIp;
-use super::{ApiError, ApiJson, App, blocking, feed};
+use super::{ApiError, ApiJson, ApiQuery, App, blocking, feed};
 use crate::domain::{Author, CustomerId, Inbound, Lang, Mode};
 use crate::store::StoredMessage;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use chrono::Utc;
@@ -140,7 +140,7 @@ pub struct After {
 pub async fn messages(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
-    Query(query): Query<After>,
+    ApiQuery(query): ApiQuery<After>,
 ) -> Result<Json<Value>, ApiError> {
     let customer = visitor(&app, &headers)?;
     let service = app.service.clone();
@@ -195,7 +195,7 @@ pub struct Visitor {
 /// Live pokes for one web chat: `changed` whenever its conversation moves.
 pub async fn events(
     State(app): State<Arc<App>>,
-    Query(query): Query<Visitor>,
+    ApiQuery(query): ApiQuery<Visitor>,
 ) -> Result<impl IntoResponse, ApiError> {
     let customer = customer(&app, &query.visitor)?;
     Ok(feed::stream(&app, move |change| {

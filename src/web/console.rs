@@ -5,7 +5,7 @@
 use super::auth::Authed;
 use super::chat::line;
 use super::setup::create_operator;
-use super::{ApiError, ApiJson, App, blocking, feed};
+use super::{ApiError, ApiJson, App, OptionalJson, blocking, feed};
 use crate::accounts::Role;
 use crate::channels::dispatch::window_closed;
 use crate::domain::{ChannelKind, Conversation, Ticket, TicketId};
@@ -184,6 +184,7 @@ fn detail(service: &Service, id: TicketId) -> Result<Value, ApiError> {
 }
 
 #[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
 pub struct ActBody {
     #[serde(default)]
     text: String,
@@ -198,18 +199,18 @@ pub async fn act(
     State(app): State<Arc<App>>,
     authed: Authed,
     Path((id, action)): Path<(String, String)>,
-    body: Option<Json<ActBody>>,
+    OptionalJson(body): OptionalJson<ActBody>,
 ) -> Result<Json<Value>, ApiError> {
     let id = parse_id(&id)?;
-    let body = body.map(|Json(b)| b).unwrap_or_default();
     let service = app.service.clone();
+    let admin = authed.operator.role == Role::Admin;
     let me = authed.operator.name;
     blocking(move || {
         let now = Utc::now();
         let ticket = match action.as_str() {
             "claim" => service.claim(id, &me, now)?,
             "reply" => service.reply(id, &me, &body.text, now)?,
-            "release" => service.release(id, &me, now)?,
+            "release" => service.release_as(id, &me, admin, now)?,
             "close" => match body.faq.as_deref().filter(|f| !f.is_empty()) {
                 Some(faq) => service.close_answered_by(id, &me, faq, now)?,
                 None => service.close(id, &me, now)?,

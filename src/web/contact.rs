@@ -3,11 +3,11 @@
 //! may leave, so that an operator's reply they do not read in time also goes by email
 //! (`channels::email::follow_up`).
 
-use super::{ApiError, ApiJson, App, blocking};
+use super::{ApiError, ApiJson, ApiQuery, App, blocking};
 use crate::domain::{Lang, Mode};
 use crate::store::Contact;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use chrono::Utc;
 use serde::Deserialize;
@@ -26,7 +26,7 @@ pub struct StatusQuery {
 pub async fn status(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
-    Query(query): Query<StatusQuery>,
+    ApiQuery(query): ApiQuery<StatusQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let config = app.service.config();
     let hours = config.hours_of(&config.default_department);

@@ -88,6 +88,7 @@ impl From<ServiceError> for ApiError {
             | ServiceError::NotOpen(..)
             | ServiceError::SameDepartment(..) => StatusCode::CONFLICT,
             ServiceError::EmptyReply
+            | ServiceError::EmptyNote
             | ServiceError::NoDepartment(..)
             | ServiceError::NoOperator(_)
             | ServiceError::NoFaq(_) => StatusCode::BAD_REQUEST,
@@ -105,10 +106,13 @@ impl From<ServiceError> for ApiError {
                 .with_code("already_claimed")
                 .with_param("ticket", ticket.0)
                 .with_param("operator", by),
-            ServiceError::NotYours { ticket, operator } => error
-                .with_code("not_yours")
-                .with_param("ticket", ticket.0)
-                .with_param("operator", operator),
+            ServiceError::NotYours { ticket, holder, .. } => {
+                let error = error.with_code("not_yours").with_param("ticket", ticket.0);
+                match holder {
+                    Some(holder) => error.with_param("operator", holder),
+                    None => error,
+                }
+            }
             ServiceError::NotOpen(ticket, _) => {
                 error.with_code("not_open").with_param("ticket", ticket.0)
             }
@@ -147,7 +151,67 @@ where
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => Err(ApiError::new(rejection.status(), rejection.body_text())),
+            Err(rejection) => Err(ApiError::new(
+                bad_input_status(rejection.status()),
+                rejection.body_text(),
+            )),
+        }
+    }
+}
+
+/// JSON that parses but does not fit (a missing field, a wrong type) is a bad request
+/// like malformed JSON (docs/api.md), not axum's `422`.
+fn bad_input_status(status: StatusCode) -> StatusCode {
+    if status == StatusCode::UNPROCESSABLE_ENTITY {
+        StatusCode::BAD_REQUEST
+    } else {
+        status
+    }
+}
+
+/// A JSON body that may be absent: no body (or only whitespace) is `T::default()`,
+/// whatever the content type; anything else must be JSON that fits `T` (`400` with
+/// the reason otherwise).
+pub struct OptionalJson<T>(pub T);
+
+impl<T, S> axum::extract::FromRequest<S> for OptionalJson<T>
+where
+    T: serde::de::DeserializeOwned + Default,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|r| ApiError::new(r.status(), r.body_text()))?;
+        if bytes.trim_ascii().is_empty() {
+            return Ok(OptionalJson(T::default()));
+        }
+        serde_json::from_slice(&bytes)
+            .map(OptionalJson)
+            .map_err(|e| ApiError::bad_request(format!("the body is not the JSON expected: {e}")))
+    }
+}
+
+/// `Query<T>` whose rejections (a parameter of the wrong form) answer `400` in the
+/// API's own shape.
+pub struct ApiQuery<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for ApiQuery<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(ApiQuery(value)),
+            Err(rejection) => Err(ApiError::bad_request(rejection.body_text())),
         }
     }
 }

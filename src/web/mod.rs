@@ -22,7 +22,7 @@ mod search;
 mod server;
 mod setup;
 
-pub use error::{ApiError, ApiJson};
+pub use error::{ApiError, ApiJson, ApiQuery, OptionalJson};
 pub use server::{listen, run as serve_http};
 
 use crate::channels::Channels;

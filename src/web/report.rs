@@ -2,9 +2,9 @@
 //! keys as `sportello report --json`) and `GET /api/v1/report.html` (the same page as
 //! `report --html`, linked from the console). Default period: the last 30 days.
 
-use super::{ApiError, App, auth::Authed, blocking};
+use super::{ApiError, ApiQuery, App, auth::Authed, blocking};
 use crate::report::Kpis;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{Duration, NaiveDate, Utc};
@@ -47,7 +47,7 @@ async fn compute(app: &Arc<App>, period: &Period) -> Result<Kpis, ApiError> {
 pub async fn json(
     State(app): State<Arc<App>>,
     _authed: Authed,
-    Query(period): Query<Period>,
+    ApiQuery(period): ApiQuery<Period>,
 ) -> Result<axum::Json<Kpis>, ApiError> {
     Ok(axum::Json(compute(&app, &period).await?))
 }
@@ -55,7 +55,7 @@ pub async fn json(
 pub async fn page(
     State(app): State<Arc<App>>,
     _authed: Authed,
-    Query(period): Query<Period>,
+    ApiQuery(period): ApiQuery<Period>,
 ) -> Result<Response, ApiError> {
     let report = compute(&app, &period).await?;
     let lang = match period.lang.as_deref() {

@@ -25,7 +25,7 @@ const CLOSED_SHOWN: usize = 200;
 pub async fn search(
     State(app): State<Arc<App>>,
     authed: Authed,
-    axum::extract::Query(query): axum::extract::Query<SearchQuery>,
+    super::ApiQuery(query): super::ApiQuery<SearchQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let view = query.view.unwrap_or_else(|| "all".into());
     if !["mine", "unassigned", "all", "closed"].contains(&view.as_str()) {

@@ -91,7 +91,15 @@ pub async fn create_operator(
 
 /// A refused account, with the code the console translates.
 pub(super) fn account_error(e: AccountError) -> ApiError {
-    let error = ApiError::bad_request(e.to_string().replace("\n  hint:", "; hint:"));
+    // The terminal's hints name command line flags; the API says it in its own words.
+    let message = match &e {
+        AccountError::NoDepartment => {
+            "an operator needs at least one department: \"departments\": [\"NAME\", ...]".into()
+        }
+        AccountError::Unknown(name) => format!("no operator `{name}`"),
+        _ => e.to_string().replace("\n  hint:", "; hint:"),
+    };
+    let error = ApiError::bad_request(message);
     match e {
         AccountError::ShortPassword => error
             .with_code("password_short")
