@@ -201,10 +201,18 @@ fn output_to_a_reader_that_left_ends_quietly() {
     let place = Place::new();
     let data = place.data();
     handoff(&data);
+    let script = place.files().join("script.jsonl");
+    std::fs::write(
+        &script,
+        "{\"at\":\"2026-03-02T09:00:00Z\",\"customer\":\"web:c1\",\"lang\":\"it\",\"text\":\"ciao\"}\n",
+    )
+    .unwrap();
     for args in [
         &["queue", "list"][..],
         &["report", "--json"][..],
         &["customer", "show", "terminal:tester", "--json"][..],
+        // Written with `?` rather than `println!`: an error, ended the same way.
+        &["replay", script.to_str().unwrap()][..],
     ] {
         // `sportello ... | head -c 0`: the reader is gone before the first write.
         let (reader, writer) = std::io::pipe().unwrap();
@@ -536,6 +544,22 @@ fn a_config_routing_to_an_unknown_department_or_missing_is_refused_clearly() {
         "{err}"
     );
     assert!(err.contains("[departments.vendita]"), "{err}");
+    // Left at its default while the sections name other departments.
+    std::fs::write(
+        &file,
+        "[departments.logistica]\nsla_first_response = \"10m\"\n",
+    )
+    .unwrap();
+    let out = sportello(&data, &["--config", file.to_str().unwrap(), "check"], "");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains(
+            ":1: default_department is not set and its default, `assistenza`, is not a \
+             configured department (configured: logistica;"
+        ) && err.contains("add default_department = \"NAME\""),
+        "{err}"
+    );
 
     let missing = dir.path().join("nowhere.toml");
     let out = sportello(&data, &["--config", missing.to_str().unwrap(), "check"], "");

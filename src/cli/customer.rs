@@ -98,7 +98,7 @@ fn print_record(r: &customer::Record) {
     );
     for t in &r.tickets {
         println!(
-            "  ticket #{} {} {:?} ({}) opened {} by {}",
+            "  ticket #{} {} {} ({}) opened {} by {}",
             t.id.0,
             t.department,
             t.status,

@@ -149,9 +149,16 @@ pub fn run(
         args.days,
         known.len()
     );
+    // Quoted for the shell when the path has anything but plain characters.
+    let data = data.display().to_string();
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-:@=+,".contains(c);
+    let data = if data.chars().all(plain) {
+        data
+    } else {
+        format!("'{}'", data.replace('\'', r"'\''"))
+    };
     println!(
-        "see it: sportello --data {} report --from {first} --to {until} --html report.html, or the console",
-        data.display()
+        "see it: sportello --data {data} report --from {first} --to {until} --html report.html, or the console"
     );
     Ok(ExitCode::SUCCESS)
 }

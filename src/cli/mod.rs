@@ -115,6 +115,8 @@ pub fn main() -> ExitCode {
         .init();
     match run(cli) {
         Ok(code) => code,
+        // `replay x | head -1`: written with `?`, the reader's leaving ends it as above.
+        Err(e) if reader_left(&e) => ExitCode::from(READER_LEFT),
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
@@ -130,7 +132,7 @@ pub fn day(raw: &str) -> Result<chrono::NaiveDate, String> {
 
 /// The exit status of a tool whose reader went away (`sportello queue list | head -1`):
 /// the shell's for a process ended by SIGPIPE.
-pub const READER_LEFT: i32 = 141;
+pub const READER_LEFT: u8 = 141;
 
 /// `println!` panics when standard output is a pipe whose reader closed it (Rust
 /// ignores SIGPIPE, so the write fails with EPIPE). A command line tool stops quietly
@@ -140,10 +142,19 @@ fn quiet_when_the_reader_leaves() {
     std::panic::set_hook(Box::new(move |info| {
         let message = info.payload_as_str().unwrap_or_default();
         if message.starts_with("failed printing to stdout") && message.contains("os error 32") {
-            std::process::exit(READER_LEFT);
+            std::process::exit(i32::from(READER_LEFT));
         }
         report(info);
     }));
+}
+
+/// The error is standard output's reader going away (EPIPE).
+fn reader_left(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// `sportello queue close N --faq ID`: after `queue close`, `--faq` names the FAQ entry
@@ -193,9 +204,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Eval { cases, json } => content::eval(&cli.brain()?, cases, *json),
         Command::Queue(cmd) => queue::run(&cli.open_service()?, cmd),
         Command::Replay { script } => replay::run(&cli.open_service()?, script),
-        // Removing an account puts its tickets back in the queues: the service does it.
+        // Removing an account puts its tickets back in the queues: the service does it,
+        // without the content, the channels or the order platform.
         Command::Operator(operator::OperatorCommand::Remove { name }) => {
-            operator::remove(&cli.open_service()?, name)
+            let config = cli.config()?;
+            let brain = Brain::empty(config.matching);
+            operator::remove(&Service::new(cli.open_store()?, brain, config), name)
         }
         Command::Operator(cmd) => operator::run(&cli.open_store()?, &cli.config()?, cmd),
         Command::Customer(cmd) => customer::run(&cli, cmd),

@@ -152,7 +152,7 @@ fn list(service: &Service, json: bool) -> anyhow::Result<()> {
 fn show(service: &Service, id: TicketId) -> anyhow::Result<()> {
     let t = service.ticket(id)?;
     println!(
-        "ticket {}  {:?}  {} priority  department {}  reason {}",
+        "ticket {}  {}  {} priority  department {}  reason {}",
         t.id, t.status, t.priority, t.department, t.reason
     );
     println!(

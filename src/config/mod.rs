@@ -332,33 +332,37 @@ impl Config {
             message: e.message().to_owned(),
         })?;
         config
-            .validate()
+            .validate(&text)
             .map_err(|(key, message)| ConfigError::Parse {
                 path: path.display().to_string(),
-                line: text
-                    .lines()
-                    .position(|l| l.trim_start().starts_with(key))
-                    .map_or(1, |n| n + 1),
+                line: key_line(&text, key).unwrap_or(1),
                 message,
             })?;
         Ok(config)
     }
 
     /// What the types cannot say: handoffs must go to a department that exists. The
-    /// key at fault and the sentence.
-    pub fn validate(&self) -> Result<(), (&'static str, String)> {
-        if !self.departments.contains_key(&self.default_department) {
+    /// key at fault and the sentence; `text` is the file, to tell a key set from one
+    /// left at its default.
+    pub fn validate(&self, text: &str) -> Result<(), (&'static str, String)> {
+        let key = "default_department";
+        let department = &self.default_department;
+        if !self.departments.contains_key(department) {
             let known: Vec<&str> = self.departments.keys().map(String::as_str).collect();
-            return Err((
-                "default_department",
+            let known = known.join(", ");
+            let message = if key_line(text, key).is_some() {
                 format!(
-                    "default_department `{}` is not a configured department (configured: {}): \
-                     name one of them, or add a [departments.{}] section",
-                    self.default_department,
-                    known.join(", "),
-                    self.default_department
-                ),
-            ));
+                    "{key} `{department}` is not a configured department (configured: \
+                     {known}): name one of them, or add a [departments.{department}] section"
+                )
+            } else {
+                format!(
+                    "{key} is not set and its default, `{department}`, is not a configured \
+                     department (configured: {known}; [departments.NAME] sections replace \
+                     the four default ones): add {key} = \"NAME\" naming one of them"
+                )
+            };
+            return Err((key, message));
         }
         Ok(())
     }
@@ -366,4 +370,15 @@ impl Config {
     pub fn parse(text: &str) -> Result<Config, toml::de::Error> {
         toml::from_str(text)
     }
+}
+
+/// The line (from 1) where a top-level `key = ...` is set in `text`, if it is.
+fn key_line(text: &str, key: &str) -> Option<usize> {
+    text.lines()
+        .position(|l| {
+            l.trim_start()
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+        .map(|n| n + 1)
 }

@@ -166,10 +166,11 @@ pub enum TicketEvent {
     Release {
         by: String,
     },
-    /// An admin puts a ticket someone else holds back in its queue (that colleague is
-    /// away, or their account was removed).
+    /// An admin puts back in its queue a ticket `from` holds (that colleague is away,
+    /// or their account was removed); refused if someone else holds it by then.
     TakeBack {
         by: String,
+        from: String,
     },
     /// Back in the queue of another department.
     ToDepartment {
@@ -195,7 +196,7 @@ impl TicketEvent {
             TicketEvent::Claim { by }
             | TicketEvent::Reply { by }
             | TicketEvent::Release { by }
-            | TicketEvent::TakeBack { by }
+            | TicketEvent::TakeBack { by, .. }
             | TicketEvent::ToDepartment { by, .. }
             | TicketEvent::ToOperator { by, .. }
             | TicketEvent::Close { by } => Some(by),
@@ -250,15 +251,12 @@ impl Ticket {
                 self.operator = None;
                 Ok(Some(ModeEvent::Release))
             }
-            TicketEvent::TakeBack { .. } => match self.status {
-                Claimed => {
-                    self.status = Queued;
-                    self.operator = None;
-                    Ok(Some(ModeEvent::Release))
-                }
-                Queued => Err(TicketError::NotYours(None)),
-                status => Err(TicketError::NotOpen(status)),
-            },
+            TicketEvent::TakeBack { from, .. } => {
+                self.owned_by(from)?;
+                self.status = Queued;
+                self.operator = None;
+                Ok(Some(ModeEvent::Release))
+            }
             TicketEvent::ToDepartment { by, department } => {
                 let claimed = self.held_by(by)?;
                 if *department == self.department {
@@ -382,7 +380,7 @@ mod tests {
             who.clone().prop_map(|by| TicketEvent::Claim { by }),
             who.clone().prop_map(|by| TicketEvent::Reply { by }),
             who.clone().prop_map(|by| TicketEvent::Release { by }),
-            who.clone().prop_map(|by| TicketEvent::TakeBack { by }),
+            (who.clone(), who.clone()).prop_map(|(by, from)| TicketEvent::TakeBack { by, from }),
             (who.clone(), dept)
                 .prop_map(|(by, department)| TicketEvent::ToDepartment { by, department }),
             (who.clone(), who.clone())
@@ -466,17 +464,26 @@ mod tests {
     fn an_admin_takes_back_a_ticket_someone_else_holds() {
         let now = DateTime::UNIX_EPOCH;
         let mut t = Ticket::sample();
-        let take_back = TicketEvent::TakeBack {
+        let take_back = |from: &str| TicketEvent::TakeBack {
             by: "chiara".into(),
+            from: from.into(),
         };
         assert_eq!(
-            t.apply(&take_back, now),
+            t.apply(&take_back("anna"), now),
             Err(TicketError::NotYours(None)),
             "a queued ticket has nothing to take back"
         );
         t.apply(&TicketEvent::Claim { by: "anna".into() }, now)
             .unwrap();
-        assert_eq!(t.apply(&take_back, now), Ok(Some(ModeEvent::Release)));
+        assert_eq!(
+            t.apply(&take_back("luca"), now),
+            Err(TicketError::NotYours(Some("anna".into()))),
+            "taken back only from whom the admin saw holding it"
+        );
+        assert_eq!(
+            t.apply(&take_back("anna"), now),
+            Ok(Some(ModeEvent::Release))
+        );
         assert_eq!(
             (t.status, t.operator.as_deref()),
             (TicketStatus::Queued, None)
@@ -486,7 +493,7 @@ mod tests {
         t.apply(&TicketEvent::Close { by: "luca".into() }, now)
             .unwrap();
         assert_eq!(
-            t.apply(&take_back, now),
+            t.apply(&take_back("luca"), now),
             Err(TicketError::NotOpen(TicketStatus::Closed))
         );
     }

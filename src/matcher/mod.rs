@@ -147,6 +147,19 @@ impl Brain {
         (brain, diagnostics)
     }
 
+    /// No content at all: for the commands that act on tickets and accounts only
+    /// (`operator remove` puts tickets back in their queues; it matches nothing).
+    pub fn empty(settings: MatchSettings) -> Brain {
+        Brain {
+            faq: FaqIndex::build(&FaqSet::default()).expect("an empty index always builds"),
+            faq_set: FaqSet::default(),
+            intents: Intents::default(),
+            settings,
+            embedder: None,
+            semantic: None,
+        }
+    }
+
     /// With semantic evidence from `embedder`: the FAQ's questions are embedded now
     /// (from the cache where they were before). An endpoint that does not answer leaves
     /// the brain without it (said in the log), to be tried again at the next reload.

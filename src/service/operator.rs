@@ -62,10 +62,10 @@ impl Service {
     ) -> Result<Ticket> {
         match self.release(id, operator, now) {
             Err(ServiceError::NotYours {
-                holder: Some(_), ..
+                holder: Some(from), ..
             }) if admin => {
                 let by = operator.to_owned();
-                self.act(id, now, &TicketEvent::TakeBack { by }, None, None)
+                self.act(id, now, &TicketEvent::TakeBack { by, from }, None, None)
             }
             other => other,
         }
@@ -73,11 +73,10 @@ impl Service {
 
     /// Remove an operator's account (its sessions and API tokens end with it) and put
     /// the tickets it held back in their queues, so that no customer waits on a person
-    /// who is gone. Returns the tickets put back; `None`: no such account.
+    /// who is gone. Returns the tickets put back; `None`: no such account and no ticket
+    /// held in its name. Run again after a failure, it puts back what is left.
     pub fn remove_operator(&self, name: &str, now: DateTime<Utc>) -> Result<Option<Vec<TicketId>>> {
-        if !self.store.remove_operator(name)? {
-            return Ok(None);
-        }
+        let existed = self.store.remove_operator(name)?;
         let held: Vec<TicketId> = self
             .store
             .queue()?
@@ -85,17 +84,26 @@ impl Service {
             .filter(|t| t.operator.as_deref() == Some(name))
             .map(|t| t.id)
             .collect();
-        let mut back = Vec::with_capacity(held.len());
+        if !existed && held.is_empty() {
+            return Ok(None);
+        }
+        let (mut back, mut failed) = (Vec::with_capacity(held.len()), None);
         for id in held {
-            let by = name.to_owned();
-            match self.act(id, now, &TicketEvent::TakeBack { by }, None, None) {
+            let (by, from) = (name.to_owned(), name.to_owned());
+            match self.act(id, now, &TicketEvent::TakeBack { by, from }, None, None) {
                 Ok(_) => back.push(id),
                 // Closed or released since the queue was read: nothing to put back.
                 Err(ServiceError::NotYours { .. } | ServiceError::NotOpen(..)) => {}
-                Err(e) => return Err(e),
+                // The others are still tried; the first failure is reported.
+                Err(e) => {
+                    failed.get_or_insert(e);
+                }
             }
         }
-        Ok(Some(back))
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(Some(back)),
+        }
     }
 
     /// Move the ticket to another department (back in its queue) or hand it to another
@@ -293,7 +301,7 @@ fn logged(ticket: TicketId, event: &TicketEvent) -> EventKind {
             ticket,
             operator: by.clone(),
         },
-        TicketEvent::Release { by } | TicketEvent::TakeBack { by } => EventKind::Released {
+        TicketEvent::Release { by } | TicketEvent::TakeBack { by, .. } => EventKind::Released {
             ticket,
             operator: by.clone(),
         },

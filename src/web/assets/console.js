@@ -212,6 +212,7 @@
       err_busy: 'Il server è occupato in questo momento: riprova tra qualche secondo.',
       err_already_claimed: 'Il ticket {ticket} è già stato preso da {operator}.',
       err_not_yours: 'Il ticket {ticket} non è in carico a te: prendilo in carico prima.',
+      err_not_yours_held: 'Il ticket {ticket} è in carico a {operator}: chiedi a {operator} di rilasciarlo o trasferirlo.',
       err_not_open: 'Il ticket {ticket} non è più aperto.',
       err_password_short: 'La password è troppo corta: servono almeno {min} caratteri.',
       err_name_invalid: 'Nome non valido: da 2 a 32 caratteri, solo lettere minuscole, cifre, punto, trattino basso e trattino.',
@@ -423,6 +424,7 @@
       err_busy: 'The server is busy right now: please try again in a few seconds.',
       err_already_claimed: 'Ticket {ticket} is already taken by {operator}.',
       err_not_yours: 'Ticket {ticket} is not claimed by you: claim it first.',
+      err_not_yours_held: 'Ticket {ticket} is claimed by {operator}: ask {operator} to release or transfer it.',
       err_not_open: 'Ticket {ticket} is no longer open.',
       err_password_short: 'The password is too short: use at least {min} characters.',
       err_name_invalid: 'Invalid name: 2 to 32 characters, only lowercase letters, digits, dot, underscore and hyphen.',
@@ -528,7 +530,8 @@
       const mins = Math.max(1, Math.ceil(secs / 60));
       return mins === 1 ? t('err_login_locked_one') : t('err_login_locked', { m: mins });
     }
-    const key = 'err_' + code;
+    // Not yours: held by a colleague (named) or still waiting in the queue.
+    const key = code === 'not_yours' && body.operator ? 'err_not_yours_held' : 'err_' + code;
     if (code && !GENERIC_CODES[code] && Object.prototype.hasOwnProperty.call(STRINGS.it, key)) {
       const vars = { s: secs, min: 8 };
       ['ticket', 'operator', 'min', 'max'].forEach(function (k) {
@@ -1901,7 +1904,8 @@
     $('claim').hidden = !(tk.status === 'queued' || (tk.status === 'claimed' && !mine));
     $('release').hidden = !(tk.status === 'claimed' && (mine || admin));
     $('close').hidden = !(tk.status === 'queued' || mine);
-    $('transfer').hidden = !(open && (tk.status === 'queued' || mine || admin));
+    // An admin moves a colleague's ticket by releasing it first (then it is queued).
+    $('transfer').hidden = !(open && (tk.status === 'queued' || mine));
     ['claim', 'release', 'close', 'transfer-send'].forEach(function (id) { $(id).disabled = busy; });
     $('transfer-target').disabled = busy;
 
