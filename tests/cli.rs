@@ -529,14 +529,15 @@ fn a_config_routing_to_an_unknown_department_or_missing_is_refused_clearly() {
     let data = place.data();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("sportello.toml");
-    std::fs::write(
-        &file,
-        "# handoffs\ndefault_department = \"vendita\"\n\n[departments.vendite]\n",
-    )
-    .unwrap();
-    let out = sportello(&data, &["--config", file.to_str().unwrap(), "check"], "");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "{err}");
+    // `check` with `text` as the configuration: refused; what it said.
+    let refused = |text: &str| {
+        std::fs::write(&file, text).unwrap();
+        let out = sportello(&data, &["--config", file.to_str().unwrap(), "check"], "");
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(!out.status.success(), "{text}: {err}");
+        err
+    };
+    let err = refused("# handoffs\ndefault_department = \"vendita\"\n\n[departments.vendite]\n");
     assert!(
         err.contains(
             ":2: default_department `vendita` is not a configured department (configured: vendite)"
@@ -545,14 +546,7 @@ fn a_config_routing_to_an_unknown_department_or_missing_is_refused_clearly() {
     );
     assert!(err.contains("[departments.vendita]"), "{err}");
     // Left at its default while the sections name other departments.
-    std::fs::write(
-        &file,
-        "[departments.logistica]\nsla_first_response = \"10m\"\n",
-    )
-    .unwrap();
-    let out = sportello(&data, &["--config", file.to_str().unwrap(), "check"], "");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "{err}");
+    let err = refused("[departments.logistica]\nsla_first_response = \"10m\"\n");
     assert!(
         err.contains(
             ":1: default_department is not set and its default, `assistenza`, is not a \
