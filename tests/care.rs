@@ -154,6 +154,22 @@ fn a_burst_of_the_same_message_gets_one_answer() {
 }
 
 #[test]
+fn a_question_put_another_way_is_answered_even_with_the_same_choices() {
+    let mut app = TestApp::new();
+    let start = app.now();
+    let first = app.say("terminal:p", "pagamento");
+    app.set_clock(start + Duration::seconds(3));
+    let again = app.say("terminal:p", "info sul pagamento");
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert_eq!(again.len(), 1, "never silent: {again:?}");
+    assert_eq!(
+        (first[0].kind, &first[0].text),
+        (again[0].kind, &again[0].text),
+        "the same choices, said again"
+    );
+}
+
+#[test]
 fn the_position_said_while_waiting_counts_only_the_department_s_waiting_tickets() {
     let mut app = TestApp::new();
     let start = app.now();

@@ -158,6 +158,10 @@ fn a_removed_operators_tickets_go_back_to_the_queue_and_the_customer_is_answered
     let data = place.data();
     handoff(&data);
     add_operator(&data, "anna"); // the first account: an admin
+    let out = sportello(&data, &["operator", "remove", "anna"], "");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("anna is the last admin"), "{err}");
     add_operator(&data, "carla");
     add_operator(&data, "luca");
     sportello_ok(&data, &["queue", "claim", "1", "--as", "carla"]);
@@ -524,7 +528,7 @@ fn the_example_config_sets_every_section_and_sportello_accepts_it() {
 }
 
 #[test]
-fn a_config_routing_to_an_unknown_department_or_missing_is_refused_clearly() {
+fn a_config_that_cannot_work_or_is_missing_is_refused_clearly() {
     let place = Place::new();
     let data = place.data();
     let dir = tempfile::tempdir().unwrap();
@@ -545,6 +549,17 @@ fn a_config_routing_to_an_unknown_department_or_missing_is_refused_clearly() {
         "{err}"
     );
     assert!(err.contains("[departments.vendita]"), "{err}");
+    // A share written as a percentage would leave the bot never answering.
+    let err = refused("[matching]\nthreshold = 85\n");
+    assert!(
+        err.contains(":2: [matching] threshold = 85 is outside 0..1"),
+        "{err}"
+    );
+    let err = refused("[matching]\nmargin = -1\n");
+    assert!(
+        err.contains("[matching] margin = -1 is outside 0..1"),
+        "{err}"
+    );
     // Left at its default while the sections name other departments.
     let err = refused("[departments.logistica]\nsla_first_response = \"10m\"\n");
     assert!(
@@ -628,4 +643,39 @@ fn report_options_that_cannot_work_are_refused_with_the_form_expected() {
         plain.starts_with("2026-11-01 to 2026-11-30 (UTC, both included)\n"),
         "{plain}"
     );
+}
+
+#[test]
+fn content_naming_a_department_the_shop_lacks_is_flagged_and_hands_off_to_the_default() {
+    let place = Place::new();
+    let data = place.data();
+    let intents = place.files().join("intents");
+    crate::support::copy_dir(&repo().join("intents"), &intents);
+    std::fs::write(
+        intents.join("vip.toml"),
+        "action = \"handoff\"\nreason = \"asked\"\ndepartment = \"marketing\"\n\
+         patterns = ['''\\bsconto vip\\b''']\n",
+    )
+    .unwrap();
+    let dir = intents.to_str().unwrap();
+    let check = sportello(&data, &["--intents", dir, "check"], "");
+    let said = stdout(&check);
+    assert!(
+        said.contains("vip.toml:1: warning: department `marketing` is not configured"),
+        "{said}"
+    );
+    assert!(said.contains("0 errors, 1 warnings"), "{said}");
+    // Served anyway (the rest of the content is fine): the handoff goes to a queue an
+    // operator can be in.
+    let chat = sportello(&data, &["--intents", dir, "chat"], "voglio lo sconto vip\n");
+    assert!(
+        chat.status.success(),
+        "{}",
+        String::from_utf8_lossy(&chat.stderr)
+    );
+    let (status, _) = status_of_ticket_1(&data);
+    assert_eq!(status, "queued");
+    let list = sportello(&data, &["queue", "list", "--json"], "");
+    let queue: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(queue[0]["department"], "assistenza", "{queue}");
 }

@@ -142,3 +142,29 @@ fn the_customer_can_take_back_a_request_while_queued() {
     let again = app.say("terminal:t", "quanto costa la spedizione?");
     assert_eq!(again[0].kind, OutboundKind::Answer);
 }
+
+#[test]
+fn the_word_the_handoff_names_cancels_with_a_word_around_it() {
+    let mut app = TestApp::new();
+    for (n, text) in [
+        "annulla grazie",
+        "ok annulla",
+        "no, lascia perdere",
+        "Annulla!",
+        "cancel please",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let who = format!("terminal:c{n}");
+        app.say(&who, "voglio parlare con un operatore");
+        let out = app.say(&who, text);
+        assert_eq!(out[0].kind, OutboundKind::Cancelled, "{text}: {out:?}");
+    }
+    assert!(app.queue().is_empty());
+    // Cancelling an order is still the FAQ's, not a request taken back.
+    app.say("terminal:o", "voglio parlare con un operatore");
+    let out = app.say("terminal:o", "voglio annullare l'ordine");
+    assert_ne!(out[0].kind, OutboundKind::Cancelled, "{out:?}");
+    assert_eq!(app.queue().len(), 1);
+}

@@ -125,6 +125,12 @@ fn an_operator_lists_issues_and_revokes_their_own_api_tokens() {
     }
     let none = call(&addr, &anna, "GET", "/api/v1/tokens", None).json();
     assert_eq!(none["tokens"], json!([]), "nothing issued");
+    // Both fields are optional: no body at all is a token without label or end.
+    let bare = call(&addr, &anna, "POST", "/api/v1/tokens", None);
+    assert_eq!(bare.status, 200, "{}", bare.body);
+    let bare_id = bare.json()["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/tokens/{bare_id}");
+    assert_eq!(call(&addr, &anna, "DELETE", &path, None).status, 204);
     let body = r#"{"label": "report notturno", "expires_in_days": 30}"#;
     let issued = call(&addr, &anna, "POST", "/api/v1/tokens", Some(body)).json();
     let (id, token) = (

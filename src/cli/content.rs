@@ -8,9 +8,10 @@ use std::path::Path;
 use std::process::ExitCode;
 
 pub fn check(cli: &super::Cli) -> anyhow::Result<ExitCode> {
-    let (brain, mut diagnostics) =
-        Brain::load(&cli.faq, &cli.intents, cli.config()?.matching, None);
+    let config = cli.config()?;
+    let (brain, mut diagnostics) = Brain::load(&cli.faq, &cli.intents, config.matching, None);
     diagnostics.extend(brain.conflicts());
+    diagnostics.extend(brain.unknown_departments(|d| config.departments.contains_key(d)));
     for d in &diagnostics {
         println!("{d}");
     }

@@ -69,6 +69,23 @@ pub fn run(store: &Store, config: &Config, cmd: &OperatorCommand) -> anyhow::Res
 /// held go back to their queues.
 pub fn remove(service: &Service, name: &str) -> anyhow::Result<ExitCode> {
     let name = accounts::valid_name(name)?;
+    let store = service.store();
+    if store
+        .operator(&name)?
+        .is_some_and(|op| op.role == Role::Admin)
+    {
+        let admins = store
+            .operators()?
+            .iter()
+            .filter(|o| o.role == Role::Admin)
+            .count();
+        anyhow::ensure!(
+            admins > 1,
+            "{name} is the last admin and cannot be removed: the shop would have none\n  \
+             hint: make another admin first: `sportello operator add NAME --department D \
+             --role admin`"
+        );
+    }
     let Some(back) = service.remove_operator(&name, Utc::now())? else {
         bail!(accounts::AccountError::Unknown(name));
     };

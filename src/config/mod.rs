@@ -341,10 +341,26 @@ impl Config {
         Ok(config)
     }
 
-    /// What the types cannot say: handoffs must go to a department that exists. The
-    /// key at fault and the sentence; `text` is the file, to tell a key set from one
-    /// left at its default.
+    /// What the types cannot say: the matching settings are shares (0..1), and handoffs
+    /// must go to a department that exists. The key at fault and the sentence; `text`
+    /// is the file, to tell a key set from one left at its default.
     pub fn validate(&self, text: &str) -> Result<(), (&'static str, String)> {
+        let m = &self.matching;
+        for (key, value) in [
+            ("threshold", m.threshold),
+            ("clarify_floor", m.clarify_floor),
+            ("margin", m.margin),
+        ] {
+            if !(0.0..=1.0).contains(&value) {
+                return Err((
+                    key,
+                    format!(
+                        "[matching] {key} = {value} is outside 0..1: it is a share, e.g. \
+                         0.85 for 85 %"
+                    ),
+                ));
+            }
+        }
         let key = "default_department";
         let department = &self.default_department;
         if !self.departments.contains_key(department) {

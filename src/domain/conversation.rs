@@ -93,9 +93,10 @@ pub struct Conversation {
     /// When NPS was last asked (at most once per `[surveys] nps_every`).
     #[serde(default, with = "crate::domain::instant::option")]
     pub nps_asked_at: Option<DateTime<Utc>>,
-    /// A digest of the bot's last message and when it was said: the same words again
-    /// within [`BURST`] are not sent (a burst of messages gets one answer). Left out of
-    /// the record while empty.
+    /// A digest of the bot's last message (with the customer's words it answered, but
+    /// for a "noted" while waiting) and when it was said: the same again within
+    /// [`BURST`] is not sent (a burst of one message gets one answer; a question put
+    /// another way is answered). Left out of the record while empty.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_said: Option<(String, DateTime<Utc>)>,
     /// When the customer last wrote (`updated_at` also moves with operators and

@@ -384,6 +384,36 @@ impl Brain {
         out
     }
 
+    /// FAQ entries and intents that send handoffs to a department the configuration
+    /// does not have (`known` says which it has): warnings for the editors, as such a
+    /// handoff still reaches people, in the default department.
+    pub fn unknown_departments(&self, known: impl Fn(&str) -> bool) -> Vec<Diagnostic> {
+        let faq = self
+            .faq
+            .entries()
+            .iter()
+            .filter_map(|e| Some((&e.path, e.department.as_deref()?)));
+        let intents = self
+            .intents
+            .rules
+            .iter()
+            .filter_map(|r| Some((&r.path, r.department.as_deref()?)));
+        faq.chain(intents)
+            .filter(|(_, department)| !known(department))
+            .map(|(path, department)| {
+                Diagnostic::warning(
+                    path,
+                    1,
+                    format!("department `{department}` is not configured"),
+                )
+                .hint(
+                    "name a [departments.NAME] of sportello.toml; until then its handoffs \
+                     go to default_department",
+                )
+            })
+            .collect()
+    }
+
     fn check_answer_targets(&self) -> Vec<Diagnostic> {
         use crate::domain::triage::IntentAction;
         use crate::intents::IntentKind;

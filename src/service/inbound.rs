@@ -141,6 +141,16 @@ impl Service {
             welcome_back,
             survey,
         } = plan::plan(stored.as_ref(), arrived, inbound, &reading, &rules);
+        // Content naming a department the configuration lacks (`check` says so): the
+        // handoff goes where someone can take it.
+        let department = department.map(|d| {
+            if self.config.departments.contains_key(&d) {
+                d
+            } else {
+                tracing::warn!("department `{d}` is not configured: handed to the default");
+                self.config.default_department.clone()
+            }
+        });
         let mut turn = Turn::new(conversation);
         turn.inbound = Some(inbound.clone());
         let applied = Applied {
@@ -153,10 +163,17 @@ impl Service {
         if let (true, Some(name), Some(text)) = (welcome_back, &conv.name, &said.text) {
             said.text = Some(texts::welcome_back(lang, name, text));
         }
-        let digest = said
-            .text
-            .as_deref()
-            .map(|t| crate::accounts::digest(t)[..16].to_owned());
+        // A burst hears the same words once: the same message again, or any message
+        // while it waits (one "noted"). A question put another way is answered even
+        // when the answer is the same (the same choices again, not silence).
+        let digest = said.text.as_deref().map(|t| {
+            let heard = if said.kind == OutboundKind::Waiting {
+                String::new()
+            } else {
+                crate::text::normalise(&inbound.text)
+            };
+            crate::accounts::digest(&format!("{t}\n{heard}"))[..16].to_owned()
+        });
         let repeated = digest.is_some_and(|d| conv.repeats(d, inbound.at));
         if let Some(text) = said.text.filter(|_| !repeated) {
             let out = Outbound {

@@ -122,7 +122,14 @@ impl Service {
     }
 
     /// With the problems the content's first load found.
-    pub fn with_problems(self, problems: Vec<Diagnostic>) -> Self {
+    /// What is wrong in the content as it was loaded (the console's banner), with
+    /// the departments it names that the configuration lacks.
+    pub fn with_problems(self, mut problems: Vec<Diagnostic>) -> Self {
+        let departments = &self.config.departments;
+        problems.extend(
+            self.brain()
+                .unknown_departments(|d| departments.contains_key(d)),
+        );
         Self {
             problems: RwLock::new(problems),
             ..self
@@ -178,6 +185,8 @@ impl Service {
             self.config.matching,
             Some(&current),
         );
+        let mut diagnostics = diagnostics;
+        diagnostics.extend(brain.unknown_departments(|d| self.config.departments.contains_key(d)));
         let brain = Arc::new(brain.with_embeddings(current.embedder.clone()));
         brain.train_in_background();
         *self.brain.write().unwrap_or_else(|e| e.into_inner()) = brain;

@@ -3,7 +3,7 @@
 //! hours as configured, and the content's load errors where people look.
 
 use super::auth::Authed;
-use super::{ApiError, ApiJson, App, blocking};
+use super::{ApiError, ApiJson, App, OptionalJson, blocking};
 use crate::accounts::{ApiToken, Operator, Role, check_departments};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -233,7 +233,7 @@ const MAX_TOKEN_DAYS: u32 = 3650;
 /// The longest label a token keeps, in characters.
 const MAX_TOKEN_LABEL: usize = 100;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
     #[serde(default)]
@@ -246,7 +246,7 @@ pub struct NewToken {
 pub async fn new_token(
     State(app): State<Arc<App>>,
     authed: Authed,
-    ApiJson(body): ApiJson<NewToken>,
+    OptionalJson(body): OptionalJson<NewToken>,
 ) -> Result<Json<Value>, ApiError> {
     let now = Utc::now();
     if let Some(days) = body
