@@ -168,9 +168,9 @@ impl Service {
         // when the answer is the same (the same choices again, not silence).
         let digest = said.text.as_deref().map(|t| {
             let heard = if said.kind == OutboundKind::Waiting {
-                String::new()
+                ""
             } else {
-                crate::text::normalise(&inbound.text)
+                analysis.normalised.as_str()
             };
             crate::accounts::digest(&format!("{t}\n{heard}"))[..16].to_owned()
         });
