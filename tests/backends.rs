@@ -688,6 +688,14 @@ fn store_copy_moves_a_shop_between_backends_whole_and_it_goes_on() {
         "{}",
         String::from_utf8_lossy(&refused.stderr)
     );
+    // A mistyped source is not a new empty store to copy: nothing is created.
+    let (typo, elsewhere) = (back.path().join("typo"), back.path().join("elsewhere"));
+    let (typo_arg, elsewhere_arg) = (typo.to_string_lossy(), elsewhere.to_string_lossy());
+    let refused = when_free(&["store", "copy", "--from", &typo_arg, "--to", &elsewhere_arg]);
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success());
+    assert!(said.contains(&format!("no store at {typo_arg}")), "{said}");
+    assert!(!typo.exists() && !elsewhere.exists());
 }
 
 /// What one process stores shows in the other's live feed (the consoles' and web

@@ -128,6 +128,18 @@ fn an_order_number_is_captured_into_the_ticket() {
 }
 
 #[test]
+fn an_order_number_given_while_waiting_goes_on_the_ticket() {
+    let mut app = TestApp::new();
+    app.say("terminal:w", "voglio parlare con un operatore");
+    assert_eq!(app.queue()[0].order_number, None);
+    app.say("terminal:w", "il mio ordine 1234567 non è arrivato");
+    assert_eq!(app.queue()[0].order_number.as_deref(), Some("1234567"));
+    // The ticket keeps the first one; the conversation remembers them all.
+    app.say("terminal:w", "anche l'ordine 7654321");
+    assert_eq!(app.queue()[0].order_number.as_deref(), Some("1234567"));
+}
+
+#[test]
 fn the_customer_can_take_back_a_request_while_queued() {
     let mut app = TestApp::new();
     app.say("terminal:t", "voglio parlare con un operatore");

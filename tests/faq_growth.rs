@@ -114,7 +114,14 @@ fn a_wording_marked_as_answered_by_an_entry_becomes_its_question_through_a_diff(
     assert!(diff.contains(&format!("+  \"{wording}\",")), "{diff}");
     let untouched = std::fs::read_to_string(faq.join("it/fattura.md")).unwrap();
     assert!(!untouched.contains(wording), "suggest alone writes nothing");
-    run(&data, &faq, &["faq", "suggest", "--apply"]);
+    let apply = || {
+        let args = ["--faq", faq.to_str().unwrap(), "faq", "suggest", "--apply"];
+        let out = crate::support::sportello(&data, &args, "");
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let said = apply();
+    assert!(said.contains("applied to 1 file(s)"), "{said}");
     let applied = std::fs::read_to_string(faq.join("it/fattura.md")).unwrap();
     assert!(applied.contains(wording));
     let ask = run(&data, &faq, &["ask", wording, "--json"]);
@@ -125,6 +132,9 @@ fn a_wording_marked_as_answered_by_an_entry_becomes_its_question_through_a_diff(
         "",
         "nothing left to add"
     );
+    let said = apply();
+    assert!(said.contains("nothing to apply"), "{said}");
+    assert!(!said.contains("applied"), "{said}");
 }
 
 const RENTALS: &str = r#"{"at":"2026-03-03T09:00:00Z","customer":"web:d1","name":"Giulia","lang":"it","text":"noleggiate gli sci da discesa?"}

@@ -270,6 +270,7 @@ fn suggest(
             list.push(wording);
         }
     }
+    let mut written = 0;
     for (path, questions) in wanted.iter().filter(|(_, q)| !q.is_empty()) {
         let old =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
@@ -283,10 +284,13 @@ fn suggest(
         print!("{}", diff(&path.display().to_string(), &old, &new));
         if apply {
             std::fs::write(path, new).with_context(|| format!("writing {}", path.display()))?;
+            written += 1;
         }
     }
-    if apply {
-        eprintln!("applied: review with `git diff`, commit to keep");
+    match (apply, written) {
+        (false, _) => {}
+        (true, 0) => eprintln!("nothing to apply: no entry gained a question"),
+        (true, n) => eprintln!("applied to {n} file(s): review with `git diff`, commit to keep"),
     }
     Ok(())
 }

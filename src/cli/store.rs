@@ -20,6 +20,19 @@ pub enum StoreCommand {
 
 pub fn run(cmd: &StoreCommand) -> anyhow::Result<ExitCode> {
     let StoreCommand::Copy { from, to } = cmd;
+    let url = |p: &PathBuf| crate::store::is_database_url(&p.to_string_lossy());
+    // A mistyped source would otherwise be opened as a new, empty store and "copied".
+    anyhow::ensure!(
+        url(from) || from.is_dir(),
+        "no store at {}\n  hint: --from names the data directory a shop ran with (--data), \
+         or its postgres:// URL",
+        from.display()
+    );
+    anyhow::ensure!(
+        from != to,
+        "--from and --to are the same store ({}): name an empty one to copy into",
+        from.display()
+    );
     let source = Store::open(from).with_context(|| format!("opening {}", from.display()))?;
     let target = Store::open(to).with_context(|| format!("opening {}", to.display()))?;
     let copied = crate::store::copy::copy(&source, &target)

@@ -142,3 +142,27 @@ impl Service {
         Ok(())
     }
 }
+
+impl Service {
+    /// An order number the customer gives while their ticket is open goes on the
+    /// ticket, if it has none yet (the operator sees it in the queue and the ticket).
+    pub(super) fn order_on_ticket(&self, turn: &mut Turn, number: &str) -> Result<()> {
+        let Some(id) = turn.conversation.ticket else {
+            return Ok(());
+        };
+        if let Some(ticket) = turn.tickets.iter_mut().find(|t| t.id == id) {
+            if ticket.is_open() {
+                ticket.order_number.get_or_insert_with(|| number.to_owned());
+            }
+            return Ok(());
+        }
+        if let Some(mut ticket) = self.store.ticket(id)?
+            && ticket.is_open()
+            && ticket.order_number.is_none()
+        {
+            ticket.order_number = Some(number.to_owned());
+            turn.tickets.push(ticket);
+        }
+        Ok(())
+    }
+}

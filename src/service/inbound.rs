@@ -159,6 +159,9 @@ impl Service {
             inbound,
         };
         let mut said = self.effects(&brain, &decision, applied, &mut turn)?;
+        if let Some(number) = orders.last() {
+            self.order_on_ticket(&mut turn, number)?;
+        }
         let conv = &mut turn.conversation;
         if let (true, Some(name), Some(text)) = (welcome_back, &conv.name, &said.text) {
             said.text = Some(texts::welcome_back(lang, name, text));
