@@ -189,6 +189,11 @@ fn replay_scripts_with_garbage_lines_report_them_and_play_the_rest() {
         br#"{"at":"2026-11-24T10:02:00Z","customer":"telegram:2","text":"\u0000\u202e"}"#.to_vec(),
     ];
     lines.push(vec![0xff, 0xfe, b'{']);
+    // After the broken line, one more good one: it is played too.
+    lines.push(
+        br#"{"at":"2026-11-24T10:03:00Z","customer":"telegram:3","text":"quanto costa la spedizione?"}"#
+            .to_vec(),
+    );
     std::fs::write(&script, lines.join(&b'\n')).unwrap();
     let out = sportello(
         &dir.path().join("data"),
@@ -198,10 +203,26 @@ fn replay_scripts_with_garbage_lines_report_them_and_play_the_rest() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_ne!(out.status.code(), Some(101), "no panic: {stderr}");
     assert!(stderr.contains("script.jsonl:2"), "{stderr}");
-    assert!(stderr.contains("not UTF-8"), "{stderr}");
+    assert!(
+        stderr.contains("script.jsonl:7: not UTF-8 text"),
+        "{stderr}"
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("telegram:1"),
-        "the good line played: {stdout}"
+        stdout.contains("telegram:1") && stdout.contains("telegram:3"),
+        "the good lines played, also after the broken one: {stdout}"
     );
+    // A folder is no script: said as such.
+    let out = sportello(
+        &dir.path().join("data"),
+        &["replay", dir.path().to_str().unwrap()],
+        "",
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("cannot read") && stderr.contains("Is a directory"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("UTF-8"), "{stderr}");
 }

@@ -288,6 +288,13 @@ fn a_data_directory_in_use_is_reported_clearly() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("in use by another running sportello"), "{err}");
+    // A file where the data directory should be: said as such.
+    let file = data.path().join("notes.txt");
+    std::fs::write(&file, "x").unwrap();
+    let out = sportello(&file, &["queue", "list"], "");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("is a file, not a data directory"), "{err}");
 }
 
 /// GET `path` from a local HTTP server; the whole response, or None if it is not up.

@@ -366,6 +366,7 @@ fn every_bad_request_is_answered_400_in_the_apis_own_json() {
         assert_eq!(body["code"], "bad_request", "{body}");
         let error = body["error"].as_str().unwrap();
         assert!(error.contains(says), "{says:?} in {error:?}");
+        assert!(!error.contains("Failed to"), "said plainly: {error:?}");
     };
     refused(
         post_as(

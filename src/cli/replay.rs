@@ -51,7 +51,15 @@ enum Action {
 pub fn run(service: &Service, script: &Path) -> anyhow::Result<ExitCode> {
     let file =
         std::fs::File::open(script).with_context(|| format!("cannot read {}", script.display()))?;
-    let lines = std::io::BufReader::new(file).lines();
+    // Lines as bytes: one that is not UTF-8 is a bad line like any other, not the end.
+    let lines = std::io::BufReader::new(file).split(b'\n').map(|line| {
+        let mut bytes = line?;
+        if bytes.last() == Some(&b'\r') {
+            bytes.pop();
+        }
+        String::from_utf8(bytes)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+    });
     let label = script.display().to_string();
     let failed = play(service, lines, &label, &mut std::io::stdout().lock(), true)?;
     Ok(if failed == 0 {
@@ -73,7 +81,17 @@ pub(super) fn play(
 ) -> anyhow::Result<usize> {
     let mut failed = 0;
     for (n, raw) in lines.enumerate() {
-        let raw = raw.with_context(|| format!("{label}:{}: not UTF-8 text", n + 1))?;
+        let raw = match raw {
+            Ok(raw) => raw,
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                if loud {
+                    eprintln!("{label}:{}: not UTF-8 text: skipped", n + 1);
+                }
+                failed += 1;
+                continue;
+            }
+            Err(e) => return Err(e).with_context(|| format!("cannot read {label}")),
+        };
         if raw.trim().is_empty() {
             continue;
         }

@@ -55,6 +55,10 @@ pub enum StoreError {
     )]
     Io(#[from] std::io::Error),
     #[error(
+        "--data {0} is a file, not a data directory\n  hint: name a directory (it is created if missing) or a postgres:// URL"
+    )]
+    NotADirectory(PathBuf),
+    #[error(
         "cannot rewrite the data directory: {0}\n  hint: `forget` swaps the directory for a fresh copy beside it: use a subdirectory of the volume as --data"
     )]
     CannotRewrite(String),
@@ -158,6 +162,9 @@ impl Store {
     pub fn open(data: &Path) -> Result<Store> {
         match data.to_str().filter(|d| is_database_url(d)) {
             Some(url) => Ok(Store::Postgres(PgStore::open(url)?)),
+            None if data.exists() && !data.is_dir() => {
+                Err(StoreError::NotADirectory(data.to_owned()))
+            }
             None => Ok(Store::Sled(std::sync::Arc::new(SledStore::open(data)?))),
         }
     }

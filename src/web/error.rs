@@ -153,10 +153,33 @@ where
             Ok(axum::Json(value)) => Ok(ApiJson(value)),
             Err(rejection) => Err(ApiError::new(
                 bad_input_status(rejection.status()),
-                rejection.body_text(),
+                plainer(&rejection.body_text()),
             )),
         }
     }
+}
+
+/// axum's rejection sentences, said as the rest of the API says things.
+fn plainer(text: &str) -> String {
+    for (theirs, ours) in [
+        (
+            "Failed to deserialize the JSON body into the target type: ",
+            "the JSON body does not fit: ",
+        ),
+        (
+            "Failed to parse the request body as JSON: ",
+            "the body is not JSON: ",
+        ),
+        (
+            "Failed to deserialize query string: ",
+            "a query parameter is wrong: ",
+        ),
+    ] {
+        if let Some(rest) = text.strip_prefix(theirs) {
+            return format!("{ours}{rest}");
+        }
+    }
+    text.to_owned()
 }
 
 /// JSON that parses but does not fit (a missing field, a wrong type) is a bad request
@@ -211,7 +234,7 @@ where
     ) -> Result<Self, ApiError> {
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(value)) => Ok(ApiQuery(value)),
-            Err(rejection) => Err(ApiError::bad_request(rejection.body_text())),
+            Err(rejection) => Err(ApiError::bad_request(plainer(&rejection.body_text()))),
         }
     }
 }
