@@ -276,6 +276,24 @@ fn eval_json_has_the_documented_keys() {
     ] {
         assert!(v.get(key).is_some(), "missing {key}");
     }
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !said.contains("warning"),
+        "every expected id exists: {said}"
+    );
+    // A misspelt id is said, not counted silently as a miss.
+    let cases = place.files().join("typo.jsonl");
+    std::fs::write(
+        &cases,
+        "{\"text\": \"how much is shipping?\", \"expected\": \"shiping-costs\"}\n",
+    )
+    .unwrap();
+    let out = sportello(&place.data(), &["eval", cases.to_str().unwrap()], "");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("typo.jsonl:1: warning: expected `shiping-costs` is no FAQ entry or intent"),
+        "{said}"
+    );
 }
 
 /// A sled directory held by another process (PostgreSQL serves many: see

@@ -145,6 +145,18 @@ pub fn eval(brain: &Brain, path: &Path, json: bool) -> anyhow::Result<ExitCode> 
         let case: EvalCase = serde_json::from_str(line).with_context(|| {
             format!("{}:{}: not a case\n  hint: each line is {{\"text\": \"...\", \"expected\": \"<faq id>|<intent>|handoff\"}}", path.display(), i + 1)
         })?;
+        let known = case.expected == crate::matcher::HANDOFF
+            || brain.faq.entry(&case.expected).is_some()
+            || brain.intents.get(&case.expected).is_some();
+        if !known {
+            eprintln!(
+                "{}:{}: warning: expected `{}` is no FAQ entry or intent of this content \
+                 (nor `handoff`): the case can only miss",
+                path.display(),
+                i + 1,
+                case.expected
+            );
+        }
         cases.push(case);
     }
     let report = evaluate(brain, &cases);

@@ -5,7 +5,7 @@
 mod eval;
 pub mod semantic;
 
-pub use eval::{EvalCase, EvalReport, evaluate};
+pub use eval::{EvalCase, EvalReport, HANDOFF, evaluate};
 pub use semantic::{Embedder, EmbeddingSettings};
 
 use crate::diagnostics::{Diagnostic, Severity};
