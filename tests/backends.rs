@@ -696,6 +696,13 @@ fn store_copy_moves_a_shop_between_backends_whole_and_it_goes_on() {
     assert!(!refused.status.success());
     assert!(said.contains(&format!("no store at {typo_arg}")), "{said}");
     assert!(!typo.exists() && !elsewhere.exists());
+    // Nor is a folder that holds no store (here the copy's parent).
+    let parent = back.path().to_string_lossy();
+    let refused = when_free(&["store", "copy", "--from", &parent, "--to", &elsewhere_arg]);
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("no store at"), "{said}");
+    assert!(!back.path().join("db").exists() && !elsewhere.exists());
 }
 
 /// What one process stores shows in the other's live feed (the consoles' and web

@@ -585,14 +585,37 @@ fn a_removed_operators_tickets_return_to_the_queue_and_an_admin_takes_one_back()
     assert_eq!(body["operator"], "carla");
     assert_eq!(body["error"], "ticket #1 is claimed by carla, not by luca");
 
+    // An admin takes back only from the holder their screen showed.
+    let seen = json!({"operator": "luca"}).to_string();
+    let stale = call(
+        &addr,
+        &anna,
+        "POST",
+        "/api/v1/tickets/1/release",
+        Some(&seen),
+    );
+    assert_eq!(stale.status, 409, "{}", stale.body);
+    assert_eq!(stale.json()["operator"], "carla", "{}", stale.body);
     // An admin takes one back: queued again, and the customer is told.
-    let back = call(&addr, &anna, "POST", "/api/v1/tickets/1/release", None);
+    let seen = json!({"operator": "carla"}).to_string();
+    let back = call(
+        &addr,
+        &anna,
+        "POST",
+        "/api/v1/tickets/1/release",
+        Some(&seen),
+    );
     assert_eq!(back.status, 200, "{}", back.body);
     assert_eq!(back.json()["ticket"]["status"], "queued");
     // Removing carla puts back the other.
     assert_eq!(
         call(&addr, &anna, "DELETE", "/api/v1/operators/carla", None).status,
         204
+    );
+    let again = call(&addr, &anna, "DELETE", "/api/v1/operators/carla", None);
+    assert_eq!(
+        (again.status, again.json()["code"].clone()),
+        (404, json!("not_found"))
     );
     let queue = call(&addr, &anna, "GET", "/api/v1/queue", None).json();
     let open: Vec<(u64, &str, bool)> = queue["tickets"]

@@ -148,13 +148,11 @@ fn quiet_when_the_reader_leaves() {
     }));
 }
 
-/// The error is standard output's reader going away (EPIPE).
+/// The error is standard output's reader going away (EPIPE): a write's own error, as
+/// `writeln!(out, ..)?` returns it, not a cause deep in another (an HTTP client's).
 fn reader_left(e: &anyhow::Error) -> bool {
-    e.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    })
+    e.downcast_ref::<std::io::Error>()
+        .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
 /// `sportello queue close N --faq ID`: after `queue close`, `--faq` names the FAQ entry
@@ -252,8 +250,9 @@ impl Cli {
     /// another thread (a large FAQ takes seconds to train).
     fn serving_service(&self) -> anyhow::Result<Service> {
         let config = self.config()?;
-        let (brain, diagnostics) =
+        let (brain, mut diagnostics) =
             Brain::load_untrained(&self.faq, &self.intents, config.matching, None);
+        diagnostics.extend(brain.unknown_departments(|d| config.departments.contains_key(d)));
         for d in &diagnostics {
             eprintln!("{d}");
         }

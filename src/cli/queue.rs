@@ -98,7 +98,7 @@ pub fn run(service: &Service, command: &QueueCommand) -> anyhow::Result<ExitCode
             let admin = who.role == crate::accounts::Role::Admin;
             done(
                 "released",
-                service.release_as(*ticket, &who.name, admin, now)?,
+                service.release_as(*ticket, &who.name, admin, None, now)?,
             )
         }
         QueueCommand::Close { ticket, faq, who } => {

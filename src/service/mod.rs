@@ -121,15 +121,8 @@ impl Service {
         }
     }
 
-    /// With the problems the content's first load found.
-    /// What is wrong in the content as it was loaded (the console's banner), with
-    /// the departments it names that the configuration lacks.
-    pub fn with_problems(self, mut problems: Vec<Diagnostic>) -> Self {
-        let departments = &self.config.departments;
-        problems.extend(
-            self.brain()
-                .unknown_departments(|d| departments.contains_key(d)),
-        );
+    /// With the problems the content's first load found (the console's banner).
+    pub fn with_problems(self, problems: Vec<Diagnostic>) -> Self {
         Self {
             problems: RwLock::new(problems),
             ..self

@@ -52,18 +52,21 @@ impl Service {
     }
 
     /// Release a ticket `operator` holds; an admin (`admin`: the caller checked the
-    /// account's role) also puts back in its queue one a colleague holds.
+    /// account's role) also puts back in its queue one a colleague holds — the one
+    /// `seen` names, if given (the holder the admin's screen showed).
     pub fn release_as(
         &self,
         id: TicketId,
         operator: &str,
         admin: bool,
+        seen: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Ticket> {
         match self.release(id, operator, now) {
             Err(ServiceError::NotYours {
                 holder: Some(from), ..
             }) if admin => {
+                let from = seen.map_or(from, str::to_owned);
                 let by = operator.to_owned();
                 self.act(id, now, &TicketEvent::TakeBack { by, from }, None, None)
             }

@@ -25,12 +25,16 @@ pub async fn remove_operator(
     blocking(move || {
         let _one_at_a_time = access_changes();
         let store = service.store();
-        let op = existing(store, &name)?;
-        if is_last_admin(store, &op)? {
+        // Gone already: a removal that stopped half-way puts back what is left.
+        if let Some(op) = store.operator(&name)?
+            && is_last_admin(store, &op)?
+        {
             return Err(last_admin("the last admin cannot be removed"));
         }
-        service.remove_operator(&name, Utc::now())?;
-        Ok(StatusCode::NO_CONTENT)
+        match service.remove_operator(&name, Utc::now())? {
+            Some(_) => Ok(StatusCode::NO_CONTENT),
+            None => Err(no_operator(&name)),
+        }
     })
     .await
 }
@@ -43,9 +47,11 @@ fn access_changes() -> std::sync::MutexGuard<'static, ()> {
 }
 
 fn existing(store: &crate::store::Store, name: &str) -> Result<Operator, ApiError> {
-    store.operator(name)?.ok_or_else(|| {
-        ApiError::new(StatusCode::NOT_FOUND, format!("no operator `{name}`")).with_code("not_found")
-    })
+    store.operator(name)?.ok_or_else(|| no_operator(name))
+}
+
+fn no_operator(name: &str) -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, format!("no operator `{name}`")).with_code("not_found")
 }
 
 /// Whether `op` is the only admin (the shop would have none without it).

@@ -210,7 +210,8 @@ pub async fn act(
         let ticket = match action.as_str() {
             "claim" => service.claim(id, &me, now)?,
             "reply" => service.reply(id, &me, &body.text, now)?,
-            "release" => service.release_as(id, &me, admin, now)?,
+            // `operator`: the holder the admin saw (the console sends it).
+            "release" => service.release_as(id, &me, admin, body.operator.as_deref(), now)?,
             "close" => match body.faq.as_deref().filter(|f| !f.is_empty()) {
                 Some(faq) => service.close_answered_by(id, &me, faq, now)?,
                 None => service.close(id, &me, now)?,

@@ -174,6 +174,14 @@ fn plainer(text: &str) -> String {
             "Failed to deserialize query string: ",
             "a query parameter is wrong: ",
         ),
+        (
+            "Failed to buffer the request body: ",
+            "the body could not be read: ",
+        ),
+        (
+            "Expected request with `Content-Type: application/json`",
+            "send the body as JSON (Content-Type: application/json)",
+        ),
     ] {
         if let Some(rest) = text.strip_prefix(theirs) {
             return format!("{ours}{rest}");

@@ -1960,7 +1960,13 @@
   const post = function (id, what, body) { return api('POST', '/api/v1/tickets/' + id + '/' + what, body); };
 
   function claim() { act(function (id) { return post(id, 'claim'); }); }
-  function release() { act(function (id) { return post(id, 'release'); }); }
+  // An admin's release of a colleague's ticket names the holder the console showed:
+  // if someone else has it by now, the server refuses rather than take it from them.
+  function release() {
+    const tk = state.detail && state.detail.ticket;
+    const holder = tk && tk.status === 'claimed' && !isMine(tk) ? tk.operator : null;
+    act(function (id) { return post(id, 'release', holder ? { operator: holder } : undefined); });
+  }
   /** Close asks first, with an optional "an FAQ answered it" (it feeds `faq suggest`). */
   async function closeTicket() {
     if (state.openId === null) return;
