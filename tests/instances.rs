@@ -307,7 +307,7 @@ fn two_fresh_instances_print_one_setup_link_that_works_once_anywhere() {
 /// kill -9 of one instance while customers write to both: every message either
 /// instance acknowledged is answered (what the dead one was delivering, by the other,
 /// which takes its leases over as soon as its presence lock is gone), at most the
-/// reply in flight twice, and the survivor keeps serving.
+/// reply in flight to each customer twice, and the survivor keeps serving.
 #[test]
 fn kill_9_of_one_instance_under_load_loses_no_acknowledged_message() {
     let fake = FakeGraph::start();
@@ -346,18 +346,17 @@ fn kill_9_of_one_instance_under_load_loses_no_acknowledged_message() {
             .all(|wa| s.sent.iter().any(|m| m["to"] == wa.as_str()))
     });
     assert!(all_answered, "an acknowledged message went unanswered");
-    let repeated: usize = acknowledged
-        .iter()
-        .map(|wa| {
-            let sent = fake.sent_to(wa);
-            let distinct: HashSet<String> = sent.iter().map(|m| m.to_string()).collect();
+    // Each customer has a sender task of their own (src/channels/dispatch): the kill can
+    // catch several customers' replies in flight, each repeated at most once.
+    for wa in &acknowledged {
+        let sent = fake.sent_to(wa);
+        let distinct: HashSet<String> = sent.iter().map(|m| m.to_string()).collect();
+        assert!(
+            sent.len() - distinct.len() <= 1,
+            "{wa}: {} replies repeated, at most the one in flight to them",
             sent.len() - distinct.len()
-        })
-        .sum();
-    assert!(
-        repeated <= 1,
-        "{repeated} replies repeated: at most the one in flight"
-    );
+        );
+    }
 }
 
 /// A customer's message taken by one instance shows on the other's console: in its
