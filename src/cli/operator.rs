@@ -70,17 +70,9 @@ pub fn run(store: &Store, config: &Config, cmd: &OperatorCommand) -> anyhow::Res
 pub fn remove(service: &Service, name: &str) -> anyhow::Result<ExitCode> {
     let name = accounts::valid_name(name)?;
     let store = service.store();
-    if store
-        .operator(&name)?
-        .is_some_and(|op| op.role == Role::Admin)
-    {
-        let admins = store
-            .operators()?
-            .iter()
-            .filter(|o| o.role == Role::Admin)
-            .count();
+    if let Some(op) = store.operator(&name)? {
         anyhow::ensure!(
-            admins > 1,
+            !store.is_last_admin(&op)?,
             "{name} is the last admin and cannot be removed: the shop would have none\n  \
              hint: make another admin first: `sportello operator add NAME --department D \
              --role admin`"

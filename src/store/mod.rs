@@ -157,6 +157,17 @@ impl std::ops::Deref for Store {
 }
 
 impl Store {
+    /// Whether `op` is the only admin (the shop would have none without it): the API
+    /// and the CLI refuse to remove or demote that account.
+    pub fn is_last_admin(&self, op: &crate::accounts::Operator) -> Result<bool> {
+        use crate::accounts::Role;
+        if op.role != Role::Admin {
+            return Ok(false);
+        }
+        let admins = self.operators()?;
+        Ok(admins.iter().filter(|o| o.role == Role::Admin).count() <= 1)
+    }
+
     /// Open the store at `data`: a `postgres://` (or `postgresql://`) URL, or else a
     /// directory (sled, created if missing).
     pub fn open(data: &Path) -> Result<Store> {

@@ -27,7 +27,7 @@ pub async fn remove_operator(
         let store = service.store();
         // Gone already: a removal that stopped half-way puts back what is left.
         if let Some(op) = store.operator(&name)?
-            && is_last_admin(store, &op)?
+            && store.is_last_admin(&op)?
         {
             return Err(last_admin("the last admin cannot be removed"));
         }
@@ -52,19 +52,6 @@ fn existing(store: &crate::store::Store, name: &str) -> Result<Operator, ApiErro
 
 fn no_operator(name: &str) -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, format!("no operator `{name}`")).with_code("not_found")
-}
-
-/// Whether `op` is the only admin (the shop would have none without it).
-fn is_last_admin(store: &crate::store::Store, op: &Operator) -> Result<bool, ApiError> {
-    if op.role != Role::Admin {
-        return Ok(false);
-    }
-    let admins = store
-        .operators()?
-        .iter()
-        .filter(|o| o.role == Role::Admin)
-        .count();
-    Ok(admins <= 1)
 }
 
 fn last_admin(what: &str) -> ApiError {
@@ -147,7 +134,7 @@ pub async fn update_operator(
             departments.dedup();
             changed.departments = departments;
         }
-        if changed.role != Role::Admin && is_last_admin(&store, &op)? {
+        if changed.role != Role::Admin && store.is_last_admin(&op)? {
             return Err(last_admin("the last admin must stay an admin"));
         }
         if !store.replace_operator(&op, &changed, false)? {
