@@ -239,6 +239,38 @@ fn after_a_close_csat_then_nps_are_asked_and_the_answers_are_recorded_not_matche
 }
 
 #[test]
+fn a_score_out_of_range_is_asked_again_and_the_survey_goes_on() {
+    let mut app = TestApp::new();
+    served_and_closed(&mut app, "terminal:o");
+    let again = app.say("terminal:o", "6");
+    assert_eq!(again.len(), 1, "{again:?}");
+    assert_eq!(again[0].kind, OutboundKind::Survey, "{again:?}");
+    assert!(again[0].text.contains("da 1"), "{again:?}");
+    assert_eq!(again[0].choices.len(), 5, "the buttons again");
+    let nps = app.say("terminal:o", "4");
+    assert_eq!(
+        nps[0].choices.len(),
+        11,
+        "CSAT recorded, NPS asked: {nps:?}"
+    );
+    let again = app.say("terminal:o", "11");
+    assert!(again[0].text.contains("da 0"), "{again:?}");
+    app.say("terminal:o", "10");
+    assert_eq!(
+        survey_answers(&app),
+        [("Csat".into(), 4, None), ("Nps".into(), 10, None)]
+    );
+    // A day after it was asked, the survey is over even if it was asked again.
+    served_and_closed(&mut app, "terminal:o");
+    app.set_clock(app.now() + Duration::hours(23));
+    app.say("terminal:o", "0");
+    app.set_clock(app.now() + Duration::hours(2));
+    let late = app.say("terminal:o", "5");
+    assert_ne!(late[0].kind, OutboundKind::Survey, "{late:?}");
+    assert_eq!(survey_answers(&app).len(), 2);
+}
+
+#[test]
 fn an_ignored_survey_never_blocks_the_next_question() {
     let mut app = TestApp::new();
     served_and_closed(&mut app, "terminal:i");

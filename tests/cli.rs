@@ -671,7 +671,7 @@ fn report_options_that_cannot_work_are_refused_with_the_form_expected() {
 }
 
 #[test]
-fn content_naming_a_department_the_shop_lacks_is_flagged_and_hands_off_to_the_default() {
+fn content_naming_a_department_the_shop_lacks_is_flagged_and_hands_off_where_someone_can_take_it() {
     let place = Place::new();
     let data = place.data();
     let intents = place.files().join("intents");
@@ -679,7 +679,7 @@ fn content_naming_a_department_the_shop_lacks_is_flagged_and_hands_off_to_the_de
     std::fs::write(
         intents.join("vip.toml"),
         "action = \"handoff\"\nreason = \"asked\"\ndepartment = \"marketing\"\n\
-         patterns = ['''\\bsconto vip\\b''']\n",
+         patterns = ['''\\bsconto vip\\b''', '''\\bclub vip\\b''']\n",
     )
     .unwrap();
     let dir = intents.to_str().unwrap();
@@ -690,17 +690,42 @@ fn content_naming_a_department_the_shop_lacks_is_flagged_and_hands_off_to_the_de
         "{said}"
     );
     assert!(said.contains("0 errors, 1 warnings"), "{said}");
-    // Served anyway (the rest of the content is fine): the handoff goes to a queue an
-    // operator can be in.
-    let chat = sportello(&data, &["--intents", dir, "chat"], "voglio lo sconto vip\n");
-    assert!(
-        chat.status.success(),
-        "{}",
-        String::from_utf8_lossy(&chat.stderr)
-    );
-    let (status, _) = status_of_ticket_1(&data);
-    assert_eq!(status, "queued");
+    // Served anyway (the rest of the content is fine): the handoff passes over the
+    // missing department to the next that can take it, the FAQ match's topic (the
+    // sample FAQ's discounts are sales'), else the default.
+    for (customer, text) in [
+        ("terminal:sconto", "voglio lo sconto vip\n"),
+        ("terminal:club", "club vip\n"),
+    ] {
+        let chat = sportello(
+            &data,
+            &["--intents", dir, "chat", "--customer", customer],
+            text,
+        );
+        assert!(
+            chat.status.success(),
+            "{}",
+            String::from_utf8_lossy(&chat.stderr)
+        );
+    }
     let list = sportello(&data, &["queue", "list", "--json"], "");
     let queue: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
-    assert_eq!(queue[0]["department"], "assistenza", "{queue}");
+    let department = |customer: &str| {
+        let ticket = queue
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["customer"] == customer);
+        ticket.map(|t| t["department"].clone())
+    };
+    assert_eq!(
+        department("terminal:sconto"),
+        Some("vendite".into()),
+        "{queue}"
+    );
+    assert_eq!(
+        department("terminal:club"),
+        Some("assistenza".into()),
+        "{queue}"
+    );
 }

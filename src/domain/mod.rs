@@ -10,7 +10,7 @@ pub mod instant;
 mod message;
 pub mod order;
 pub mod plan;
-mod survey;
+pub mod survey;
 mod ticket;
 pub mod triage;
 

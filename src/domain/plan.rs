@@ -6,7 +6,7 @@
 //!
 //! The rules here: a closed conversation reopens; name, language and order numbers are
 //! remembered; a survey ends with the next message (and counts only within
-//! [`SURVEY_TTL`]); Clarify choices last one message; the low-confidence streak; a
+//! [`SURVEY_TTL`]) unless it gave a score out of range, which is asked again; Clarify choices last one message; the low-confidence streak; a
 //! returning customer known by name is welcomed back; a handoff is routed.
 
 use super::triage::{self, Candidate, Decision, IntentHit, Policy, Situation, Why};
@@ -33,6 +33,9 @@ pub struct Rules<'a> {
     /// The department the customer's own words name (`[departments] keywords`).
     pub keyword_department: Option<&'a str>,
     pub default_department: &'a str,
+    /// Whether the configuration has a department: content may name one it lacks
+    /// (`check` warns), and a handoff there would wait in a queue nobody is in.
+    pub configured: Configured<'a>,
     /// The label of the "talk to a person" choice, in the message's language.
     pub person_label: &'a str,
     /// The shop's order platform is connected (`[orders]`).
@@ -40,6 +43,22 @@ pub struct Rules<'a> {
     /// The channel hands the first message without a match to a person (email: no
     /// "please rephrase" round trip a day later).
     pub first_miss_hands_off: bool,
+}
+
+/// The configuration's departments, as [`Rules`] asks about them.
+#[derive(Clone, Copy)]
+pub struct Configured<'a>(pub &'a dyn Fn(&str) -> bool);
+
+impl Configured<'_> {
+    fn has(&self, department: &str) -> bool {
+        (self.0)(department)
+    }
+}
+
+impl std::fmt::Debug for Configured<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Configured(..)")
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -152,6 +171,14 @@ pub fn plan(
         }
         _ => {}
     }
+    // A score out of range is asked again: the survey goes on, its day counted from
+    // when it was asked.
+    let survey = if let Decision::SurveyRetry { .. } = decision {
+        conv.survey = survey;
+        None
+    } else {
+        survey
+    };
     let department = match &decision {
         Decision::HandOff {
             reason, department, ..
@@ -172,7 +199,8 @@ pub fn plan(
 
 /// The intent's department, else the one the customer's own words name, else the
 /// topic of the best FAQ match (unless the match was too weak to trust), else the
-/// default.
+/// default. A department the configuration lacks is passed over, so the next one
+/// that can be staffed takes the handoff.
 fn route(
     intent: Option<&str>,
     reason: &HandoffReason,
@@ -180,13 +208,17 @@ fn route(
     rules: &Rules<'_>,
 ) -> String {
     let topic = || {
+        // A match too weak to offer as a choice says nothing about the topic either.
         let best = reading.candidates.first();
-        best.and_then(|c| c.department.as_deref())
+        best.filter(|c| c.evidence >= rules.policy.clarify_floor)
+            .and_then(|c| c.department.as_deref())
             .filter(|_| *reason != HandoffReason::LowConfidence)
     };
+    let configured = |d: &&str| rules.configured.has(d);
     intent
+        .filter(configured)
         .or(rules.keyword_department)
-        .or_else(topic)
+        .or_else(|| topic().filter(configured))
         .unwrap_or(rules.default_department)
         .to_owned()
 }
@@ -204,7 +236,8 @@ fn greets(decision: &Decision) -> bool {
         Decision::CancelHandOff
         | Decision::ToOperator
         | Decision::Unreadable
-        | Decision::SurveyAnswer { .. } => false,
+        | Decision::SurveyAnswer { .. }
+        | Decision::SurveyRetry { .. } => false,
     }
 }
 

@@ -43,11 +43,17 @@ fn candidate(id: &str, confidence: f32, department: Option<&str>) -> Candidate {
     }
 }
 
+/// The departments the tests' configuration has.
+fn configured(department: &str) -> bool {
+    ["assistenza", "resi", "vendite", "amministrazione"].contains(&department)
+}
+
 fn rules(keyword: Option<&'static str>) -> Rules<'static> {
     Rules {
         policy: Policy::default(),
         keyword_department: keyword,
         default_department: "assistenza",
+        configured: Configured(&configured),
         person_label: "Parlare con una persona",
         orders: false,
         first_miss_hands_off: false,
@@ -220,6 +226,37 @@ fn a_handoff_goes_to_the_intents_department_then_the_words_then_the_topic() {
         &rules(None),
     );
     assert_eq!(plain.department.as_deref(), Some("assistenza"));
+}
+
+#[test]
+fn a_department_the_configuration_lacks_is_passed_over_for_the_next_one() {
+    let vip = IntentHit {
+        name: "vip".into(),
+        action: IntentAction::HandOff {
+            priority: Priority::Normal,
+            reason: HandoffReason::Asked,
+        },
+        department: Some("marketing".into()),
+    };
+    let route = |candidates: &[Candidate], keyword| {
+        plan(
+            None,
+            &message("una persona per il reso", 0),
+            &reading(candidates, Some(&vip)),
+            &rules(keyword),
+        )
+        .department
+    };
+    let topical = [candidate("resi", 0.3, Some("resi"))];
+    // The intent's department is missing: the customer's words, then the topic.
+    assert_eq!(route(&topical, Some("vendite")).as_deref(), Some("vendite"));
+    assert_eq!(route(&topical, None).as_deref(), Some("resi"));
+    // The topic's is missing too: the default, which the configuration must have.
+    let stray = [candidate("resi", 0.3, Some("magazzino"))];
+    assert_eq!(route(&stray, None).as_deref(), Some("assistenza"));
+    // A match too weak to offer says nothing about the topic.
+    let faint = [candidate("resi", 0.05, Some("resi"))];
+    assert_eq!(route(&faint, None).as_deref(), Some("assistenza"));
 }
 
 #[test]

@@ -40,6 +40,23 @@ pub struct PendingSurvey {
 /// A score in range at the start of the message (`4`, `4/5`, `voto 4`, `⭐⭐⭐⭐`), and
 /// the rest as a comment (`4 gentilissimi`). None when the message is not an answer.
 pub fn read_answer(text: &str, kind: SurveyKind) -> Option<(u8, Option<String>)> {
+    let (score, comment) = scored(text, kind)?;
+    let score = u8::try_from(score)
+        .ok()
+        .filter(|s| kind.range().contains(s))?;
+    Some((score, comment))
+}
+
+/// A bare score outside the survey's range ("6" or "7/10" to a 1–5 question, six
+/// stars, "11" to a 0–10 one): the customer meant to answer, and is asked again.
+pub fn out_of_range(text: &str, kind: SurveyKind) -> bool {
+    scored(text, kind).is_some_and(|(score, comment)| {
+        comment.is_none() && u8::try_from(score).map_or(true, |s| !kind.range().contains(&s))
+    })
+}
+
+/// A score at the start of the message, in range or not, and the rest as a comment.
+fn scored(text: &str, kind: SurveyKind) -> Option<(usize, Option<String>)> {
     let text = text.trim();
     let stars = text.chars().filter(|&c| c == '⭐' || c == '★').count();
     let rest: String = text
@@ -47,8 +64,7 @@ pub fn read_answer(text: &str, kind: SurveyKind) -> Option<(u8, Option<String>)>
         .filter(|&c| !matches!(c, '⭐' | '★' | '\u{fe0f}'))
         .collect();
     if kind == SurveyKind::Csat && stars > 0 && rest.trim().is_empty() {
-        let score = u8::try_from(stars).ok()?;
-        return kind.range().contains(&score).then_some((score, None));
+        return Some((stars, None));
     }
     let body = ["voto", "score", "rating"]
         .iter()
@@ -62,10 +78,7 @@ pub fn read_answer(text: &str, kind: SurveyKind) -> Option<(u8, Option<String>)>
     if digits.is_empty() || digits.len() > 2 {
         return None;
     }
-    let score: u8 = digits.parse().ok()?;
-    if !kind.range().contains(&score) {
-        return None;
-    }
+    let score: usize = digits.parse().ok()?;
     let after = &body[digits.len()..];
     let after = after
         .strip_prefix("/5")
@@ -109,5 +122,29 @@ mod tests {
         assert_eq!(csat("123456"), None);
         assert_eq!(read_answer("11", SurveyKind::Nps), None);
         assert_eq!(csat("⭐⭐⭐⭐⭐⭐"), None);
+    }
+
+    #[test]
+    fn a_bare_score_out_of_range_is_told_from_a_question() {
+        let csat = |t| out_of_range(t, SurveyKind::Csat);
+        for meant in ["6", "0", " 7/10 ", "voto 9", "10!", "⭐⭐⭐⭐⭐⭐"] {
+            assert!(csat(meant), "{meant:?} is a score out of range");
+        }
+        for other in [
+            "5",
+            "3/5",
+            "6 euro di spedizione?",
+            "6 taglie?",
+            "quanto costa?",
+            "123",
+        ] {
+            assert!(!csat(other), "{other:?} is no score out of range");
+        }
+        assert!(out_of_range("11", SurveyKind::Nps));
+        assert!(!out_of_range("10", SurveyKind::Nps));
+        assert!(
+            !out_of_range("⭐⭐⭐⭐⭐⭐", SurveyKind::Nps),
+            "stars are a CSAT's"
+        );
     }
 }

@@ -186,7 +186,7 @@ pub(super) fn conversations(
         let EventKind::Decided { decision, .. } = &e.kind else {
             continue;
         };
-        if *decision == DecisionKind::SurveyAnswer {
+        if decision.rates_only() {
             continue;
         }
         let customer = e.customer.as_str();

@@ -2,7 +2,7 @@
 //! (texts, tickets), and write every effect in one turn.
 
 use super::{Result, Service, ServiceError, texts};
-use crate::domain::plan::{self, Plan, Reading, Rules};
+use crate::domain::plan::{self, Configured, Plan, Reading, Rules};
 use crate::domain::triage::{self, Decision};
 use crate::domain::{
     Author, Choice, Conversation, Event, EventKind, Inbound, Lang, Mode, Outbound, OutboundKind,
@@ -123,10 +123,12 @@ impl Service {
             candidates: &analysis.candidates,
             orders: &orders,
         };
+        let configured = |d: &str| self.config.departments.contains_key(d);
         let rules = Rules {
             policy: brain.settings.policy(),
             keyword_department: self.config.department_by_keywords(&inbound.text),
             default_department: &self.config.default_department,
+            configured: Configured(&configured),
             person_label: texts::talk_to_person(lang),
             orders: self.orders.is_some(),
             first_miss_hands_off: inbound.customer.kind()
@@ -141,16 +143,6 @@ impl Service {
             welcome_back,
             survey,
         } = plan::plan(stored.as_ref(), arrived, inbound, &reading, &rules);
-        // Content naming a department the configuration lacks (`check` says so): the
-        // handoff goes where someone can take it.
-        let department = department.map(|d| {
-            if self.config.departments.contains_key(&d) {
-                d
-            } else {
-                tracing::warn!("department `{d}` is not configured: handed to the default");
-                self.config.default_department.clone()
-            }
-        });
         let mut turn = Turn::new(conversation);
         turn.inbound = Some(inbound.clone());
         let applied = Applied {
@@ -337,6 +329,7 @@ impl Service {
             Decision::OrderStatus { number, proof } => {
                 self.order_step(turn, inbound, number.clone(), proof.clone())?
             }
+            Decision::SurveyRetry { survey } => Self::survey_again(*survey, lang),
         })
     }
 }

@@ -46,6 +46,18 @@ impl Service {
         ))
     }
 
+    /// A score outside the range: the range again, with its buttons (the survey is
+    /// still pending: the plan kept it).
+    pub(super) fn survey_again(kind: SurveyKind, lang: Lang) -> Said {
+        Said {
+            choices: score_choices(kind),
+            ..Said::new(
+                OutboundKind::Survey,
+                Some(texts::survey_range(kind, lang).into()),
+            )
+        }
+    }
+
     /// Record an answer; thank, and ask NPS if it is due.
     pub(super) fn survey_answered(
         &self,

@@ -266,6 +266,25 @@ pub fn nps_question(lang: Lang) -> &'static str {
     }
 }
 
+/// A score outside the survey's range: the question again, with the range.
+pub fn survey_range(survey: crate::domain::SurveyKind, lang: Lang) -> &'static str {
+    use crate::domain::SurveyKind::{Csat, Nps};
+    match (survey, lang) {
+        (Csat, Lang::It) => {
+            "Per il voto scrivi un numero da 1 (male) a 5 (benissimo), se vuoi con un commento dopo."
+        }
+        (Csat, Lang::En) => {
+            "For your rating, write a number from 1 (poor) to 5 (excellent), with a comment after it if you like."
+        }
+        (Nps, Lang::It) => {
+            "Scrivi un numero da 0 (per niente) a 10 (sicuramente): quanto ci consiglieresti a un amico?"
+        }
+        (Nps, Lang::En) => {
+            "Write a number from 0 (not at all) to 10 (certainly): how likely are you to recommend us to a friend?"
+        }
+    }
+}
+
 pub fn survey_thanks(lang: Lang) -> &'static str {
     match lang {
         Lang::It => {

@@ -3,7 +3,6 @@
 //! reads it is made of ([`PeriodReads`]) from its own indexes.
 
 use super::Result;
-use crate::domain::triage::DecisionKind;
 use crate::domain::{CustomerId, Event, EventKind, TicketId};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -32,7 +31,7 @@ pub(super) trait PeriodReads {
 /// A customer's message that starts a conversation or continues one (a survey answer
 /// only rates what came before), as the KPIs count conversations.
 fn starts_or_continues(kind: &EventKind) -> bool {
-    matches!(kind, EventKind::Decided { decision, .. } if *decision != DecisionKind::SurveyAnswer)
+    matches!(kind, EventKind::Decided { decision, .. } if !decision.rates_only())
 }
 
 /// The events the KPIs of `[from, to)` read ([`crate::report::kpis`] gives the same

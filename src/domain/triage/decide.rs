@@ -36,6 +36,17 @@ pub fn decide(
             Why::new(Cause::SurveyAnswer, why),
         );
     }
+    if let Some(survey) = situation.survey
+        && crate::domain::survey::out_of_range(text, survey)
+    {
+        let range = survey.range();
+        let (low, high) = (range.start(), range.end());
+        let why = format!("a score outside the {survey:?} survey's {low} to {high}");
+        return (
+            Decision::SurveyRetry { survey },
+            Why::new(Cause::SurveyOutOfRange, why),
+        );
+    }
     if let Some(check) = situation.order_check
         && let Some(decision) = order_details(check, text)
     {

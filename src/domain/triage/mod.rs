@@ -127,6 +127,10 @@ pub enum Decision {
         number: Option<String>,
         proof: Option<Proof>,
     },
+    /// A score outside the survey's range ("6" to 1–5): ask again, the survey stays.
+    SurveyRetry {
+        survey: SurveyKind,
+    },
 }
 
 /// A decision without its data: what events store and reports count.
@@ -143,6 +147,7 @@ pub enum DecisionKind {
     Unreadable,
     SurveyAnswer,
     OrderStatus,
+    SurveyRetry,
 }
 
 impl DecisionKind {
@@ -158,7 +163,14 @@ impl DecisionKind {
             DecisionKind::Unreadable => "unreadable",
             DecisionKind::SurveyAnswer => "survey_answer",
             DecisionKind::OrderStatus => "order_status",
+            DecisionKind::SurveyRetry => "survey_retry",
         }
+    }
+
+    /// A message that only answers a survey (or tries to): it rates what came before,
+    /// and neither starts nor continues a conversation as the KPIs count them.
+    pub fn rates_only(self) -> bool {
+        matches!(self, DecisionKind::SurveyAnswer | DecisionKind::SurveyRetry)
     }
 }
 
@@ -181,6 +193,7 @@ impl Decision {
             Decision::Unreadable => DecisionKind::Unreadable,
             Decision::SurveyAnswer { .. } => DecisionKind::SurveyAnswer,
             Decision::OrderStatus { .. } => DecisionKind::OrderStatus,
+            Decision::SurveyRetry { .. } => DecisionKind::SurveyRetry,
         }
     }
 }
@@ -220,6 +233,8 @@ pub enum Cause {
     StrayButton,
     /// The order number or the email/postcode the bot asked for.
     OrderDetails,
+    /// A score outside the survey's range.
+    SurveyOutOfRange,
     /// Written before causes were stored, by words the migration did not recognise.
     #[default]
     Unknown,
