@@ -8,7 +8,7 @@ use crate::support::{TestApp, TestData, sample_dirs, sportello, sportello_ok};
 use chrono::Duration;
 use sportello::accounts::{ApiToken, Operator, Role, Session};
 use sportello::config::Config;
-use sportello::domain::{ChannelKind, CustomerId, TicketStatus};
+use sportello::domain::{ChannelKind, CustomerId, OutboundKind, TicketStatus};
 use sportello::store::{Contact, Held, MailboxMark, Note, Store, StoreError, Turn};
 
 /// `mod sled` and `mod postgres`, each with one test per scenario.
@@ -552,6 +552,57 @@ fn a_bad_database_url_says_what_to_write() {
     assert!(err.contains("postgres://USER@HOST:PORT/DATABASE"), "{err}");
 }
 
+/// A conversation stored before records had versions reads as version 0, which a
+/// PostgreSQL turn takes for one not stored yet: copied there, the customer is still
+/// answered (the copy stores it as version 1), never told "busy" again and again.
+#[test]
+fn a_conversation_from_before_versions_goes_on_after_a_copy_to_postgres() {
+    let source = tempfile::tempdir().unwrap();
+    let old = serde_json::json!({
+        "customer": "telegram:77", "mode": "bot", "lang": "it", "name": "Giulia",
+        "low_confidence_streak": 0, "pending_choices": [], "ticket": null,
+        "order_numbers": [], "started_at": "2026-11-01T10:00:00Z",
+        "updated_at": "2026-11-01T10:00:00Z"
+    });
+    {
+        let db = ::sled::open(source.path()).unwrap();
+        db.open_tree("conversations")
+            .unwrap()
+            .insert("telegram:77", serde_json::to_vec(&old).unwrap())
+            .unwrap();
+        // The v4 layout, whose records were JSON; opening migrates it.
+        db.open_tree("meta")
+            .unwrap()
+            .insert("version", &4u64.to_be_bytes())
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let db = TestDatabase::new();
+    copy_ok(&source.path().to_string_lossy(), &db.url);
+    let mut app = app_on(TestData::Shared(db.data()));
+    let customer = CustomerId::parse("telegram:77").unwrap();
+    let copied = app
+        .service
+        .store()
+        .conversation(&customer)
+        .unwrap()
+        .unwrap();
+    assert_eq!(copied.version, 1, "stored, so version 1");
+    for text in ["quanto costa la spedizione?", "come posso pagare?"] {
+        let got = app.say("telegram:77", text);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_ne!(got[0].kind, OutboundKind::Fallback, "{got:?}");
+    }
+    let stored = app
+        .service
+        .store()
+        .conversation(&customer)
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.version, 3);
+    assert_eq!(stored.name.as_deref(), Some("Giulia"));
+}
+
 /// `sportello ARGS`, again while a sled directory it opens is still locked by a store
 /// this test dropped (sled's flusher thread holds the lock a moment after the drop).
 fn when_free(args: &[&str]) -> std::process::Output {
@@ -565,6 +616,17 @@ fn when_free(args: &[&str]) -> std::process::Output {
         out = sportello(nowhere, args, "");
     }
     out
+}
+
+/// `sportello store copy --from FROM --to TO`, which must succeed; what it said.
+fn copy_ok(from: &str, to: &str) -> String {
+    let out = when_free(&["store", "copy", "--from", from, "--to", to]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Everything a store holds, read through the seam, for comparing two stores.
@@ -643,14 +705,7 @@ fn store_copy_moves_a_shop_between_backends_whole_and_it_goes_on() {
     let db = TestDatabase::new();
     let back = tempfile::tempdir().unwrap();
     let back_dir = back.path().join("copy");
-    let from = source.path().to_string_lossy().into_owned();
-    let out = when_free(&["store", "copy", "--from", &from, "--to", &db.url]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let moved = String::from_utf8_lossy(&out.stdout).into_owned();
+    let moved = copy_ok(&source.path().to_string_lossy(), &db.url);
     assert!(moved.contains("check --store: 0 problems"), "{moved}");
     sportello_ok(
         source.path(),

@@ -115,6 +115,23 @@ impl Record {
         }
     }
 
+    /// The record as a stored one: a conversation or ticket with version 0 was
+    /// written by a release before versions (sled read it as 0 and went on), while a
+    /// turn on PostgreSQL takes version 0 for a record not stored yet, and would
+    /// refuse every write of it as a conflict. Stored, it is version 1.
+    fn stored_once(self) -> Record {
+        match self {
+            Record::Conversation(conv) if conv.version == 0 => {
+                Record::Conversation(Conversation { version: 1, ..conv })
+            }
+            Record::Ticket(ticket) if ticket.version == 0 => Record::Ticket(Ticket {
+                version: 1,
+                ..ticket
+            }),
+            other => other,
+        }
+    }
+
     /// Its record number, if it has one.
     pub fn seq(&self) -> Option<u64> {
         match self {
@@ -145,6 +162,7 @@ pub fn copy(from: &Store, to: &Store) -> Result<Copied> {
     let (mut max_seq, mut max_ticket) = (0, 0);
     let mut batch = Vec::with_capacity(BATCH);
     from.dump(&mut |record| {
+        let record = record.stored_once();
         *copied.entry(record.kind()).or_default() += 1;
         max_seq = max_seq.max(record.seq().unwrap_or(0));
         if let Record::Ticket(t) = &record {
