@@ -659,7 +659,8 @@ fn report_options_that_cannot_work_are_refused_with_the_form_expected() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "--lang without --html accepted");
     assert!(err.contains("--html"), "{err}");
-    // The plain report reads as days, as given.
+    // The plain report reads as days, as given (on a store a chat made).
+    assert!(sportello(&data, &["chat"], "ciao\n").status.success());
     let plain = sportello_ok(
         &data,
         &["report", "--from", "2026-11-01", "--to", "2026-11-30"],
@@ -668,6 +669,30 @@ fn report_options_that_cannot_work_are_refused_with_the_form_expected() {
         plain.starts_with("2026-11-01 to 2026-11-30 (UTC, both included)\n"),
         "{plain}"
     );
+}
+
+#[test]
+fn commands_that_read_the_shop_s_history_refuse_a_mistyped_data_directory() {
+    let place = tempfile::tempdir().unwrap();
+    let typo = place.path().join("dtaa");
+    let id = "terminal:x";
+    for args in [
+        &["report", "--from", "2026-11-01", "--to", "2026-11-30"][..],
+        &["customer", "show", id],
+        &["customer", "export", id],
+        &["customer", "forget", id],
+        &["faq", "gaps"],
+        &["check", "--store"],
+    ] {
+        let out = sportello(&typo, args, "");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} ran on a missing store");
+        assert!(
+            err.contains(&format!("no store at {}", typo.display())) && err.contains("--data"),
+            "{args:?}: {err}"
+        );
+        assert!(!typo.exists(), "{args:?} created an empty store");
+    }
 }
 
 #[test]

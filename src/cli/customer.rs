@@ -25,7 +25,7 @@ pub enum CustomerCommand {
 pub fn run(cli: &super::Cli, cmd: &CustomerCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         CustomerCommand::Show { id, json } => {
-            let Some(record) = customer::record(&cli.open_store()?, id)? else {
+            let Some(record) = customer::record(&cli.existing_store()?, id)? else {
                 return Ok(unknown(id));
             };
             if *json {
@@ -35,13 +35,13 @@ pub fn run(cli: &super::Cli, cmd: &CustomerCommand) -> anyhow::Result<ExitCode> 
             }
         }
         CustomerCommand::Export { id } => {
-            let Some(copy) = customer::access_copy(&cli.open_store()?, id)? else {
+            let Some(copy) = customer::access_copy(&cli.existing_store()?, id)? else {
                 return Ok(unknown(id));
             };
             println!("{}", serde_json::to_string_pretty(&copy)?);
         }
         CustomerCommand::Forget { id } => {
-            let store = cli.open_store()?;
+            let store = cli.existing_store()?;
             if store.conversation(id)?.is_none() {
                 return Ok(unknown(id));
             }

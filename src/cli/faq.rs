@@ -36,7 +36,7 @@ pub enum FaqCommand {
 }
 
 pub fn run(cli: &super::Cli, cmd: &FaqCommand) -> anyhow::Result<ExitCode> {
-    let store = cli.open_store()?;
+    let store = cli.existing_store()?;
     let events = store.events().collect::<crate::store::Result<Vec<_>>>()?;
     match cmd {
         FaqCommand::Gaps { json } => {

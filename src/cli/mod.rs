@@ -196,7 +196,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if !store {
                 return Ok(content);
             }
-            let sound = content::check_store(&cli.open_store()?)?;
+            let sound = content::check_store(&cli.existing_store()?)?;
             Ok(if sound { content } else { ExitCode::FAILURE })
         }
         Command::Eval { cases, json } => content::eval(&cli.brain()?, cases, *json),
@@ -213,7 +213,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Customer(cmd) => customer::run(&cli, cmd),
         Command::Demo(args) => demo::run(&cli.open_service()?, args, &cli.data),
         Command::Faq(cmd) => faq::run(&cli, cmd),
-        Command::Report(args) => report::run(&cli.open_store()?, &cli.config()?, args),
+        Command::Report(args) => report::run(&cli.existing_store()?, &cli.config()?, args),
         Command::Bench(args) => bench::run(&cli.dirs(), &cli.data, cli.config()?, args),
         Command::Store(cmd) => store::run(cmd),
     }
@@ -239,6 +239,18 @@ impl Cli {
             eprintln!("{d}");
         }
         Ok(brain.with_embeddings(embedder(&config)?))
+    }
+
+    /// The store for a command that reads what the shop did (report, customers, FAQ
+    /// gaps, check --store): a mistyped --data is an error, not a new empty store.
+    fn existing_store(&self) -> anyhow::Result<Store> {
+        anyhow::ensure!(
+            crate::store::exists(&self.data),
+            "no store at {}\n  hint: --data (or SPORTELLO_DATA) names the data directory \
+             `serve`, `chat` or `demo` ran with, or its postgres:// URL; the default is ./data",
+            self.data.display()
+        );
+        self.open_store()
     }
 
     fn open_store(&self) -> anyhow::Result<Store> {

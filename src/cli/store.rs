@@ -20,12 +20,9 @@ pub enum StoreCommand {
 
 pub fn run(cmd: &StoreCommand) -> anyhow::Result<ExitCode> {
     let StoreCommand::Copy { from, to } = cmd;
-    let url = |p: &PathBuf| crate::store::is_database_url(&p.to_string_lossy());
     // A mistyped source would otherwise be opened as a new, empty store and "copied".
-    // sled keeps `conf` and `db` in every store it made.
-    let sled_store = |p: &PathBuf| p.join("conf").is_file() && p.join("db").is_file();
     anyhow::ensure!(
-        url(from) || sled_store(from),
+        crate::store::exists(from),
         "no store at {}\n  hint: --from names the data directory a shop ran with (--data), \
          or its postgres:// URL",
         from.display()

@@ -299,6 +299,14 @@ pub fn is_database_url(data: &str) -> bool {
     data.starts_with("postgres://") || data.starts_with("postgresql://")
 }
 
+/// Whether `data` names a store that exists: a database URL (the server says the
+/// rest), or a directory holding a sled store (sled keeps `conf` and `db` in every one
+/// it made). Opening anything else creates a new, empty store there.
+pub fn exists(data: &std::path::Path) -> bool {
+    is_database_url(&data.to_string_lossy())
+        || (data.join("conf").is_file() && data.join("db").is_file())
+}
+
 /// What a listener hears from the other processes on a shared store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Heard<'a> {
