@@ -261,3 +261,30 @@ fn forget_on_postgresql_leaves_no_row_of_the_customer() {
     );
     counts_kept_and_marco_untouched(&db.data(), &period, &before);
 }
+
+#[test]
+fn a_forgotten_customer_s_ticket_takes_no_more_notes() {
+    let mut app = TestApp::new();
+    app.say("terminal:g", "voglio parlare con un operatore");
+    let id = app.queue()[0].id;
+    let now = app.now();
+    app.service
+        .note(id, "anna", "richiamare domani", now)
+        .unwrap();
+    let store = app.service.store().clone();
+    let giulia = sportello::domain::CustomerId::parse("terminal:g").unwrap();
+    store.forget(&giulia).unwrap();
+    let err = app
+        .service
+        .note(id, "anna", "abita in via Roma 3", now)
+        .unwrap_err();
+    assert!(
+        matches!(err, sportello::service::ServiceError::Forgotten(t) if t == id),
+        "{err}"
+    );
+    assert!(err.to_string().contains("erased"), "{err}");
+    let ticket = store.ticket(id).unwrap().unwrap();
+    assert!(ticket.customer.is_forgotten(), "{:?}", ticket.customer);
+    assert!(store.notes(&ticket.customer).unwrap().is_empty());
+    assert!(store.notes(&giulia).unwrap().is_empty());
+}

@@ -45,6 +45,12 @@ impl CustomerId {
         ChannelKind::parse(self.channel())
     }
 
+    /// The anonymous id a forgotten customer's tickets and events are kept under
+    /// (`forgotten:...`): nothing more may be stored about them.
+    pub fn is_forgotten(&self) -> bool {
+        self.channel() == "forgotten"
+    }
+
     /// The id within the channel (`123` of `telegram:123`).
     pub fn local(&self) -> &str {
         self.0.split_once(':').map_or("", |(_, id)| id)

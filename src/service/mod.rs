@@ -62,6 +62,11 @@ pub enum ServiceError {
     NoFaq(String),
     #[error("the conversation kept changing while it was being handled; try again")]
     Busy,
+    /// The ticket's customer was forgotten (erased): nothing more is stored about them.
+    #[error(
+        "ticket {0} belongs to a customer who was erased (`customer forget`): notes can no longer be added"
+    )]
+    Forgotten(TicketId),
 }
 
 pub type Result<T> = std::result::Result<T, ServiceError>;

@@ -152,6 +152,9 @@ impl Service {
             return Err(ServiceError::EmptyNote);
         }
         let ticket = self.ticket(id)?;
+        if ticket.customer.is_forgotten() {
+            return Err(ServiceError::Forgotten(id));
+        }
         let note = Note {
             at: now,
             operator: operator.to_owned(),

@@ -86,7 +86,8 @@ impl From<ServiceError> for ApiError {
             ServiceError::AlreadyClaimed { .. }
             | ServiceError::NotYours { .. }
             | ServiceError::NotOpen(..)
-            | ServiceError::SameDepartment(..) => StatusCode::CONFLICT,
+            | ServiceError::SameDepartment(..)
+            | ServiceError::Forgotten(_) => StatusCode::CONFLICT,
             ServiceError::EmptyReply
             | ServiceError::EmptyNote
             | ServiceError::NoDepartment(..)
@@ -117,6 +118,9 @@ impl From<ServiceError> for ApiError {
                 error.with_code("not_open").with_param("ticket", ticket.0)
             }
             ServiceError::Busy => error.with_code("busy"),
+            ServiceError::Forgotten(ticket) => {
+                error.with_code("forgotten").with_param("ticket", ticket.0)
+            }
             _ => error,
         }
     }
