@@ -550,6 +550,18 @@ fn the_example_config_sets_every_section_and_sportello_accepts_it() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // Its `[orders]` needs keys from the environment that `serve` refuses to start
+    // without: `check` says so, as a warning (it may run where the secrets are not).
+    let said = stdout(&out);
+    let line = text.lines().position(|l| l == "[orders]").unwrap() + 1;
+    assert!(
+        said.contains(&format!(
+            "sportello.example.toml:{line}: warning: [orders] provider = \"woocommerce\" needs \
+             SPORTELLO_ORDERS_KEY (the consumer key); `serve` refuses to start without it\n  \
+             hint: WooCommerce > Settings > Advanced > REST API"
+        )),
+        "{said}"
+    );
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! `check`, `ask` and `eval`: the editors' and the developers' view of matching.
 
+use crate::diagnostics::Diagnostic;
 use crate::domain::Lang;
 use crate::matcher::{Brain, EvalCase, evaluate};
 use anyhow::Context;
@@ -12,6 +13,7 @@ pub fn check(cli: &super::Cli) -> anyhow::Result<ExitCode> {
     let (brain, mut diagnostics) = Brain::load(&cli.faq, &cli.intents, config.matching, None);
     diagnostics.extend(brain.conflicts());
     diagnostics.extend(brain.unknown_departments(|d| config.departments.contains_key(d)));
+    diagnostics.extend(orders_warning(cli, &config));
     for d in &diagnostics {
         println!("{d}");
     }
@@ -34,6 +36,44 @@ pub fn check(cli: &super::Cli) -> anyhow::Result<ExitCode> {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    })
+}
+
+/// `[orders]` set while its keys are missing from this environment: `serve` would
+/// refuse to start (a warning: `check` may run where the shop's secrets are not).
+fn orders_warning(cli: &super::Cli, config: &crate::config::Config) -> Option<Diagnostic> {
+    let missing = cli.orders(config).err()?;
+    let file = cli
+        .config
+        .clone()
+        .unwrap_or_else(|| "sportello.toml".into());
+    let text = std::fs::read_to_string(&file).unwrap_or_default();
+    let line = text
+        .lines()
+        .position(|l| l.trim() == "[orders]")
+        .map_or(1, |n| n + 1);
+    let mut said = format!("{missing:#}")
+        .lines()
+        .map(str::to_owned)
+        .collect::<Vec<_>>();
+    let hint = said
+        .iter()
+        .position(|l| l.trim_start().starts_with("hint:"))
+        .map(|i| {
+            said.remove(i)
+                .trim_start()
+                .trim_start_matches("hint:")
+                .trim()
+                .to_owned()
+        });
+    let warning = Diagnostic::warning(
+        &file,
+        line,
+        format!("{}; `serve` refuses to start without it", said.join(" ")),
+    );
+    Some(match hint {
+        Some(hint) => warning.hint(hint),
+        None => warning,
     })
 }
 
