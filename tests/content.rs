@@ -172,6 +172,45 @@ fn a_broken_faq_file_is_reported_with_its_line_and_the_rest_still_answers() {
 }
 
 #[test]
+fn an_entry_too_large_to_serve_well_is_a_warning_and_still_served() {
+    let app = TestApp::with_own_content();
+    let big = app.dirs.faq.join("it/garanzia-lunga.md");
+    let questions: Vec<String> = (0..301)
+        .map(|n| format!("\"garanzia del prodotto numero {n}?\""))
+        .collect();
+    let answer = "La garanzia dura due anni dalla consegna. ".repeat(120);
+    std::fs::write(
+        &big,
+        format!(
+            "+++\nquestions = [{}]\n+++\n{answer}\n",
+            questions.join(", ")
+        ),
+    )
+    .unwrap();
+    let diagnostics = app.service.reload(&app.dirs);
+    let said: Vec<String> = diagnostics
+        .iter()
+        .filter(|d| d.path == big)
+        .map(|d| {
+            assert_eq!(d.severity, Severity::Warning, "{d}");
+            d.to_string()
+        })
+        .collect();
+    assert_eq!(said.len(), 2, "{said:#?}");
+    let chars = answer.trim().chars().count();
+    assert!(
+        said[0].contains(&format!(
+            "the answer is {chars} characters: on Telegram and WhatsApp it arrives as 2 message(s)"
+        )),
+        "{said:#?}"
+    );
+    assert!(said[1].contains("301 questions"), "{said:#?}");
+    let mut app = app;
+    let out = app.say("terminal:g", "garanzia del prodotto numero 7?");
+    assert_eq!(out[0].kind, OutboundKind::Answer, "{out:?}");
+}
+
+#[test]
 fn a_bad_edit_leaves_the_previous_version_of_the_entry_serving() {
     let mut app = TestApp::with_own_content();
     let path = app.dirs.faq.join("it/costi-di-spedizione.md");

@@ -7,10 +7,7 @@
 use regex::Regex;
 use std::sync::LazyLock;
 
-/// Telegram's and WhatsApp's limit per message, in UTF-16 code units (Telegram counts
-/// after entity parsing). Parts are cut from the Markdown source, which is never
-/// shorter than what the channel counts.
-pub const MAX_MESSAGE: usize = 4096;
+pub use crate::domain::MAX_MESSAGE;
 
 static LINK: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\[([^\]\n]+)\]\((https?://[^)\s]+)\)").expect("valid regex"));

@@ -114,6 +114,11 @@ pub struct Choice {
     pub target: ChoiceTarget,
 }
 
+/// Telegram's and WhatsApp's limit per message, in UTF-16 code units (Telegram counts
+/// after entity parsing). Parts are cut from the Markdown source, which is never
+/// shorter than what the channel counts.
+pub const MAX_MESSAGE: usize = 4096;
+
 /// A message for a customer, in the order it must be delivered.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Outbound {

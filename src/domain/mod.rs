@@ -18,7 +18,8 @@ pub use conversation::{Conversation, Mode, ModeEvent, SESSION_GAP, TransitionErr
 pub use event::{Event, EventKind, LookupOutcome, Scored, Verdict};
 pub use ids::{ChannelKind, CustomerId, IdError, Lang, TicketId};
 pub use message::{
-    Attachment, AttachmentKind, Author, Choice, ChoiceTarget, Inbound, Outbound, OutboundKind,
+    Attachment, AttachmentKind, Author, Choice, ChoiceTarget, Inbound, MAX_MESSAGE, Outbound,
+    OutboundKind,
 };
 pub use survey::{PendingSurvey, SURVEY_TTL, SurveyKind, read_answer};
 pub use ticket::{

@@ -73,11 +73,54 @@ pub fn load_dir(dir: &Path, previous: Option<&FaqSet>) -> (FaqSet, Vec<Diagnosti
                 }
             }
         };
+        diagnostics.extend(oversized(&entry));
         entries.push(entry);
     }
     let entries = one_per_id(entries, previous, &mut diagnostics);
     let lexicon = load_lexicons(dir, &mut diagnostics);
     (FaqSet { entries, lexicon }, diagnostics)
+}
+
+/// An answer past this many characters is a warning: a chat customer reads it on a
+/// phone, and Telegram and WhatsApp cut it into messages of 4,096.
+const LONG_ANSWER: usize = 2_000;
+/// Questions past this many in one entry are a warning: each is checked and trained at
+/// every load, and matching gains nothing from so many.
+const MANY_QUESTIONS: usize = 300;
+
+/// Warnings for an entry too large to serve well (answer, questions).
+fn oversized(entry: &Entry) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    let chars = entry.answer.chars().count();
+    if chars > LONG_ANSWER {
+        let parts = chars.div_ceil(crate::domain::MAX_MESSAGE);
+        found.push(
+            Diagnostic::warning(
+                &entry.path,
+                1,
+                format!(
+                    "the answer is {chars} characters: on Telegram and WhatsApp it arrives as {parts} message(s)"
+                ),
+            )
+            .hint(format!(
+                "keep an answer under {LONG_ANSWER} characters, what a customer reads on a phone; link a page for the rest"
+            )),
+        );
+    }
+    let questions = entry.questions.len();
+    if questions > MANY_QUESTIONS {
+        found.push(
+            Diagnostic::warning(
+                &entry.path,
+                1,
+                format!("{questions} questions: every load checks and trains on each of them"),
+            )
+            .hint(format!(
+                "3 to 10 questions in customers' own words match as well; keep at most {MANY_QUESTIONS}"
+            )),
+        );
+    }
+    found
 }
 
 /// Where two files claim one id (a stray `rimborsi-copia.md` beside `rimborsi.md`), one
