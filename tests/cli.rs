@@ -708,6 +708,32 @@ fn commands_that_read_the_shop_s_history_refuse_a_mistyped_data_directory() {
 }
 
 #[test]
+fn bench_refuses_to_measure_a_folder_without_faq_entries() {
+    // Run where there is no faq/ (or with a mistyped --faq), every figure would be of
+    // an empty bot: refused, with where to run it.
+    let place = tempfile::tempdir().unwrap();
+    let faq = place.path().join("faq");
+    let out = sportello(
+        &place.path().join("data"),
+        &[
+            "--faq",
+            faq.to_str().unwrap(),
+            "bench",
+            "--only",
+            "pipeline",
+            "--quick",
+        ],
+        "",
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains(&format!("no FAQ entries in {}", faq.display())) && err.contains("--faq DIR"),
+        "{err}"
+    );
+}
+
+#[test]
 fn content_naming_a_department_the_shop_lacks_is_flagged_and_hands_off_where_someone_can_take_it() {
     let place = Place::new();
     let data = place.data();

@@ -139,7 +139,7 @@ pub fn run(
     let train = matching::read(&options.banking77, "train.jsonl")?;
     let test = matching::read(&options.banking77, "test.jsonl")?;
     let scratch = tempfile::tempdir()?;
-    let brain = Brain::load(&content.faq, &content.intents, config.matching, None).0;
+    let brain = content_brain(content, &config)?;
     let texts = texts(&brain);
     let throughput = throughput_in(scratch.path(), brain, &config, options, progress)?;
     let postgres = options
@@ -227,7 +227,7 @@ pub fn throughput(
     progress: &dyn Fn(&str),
 ) -> anyhow::Result<Throughput> {
     let scratch = tempfile::tempdir()?;
-    let brain = Brain::load(&content.faq, &content.intents, config.matching, None).0;
+    let brain = content_brain(content, &config)?;
     throughput_in(scratch.path(), brain, &config, options, progress)
 }
 
@@ -272,7 +272,7 @@ pub fn throughput_postgres(
     server: &str,
     progress: &dyn Fn(&str),
 ) -> anyhow::Result<Throughput> {
-    let brain = Brain::load(&content.faq, &content.intents, config.matching, None).0;
+    let brain = content_brain(content, config)?;
     let sizes = if options.quick { QUICK } else { FULL };
     let (questions, texts) = (faq_questions(&brain), texts(&brain));
     let load = Load {
@@ -340,8 +340,22 @@ pub fn probe(
     conversations: usize,
     concurrency: usize,
 ) -> anyhow::Result<Probe> {
-    let brain = Brain::load(&content.faq, &content.intents, config.matching, None).0;
+    let brain = content_brain(content, &config)?;
     memory::probe(data, brain, config, conversations, concurrency)
+}
+
+/// The content the benchmark measures: refused when it has no FAQ entry (run elsewhere
+/// than the shop's folder, `faq/` is missing and every figure would be of nothing).
+pub(crate) fn content_brain(content: &ContentDirs, config: &Config) -> anyhow::Result<Brain> {
+    let brain = Brain::load(&content.faq, &content.intents, config.matching, None).0;
+    anyhow::ensure!(
+        !brain.faq_set.entries.is_empty(),
+        "no FAQ entries in {}: the benchmark measures matching and the pipeline on the \
+         content it is given\n  hint: run it where faq/ and intents/ are, or pass --faq DIR \
+         --intents DIR",
+        content.faq.display()
+    );
+    Ok(brain)
 }
 
 /// What the benchmark's customers write: every FAQ question, every intent example

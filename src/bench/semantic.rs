@@ -43,9 +43,8 @@ pub fn measure(
     };
     let url = settings.url.clone();
     let embedder = Embedder::new(settings, cache)?;
-    let load = || Brain::load(&content.faq, &content.intents, config.matching, None).0;
-    let without = load();
-    let with = load().with_embeddings(Some(embedder.clone()));
+    let without = super::content_brain(content, config)?;
+    let with = super::content_brain(content, config)?.with_embeddings(Some(embedder.clone()));
     let calibrated = crate::domain::Lang::ALL
         .into_iter()
         .any(|l| with.faq.semantic_calibration(l).is_some());
