@@ -263,7 +263,8 @@ fn a_score_out_of_range_is_asked_again_and_the_survey_goes_on() {
     // A day after it was asked, the survey is over even if it was asked again.
     served_and_closed(&mut app, "terminal:o");
     app.set_clock(app.now() + Duration::hours(23));
-    app.say("terminal:o", "0");
+    let zero = app.say("terminal:o", "0");
+    assert!(zero[0].text.contains("da 1"), "0 is asked again: {zero:?}");
     app.set_clock(app.now() + Duration::hours(2));
     let late = app.say("terminal:o", "5");
     assert_ne!(late[0].kind, OutboundKind::Survey, "{late:?}");

@@ -557,7 +557,7 @@ fn the_example_config_sets_every_section_and_sportello_accepts_it() {
     assert!(
         said.contains(&format!(
             "sportello.example.toml:{line}: warning: [orders] provider = \"woocommerce\" needs \
-             SPORTELLO_ORDERS_KEY (the consumer key); `serve` refuses to start without it\n  \
+             SPORTELLO_ORDERS_KEY (the consumer key); `serve` refuses to start this way\n  \
              hint: WooCommerce > Settings > Advanced > REST API"
         )),
         "{said}"
@@ -704,6 +704,18 @@ fn commands_that_read_the_shop_s_history_refuse_a_mistyped_data_directory() {
             "{args:?}: {err}"
         );
         assert!(!typo.exists(), "{args:?} created an empty store");
+    }
+    // A database that is not there is not created for them either (run twice: the
+    // second would find what the first made).
+    let url = format!(
+        "postgres://postgres@127.0.0.1:5432/sportello_typo_{}",
+        std::process::id()
+    );
+    for _ in 0..2 {
+        let out = sportello(std::path::Path::new(&url), &["customer", "show", id], "");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{err}");
+        assert!(err.contains(&format!("no store at {url}")), "{err}");
     }
 }
 

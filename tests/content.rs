@@ -200,7 +200,7 @@ fn an_entry_too_large_to_serve_well_is_a_warning_and_still_served() {
     let chars = answer.trim().chars().count();
     assert!(
         said[0].contains(&format!(
-            "the answer is {chars} characters: on Telegram and WhatsApp it arrives as 2 message(s)"
+            "the answer is {chars} characters, long to read in a chat (Telegram and WhatsApp split what passes 4096)"
         )),
         "{said:#?}"
     );

@@ -39,9 +39,11 @@ pub fn check(cli: &super::Cli) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// `[orders]` set while its keys are missing from this environment: `serve` would
-/// refuse to start (a warning: `check` may run where the shop's secrets are not).
+/// `[orders]` set while its keys are missing from this environment (or its url is
+/// wrong): `serve` would refuse to start (a warning: `check` may run where the shop's
+/// secrets are not).
 fn orders_warning(cli: &super::Cli, config: &crate::config::Config) -> Option<Diagnostic> {
+    config.orders.provider?;
     let missing = cli.orders(config).err()?;
     let file = cli
         .config
@@ -69,7 +71,7 @@ fn orders_warning(cli: &super::Cli, config: &crate::config::Config) -> Option<Di
     let warning = Diagnostic::warning(
         &file,
         line,
-        format!("{}; `serve` refuses to start without it", said.join(" ")),
+        format!("{}; `serve` refuses to start this way", said.join(" ")),
     );
     Some(match hint {
         Some(hint) => warning.hint(hint),

@@ -244,13 +244,7 @@ impl Cli {
     /// The store for a command that reads what the shop did (report, customers, FAQ
     /// gaps, check --store): a mistyped --data is an error, not a new empty store.
     fn existing_store(&self) -> anyhow::Result<Store> {
-        anyhow::ensure!(
-            crate::store::exists(&self.data),
-            "no store at {}\n  hint: --data (or SPORTELLO_DATA) names the data directory \
-             `serve`, `chat` or `demo` ran with, or its postgres:// URL; the default is ./data",
-            self.data.display()
-        );
-        self.open_store()
+        Ok(Store::open_existing(&self.data)?)
     }
 
     fn open_store(&self) -> anyhow::Result<Store> {

@@ -20,19 +20,19 @@ pub enum StoreCommand {
 
 pub fn run(cmd: &StoreCommand) -> anyhow::Result<ExitCode> {
     let StoreCommand::Copy { from, to } = cmd;
-    // A mistyped source would otherwise be opened as a new, empty store and "copied".
-    anyhow::ensure!(
-        crate::store::exists(from),
-        "no store at {}\n  hint: --from names the data directory a shop ran with (--data), \
-         or its postgres:// URL",
-        from.display()
-    );
     anyhow::ensure!(
         from != to,
         "--from and --to are the same store ({}): name an empty one to copy into",
         from.display()
     );
-    let source = Store::open(from).with_context(|| format!("opening {}", from.display()))?;
+    // A mistyped source would otherwise be opened as a new, empty store and "copied".
+    let source = Store::open_existing(from).map_err(|e| match e {
+        crate::store::StoreError::NoStore(at) => anyhow::anyhow!(
+            "no store at {at}\n  hint: --from names the data directory a shop ran with \
+             (--data), or its postgres:// URL"
+        ),
+        other => anyhow::Error::new(other).context(format!("opening {}", from.display())),
+    })?;
     let target = Store::open(to).with_context(|| format!("opening {}", to.display()))?;
     let copied = crate::store::copy::copy(&source, &target)
         .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;

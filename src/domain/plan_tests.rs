@@ -337,3 +337,35 @@ fn a_survey_ends_with_the_next_message_and_counts_only_for_a_day() {
     );
     assert!(expired.conversation.survey.is_none());
 }
+
+#[test]
+fn a_score_out_of_range_keeps_the_survey_as_it_was_asked() {
+    let mut asked = conversation();
+    let pending = PendingSurvey {
+        kind: SurveyKind::Csat,
+        ticket: Some(TicketId(7)),
+        asked_at: at(0),
+    };
+    asked.survey = Some(pending.clone());
+    let retry = plan(
+        Some(&asked),
+        &message("6", 10),
+        &reading(&[], None),
+        &rules(None),
+    );
+    assert_eq!(
+        retry.decision,
+        Decision::SurveyRetry {
+            survey: SurveyKind::Csat
+        }
+    );
+    assert_eq!(retry.survey, None, "no survey ended");
+    assert_eq!(
+        retry.conversation.survey,
+        Some(pending),
+        "still pending, its day counted from when it was asked"
+    );
+    assert!(!retry.welcome_back);
+    assert_eq!(retry.decision.kind().as_str(), "survey_retry");
+    assert!(retry.decision.kind().rates_only());
+}

@@ -93,13 +93,13 @@ fn oversized(entry: &Entry) -> Vec<Diagnostic> {
     let mut found = Vec::new();
     let chars = entry.answer.chars().count();
     if chars > LONG_ANSWER {
-        let parts = chars.div_ceil(crate::domain::MAX_MESSAGE);
         found.push(
             Diagnostic::warning(
                 &entry.path,
                 1,
                 format!(
-                    "the answer is {chars} characters: on Telegram and WhatsApp it arrives as {parts} message(s)"
+                    "the answer is {chars} characters, long to read in a chat (Telegram and WhatsApp split what passes {})",
+                    crate::domain::MAX_MESSAGE
                 ),
             )
             .hint(format!(

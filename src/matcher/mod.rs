@@ -408,7 +408,8 @@ impl Brain {
                 )
                 .hint(
                     "name a [departments.NAME] of sportello.toml; until then its handoffs \
-                     go to default_department",
+                     go to the department the customer's words or the FAQ match name, \
+                     else to default_department",
                 )
             })
             .collect()

@@ -59,6 +59,10 @@ pub enum StoreError {
     )]
     NotADirectory(PathBuf),
     #[error(
+        "no store at {0}\n  hint: --data (or SPORTELLO_DATA) names the data directory `serve`, `chat` or `demo` ran with, or its postgres:// URL; the default is ./data"
+    )]
+    NoStore(String),
+    #[error(
         "cannot rewrite the data directory: {0}\n  hint: `forget` swaps the directory for a fresh copy beside it: use a subdirectory of the volume as --data"
     )]
     CannotRewrite(String),
@@ -180,6 +184,21 @@ impl Store {
         }
     }
 
+    /// The store `data` names, only if it exists: for a command that reads what a shop
+    /// did, where [`Store::open`] would create a new, empty one (a mistyped directory, a
+    /// database not there). A sled store is a directory sled made (`conf` and `db`) or
+    /// one an interrupted `forget` left beside it (the open finishes the swap).
+    pub fn open_existing(data: &Path) -> Result<Store> {
+        if let Some(url) = data.to_str().filter(|d| is_database_url(d)) {
+            return Ok(Store::Postgres(PgStore::open_existing(url)?));
+        }
+        let made_by_sled = data.join("conf").is_file() && data.join("db").is_file();
+        if !made_by_sled && !sled::interrupted(data) {
+            return Err(StoreError::NoStore(data.display().to_string()));
+        }
+        Store::open(data)
+    }
+
     /// What is inconsistent in the store (empty: nothing).
     pub fn verify(&self) -> Result<Vec<String>> {
         match self {
@@ -297,14 +316,6 @@ impl Store {
 /// Whether `--data` names a database rather than a directory.
 pub fn is_database_url(data: &str) -> bool {
     data.starts_with("postgres://") || data.starts_with("postgresql://")
-}
-
-/// Whether `data` names a store that exists: a database URL (the server says the
-/// rest), or a directory holding a sled store (sled keeps `conf` and `db` in every one
-/// it made). Opening anything else creates a new, empty store there.
-pub fn exists(data: &std::path::Path) -> bool {
-    is_database_url(&data.to_string_lossy())
-        || (data.join("conf").is_file() && data.join("db").is_file())
 }
 
 /// What a listener hears from the other processes on a shared store.

@@ -48,8 +48,18 @@ pub struct PgStore {
 }
 
 impl PgStore {
-    /// Connect to `url` (`postgres://USER@HOST:PORT/DB`) and bring the schema up to date.
+    /// Connect to `url` (`postgres://USER@HOST:PORT/DB`) and bring the schema up to date;
+    /// a database not there yet is created (a new shop's first start).
     pub fn open(url: &str) -> Result<PgStore> {
+        Self::connect(url, true)
+    }
+
+    /// The same, for a database that must exist already ([`StoreError::NoStore`]).
+    pub fn open_existing(url: &str) -> Result<PgStore> {
+        Self::connect(url, false)
+    }
+
+    fn connect(url: &str, create: bool) -> Result<PgStore> {
         let mut config: tokio_postgres::Config = url.parse().map_err(|e| StoreError::BadUrl {
             url: url.to_owned(),
             why: format!("{e}"),
@@ -63,6 +73,9 @@ impl PgStore {
         config.keepalives_idle(std::time::Duration::from_secs(30));
         let pool = match Pool::new(config.clone()) {
             Err(StoreError::Postgres(e)) if missing_database(&e) => {
+                if !create {
+                    return Err(StoreError::NoStore(redacted(url)));
+                }
                 create_database(&config)?;
                 Pool::new(config)?
             }
@@ -198,6 +211,17 @@ pub(crate) fn detail(e: &tokio_postgres::Error) -> String {
 
 fn missing_database(e: &tokio_postgres::Error) -> bool {
     e.code() == Some(&tokio_postgres::error::SqlState::INVALID_CATALOG_NAME)
+}
+
+/// `url` with its password, if any, left out: for messages.
+fn redacted(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
 }
 
 /// Create the database `config` names (a new shop's first start), from the server's

@@ -69,6 +69,7 @@ mod read;
 mod turn;
 mod verify;
 
+pub(in crate::store) use erase::interrupted;
 pub use erase::{check_rewritable, rewrite};
 pub(super) use group::Busy as Gathering;
 

@@ -10,6 +10,7 @@
 
 mod rewrite;
 
+pub(in crate::store) use rewrite::interrupted;
 pub(super) use rewrite::{PENDING, SEQ_FLOOR, recover, reopen};
 pub use rewrite::{check_rewritable, rewrite};
 

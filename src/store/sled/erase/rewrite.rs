@@ -131,6 +131,12 @@ pub(in crate::store) const SEQ_FLOOR: &str = "seq_floor";
 /// `meta` key: records were erased and the files still hold them until a rewrite.
 pub(in crate::store) const PENDING: &str = "rewrite_pending";
 
+/// Whether a rewrite of `dir` was started and not finished (its store may be beside it
+/// until the next open swaps it back in).
+pub(in crate::store) fn interrupted(dir: &Path) -> bool {
+    Swap::of(dir).is_ok_and(|swap| swap.started())
+}
+
 /// Finish a rewrite a crash interrupted (called by [`SledStore::open`]): a complete copy
 /// is swapped in, an incomplete one dropped, a directory moved aside and not replaced
 /// is moved back.
