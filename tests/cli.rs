@@ -707,12 +707,11 @@ fn commands_that_read_the_shop_s_history_refuse_a_mistyped_data_directory() {
     }
     // A database that is not there is not created for them either (run twice: the
     // second would find what the first made).
-    let url = format!(
-        "postgres://postgres@127.0.0.1:5432/sportello_typo_{}",
-        std::process::id()
-    );
-    for _ in 0..2 {
-        let out = sportello(std::path::Path::new(&url), &["customer", "show", id], "");
+    // Nor is a database that exists but holds no shop (the server's own `postgres`).
+    let server = crate::support::postgres::server();
+    let missing = format!("{server}/sportello_typo_{}", std::process::id());
+    for url in [&missing, &missing, &format!("{server}/postgres")] {
+        let out = sportello(std::path::Path::new(url), &["customer", "show", id], "");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{err}");
         assert!(err.contains(&format!("no store at {url}")), "{err}");

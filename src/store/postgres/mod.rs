@@ -93,6 +93,11 @@ impl PgStore {
             instance: Arc::new(instance),
             presence: Arc::default(),
         };
+        // A database that holds no Sportello schema (a mistyped name that exists, an
+        // empty one) is no store for a command that reads one: nothing is created in it.
+        if !create && store.pool.run(async |c| schema::stored_version(c).await)? == 0 {
+            return Err(StoreError::NoStore(redacted(url)));
+        }
         store.pool.run(async |c| schema::migrate(c).await)?;
         Ok(store)
     }
