@@ -215,7 +215,16 @@ mod tests {
             .map(|t| store.queue_position(t).unwrap())
             .collect();
         drop(store);
-        let store = SledStore::open(dir.path()).unwrap();
+        // sled's flusher thread may hold the directory's lock a moment after the drop.
+        let store = (0..100)
+            .find_map(|_| match SledStore::open(dir.path()) {
+                Err(crate::store::StoreError::InUse(_)) => {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                    None
+                }
+                other => Some(other.unwrap()),
+            })
+            .expect("the store opens again once its flusher let go");
         let again: Vec<usize> = tickets
             .iter()
             .map(|t| store.queue_position(t).unwrap())
