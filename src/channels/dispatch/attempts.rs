@@ -254,8 +254,9 @@ pub(super) async fn record(
                     reason: reason.clone(),
                     since: now,
                 };
-                store.mark_unreachable(&customer, &why)?;
+                // The failed reply first: whoever sees the mark finds the reply on record.
                 store.fail_outbox(&key, &reason, now)?;
+                store.mark_unreachable(&customer, &why)?;
             }
         }
         store.flush()
