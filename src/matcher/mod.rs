@@ -2,13 +2,15 @@
 //! confidence in [0, 1] that triage can compare with thresholds. Built from the
 //! content folders; swapped whole when they change.
 
+mod content_check;
+pub use content_check::has_errors;
 mod eval;
 pub mod semantic;
 
 pub use eval::{EvalCase, EvalReport, HANDOFF, evaluate};
 pub use semantic::{Embedder, EmbeddingSettings};
 
-use crate::diagnostics::{Diagnostic, Severity};
+use crate::diagnostics::Diagnostic;
 use crate::domain::triage::{self, Decision, Situation};
 use crate::domain::triage::{Candidate, IntentHit, Policy};
 use crate::domain::{Lang, Mode};
@@ -354,91 +356,4 @@ impl Brain {
             std::cmp::Ordering::Equal => None,
         }
     }
-
-    /// Question variants that rank another entry first: a warning for the editors.
-    pub fn conflicts(&self) -> Vec<Diagnostic> {
-        let mut out = Vec::new();
-        for entry in self.faq.entries() {
-            for q in &entry.questions {
-                let hits = self.faq.search(&crate::text::normalise(q), entry.lang, 2);
-                let Some(top) = hits.first() else { continue };
-                let winner = &self.faq.entries()[top.entry];
-                if winner.id != entry.id {
-                    out.push(
-                        Diagnostic::warning(
-                            &entry.path,
-                            1,
-                            format!(
-                                "question {q:?} ranks `{}` first ({:.2})",
-                                winner.id, top.confidence
-                            ),
-                        )
-                        .hint(format!(
-                            "reword it, or move it to {}",
-                            winner.path.display()
-                        )),
-                    );
-                }
-            }
-        }
-        out
-    }
-
-    /// FAQ entries and intents that send handoffs to a department the configuration
-    /// does not have (`known` says which it has): warnings for the editors, as such a
-    /// handoff still reaches people, in the default department.
-    pub fn unknown_departments(&self, known: impl Fn(&str) -> bool) -> Vec<Diagnostic> {
-        let faq = self
-            .faq
-            .entries()
-            .iter()
-            .filter_map(|e| Some((&e.path, e.department.as_deref()?)));
-        let intents = self
-            .intents
-            .rules
-            .iter()
-            .filter_map(|r| Some((&r.path, r.department.as_deref()?)));
-        faq.chain(intents)
-            .filter(|(_, department)| !known(department))
-            .map(|(path, department)| {
-                Diagnostic::warning(
-                    path,
-                    1,
-                    format!("department `{department}` is not configured"),
-                )
-                .hint(
-                    "name a [departments.NAME] of sportello.toml; until then its handoffs \
-                     go to the department the customer's words or the FAQ match name, \
-                     else to default_department",
-                )
-            })
-            .collect()
-    }
-
-    fn check_answer_targets(&self) -> Vec<Diagnostic> {
-        use crate::domain::triage::IntentAction;
-        use crate::intents::IntentKind;
-        self.intents
-            .rules
-            .iter()
-            .filter_map(|r| match &r.kind {
-                IntentKind::Action(IntentAction::Answer(id)) if self.faq.entry(id).is_none() => {
-                    Some(
-                        Diagnostic::error(
-                            &r.path,
-                            1,
-                            format!("`faq = \"{id}\"` names no served FAQ entry"),
-                        )
-                        .hint("use the id of an entry in faq/ (its file name)"),
-                    )
-                }
-                _ => None,
-            })
-            .collect()
-    }
-}
-
-/// Whether any diagnostic is an error (for `check`'s exit code).
-pub fn has_errors(diagnostics: &[Diagnostic]) -> bool {
-    diagnostics.iter().any(|d| d.severity == Severity::Error)
 }
