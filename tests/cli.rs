@@ -684,7 +684,7 @@ fn report_options_that_cannot_work_are_refused_with_the_form_expected() {
 }
 
 #[test]
-fn commands_that_read_the_shop_s_history_refuse_a_mistyped_data_directory() {
+fn commands_that_work_on_the_shop_s_history_refuse_a_mistyped_data_directory() {
     let place = tempfile::tempdir().unwrap();
     let typo = place.path().join("dtaa");
     let id = "terminal:x";
@@ -695,6 +695,11 @@ fn commands_that_read_the_shop_s_history_refuse_a_mistyped_data_directory() {
         &["customer", "forget", id],
         &["faq", "gaps"],
         &["check", "--store"],
+        &["queue", "list"],
+        &["queue", "claim", "1", "--as", "anna"],
+        &["operator", "list"],
+        &["operator", "token", "anna"],
+        &["operator", "remove", "anna"],
     ] {
         let out = sportello(&typo, args, "");
         let err = String::from_utf8_lossy(&out.stderr);
@@ -716,6 +721,24 @@ fn commands_that_read_the_shop_s_history_refuse_a_mistyped_data_directory() {
         assert!(!out.status.success(), "{err}");
         assert!(err.contains(&format!("no store at {url}")), "{err}");
     }
+    // A password in the URL (trust auth ignores it) is not printed back.
+    let secret = "hunter2-not-shown";
+    let with_password = format!(
+        "{}?password={secret}",
+        missing.replacen(
+            "postgres://postgres@",
+            "postgres://postgres:pw-not-shown@",
+            1
+        )
+    );
+    let out = sportello(std::path::Path::new(&with_password), &["queue", "list"], "");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("no store at postgres://"), "{err}");
+    assert!(
+        !err.contains(secret) && !err.contains("pw-not-shown") && err.contains("password=***"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -230,6 +230,46 @@ fn a_forget_cut_short_is_finished_at_the_next_open_and_a_person_s_backup_is_left
     assert_eq!(kept, "a backup made by hand");
 }
 
+/// A crash after a forget's rewrite moved the data directory aside and before it moved
+/// the fresh copy in leaves no `data` at all: a command that reads the shop (and refuses
+/// a missing store) finds the swap, finishes it and reads the fresh copy.
+#[test]
+fn a_reading_command_finishes_a_swap_that_left_the_data_directory_aside() {
+    let place = Place::on_disk();
+    replayed(&place);
+    let data = place.data();
+    let giulia = sportello::domain::CustomerId::parse("telegram:501").unwrap();
+    drop(
+        sportello::store::Store::open(&data)
+            .unwrap()
+            .forget(&giulia)
+            .unwrap(),
+    );
+    // The state the rewrite leaves between its two renames: a complete fresh copy
+    // beside, the old directory aside, marked as sportello's.
+    let fresh = place.files().join("data.sportello-rewrite");
+    let old = place.files().join("data.sportello-old");
+    let copied = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(&data)
+        .arg(&fresh)
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    std::fs::write(fresh.join("SPORTELLO_REWRITE"), "").unwrap();
+    std::fs::write(fresh.join("COMPLETE"), "").unwrap();
+    std::fs::write(data.join("SPORTELLO_OLD"), "").unwrap();
+    std::fs::rename(&data, &old).unwrap();
+    let marco = json_of(&data, &["customer", "show", "telegram:777", "--json"]);
+    assert_eq!(marco["name"], "Marco", "{marco}");
+    let gone = sportello(&data, &["customer", "show", "telegram:501"], "");
+    assert_eq!(gone.status.code(), Some(1));
+    assert!(data.join("db").is_file() && !fresh.exists() && !old.exists());
+    for mark in ["SPORTELLO_REWRITE", "COMPLETE", "SPORTELLO_OLD"] {
+        assert!(!data.join(mark).exists(), "{mark} left in the store");
+    }
+}
+
 /// On PostgreSQL `forget` deletes her rows and keeps the anonymous counts: no row of
 /// any table says her id, name, order number or words, and the report is unchanged.
 #[test]

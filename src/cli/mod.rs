@@ -200,16 +200,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(if sound { content } else { ExitCode::FAILURE })
         }
         Command::Eval { cases, json } => content::eval(&cli.brain()?, cases, *json),
-        Command::Queue(cmd) => queue::run(&cli.open_service()?, cmd),
+        // The queue is the shop's tickets: a mistyped --data finds none, it makes no store.
+        Command::Queue(cmd) => queue::run(&cli.service_on(cli.existing_store()?)?, cmd),
         Command::Replay { script } => replay::run(&cli.open_service()?, script),
         // Removing an account puts its tickets back in the queues: the service does it,
         // without the content, the channels or the order platform.
         Command::Operator(operator::OperatorCommand::Remove { name }) => {
             let config = cli.config()?;
             let brain = Brain::empty(config.matching);
-            operator::remove(&Service::new(cli.open_store()?, brain, config), name)
+            operator::remove(&Service::new(cli.existing_store()?, brain, config), name)
         }
-        Command::Operator(cmd) => operator::run(&cli.open_store()?, &cli.config()?, cmd),
+        // A new shop's first account makes its store; the others read an existing one.
+        Command::Operator(cmd @ operator::OperatorCommand::Add { .. }) => {
+            operator::run(&cli.open_store()?, &cli.config()?, cmd)
+        }
+        Command::Operator(cmd) => operator::run(&cli.existing_store()?, &cli.config()?, cmd),
         Command::Customer(cmd) => customer::run(&cli, cmd),
         Command::Demo(args) => demo::run(&cli.open_service()?, args, &cli.data),
         Command::Faq(cmd) => faq::run(&cli, cmd),
@@ -241,15 +246,16 @@ impl Cli {
         Ok(brain.with_embeddings(embedder(&config)?))
     }
 
-    /// The store for a command that reads what the shop did (report, customers, FAQ
-    /// gaps, check --store): a mistyped --data is an error, not a new empty store.
+    /// The store for a command that works on what the shop did (report, customers, FAQ
+    /// gaps, check --store, the queue, existing accounts): a mistyped --data is an
+    /// error, not a new empty store.
     fn existing_store(&self) -> anyhow::Result<Store> {
         Ok(Store::open_existing(&self.data)?)
     }
 
     fn open_store(&self) -> anyhow::Result<Store> {
         Store::open(&self.data)
-            .with_context(|| format!("opening the store in {}", self.data.display()))
+            .with_context(|| format!("opening the store in {}", crate::store::shown(&self.data)))
     }
 
     /// For `serve`: answering from the index at once, the classifiers training on
@@ -271,10 +277,16 @@ impl Cli {
     }
 
     fn open_service(&self) -> anyhow::Result<Service> {
+        self.service_on(self.open_store()?)
+    }
+
+    /// The service over `store`, with the content, the configuration and the order
+    /// platform.
+    fn service_on(&self, store: Store) -> anyhow::Result<Service> {
         let config = self.config()?;
         let brain = self.brain()?;
         let orders = self.orders(&config)?;
-        Ok(Service::new(self.open_store()?, brain, config).with_orders(orders))
+        Ok(Service::new(store, brain, config).with_orders(orders))
     }
 
     /// The shop's order platform, when `[orders]` names one.

@@ -20,10 +20,11 @@ pub enum StoreCommand {
 
 pub fn run(cmd: &StoreCommand) -> anyhow::Result<ExitCode> {
     let StoreCommand::Copy { from, to } = cmd;
+    let shown = crate::store::shown;
     anyhow::ensure!(
         from != to,
         "--from and --to are the same store ({}): name an empty one to copy into",
-        from.display()
+        shown(from)
     );
     // A mistyped source would otherwise be opened as a new, empty store and "copied".
     let source = Store::open_existing(from).map_err(|e| match e {
@@ -31,17 +32,17 @@ pub fn run(cmd: &StoreCommand) -> anyhow::Result<ExitCode> {
             "no store at {at}\n  hint: --from names the data directory a shop ran with \
              (--data), or its postgres:// URL"
         ),
-        other => anyhow::Error::new(other).context(format!("opening {}", from.display())),
+        other => anyhow::Error::new(other).context(format!("opening {}", shown(from))),
     })?;
-    let target = Store::open(to).with_context(|| format!("opening {}", to.display()))?;
+    let target = Store::open(to).with_context(|| format!("opening {}", shown(to)))?;
     let copied = crate::store::copy::copy(&source, &target)
-        .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
+        .with_context(|| format!("copying {} to {}", shown(from), shown(to)))?;
     let problems = target.verify()?;
     let total: u64 = copied.values().sum();
     println!(
         "copied {total} records from {} to {}",
-        from.display(),
-        to.display()
+        shown(from),
+        shown(to)
     );
     for (kind, n) in &copied {
         println!("  {kind:<18} {n}");

@@ -194,7 +194,7 @@ impl Store {
         }
         let made_by_sled = data.join("conf").is_file() && data.join("db").is_file();
         if !made_by_sled && !sled::interrupted(data) {
-            return Err(StoreError::NoStore(data.display().to_string()));
+            return Err(StoreError::NoStore(shown(data)));
         }
         Store::open(data)
     }
@@ -318,6 +318,41 @@ pub fn is_database_url(data: &str) -> bool {
     data.starts_with("postgres://") || data.starts_with("postgresql://")
 }
 
+/// `--data` as messages and logs show it: a PostgreSQL URL's password, in its user
+/// part or as a `password=` parameter, becomes `***` (in any of its hosts' forms);
+/// a directory is shown as it is.
+pub fn shown(data: &Path) -> String {
+    let text = data.display().to_string();
+    let Some((scheme, rest)) = text.split_once("://").filter(|_| is_database_url(&text)) else {
+        return text;
+    };
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let authority = match authority.rsplit_once('@') {
+        Some((user, hosts)) => match user.split_once(':') {
+            Some((name, _)) => format!("{name}:***@{hosts}"),
+            None => authority.to_owned(),
+        },
+        None => authority.to_owned(),
+    };
+    let tail = match tail.split_once('?') {
+        Some((path, query)) => {
+            let params: Vec<String> = query
+                .split('&')
+                .map(|param| match param.split_once('=') {
+                    Some((key, _)) if key.eq_ignore_ascii_case("password") => {
+                        format!("{key}=***")
+                    }
+                    _ => param.to_owned(),
+                })
+                .collect();
+            format!("{path}?{}", params.join("&"))
+        }
+        None => tail.to_owned(),
+    };
+    format!("{scheme}://{authority}{tail}")
+}
+
 /// What a listener hears from the other processes on a shared store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Heard<'a> {
@@ -326,4 +361,36 @@ pub enum Heard<'a> {
     /// The listener's connection failed and is back: changes published meanwhile were
     /// not heard (watchers should look at everything again).
     Gap,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown;
+    use std::path::Path;
+
+    #[test]
+    fn a_database_url_is_shown_without_its_password() {
+        for (given, seen) in [
+            (
+                "postgres://shop:s3cret@db.example:5432/sportello",
+                "postgres://shop:***@db.example:5432/sportello",
+            ),
+            (
+                "postgresql://shop:p%40ss@a:5432,b:5433/sportello?sslmode=require",
+                "postgresql://shop:***@a:5432,b:5433/sportello?sslmode=require",
+            ),
+            (
+                "postgres://shop@db/sportello?sslmode=disable&password=s3cret&application_name=x",
+                "postgres://shop@db/sportello?sslmode=disable&password=***&application_name=x",
+            ),
+            (
+                "postgres://shop:a@b@db?Password=c",
+                "postgres://shop:***@db?Password=***",
+            ),
+            ("postgres://db/sportello", "postgres://db/sportello"),
+            ("./data:with:colons@x", "./data:with:colons@x"),
+        ] {
+            assert_eq!(shown(Path::new(given)), seen, "{given}");
+        }
+    }
 }

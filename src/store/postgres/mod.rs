@@ -61,7 +61,7 @@ impl PgStore {
 
     fn connect(url: &str, create: bool) -> Result<PgStore> {
         let mut config: tokio_postgres::Config = url.parse().map_err(|e| StoreError::BadUrl {
-            url: url.to_owned(),
+            url: crate::store::shown(std::path::Path::new(url)),
             why: format!("{e}"),
         })?;
         // A server that does not answer is an error in seconds, not a hang; a peer that
@@ -74,7 +74,9 @@ impl PgStore {
         let pool = match Pool::new(config.clone()) {
             Err(StoreError::Postgres(e)) if missing_database(&e) => {
                 if !create {
-                    return Err(StoreError::NoStore(redacted(url)));
+                    return Err(StoreError::NoStore(crate::store::shown(
+                        std::path::Path::new(url),
+                    )));
                 }
                 create_database(&config)?;
                 Pool::new(config)?
@@ -96,7 +98,9 @@ impl PgStore {
         // A database that holds no Sportello schema (a mistyped name that exists, an
         // empty one) is no store for a command that reads one: nothing is created in it.
         if !create && store.pool.run(async |c| schema::stored_version(c).await)? == 0 {
-            return Err(StoreError::NoStore(redacted(url)));
+            return Err(StoreError::NoStore(crate::store::shown(
+                std::path::Path::new(url),
+            )));
         }
         store.pool.run(async |c| schema::migrate(c).await)?;
         Ok(store)
@@ -216,17 +220,6 @@ pub(crate) fn detail(e: &tokio_postgres::Error) -> String {
 
 fn missing_database(e: &tokio_postgres::Error) -> bool {
     e.code() == Some(&tokio_postgres::error::SqlState::INVALID_CATALOG_NAME)
-}
-
-/// `url` with its password, if any, left out: for messages.
-fn redacted(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
-        }
-        _ => url.to_owned(),
-    }
 }
 
 /// Create the database `config` names (a new shop's first start), from the server's
