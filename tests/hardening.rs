@@ -161,6 +161,73 @@ fn slow_connections_are_closed_after_the_header_timeout_and_capped_per_address()
     );
 }
 
+/// Open a web chat's live stream as `client` (through the proxy) and read its first
+/// event: the stream is live and held open.
+fn live_stream(addr: &str, visitor: &str, client: &str) -> std::net::TcpStream {
+    use std::io::{BufRead, BufReader};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    write!(
+        stream,
+        "GET /api/v1/chat/events?visitor={visitor} HTTP/1.1\r\nHost: {addr}\r\nX-Forwarded-For: {client}\r\nAccept: text/event-stream\r\n\r\n"
+    )
+    .unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut status = String::new();
+    reader.read_line(&mut status).unwrap();
+    assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+    for line in reader.lines() {
+        if line.unwrap().starts_with("data:") {
+            return stream;
+        }
+    }
+    panic!("the stream ended before its first event");
+}
+
+/// Behind a trusted proxy every client arrives from the proxy's address: the proxy's
+/// connections are not capped per address (they would shut out everyone at once),
+/// each client's live streams are.
+#[test]
+fn behind_a_proxy_one_client_s_live_streams_are_capped_and_the_others_still_served() {
+    let config = "[web]\ntrusted_proxies = [\"127.0.0.1\"]\nmax_connections_per_address = 4\n";
+    let server = Server::spawn_with(crate::support::Place::new(), Some(config));
+    let addr = server.addr();
+    let (greedy, other) = ("198.51.100.7", "203.0.113.9");
+    let visitor = |client: &str| {
+        let r = request(
+            &addr,
+            "POST",
+            "/api/v1/chat/start",
+            &[("X-Forwarded-For", client)],
+            None,
+        );
+        r.json()["visitor"].as_str().unwrap().to_owned()
+    };
+    let mine = visitor(greedy);
+    let held: Vec<_> = (0..4).map(|_| live_stream(&addr, &mine, greedy)).collect();
+    // A fifth stream, even with a fresh visitor token, is refused for that client.
+    let fresh = visitor(greedy);
+    let path = format!("/api/v1/chat/events?visitor={fresh}");
+    let refused = request(&addr, "GET", &path, &[("X-Forwarded-For", greedy)], None);
+    assert_eq!(refused.status, 429, "{}", refused.body);
+    assert_eq!(refused.json()["code"], "rate_limited");
+    // Another client through the same proxy (more connections from 127.0.0.1 than
+    // the cap of 4) is served, its streams too.
+    let theirs = visitor(other);
+    let _their_stream = live_stream(&addr, &theirs, other);
+    let health = request(
+        &addr,
+        "GET",
+        "/healthz",
+        &[("X-Forwarded-For", other)],
+        None,
+    );
+    assert_eq!(health.status, 200, "{}", health.body);
+    assert_eq!(held.len(), 4);
+}
+
 /// The peak resident memory of a process, in MB.
 fn peak_rss_mb(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
@@ -171,7 +238,8 @@ fn peak_rss_mb(pid: u32) -> u64 {
 
 #[test]
 fn four_hundred_logins_at_once_are_refused_early_and_memory_stays_bounded() {
-    let config = "[web]\ntrusted_proxies = [\"127.0.0.1\"]\nmax_connections_per_address = 1000\n";
+    // The default caps: a trusted proxy's connections are not capped per address.
+    let config = "[web]\ntrusted_proxies = [\"127.0.0.1\"]\n";
     let server = Server::spawn_with(crate::support::Place::new(), Some(config));
     let addr = server.addr();
     // From 400 different addresses (through the trusted proxy), so no lockout helps.

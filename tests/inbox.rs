@@ -164,6 +164,58 @@ fn an_operator_lists_issues_and_revokes_their_own_api_tokens() {
     );
 }
 
+/// A session left open (or stolen) cannot take the account over: one's own password
+/// changes only with the current one, and wrong ones count as failed logins.
+#[test]
+fn an_operator_changes_their_own_password_only_with_the_current_one() {
+    let server = Server::start(&[("anna", "assistenza"), ("bruno", "assistenza")]);
+    let addr = server.addr();
+    let path = "/api/v1/operators/bruno/password";
+    let change = |session: &Session, body: Value| {
+        let r = call(&addr, session, "POST", path, Some(&body.to_string()));
+        (r.status, r.json()["code"].clone())
+    };
+    let bruno = api_login(&addr, "bruno");
+    let new = "una password nuova e lunga";
+    assert_eq!(
+        change(&bruno, json!({"password": new})),
+        (403, json!("current_password"))
+    );
+    assert_eq!(
+        change(&bruno, json!({"password": new, "current": "non è questa"})),
+        (403, json!("current_password"))
+    );
+    assert_eq!(call(&addr, &bruno, "GET", "/api/v1/me", None).status, 200);
+    let r = call(
+        &addr,
+        &bruno,
+        "POST",
+        path,
+        Some(&json!({"password": new, "current": PASSWORD}).to_string()),
+    );
+    assert_eq!(r.status, 204, "{}", r.body);
+    assert_eq!(call(&addr, &bruno, "GET", "/api/v1/me", None).status, 401);
+    let login = json!({"name": "bruno", "password": new}).to_string();
+    assert_eq!(
+        request(&addr, "POST", "/api/v1/login", &[], Some(&login)).status,
+        200
+    );
+    // An admin resets someone else's without it.
+    let anna = api_login(&addr, "anna");
+    let reset = json!({"password": PASSWORD}).to_string();
+    assert_eq!(call(&addr, &anna, "POST", path, Some(&reset)).status, 204);
+    // Guessing the current one is guessing a login: five wrong, then locked.
+    let bruno = api_login(&addr, "bruno");
+    for _ in 0..5 {
+        let wrong = json!({"password": new, "current": "indovino"});
+        assert_eq!(change(&bruno, wrong).0, 403);
+    }
+    assert_eq!(
+        change(&bruno, json!({"password": new, "current": PASSWORD})),
+        (429, json!("login_locked"))
+    );
+}
+
 #[test]
 fn an_admin_resets_a_password_and_removes_an_operator_but_never_the_last_admin() {
     let server = Server::start(&[("anna", "assistenza"), ("bruno", "assistenza")]);
@@ -411,6 +463,47 @@ fn a_customer_sends_a_photo_an_operator_opens_it_and_forget_erases_it() {
     let addr = server.addr();
     let anna = api_login(&addr, "anna");
     assert_eq!(call(&addr, &anna, "GET", &path, None).status, 404);
+}
+
+/// A visitor token costs nothing, so what a visitor may do is capped per address too:
+/// files (20 a minute, whatever the visitors) and "typing" signals (each reaches every
+/// open console; 5 per visitor in ten seconds).
+#[test]
+fn files_and_typing_signals_are_capped_per_address_as_well_as_per_visitor() {
+    let server = Server::start(&[("anna", "assistenza")]);
+    let addr = server.addr();
+    let gif = "GIF89a\u{1}\u{0}\u{1}\u{0}a picture";
+    let (content_type, body) = multipart("foto.gif", gif);
+    let mut sent = Vec::new();
+    for _ in 0..5 {
+        let start = request(&addr, "POST", "/api/v1/chat/start", &[], None).json();
+        let visitor = start["visitor"].as_str().unwrap().to_owned();
+        for _ in 0..5 {
+            let headers = [
+                ("X-Sportello-Visitor", visitor.as_str()),
+                ("Content-Type", content_type.as_str()),
+            ];
+            let r = request(
+                &addr,
+                "POST",
+                "/api/v1/chat/attachments",
+                &headers,
+                Some(&body),
+            );
+            sent.push((r.status, r.json()["code"].clone()));
+        }
+    }
+    let taken = sent.iter().filter(|(status, _)| *status == 200).count();
+    assert_eq!(taken, 20, "{sent:?}");
+    assert_eq!(sent[20], (429, json!("rate_limited")), "{sent:?}");
+    // Typing: five signals pass, the sixth within the window is refused.
+    let start = request(&addr, "POST", "/api/v1/chat/start", &[], None).json();
+    let visitor = start["visitor"].as_str().unwrap().to_owned();
+    let mine = [("X-Sportello-Visitor", visitor.as_str())];
+    let typed: Vec<u16> = (0..6)
+        .map(|_| request(&addr, "POST", "/api/v1/chat/typing", &mine, None).status)
+        .collect();
+    assert_eq!(typed, [204, 204, 204, 204, 204, 429]);
 }
 
 /// A shop open around the clock except one day three days from now, with a department

@@ -3,6 +3,8 @@
 //! hours as configured, and the content's load errors where people look.
 
 use super::auth::Authed;
+use super::limits;
+use super::server::ClientIp;
 use super::{ApiError, ApiJson, App, OptionalJson, blocking};
 use crate::accounts::{ApiToken, Operator, Role, check_departments};
 use axum::Json;
@@ -12,6 +14,7 @@ use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
+use std::time::Instant;
 
 /// `DELETE /api/v1/operators/{name}`: admins only; the account's sessions and tokens
 /// end with it, and the tickets it held go back to their queues. The last admin stays.
@@ -65,23 +68,45 @@ fn last_admin(what: &str) -> ApiError {
 #[derive(Deserialize)]
 pub struct NewPassword {
     password: String,
+    /// One's own password is changed with the current one.
+    #[serde(default)]
+    current: Option<String>,
 }
 
-/// `POST /api/v1/operators/{name}/password`: an admin resets anyone's, an operator
-/// changes their own. Their browser sessions end (tokens stay).
+/// `POST /api/v1/operators/{name}/password`: an admin resets anyone else's; everyone
+/// changes their own with the current one (`current`), so that a session left open,
+/// or stolen, cannot take the account over (a wrong one counts as a failed login from
+/// here). Their browser sessions end (tokens stay).
 pub async fn set_password(
     State(app): State<Arc<App>>,
+    ClientIp(client): ClientIp,
     authed: Authed,
     Path(name): Path<String>,
     ApiJson(body): ApiJson<NewPassword>,
 ) -> Result<StatusCode, ApiError> {
-    if authed.operator.name != name {
+    let own = authed.operator.name == name;
+    if !own {
         authed.require_admin()?;
     }
+    let pair = format!("pair:{name}@{client}");
+    let keys = [(pair.as_str(), limits::MAX_FAILURES)];
+    if own {
+        app.logins
+            .attempt(&keys, Instant::now())
+            .map_err(super::auth::login_locked)?;
+    }
     let store = app.service.store().clone();
-    app.hashing
+    let changed = app
+        .hashing
         .run(move || {
             let op = existing(&store, &name)?;
+            if own && !body.current.as_deref().is_some_and(|c| op.verify(c)) {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "that is not your current password: type it again",
+                )
+                .with_code("current_password"));
+            }
             let changed = op
                 .with_password(&body.password)
                 .map_err(super::setup::account_error)?;
@@ -90,7 +115,12 @@ pub async fn set_password(
             }
             Ok(StatusCode::NO_CONTENT)
         })
-        .await
+        .await;
+    if own && changed.is_ok() {
+        app.logins.succeeded(&keys);
+        app.logins.clear(&pair);
+    }
+    changed
 }
 
 fn changed_meanwhile(name: &str) -> ApiError {

@@ -5,6 +5,7 @@
 //! or the browser's say-so.
 
 use super::auth::Authed;
+use super::server::ClientIp;
 use super::{ApiError, App, blocking};
 use crate::domain::{Attachment, AttachmentKind, Inbound};
 use crate::store::AttachmentMeta;
@@ -21,6 +22,8 @@ use std::time::{Duration, Instant};
 pub const MAX_ATTACHMENT: usize = 10 * 1024 * 1024;
 /// Files one visitor may send per [`WINDOW`].
 const PER_VISITOR: usize = 5;
+/// Files per client address in [`WINDOW`], whatever the visitors.
+const PER_ADDRESS: usize = 20;
 const WINDOW: Duration = Duration::from_secs(60);
 
 /// The file's type by its first bytes: images (JPEG, PNG, GIF, WebP) and PDF.
@@ -60,13 +63,16 @@ fn clean_name(raw: &str) -> String {
 /// `POST /chat/attachments`: `{"id"}` once the file and its message are stored.
 pub async fn upload(
     State(app): State<Arc<App>>,
+    ClientIp(client): ClientIp,
     headers: HeaderMap,
     mut multipart: Multipart,
 ) -> Result<Json<Value>, ApiError> {
     let customer = super::chat::visitor(&app, &headers)?;
-    app.file_limits
+    // Per address too: a visitor token costs nothing, so new ones would upload anew.
+    let (mine, address) = (format!("file:{customer}"), format!("file-ip:{client}"));
+    app.minute_limits
         .allow(
-            &[(&format!("file:{customer}"), PER_VISITOR)],
+            &[(&mine, PER_VISITOR), (&address, PER_ADDRESS)],
             WINDOW,
             Instant::now(),
         )

@@ -137,16 +137,10 @@ pub async fn login(
         (address.as_str(), limits::MAX_ADDRESS_FAILURES),
         (by_name.as_str(), u32::MAX),
     ];
-    let before = app.logins.attempt(&keys, Instant::now()).map_err(|wait| {
-        ApiError::too_many(
-            wait,
-            format!(
-                "too many failed logins: try again in {} minutes",
-                wait.div_ceil(60)
-            ),
-        )
-        .with_code("login_locked")
-    })?;
+    let before = app
+        .logins
+        .attempt(&keys, Instant::now())
+        .map_err(login_locked)?;
     // Many failures for this name from anywhere: slow its attempts down (a lock would let
     // anyone lock an operator out).
     tokio::time::sleep(limits::slowdown(before[2])).await;
@@ -171,6 +165,18 @@ pub async fn login(
     app.logins.succeeded(&keys);
     app.logins.clear(&pair);
     start_session(&app, &op, &headers).await
+}
+
+/// Too many failed logins (or password checks) from here: wait `wait` seconds.
+pub(super) fn login_locked(wait: u64) -> ApiError {
+    ApiError::too_many(
+        wait,
+        format!(
+            "too many failed logins: try again in {} minutes",
+            wait.div_ceil(60)
+        ),
+    )
+    .with_code("login_locked")
 }
 
 fn wrong_login() -> ApiError {

@@ -25,6 +25,8 @@ const PER_VISITOR: usize = 8;
 const PER_ADDRESS: usize = 40;
 /// New conversations one address may start per [`WINDOW`].
 const STARTS_PER_ADDRESS: usize = 20;
+/// "Typing" signals per visitor in [`WINDOW`] (the page sends one every 3 seconds).
+const TYPING_PER_VISITOR: usize = 5;
 const WINDOW: Duration = Duration::from_secs(10);
 
 /// The visitor's conversation, from the token the browser holds.
@@ -195,10 +197,12 @@ pub struct Visitor {
 /// Live pokes for one web chat: `changed` whenever its conversation moves.
 pub async fn events(
     State(app): State<Arc<App>>,
+    ClientIp(client): ClientIp,
     ApiQuery(query): ApiQuery<Visitor>,
 ) -> Result<impl IntoResponse, ApiError> {
     let customer = customer(&app, &query.visitor)?;
-    Ok(feed::stream(&app, move |change| {
+    let slot = app.stream_slot(client)?;
+    Ok(feed::stream(&app, slot, move |change| {
         if change.customer != customer {
             return None;
         }
@@ -214,9 +218,19 @@ pub async fn events(
 /// `POST /chat/typing`: the visitor is typing; the console shows it on their ticket.
 pub async fn typing(
     State(app): State<Arc<App>>,
+    ClientIp(client): ClientIp,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     let customer = visitor(&app, &headers)?;
+    // The page says so at most every 3 seconds; each one reaches every open console.
+    let (mine, address) = (format!("typing:{customer}"), format!("typing-ip:{client}"));
+    app.chat_limits
+        .allow(
+            &[(&mine, TYPING_PER_VISITOR), (&address, PER_ADDRESS)],
+            WINDOW,
+            Instant::now(),
+        )
+        .map_err(|wait| ApiError::too_many(wait, format!("wait {wait} seconds")))?;
     let service = app.service.clone();
     blocking(move || {
         let ticket = service

@@ -4,6 +4,7 @@
 
 use super::auth::Authed;
 use super::chat::line;
+use super::server::ClientIp;
 use super::setup::create_operator;
 use super::{ApiError, ApiJson, App, OptionalJson, blocking, feed};
 use crate::accounts::Role;
@@ -246,9 +247,14 @@ pub async fn act(
 }
 
 /// Live pokes for consoles: every change, with its customer and ticket.
-pub async fn events(State(app): State<Arc<App>>, authed: Authed) -> impl IntoResponse {
+pub async fn events(
+    State(app): State<Arc<App>>,
+    ClientIp(client): ClientIp,
+    authed: Authed,
+) -> Result<impl IntoResponse, ApiError> {
     let me = authed.operator.name;
-    feed::stream(&app, move |change| {
+    let slot = app.stream_slot(client)?;
+    Ok(feed::stream(&app, slot, move |change| {
         let mut data = json!({"customer": change.customer, "ticket": change.ticket.map(|t| t.0)});
         if change.from_customer {
             data["from_customer"] = json!(true);
@@ -261,7 +267,7 @@ pub async fn events(State(app): State<Arc<App>>, authed: Authed) -> impl IntoRes
             Some(crate::service::Typist::Operator(name)) => data["typing"] = json!(name),
         }
         Some(data)
-    })
+    }))
 }
 
 /// `POST /tickets/{id}/typing`: the operator is typing a reply; the customer's web chat

@@ -78,7 +78,7 @@ pub async fn leave_email(
                 .with_code("email_off"),
         );
     }
-    app.chat_limits
+    app.minute_limits
         .allow(
             &[(&format!("email:{customer}"), PER_VISITOR)],
             WINDOW,

@@ -5,6 +5,7 @@
 //! gets one bare `changed` (reload all). The stream ends when the server stops, so that a graceful stop does not wait on it.
 
 use super::App;
+use super::server::Slot;
 use crate::service::Change;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
@@ -12,19 +13,25 @@ use serde_json::Value;
 use std::convert::Infallible;
 use tokio::sync::broadcast::error::RecvError;
 
-pub fn stream<F>(app: &App, keep: F) -> Sse<impl Stream<Item = Result<Event, Infallible>> + use<F>>
+/// The live stream of the changes `keep` picks; `slot` counts it against its client
+/// until it ends.
+pub fn stream<F>(
+    app: &App,
+    slot: Slot,
+    keep: F,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>> + use<F>>
 where
     F: Fn(&Change) -> Option<Value> + Send + 'static,
 {
     let feeds = (app.service.subscribe(), app.service.missed());
-    let state = (feeds, app.stop.clone(), keep, true);
+    let state = ((feeds, slot), app.stop.clone(), keep, true);
     let events = futures_util::stream::unfold(
         state,
-        |((mut feed, mut missed), mut stop, keep, first)| async move {
+        |(((mut feed, mut missed), slot), mut stop, keep, first)| async move {
             if first {
                 // Tell the page the stream is live, so it fetches what it missed.
                 let hello = Event::default().event("changed").data("{}");
-                return Some((Ok(hello), ((feed, missed), stop, keep, false)));
+                return Some((Ok(hello), (((feed, missed), slot), stop, keep, false)));
             }
             loop {
                 if *stop.borrow() {
@@ -56,7 +63,7 @@ where
                     "changed"
                 };
                 let event = Event::default().event(name).data(data.to_string());
-                return Some((Ok(event), ((feed, missed), stop, keep, false)));
+                return Some((Ok(event), (((feed, missed), slot), stop, keep, false)));
             }
         },
     );

@@ -55,10 +55,13 @@ pub struct App {
     /// Flips to true when the server stops: live streams end so that it can.
     pub stop: watch::Receiver<bool>,
     logins: limits::Failures,
+    /// Web chat rates over ten seconds (messages, new chats, typing).
     chat_limits: limits::Rates,
-    /// Uploads per visitor: a window of their own (a sweep keeps only what the caller's
-    /// window still counts, so two windows must not share one map).
-    file_limits: limits::Rates,
+    /// Rates over a minute (uploads, addresses left): a map of their own (a sweep keeps
+    /// only what the caller's window still counts, so two windows must not share one).
+    minute_limits: limits::Rates,
+    /// Live streams open, per client (behind a proxy, as the proxy names them).
+    streams: Arc<server::Open>,
     /// Signs web chat visitor tokens (kept in the store: tokens survive restarts).
     visitor_key: String,
     /// Password hashing is memory-hard (19 MiB each): a few threads of its own.
@@ -79,7 +82,8 @@ impl App {
             stop,
             logins: limits::Failures::new(&store),
             chat_limits: limits::Rates::new(&store, "chat"),
-            file_limits: limits::Rates::new(&store, "files"),
+            minute_limits: limits::Rates::new(&store, "minute"),
+            streams: Arc::default(),
             hashing: hasher::Hasher::new(HASHING_AT_ONCE, HASHING_QUEUE),
         })
     }
@@ -90,6 +94,18 @@ impl App {
     fn take_setup_token(&self, offered: &str) -> Result<bool, ApiError> {
         let store = self.service.store();
         Ok(!store.has_admin()? && store.take_setup_token(offered)?)
+    }
+
+    /// A live stream for `client`, if it holds fewer than `max_connections_per_address`
+    /// (a proxy's connections are not capped per address: its clients' streams are).
+    fn stream_slot(&self, client: std::net::IpAddr) -> Result<server::Slot, ApiError> {
+        let most = self.service.config().web.max_connections_per_address;
+        server::Slot::take(&self.streams, client, most, usize::MAX).ok_or_else(|| {
+            ApiError::too_many(
+                5,
+                "too many live pages open from here: close some and reload",
+            )
+        })
     }
 
     fn put_back_setup_token(&self, token: &str) {

@@ -82,7 +82,15 @@ pub async fn run(
             },
             () = &mut stop => break,
         };
-        let Some(slot) = Slot::take(&open, peer.ip(), limits) else {
+        // A trusted proxy carries many clients on its connections: only the total caps
+        // it (its clients' live streams are capped one by one, [`Slot`] per request).
+        let address = network(peer.ip());
+        let per_address = if trusts(&limits.trusted_proxies, peer.ip()) {
+            usize::MAX
+        } else {
+            limits.max_connections_per_address
+        };
+        let Some(slot) = Slot::take(&open, address, per_address, limits.max_connections) else {
             REFUSED_COUNT.fetch_add(1, Ordering::Relaxed);
             let _ = stream.try_write(REFUSED);
             continue;
@@ -109,29 +117,36 @@ pub async fn run(
     }
 }
 
-/// Open connections, per address and in all.
+/// Open connections (or live streams), per address and in all.
 #[derive(Default)]
-struct Open(Mutex<(HashMap<IpAddr, usize>, usize)>);
+pub struct Open(Mutex<(HashMap<IpAddr, usize>, usize)>);
 
-/// One open connection, counted until it is dropped.
-struct Slot {
+/// One open connection (or live stream), counted until it is dropped.
+pub struct Slot {
     open: Arc<Open>,
     address: IpAddr,
 }
 
 impl Slot {
-    fn take(open: &Arc<Open>, address: IpAddr, limits: &WebSettings) -> Option<Slot> {
+    /// A slot for `address` if it holds fewer than `per_address` and all fewer than
+    /// `total`.
+    pub fn take(
+        open: &Arc<Open>,
+        address: IpAddr,
+        per_address: usize,
+        total: usize,
+    ) -> Option<Slot> {
         let mut guard = open.0.lock().unwrap_or_else(|e| e.into_inner());
-        let (per_address, total) = &mut *guard;
-        let mine = per_address.entry(address).or_insert(0);
-        if *mine >= limits.max_connections_per_address || *total >= limits.max_connections {
+        let (counts, all) = &mut *guard;
+        let mine = counts.entry(address).or_insert(0);
+        if *mine >= per_address || *all >= total {
             if *mine == 0 {
-                per_address.remove(&address);
+                counts.remove(&address);
             }
             return None;
         }
         *mine += 1;
-        *total += 1;
+        *all += 1;
         Some(Slot {
             open: open.clone(),
             address,
@@ -153,7 +168,8 @@ impl Drop for Slot {
     }
 }
 
-/// The client's address, as [`client_address`] finds it.
+/// The client's address, as [`client_address`] finds it, an IPv6 one as its /64
+/// network ([`network`]): what the limits per address count.
 pub struct ClientIp(pub IpAddr);
 
 impl axum::extract::FromRequestParts<Arc<super::App>> for ClientIp {
@@ -167,32 +183,59 @@ impl axum::extract::FromRequestParts<Arc<super::App>> for ClientIp {
             return Err(super::ApiError::internal(&"no peer address on the request"));
         };
         let trusted = &app.service.config().web.trusted_proxies;
-        Ok(ClientIp(client_address(*peer, &parts.headers, trusted)))
+        Ok(ClientIp(network(client_address(
+            *peer,
+            &parts.headers,
+            trusted,
+        ))))
     }
 }
 
 /// The address a request counts against: the peer's, or behind a trusted proxy the
-/// last address in `X-Forwarded-For` that is not itself a trusted proxy.
+/// last address in `X-Forwarded-For` that is not itself a trusted proxy. An IPv4
+/// address arriving on an IPv6 socket (`::ffff:a.b.c.d`) is the IPv4 one.
 pub fn client_address(
     peer: SocketAddr,
     headers: &axum::http::HeaderMap,
     trusted: &[IpAddr],
 ) -> IpAddr {
-    if !trusted.contains(&peer.ip()) {
-        return peer.ip();
+    let peer = peer.ip().to_canonical();
+    if !trusts(trusted, peer) {
+        return peer;
     }
     let forwarded: Vec<IpAddr> = headers
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .filter_map(|a| a.trim().parse().ok())
+        .filter_map(|a| a.trim().parse::<IpAddr>().ok())
+        .map(|a| a.to_canonical())
         .collect();
     forwarded
         .into_iter()
         .rev()
-        .find(|a| !trusted.contains(a))
-        .unwrap_or(peer.ip())
+        .find(|a| !trusts(trusted, *a))
+        .unwrap_or(peer)
+}
+
+/// Whether `address` is one of the `trusted` proxies (IPv4-mapped forms compared as
+/// IPv4: a proxy listed as `127.0.0.1` reaching a server bound to `[::]`).
+fn trusts(trusted: &[IpAddr], address: IpAddr) -> bool {
+    let address = address.to_canonical();
+    trusted.iter().any(|t| t.to_canonical() == address)
+}
+
+/// What one client holds: an IPv4 address, or an IPv6 address's /64 network (a home
+/// or a server is given a whole /64, so counting single IPv6 addresses would give one
+/// client endless fresh ones).
+pub fn network(address: IpAddr) -> IpAddr {
+    match address.to_canonical() {
+        IpAddr::V6(v6) => {
+            let bits = u128::from(v6) & !((1u128 << 64) - 1);
+            IpAddr::V6(std::net::Ipv6Addr::from(bits))
+        }
+        v4 => v4,
+    }
 }
 
 #[cfg(test)]
@@ -221,20 +264,45 @@ mod tests {
     }
 
     #[test]
+    fn a_proxy_on_an_ipv6_socket_is_still_trusted_and_its_clients_counted_as_ipv4() {
+        let mapped: IpAddr = "::ffff:127.0.0.1".parse().unwrap();
+        let peer = SocketAddr::new(mapped, 4000);
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", "::ffff:1.2.3.4".parse().unwrap());
+        let trusted = ["127.0.0.1".parse().unwrap()];
+        assert_eq!(
+            client_address(peer, &headers, &trusted),
+            "1.2.3.4".parse::<IpAddr>().unwrap()
+        );
+        // Untrusted, the mapped peer is its IPv4 address too.
+        assert_eq!(
+            client_address(peer, &headers, &[]),
+            "127.0.0.1".parse::<IpAddr>().unwrap()
+        );
+    }
+
+    #[test]
+    fn ipv6_clients_are_counted_by_their_64_network() {
+        let one: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let other: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
+        let elsewhere: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(network(one), network(other));
+        assert_eq!(network(one), "2001:db8:1:2::".parse::<IpAddr>().unwrap());
+        assert_ne!(network(one), network(elsewhere));
+        let v4: IpAddr = "192.0.2.7".parse().unwrap();
+        assert_eq!(network(v4), v4);
+    }
+
+    #[test]
     fn slots_are_capped_per_address_and_given_back() {
         let open = Arc::new(Open::default());
-        let limits = WebSettings {
-            max_connections_per_address: 2,
-            max_connections: 3,
-            ..WebSettings::default()
-        };
         let (a, b): (IpAddr, IpAddr) = ("127.0.0.1".parse().unwrap(), "127.0.0.2".parse().unwrap());
-        let first = Slot::take(&open, a, &limits).unwrap();
-        let _second = Slot::take(&open, a, &limits).unwrap();
-        assert!(Slot::take(&open, a, &limits).is_none());
-        let _third = Slot::take(&open, b, &limits).unwrap();
-        assert!(Slot::take(&open, b, &limits).is_none(), "total cap");
+        let first = Slot::take(&open, a, 2, 3).unwrap();
+        let _second = Slot::take(&open, a, 2, 3).unwrap();
+        assert!(Slot::take(&open, a, 2, 3).is_none());
+        let _third = Slot::take(&open, b, 2, 3).unwrap();
+        assert!(Slot::take(&open, b, 2, 3).is_none(), "total cap");
         drop(first);
-        assert!(Slot::take(&open, a, &limits).is_some());
+        assert!(Slot::take(&open, a, 2, 3).is_some());
     }
 }

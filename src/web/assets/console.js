@@ -124,6 +124,7 @@
       admin_remove: 'Rimuovi',
       admin_reset: 'Nuova password',
       admin_reset_prompt: 'Nuova password per {name} (almeno 8 caratteri):',
+      admin_current_prompt: 'La tua password attuale:',
       admin_reset_done: 'Password di {name} cambiata: le sue sessioni sono chiuse.',
       admin_tokens: 'I tuoi token API',
       admin_token_label: 'etichetta (es. report notturno)',
@@ -216,6 +217,7 @@
       err_not_open: 'Il ticket {ticket} non è più aperto.',
       err_forgotten: 'Il cliente del ticket {ticket} è stato cancellato (diritto all\'oblio): non si possono più aggiungere note.',
       err_password_short: 'La password è troppo corta: servono almeno {min} caratteri.',
+      err_current_password: 'La password attuale non è giusta: riprova.',
       err_name_invalid: 'Nome non valido: da 2 a 32 caratteri, solo lettere minuscole, cifre, punto, trattino basso e trattino.',
       err_too_long: 'Il messaggio è troppo lungo: al massimo {max} caratteri.',
       err_unauthorized: 'Accedi per continuare.',
@@ -337,6 +339,7 @@
       admin_remove: 'Remove',
       admin_reset: 'New password',
       admin_reset_prompt: 'New password for {name} (at least 8 characters):',
+      admin_current_prompt: 'Your current password:',
       admin_reset_done: '{name}\'s password changed: their sessions are closed.',
       admin_tokens: 'Your API tokens',
       admin_token_label: 'label (e.g. nightly report)',
@@ -429,6 +432,7 @@
       err_not_open: 'Ticket {ticket} is no longer open.',
       err_forgotten: 'The customer of ticket {ticket} was erased (right to be forgotten): notes can no longer be added.',
       err_password_short: 'The password is too short: use at least {min} characters.',
+      err_current_password: 'That is not your current password: try again.',
       err_name_invalid: 'Invalid name: 2 to 32 characters, only lowercase letters, digits, dot, underscore and hyphen.',
       err_too_long: 'The message is too long: at most {max} characters.',
       err_unauthorized: 'Please sign in to continue.',
@@ -875,10 +879,15 @@
         const reset = el('button', 'ghost admin-reset', t('admin_reset'));
         reset.type = 'button';
         reset.addEventListener('click', async function () {
+          // Your own password is changed with the current one.
+          const own = state.me && op.name === state.me.name;
+          const current = own ? window.prompt(t('admin_current_prompt')) : null;
+          if (own && !current) return;
           const password = window.prompt(t('admin_reset_prompt', { name: op.name }));
           if (!password) return;
+          const body = own ? { password: password, current: current } : { password: password };
           try {
-            await api('POST', '/api/v1/operators/' + encodeURIComponent(op.name) + '/password', { password: password });
+            await api('POST', '/api/v1/operators/' + encodeURIComponent(op.name) + '/password', body);
             adminError('');
             $('admin-token-shown').textContent = t('admin_reset_done', { name: op.name });
             $('admin-token-shown').hidden = false;
