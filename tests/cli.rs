@@ -723,20 +723,21 @@ fn commands_that_work_on_the_shop_s_history_refuse_a_mistyped_data_directory() {
     }
     // A password in the URL (trust auth ignores it) is not printed back.
     let secret = "hunter2-not-shown";
-    let with_password = format!(
-        "{}?password={secret}",
-        missing.replacen(
-            "postgres://postgres@",
-            "postgres://postgres:pw-not-shown@",
-            1
-        )
-    );
+    let (scheme, rest) = missing.split_once("://").unwrap();
+    let rest = match rest.split_once('@') {
+        Some((user, host)) => format!("{user}:pw-not-shown@{host}"),
+        None => format!("postgres:pw-not-shown@{rest}"),
+    };
+    let with_password = format!("{scheme}://{rest}?password={secret}");
     let out = sportello(std::path::Path::new(&with_password), &["queue", "list"], "");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{err}");
     assert!(err.contains("no store at postgres://"), "{err}");
     assert!(
-        !err.contains(secret) && !err.contains("pw-not-shown") && err.contains("password=***"),
+        !err.contains(secret)
+            && !err.contains("pw-not-shown")
+            && err.contains(":***@")
+            && err.contains("password=***"),
         "{err}"
     );
 }

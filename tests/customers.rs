@@ -238,15 +238,9 @@ fn a_reading_command_finishes_a_swap_that_left_the_data_directory_aside() {
     let place = Place::on_disk();
     replayed(&place);
     let data = place.data();
-    let giulia = sportello::domain::CustomerId::parse("telegram:501").unwrap();
-    drop(
-        sportello::store::Store::open(&data)
-            .unwrap()
-            .forget(&giulia)
-            .unwrap(),
-    );
     // The state the rewrite leaves between its two renames: a complete fresh copy
-    // beside, the old directory aside, marked as sportello's.
+    // beside (here: Giulia forgotten in it only), the old directory aside, marked as
+    // sportello's (still holding her).
     let fresh = place.files().join("data.sportello-rewrite");
     let old = place.files().join("data.sportello-old");
     let copied = std::process::Command::new("cp")
@@ -256,6 +250,14 @@ fn a_reading_command_finishes_a_swap_that_left_the_data_directory_aside() {
         .status()
         .unwrap();
     assert!(copied.success());
+    let giulia = sportello::domain::CustomerId::parse("telegram:501").unwrap();
+    drop(
+        sportello::store::Store::open(&fresh)
+            .unwrap()
+            .forget(&giulia)
+            .unwrap(),
+    );
+    assert!(!found_in_files(&data, &["Giulia"]).is_empty());
     std::fs::write(fresh.join("SPORTELLO_REWRITE"), "").unwrap();
     std::fs::write(fresh.join("COMPLETE"), "").unwrap();
     std::fs::write(data.join("SPORTELLO_OLD"), "").unwrap();

@@ -177,6 +177,13 @@ fn an_operator_changes_their_own_password_only_with_the_current_one() {
     };
     let bruno = api_login(&addr, "bruno");
     let new = "una password nuova e lunga";
+    // The right current password with a new one too short: not a failed login.
+    for _ in 0..5 {
+        assert_eq!(
+            change(&bruno, json!({"password": "corta", "current": PASSWORD})),
+            (400, json!("password_short"))
+        );
+    }
     assert_eq!(
         change(&bruno, json!({"password": new})),
         (403, json!("current_password"))
@@ -213,6 +220,12 @@ fn an_operator_changes_their_own_password_only_with_the_current_one() {
     assert_eq!(
         change(&bruno, json!({"password": new, "current": PASSWORD})),
         (429, json!("login_locked"))
+    );
+    // The same lock as the login's, from this address.
+    let login = json!({"name": "bruno", "password": PASSWORD}).to_string();
+    assert_eq!(
+        request(&addr, "POST", "/api/v1/login", &[], Some(&login)).status,
+        429
     );
 }
 
@@ -467,7 +480,7 @@ fn a_customer_sends_a_photo_an_operator_opens_it_and_forget_erases_it() {
 
 /// A visitor token costs nothing, so what a visitor may do is capped per address too:
 /// files (20 a minute, whatever the visitors) and "typing" signals (each reaches every
-/// open console; 5 per visitor in ten seconds).
+/// open console; 5 per visitor and 40 per address in ten seconds).
 #[test]
 fn files_and_typing_signals_are_capped_per_address_as_well_as_per_visitor() {
     let server = Server::start(&[("anna", "assistenza")]);
@@ -504,6 +517,20 @@ fn files_and_typing_signals_are_capped_per_address_as_well_as_per_visitor() {
         .map(|_| request(&addr, "POST", "/api/v1/chat/typing", &mine, None).status)
         .collect();
     assert_eq!(typed, [204, 204, 204, 204, 204, 429]);
+    // Eight more visitors from the same address: 40 signals in all, then refused
+    // for a new visitor too.
+    let mut from_here = Vec::new();
+    for _ in 0..8 {
+        let start = request(&addr, "POST", "/api/v1/chat/start", &[], None).json();
+        let visitor = start["visitor"].as_str().unwrap().to_owned();
+        let theirs = [("X-Sportello-Visitor", visitor.as_str())];
+        for _ in 0..5 {
+            from_here.push(request(&addr, "POST", "/api/v1/chat/typing", &theirs, None).status);
+        }
+    }
+    let passed = from_here.iter().filter(|s| **s == 204).count();
+    assert_eq!(passed, 35, "{from_here:?}");
+    assert!(from_here[35..].iter().all(|s| *s == 429), "{from_here:?}");
 }
 
 /// A shop open around the clock except one day three days from now, with a department

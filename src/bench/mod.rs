@@ -296,7 +296,10 @@ pub fn throughput_postgres(
         let (records, bytes) = service.store().footprint()?;
         let decisions = service.counts().decisions;
         let crate::store::Store::Postgres(store) = service.store() else {
-            anyhow::bail!("{url} did not open as PostgreSQL");
+            anyhow::bail!(
+                "{} did not open as PostgreSQL",
+                crate::store::shown(Path::new(&url))
+            );
         };
         progress("floor on PostgreSQL...");
         // A row's size: the table bytes include pages' slack and indexes, so the

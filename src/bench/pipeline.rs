@@ -244,6 +244,7 @@ fn raw_index(questions: &[String]) -> tantivy::Result<(Index, tantivy::schema::F
 
 /// A service on a fresh store in `dir`, serving `brain`.
 pub fn service_in(dir: &Path, brain: Brain, config: Config) -> anyhow::Result<Service> {
-    let store = Store::open(dir).with_context(|| format!("opening {}", dir.display()))?;
+    let store =
+        Store::open(dir).with_context(|| format!("opening {}", crate::store::shown(dir)))?;
     Ok(Service::new(store, brain, config))
 }

@@ -149,8 +149,9 @@ pub fn run(
         args.days,
         known.len()
     );
-    // Quoted for the shell when the path has anything but plain characters.
-    let data = data.display().to_string();
+    // Quoted for the shell when the path has anything but plain characters; a
+    // database URL's password shown as *** (put it back to run the command).
+    let data = crate::store::shown(data);
     let plain = |c: char| c.is_ascii_alphanumeric() || "/._-:@=+,".contains(c);
     let data = if data.chars().all(plain) {
         data

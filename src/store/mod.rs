@@ -192,6 +192,9 @@ impl Store {
         if let Some(url) = data.to_str().filter(|d| is_database_url(d)) {
             return Ok(Store::Postgres(PgStore::open_existing(url)?));
         }
+        if data.exists() && !data.is_dir() {
+            return Err(StoreError::NotADirectory(data.to_owned()));
+        }
         let made_by_sled = data.join("conf").is_file() && data.join("db").is_file();
         if !made_by_sled && !sled::interrupted(data) {
             return Err(StoreError::NoStore(shown(data)));
@@ -319,28 +322,27 @@ pub fn is_database_url(data: &str) -> bool {
 }
 
 /// `--data` as messages and logs show it: a PostgreSQL URL's password, in its user
-/// part or as a `password=` parameter, becomes `***` (in any of its hosts' forms);
-/// a directory is shown as it is.
+/// part or as a `password=` parameter, becomes `***` (read as tokio-postgres reads
+/// the URL: the user part ends at the first `@`, even past a `/` or `?` in the
+/// password; parameter names may be percent-encoded); a directory is shown as it is.
 pub fn shown(data: &Path) -> String {
     let text = data.display().to_string();
     let Some((scheme, rest)) = text.split_once("://").filter(|_| is_database_url(&text)) else {
         return text;
     };
-    let end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(end);
-    let authority = match authority.rsplit_once('@') {
-        Some((user, hosts)) => match user.split_once(':') {
-            Some((name, _)) => format!("{name}:***@{hosts}"),
-            None => authority.to_owned(),
+    let rest = match rest.split_once('@') {
+        Some((user, after)) => match user.split_once(':') {
+            Some((name, _)) => format!("{name}:***@{after}"),
+            None => rest.to_owned(),
         },
-        None => authority.to_owned(),
+        None => rest.to_owned(),
     };
-    let tail = match tail.split_once('?') {
+    let rest = match rest.split_once('?') {
         Some((path, query)) => {
             let params: Vec<String> = query
                 .split('&')
                 .map(|param| match param.split_once('=') {
-                    Some((key, _)) if key.eq_ignore_ascii_case("password") => {
+                    Some((key, _)) if decoded(key).eq_ignore_ascii_case("password") => {
                         format!("{key}=***")
                     }
                     _ => param.to_owned(),
@@ -348,9 +350,33 @@ pub fn shown(data: &Path) -> String {
                 .collect();
             format!("{path}?{}", params.join("&"))
         }
-        None => tail.to_owned(),
+        None => rest,
     };
-    format!("{scheme}://{authority}{tail}")
+    format!("{scheme}://{rest}")
+}
+
+/// `text` with its `%XX` escapes decoded (lossily: for comparing names only).
+fn decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// What a listener hears from the other processes on a shared store.
@@ -383,9 +409,23 @@ mod tests {
                 "postgres://shop@db/sportello?sslmode=disable&password=s3cret&application_name=x",
                 "postgres://shop@db/sportello?sslmode=disable&password=***&application_name=x",
             ),
+            // tokio-postgres reads the user part up to the first `@`, past a `/`...
             (
-                "postgres://shop:a@b@db?Password=c",
-                "postgres://shop:***@db?Password=***",
+                "postgres://shop:aB3/xY+z@db/sportello",
+                "postgres://shop:***@db/sportello",
+            ),
+            (
+                "postgres://shop:a?b@db/sportello",
+                "postgres://shop:***@db/sportello",
+            ),
+            // ...and decodes parameter names.
+            (
+                "postgres://shop@db/sportello?pass%77ord=s3cret",
+                "postgres://shop@db/sportello?pass%77ord=***",
+            ),
+            (
+                "postgresql://shop:s3cret@[::1]:5432/sportello",
+                "postgresql://shop:***@[::1]:5432/sportello",
             ),
             ("postgres://db/sportello", "postgres://db/sportello"),
             ("./data:with:colons@x", "./data:with:colons@x"),

@@ -96,16 +96,23 @@ pub async fn set_password(
             .map_err(super::auth::login_locked)?;
     }
     let store = app.service.store().clone();
+    // Whether the current password was checked and right: only a wrong one stays
+    // counted (a new one too short, or a busy server, is no failed login).
+    let verified = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let seen = verified.clone();
     let changed = app
         .hashing
         .run(move || {
             let op = existing(&store, &name)?;
-            if own && !body.current.as_deref().is_some_and(|c| op.verify(c)) {
-                return Err(ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "that is not your current password: type it again",
-                )
-                .with_code("current_password"));
+            if own {
+                if !body.current.as_deref().is_some_and(|c| op.verify(c)) {
+                    return Err(ApiError::new(
+                        StatusCode::FORBIDDEN,
+                        "that is not your current password: type it again",
+                    )
+                    .with_code("current_password"));
+                }
+                seen.store(true, std::sync::atomic::Ordering::Relaxed);
             }
             let changed = op
                 .with_password(&body.password)
@@ -116,9 +123,17 @@ pub async fn set_password(
             Ok(StatusCode::NO_CONTENT)
         })
         .await;
-    if own && changed.is_ok() {
-        app.logins.succeeded(&keys);
-        app.logins.clear(&pair);
+    if own {
+        let wrong = changed
+            .as_ref()
+            .is_err_and(|e| e.code == "current_password");
+        if verified.load(std::sync::atomic::Ordering::Relaxed) {
+            app.logins.succeeded(&keys);
+            app.logins.clear(&pair);
+        } else if !wrong {
+            // Not checked at all (the server too busy, the account gone): no failure.
+            app.logins.succeeded(&keys);
+        }
     }
     changed
 }

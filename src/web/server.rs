@@ -84,11 +84,11 @@ pub async fn run(
         };
         // A trusted proxy carries many clients on its connections: only the total caps
         // it (its clients' live streams are capped one by one, [`Slot`] per request).
-        let address = network(peer.ip());
-        let per_address = if trusts(&limits.trusted_proxies, peer.ip()) {
-            usize::MAX
+        // (Counted under its own address, not its /64: its neighbours keep their cap.)
+        let (address, per_address) = if trusts(&limits.trusted_proxies, peer.ip()) {
+            (peer.ip().to_canonical(), usize::MAX)
         } else {
-            limits.max_connections_per_address
+            (network(peer.ip()), limits.max_connections_per_address)
         };
         let Some(slot) = Slot::take(&open, address, per_address, limits.max_connections) else {
             REFUSED_COUNT.fetch_add(1, Ordering::Relaxed);

@@ -222,7 +222,8 @@ pub(super) enum Outcome {
 }
 
 /// Record the outcome; false if the store failed (the message stays in the outbox for
-/// the next scan). Store work (a disk sync) runs on the blocking pool.
+/// the next scan, unless only marking the customer unreachable failed: the reply is
+/// then kept as failed and the next reply to them is refused and marks them again). Store work (a disk sync) runs on the blocking pool.
 pub(super) async fn record(
     delivery: &Delivery,
     key: &[u8],
