@@ -294,6 +294,16 @@ fn eval_json_has_the_documented_keys() {
         said.contains("typo.jsonl:1: warning: expected `shiping-costs` is no FAQ entry or intent"),
         "{said}"
     );
+    // A file without cases is no 100% score.
+    let empty = place.files().join("empty.jsonl");
+    std::fs::write(&empty, "\n").unwrap();
+    let out = sportello(&place.data(), &["eval", empty.to_str().unwrap()], "");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{said}");
+    assert!(
+        said.contains("holds no cases") && said.contains("hint:"),
+        "{said}"
+    );
 }
 
 /// A sled directory held by another process (PostgreSQL serves many: see

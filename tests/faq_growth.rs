@@ -135,6 +135,32 @@ fn a_wording_marked_as_answered_by_an_entry_becomes_its_question_through_a_diff(
     let said = apply();
     assert!(said.contains("nothing to apply"), "{said}");
     assert!(!said.contains("applied"), "{said}");
+    // Nothing to do is said, not an empty screen.
+    let faq_arg = faq.to_str().unwrap();
+    let again = crate::support::sportello(&data, &["--faq", faq_arg, "faq", "suggest"], "");
+    let said = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        again.status.success() && said.contains("nothing to suggest"),
+        "{said}"
+    );
+    let drafts = place.files().join("drafts");
+    let args = [
+        "--faq",
+        faq_arg,
+        "faq",
+        "drafts",
+        "--out",
+        drafts.to_str().unwrap(),
+        "--min",
+        "1000",
+    ];
+    let none = crate::support::sportello(&data, &args, "");
+    let said = String::from_utf8_lossy(&none.stderr);
+    assert!(
+        none.status.success() && said.contains("nothing to draft"),
+        "{said}"
+    );
+    assert!(!drafts.exists() || std::fs::read_dir(&drafts).unwrap().next().is_none());
 }
 
 const RENTALS: &str = r#"{"at":"2026-03-03T09:00:00Z","customer":"web:d1","name":"Giulia","lang":"it","text":"noleggiate gli sci da discesa?"}

@@ -201,6 +201,12 @@ pub fn eval(brain: &Brain, path: &Path, json: bool) -> anyhow::Result<ExitCode> 
         }
         cases.push(case);
     }
+    // Nothing measured is no score (an empty file would read as 100%).
+    anyhow::ensure!(
+        !cases.is_empty(),
+        "{} holds no cases\n  hint: each line is {{\"text\": \"...\", \"expected\": \"<faq id>|<intent>|handoff\"}}",
+        path.display()
+    );
     let report = evaluate(brain, &cases);
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);

@@ -50,7 +50,17 @@ pub fn run(cli: &super::Cli, cmd: &FaqCommand) -> anyhow::Result<ExitCode> {
         FaqCommand::Drafts { out, min } => {
             let brain = cli.brain()?;
             let found = judged(&brain, gaps(&store, &events)?);
-            for gap in found.iter().filter(|g| g.count >= *min) {
+            let asked_enough: Vec<&Gap> = found.iter().filter(|g| g.count >= *min).collect();
+            if found.is_empty() {
+                eprintln!("nothing to draft: no unanswered question stored");
+            } else if asked_enough.is_empty() {
+                eprintln!(
+                    "nothing to draft: no unanswered question was asked {min} times or more \
+                     ({} asked fewer: `faq gaps` lists them, `--min 1` drafts them)",
+                    found.len()
+                );
+            }
+            for gap in asked_enough {
                 match &gap.close_to {
                     Some(id) => offer_to_entry(&brain, id, gap)?,
                     None => write_draft(out, gap)?,
@@ -288,6 +298,9 @@ fn suggest(
         }
     }
     match (apply, written) {
+        (false, _) if wanted.values().all(Vec::is_empty) => eprintln!(
+            "nothing to suggest: no ticket closed with `--faq ID` asked in words its entry lacks"
+        ),
         (false, _) => {}
         (true, 0) => eprintln!("nothing to apply: no entry gained a question"),
         (true, n) => eprintln!("applied to {n} file(s): review with `git diff`, commit to keep"),
