@@ -85,35 +85,15 @@ pub async fn set_password(
     ApiJson(body): ApiJson<NewPassword>,
 ) -> Result<StatusCode, ApiError> {
     let own = authed.operator.name == name;
-    if !own {
+    if own {
+        check_current(&app, &name, client, body.current.clone()).await?;
+    } else {
         authed.require_admin()?;
     }
-    let pair = format!("pair:{name}@{client}");
-    let keys = [(pair.as_str(), limits::MAX_FAILURES)];
-    if own {
-        app.logins
-            .attempt(&keys, Instant::now())
-            .map_err(super::auth::login_locked)?;
-    }
     let store = app.service.store().clone();
-    // Whether the current password was checked and right: only a wrong one stays
-    // counted (a new one too short, or a busy server, is no failed login).
-    let verified = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let seen = verified.clone();
-    let changed = app
-        .hashing
+    app.hashing
         .run(move || {
             let op = existing(&store, &name)?;
-            if own {
-                if !body.current.as_deref().is_some_and(|c| op.verify(c)) {
-                    return Err(ApiError::new(
-                        StatusCode::FORBIDDEN,
-                        "that is not your current password: type it again",
-                    )
-                    .with_code("current_password"));
-                }
-                seen.store(true, std::sync::atomic::Ordering::Relaxed);
-            }
             let changed = op
                 .with_password(&body.password)
                 .map_err(super::setup::account_error)?;
@@ -122,20 +102,45 @@ pub async fn set_password(
             }
             Ok(StatusCode::NO_CONTENT)
         })
+        .await
+}
+
+/// `current` must be `name`'s password: checked like a login from `client` (counted
+/// on the login's own lock; only a wrong one stays counted).
+async fn check_current(
+    app: &App,
+    name: &str,
+    client: std::net::IpAddr,
+    current: Option<String>,
+) -> Result<(), ApiError> {
+    let pair = super::auth::pair_key(name, client);
+    let keys = [(pair.as_str(), limits::MAX_FAILURES)];
+    app.logins
+        .attempt(&keys, Instant::now())
+        .map_err(super::auth::login_locked)?;
+    let (store, name) = (app.service.store().clone(), name.to_owned());
+    let checked = app
+        .hashing
+        .run(move || {
+            let op = existing(&store, &name)?;
+            Ok(current.as_deref().is_some_and(|c| op.verify(c)))
+        })
         .await;
-    if own {
-        let wrong = changed
-            .as_ref()
-            .is_err_and(|e| e.code == "current_password");
-        if verified.load(std::sync::atomic::Ordering::Relaxed) {
-            app.logins.succeeded(&keys);
-            app.logins.clear(&pair);
-        } else if !wrong {
-            // Not checked at all (the server too busy, the account gone): no failure.
-            app.logins.succeeded(&keys);
-        }
+    // Not checked at all (the server too busy, the account gone): no failure either.
+    if !matches!(checked, Ok(false)) {
+        app.logins.succeeded(&keys);
     }
-    changed
+    match checked? {
+        true => {
+            app.logins.clear(&pair);
+            Ok(())
+        }
+        false => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "that is not your current password: type it again",
+        )
+        .with_code("current_password")),
+    }
 }
 
 fn changed_meanwhile(name: &str) -> ApiError {

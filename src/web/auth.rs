@@ -131,7 +131,7 @@ pub async fn login(
             .attempt(&[(&address, limits::MAX_ADDRESS_FAILURES)], Instant::now());
         return Err(wrong_login());
     };
-    let (pair, by_name) = (format!("pair:{name}@{client}"), format!("name:{name}"));
+    let (pair, by_name) = (pair_key(&name, client), format!("name:{name}"));
     let keys = [
         (pair.as_str(), limits::MAX_FAILURES),
         (address.as_str(), limits::MAX_ADDRESS_FAILURES),
@@ -165,6 +165,11 @@ pub async fn login(
     app.logins.succeeded(&keys);
     app.logins.clear(&pair);
     start_session(&app, &op, &headers).await
+}
+
+/// The limit key of `name`'s failed logins (and password checks) from `client`.
+pub(super) fn pair_key(name: &str, client: std::net::IpAddr) -> String {
+    format!("pair:{name}@{client}")
 }
 
 /// Too many failed logins (or password checks) from here: wait `wait` seconds.
