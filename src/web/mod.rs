@@ -21,6 +21,7 @@ mod report;
 mod search;
 mod server;
 mod setup;
+mod tokens;
 
 pub use error::{ApiError, ApiJson, ApiQuery, OptionalJson};
 pub use server::{listen, run as serve_http};
@@ -192,8 +193,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/login", post(auth::login))
         .route("/logout", post(auth::logout))
         .route("/me", get(auth::me))
-        .route("/tokens", get(admin::tokens).post(admin::new_token))
-        .route("/tokens/{id}", axum::routing::delete(admin::revoke_token))
+        .route("/tokens", get(tokens::tokens).post(tokens::new_token))
+        .route("/tokens/{id}", axum::routing::delete(tokens::revoke_token))
         .route("/content", get(admin::content))
         .route("/faq", get(admin::faq))
         .route("/canned", get(admin::canned).put(admin::put_canned))
