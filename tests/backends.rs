@@ -760,6 +760,72 @@ fn store_copy_moves_a_shop_between_backends_whole_and_it_goes_on() {
     assert!(!back.path().join("db").exists() && !elsewhere.exists());
 }
 
+/// A copy that stops part way (here at a damaged record of the source, after thousands
+/// were written) leaves a target every command refuses, on either backend, with what to
+/// do; once the source is mended and the target deleted, the copy goes through.
+#[test]
+fn a_copy_that_stops_part_way_leaves_a_target_every_command_refuses() {
+    let source = tempfile::tempdir().unwrap();
+    let mut app = app_on(TestData::Shared(source.path().to_owned()));
+    for n in 0..300 {
+        app.say(&format!("terminal:c{n}"), "quanto costa la spedizione?");
+    }
+    drop(app);
+    // Operators are read out after conversations, messages and events.
+    let db = ::sled::open(source.path()).unwrap();
+    let operators = db.open_tree("operators").unwrap();
+    operators
+        .insert("zz-damaged", b"not a record".as_slice())
+        .unwrap();
+    db.flush().unwrap();
+    drop((operators, db));
+
+    let from = source.path().to_string_lossy().into_owned();
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("copy");
+    let pg = TestDatabase::new();
+    for to in [dir.to_string_lossy().into_owned(), pg.url.clone()] {
+        let failed = when_free(&["store", "copy", "--from", &from, "--to", &to]);
+        let said = String::from_utf8_lossy(&failed.stderr);
+        assert!(!failed.status.success(), "{said}");
+        assert!(
+            said.contains("corrupt record in operators") && said.contains("marked unfinished"),
+            "{said}"
+        );
+        let target = Store::open_existing(std::path::Path::new(&to));
+        assert!(matches!(target, Err(StoreError::Incomplete(_))), "{to}");
+        for out in [
+            sportello(std::path::Path::new(&to), &["report"], ""),
+            sportello(std::path::Path::new(&to), &["queue", "list"], ""),
+            when_free(&["store", "copy", "--from", &to, "--to", "elsewhere"]),
+        ] {
+            let said = String::from_utf8_lossy(&out.stderr);
+            assert!(!out.status.success(), "{said}");
+            assert!(
+                said.contains("unfinished `store copy`") && said.contains("delete it"),
+                "{said}"
+            );
+        }
+        let again = when_free(&["store", "copy", "--from", &from, "--to", &to]);
+        let said = String::from_utf8_lossy(&again.stderr);
+        assert!(said.contains("unfinished `store copy`"), "{said}");
+    }
+    assert!(!crate::support::repo().join("elsewhere").exists());
+
+    let db = ::sled::open(source.path()).unwrap();
+    db.open_tree("operators")
+        .unwrap()
+        .remove("zz-damaged")
+        .unwrap();
+    db.flush().unwrap();
+    drop(db);
+    std::fs::remove_dir_all(&dir).unwrap();
+    let moved = copy_ok(&from, &dir.to_string_lossy());
+    assert!(moved.contains("check --store: 0 problems"), "{moved}");
+    let copied = Store::open_existing(&dir).unwrap();
+    assert_eq!(copied.conversations().count(), 300);
+}
+
 /// What one process stores shows in the other's live feed (the consoles' and web
 /// chats' updates) within a second, not only on their next reload.
 #[test]

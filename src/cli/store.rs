@@ -35,8 +35,18 @@ pub fn run(cmd: &StoreCommand) -> anyhow::Result<ExitCode> {
         other => anyhow::Error::new(other).context(format!("opening {}", shown(from))),
     })?;
     let target = Store::open(to).with_context(|| format!("opening {}", shown(to)))?;
-    let copied = crate::store::copy::copy(&source, &target)
-        .with_context(|| format!("copying {} to {}", shown(from), shown(to)))?;
+    let copied = crate::store::copy::copy(&source, &target).map_err(|e| {
+        let copying = format!("copying {} to {}", shown(from), shown(to));
+        if matches!(e, crate::store::StoreError::NotEmpty) {
+            return anyhow::Error::new(e).context(copying);
+        }
+        // What was written stays marked unfinished: every command refuses it.
+        anyhow::anyhow!(
+            "{copying}: {e}\n  {} holds part of the shop and is marked unfinished (every \
+             command refuses it): delete it before you copy again",
+            shown(to)
+        )
+    })?;
     let problems = target.verify()?;
     let total: u64 = copied.values().sum();
     println!(

@@ -153,11 +153,14 @@ const BATCH: usize = 2_000;
 /// What a copy moved, by kind.
 pub type Copied = BTreeMap<&'static str, u64>;
 
-/// Copy everything in `from` into `to`, which must be empty.
+/// Copy everything in `from` into `to`, which must be empty. Until the last record is
+/// in, `to` is marked unfinished (durably, before the first record): a copy that stops
+/// part way leaves a store [`Store::open`] refuses, not one that looks like the shop.
 pub fn copy(from: &Store, to: &Store) -> Result<Copied> {
     if !to.is_empty()? {
         return Err(StoreError::NotEmpty);
     }
+    to.mark_copy(true)?;
     let mut copied = Copied::new();
     let (mut max_seq, mut max_ticket) = (0, 0);
     let mut batch = Vec::with_capacity(BATCH);
@@ -176,6 +179,7 @@ pub fn copy(from: &Store, to: &Store) -> Result<Copied> {
     })?;
     to.load(&batch)?;
     to.finish_load(max_seq, max_ticket)?;
+    to.mark_copy(false)?;
     Ok(copied)
 }
 
@@ -198,6 +202,23 @@ impl Store {
         match self {
             Store::Sled(store) => store.load(records),
             Store::Postgres(store) => store.load(records),
+        }
+    }
+
+    /// Mark the store as the target of a copy under way (`true`), or as complete; either
+    /// durable when this returns.
+    fn mark_copy(&self, unfinished: bool) -> Result<()> {
+        match self {
+            Store::Sled(store) => store.mark_copy(unfinished),
+            Store::Postgres(store) => store.mark_copy(unfinished),
+        }
+    }
+
+    /// Whether a copy into this store started and did not finish.
+    pub(super) fn copy_unfinished(&self) -> Result<bool> {
+        match self {
+            Store::Sled(store) => store.copy_unfinished(),
+            Store::Postgres(store) => store.copy_unfinished(),
         }
     }
 

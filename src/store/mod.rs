@@ -83,6 +83,10 @@ pub enum StoreError {
     )]
     NewerSchema { found: u64 },
     #[error(
+        "the store at {0} is an unfinished `store copy`: the copy into it stopped part way, so it holds only part of the shop\n  hint: delete it (the directory, or DROP DATABASE) and run `sportello store copy` again; the source was only read"
+    )]
+    Incomplete(String),
+    #[error(
         "the target store is not empty\n  hint: copy into a new directory or an empty database; nothing was written"
     )]
     NotEmpty,
@@ -176,14 +180,24 @@ impl Store {
 
     /// Open the store at `data`: a `postgres://` (or `postgresql://`) URL, or else a
     /// directory (sled, created if missing).
+    /// A store an interrupted `store copy` left is refused ([`StoreError::Incomplete`]).
     pub fn open(data: &Path) -> Result<Store> {
-        match data.to_str().filter(|d| is_database_url(d)) {
-            Some(url) => Ok(Store::Postgres(PgStore::open(url)?)),
+        let store = match data.to_str().filter(|d| is_database_url(d)) {
+            Some(url) => Store::Postgres(PgStore::open(url)?),
             None if data.exists() && !data.is_dir() => {
-                Err(StoreError::NotADirectory(data.to_owned()))
+                return Err(StoreError::NotADirectory(data.to_owned()));
             }
-            None => Ok(Store::Sled(std::sync::Arc::new(SledStore::open(data)?))),
+            None => Store::Sled(std::sync::Arc::new(SledStore::open(data)?)),
+        };
+        store.finished(data)
+    }
+
+    /// This store, unless a `store copy` into it stopped part way.
+    fn finished(self, data: &Path) -> Result<Store> {
+        if self.copy_unfinished()? {
+            return Err(StoreError::Incomplete(shown(data)));
         }
+        Ok(self)
     }
 
     /// The store `data` names, only if it exists: for a command that reads what a shop
@@ -192,7 +206,7 @@ impl Store {
     /// one an interrupted `forget` left beside it (the open finishes the swap).
     pub fn open_existing(data: &Path) -> Result<Store> {
         if let Some(url) = data.to_str().filter(|d| is_database_url(d)) {
-            return Ok(Store::Postgres(PgStore::open_existing(url)?));
+            return Store::Postgres(PgStore::open_existing(url)?).finished(data);
         }
         if data.exists() && !data.is_dir() {
             return Err(StoreError::NotADirectory(data.to_owned()));

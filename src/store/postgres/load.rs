@@ -20,6 +20,34 @@ impl PgStore {
         })
     }
 
+    pub(in crate::store) fn mark_copy(&self, unfinished: bool) -> Result<()> {
+        self.pool.run(async |c| {
+            if unfinished {
+                c.execute(
+                    "INSERT INTO meta (key, value) VALUES ('copy_unfinished', '')
+                     ON CONFLICT (key) DO NOTHING",
+                    &[],
+                )
+                .await?;
+            } else {
+                c.execute("DELETE FROM meta WHERE key = 'copy_unfinished'", &[])
+                    .await?;
+            }
+            Ok(())
+        })
+    }
+
+    pub(in crate::store) fn copy_unfinished(&self) -> Result<bool> {
+        self.pool.run(async |c| {
+            Ok(c.query_one(
+                "SELECT EXISTS (SELECT 1 FROM meta WHERE key = 'copy_unfinished')",
+                &[],
+            )
+            .await?
+            .get(0))
+        })
+    }
+
     pub(in crate::store) fn finish_load(&self, max_seq: u64, max_ticket: u64) -> Result<()> {
         self.pool.run(async |c| {
             // setval needs at least 1; `false`: the next value is this one.

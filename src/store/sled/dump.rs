@@ -263,6 +263,20 @@ impl SledStore {
         Ok(())
     }
 
+    pub(in crate::store) fn mark_copy(&self, unfinished: bool) -> Result<()> {
+        if unfinished {
+            self.meta.insert(COPY_UNFINISHED, &[])?;
+        } else {
+            self.meta.remove(COPY_UNFINISHED)?;
+        }
+        self.db.flush()?;
+        Ok(())
+    }
+
+    pub(in crate::store) fn copy_unfinished(&self) -> Result<bool> {
+        Ok(self.meta.contains_key(COPY_UNFINISHED)?)
+    }
+
     /// The next seqs above `max_seq`, the next ticket above `max_ticket`; the indexes
     /// built; everything flushed.
     pub(in crate::store) fn finish_load(&self, max_seq: u64, max_ticket: u64) -> Result<()> {
@@ -276,6 +290,9 @@ impl SledStore {
         Ok(())
     }
 }
+
+/// The meta key of a store a `store copy` is writing into (removed at its end).
+const COPY_UNFINISHED: &str = "copy_unfinished";
 
 fn insert(tree: &sled::Tree, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> Result<()> {
     tree.insert(key.as_ref(), value.as_ref())?;
