@@ -27,6 +27,20 @@ fn with_token(addr: &str, token: &str, path: &str) -> Response {
     )
 }
 
+/// `POST path` with `body`, signed in by an API token; the JSON answer (must be 200).
+fn with_token_post(addr: &str, token: &str, path: &str, body: &str) -> serde_json::Value {
+    let bearer = format!("Bearer {token}");
+    let r = request(
+        addr,
+        "POST",
+        path,
+        &[("Authorization", bearer.as_str())],
+        Some(body),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.json()
+}
+
 /// A web chat visitor hands off with `text`.
 fn hand_off(addr: &str, text: &str) {
     let visitor = request(addr, "POST", "/api/v1/chat/start", &[], None).json()["visitor"]
@@ -285,6 +299,45 @@ fn an_admin_resets_a_password_and_removes_an_operator_but_never_the_last_admin()
         with_token(&addr, &token, "/api/v1/me").status,
         200,
         "tokens stay"
+    );
+    // An account taken over may have issued a token: the admin sees bruno's tokens
+    // (never their secrets) and revokes the one bruno did not make; bruno cannot
+    // see or revoke anna's.
+    let taken = with_token_post(&addr, &token, "/api/v1/tokens", r#"{"label": "intruso"}"#);
+    let intruder = taken["token"].as_str().unwrap().to_owned();
+    let listed = call(&addr, &anna, "GET", "/api/v1/operators/bruno/tokens", None).json();
+    let tokens = listed["tokens"].as_array().unwrap();
+    assert_eq!(tokens.len(), 2, "{listed}");
+    assert!(!listed.to_string().contains(&intruder) && !listed.to_string().contains(&token));
+    let theirs = tokens.iter().find(|t| t["label"] == "intruso").unwrap();
+    let path = format!(
+        "/api/v1/operators/bruno/tokens/{}",
+        theirs["id"].as_str().unwrap()
+    );
+    let anna_s = with_token(&addr, &token, "/api/v1/operators/anna/tokens");
+    assert_eq!(anna_s.status, 403, "{}", anna_s.body);
+    assert_eq!(call(&addr, &anna, "DELETE", &path, None).status, 204);
+    assert_eq!(call(&addr, &anna, "DELETE", &path, None).status, 404);
+    assert_eq!(
+        with_token(&addr, &intruder, "/api/v1/me").status,
+        401,
+        "revoked"
+    );
+    assert_eq!(
+        with_token(&addr, &token, "/api/v1/me").status,
+        200,
+        "the other stays"
+    );
+    let missing = call(
+        &addr,
+        &anna,
+        "GET",
+        "/api/v1/operators/nessuno/tokens",
+        None,
+    );
+    assert_eq!(
+        (missing.status, missing.json()["code"].clone()),
+        (404, json!("not_found"))
     );
     assert_eq!(
         call(&addr, &anna, "DELETE", "/api/v1/operators/bruno", None).status,

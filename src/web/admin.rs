@@ -49,7 +49,7 @@ fn access_changes() -> std::sync::MutexGuard<'static, ()> {
     CHANGES.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn existing(store: &crate::store::Store, name: &str) -> Result<Operator, ApiError> {
+pub(super) fn existing(store: &crate::store::Store, name: &str) -> Result<Operator, ApiError> {
     store.operator(name)?.ok_or_else(|| no_operator(name))
 }
 

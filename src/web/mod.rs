@@ -209,6 +209,11 @@ pub fn router(app: Arc<App>) -> Router {
             axum::routing::delete(admin::remove_operator).put(admin::update_operator),
         )
         .route("/operators/{name}/password", post(admin::set_password))
+        .route("/operators/{name}/tokens", get(tokens::tokens_of))
+        .route(
+            "/operators/{name}/tokens/{id}",
+            axum::routing::delete(tokens::revoke_token_of),
+        )
         .route("/queue", get(console::queue))
         .route("/tickets", get(search::search))
         .route("/tickets/{id}", get(console::ticket))

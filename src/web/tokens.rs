@@ -1,5 +1,5 @@
 //! API tokens for scripts: everyone lists their own, issues one (its secret shown
-//! once) and revokes one at once.
+//! once) and revokes one at once; admins list and revoke anyone's.
 
 use super::auth::Authed;
 use super::{ApiError, App, OptionalJson, blocking};
@@ -16,18 +16,40 @@ use std::sync::Arc;
 pub async fn tokens(State(app): State<Arc<App>>, authed: Authed) -> Result<Json<Value>, ApiError> {
     let store = app.service.store().clone();
     let account = authed.operator.account.clone();
-    blocking(move || {
-        let tokens: Vec<Value> = store
-            .api_tokens_of(&account)?
-            .into_iter()
-            .map(|(id, t)| {
-                json!({"id": id, "label": t.label, "created_at": t.created_at,
-                       "last_used_at": t.last_used_at, "expires_at": t.expires_at})
-            })
-            .collect();
-        Ok(Json(json!({"tokens": tokens})))
-    })
-    .await
+    blocking(move || listed(&store, &account)).await
+}
+
+/// `GET /api/v1/operators/{name}/tokens`: an account's tokens, never their secrets, for
+/// an admin (anyone, for their own): what to revoke when a password is reset because
+/// the account was taken over (a password reset ends sessions, not tokens).
+pub async fn tokens_of(
+    State(app): State<Arc<App>>,
+    authed: Authed,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    mine_or_admin(&authed, &name)?;
+    let store = app.service.store().clone();
+    blocking(move || listed(&store, &super::admin::existing(&store, &name)?.account)).await
+}
+
+fn mine_or_admin(authed: &Authed, name: &str) -> Result<(), ApiError> {
+    if authed.operator.name == name {
+        Ok(())
+    } else {
+        authed.require_admin()
+    }
+}
+
+fn listed(store: &crate::store::Store, account: &str) -> Result<Json<Value>, ApiError> {
+    let tokens: Vec<Value> = store
+        .api_tokens_of(account)?
+        .into_iter()
+        .map(|(id, t)| {
+            json!({"id": id, "label": t.label, "created_at": t.created_at,
+                   "last_used_at": t.last_used_at, "expires_at": t.expires_at})
+        })
+        .collect();
+    Ok(Json(json!({"tokens": tokens})))
 }
 
 /// The longest lifetime a token can be given (ten years), in days.
@@ -88,15 +110,37 @@ pub async fn revoke_token(
 ) -> Result<StatusCode, ApiError> {
     let store = app.service.store().clone();
     let account = authed.operator.account.clone();
+    blocking(move || revoked(&store, &account, &id, "you have")).await
+}
+
+/// `DELETE /api/v1/operators/{name}/tokens/{id}`: one of an account's tokens, by an
+/// admin (anyone, for their own), refused from now on.
+pub async fn revoke_token_of(
+    State(app): State<Arc<App>>,
+    authed: Authed,
+    Path((name, id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    mine_or_admin(&authed, &name)?;
+    let store = app.service.store().clone();
     blocking(move || {
-        if store.revoke_api_token(&account, &id)? {
-            Ok(StatusCode::NO_CONTENT)
-        } else {
-            Err(
-                ApiError::new(StatusCode::NOT_FOUND, format!("you have no token {id}"))
-                    .with_code("not_found"),
-            )
-        }
+        let account = super::admin::existing(&store, &name)?.account;
+        revoked(&store, &account, &id, &format!("`{name}` has"))
     })
     .await
+}
+
+fn revoked(
+    store: &crate::store::Store,
+    account: &str,
+    id: &str,
+    who_has: &str,
+) -> Result<StatusCode, ApiError> {
+    if store.revoke_api_token(account, id)? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(
+            ApiError::new(StatusCode::NOT_FOUND, format!("{who_has} no token {id}"))
+                .with_code("not_found"),
+        )
+    }
 }
