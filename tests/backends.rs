@@ -428,6 +428,75 @@ fn two_stores_open_on_one_database_share_everything_and_claim_once() {
     }
 }
 
+/// The shop keeps an admin across processes: two instances demoting (or removing) the
+/// last two admins at once leave one, the other refused as `LastAdmin`; one store alone
+/// (sled) refuses the same.
+#[test]
+fn two_instances_taking_away_the_last_two_admins_at_once_leave_one() {
+    let departments = vec!["assistenza".to_owned()];
+    let now = chrono::Utc::now();
+    let admin = |name: &str| {
+        Operator::new(
+            name,
+            "una password lunga",
+            Role::Admin,
+            &departments,
+            &departments,
+            now,
+        )
+        .unwrap()
+    };
+    let (anna, bruno) = (admin("anna"), admin("bruno"));
+    let demoted = |op: &Operator| Operator {
+        role: Role::Operator,
+        ..op.clone()
+    };
+    let admins = |store: &Store| {
+        let ops = store.operators().unwrap();
+        ops.into_iter().filter(|o| o.role == Role::Admin).count()
+    };
+    for round in 0..4 {
+        let db = TestDatabase::new();
+        let (a, b) = (
+            Store::open(&db.data()).unwrap(),
+            Store::open(&db.data()).unwrap(),
+        );
+        assert!(a.add_operator(&anna).unwrap() && a.add_operator(&bruno).unwrap());
+        let results: Vec<Result<bool, StoreError>> = std::thread::scope(|s| {
+            let first = s.spawn(|| a.replace_operator(&anna, &demoted(&anna), false));
+            let second = s.spawn(|| match round % 2 {
+                0 => b.replace_operator(&bruno, &demoted(&bruno), false),
+                _ => b.remove_operator("bruno"),
+            });
+            [first.join().unwrap(), second.join().unwrap()].into()
+        });
+        let refused = results
+            .iter()
+            .filter(|r| matches!(r, Err(StoreError::LastAdmin(_))))
+            .count();
+        let done = results.iter().filter(|r| matches!(r, Ok(true))).count();
+        assert_eq!((done, refused), (1, 1), "round {round}: {results:?}");
+        assert_eq!(admins(&a), 1, "round {round}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    assert!(store.add_operator(&anna).unwrap() && store.add_operator(&bruno).unwrap());
+    assert!(
+        store
+            .replace_operator(&anna, &demoted(&anna), false)
+            .unwrap()
+    );
+    let last = store.replace_operator(&bruno, &demoted(&bruno), false);
+    assert!(
+        matches!(last, Err(StoreError::LastAdmin(ref n)) if n == "bruno"),
+        "{last:?}"
+    );
+    let last = store.remove_operator("bruno");
+    assert!(matches!(last, Err(StoreError::LastAdmin(_))), "{last:?}");
+    assert!(store.remove_operator("anna").unwrap(), "an operator goes");
+    assert_eq!(admins(&store), 1);
+}
+
 /// A customer's outbox lease stays with a live holder; once the holder is gone (its
 /// connections closed, as a killed process's are) another process takes it over at
 /// once, long before the lease would have run out.

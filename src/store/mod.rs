@@ -61,6 +61,10 @@ pub enum StoreError {
     )]
     NotADirectory(PathBuf),
     #[error(
+        "--data {0} is a folder of other files, not a data directory\n  hint: name the data directory the shop ran with, or a new or empty directory (it is created if missing), or a postgres:// URL"
+    )]
+    NotAStore(PathBuf),
+    #[error(
         "no store at {0}\n  hint: --data (or SPORTELLO_DATA) names the data directory `serve`, `chat` or `demo` ran with, or its postgres:// URL; the default is ./data"
     )]
     NoStore(String),
@@ -86,6 +90,10 @@ pub enum StoreError {
         "the store at {0} is an unfinished `store copy`: the copy into it stopped part way, so it holds only part of the shop\n  hint: delete it (the directory, or DROP DATABASE) and run `sportello store copy` again; the source was only read"
     )]
     Incomplete(String),
+    #[error(
+        "{0} is the last admin: the shop would have none\n  hint: make another admin first (`sportello operator add NAME --department D --role admin`, or the console)"
+    )]
+    LastAdmin(String),
     #[error(
         "the target store is not empty\n  hint: copy into a new directory or an empty database; nothing was written"
     )]
@@ -186,6 +194,9 @@ impl Store {
             Some(url) => Store::Postgres(PgStore::open(url)?),
             None if data.exists() && !data.is_dir() => {
                 return Err(StoreError::NotADirectory(data.to_owned()));
+            }
+            None if holds_other_files(data) && !sled::interrupted(data) => {
+                return Err(StoreError::NotAStore(data.to_owned()));
             }
             None => Store::Sled(std::sync::Arc::new(SledStore::open(data)?)),
         };
@@ -330,6 +341,24 @@ impl Store {
             Store::Postgres(store) => store.forget(customer),
         }
     }
+}
+
+/// Whether `dir` is a directory with entries sled did not make (a FAQ folder, a home
+/// directory): writing a store there would mix it with them. Hidden files and a fresh
+/// volume's `lost+found` do not count.
+fn holds_other_files(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    let names: Vec<_> = entries
+        .filter_map(|e| e.ok().map(|e| e.file_name()))
+        .filter(|n| n != "lost+found" && !n.to_string_lossy().starts_with('.'))
+        .collect();
+    let by_sled = |n: &std::ffi::OsString| {
+        let n = n.to_string_lossy();
+        n == "conf" || n == "db" || n == "blobs" || n.starts_with("snap.")
+    };
+    !names.is_empty() && !names.iter().any(by_sled)
 }
 
 /// Whether `--data` names a database rather than a directory.

@@ -74,14 +74,26 @@ impl ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        Self::internal(&e)
+        match e {
+            // Checked by the store under its lock: two instances cannot both pass it.
+            StoreError::LastAdmin(_) => Self::new(
+                StatusCode::CONFLICT,
+                "the last admin must stay an admin: make another admin first",
+            )
+            .with_code("last_admin"),
+            e => Self::internal(&e),
+        }
     }
 }
 
 impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
+        let e = match e {
+            ServiceError::Store(e) => return e.into(),
+            e => e,
+        };
         let status = match &e {
-            ServiceError::Store(_) => return Self::internal(&e),
+            ServiceError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ServiceError::NoTicket(_) => StatusCode::NOT_FOUND,
             ServiceError::AlreadyClaimed { .. }
             | ServiceError::NotYours { .. }

@@ -2,9 +2,9 @@
 //! database. Sessions and tokens are keyed by the digest of their secret.
 
 use super::{PgStore, decode, json};
-use crate::accounts::{ApiToken, Operator, Session};
+use crate::accounts::{ApiToken, Operator, Role, Session};
 use crate::config::Canned;
-use crate::store::{Accounts, Result};
+use crate::store::{Accounts, Result, StoreError};
 use chrono::{DateTime, Utc};
 
 impl Accounts for PgStore {
@@ -38,6 +38,9 @@ impl Accounts for PgStore {
     fn remove_operator(&self, name: &str) -> Result<bool> {
         self.pool.run(async |c| {
             let tx = c.transaction().await?;
+            if only_admin(&tx, name).await? {
+                return Err(StoreError::LastAdmin(name.to_owned()));
+            }
             let removed = tx
                 .execute("DELETE FROM operators WHERE name = $1", &[&name])
                 .await?;
@@ -55,6 +58,10 @@ impl Accounts for PgStore {
     fn replace_operator(&self, old: &Operator, new: &Operator, end_sessions: bool) -> Result<bool> {
         self.pool.run(async |c| {
             let tx = c.transaction().await?;
+            let demoted = old.role == Role::Admin && new.role != Role::Admin;
+            if demoted && only_admin(&tx, &old.name).await? {
+                return Err(StoreError::LastAdmin(old.name.clone()));
+            }
             let Some(row) = tx
                 .query_opt(
                     "SELECT body FROM operators WHERE name = $1 FOR UPDATE",
@@ -277,4 +284,24 @@ impl PgStore {
         )?;
         Ok(())
     }
+}
+
+/// Whether `name` is the only admin, read under a lock on every account (taken in name
+/// order, held to the end of `tx`): two instances removing or demoting the last two
+/// admins at once take turns, and the second finds one admin left.
+async fn only_admin(tx: &tokio_postgres::Transaction<'_>, name: &str) -> Result<bool> {
+    let rows = tx
+        .query(
+            "SELECT body FROM operators ORDER BY name COLLATE \"C\" FOR UPDATE",
+            &[],
+        )
+        .await?;
+    let mut admins = Vec::new();
+    for row in rows {
+        let op: Operator = decode("operators", row.get(0))?;
+        if op.role == Role::Admin {
+            admins.push(op.name);
+        }
+    }
+    Ok(admins == [name])
 }

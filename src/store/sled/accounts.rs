@@ -1,8 +1,8 @@
 //! Operator accounts, browser sessions and API tokens. Sessions and tokens are keyed
 //! by the digest of their secret ([`crate::accounts::digest`]), never the secret.
 
-use super::{Result, SledStore, decode, encode};
-use crate::accounts::{ApiToken, Operator, Session};
+use super::{Result, SledStore, StoreError, decode, encode};
+use crate::accounts::{ApiToken, Operator, Role, Session};
 use chrono::{DateTime, Utc};
 
 /// `meta` key of the ready replies.
@@ -41,11 +41,27 @@ impl SledStore {
     /// Remove an account and delete its sessions and API tokens (they are also bound to
     /// the account's id, so one opened meanwhile dies with it: a reused name opens none).
     pub fn remove_operator(&self, name: &str) -> Result<bool> {
+        if self.only_admin(name)? {
+            return Err(StoreError::LastAdmin(name.to_owned()));
+        }
         let removed = self.operators.remove(name.as_bytes())?.is_some();
         self.remove_where::<Session>(&self.sessions, "sessions", |s| s.operator == name)?;
         self.remove_where::<ApiToken>(&self.api_tokens, "api_tokens", |t| t.operator == name)?;
         self.flush()?;
         Ok(removed)
+    }
+
+    /// Whether `name` is the only admin (one process holds a sled store: the console
+    /// makes such changes one at a time).
+    fn only_admin(&self, name: &str) -> Result<bool> {
+        let mut admins = Vec::new();
+        for value in self.operators.iter().values() {
+            let op: Operator = decode("operators", &value?)?;
+            if op.role == Role::Admin {
+                admins.push(op.name);
+            }
+        }
+        Ok(admins == [name])
     }
 
     fn remove_where<T: serde::de::DeserializeOwned>(
@@ -149,6 +165,9 @@ impl SledStore {
         new: &Operator,
         end_sessions: bool,
     ) -> Result<bool> {
+        if old.role == Role::Admin && new.role != Role::Admin && self.only_admin(&old.name)? {
+            return Err(StoreError::LastAdmin(old.name.clone()));
+        }
         let key = old.name.as_bytes();
         let Some(current) = self.operators.get(key)? else {
             return Ok(false);
