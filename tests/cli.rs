@@ -249,6 +249,9 @@ fn ask_json_explains_the_decision_with_scores() {
     assert_eq!(v["decision"]["faq_id"], "costi-di-spedizione");
     let top = v["candidates"][0]["confidence"].as_f64().unwrap();
     assert!((0.0..=1.0).contains(&top));
+    // The shipped threshold as written in the settings, not as a float32 widened.
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("\"threshold\": 0.85\n"), "{text}");
     assert!(
         v["reason"]
             .as_str()
@@ -549,19 +552,37 @@ fn the_example_config_sets_every_section_and_sportello_accepts_it() {
         assert!(text.contains(table), "{table}");
     }
     let data = tempfile::tempdir().unwrap();
-    let example = repo().join("sportello.example.toml");
-    let out = sportello(
-        data.path(),
-        &["--config", example.to_str().unwrap(), "check"],
-        "",
-    );
+    // `check` with the configuration file `example`, which must pass.
+    let check = |example: &std::path::Path| {
+        let out = sportello(
+            data.path(),
+            &["--config", example.to_str().unwrap(), "check"],
+            "",
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    let out = check(&repo().join("sportello.example.toml"));
+    // Copied whole, it starts a shop: no order platform until one is uncommented.
     assert!(
-        out.status.success(),
+        stdout(&out).contains(": 0 errors, 0 warnings"),
         "{}",
-        String::from_utf8_lossy(&out.stderr)
+        stdout(&out)
     );
-    // Its `[orders]` needs keys from the environment that `serve` refuses to start
-    // without: `check` says so, as a warning (it may run where the secrets are not).
+    assert!(config.orders.provider.is_none());
+    // Uncommented, `[orders]` needs keys from the environment that `serve` refuses to
+    // start without: `check` says so, as a warning (it may run where the secrets are not).
+    let uncommented = text
+        .replace("# provider = \"woocommerce\"", "provider = \"woocommerce\"")
+        .replace("# url = \"https://negozio", "url = \"https://negozio");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let example = elsewhere.path().join("sportello.example.toml");
+    std::fs::write(&example, &uncommented).unwrap();
+    let out = check(&example);
     let said = stdout(&out);
     let line = text.lines().position(|l| l == "[orders]").unwrap() + 1;
     assert!(
@@ -588,6 +609,25 @@ fn a_config_that_cannot_work_or_is_missing_is_refused_clearly() {
         assert!(!out.status.success(), "{text}: {err}");
         err
     };
+    // A value of the wrong kind is named in the editor's words, not Rust's types.
+    for (text, says) in [
+        (
+            "[matching]\nthreshold = \"high\"\n",
+            "expected a number (like 0.85)",
+        ),
+        (
+            "[departments.x]\nhours = 5\n",
+            "expected a table of settings",
+        ),
+        ("[web]\nmax_connections = 1.5\n", "expected a whole number"),
+    ] {
+        let err = refused(text);
+        assert!(err.contains(says), "{text}: {err}");
+        assert!(
+            !err.contains("f32") && !err.contains("struct "),
+            "{text}: {err}"
+        );
+    }
     let err = refused("# handoffs\ndefault_department = \"vendita\"\n\n[departments.vendite]\n");
     assert!(
         err.contains(
@@ -752,6 +792,75 @@ fn commands_that_work_on_the_shop_s_history_refuse_a_mistyped_data_directory() {
     );
 }
 
+/// The commands that write a store do not write it into a folder of other files (here
+/// the shop's FAQ folder, named by mistake), and those that answer customers do not start
+/// away from the shop's content: each says what to do and leaves nothing behind.
+#[test]
+fn commands_that_write_refuse_a_folder_of_other_files_and_a_missing_faq() {
+    let place = tempfile::tempdir().unwrap();
+    let faq = place.path().join("faq");
+    std::fs::create_dir(&faq).unwrap();
+    std::fs::write(faq.join("spedizioni.md"), "# Spedizioni\n").unwrap();
+    for args in [
+        &["chat", "--customer", "terminal:x"][..],
+        &["demo"],
+        &["operator", "add", "anna", "--department", "generale"],
+    ] {
+        let out = sportello(&faq, args, "ciao\n");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("{} is a folder of other files", faq.display()))
+                && err.contains("hint:"),
+            "{args:?}: {err}"
+        );
+        let left: Vec<_> = std::fs::read_dir(&faq).unwrap().collect();
+        assert_eq!(left.len(), 1, "{args:?} wrote into the FAQ folder");
+    }
+    // A fresh volume's lost+found and hidden files are no reason to refuse.
+    let volume = place.path().join("volume");
+    std::fs::create_dir_all(volume.join("lost+found")).unwrap();
+    std::fs::write(volume.join(".keep"), "").unwrap();
+    let out = sportello(&volume, &["chat", "--customer", "terminal:x"], "ciao\n");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(volume.join("db").is_file());
+
+    // Started where there is no faq/ (a folder of its own here), nothing is answered
+    // and no store made.
+    let data = place.path().join("data");
+    for args in [
+        &["chat", "--customer", "terminal:x"][..],
+        &["ask", "come posso pagare?"],
+        &["serve"],
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sportello"))
+            .current_dir(place.path().join("volume"))
+            .arg("--data")
+            .arg(&data)
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}: {err}");
+        assert!(
+            err.contains("no FAQ folder at faq") && err.contains("--faq DIR"),
+            "{args:?}: {err}"
+        );
+        assert!(!data.exists(), "{args:?} made a store");
+    }
+    let out = sportello(&data, &["--intents", "nowhere", "ask", "ciao"], "");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("no intents folder at nowhere"),
+        "{err}"
+    );
+}
+
 #[test]
 fn bench_refuses_to_measure_a_folder_without_faq_entries() {
     // Run where there is no faq/ (or with a mistyped --faq), every figure would be of
@@ -836,4 +945,28 @@ fn content_naming_a_department_the_shop_lacks_is_flagged_and_hands_off_where_som
         Some("assistenza".into()),
         "{queue}"
     );
+}
+
+/// Every `--json` says in `--help` what it prints.
+#[test]
+fn every_json_option_says_what_it_prints() {
+    let data = tempfile::tempdir().unwrap();
+    for args in [
+        &["ask", "--help"][..],
+        &["eval", "--help"],
+        &["queue", "list", "--help"],
+        &["customer", "show", "--help"],
+        &["faq", "gaps", "--help"],
+        &["report", "--help"],
+        &["bench", "--help"],
+    ] {
+        let out = sportello(data.path(), args, "");
+        let help = stdout(&out);
+        let line = help.lines().find(|l| l.trim_start().starts_with("--json"));
+        let said = line.map(|l| l.trim_start()["--json".len()..].trim());
+        assert!(
+            said.is_some_and(|s| s.starts_with("Print")),
+            "{args:?}: {help}"
+        );
+    }
 }

@@ -45,17 +45,16 @@ fn gaps_group_what_customers_asked_and_drafts_are_never_served() {
         serde_json::from_str(&run(&data, &faq, &["faq", "gaps", "--json"])).unwrap();
     let top = &gaps[0];
     assert_eq!(top["count"], 3, "{gaps:#}");
-    // «5 6» names no topic: it is no gap of the FAQ, though the bot missed it.
+    // «5 6» names no topic: it is no gap of the FAQ, nor an unanswered question in the
+    // report (a late survey score, most often), though the bot missed it twice.
     let report: serde_json::Value =
         serde_json::from_str(&run(&data, &faq, &["report", "--json"])).unwrap();
+    let unanswered = report["top_unanswered"].as_array().unwrap();
     assert!(
-        report["top_unanswered"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|u| u["text"] == "5 6" && u["count"] == 2),
+        !unanswered.is_empty() && unanswered.iter().all(|u| u["text"] != "5 6"),
         "{report:#}"
     );
+    assert!(report["fallbacks"].as_u64().unwrap() >= 2, "{report:#}");
     assert!(
         gaps.as_array()
             .unwrap()

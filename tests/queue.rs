@@ -109,6 +109,78 @@ fn an_operator_reply_reaches_the_customer_and_closing_returns_to_the_bot() {
     assert_eq!(next[0].text, app.answer_of("costi-di-spedizione"));
 }
 
+/// Closed from the queue before anyone wrote to them, customers are not told of a
+/// "conversation with our operator" that never was; closed with the FAQ entry that
+/// settles it, they get that entry's answer first.
+#[test]
+fn a_request_closed_before_any_operator_wrote_says_so_and_carries_the_faq_answer() {
+    let mut app = TestApp::new();
+    for who in ["terminal:dup", "terminal:faq", "terminal:talked"] {
+        app.say(who, "voglio parlare con un operatore");
+        app.delivered(who);
+    }
+    let ticket_of = |app: &TestApp, who: &str| {
+        let t = app
+            .queue()
+            .into_iter()
+            .find(|t| t.customer.to_string() == who);
+        t.unwrap().id
+    };
+    let now = app.now();
+
+    app.service
+        .close(ticket_of(&app, "terminal:dup"), "anna", now)
+        .unwrap();
+    let got = app.delivered("terminal:dup");
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].kind, OutboundKind::Reply);
+    assert!(
+        got[0]
+            .text
+            .starts_with("Il nostro staff ha chiuso la tua richiesta")
+            && !got[0]
+                .text
+                .contains("conversazione con il nostro operatore"),
+        "{}",
+        got[0].text
+    );
+
+    let id = ticket_of(&app, "terminal:faq");
+    app.service
+        .close_answered_by(id, "anna", "costi-di-spedizione", now)
+        .unwrap();
+    let got = app.delivered("terminal:faq");
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got[0].kind, OutboundKind::Answer);
+    assert_eq!(got[0].text, app.answer_of("costi-di-spedizione"));
+    assert!(
+        got[1].text.contains("con le informazioni qui sopra"),
+        "{}",
+        got[1].text
+    );
+
+    // Claimed and answered: the farewell of a conversation, then the survey.
+    let id = ticket_of(&app, "terminal:talked");
+    app.service.claim(id, "anna", now).unwrap();
+    app.service.reply(id, "anna", "Eccomi!", now).unwrap();
+    app.delivered("terminal:talked");
+    app.service
+        .close_answered_by(id, "anna", "costi-di-spedizione", now)
+        .unwrap();
+    let got = app.delivered("terminal:talked");
+    assert!(
+        got[0]
+            .text
+            .contains("conversazione con il nostro operatore è chiusa"),
+        "{got:?}"
+    );
+    assert!(
+        got.iter().all(|o| o.kind != OutboundKind::Answer),
+        "{got:?}"
+    );
+    assert!(app.queue().is_empty());
+}
+
 #[test]
 fn a_released_ticket_goes_back_to_the_queue() {
     let mut app = TestApp::new();
@@ -119,6 +191,39 @@ fn a_released_ticket_goes_back_to_the_queue() {
     let t = app.service.release(id, "anna", now).unwrap();
     assert_eq!((t.status, t.operator), (TicketStatus::Queued, None));
     app.service.claim(id, "marco", now).unwrap();
+}
+
+/// An admin taking a ticket back from a colleague is logged as such: who did it and
+/// from whom (the history shows both), and a plain release names no one else.
+#[test]
+fn a_ticket_taken_back_by_an_admin_logs_who_held_it() {
+    use sportello::domain::EventKind;
+    let mut app = TestApp::new();
+    app.say("terminal:tb", "voglio parlare con un operatore");
+    let id = app.queue()[0].id;
+    let now = app.now();
+    app.service.claim(id, "carla", now).unwrap();
+    app.service
+        .release_as(id, "anna", true, Some("carla"), now)
+        .unwrap();
+    app.service.claim(id, "luca", now).unwrap();
+    app.service.release(id, "luca", now).unwrap();
+    let customer = app.queue()[0].customer.clone();
+    let released: Vec<(String, Option<String>)> = app
+        .service
+        .store()
+        .events_of(&customer)
+        .unwrap()
+        .into_iter()
+        .filter_map(|e| match e.kind {
+            EventKind::Released { operator, from, .. } => Some((operator, from)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        released,
+        [("anna".into(), Some("carla".into())), ("luca".into(), None)]
+    );
 }
 
 #[test]
@@ -189,4 +294,19 @@ fn a_ticket_tells_the_customers_real_question_not_just_the_request_for_a_person(
         complaint.summary,
         "è una vergogna, il pacco è arrivato rotto"
     );
+    // Choices picked by number are not the question: "spedizione" is, twice over
+    // (an entry picked, the same word again, then the person's number).
+    let ticket_of = |app: &TestApp, who: &str| {
+        let t = app.queue().into_iter().find(|t| t.customer.as_str() == who);
+        t.unwrap()
+    };
+    let offered = app.say("terminal:s3", "spedizione");
+    app.say("terminal:s3", "1");
+    app.say("terminal:s3", "spedizione");
+    app.say("terminal:s3", &offered[0].choices.len().to_string());
+    assert_eq!(ticket_of(&app, "terminal:s3").summary, "spedizione");
+    // Picked at once: the question it was picked for.
+    let offered = app.say("terminal:s4", "spedizione");
+    app.say("terminal:s4", &offered[0].choices.len().to_string());
+    assert_eq!(ticket_of(&app, "terminal:s4").summary, "spedizione");
 }

@@ -127,7 +127,7 @@ pub fn ask(brain: &Brain, text: &str, lang: Option<Lang>, json: bool) -> anyhow:
             json!({
                 "faq_id": c.faq_id,
                 "confidence": round(c.confidence),
-                "threshold": c.threshold,
+                "threshold": round(c.threshold),
                 "department": c.department,
                 "features": {"raw": round(e.raw), "lexical": round(e.lexical), "model": round(e.model),
                              "semantic": e.semantic.map(round)},

@@ -12,6 +12,7 @@ pub enum CustomerCommand {
     /// tickets, order numbers, CSAT/NPS given.
     Show {
         id: CustomerId,
+        /// Print the record as one JSON object (for scripts).
         #[arg(long)]
         json: bool,
     },

@@ -15,6 +15,7 @@ pub enum FaqCommand {
     /// The messages the bot could not answer, grouped by similarity, with counts and
     /// examples.
     Gaps {
+        /// Print the groups as JSON (for scripts).
         #[arg(long)]
         json: bool,
     },

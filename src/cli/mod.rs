@@ -63,6 +63,7 @@ enum Command {
         /// Conversation language (default: guessed from the text, else it).
         #[arg(long)]
         lang: Option<crate::domain::Lang>,
+        /// Print the decision, the candidates and their evidence as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -75,6 +76,7 @@ enum Command {
     /// Measure matching on labelled cases (JSON lines {"text","expected"}).
     Eval {
         cases: PathBuf,
+        /// Print the figures and the misses as JSON (keys as in README's matching section).
         #[arg(long)]
         json: bool,
     },
@@ -236,8 +238,27 @@ impl Cli {
         }
     }
 
+    /// The FAQ and intents folders are there: a bot started away from the shop's folder
+    /// would answer nothing and miss every request for a person (an intent), so the
+    /// commands that load the content refuse, before they open or create a store.
+    fn content_folders(&self) -> anyhow::Result<()> {
+        for (dir, flag, what) in [
+            (&self.faq, "--faq", "FAQ"),
+            (&self.intents, "--intents", "intents"),
+        ] {
+            anyhow::ensure!(
+                dir.is_dir(),
+                "no {what} folder at {}\n  hint: run sportello from the shop's folder (where \
+                 faq/ and intents/ are), or pass {flag} DIR",
+                dir.display()
+            );
+        }
+        Ok(())
+    }
+
     /// Load the content; problems in single files are printed and the files skipped.
     fn brain(&self) -> anyhow::Result<Brain> {
+        self.content_folders()?;
         let config = self.config()?;
         let (brain, diagnostics) = Brain::load(&self.faq, &self.intents, config.matching, None);
         for d in &diagnostics {
@@ -261,6 +282,7 @@ impl Cli {
     /// For `serve`: answering from the index at once, the classifiers training on
     /// another thread (a large FAQ takes seconds to train).
     fn serving_service(&self) -> anyhow::Result<Service> {
+        self.content_folders()?;
         let config = self.config()?;
         let (brain, mut diagnostics) =
             Brain::load_untrained(&self.faq, &self.intents, config.matching, None);
@@ -277,6 +299,7 @@ impl Cli {
     }
 
     fn open_service(&self) -> anyhow::Result<Service> {
+        self.content_folders()?;
         self.service_on(self.open_store()?)
     }
 

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 pub enum QueueCommand {
     /// Open tickets in queue order (priority, then waiting time).
     List {
+        /// Print the open tickets as JSON (for scripts).
         #[arg(long)]
         json: bool,
     },
@@ -129,7 +130,7 @@ fn list(service: &Service, json: bool) -> anyhow::Result<()> {
         "ticket", "priority", "department", "waiting", "status", "customer", "reason"
     );
     for t in queue {
-        let waited = (now - t.opened_at).num_minutes();
+        let waited = waited(now - t.opened_at);
         let status = match &t.operator {
             Some(op) => format!("@{op}"),
             None => "queued".into(),
@@ -140,13 +141,23 @@ fn list(service: &Service, json: bool) -> anyhow::Result<()> {
             t.id.to_string(),
             t.priority.to_string(),
             t.department,
-            format!("{waited}m"),
+            waited,
             status,
             t.customer.to_string(),
             t.reason.to_string()
         );
     }
     Ok(())
+}
+
+/// A wait for the queue's column: "45m", "3h05m", "2d 4h".
+fn waited(wait: chrono::Duration) -> String {
+    let minutes = wait.num_minutes().max(0);
+    match minutes {
+        0..60 => format!("{minutes}m"),
+        60..1440 => format!("{}h{:02}m", minutes / 60, minutes % 60),
+        _ => format!("{}d {}h", minutes / 1440, minutes % 1440 / 60),
+    }
 }
 
 fn show(service: &Service, id: TicketId) -> anyhow::Result<()> {
@@ -172,4 +183,22 @@ fn show(service: &Service, id: TicketId) -> anyhow::Result<()> {
         println!("[{}] {who}: {}", m.at.format("%m-%d %H:%M"), m.text);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_wait_reads_in_minutes_hours_or_days() {
+        let m = chrono::Duration::minutes;
+        let shown: Vec<String> = [0, 59, 60, 185, 1439, 1440, 3125, -5]
+            .into_iter()
+            .map(|n| super::waited(m(n)))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "0m", "59m", "1h00m", "3h05m", "23h59m", "1d 0h", "2d 4h", "0m"
+            ]
+        );
+    }
 }

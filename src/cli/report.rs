@@ -21,6 +21,7 @@ pub struct ReportArgs {
     /// ... to this day, included.
     #[arg(long, requires = "from", value_parser = super::day)]
     to: Option<chrono::NaiveDate>,
+    /// Print the report as one JSON object (keys as in README's report section).
     #[arg(long, conflicts_with_all = ["csv", "html"])]
     json: bool,
     /// The KPIs as CSV: the period, each week, channel and department (needs --from/--to).

@@ -265,6 +265,36 @@ pub enum ConfigError {
     },
 }
 
+/// A parse error in the words of the file's editor, not of Rust's types ("expected f32",
+/// "expected struct HoursSettings").
+fn plain(message: &str) -> String {
+    static TYPES: std::sync::LazyLock<[(regex::Regex, &str); 5]> = std::sync::LazyLock::new(|| {
+        let re = |p: &str| regex::Regex::new(p).expect("a valid pattern");
+        [
+            (re(r"expected f(32|64)\b"), "expected a number (like 0.85)"),
+            (
+                re(r"expected [ui](8|16|32|64|128|size)\b"),
+                "expected a whole number (like 3)",
+            ),
+            (
+                re(r"expected struct \w+"),
+                "expected a table of settings (its own [section], or { key = value, ... })",
+            ),
+            (
+                re(r"expected a sequence"),
+                "expected a list (like [\"a\", \"b\"])",
+            ),
+            (
+                re(r"expected a map"),
+                "expected a table (like { key = value })",
+            ),
+        ]
+    });
+    TYPES.iter().fold(message.to_owned(), |m, (re, with)| {
+        re.replace_all(&m, *with).into_owned()
+    })
+}
+
 impl Config {
     /// The hours that apply to a department: its own, else the shop's.
     pub fn hours_of(&self, department: &str) -> &crate::care::Hours {
@@ -329,7 +359,7 @@ impl Config {
             line: e
                 .span()
                 .map_or(1, |s| crate::diagnostics::line_of(&text, s.start)),
-            message: e.message().to_owned(),
+            message: plain(e.message()),
         })?;
         config
             .validate(&text)

@@ -128,6 +128,9 @@ pub enum EventKind {
     Released {
         ticket: TicketId,
         operator: String,
+        /// Who held the ticket, when an admin (`operator`) took it back from them.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<String>,
     },
     Closed {
         ticket: TicketId,

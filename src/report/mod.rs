@@ -78,7 +78,8 @@ pub fn summarise(
                     DecisionKind::ToOperator => s.to_operator += 1,
                     _ => {}
                 }
-                if cause.missed(*decision) {
+                // «5», «?», an emoji: nothing an editor could add to the FAQ (as `faq gaps`).
+                if cause.missed(*decision) && text.chars().any(char::is_alphabetic) {
                     let key = crate::text::normalise(text);
                     unanswered.entry(key).or_insert_with(|| (text.clone(), 0)).1 += 1;
                 }

@@ -92,6 +92,8 @@ impl Service {
     /// What the ticket is about, for the operator: the message that handed over, unless
     /// it only asked for a person; then the customer's latest real question of this
     /// conversation (one the bot tried to answer), if any.
+    /// A choice picked by its number ("3") is no question: the one it answered is told,
+    /// and the pick itself is left out of the summary.
     fn story(&self, inbound: &Inbound, reason: &HandoffReason) -> Result<String> {
         if *reason != HandoffReason::Asked {
             return Ok(inbound.text.clone());
@@ -105,11 +107,14 @@ impl Service {
                     matches!(
                         v.decision,
                         DecisionKind::Answer | DecisionKind::Clarify | DecisionKind::Fallback
-                    )
+                    ) && !v.cause.picked()
+                        && m.text.chars().any(char::is_alphabetic)
                 })
         });
+        let asked = inbound.text.chars().any(char::is_alphabetic);
         Ok(match question {
-            Some(q) => format!("{} · {}", q.text, inbound.text),
+            Some(q) if asked => format!("{} · {}", q.text, inbound.text),
+            Some(q) => q.text.clone(),
             None => inbound.text.clone(),
         })
     }

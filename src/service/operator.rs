@@ -251,8 +251,31 @@ impl Service {
                 turn.outbound.push(line);
             }
             if change == Some(ModeEvent::Close) {
-                let farewell = texts::closed(ticket.lang).to_owned();
-                let line = said(&ticket, OutboundKind::Reply, farewell, vec![], now);
+                // No operator wrote to the customer: a FAQ entry named at the close is
+                // the answer they get, and the farewell does not speak of a conversation.
+                let spoke = ticket.first_response_at.is_some();
+                let answer = match &mark {
+                    Some(EventKind::AnsweredByFaq { faq, .. }) if !spoke => {
+                        self.brain().faq.entry(faq).map(|e| e.answer.clone())
+                    }
+                    _ => None,
+                };
+                let farewell = match (spoke, answer) {
+                    (true, _) => texts::closed(ticket.lang),
+                    (false, Some(answer)) => {
+                        let line = said(&ticket, OutboundKind::Answer, answer, vec![], now);
+                        turn.outbound.push(line);
+                        texts::closed_with_answer(ticket.lang)
+                    }
+                    (false, None) => texts::closed_unanswered(ticket.lang),
+                };
+                let line = said(
+                    &ticket,
+                    OutboundKind::Reply,
+                    farewell.to_owned(),
+                    vec![],
+                    now,
+                );
                 turn.outbound.push(line);
                 if let Some((question, choices)) =
                     self.ask_csat(&mut turn.conversation, &ticket, now)
@@ -307,9 +330,15 @@ fn logged(ticket: TicketId, event: &TicketEvent) -> EventKind {
             ticket,
             operator: by.clone(),
         },
-        TicketEvent::Release { by } | TicketEvent::TakeBack { by, .. } => EventKind::Released {
+        TicketEvent::Release { by } => EventKind::Released {
             ticket,
             operator: by.clone(),
+            from: None,
+        },
+        TicketEvent::TakeBack { by, from } => EventKind::Released {
+            ticket,
+            operator: by.clone(),
+            from: Some(from.clone()),
         },
         TicketEvent::ToDepartment { by, department } => EventKind::Transferred {
             ticket,
