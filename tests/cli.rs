@@ -853,6 +853,26 @@ fn commands_that_write_refuse_a_folder_of_other_files_and_a_missing_faq() {
         );
         assert!(!data.exists(), "{args:?} made a store");
     }
+    // The queue needs no content (a cron job, another folder), but `close --faq` does.
+    let from_elsewhere = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_sportello"))
+            .current_dir(place.path())
+            .arg("--data")
+            .arg(&volume)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let listed = from_elsewhere(&["queue", "list"]);
+    assert!(
+        listed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    let close = from_elsewhere(&["queue", "close", "1", "--faq", "resi", "--as", "anna"]);
+    let err = String::from_utf8_lossy(&close.stderr);
+    // (`faq` there is the folder this test made: the intents folder is what is missing.)
+    assert!(err.contains("no intents folder at intents"), "{err}");
     let out = sportello(&data, &["--intents", "nowhere", "ask", "ciao"], "");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -969,4 +989,26 @@ fn every_json_option_says_what_it_prints() {
             "{args:?}: {help}"
         );
     }
+}
+
+/// `queue show`: the ticket, its summary's question, and the transcript with the
+/// choices the bot offered, so that a customer's "3" reads as what it picked.
+#[test]
+fn queue_show_lists_the_choices_a_number_picked() {
+    let place = Place::new();
+    let data = place.data();
+    let chat = sportello(&data, &["chat"], "spedizione\n3\n");
+    assert!(stdout(&chat).contains("in coda"), "{}", stdout(&chat));
+    let out = sportello(&data, &["queue", "show", "1"], "");
+    let shown = stdout(&out);
+    assert!(out.status.success(), "{shown}");
+    let lines: Vec<&str> = shown.lines().collect();
+    let offered = lines.iter().position(|l| l.contains("bot: ")).unwrap();
+    assert!(lines[offered + 1].starts_with("    1. "), "{shown}");
+    let person = lines.iter().find(|l| l.starts_with("    3. ")).unwrap();
+    assert!(person.contains("persona"), "{shown}");
+    assert!(lines.iter().any(|l| l.ends_with("customer: 3")), "{shown}");
+    let list = sportello(&data, &["queue", "list", "--json"], "");
+    let queue: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(queue[0]["summary"], "spedizione", "{queue}");
 }

@@ -518,3 +518,32 @@ fn a_full_disk_loses_no_acknowledged_message_and_serve_recovers_by_itself() {
     );
     drop(server);
 }
+
+/// `/metrics` tells how busy the shop is: with `SPORTELLO_METRICS_TOKEN` set, only a
+/// scraper that sends it reads them; `/healthz` stays open to the load balancer.
+#[test]
+fn metrics_answer_only_the_scraper_with_the_token_when_one_is_set() {
+    let server = Server::start_with(&[], None, &[("SPORTELLO_METRICS_TOKEN", "scrape-me")]);
+    let addr = server.addr();
+    for sent in [
+        None,
+        Some("Bearer wrong"),
+        Some("scrape-me"),
+        Some("Basic scrape-me"),
+    ] {
+        let headers: Vec<(&str, &str)> = sent.map(|s| ("Authorization", s)).into_iter().collect();
+        let r = request(&addr, "GET", "/metrics", &headers, None);
+        assert_eq!(r.status, 401, "{sent:?}: {}", r.body);
+        assert!(!r.body.contains("sportello_"), "{sent:?}");
+    }
+    let ok = request(
+        &addr,
+        "GET",
+        "/metrics",
+        &[("Authorization", "Bearer scrape-me")],
+        None,
+    );
+    assert_eq!(ok.status, 200);
+    assert!(ok.body.contains("sportello_queue_length"), "{}", ok.body);
+    assert_eq!(request(&addr, "GET", "/healthz", &[], None).status, 200);
+}

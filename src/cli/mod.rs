@@ -203,7 +203,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Eval { cases, json } => content::eval(&cli.brain()?, cases, *json),
         // The queue is the shop's tickets: a mistyped --data finds none, it makes no store.
-        Command::Queue(cmd) => queue::run(&cli.service_on(cli.existing_store()?)?, cmd),
+        // Only `close --faq` needs the content.
+        Command::Queue(cmd) if cmd.reads_the_faq() => {
+            cli.content_folders()?;
+            queue::run(&cli.service_on(cli.existing_store()?)?, cmd)
+        }
+        Command::Queue(cmd) => {
+            let config = cli.config()?;
+            let brain = Brain::empty(config.matching);
+            queue::run(&Service::new(cli.existing_store()?, brain, config), cmd)
+        }
         Command::Replay { script } => replay::run(&cli.open_service()?, script),
         // Removing an account puts its tickets back in the queues: the service does it,
         // without the content, the channels or the order platform.

@@ -49,6 +49,14 @@ pub enum QueueCommand {
     },
 }
 
+impl QueueCommand {
+    /// Whether the command reads the FAQ (`close --faq ID`); the others work on the
+    /// store alone, from any folder (a cron job, another machine).
+    pub fn reads_the_faq(&self) -> bool {
+        matches!(self, QueueCommand::Close { faq: Some(_), .. })
+    }
+}
+
 /// The long name `queue close`'s `--faq ID` is given internally (the global `--faq DIR`
 /// keeps its own).
 pub const ANSWERED_BY: &str = "answered-by-faq";
@@ -150,13 +158,13 @@ fn list(service: &Service, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A wait for the queue's column: "45m", "3h05m", "2d 4h".
+/// A wait for the queue's column, one word: "45m", "3h05m", "2d04h".
 fn waited(wait: chrono::Duration) -> String {
     let minutes = wait.num_minutes().max(0);
     match minutes {
         0..60 => format!("{minutes}m"),
         60..1440 => format!("{}h{:02}m", minutes / 60, minutes % 60),
-        _ => format!("{}d {}h", minutes / 1440, minutes % 1440 / 60),
+        _ => format!("{}d{:02}h", minutes / 1440, minutes % 1440 / 60),
     }
 }
 
@@ -181,6 +189,10 @@ fn show(service: &Service, id: TicketId) -> anyhow::Result<()> {
             Author::Operator(name) => format!("operator {name}"),
         };
         println!("[{}] {who}: {}", m.at.format("%m-%d %H:%M"), m.text);
+        // What a customer's "2" picked.
+        for (n, label) in m.choices.iter().enumerate() {
+            println!("    {}. {label}", n + 1);
+        }
     }
     Ok(())
 }
@@ -197,7 +209,7 @@ mod tests {
         assert_eq!(
             shown,
             [
-                "0m", "59m", "1h00m", "3h05m", "23h59m", "1d 0h", "2d 4h", "0m"
+                "0m", "59m", "1h00m", "3h05m", "23h59m", "1d00h", "2d04h", "0m"
             ]
         );
     }

@@ -61,7 +61,7 @@ async fn serve(service: Arc<Service>, data: PathBuf) -> anyhow::Result<Ended> {
     for line in channels.describe() {
         eprintln!("{line}");
     }
-    let app = Arc::new(App::new(service, channels, stop)?);
+    let app = Arc::new(App::new(service, channels, stop)?.with_metrics_token(env.metrics_token));
     tokio::spawn(fire_timers(app.service.clone(), app.stop.clone()));
     let router = web::router(app.clone());
     eprintln!("sportello serving on http://{addr}");

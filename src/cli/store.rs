@@ -37,7 +37,8 @@ pub fn run(cmd: &StoreCommand) -> anyhow::Result<ExitCode> {
     let target = Store::open(to).with_context(|| format!("opening {}", shown(to)))?;
     let copied = crate::store::copy::copy(&source, &target).map_err(|e| {
         let copying = format!("copying {} to {}", shown(from), shown(to));
-        if matches!(e, crate::store::StoreError::NotEmpty) {
+        // Refused before the mark (not empty, not writable): nothing was written.
+        if !target.copy_unfinished().unwrap_or(true) {
             return anyhow::Error::new(e).context(copying);
         }
         // What was written stays marked unfinished: every command refuses it.

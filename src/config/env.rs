@@ -19,6 +19,9 @@ pub struct Environment {
     pub email: Option<super::EmailSecrets>,
     /// `SPORTELLO_ORDERS_KEY`, `_SECRET`, `_TOKEN`: the order platform's keys.
     pub orders: crate::orders::OrderSecrets,
+    /// `SPORTELLO_METRICS_TOKEN`: when set, `/metrics` answers only a scraper that sends
+    /// it (`Authorization: Bearer TOKEN`); unset, anyone who reaches the server reads it.
+    pub metrics_token: Option<String>,
 }
 
 /// The WhatsApp Cloud API channel's part of the environment.
@@ -127,6 +130,7 @@ impl Environment {
             whatsapp,
             email: super::EmailSecrets::from_vars(var)?,
             orders,
+            metrics_token: var("SPORTELLO_METRICS_TOKEN"),
         })
     }
 }
@@ -152,6 +156,10 @@ impl std::fmt::Debug for Environment {
             .field("whatsapp", &self.whatsapp)
             .field("email", &self.email)
             .field("orders", &self.orders)
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }

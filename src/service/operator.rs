@@ -251,23 +251,12 @@ impl Service {
                 turn.outbound.push(line);
             }
             if change == Some(ModeEvent::Close) {
-                // No operator wrote to the customer: a FAQ entry named at the close is
-                // the answer they get, and the farewell does not speak of a conversation.
-                let spoke = ticket.first_response_at.is_some();
-                let answer = match &mark {
-                    Some(EventKind::AnsweredByFaq { faq, .. }) if !spoke => {
-                        self.brain().faq.entry(faq).map(|e| e.answer.clone())
-                    }
-                    _ => None,
-                };
-                let farewell = match (spoke, answer) {
-                    (true, _) => texts::closed(ticket.lang),
-                    (false, Some(answer)) => {
-                        let line = said(&ticket, OutboundKind::Answer, answer, vec![], now);
-                        turn.outbound.push(line);
-                        texts::closed_with_answer(ticket.lang)
-                    }
-                    (false, None) => texts::closed_unanswered(ticket.lang),
+                // No operator wrote to the customer (a duplicate, settled by phone): the
+                // farewell does not speak of a conversation that never was. A FAQ entry
+                // named at the close only tags the ticket (`faq suggest`): nothing is sent.
+                let farewell = match ticket.first_response_at {
+                    Some(_) => texts::closed(ticket.lang),
+                    None => texts::closed_unanswered(ticket.lang),
                 };
                 let line = said(
                     &ticket,
@@ -335,10 +324,11 @@ fn logged(ticket: TicketId, event: &TicketEvent) -> EventKind {
             operator: by.clone(),
             from: None,
         },
+        // A removed account's tickets are put back in its own name: no one else held them.
         TicketEvent::TakeBack { by, from } => EventKind::Released {
             ticket,
             operator: by.clone(),
-            from: Some(from.clone()),
+            from: (from != by).then(|| from.clone()),
         },
         TicketEvent::ToDepartment { by, department } => EventKind::Transferred {
             ticket,

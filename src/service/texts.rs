@@ -257,18 +257,6 @@ pub fn closed_unanswered(lang: Lang) -> &'static str {
     }
 }
 
-/// A request closed from the queue with the FAQ answer that settles it (sent just before).
-pub fn closed_with_answer(lang: Lang) -> &'static str {
-    match lang {
-        Lang::It => {
-            "Il nostro staff ha risposto alla tua richiesta con le informazioni qui sopra e l'ha chiusa. Se ti serve altro, scrivimi pure: ti risponde di nuovo l'assistente virtuale, e puoi chiedere di nuovo un operatore."
-        }
-        Lang::En => {
-            "Our staff answered your request with the information above and closed it. If you need anything else, just write: the virtual assistant will answer again, and you can ask for an operator again."
-        }
-    }
-}
-
 pub fn csat_question(lang: Lang) -> &'static str {
     match lang {
         Lang::It => {

@@ -215,7 +215,7 @@ impl Store {
     }
 
     /// Whether a copy into this store started and did not finish.
-    pub(super) fn copy_unfinished(&self) -> Result<bool> {
+    pub fn copy_unfinished(&self) -> Result<bool> {
         match self {
             Store::Sled(store) => store.copy_unfinished(),
             Store::Postgres(store) => store.copy_unfinished(),

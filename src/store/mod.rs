@@ -61,7 +61,7 @@ pub enum StoreError {
     )]
     NotADirectory(PathBuf),
     #[error(
-        "--data {0} is a folder of other files, not a data directory\n  hint: name the data directory the shop ran with, or a new or empty directory (it is created if missing), or a postgres:// URL"
+        "{0} is a folder of other files, not a data directory\n  hint: name the data directory the shop ran with, or a new or empty directory (it is created if missing), or a postgres:// URL"
     )]
     NotAStore(PathBuf),
     #[error(

@@ -6,7 +6,7 @@ use super::{App, blocking};
 use crate::care::SlaState;
 use crate::service::{Counts, WAIT_BUCKETS};
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use chrono::Utc;
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -19,7 +19,16 @@ struct Family {
     samples: Vec<(String, u64)>,
 }
 
-pub async fn render(State(app): State<Arc<App>>) -> Result<String, StatusCode> {
+pub async fn render(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<String, StatusCode> {
+    if let Some(token) = &app.metrics_token {
+        let sent = headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if !sent.is_some_and(|s| crate::accounts::same_secret(s, token)) {
+            return Err(StatusCode::UNAUTHORIZED);
+        }
+    }
     let service = app.service.clone();
     let queue = blocking(move || Ok(service.store().queue()?))
         .await

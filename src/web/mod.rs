@@ -67,6 +67,8 @@ pub struct App {
     visitor_key: String,
     /// Password hashing is memory-hard (19 MiB each): a few threads of its own.
     hashing: hasher::Hasher,
+    /// What a scraper of `/metrics` must send, if anything (`SPORTELLO_METRICS_TOKEN`).
+    metrics_token: Option<String>,
 }
 
 impl App {
@@ -86,7 +88,16 @@ impl App {
             minute_limits: limits::Rates::new(&store, "minute"),
             streams: Arc::default(),
             hashing: hasher::Hasher::new(HASHING_AT_ONCE, HASHING_QUEUE),
+            metrics_token: None,
         })
+    }
+
+    /// `/metrics` only for a scraper that sends `token` (`Authorization: Bearer`).
+    pub fn with_metrics_token(self, token: Option<String>) -> Self {
+        Self {
+            metrics_token: token,
+            ..self
+        }
     }
 
     /// Whether `offered` is the setup token (and no admin exists yet); it is then no
