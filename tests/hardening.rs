@@ -534,8 +534,18 @@ fn metrics_answer_only_the_scraper_with_the_token_when_one_is_set() {
         let headers: Vec<(&str, &str)> = sent.map(|s| ("Authorization", s)).into_iter().collect();
         let r = request(&addr, "GET", "/metrics", &headers, None);
         assert_eq!(r.status, 401, "{sent:?}: {}", r.body);
+        assert_eq!(r.header("www-authenticate"), Some("Bearer"), "{sent:?}");
         assert!(!r.body.contains("sportello_"), "{sent:?}");
     }
+    // The scheme is case-insensitive (RFC 9110).
+    let lower = request(
+        &addr,
+        "GET",
+        "/metrics",
+        &[("Authorization", "bearer scrape-me")],
+        None,
+    );
+    assert_eq!(lower.status, 200);
     let ok = request(
         &addr,
         "GET",

@@ -153,6 +153,15 @@ fn a_request_closed_before_any_operator_wrote_says_so() {
         .close_answered_by(id, "anna", "costi-di-spedizione", now)
         .unwrap();
     unanswered(&app.delivered("terminal:faq"));
+    let customer = sportello::domain::CustomerId::parse("terminal:faq").unwrap();
+    let events = app.service.store().events_of(&customer).unwrap();
+    assert!(
+        events.iter().any(|e| matches!(
+            &e.kind,
+            sportello::domain::EventKind::AnsweredByFaq { faq, .. } if faq == "costi-di-spedizione"
+        )),
+        "the FAQ named tags the ticket: {events:?}"
+    );
 
     let id = ticket_of(&app, "terminal:talked");
     app.service.claim(id, "anna", now).unwrap();
@@ -199,6 +208,20 @@ fn a_ticket_taken_back_by_an_admin_logs_who_held_it() {
     assert_eq!(
         released,
         [("anna".into(), Some("carla".into())), ("luca".into(), None)]
+    );
+    // A removed account's tickets go back in its own name: no one else held them.
+    app.service.claim(id, "marta", now).unwrap();
+    app.service.remove_operator("marta", now).unwrap();
+    let last = app
+        .service
+        .store()
+        .events_of(&customer)
+        .unwrap()
+        .pop()
+        .unwrap();
+    assert!(
+        matches!(&last.kind, EventKind::Released { operator, from: None, .. } if operator == "marta"),
+        "{last:?}"
     );
 }
 

@@ -1,6 +1,6 @@
 //! `sportello queue list|show|claim|reply|release|close`: the operator side in a terminal.
 
-use crate::domain::{Author, Ticket, TicketId};
+use crate::domain::{Author, OutboundKind, Ticket, TicketId};
 use crate::service::Service;
 use chrono::Utc;
 use clap::{Args, Subcommand};
@@ -189,9 +189,14 @@ fn show(service: &Service, id: TicketId) -> anyhow::Result<()> {
             Author::Operator(name) => format!("operator {name}"),
         };
         println!("[{}] {who}: {}", m.at.format("%m-%d %H:%M"), m.text);
-        // What a customer's "2" picked.
-        for (n, label) in m.choices.iter().enumerate() {
-            println!("    {}. {label}", n + 1);
+        // What a customer's "2" picked ("did you mean" lists); a survey's buttons are
+        // its scores, shown as they are.
+        if m.kind == Some(OutboundKind::Clarify) {
+            for (n, label) in m.choices.iter().enumerate() {
+                println!("    {}. {label}", n + 1);
+            }
+        } else if !m.choices.is_empty() {
+            println!("    [{}]", m.choices.join(" "));
         }
     }
     Ok(())

@@ -130,7 +130,8 @@ impl Environment {
             whatsapp,
             email: super::EmailSecrets::from_vars(var)?,
             orders,
-            metrics_token: var("SPORTELLO_METRICS_TOKEN"),
+            // A secret read from a file often ends in a newline.
+            metrics_token: var("SPORTELLO_METRICS_TOKEN").map(|t| t.trim().to_owned()),
         })
     }
 }
@@ -203,15 +204,23 @@ mod tests {
                 "https://shop.example/telegram",
             ),
             ("SPORTELLO_TELEGRAM_WEBHOOK_SECRET", "HOOKSECRET"),
+            ("SPORTELLO_METRICS_TOKEN", "METRICSSECRET\n"),
         ])
         .unwrap();
         assert_eq!(full.http_addr, "0.0.0.0:9000");
+        assert_eq!(
+            full.metrics_token.as_deref(),
+            Some("METRICSSECRET"),
+            "trimmed"
+        );
         let telegram = full.telegram.as_ref().unwrap();
         assert_eq!(telegram.token, "123:SECRETTOKEN");
         assert_eq!(telegram.webhook.as_ref().unwrap().1, "HOOKSECRET");
         let shown = format!("{full:?}");
         assert!(
-            !shown.contains("SECRETTOKEN") && !shown.contains("HOOKSECRET"),
+            !shown.contains("SECRETTOKEN")
+                && !shown.contains("HOOKSECRET")
+                && !shown.contains("METRICSSECRET"),
             "{shown}"
         );
         assert!(shown.contains("shop.example"), "{shown}");

@@ -19,16 +19,28 @@ struct Family {
     samples: Vec<(String, u64)>,
 }
 
-pub async fn render(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<String, StatusCode> {
+pub async fn render(State(app): State<Arc<App>>, headers: HeaderMap) -> axum::response::Response {
+    use axum::response::IntoResponse;
     if let Some(token) = &app.metrics_token {
         let sent = headers
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, credentials)| credentials.trim());
         if !sent.is_some_and(|s| crate::accounts::same_secret(s, token)) {
-            return Err(StatusCode::UNAUTHORIZED);
+            let challenge = [(axum::http::header::WWW_AUTHENTICATE, "Bearer")];
+            return (StatusCode::UNAUTHORIZED, challenge).into_response();
         }
     }
+    match families(&app).await {
+        Ok(text) => text.into_response(),
+        Err(status) => status.into_response(),
+    }
+}
+
+/// The metrics as Prometheus text.
+async fn families(app: &App) -> Result<String, StatusCode> {
     let service = app.service.clone();
     let queue = blocking(move || Ok(service.store().queue()?))
         .await
