@@ -162,6 +162,16 @@ fn an_operator_lists_issues_and_revokes_their_own_api_tokens() {
         "the secret is shown once"
     );
     assert_eq!(with_token(&addr, &token, "/api/v1/queue").status, 200);
+    // The scheme's case does not matter (RFC 9110), as for `/metrics`.
+    let lower = format!("bearer {token}");
+    let r = request(
+        &addr,
+        "GET",
+        "/api/v1/queue",
+        &[("Authorization", &lower)],
+        None,
+    );
+    assert_eq!(r.status, 200);
     let listed = call(&addr, &anna, "GET", "/api/v1/tokens", None).json();
     assert!(listed["tokens"][0]["last_used_at"].is_string(), "{listed}");
     // Another operator sees none of them and cannot revoke them.

@@ -208,18 +208,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             cli.content_folders()?;
             queue::run(&cli.service_on(cli.existing_store()?)?, cmd)
         }
-        Command::Queue(cmd) => {
-            let config = cli.config()?;
-            let brain = Brain::empty(config.matching);
-            queue::run(&Service::new(cli.existing_store()?, brain, config), cmd)
-        }
+        Command::Queue(cmd) => queue::run(&cli.service_without_content()?, cmd),
         Command::Replay { script } => replay::run(&cli.open_service()?, script),
         // Removing an account puts its tickets back in the queues: the service does it,
         // without the content, the channels or the order platform.
         Command::Operator(operator::OperatorCommand::Remove { name }) => {
-            let config = cli.config()?;
-            let brain = Brain::empty(config.matching);
-            operator::remove(&Service::new(cli.existing_store()?, brain, config), name)
+            operator::remove(&cli.service_without_content()?, name)
         }
         // A new shop's first account makes its store; the others read an existing one.
         Command::Operator(cmd @ operator::OperatorCommand::Add { .. }) => {
@@ -281,6 +275,14 @@ impl Cli {
     /// error, not a new empty store.
     fn existing_store(&self) -> anyhow::Result<Store> {
         Ok(Store::open_existing(&self.data)?)
+    }
+
+    /// The service over the existing store, without the content, the channels or the
+    /// order platform: for what works on tickets and accounts alone.
+    fn service_without_content(&self) -> anyhow::Result<Service> {
+        let config = self.config()?;
+        let brain = Brain::empty(config.matching);
+        Ok(Service::new(self.existing_store()?, brain, config))
     }
 
     fn open_store(&self) -> anyhow::Result<Store> {

@@ -79,7 +79,7 @@ pub fn summarise(
                     _ => {}
                 }
                 // «5», «?», an emoji: nothing an editor could add to the FAQ (as `faq gaps`).
-                if cause.missed(*decision) && text.chars().any(char::is_alphabetic) {
+                if cause.missed(*decision) && crate::text::has_letters(text) {
                     let key = crate::text::normalise(text);
                     unanswered.entry(key).or_insert_with(|| (text.clone(), 0)).1 += 1;
                 }

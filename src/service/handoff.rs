@@ -108,10 +108,10 @@ impl Service {
                         v.decision,
                         DecisionKind::Answer | DecisionKind::Clarify | DecisionKind::Fallback
                     ) && !v.cause.picked()
-                        && m.text.chars().any(char::is_alphabetic)
+                        && crate::text::has_letters(&m.text)
                 })
         });
-        let asked = inbound.text.chars().any(char::is_alphabetic);
+        let asked = crate::text::has_letters(&inbound.text);
         Ok(match question {
             Some(q) if asked => format!("{} · {}", q.text, inbound.text),
             Some(q) => q.text.clone(),

@@ -198,6 +198,12 @@ pub fn guess_lang(text: &str) -> Option<Lang> {
     read_lang(text).lang
 }
 
+/// Whether `text` holds a letter at all: «5», «?», an emoji or a choice's number ask
+/// nothing an editor or an operator could read as a question.
+pub fn has_letters(text: &str) -> bool {
+    text.chars().any(char::is_alphabetic)
+}
+
 pub fn word_count(text: &str) -> usize {
     words(&fold(text)).count()
 }

@@ -91,13 +91,16 @@ fn me_json(op: &Operator, csrf: &str) -> Value {
     json!({"name": op.name, "role": op.role, "departments": op.departments, "csrf": csrf})
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers
+/// The credentials of `Authorization: Bearer ...` (the scheme in any case, RFC 9110).
+pub(super) fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let (scheme, credentials) = headers
         .get(header::AUTHORIZATION)?
         .to_str()
         .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::trim)
+        .split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| credentials.trim())
 }
 
 fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

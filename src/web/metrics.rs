@@ -22,12 +22,7 @@ struct Family {
 pub async fn render(State(app): State<Arc<App>>, headers: HeaderMap) -> axum::response::Response {
     use axum::response::IntoResponse;
     if let Some(token) = &app.metrics_token {
-        let sent = headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, credentials)| credentials.trim());
+        let sent = super::auth::bearer(&headers);
         if !sent.is_some_and(|s| crate::accounts::same_secret(s, token)) {
             let challenge = [(axum::http::header::WWW_AUTHENTICATE, "Bearer")];
             return (StatusCode::UNAUTHORIZED, challenge).into_response();
