@@ -100,7 +100,7 @@ proptest! {
         for d in &diagnostics {
             prop_assert!(d.to_string().contains(".toml:"), "{d}");
         }
-        prop_assert!(intents.rules.len() <= 2);
+        prop_assert!(intents.rules().len() <= 2);
     }
 
     #[test]

@@ -19,7 +19,7 @@ fn the_sample_content_loads_without_errors_and_every_example_holds() {
     let (brain, diagnostics) = sample_brain();
     assert!(diagnostics.is_empty(), "{diagnostics:#?}");
     assert!(brain.faq.entries().len() >= 60);
-    assert!(brain.intents.rules.len() >= 6);
+    assert!(brain.intents.rules().len() >= 6);
 }
 
 #[test]

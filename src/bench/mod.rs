@@ -366,7 +366,7 @@ pub(crate) fn content_brain(content: &ContentDirs, config: &Config) -> anyhow::R
 /// answers, in both languages.
 fn texts(brain: &Brain) -> Vec<String> {
     let mut texts = faq_questions(brain);
-    for rule in &brain.intents.rules {
+    for rule in brain.intents.rules() {
         texts.extend(rule.examples.iter().map(|(t, _)| t.clone()));
     }
     texts.extend(

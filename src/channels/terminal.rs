@@ -39,7 +39,7 @@ pub fn run(service: &Service, dirs: &ContentDirs, args: &ChatArgs) -> anyhow::Re
     eprintln!(
         "Sportello chat as {customer}: {} FAQ entries, {} intents. Write a message; an empty line or Ctrl-D leaves.",
         brain.faq.entries().len(),
-        brain.intents.rules.len()
+        brain.intents.rules().len()
     );
     drop(brain);
     std::thread::scope(|scope| -> anyhow::Result<ExitCode> {

@@ -24,7 +24,7 @@ pub fn check(cli: &super::Cli) -> anyhow::Result<ExitCode> {
     println!(
         "{} FAQ entries, {} intents: {errors} errors, {} warnings",
         brain.faq.entries().len(),
-        brain.intents.rules.len(),
+        brain.intents.rules().len(),
         diagnostics.len() - errors
     );
     for lang in Lang::ALL {

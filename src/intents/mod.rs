@@ -8,6 +8,8 @@ pub use rule::{Intent, IntentKind};
 
 use crate::diagnostics::Diagnostic;
 use crate::domain::triage::{IntentAction, IntentHit};
+use regex::RegexSet;
+use std::ops::Range;
 use std::path::Path;
 
 /// A value an intent captured from a message, such as an order number.
@@ -23,9 +25,17 @@ pub struct Classification {
     pub captures: Vec<Capture>,
 }
 
+/// The rules, and every pattern of every rule in one [`RegexSet`]: a message is scanned
+/// once for all of them (one lazy DFA, one cache from its pool) instead of once per
+/// pattern; only a capture rule whose pattern matched runs its own regexes, to extract.
 #[derive(Debug, Clone, Default)]
 pub struct Intents {
-    pub rules: Vec<Intent>,
+    rules: Vec<Intent>,
+    /// None when the patterns together are too large for one set: each rule is then
+    /// tried on its own, with the same result.
+    set: Option<RegexSet>,
+    /// The positions in `set` of each rule's patterns.
+    spans: Vec<Range<usize>>,
 }
 
 impl Intents {
@@ -56,9 +66,29 @@ impl Intents {
                 Err(d) => diagnostics.push(d),
             }
         }
-        let intents = Intents { rules };
+        let intents = Intents::new(rules);
         diagnostics.extend(intents.verify_examples());
         (intents, diagnostics)
+    }
+
+    /// The rules, with their patterns gathered in one set.
+    pub fn new(rules: Vec<Intent>) -> Intents {
+        let mut spans = Vec::with_capacity(rules.len());
+        let mut patterns = Vec::new();
+        for rule in &rules {
+            let start = patterns.len();
+            patterns.extend(rule.patterns.iter().map(|re| re.as_str()));
+            spans.push(start..patterns.len());
+        }
+        let set = RegexSet::new(patterns)
+            .inspect_err(|e| tracing::warn!("intent patterns tried one by one: {e}"))
+            .ok();
+        Intents { rules, set, spans }
+    }
+
+    /// The rules, in file name order.
+    pub fn rules(&self) -> &[Intent] {
+        &self.rules
     }
 
     /// Which action intent wins on `normalised` text, and what capture intents found.
@@ -66,16 +96,27 @@ impl Intents {
     pub fn classify(&self, normalised: &str) -> Classification {
         let mut out = Classification::default();
         let mut best: Option<(u8, &Intent)> = None;
-        for rule in &self.rules {
+        let found = self.set.as_ref().map(|set| set.matches(normalised));
+        let matches = |i: usize, rule: &Intent| match &found {
+            Some(found) => self.spans[i].clone().any(|p| found.matched(p)),
+            None => rule.matches(normalised),
+        };
+        for (i, rule) in self.rules.iter().enumerate() {
             match &rule.kind {
-                IntentKind::Capture { group } => {
-                    out.captures
-                        .extend(rule.captures(normalised, group).map(|value| Capture {
+                IntentKind::Capture { group } if matches(i, rule) => {
+                    // Two patterns may capture the same value ("pf-998877" by both).
+                    for value in rule.captures(normalised, group) {
+                        let capture = Capture {
                             intent: rule.name.clone(),
                             value,
-                        }));
+                        };
+                        if !out.captures.contains(&capture) {
+                            out.captures.push(capture);
+                        }
+                    }
                 }
-                IntentKind::Action(action) if rule.matches(normalised) => {
+                IntentKind::Capture { .. } => {}
+                IntentKind::Action(action) if matches(i, rule) => {
                     let rank = rank(action);
                     if best.is_none_or(|(r, _)| rank > r) {
                         best = Some((rank, rule));
@@ -149,5 +190,51 @@ fn rank(action: &IntentAction) -> u8 {
         IntentAction::OrderStatus => 60,
         IntentAction::Answer(_) => 50,
         IntentAction::Reply => 10,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The set finds what trying each rule's patterns one by one finds, on every
+    /// example, counter-example and labelled case of the sample content.
+    #[test]
+    fn one_scan_of_the_set_classifies_as_every_pattern_alone() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let (intents, diagnostics) = Intents::load_dir(&root.join("intents"));
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        assert!(intents.set.is_some());
+        let alone = Intents {
+            set: None,
+            ..intents.clone()
+        };
+        let mut texts: Vec<String> = Vec::new();
+        for rule in intents.rules() {
+            texts.extend(rule.examples.iter().map(|(t, _)| t.clone()));
+            texts.extend(rule.counter_examples.iter().map(|(t, _)| t.clone()));
+        }
+        for file in ["it.jsonl", "en.jsonl"] {
+            let cases = std::fs::read_to_string(root.join("tests/eval").join(file)).unwrap();
+            for line in cases.lines().filter(|l| !l.trim().is_empty()) {
+                let case: serde_json::Value = serde_json::from_str(line).unwrap();
+                texts.push(case["text"].as_str().unwrap().to_owned());
+            }
+        }
+        texts.push("ordine 123456 e ordine PF-998877, voglio un operatore subito".into());
+        let mut hits = 0;
+        for text in &texts {
+            let normalised = crate::text::normalise(text);
+            let found = intents.classify(&normalised);
+            assert_eq!(found, alone.classify(&normalised), "{text}");
+            hits += usize::from(found.hit.is_some() || !found.captures.is_empty());
+        }
+        assert!(
+            hits > 50,
+            "only {hits} of {} texts matched a rule",
+            texts.len()
+        );
+        let both = intents.classify(&crate::text::normalise(texts.last().unwrap()));
+        assert_eq!(both.captures.len(), 2, "{both:?}");
     }
 }

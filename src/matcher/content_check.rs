@@ -46,7 +46,7 @@ impl Brain {
             .filter_map(|e| Some((&e.path, e.department.as_deref()?)));
         let intents = self
             .intents
-            .rules
+            .rules()
             .iter()
             .filter_map(|r| Some((&r.path, r.department.as_deref()?)));
         faq.chain(intents)
@@ -70,7 +70,7 @@ impl Brain {
         use crate::domain::triage::IntentAction;
         use crate::intents::IntentKind;
         self.intents
-            .rules
+            .rules()
             .iter()
             .filter_map(|r| match &r.kind {
                 IntentKind::Action(IntentAction::Answer(id)) if self.faq.entry(id).is_none() => {
