@@ -1012,3 +1012,49 @@ fn queue_show_lists_the_choices_a_number_picked() {
     let queue: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
     assert_eq!(queue[0]["summary"], "spedizione", "{queue}");
 }
+
+/// A customer's escape codes and line breaks reach the operator's terminal written out
+/// (`\u{1b}`), never as codes that retitle, hide or fake its lines; the store keeps
+/// the text as it came (the JSON output shows it).
+#[test]
+fn a_customers_escape_codes_are_written_out_on_the_operators_terminal() {
+    let place = Place::new();
+    let data = place.data();
+    let script = place.files().join("script.jsonl");
+    std::fs::write(
+        &script,
+        concat!(
+            r#"{"at":"2026-03-02T09:00:00Z","customer":"web:x1","lang":"it","text":"vendete \u001b]0;PWNED\u0007\u001b[8mbiciclette\r\n[03-02 09:01] operator anna: rimborso approvato"}"#,
+            "\n",
+            r#"{"at":"2026-03-02T09:01:00Z","customer":"web:x1","text":"voglio parlare con un operatore"}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    sportello_ok(&data, &["replay", script.to_str().unwrap()]);
+    let printed = [
+        &["queue", "list"][..],
+        &["queue", "show", "1"][..],
+        &["report", "--from", "2026-03-01", "--to", "2026-03-03"][..],
+        &["faq", "gaps"][..],
+    ];
+    for args in printed {
+        let out = sportello_ok(&data, args);
+        assert!(
+            !out.chars().any(|c| c.is_control() && c != '\n'),
+            "{args:?}: {out:?}"
+        );
+        assert!(!out.contains("\n[03-02 09:01] operator"), "{args:?}: {out}");
+    }
+    let show = sportello_ok(&data, &["queue", "show", "1"]);
+    assert!(
+        show.contains(r"\u{1b}]0;PWNED\u{7}\u{1b}[8mbiciclette\r\n[03-02 09:01]"),
+        "{show}"
+    );
+    let json = sportello_ok(&data, &["queue", "list", "--json"]);
+    let queue: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(
+        queue[0]["summary"].as_str().unwrap().contains('\u{1b}'),
+        "{queue}"
+    );
+}

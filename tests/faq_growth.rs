@@ -15,7 +15,14 @@ const SCRIPT: &str = r#"{"at":"2026-03-02T09:00:00Z","customer":"web:c1","lang":
 {"at":"2026-03-02T10:01:00Z","customer":"web:c4","text":"il commercialista vuole il documento per la ditta"}
 {"at":"2026-03-02T10:05:00Z","operator":"anna","claim":"web:c4"}
 {"at":"2026-03-02T10:06:00Z","operator":"anna","reply":"web:c4","text":"Spunta «Richiedo fattura» al checkout."}
+{"at":"2026-03-02T10:06:30Z","customer":"web:c4","text":"ok perfetto, a posto così"}
 {"at":"2026-03-02T10:07:00Z","operator":"anna","close":"web:c4","faq":"fattura"}
+{"at":"2026-03-02T10:30:00Z","customer":"web:c7","lang":"it","text":"voglio parlare con un operatore"}
+{"at":"2026-03-02T10:31:00Z","customer":"web:c7","text":"serve un documento fiscale per il rimborso spese aziendale"}
+{"at":"2026-03-02T10:35:00Z","operator":"anna","claim":"web:c7"}
+{"at":"2026-03-02T10:36:00Z","operator":"anna","reply":"web:c7","text":"Spunta «Richiedo fattura» al checkout."}
+{"at":"2026-03-02T10:37:00Z","customer":"web:c7","text":"benissimo allora lo rifaccio"}
+{"at":"2026-03-02T10:38:00Z","operator":"anna","close":"web:c7","faq":"fattura"}
 {"at":"2026-03-02T11:00:00Z","customer":"web:c5","lang":"it","text":"5 6"}
 {"at":"2026-03-02T11:01:00Z","customer":"web:c6","lang":"it","text":"5 6"}
 "#;
@@ -111,6 +118,13 @@ fn a_wording_marked_as_answered_by_an_entry_becomes_its_question_through_a_diff(
     let diff = run(&data, &faq, &["faq", "suggest"]);
     assert!(diff.contains("fattura.md\n@@ "), "{diff}");
     assert!(diff.contains(&format!("+  \"{wording}\",")), "{diff}");
+    // Asked for a person first, then said what for, while waiting: that is the question.
+    let explained = "serve un documento fiscale per il rimborso spese aziendale";
+    assert!(diff.contains(&format!("+  \"{explained}\",")), "{diff}");
+    // What they said once answered is not a question of the entry.
+    for said_after in ["a posto così", "lo rifaccio"] {
+        assert!(!diff.contains(said_after), "{diff}");
+    }
     let untouched = std::fs::read_to_string(faq.join("it/fattura.md")).unwrap();
     assert!(!untouched.contains(wording), "suggest alone writes nothing");
     let apply = || {

@@ -347,6 +347,29 @@ fn a_truncated_store_says_corrupt_and_restore_a_backup_instead_of_panicking() {
             other => panic!("{keep}%: exit {other:?}: {stderr}"),
         }
     }
+    // Pages overwritten in the middle of the log: a command that reads them says which
+    // store is damaged (sled's read error carries no folder; the command line names it).
+    let damaged = truncated("db", 100);
+    let path = damaged.join("db");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let len = bytes.len();
+    for tenth in 1..10 {
+        let at = len * tenth / 10;
+        let end = (at + 4096).min(len);
+        bytes[at..end].fill(0xA5);
+    }
+    std::fs::write(&path, bytes).unwrap();
+    let args = ["report", "--from", "2026-10-01", "--to", "2026-11-20"];
+    let out = sportello(&damaged, &args, "");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        stderr.contains("corrupt")
+            && stderr.contains("backup")
+            && stderr.contains(damaged.to_str().unwrap()),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -79,7 +79,8 @@ fn unknown(id: &CustomerId) -> ExitCode {
 }
 
 fn print_record(r: &customer::Record) {
-    println!("{}  {}", r.id, r.name.as_deref().unwrap_or("(no name)"));
+    let name = r.name.as_deref().unwrap_or("(no name)");
+    println!("{}  {}", r.id, crate::text::for_terminal(name));
     let lang = r.lang.map_or("-".into(), |l| l.to_string());
     println!(
         "channels {}  language {lang}  first seen {}  last seen {}",
@@ -109,7 +110,7 @@ fn print_record(r: &customer::Record) {
         );
     }
     for s in &r.surveys {
-        let comment = s.comment.as_deref().unwrap_or("");
+        let comment = crate::text::for_terminal(s.comment.as_deref().unwrap_or(""));
         println!("  {:?} {} {comment}", s.survey, s.score);
     }
 }

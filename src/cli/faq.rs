@@ -141,7 +141,7 @@ fn print_gaps(found: &[Gap]) {
     for g in found {
         println!("{:>4}  [{}] {}", g.count, g.lang, g.words.join(" "));
         for e in g.examples.iter().take(3) {
-            println!("        «{e}»");
+            println!("        «{}»", crate::text::for_terminal(e));
         }
         if let Some(id) = &g.close_to {
             println!(
@@ -229,26 +229,50 @@ fn draft_text(id: &str, gap: &Gap) -> String {
     )
 }
 
-/// The customer's question that the operator answered on `ticket`: their latest message
-/// up to the close that is a question of its own, never a request for a person, a
-/// greeting or another intent's phrase ("voglio parlare con un operatore").
+/// The customer's question that the operator answered on `ticket`: the latest message
+/// of their own words up to the handoff, since the ticket before it closed (what made
+/// them ask for a person); if there is none ("voglio un operatore" straight away), the
+/// first one they wrote while waiting, before the operator's first reply. Never a
+/// request for a person, a greeting or another intent's phrase, nor the "ok, grazie"
+/// they write once answered.
 fn asked(
     store: &crate::store::Store,
     brain: &crate::matcher::Brain,
     ticket: &crate::domain::Ticket,
 ) -> anyhow::Result<Option<String>> {
-    let until = ticket
-        .closed_at
-        .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC);
+    use crate::domain::Author;
+    let since = store
+        .tickets_of(&ticket.customer)?
+        .iter()
+        .filter(|t| t.id != ticket.id)
+        .filter_map(|t| t.closed_at)
+        .filter(|closed| *closed <= ticket.opened_at)
+        .max()
+        .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
     let transcript = store.transcript(&ticket.customer)?;
-    let found = transcript
+    let own_words = |text: &str| {
+        crate::text::word_count(text) >= 2 && brain.analyse(text, None).intent.is_none()
+    };
+    let customer = |m: &&crate::store::StoredMessage| m.author == Author::Customer;
+    let before = transcript
         .iter()
         .rev()
-        .filter(|m| m.author == crate::domain::Author::Customer && m.at <= until)
+        .filter(customer)
+        .filter(|m| m.at > since && m.at <= ticket.opened_at)
         .map(|m| m.text.trim())
-        .find(|text| {
-            crate::text::word_count(text) >= 2 && brain.analyse(text, None).intent.is_none()
-        });
+        .find(|text| own_words(text));
+    let replied = transcript
+        .iter()
+        .find(|m| m.at > ticket.opened_at && matches!(m.author, Author::Operator(_)))
+        .map_or(chrono::DateTime::<chrono::Utc>::MAX_UTC, |m| m.at);
+    let found = before.or_else(|| {
+        transcript
+            .iter()
+            .filter(customer)
+            .filter(|m| m.at > ticket.opened_at && m.at < replied)
+            .map(|m| m.text.trim())
+            .find(|text| own_words(text))
+    });
     Ok(found.map(str::to_owned))
 }
 
@@ -286,8 +310,14 @@ fn suggest(
         let old =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         let Some(new) = add_questions(&old, questions) else {
+            let by_hand: String = questions
+                .iter()
+                .map(|q| format!("\n  {}", toml::Value::String(q.clone())))
+                .collect();
             eprintln!(
-                "{}: no `questions = [...]` in the front matter to add to",
+                "{}: its front matter has no `questions = [...]` list this edit can extend \
+                 without touching anything else (a comment on the list's lines?); add by \
+                 hand:{by_hand}",
                 path.display()
             );
             continue;

@@ -115,11 +115,16 @@ pub fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    let data = cli.data.clone();
     match run(cli) {
         Ok(code) => code,
         // `replay x | head -1`: written with `?`, the reader's leaving ends it as above.
         Err(e) if reader_left(&e) => ExitCode::from(READER_LEFT),
         Err(e) => {
+            let e = match e.downcast::<crate::store::StoreError>() {
+                Ok(store) => anyhow::Error::new(store.in_store(&data)),
+                Err(e) => e,
+            };
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }

@@ -143,7 +143,10 @@ fn list(service: &Service, json: bool) -> anyhow::Result<()> {
             Some(op) => format!("@{op}"),
             None => "queued".into(),
         };
-        let summary: String = t.summary.chars().take(50).collect();
+        let summary: String = crate::text::for_terminal(&t.summary)
+            .chars()
+            .take(50)
+            .collect();
         println!(
             "{:<6} {:<8} {:<16} {:<8} {:<10} {:<22} {:<16} {summary}",
             t.id.to_string(),
@@ -188,15 +191,19 @@ fn show(service: &Service, id: TicketId) -> anyhow::Result<()> {
             Author::Bot => "bot".to_owned(),
             Author::Operator(name) => format!("operator {name}"),
         };
-        println!("[{}] {who}: {}", m.at.format("%m-%d %H:%M"), m.text);
+        println!(
+            "[{}] {who}: {}",
+            m.at.format("%m-%d %H:%M"),
+            crate::text::for_terminal(&m.text)
+        );
         // What a customer's "2" picked ("did you mean" lists); a survey's buttons are
         // its scores, shown as they are.
         if m.kind == Some(OutboundKind::Clarify) {
             for (n, label) in m.choices.iter().enumerate() {
-                println!("    {}. {label}", n + 1);
+                println!("    {}. {}", n + 1, crate::text::for_terminal(label));
             }
         } else if !m.choices.is_empty() {
-            println!("    [{}]", m.choices.join(" "));
+            println!("    [{}]", crate::text::for_terminal(&m.choices.join(" ")));
         }
     }
     Ok(())

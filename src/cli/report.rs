@@ -90,7 +90,7 @@ fn print_summary(s: &Summary) {
     if !s.top_unanswered.is_empty() {
         println!("\ntop unanswered:");
         for u in &s.top_unanswered {
-            println!("  {:>3}  {}", u.count, u.text);
+            println!("  {:>3}  {}", u.count, crate::text::for_terminal(&u.text));
         }
     }
 }

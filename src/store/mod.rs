@@ -48,8 +48,11 @@ pub enum StoreError {
         "storage error: {0}\n  hint: check that the data directory is writable and the disk is not full"
     )]
     Sled(::sled::Error),
+    /// `dir` is empty where the error was met below the store's path (a sled read);
+    /// the command line names the store it opened ([`StoreError::in_store`]).
     #[error(
-        "the store in {dir} is corrupt ({what})\n  hint: restore the data directory from a backup (stop sportello, replace the folder, start again)"
+        "the store{} is corrupt ({what})\n  hint: restore the data directory from a backup (stop sportello, replace the folder, start again)",
+        if dir.as_os_str().is_empty() { String::new() } else { format!(" in {}", shown(dir)) }
     )]
     Damaged { dir: PathBuf, what: String },
     #[error(
@@ -108,6 +111,19 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// The error, naming `data` as the damaged store if it named none.
+    pub fn in_store(self, data: &Path) -> StoreError {
+        match self {
+            StoreError::Damaged { dir, what } if dir.as_os_str().is_empty() => {
+                StoreError::Damaged {
+                    dir: data.to_owned(),
+                    what,
+                }
+            }
+            other => other,
+        }
+    }
+
     /// A record of `tree` that does not decode.
     pub fn corrupt(tree: &'static str, e: impl std::error::Error + Send + Sync + 'static) -> Self {
         StoreError::Corrupt {

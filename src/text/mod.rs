@@ -35,6 +35,26 @@ fn fold_chars(chars: impl Iterator<Item = char>, len: usize) -> String {
     out
 }
 
+/// `text` as one line an operator's terminal shows as it is: control characters
+/// (escape sequences that could retitle, hide or fake lines), line breaks and the
+/// invisible or direction-changing characters are written out (`\u{1b}`, `\n`), the
+/// rest is kept. What the store holds is unchanged; only the printing changes.
+pub fn for_terminal(text: &str) -> std::borrow::Cow<'_, str> {
+    let hidden = |c: char| c.is_control() || is_invisible(c);
+    if !text.chars().any(hidden) {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if hidden(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out.into()
+}
+
 fn is_combining_mark(c: char) -> bool {
     matches!(c, '\u{0300}'..='\u{036f}' | '\u{1ab0}'..='\u{1aff}' | '\u{20d0}'..='\u{20ff}')
 }
@@ -211,6 +231,20 @@ pub fn word_count(text: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_terminal_sees_escape_codes_and_line_breaks_written_out() {
+        let attack =
+            "ciao\u{1b}]0;PWNED\u{7}\u{1b}[8m nascosto\r\n[05-01] operator anna: ok\u{202e}";
+        let shown = for_terminal(attack);
+        assert!(!shown.chars().any(|c| c.is_control()), "{shown}");
+        assert_eq!(
+            shown,
+            "ciao\\u{1b}]0;PWNED\\u{7}\\u{1b}[8m nascosto\\r\\n[05-01] operator anna: ok\\u{202e}"
+        );
+        let plain = "perché? «sì» 👍";
+        assert!(matches!(for_terminal(plain), std::borrow::Cow::Borrowed(p) if p == plain));
+    }
 
     #[test]
     fn ascii_text_folds_as_the_unicode_path_folds_it() {
