@@ -1058,3 +1058,33 @@ fn a_customers_escape_codes_are_written_out_on_the_operators_terminal() {
         "{queue}"
     );
 }
+
+/// A number that names none of the choices ("7" to three) hears which numbers there
+/// are and the same choices again, and a number that does pick one still works after.
+#[test]
+fn a_number_outside_the_choices_offers_them_again() {
+    let place = Place::new();
+    let data = place.data();
+    let chat = sportello(&data, &["chat"], "spedizione\n7\n2\n");
+    let said = stdout(&chat);
+    assert!(chat.status.success(), "{said}");
+    let replies: Vec<&str> = said.split("bot> ").skip(1).collect();
+    assert_eq!(replies.len(), 3, "{said}");
+    assert!(
+        replies[1].starts_with("Rispondi con un numero da 1 a 3"),
+        "{said}"
+    );
+    let offered = |reply: &str| -> Vec<String> {
+        reply
+            .lines()
+            .filter(|l| l.starts_with("   "))
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(offered(replies[0]).len(), 3, "{said}");
+    assert_eq!(offered(replies[0]), offered(replies[1]), "{said}");
+    assert!(
+        replies[2].contains("59"),
+        "the second choice, answered: {said}"
+    );
+}

@@ -151,6 +151,9 @@ impl Service {
             inbound,
         };
         let mut said = self.effects(&brain, &decision, applied, &mut turn)?;
+        if why.cause == triage::Cause::ChoiceOutOfRange {
+            said.text = Some(texts::pick_a_number(lang, said.choices.len()));
+        }
         if let Some(number) = orders.last() {
             self.order_on_ticket(&mut turn, number)?;
         }

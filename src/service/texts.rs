@@ -10,6 +10,18 @@ pub fn clarify(lang: Lang) -> &'static str {
     }
 }
 
+/// A number that named none of the `offered` choices: they follow again.
+pub fn pick_a_number(lang: Lang, offered: usize) -> String {
+    match lang {
+        Lang::It => format!(
+            "Rispondi con un numero da 1 a {offered}, oppure scrivi la domanda con altre parole:"
+        ),
+        Lang::En => format!(
+            "Please reply with a number from 1 to {offered}, or write your question in other words:"
+        ),
+    }
+}
+
 pub fn unreadable(lang: Lang) -> &'static str {
     match lang {
         Lang::It => {

@@ -55,6 +55,21 @@ pub fn decide(
     if let Some(choice) = pick_choice(text, situation.pending_choices) {
         return decide_choice(choice, intent);
     }
+    if let Some(asked) = number_not_offered(text, situation.pending_choices) {
+        let offered = situation.pending_choices.len();
+        let why = format!("customer answered {asked} to choices numbered 1 to {offered}");
+        // The same choices again (the planner adds "a person" back at the end).
+        let choices = situation
+            .pending_choices
+            .iter()
+            .filter(|c| c.target != ChoiceTarget::Human)
+            .cloned()
+            .collect();
+        return (
+            Decision::Clarify { choices },
+            Why::new(Cause::ChoiceOutOfRange, why),
+        );
+    }
     if let Some(decision) = intent.and_then(|i| decide_intent(i, situation, text)) {
         return decision;
     }
@@ -137,6 +152,24 @@ fn pick_choice<'c>(text: &str, choices: &'c [Choice]) -> Option<&'c Choice> {
     choices
         .iter()
         .find(|c| crate::text::fold(&c.label).trim_end_matches('?') == text.trim_end_matches('?'))
+}
+
+/// A bare number ("3", "la 5.", "option 4") that names none of the choices offered: the
+/// customer meant to pick one, not to ask the FAQ about the number ("30 euro" and
+/// "ordine 123456" are not picks).
+fn number_not_offered(text: &str, choices: &[Choice]) -> Option<usize> {
+    const PICKING: [&str; 8] = ["la", "il", "n", "nr", "numero", "number", "the", "option"];
+    if choices.is_empty() {
+        return None;
+    }
+    let text = crate::text::fold(text);
+    let digits: String = text.chars().filter(|c| c.is_ascii_digit()).collect();
+    let rest: String = text.chars().filter(|c| c.is_alphabetic()).collect();
+    if digits.len() > 2 || !(rest.is_empty() || PICKING.contains(&rest.as_str())) {
+        return None;
+    }
+    let n: usize = digits.parse().ok()?;
+    (n == 0 || n > choices.len()).then_some(n)
 }
 
 fn decide_choice(choice: &Choice, intent: Option<&IntentHit>) -> (Decision, Why) {

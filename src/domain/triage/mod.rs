@@ -235,6 +235,8 @@ pub enum Cause {
     OrderDetails,
     /// A score outside the survey's range.
     SurveyOutOfRange,
+    /// A number that names none of the choices offered: they are offered again.
+    ChoiceOutOfRange,
     /// Written before causes were stored, by words the migration did not recognise.
     #[default]
     Unknown,

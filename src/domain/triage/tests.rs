@@ -157,6 +157,23 @@ fn a_picked_choice_wins_over_matching() {
         }
     ));
     assert_eq!(why.cause, Cause::PickedPerson, "{why}");
+    // A number that names no choice offers the same ones again (not the FAQ's match
+    // for "3"); a number that is something else is read as the message it is.
+    for typed in ["3", "la 5.", "0", "option 4"] {
+        let (again, why) = decide(offered, typed, None, &[candidate("other", 0.9)], &policy);
+        assert_eq!(
+            again,
+            Decision::Clarify {
+                choices: choices[..1].to_vec()
+            },
+            "{typed}"
+        );
+        assert_eq!(why.cause, Cause::ChoiceOutOfRange, "{typed}: {why}");
+    }
+    for message in ["30 euro", "ordine 123456", "2026"] {
+        let (_, why) = decide(offered, message, None, &[], &policy);
+        assert_ne!(why.cause, Cause::ChoiceOutOfRange, "{message}");
+    }
 }
 
 #[test]
