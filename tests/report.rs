@@ -238,3 +238,40 @@ async fn the_html_report_of_a_demo_month_shows_its_charts_in_a_browser_and_the_c
     let json = request(&server.addr(), "GET", path, &auth, None).json();
     assert_eq!(json["conversations"], report["conversations"]);
 }
+
+/// A request for a person taken back ("annulla") is one conversation that went to the
+/// people and came back, not a second one: the report and the customer's record agree.
+#[test]
+fn a_request_for_a_person_taken_back_is_one_conversation() {
+    let place = crate::support::Place::new();
+    let data = place.data();
+    let script = place.files().join("script.jsonl");
+    std::fs::write(
+        &script,
+        concat!(
+            r#"{"at":"2026-03-10T10:00:00Z","customer":"telegram:9","lang":"it","text":"voglio parlare con un operatore"}"#,
+            "\n",
+            r#"{"at":"2026-03-10T10:01:00Z","customer":"telegram:9","text":"annulla"}"#,
+            "\n",
+            r#"{"at":"2026-03-10T10:02:00Z","customer":"telegram:9","text":"quanto costa la spedizione?"}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let replayed = crate::support::sportello_ok(&data, &["replay", script.to_str().unwrap()]);
+    assert!(!replayed.is_empty());
+    let args = [
+        "report",
+        "--from",
+        "2026-03-10",
+        "--to",
+        "2026-03-10",
+        "--json",
+    ];
+    let report: serde_json::Value =
+        serde_json::from_str(&crate::support::sportello_ok(&data, &args)).unwrap();
+    assert_eq!(report["conversations"], 1, "{report:#}");
+    assert_eq!(report["containment_rate"], 0.0, "{report:#}");
+    let shown = crate::support::sportello_ok(&data, &["customer", "show", "telegram:9"]);
+    assert!(shown.contains("conversations 1 "), "{shown}");
+}

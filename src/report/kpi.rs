@@ -195,9 +195,11 @@ pub(super) fn conversations(
                 .get(customer)
                 .is_some_and(|ts| ts.iter().any(|&x| prev < x && x <= e.at))
         };
+        // Taking back a request for a person ends its ticket and goes on talking.
+        let took_back = *decision == DecisionKind::CancelHandoff;
         let new = last
             .get(customer)
-            .is_none_or(|&prev| e.at - prev >= SESSION_GAP || ended_since(prev));
+            .is_none_or(|&prev| e.at - prev >= SESSION_GAP || (ended_since(prev) && !took_back));
         if new {
             starts.entry(customer).or_default().push(e.at);
         }
