@@ -192,6 +192,15 @@ keywords = ["partita iva", "nota di credito"]
         "voglio parlare con un operatore per la Partita IVA",
     );
     app.say("telegram:2", "voglio parlare con un operatore");
+    // The question first, then the request for a person: the question routes it.
+    app.say(
+        "telegram:3",
+        "mi serve la nota di credito per la partita iva",
+    );
+    app.say("telegram:3", "voglio parlare con un operatore");
+    // A question that names no department leaves it where it was.
+    app.say("telegram:4", "posso pagare con il bonifico?");
+    app.say("telegram:4", "voglio parlare con un operatore");
     let queue = app.queue();
     let department = |c: &str| {
         queue
@@ -201,6 +210,8 @@ keywords = ["partita iva", "nota di credito"]
     };
     assert_eq!(department("telegram:1").as_deref(), Some("amministrazione"));
     assert_eq!(department("telegram:2").as_deref(), Some("assistenza"));
+    assert_eq!(department("telegram:3").as_deref(), Some("amministrazione"));
+    assert_eq!(department("telegram:4").as_deref(), Some("assistenza"));
 }
 
 #[test]

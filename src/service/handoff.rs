@@ -21,8 +21,11 @@ impl Service {
         priority: Priority,
     ) -> Result<String> {
         let lang = turn.conversation.lang.unwrap_or(Lang::It);
+        let summary = self.story(inbound, reason)?;
+        let department = self.routed(department, &summary, reason);
         let back = self.back_at(&department, inbound.at, lang);
-        let (position, estimate) = self.open_ticket(turn, inbound, department, reason, priority)?;
+        let (position, estimate) =
+            self.open_ticket(turn, inbound, (department, summary), reason, priority)?;
         let conv = &mut turn.conversation;
         conv.acked_at = Some(inbound.at);
         let wait = super::texts::Wait {
@@ -34,12 +37,26 @@ impl Service {
         Ok(super::texts::handoff(lang, reason, &wait, order))
     }
 
-    /// Queue a new ticket for the conversation; returns its place in the queue.
+    /// "Voglio un operatore" names no department; the question just before it, in the
+    /// ticket's summary, may ("mi serve la nota di credito"): a request for a person
+    /// that would go to the default department goes where those keywords send it.
+    fn routed(&self, department: String, summary: &str, reason: &HandoffReason) -> String {
+        let asked = *reason == HandoffReason::Asked;
+        match self.config.department_by_keywords(summary) {
+            Some(named) if asked && department == self.config.default_department => {
+                named.to_owned()
+            }
+            _ => department,
+        }
+    }
+
+    /// Queue a new ticket for the conversation, in `department` with `summary`; returns
+    /// its place in the queue.
     pub(super) fn open_ticket(
         &self,
         turn: &mut Turn,
         inbound: &Inbound,
-        department: String,
+        (department, summary): (String, String),
         reason: &HandoffReason,
         priority: Priority,
     ) -> Result<(usize, Option<crate::care::Estimate>)> {
@@ -52,7 +69,7 @@ impl Service {
             reason: reason.clone(),
             lang: conv.lang.unwrap_or(Lang::It),
             order_number: conv.order_numbers.last().cloned(),
-            summary: String::new(),
+            summary,
             status: TicketStatus::Queued,
             operator: None,
             opened_at: inbound.at,
@@ -66,10 +83,6 @@ impl Service {
         };
         conv.transition(ModeEvent::HandOff, Some(ticket.id))
             .expect("the bot owns the conversation");
-        let ticket = Ticket {
-            summary: self.story(inbound, reason)?,
-            ..ticket
-        };
         let kind = EventKind::TicketOpened {
             ticket: ticket.id,
             department: ticket.department.clone(),
