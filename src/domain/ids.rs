@@ -51,6 +51,20 @@ impl CustomerId {
         self.channel() == "forgotten"
     }
 
+    /// The channel the report counts this customer under: their own; for a forgotten
+    /// customer the one they wrote on (`forgotten:telegram.4f2a...`), so that erasing
+    /// someone moves no conversation between channels (ids forgotten before the channel
+    /// was kept count as `forgotten`).
+    pub fn counted_channel(&self) -> &str {
+        if self.is_forgotten()
+            && let Some((channel, _)) = self.local().split_once('.')
+            && !channel.is_empty()
+        {
+            return channel;
+        }
+        self.channel()
+    }
+
     /// The id within the channel (`123` of `telegram:123`).
     pub fn local(&self) -> &str {
         self.0.split_once(':').map_or("", |(_, id)| id)

@@ -142,8 +142,10 @@ pub fn by_channel(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> BTreeMap<String, Slice> {
-    let names: std::collections::BTreeSet<&str> =
-        events.iter().map(|e| e.customer.channel()).collect();
+    let names: std::collections::BTreeSet<&str> = events
+        .iter()
+        .map(|e| e.customer.counted_channel())
+        .collect();
     if let (1, Some(&only)) = (names.len(), names.first()) {
         // The usual shop on one channel: its slice is the whole, no copy.
         let whole = slice(events, config, from, to);
@@ -156,7 +158,7 @@ pub fn by_channel(
     let mut channels: BTreeMap<&str, Vec<Event>> = BTreeMap::new();
     for e in events {
         channels
-            .entry(e.customer.channel())
+            .entry(e.customer.counted_channel())
             .or_default()
             .push(e.clone());
     }

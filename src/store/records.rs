@@ -219,11 +219,14 @@ pub struct Forgotten {
     pub anonymous_id: String,
 }
 
-/// The id a forgotten customer's tickets and events are kept under (`forgotten:` and
-/// 16 random hex digits).
-pub(super) fn anonymous_id() -> CustomerId {
+/// The id `customer`'s tickets and events are kept under once forgotten: `forgotten:`,
+/// the channel they wrote on (what the report counts them under) and 16 random hex
+/// digits.
+pub(super) fn anonymous_id(customer: &CustomerId) -> CustomerId {
     let raw = crate::accounts::new_secret();
-    CustomerId::parse(&format!("forgotten:{}", &raw[..16])).expect("hex is a valid id")
+    let channel = customer.channel();
+    CustomerId::parse(&format!("forgotten:{channel}.{}", &raw[..16]))
+        .expect("a channel of lowercase letters and hex make a valid id")
 }
 
 /// A forgotten customer's ticket as the KPIs keep it: under `anon`, without texts; an

@@ -29,7 +29,7 @@ const DELETED: [&str; 14] = [
 
 impl PgStore {
     pub(in crate::store) fn forget(&self, customer: &CustomerId) -> Result<Forgotten> {
-        let anon = anonymous_id();
+        let anon = anonymous_id(customer);
         let who = customer.as_str();
         let done = self.pool.run(async |c| {
             let tx = c.transaction().await?;

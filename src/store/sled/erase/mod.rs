@@ -28,10 +28,9 @@ impl SledStore {
         // after a crash puts the rest of the records under the same id.
         let started = format!("{FORGETTING}{}", customer.as_str());
         let anon = match self.meta.get(&started)? {
-            Some(v) => {
-                CustomerId::parse(&String::from_utf8_lossy(&v)).unwrap_or_else(|_| anonymous_id())
-            }
-            None => anonymous_id(),
+            Some(v) => CustomerId::parse(&String::from_utf8_lossy(&v))
+                .unwrap_or_else(|_| anonymous_id(customer)),
+            None => anonymous_id(customer),
         };
         self.meta.insert(&started, anon.as_str().as_bytes())?;
         let mut done = Forgotten {
@@ -156,7 +155,7 @@ mod tests {
             .collect();
         store.append_events(&events).unwrap();
         // The first run got as far as the events, then the process died.
-        let first = anonymous_id();
+        let first = anonymous_id(&giulia);
         let started = format!("{FORGETTING}{}", giulia.as_str());
         store
             .meta
@@ -166,6 +165,7 @@ mod tests {
         // Run again: the same id, the index whole, nothing of hers left.
         let done = store.forget(&giulia).unwrap();
         assert_eq!(done.anonymous_id, first.to_string());
+        assert_eq!(first.counted_channel(), "telegram", "{first}");
         assert_eq!(store.verify().unwrap(), Vec::<String>::new());
         assert!(store.events_of(&giulia).unwrap().is_empty());
         let anonymous = store.events_of(&first).unwrap();
