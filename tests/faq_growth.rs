@@ -4,7 +4,8 @@
 use crate::support::{Place, copy_dir, repo, sportello_ok};
 use std::path::Path;
 
-const SCRIPT: &str = r#"{"at":"2026-03-02T09:00:00Z","customer":"web:c1","lang":"it","text":"vendete anche biciclette elettriche?"}
+const SCRIPT: &str = r#"{"at":"2026-02-01T09:00:00Z","customer":"web:c8","lang":"it","text":"vendete anche i monopattini?"}
+{"at":"2026-03-02T09:00:00Z","customer":"web:c1","lang":"it","text":"vendete anche biciclette elettriche?"}
 {"at":"2026-03-02T09:10:00Z","customer":"web:c2","lang":"it","text":"avete biciclette elettriche?"}
 {"at":"2026-03-02T09:20:00Z","customer":"web:c3","lang":"it","text":"biciclette elettriche ne avete?"}
 {"at":"2026-03-02T09:21:00Z","customer":"web:c3","text":"e a pedalata assistita?"}
@@ -23,6 +24,18 @@ const SCRIPT: &str = r#"{"at":"2026-03-02T09:00:00Z","customer":"web:c1","lang":
 {"at":"2026-03-02T10:36:00Z","operator":"anna","reply":"web:c7","text":"Spunta «Richiedo fattura» al checkout."}
 {"at":"2026-03-02T10:37:00Z","customer":"web:c7","text":"benissimo allora lo rifaccio"}
 {"at":"2026-03-02T10:38:00Z","operator":"anna","close":"web:c7","faq":"fattura"}
+{"at":"2026-03-02T10:40:00Z","customer":"web:c8","text":"voglio parlare con un operatore"}
+{"at":"2026-03-02T10:41:00Z","customer":"web:c8","text":"la ditta ha bisogno del documento con la partita iva"}
+{"at":"2026-03-02T10:45:00Z","operator":"anna","claim":"web:c8"}
+{"at":"2026-03-02T10:46:00Z","operator":"anna","reply":"web:c8","text":"Spunta «Richiedo fattura» al checkout."}
+{"at":"2026-03-02T10:47:00Z","operator":"anna","close":"web:c8","faq":"fattura"}
+{"at":"2026-03-02T10:50:00Z","customer":"web:c9","lang":"it","text":"mi intestate lo scontrino alla societa?"}
+{"at":"2026-03-02T10:51:00Z","customer":"web:c9","text":"voglio parlare con un operatore"}
+{"at":"2026-03-02T10:52:00Z","customer":"web:c9","text":"annulla"}
+{"at":"2026-03-02T10:53:00Z","customer":"web:c9","text":"voglio parlare con un operatore"}
+{"at":"2026-03-02T10:55:00Z","operator":"anna","claim":"web:c9"}
+{"at":"2026-03-02T10:56:00Z","operator":"anna","reply":"web:c9","text":"Spunta «Richiedo fattura» al checkout."}
+{"at":"2026-03-02T10:57:00Z","operator":"anna","close":"web:c9","faq":"fattura"}
 {"at":"2026-03-02T11:00:00Z","customer":"web:c5","lang":"it","text":"5 6"}
 {"at":"2026-03-02T11:01:00Z","customer":"web:c6","lang":"it","text":"5 6"}
 "#;
@@ -121,6 +134,17 @@ fn a_wording_marked_as_answered_by_an_entry_becomes_its_question_through_a_diff(
     // Asked for a person first, then said what for, while waiting: that is the question.
     let explained = "serve un documento fiscale per il rimborso spese aziendale";
     assert!(diff.contains(&format!("+  \"{explained}\",")), "{diff}");
+    // A question from another conversation (a month before) is not this ticket's; one
+    // asked before a request for a person that was taken back and asked again is.
+    assert!(
+        diff.contains("+  \"la ditta ha bisogno del documento con la partita iva\","),
+        "{diff}"
+    );
+    assert!(!diff.contains("monopattini"), "{diff}");
+    assert!(
+        diff.contains("+  \"mi intestate lo scontrino alla societa?\","),
+        "{diff}"
+    );
     // What they said once answered is not a question of the entry.
     for said_after in ["a posto così", "lo rifaccio"] {
         assert!(!diff.contains(said_after), "{diff}");

@@ -258,8 +258,7 @@ fn a_request_for_a_person_taken_back_is_one_conversation() {
         ),
     )
     .unwrap();
-    let replayed = crate::support::sportello_ok(&data, &["replay", script.to_str().unwrap()]);
-    assert!(!replayed.is_empty());
+    crate::support::sportello_ok(&data, &["replay", script.to_str().unwrap()]);
     let args = [
         "report",
         "--from",

@@ -5,6 +5,7 @@ use crate::domain::{EventKind, Lang};
 use crate::faq::suggest::{add_questions, diff};
 use crate::report::gaps::{Gap, gaps};
 use anyhow::Context;
+use chrono::DateTime;
 use clap::Subcommand;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -230,9 +231,10 @@ fn draft_text(id: &str, gap: &Gap) -> String {
 }
 
 /// The customer's question that the operator answered on `ticket`: the latest message
-/// of their own words up to the handoff, since the ticket before it closed (what made
-/// them ask for a person); if there is none ("voglio un operatore" straight away), the
-/// first one they wrote while waiting, before the operator's first reply. Never a
+/// of their own words up to the handoff, in the same conversation (the last 24 hours,
+/// since their previous ticket was closed; one they took back with "annulla" is no
+/// boundary); if there is none ("voglio un operatore" straight away), the first one
+/// they wrote while waiting, before the operator's first reply and the close. Never a
 /// request for a person, a greeting or another intent's phrase, nor the "ok, grazie"
 /// they write once answered.
 fn asked(
@@ -240,15 +242,15 @@ fn asked(
     brain: &crate::matcher::Brain,
     ticket: &crate::domain::Ticket,
 ) -> anyhow::Result<Option<String>> {
-    use crate::domain::Author;
+    use crate::domain::{Author, TicketStatus};
+    let session = ticket.opened_at - crate::domain::SESSION_GAP;
     let since = store
         .tickets_of(&ticket.customer)?
         .iter()
-        .filter(|t| t.id != ticket.id)
+        .filter(|t| t.id != ticket.id && t.status == TicketStatus::Closed)
         .filter_map(|t| t.closed_at)
         .filter(|closed| *closed <= ticket.opened_at)
-        .max()
-        .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
+        .fold(session, DateTime::max);
     let transcript = store.transcript(&ticket.customer)?;
     let own_words = |text: &str| {
         crate::text::word_count(text) >= 2 && brain.analyse(text, None).intent.is_none()
@@ -261,10 +263,11 @@ fn asked(
         .filter(|m| m.at > since && m.at <= ticket.opened_at)
         .map(|m| m.text.trim())
         .find(|text| own_words(text));
+    let closed = ticket.closed_at.unwrap_or(DateTime::<chrono::Utc>::MAX_UTC);
     let replied = transcript
         .iter()
         .find(|m| m.at > ticket.opened_at && matches!(m.author, Author::Operator(_)))
-        .map_or(chrono::DateTime::<chrono::Utc>::MAX_UTC, |m| m.at);
+        .map_or(closed, |m| m.at.min(closed));
     let found = before.or_else(|| {
         transcript
             .iter()

@@ -115,19 +115,32 @@ pub fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let data = cli.data.clone();
+    // `store copy` names its own stores; every other command reads `--data`.
+    let data = (!matches!(cli.command, Command::Store(_))).then(|| cli.data.clone());
     match run(cli) {
         Ok(code) => code,
         // `replay x | head -1`: written with `?`, the reader's leaving ends it as above.
         Err(e) if reader_left(&e) => ExitCode::from(READER_LEFT),
-        Err(e) => {
-            let e = match e.downcast::<crate::store::StoreError>() {
-                Ok(store) => anyhow::Error::new(store.in_store(&data)),
-                Err(e) => e,
-            };
+        Err(mut e) => {
+            if let Some(data) = &data {
+                name_the_damaged_store(&mut e, data);
+            }
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// A damaged page met by a read names no folder (sled's error has none): the store the
+/// command opened is named, in place, with the error's context kept.
+fn name_the_damaged_store(e: &mut anyhow::Error, data: &std::path::Path) {
+    use crate::service::ServiceError;
+    if e.downcast_ref::<ServiceError>().is_some() {
+        if let Some(ServiceError::Store(store)) = e.downcast_mut::<ServiceError>() {
+            store.name_the_store(data);
+        }
+    } else if let Some(store) = e.downcast_mut::<crate::store::StoreError>() {
+        store.name_the_store(data);
     }
 }
 

@@ -22,7 +22,7 @@ impl Service {
     ) -> Result<String> {
         let lang = turn.conversation.lang.unwrap_or(Lang::It);
         let summary = self.story(inbound, reason)?;
-        let department = self.routed(department, &summary, reason);
+        let department = self.routed(department, &summary, inbound, reason);
         let back = self.back_at(&department, inbound.at, lang);
         let (position, estimate) =
             self.open_ticket(turn, inbound, (department, summary), reason, priority)?;
@@ -37,11 +37,19 @@ impl Service {
         Ok(super::texts::handoff(lang, reason, &wait, order))
     }
 
-    /// "Voglio un operatore" names no department; the question just before it, in the
+    /// "Voglio un operatore" names no department; the question before it, in the
     /// ticket's summary, may ("mi serve la nota di credito"): a request for a person
-    /// that would go to the default department goes where those keywords send it.
-    fn routed(&self, department: String, summary: &str, reason: &HandoffReason) -> String {
-        let asked = *reason == HandoffReason::Asked;
+    /// whose own words name none, that would go to the default department, goes where
+    /// the summary's keywords send it.
+    fn routed(
+        &self,
+        department: String,
+        summary: &str,
+        inbound: &Inbound,
+        reason: &HandoffReason,
+    ) -> String {
+        let asked = *reason == HandoffReason::Asked
+            && self.config.department_by_keywords(&inbound.text).is_none();
         match self.config.department_by_keywords(summary) {
             Some(named) if asked && department == self.config.default_department => {
                 named.to_owned()

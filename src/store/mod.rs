@@ -49,7 +49,7 @@ pub enum StoreError {
     )]
     Sled(::sled::Error),
     /// `dir` is empty where the error was met below the store's path (a sled read);
-    /// the command line names the store it opened ([`StoreError::in_store`]).
+    /// the command line names the store it opened ([`StoreError::name_the_store`]).
     #[error(
         "the store{} is corrupt ({what})\n  hint: restore the data directory from a backup (stop sportello, replace the folder, start again)",
         if dir.as_os_str().is_empty() { String::new() } else { format!(" in {}", shown(dir)) }
@@ -111,16 +111,12 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// The error, naming `data` as the damaged store if it named none.
-    pub fn in_store(self, data: &Path) -> StoreError {
-        match self {
-            StoreError::Damaged { dir, what } if dir.as_os_str().is_empty() => {
-                StoreError::Damaged {
-                    dir: data.to_owned(),
-                    what,
-                }
-            }
-            other => other,
+    /// Name `data` as the damaged store if the error named none.
+    pub fn name_the_store(&mut self, data: &Path) {
+        if let StoreError::Damaged { dir, .. } = self
+            && dir.as_os_str().is_empty()
+        {
+            data.clone_into(dir);
         }
     }
 

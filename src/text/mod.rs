@@ -37,10 +37,12 @@ fn fold_chars(chars: impl Iterator<Item = char>, len: usize) -> String {
 
 /// `text` as one line an operator's terminal shows as it is: control characters
 /// (escape sequences that could retitle, hide or fake lines), line breaks and the
-/// invisible or direction-changing characters are written out (`\u{1b}`, `\n`), the
-/// rest is kept. What the store holds is unchanged; only the printing changes.
+/// direction overrides and isolates (which reorder what follows) are written out
+/// (`\u{1b}`, `\n`, `\u{202e}`); the rest is kept, joiners of emoji and the marks of
+/// right-to-left text too. What the store holds is unchanged; only the printing changes.
 pub fn for_terminal(text: &str) -> std::borrow::Cow<'_, str> {
-    let hidden = |c: char| c.is_control() || is_invisible(c);
+    let hidden =
+        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
     if !text.chars().any(hidden) {
         return text.into();
     }
@@ -242,7 +244,7 @@ mod tests {
             shown,
             "ciao\\u{1b}]0;PWNED\\u{7}\\u{1b}[8m nascosto\\r\\n[05-01] operator anna: ok\\u{202e}"
         );
-        let plain = "perché? «sì» 👍";
+        let plain = "perché? «sì» 👍 👩\u{200d}💻 \u{200f}שלום";
         assert!(matches!(for_terminal(plain), std::borrow::Cow::Borrowed(p) if p == plain));
     }
 
