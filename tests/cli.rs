@@ -1,6 +1,6 @@
 //! The `sportello` binary as a shop would run it.
 
-use crate::support::{Place, repo, sportello, sportello_ok};
+use crate::support::{Place, repo, sportello, sportello_bytes, sportello_ok};
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
@@ -32,6 +32,26 @@ fn check_passes_on_the_sample_content_and_fails_on_a_broken_file() {
     assert_eq!(bad.status.code(), Some(1));
     let expected = format!("{}:2: error:", faq.path().join("it/b.md").display());
     assert!(stdout(&bad).contains(&expected), "{}", stdout(&bad));
+    assert!(
+        !stdout(&ok).contains("no FAQ entry to serve"),
+        "{}",
+        stdout(&ok)
+    );
+
+    // A folder with nothing to serve passes, but not silently.
+    let empty = tempfile::tempdir().unwrap();
+    let none = sportello(
+        data.path(),
+        &["--faq", empty.path().to_str().unwrap(), "check"],
+        "",
+    );
+    assert!(none.status.success(), "{}", stdout(&none));
+    assert!(
+        stdout(&none).contains("warning: no FAQ entry to serve here"),
+        "{}",
+        stdout(&none)
+    );
+    assert!(stdout(&none).contains("0 FAQ entries"), "{}", stdout(&none));
 }
 
 #[test]
@@ -137,7 +157,24 @@ fn the_terminal_acts_only_as_an_existing_operator() {
         assert!(err.contains("no operator `"), "{err}");
         assert!(err.contains("--as NAME"), "{err}");
         assert!(err.contains("sportello operator add"), "{err}");
+        let fell_back = args.len() == 3;
+        assert_eq!(err.contains("your login name, $USER"), fell_back, "{err}");
     }
+    // Neither `--as`, SPORTELLO_OPERATOR nor $USER: it says so, it does not guess a name.
+    let out = Command::new(env!("CARGO_BIN_EXE_sportello"))
+        .current_dir(repo())
+        .args(["--data".as_ref(), data.as_os_str()])
+        .args(["queue", "claim", "1"])
+        .env_remove("USER")
+        .env_remove("SPORTELLO_OPERATOR")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "claimed with no operator named");
+    assert!(
+        err.contains("no `--as NAME`, no SPORTELLO_OPERATOR, and $USER is not set"),
+        "{err}"
+    );
     assert_eq!(status_of_ticket_1(&data), ("queued".into(), None));
     add_operator(&data, "anna");
     let out = sportello(&data, &["queue", "release", "1", "--as", "anna"], "");
@@ -297,6 +334,10 @@ fn eval_json_has_the_documented_keys() {
         said.contains("typo.jsonl:1: warning: expected `shiping-costs` is no FAQ entry or intent"),
         "{said}"
     );
+    // No handoff case: no recall figure (it read 100% before).
+    let line = stdout(&out);
+    assert!(line.contains("handoff_recall - (no cases)"), "{line}");
+    assert!(line.contains("cases 1  accuracy 0.0%"), "{line}");
     // A file without cases is no 100% score.
     let empty = place.files().join("empty.jsonl");
     std::fs::write(&empty, "\n").unwrap();
@@ -426,6 +467,7 @@ fn replay_prints_every_message_to_customers_and_reports_bad_lines_at_their_numbe
 {"at":"2026-11-28T19:05:00Z","customer":"telegram:501","text":"5"}
 this is not a script line
 {"at":"2026-11-28T19:06:00Z","operator":"anna","close":"telegram:999"}
+{"at":"2026-11-28T18:00:00Z","customer":"telegram:501","text":"ciao"}
 "#,
     )
     .unwrap();
@@ -451,6 +493,13 @@ this is not a script line
     );
     assert!(
         stderr.contains("script.jsonl:8: cannot close: telegram:999 has no open ticket"),
+        "{stderr}"
+    );
+    // Time does not go back: the line is skipped, said with the line it contradicts.
+    assert!(
+        stderr.contains(
+            "script.jsonl:9: 2026-11-28 18:00:00 UTC is before line 8's 2026-11-28 19:06:00 UTC: skipped"
+        ),
         "{stderr}"
     );
     // The operator was created on first use.
@@ -1086,5 +1135,52 @@ fn a_number_outside_the_choices_offers_them_again() {
     assert!(
         replies[2].contains("59"),
         "the second choice, answered: {said}"
+    );
+}
+
+#[test]
+fn a_line_from_a_latin1_terminal_is_read_and_answered_not_the_end_of_the_chat() {
+    let place = Place::new();
+    let data = place.data();
+    // "la garanzia è di due anni?" as a Latin-1 terminal sends it (è = 0xE8), then a
+    // line in UTF-8: both are messages.
+    let input = b"la garanzia \xe8 di due anni?\r\nquanto costa la spedizione?\n";
+    let out = sportello_bytes(&data, &["chat"], input);
+    let said = stdout(&out);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}\n{err}");
+    assert_eq!(said.matches("bot> ").count(), 2, "{said}\n{err}");
+    assert!(err.contains("not UTF-8: read as Latin-1"), "{err}");
+    let stored = sportello_ok(&data, &["customer", "export", "terminal:tester"]);
+    assert!(stored.contains("la garanzia è di due anni?"), "{stored}");
+}
+
+#[test]
+fn please_rephrase_gives_an_example_from_the_shops_own_faq() {
+    // A plant shop ships nothing the sample's example ("quanto costa la spedizione?")
+    // would name: the example is one of its own questions.
+    let place = Place::new();
+    let faq = place.files().join("faq");
+    std::fs::create_dir_all(faq.join("it")).unwrap();
+    std::fs::write(
+        faq.join("it/annaffiare.md"),
+        "+++\nquestions = [\"Ogni quanto si annaffia una monstera?\", \"acqua monstera\"]\n+++\nUna volta a settimana.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        faq.join("it/vasi.md"),
+        "+++\nquestions = [\"Vendete anche i vasi in terracotta per le piante grandi?\"]\n+++\nSì, dal diametro 10 al 40.\n",
+    )
+    .unwrap();
+    let chat = sportello(
+        &place.data(),
+        &["--faq", faq.to_str().unwrap(), "chat"],
+        "zxqv blorp frumble\n",
+    );
+    let said = stdout(&chat);
+    assert!(chat.status.success(), "{said}");
+    assert!(
+        said.contains("Per esempio: «Ogni quanto si annaffia una monstera?»"),
+        "{said}"
     );
 }

@@ -70,6 +70,13 @@ pub struct Load<'a> {
     pub concurrency: usize,
 }
 
+impl Load<'_> {
+    /// How many messages the load sends.
+    pub fn messages(&self) -> usize {
+        self.customers * self.per_customer
+    }
+}
+
 /// A weekday morning: handoffs find the shop open.
 pub fn start_time() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-11-24T09:00:00Z")
@@ -97,16 +104,15 @@ pub fn pipeline(service: &Service, load: Load<'_>) -> anyhow::Result<Run> {
     let (requests, flushes) = service.store().flush_counts();
     // (On PostgreSQL every commit is durable when it returns: no flushes to count.)
     anyhow::ensure!(
-        service.store().is_shared()
-            || requests - requests_before >= (load.customers * load.per_customer) as u64,
+        service.store().is_shared() || requests - requests_before >= load.messages() as u64,
         "fewer flush requests than messages: something was acknowledged unflushed"
     );
     Ok(Run {
-        messages: load.customers * load.per_customer,
+        messages: load.messages(),
         seconds,
         // On PostgreSQL each message's commit is its flush.
         flushes: if service.store().is_shared() {
-            (load.customers * load.per_customer) as u64
+            load.messages() as u64
         } else {
             flushes - flushes_before
         },

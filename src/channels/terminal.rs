@@ -47,8 +47,8 @@ pub fn run(service: &Service, dirs: &ContentDirs, args: &ChatArgs) -> anyhow::Re
         let mut out = std::io::stdout().lock();
         service.deliver(&customer, |m| print(&mut out, m))?;
         let session = Utc::now().timestamp_nanos_opt().unwrap_or_default();
-        for (n, line) in std::io::stdin().lock().lines().enumerate() {
-            let text = line.context("reading the terminal")?;
+        for (n, line) in std::io::stdin().lock().split(b'\n').enumerate() {
+            let text = typed(line.context("reading the terminal")?);
             if text.trim().is_empty() {
                 break;
             }
@@ -66,6 +66,19 @@ pub fn run(service: &Service, dirs: &ContentDirs, args: &ChatArgs) -> anyhow::Re
             service.deliver(&customer, |m| print(&mut out, m))?;
         }
         Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// A line as typed, without its line end. A terminal set to Latin-1 (an older Italian
+/// setup) sends "perché" as bytes that are not UTF-8: read as Latin-1 (and said on
+/// stderr) rather than stopping the chat.
+fn typed(mut line: Vec<u8>) -> String {
+    if line.last() == Some(&b'\r') {
+        line.pop();
+    }
+    String::from_utf8(line).unwrap_or_else(|e| {
+        eprintln!("(this line is not UTF-8: read as Latin-1; set the terminal to UTF-8)");
+        e.into_bytes().into_iter().map(char::from).collect()
     })
 }
 

@@ -14,6 +14,7 @@ pub fn check(cli: &super::Cli) -> anyhow::Result<ExitCode> {
     diagnostics.extend(brain.conflicts());
     diagnostics.extend(brain.unknown_departments(|d| config.departments.contains_key(d)));
     diagnostics.extend(orders_warning(cli, &config));
+    diagnostics.extend(no_entries_warning(cli, &brain));
     for d in &diagnostics {
         println!("{d}");
     }
@@ -36,6 +37,20 @@ pub fn check(cli: &super::Cli) -> anyhow::Result<ExitCode> {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    })
+}
+
+/// A FAQ folder that reads but serves no entry (empty, or drafts only): every question
+/// would go to a person. A warning, as `bench` refuses to measure it.
+fn no_entries_warning(cli: &super::Cli, brain: &Brain) -> Option<Diagnostic> {
+    (brain.faq.entries().is_empty() && cli.faq.is_dir()).then(|| {
+        Diagnostic::warning(
+            &cli.faq,
+            1,
+            "no FAQ entry to serve here: the bot would answer no question and hand every \
+             one to a person",
+        )
+        .hint("write entries as `*.md` files (the sample's faq/ shows the form), or pass the folder with --faq DIR")
     })
 }
 
@@ -225,14 +240,22 @@ pub fn eval(brain: &Brain, path: &Path, json: bool) -> anyhow::Result<ExitCode> 
             r.text
         );
     }
+    // A share of no cases is no figure: "-" (the JSON keeps 1.0 beside its counts).
+    let pct = |share: f64, of: usize| {
+        if of == 0 {
+            "- (no cases)".to_owned()
+        } else {
+            format!("{:.1}%", share * 100.0)
+        }
+    };
     println!(
-        "cases {}  accuracy {:.1}%  answered {}  answered_precision {:.1}%  handoff_recall {:.1}%  coverage {:.1}%",
+        "cases {}  accuracy {}  answered {}  answered_precision {}  handoff_recall {}  coverage {}",
         report.cases,
-        report.accuracy * 100.0,
+        pct(report.accuracy, report.answerable_cases),
         report.answered,
-        report.answered_precision * 100.0,
-        report.handoff_recall * 100.0,
-        report.coverage * 100.0
+        pct(report.answered_precision, report.answered),
+        pct(report.handoff_recall, report.handoff_cases),
+        pct(report.coverage, report.answerable_cases)
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -63,26 +63,33 @@ pub const ANSWERED_BY: &str = "answered-by-faq";
 
 #[derive(Args)]
 pub struct Operator {
-    /// The operator's name.
-    #[arg(long = "as", env = "SPORTELLO_OPERATOR", default_value_t = default_operator())]
-    name: String,
-}
-
-fn default_operator() -> String {
-    std::env::var("USER").unwrap_or_else(|_| "operator".into())
+    /// The operator's name (default: your login name, $USER).
+    #[arg(long = "as", env = "SPORTELLO_OPERATOR")]
+    name: Option<String>,
 }
 
 impl Operator {
-    /// The account `--as` names: it must exist (an action is logged under its name).
+    /// The account `--as` names (or $USER): it must exist (an action is logged under
+    /// its name).
     fn account(&self, service: &Service) -> anyhow::Result<crate::accounts::Operator> {
-        let name = crate::accounts::valid_name(&self.name)?;
-        service.store().operator(&name)?.ok_or_else(|| {
-            anyhow::anyhow!(
-                "no operator `{name}`\n  hint: name an account with `--as NAME` (or \
-                 SPORTELLO_OPERATOR); `sportello operator list` shows them, `sportello \
-                 operator add NAME --department D` makes one"
-            )
-        })
+        const HINT: &str = "hint: name an account with `--as NAME` (or SPORTELLO_OPERATOR); \
+                            `sportello operator list` shows them, `sportello operator add \
+                            NAME --department D` makes one";
+        let (name, whose) = match &self.name {
+            Some(name) => (name.clone(), ""),
+            None => match std::env::var("USER") {
+                Ok(user) if !user.is_empty() => (user, " (your login name, $USER)"),
+                _ => anyhow::bail!(
+                    "which operator? no `--as NAME`, no SPORTELLO_OPERATOR, and $USER is \
+                     not set\n  {HINT}"
+                ),
+            },
+        };
+        let name = crate::accounts::valid_name(&name)?;
+        service
+            .store()
+            .operator(&name)?
+            .ok_or_else(|| anyhow::anyhow!("no operator `{name}`{whose}\n  {HINT}"))
     }
 }
 

@@ -80,6 +80,8 @@ pub(super) fn play(
     loud: bool,
 ) -> anyhow::Result<usize> {
     let mut failed = 0;
+    // The script's clock so far (the time and line number of its latest line).
+    let mut clock: Option<(DateTime<Utc>, usize)> = None;
     for (n, raw) in lines.enumerate() {
         let raw = match raw {
             Ok(raw) => raw,
@@ -106,6 +108,18 @@ pub(super) fn play(
             }
         };
         let at = line.at();
+        if let Some((latest, from)) = clock.filter(|(latest, _)| at < *latest) {
+            if loud {
+                eprintln!(
+                    "{label}:{}: {at} is before line {from}'s {latest}: skipped\n  hint: a \
+                     script is played in time order; move the line or correct its \"at\"",
+                    n + 1
+                );
+            }
+            failed += 1;
+            continue;
+        }
+        clock = Some((at, n + 1));
         fire_timers(service, at, out)?;
         match step(service, line, n + 1) {
             Ok(customer) => {

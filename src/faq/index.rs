@@ -151,6 +151,19 @@ impl FaqIndex {
         self.entries.iter().find(|e| e.id == id)
     }
 
+    /// A question of this shop's own to show a customer as an example of what the bot
+    /// answers in `lang`: the shortest first question (3 to 8 words) of an entry, the
+    /// first in path order among equals.
+    pub fn example_question(&self, lang: Lang) -> Option<&str> {
+        self.entries
+            .iter()
+            .filter(|e| e.lang == lang)
+            .filter_map(|e| e.questions.first())
+            .filter(|q| (3..=8).contains(&q.split_whitespace().count()))
+            .min_by_key(|q| q.chars().count())
+            .map(String::as_str)
+    }
+
     /// How many of the words of `text` (already normalised) the entries of `lang` use:
     /// the shop's own content is the best judge of which language a message is in.
     pub fn known_words(&self, text: &str, lang: Lang) -> usize {

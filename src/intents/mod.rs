@@ -104,16 +104,20 @@ impl Intents {
         for (i, rule) in self.rules.iter().enumerate() {
             match &rule.kind {
                 IntentKind::Capture { group } if matches(i, rule) => {
-                    // Two patterns may capture the same value ("pf-998877" by both).
-                    for value in rule.captures(normalised, group) {
-                        let capture = Capture {
-                            intent: rule.name.clone(),
-                            value,
-                        };
-                        if !out.captures.contains(&capture) {
-                            out.captures.push(capture);
-                        }
+                    // In the order written; a value written twice, or captured by two
+                    // patterns ("pf-998877" by both), once, where it was written last.
+                    let mut found: Vec<(usize, String)> =
+                        rule.captures(normalised, group).collect();
+                    found.sort_by_key(|(at, _)| *at);
+                    let mut values: Vec<String> = Vec::with_capacity(found.len());
+                    for (_, value) in found {
+                        values.retain(|v| *v != value);
+                        values.push(value);
                     }
+                    out.captures.extend(values.into_iter().map(|value| Capture {
+                        intent: rule.name.clone(),
+                        value,
+                    }));
                 }
                 IntentKind::Capture { .. } => {}
                 IntentKind::Action(action) if matches(i, rule) => {
@@ -236,5 +240,17 @@ mod tests {
         );
         let both = intents.classify(&crate::text::normalise(texts.last().unwrap()));
         assert_eq!(both.captures.len(), 2, "{both:?}");
+    }
+
+    /// A value written again is listed where it was written last: the last order a
+    /// customer names is the one they mean.
+    #[test]
+    fn a_value_written_twice_counts_where_it_was_written_last() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let (intents, _) = Intents::load_dir(&root.join("intents"));
+        let text = "ordine PF-111111, anzi no: ordine 222222... scusate, era proprio PF-111111";
+        let found = intents.classify(&crate::text::normalise(text));
+        let values: Vec<&str> = found.captures.iter().map(|c| c.value.as_str()).collect();
+        assert_eq!(values, ["222222", "PF-111111"], "{found:?}");
     }
 }

@@ -175,11 +175,14 @@ impl Intent {
         &'a self,
         normalised: &'a str,
         group: &'a str,
-    ) -> impl Iterator<Item = String> + 'a {
+    ) -> impl Iterator<Item = (usize, String)> + 'a {
         self.patterns
             .iter()
             .flat_map(move |re| re.captures_iter(normalised))
-            .filter_map(move |c| c.name(group).map(|m| m.as_str().to_uppercase()))
+            .filter_map(move |c| {
+                c.name(group)
+                    .map(|m| (m.start(), m.as_str().to_uppercase()))
+            })
     }
 
     pub fn hit(&self) -> IntentHit {

@@ -280,10 +280,11 @@ impl Service {
         } = applied;
         let lang = turn.conversation.lang.unwrap_or(Lang::It);
         let fixed = |kind, text: &str| Said::new(kind, Some(text.to_owned()));
+        let fallback = || texts::fallback(lang, brain.faq.example_question(lang));
         Ok(match decision {
             Decision::Answer { faq_id } => {
                 let answer = brain.faq.entry(faq_id).map(|e| e.answer.clone());
-                let mut answer = answer.unwrap_or_else(|| texts::fallback(lang).to_owned());
+                let mut answer = answer.unwrap_or_else(fallback);
                 if let Some(reminder) = self.still_in_line(&mut turn.conversation, inbound.at)? {
                     answer = format!("{answer}\n\n{reminder}");
                 }
@@ -304,7 +305,7 @@ impl Service {
                     ..said
                 }
             }
-            Decision::Fallback => fixed(OutboundKind::Fallback, texts::fallback(lang)),
+            Decision::Fallback => Said::new(OutboundKind::Fallback, Some(fallback())),
             Decision::HandOff {
                 reason, priority, ..
             } => {

@@ -52,14 +52,17 @@ pub fn slow_down(lang: Lang) -> &'static str {
     }
 }
 
-pub fn fallback(lang: Lang) -> &'static str {
-    match lang {
-        Lang::It => {
-            "Non sono sicuro di aver capito. Puoi riformulare con altre parole? Per esempio: «quanto costa la spedizione?». Se preferisci, scrivi «operatore» e ti passo a una persona."
-        }
-        Lang::En => {
-            "I'm not sure I understood. Could you put it another way? For example: \"how much is shipping?\". If you prefer, type \"agent\" and I'll pass you to a person."
-        }
+/// "Please rephrase", with an example of the shop's own questions when it has one.
+pub fn fallback(lang: Lang, example: Option<&str>) -> String {
+    match (lang, example) {
+        (Lang::It, Some(example)) => format!(
+            "Non sono sicuro di aver capito. Puoi riformulare con altre parole? Per esempio: «{example}». Se preferisci, scrivi «operatore» e ti passo a una persona."
+        ),
+        (Lang::It, None) => "Non sono sicuro di aver capito. Puoi riformulare con altre parole? Se preferisci, scrivi «operatore» e ti passo a una persona.".to_owned(),
+        (Lang::En, Some(example)) => format!(
+            "I'm not sure I understood. Could you put it another way? For example: \"{example}\". If you prefer, type \"agent\" and I'll pass you to a person."
+        ),
+        (Lang::En, None) => "I'm not sure I understood. Could you put it another way? If you prefer, type \"agent\" and I'll pass you to a person.".to_owned(),
     }
 }
 

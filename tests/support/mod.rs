@@ -24,6 +24,11 @@ pub fn sample_dirs() -> ContentDirs {
 /// Run the built `sportello` once in the repository with `--data data`, feeding
 /// `stdin` (e.g. a password for `operator add`).
 pub fn sportello(data: &Path, args: &[&str], stdin: &str) -> std::process::Output {
+    sportello_bytes(data, args, stdin.as_bytes())
+}
+
+/// [`sportello`] with input that need not be UTF-8 (a terminal set to Latin-1).
+pub fn sportello_bytes(data: &Path, args: &[&str], stdin: &[u8]) -> std::process::Output {
     use std::io::Write;
     use std::process::{Command, Stdio};
     let mut child = Command::new(env!("CARGO_BIN_EXE_sportello"))
@@ -38,7 +43,7 @@ pub fn sportello(data: &Path, args: &[&str], stdin: &str) -> std::process::Outpu
         .spawn()
         .unwrap();
     let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.as_bytes()).unwrap();
+    input.write_all(stdin).unwrap();
     drop(input);
     child.wait_with_output().unwrap()
 }

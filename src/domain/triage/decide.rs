@@ -52,10 +52,11 @@ pub fn decide(
     {
         return decision;
     }
-    if let Some(choice) = pick_choice(text, situation.pending_choices) {
+    let reply = ChoiceReply::read(text);
+    if let Some(choice) = pick_choice(&reply, situation.pending_choices) {
         return decide_choice(choice, intent);
     }
-    if let Some(asked) = number_not_offered(text, situation.pending_choices) {
+    if let Some(asked) = number_not_offered(&reply, situation.pending_choices) {
         let offered = situation.pending_choices.len();
         let why = format!("customer answered {asked} to choices numbered 1 to {offered}");
         // The same choices again (the planner adds "a person" back at the end).
@@ -140,35 +141,50 @@ fn asks_something(
             .is_some_and(|c| c.confidence >= c.threshold)
 }
 
-/// A reply to a Clarify: its number (`2`, `2.`, `la 2`) or the label typed out.
-fn pick_choice<'c>(text: &str, choices: &'c [Choice]) -> Option<&'c Choice> {
-    let text = crate::text::fold(text);
-    let digits: String = text.chars().filter(|c| c.is_ascii_digit()).collect();
-    let short = crate::text::words(&text).count() <= 2;
-    if short && !digits.is_empty() {
-        let n: usize = digits.parse().ok()?;
-        return choices.get(n.checked_sub(1)?);
+/// A reply to the choices offered, read once: folded, and the digits it holds.
+struct ChoiceReply {
+    text: String,
+    digits: String,
+}
+
+impl ChoiceReply {
+    fn read(text: &str) -> Self {
+        let text = crate::text::fold(text);
+        let digits = text.chars().filter(|c| c.is_ascii_digit()).collect();
+        Self { text, digits }
     }
+
+    /// Its digits read as one number ("la 2." gives 2).
+    fn number(&self) -> Option<usize> {
+        self.digits.parse().ok()
+    }
+}
+
+/// A reply to a Clarify: its number (`2`, `2.`, `la 2`) or the label typed out.
+fn pick_choice<'c>(reply: &ChoiceReply, choices: &'c [Choice]) -> Option<&'c Choice> {
+    let short = crate::text::words(&reply.text).count() <= 2;
+    if short && !reply.digits.is_empty() {
+        return choices.get(reply.number()?.checked_sub(1)?);
+    }
+    let typed = reply.text.trim_end_matches('?');
     choices
         .iter()
-        .find(|c| crate::text::fold(&c.label).trim_end_matches('?') == text.trim_end_matches('?'))
+        .find(|c| crate::text::fold(&c.label).trim_end_matches('?') == typed)
 }
 
 /// A bare number ("3", "la 5.", "option 4") that names none of the choices offered: the
 /// customer meant to pick one, not to ask the FAQ about the number ("30 euro" and
 /// "ordine 123456" are not picks).
-fn number_not_offered(text: &str, choices: &[Choice]) -> Option<usize> {
+fn number_not_offered(reply: &ChoiceReply, choices: &[Choice]) -> Option<usize> {
     const PICKING: [&str; 8] = ["la", "il", "n", "nr", "numero", "number", "the", "option"];
     if choices.is_empty() {
         return None;
     }
-    let text = crate::text::fold(text);
-    let digits: String = text.chars().filter(|c| c.is_ascii_digit()).collect();
-    let rest: String = text.chars().filter(|c| c.is_alphabetic()).collect();
-    if digits.len() > 2 || !(rest.is_empty() || PICKING.contains(&rest.as_str())) {
+    let rest: String = reply.text.chars().filter(|c| c.is_alphabetic()).collect();
+    if reply.digits.len() > 2 || !(rest.is_empty() || PICKING.contains(&rest.as_str())) {
         return None;
     }
-    let n: usize = digits.parse().ok()?;
+    let n = reply.number()?;
     (n == 0 || n > choices.len()).then_some(n)
 }
 
