@@ -157,34 +157,13 @@ impl Service {
         if let Some(number) = orders.last() {
             self.order_on_ticket(&mut turn, number)?;
         }
-        let conv = &mut turn.conversation;
-        if let (true, Some(name), Some(text)) = (welcome_back, &conv.name, &said.text) {
+        if let (true, Some(name), Some(text)) = (welcome_back, &turn.conversation.name, &said.text)
+        {
             said.text = Some(texts::welcome_back(lang, name, text));
         }
-        // A burst hears the same words once: the same message again, or any message
-        // while it waits (one "noted"). A question put another way is answered even
-        // when the answer is the same (the same choices again, not silence).
-        let digest = said.text.as_deref().map(|t| {
-            let heard = if said.kind == OutboundKind::Waiting {
-                ""
-            } else {
-                analysis.normalised.as_str()
-            };
-            crate::accounts::digest(&format!("{t}\n{heard}"))[..16].to_owned()
-        });
-        let repeated = digest.is_some_and(|d| conv.repeats(d, inbound.at));
-        if let Some(text) = said.text.filter(|_| !repeated) {
-            let out = Outbound {
-                customer: inbound.customer.clone(),
-                kind: said.kind,
-                text,
-                choices: said.choices,
-                at: inbound.at,
-                operator: None,
-            };
-            turn.outbound.push((Author::Bot, out));
-        }
-        let event = decided_event(inbound, lang, &decision, said.target, &why, &analysis);
+        let target = said.target.take();
+        say(&mut turn, said, inbound, &analysis.normalised);
+        let event = decided_event(inbound, lang, &decision, target, &why, &analysis);
         turn.events.insert(0, event);
         let ticket = turn.conversation.ticket;
         let ticket = ticket.or(turn.tickets.first().map(|t| t.id));
@@ -336,6 +315,34 @@ impl Service {
             Decision::SurveyRetry { survey } => Self::survey_again(*survey, lang),
         })
     }
+}
+
+/// Queue what the bot says, unless the customer heard the same words for the same
+/// message just now: a burst hears them once (the same message again, or any message
+/// while it waits: one "noted"). A question put another way is answered even when the
+/// answer is the same (the same choices again, not silence).
+fn say(turn: &mut Turn, said: Said, inbound: &Inbound, normalised: &str) {
+    let Some(text) = said.text else {
+        return;
+    };
+    let heard = if said.kind == OutboundKind::Waiting {
+        ""
+    } else {
+        normalised
+    };
+    let digest = crate::accounts::digest(&format!("{text}\n{heard}"))[..16].to_owned();
+    if turn.conversation.repeats(digest, inbound.at) {
+        return;
+    }
+    let out = Outbound {
+        customer: inbound.customer.clone(),
+        kind: said.kind,
+        text,
+        choices: said.choices,
+        at: inbound.at,
+        operator: None,
+    };
+    turn.outbound.push((Author::Bot, out));
 }
 
 /// What the plan leaves to the service besides its decision.
