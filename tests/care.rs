@@ -72,6 +72,37 @@ fn a_request_for_a_person_out_of_hours_is_told_when_people_are_back() {
 }
 
 #[test]
+fn a_transfer_out_of_hours_says_when_the_new_department_is_back() {
+    let mut app = TestApp::with_config(sample_dirs(), shop_hours());
+    let friday_evening = rome(2026, 11, 27, 17, 50);
+    handoff_at(
+        &mut app,
+        "terminal:tr",
+        friday_evening,
+        "voglio parlare con un operatore",
+    );
+    let id = app.queue()[0].id;
+    let late = rome(2026, 11, 27, 19, 30);
+    app.service.claim(id, "anna", late).unwrap();
+    let to = sportello::service::Transfer::Department("logistica".into());
+    app.service.transfer(id, "anna", &to, late).unwrap();
+    let told = app.delivered("terminal:tr");
+    let moved = told.last().unwrap();
+    assert!(
+        moved
+            .text
+            .starts_with("Ho passato la tua richiesta al reparto logistica"),
+        "{told:?}"
+    );
+    assert!(
+        moved
+            .text
+            .contains("non è disponibile: torna domani dalle 9:00"),
+        "{told:?}"
+    );
+}
+
+#[test]
 fn a_queued_customer_writing_often_is_acknowledged_but_never_flooded() {
     let mut app = TestApp::new();
     let start = app.now();
@@ -372,6 +403,11 @@ fn a_broken_estimate_gets_exactly_one_update_and_counts_as_broken() {
     assert_eq!(update.len(), 1, "{update:?}");
     assert_eq!(update[0].kind, OutboundKind::Waiting);
     assert!(update[0].text.starts_with("Scusa l'attesa"), "{update:?}");
+    // Not the range just broken again: from where it ended.
+    assert!(
+        update[0].text.contains("Attesa stimata: 15–30 minuti"),
+        "{update:?}"
+    );
     let ticket = &app.queue()[0];
     assert_eq!(
         ticket.priority,

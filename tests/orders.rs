@@ -113,7 +113,7 @@ fn woocommerce_the_status_comes_only_after_the_email_on_the_order() {
 fn a_wrong_email_and_an_unknown_number_get_the_same_words_and_three_tries_reach_a_person() {
     let shop = FakeShop::start();
     let c = "telegram:802";
-    let (said, _dir) = replay(
+    let (said, place) = replay(
         &shop,
         "woocommerce",
         &WOO,
@@ -156,6 +156,10 @@ fn a_wrong_email_and_an_unknown_number_get_the_same_words_and_three_tries_reach_
         !said.iter().any(|(_, _, t)| t.contains("spedito")),
         "nothing revealed"
     );
+    // The person who takes over sees the number last given (999999 came between).
+    let listed = crate::support::sportello_ok(&place.data(), &["queue", "list", "--json"]);
+    let queue: Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(queue[0]["order_number"], "552211", "{queue}");
 }
 
 #[test]

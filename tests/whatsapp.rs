@@ -200,6 +200,25 @@ fn media_is_said_unreadable_and_statuses_are_recorded_never_answered() {
     assert_eq!(serve.post(&photo), 200);
     let sent = fake.wait_sent("393330000002", 1);
     assert!(body_of(&sent[0]).contains("foto"), "{}", body_of(&sent[0]));
+    // More of a burst, each unreadable in its own way: "cannot read" is said once
+    // (counted below, with the statuses).
+    for (id, kind, object) in [
+        (
+            "wamid.C2",
+            "location",
+            json!({"latitude": 45.46, "longitude": 9.19, "name": "Casa"}),
+        ),
+        (
+            "wamid.C3",
+            "sticker",
+            json!({"id": "2345", "mime_type": "image/webp", "animated": false}),
+        ),
+    ] {
+        assert_eq!(
+            serve.post(&message_of("393330000002", id, kind, object)),
+            200
+        );
+    }
     let statuses = crate::support::whatsapp::webhook(json!({
         "messaging_product": "whatsapp",
         "metadata": {"display_phone_number": "390212345678", "phone_number_id": "106540352242922"},
@@ -240,6 +259,14 @@ fn media_is_said_unreadable_and_statuses_are_recorded_never_answered() {
         transcript[0]
             .text
             .starts_with("[photo 1479537139650973] lo scontrino")
+    );
+    assert_eq!(
+        transcript
+            .iter()
+            .filter(|m| m.text.starts_with('['))
+            .count(),
+        3,
+        "every message stored: {transcript:#?}"
     );
 }
 

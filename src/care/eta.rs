@@ -42,6 +42,20 @@ impl Estimate {
         }
     }
 
+    /// The estimate after a promise of up to `broken_high` minutes was not kept: never
+    /// the same range again, but from that end to twice it (or this one, if longer).
+    pub fn after_broken(self, broken_high: i64) -> Estimate {
+        let longer = Estimate {
+            low_minutes: broken_high.max(1),
+            high_minutes: round(broken_high as f64 * 2.0).max(2),
+        };
+        if self.high_minutes >= longer.high_minutes {
+            self
+        } else {
+            longer
+        }
+    }
+
     /// When the promise falls due: the high end, counted in open time from `now`.
     pub fn due(&self, hours: &Hours, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         hours.add_business(now, Duration::minutes(self.high_minutes))
@@ -91,6 +105,24 @@ mod tests {
             "median 3 min, outlier ignored"
         );
         assert!(e.low_minutes < e.high_minutes);
+    }
+
+    #[test]
+    fn after_a_broken_promise_the_range_starts_where_it_ended() {
+        let first = Estimate::new(&[], 1);
+        let second = first.after_broken(first.high_minutes);
+        assert_eq!(
+            second,
+            Estimate {
+                low_minutes: 15,
+                high_minutes: 30
+            }
+        );
+        let slow = Estimate {
+            low_minutes: 60,
+            high_minutes: 180,
+        };
+        assert_eq!(slow.after_broken(15), slow, "a longer fresh one stands");
     }
 
     #[test]

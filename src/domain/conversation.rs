@@ -183,10 +183,11 @@ impl Conversation {
         };
     }
 
+    /// An order number the customer wrote: the last one written is `order_numbers`'
+    /// last, the one a ticket and an order lookup take.
     pub fn remember_order(&mut self, order: &str) {
-        if !self.order_numbers.iter().any(|o| o == order) {
-            self.order_numbers.push(order.to_owned());
-        }
+        self.order_numbers.retain(|o| o != order);
+        self.order_numbers.push(order.to_owned());
     }
 }
 

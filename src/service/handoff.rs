@@ -140,6 +140,53 @@ impl Service {
         })
     }
 
+    /// A request for a person that said nothing else ("voglio un operatore", no
+    /// question before it) takes as its summary the first real message written while
+    /// it waits, so that the queue shows what the customer needs. Not a greeting, a
+    /// thanks or another request (`chatter`), not an attachment, not once someone
+    /// took it.
+    pub(super) fn explain_bare_request(
+        &self,
+        brain: &crate::matcher::Brain,
+        turn: &mut Turn,
+        inbound: &Inbound,
+        chatter: bool,
+    ) -> Result<()> {
+        let Some(id) = turn.conversation.ticket else {
+            return Ok(());
+        };
+        let says = crate::text::words(&crate::text::fold(&inbound.text)).count() >= 3;
+        let skip = chatter || inbound.attachment.is_some() || !says;
+        if skip || turn.tickets.iter().any(|t| t.id == id) {
+            return Ok(());
+        }
+        let Some(mut ticket) = self.store.ticket(id)? else {
+            return Ok(());
+        };
+        let asked_only = |text: &str| {
+            let found = brain.intents.classify(&crate::text::normalise(text));
+            found.hit.is_some_and(|hit| {
+                matches!(
+                    hit.action,
+                    crate::domain::triage::IntentAction::HandOff {
+                        reason: HandoffReason::Asked,
+                        ..
+                    }
+                )
+            })
+        };
+        // (`story` joins a question found before the request with " · ".)
+        if ticket.status == TicketStatus::Queued
+            && ticket.reason == HandoffReason::Asked
+            && !ticket.summary.contains(" · ")
+            && asked_only(&ticket.summary)
+        {
+            ticket.summary = inbound.text.clone();
+            turn.tickets.push(ticket);
+        }
+        Ok(())
+    }
+
     /// The customer takes back the request: the ticket is cancelled, the bot is back.
     pub(super) fn cancel_ticket(&self, turn: &mut Turn, inbound: &Inbound) -> Result<()> {
         let id = turn.conversation.ticket;

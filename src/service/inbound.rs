@@ -3,7 +3,7 @@
 
 use super::{Result, Service, ServiceError, texts};
 use crate::domain::plan::{self, Configured, Plan, Reading, Rules};
-use crate::domain::triage::{self, Decision};
+use crate::domain::triage::{self, Decision, IntentAction};
 use crate::domain::{
     Author, Choice, Conversation, Event, EventKind, Inbound, Lang, Mode, Outbound, OutboundKind,
     Scored, Ticket,
@@ -145,10 +145,17 @@ impl Service {
         } = plan::plan(stored.as_ref(), arrived, inbound, &reading, &rules);
         let mut turn = Turn::new(conversation);
         turn.inbound = Some(inbound.clone());
+        let chatter = analysis.intent.as_ref().is_some_and(|i| {
+            matches!(
+                i.action,
+                IntentAction::Reply | IntentAction::HandOff { .. } | IntentAction::Cancel
+            )
+        });
         let applied = Applied {
             department,
             survey,
             inbound,
+            chatter,
         };
         let mut said = self.effects(&brain, &decision, applied, &mut turn)?;
         if why.cause == triage::Cause::ChoiceOutOfRange {
@@ -162,7 +169,13 @@ impl Service {
             said.text = Some(texts::welcome_back(lang, name, text));
         }
         let target = said.target.take();
-        say(&mut turn, said, inbound, &analysis.normalised);
+        // An attachment's words do not tell one from another: a burst of photos,
+        // a location and a sticker hears "cannot read" once.
+        let heard = match decision {
+            Decision::Unreadable => "",
+            _ => analysis.normalised.as_str(),
+        };
+        say(&mut turn, said, inbound, heard);
         let event = decided_event(inbound, lang, &decision, target, &why, &analysis);
         turn.events.insert(0, event);
         let ticket = turn.conversation.ticket;
@@ -256,6 +269,7 @@ impl Service {
             department,
             survey,
             inbound,
+            chatter,
         } = applied;
         let lang = turn.conversation.lang.unwrap_or(Lang::It);
         let fixed = |kind, text: &str| Said::new(kind, Some(text.to_owned()));
@@ -264,6 +278,10 @@ impl Service {
             Decision::Answer { faq_id } => {
                 let answer = brain.faq.entry(faq_id).map(|e| e.answer.clone());
                 let mut answer = answer.unwrap_or_else(fallback);
+                if turn.conversation.mode == Mode::Queued {
+                    // Answered while waiting: still what the person will be asked about.
+                    self.explain_bare_request(brain, turn, inbound, chatter)?;
+                }
                 if let Some(reminder) = self.still_in_line(&mut turn.conversation, inbound.at)? {
                     answer = format!("{answer}\n\n{reminder}");
                 }
@@ -296,10 +314,13 @@ impl Service {
                 self.cancel_ticket(turn, inbound)?;
                 fixed(OutboundKind::Cancelled, texts::cancelled(lang))
             }
-            Decision::ToOperator => Said::new(
-                OutboundKind::Waiting,
-                self.still_queued(&mut turn.conversation, inbound.at)?,
-            ),
+            Decision::ToOperator => {
+                self.explain_bare_request(brain, turn, inbound, chatter)?;
+                Said::new(
+                    OutboundKind::Waiting,
+                    self.still_queued(&mut turn.conversation, inbound.at)?,
+                )
+            }
             Decision::Unreadable => fixed(OutboundKind::Reply, texts::unreadable(lang)),
             Decision::SurveyAnswer {
                 survey: kind,
@@ -317,18 +338,18 @@ impl Service {
     }
 }
 
-/// Queue what the bot says, unless the customer heard the same words for the same
-/// message just now: a burst hears them once (the same message again, or any message
+/// Queue what the bot says, unless the customer heard the same words for what it
+/// `heard` just now: a burst hears them once (the same message again, or any message
 /// while it waits: one "noted"). A question put another way is answered even when the
 /// answer is the same (the same choices again, not silence).
-fn say(turn: &mut Turn, said: Said, inbound: &Inbound, normalised: &str) {
+fn say(turn: &mut Turn, said: Said, inbound: &Inbound, heard: &str) {
     let Some(text) = said.text else {
         return;
     };
     let heard = if said.kind == OutboundKind::Waiting {
         ""
     } else {
-        normalised
+        heard
     };
     let digest = crate::accounts::digest(&format!("{text}\n{heard}"))[..16].to_owned();
     if turn.conversation.repeats(digest, inbound.at) {
@@ -350,6 +371,8 @@ struct Applied<'a> {
     department: Option<String>,
     survey: Option<crate::domain::PendingSurvey>,
     inbound: &'a Inbound,
+    /// The message is a greeting, a thanks or a request: no question in it.
+    chatter: bool,
 }
 
 fn decided_event(

@@ -243,9 +243,11 @@ impl Service {
             };
             if let Some(department) = back {
                 let position = self.store.queue_position(&ticket)?;
+                let away = self.back_at(&ticket.department, now, ticket.lang);
+                let away = away.as_deref();
                 let text = match department {
-                    Some(department) => texts::transferred(ticket.lang, department, position),
-                    None => texts::taken_back(ticket.lang, position),
+                    Some(department) => texts::transferred(ticket.lang, department, position, away),
+                    None => texts::taken_back(ticket.lang, position, away),
                 };
                 let line = said(&ticket, OutboundKind::Waiting, text, vec![], now);
                 turn.outbound.push(line);

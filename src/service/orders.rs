@@ -106,6 +106,11 @@ impl Service {
             asked_at: inbound.at,
         };
         let reply = |text: String| Said::new(OutboundKind::Reply, Some(text));
+        // The number given for the lookup is the customer's order: a person who takes
+        // over sees it on the ticket, with its card.
+        if let Some(number) = &number {
+            turn.conversation.remember_order(number);
+        }
         let (Some(number), Some(proof)) = (number.clone(), proof) else {
             let text = match &number {
                 None => order_texts::ask_number(lang).to_owned(),

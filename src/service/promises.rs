@@ -23,7 +23,8 @@ enum News {
 
 impl Service {
     /// Estimate the wait for `ticket` at `position`, store it as its promise and
-    /// record it; None if no opening is in sight.
+    /// record it; None if no opening is in sight. After a broken promise (the one
+    /// `ticket` still holds) the new range starts where the broken one ended.
     pub(super) fn promise(
         &self,
         ticket: &mut Ticket,
@@ -32,7 +33,10 @@ impl Service {
         turn: &mut Turn,
     ) -> Result<Option<Estimate>> {
         let hours = self.config.hours_of(&ticket.department);
-        let estimate = Estimate::new(&self.recent_waits(&ticket.department)?, position);
+        let mut estimate = Estimate::new(&self.recent_waits(&ticket.department)?, position);
+        if let Some(broken) = ticket.promise.as_ref().filter(|p| p.due <= now) {
+            estimate = estimate.after_broken(broken.high_minutes);
+        }
         let Some(due) = estimate.due(hours, now) else {
             ticket.promise = None;
             return Ok(None);

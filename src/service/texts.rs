@@ -80,11 +80,37 @@ fn eta(lang: Lang, wait: &Wait<'_>) -> String {
         return String::new();
     };
     let (low, high) = (e.low_minutes, e.high_minutes);
+    let (range, within) = (span(lang, low, high), span(lang, high, high));
     match (lang, wait.back.is_some()) {
-        (Lang::It, false) => format!(" Attesa stimata: {low}–{high} minuti."),
-        (Lang::It, true) => format!(" Ti rispondiamo entro {high} minuti dalla riapertura."),
-        (Lang::En, false) => format!(" Estimated wait: {low}–{high} minutes."),
-        (Lang::En, true) => format!(" We'll reply within {high} minutes of opening."),
+        (Lang::It, false) => format!(" Attesa stimata: {range}."),
+        (Lang::It, true) => format!(" Ti rispondiamo entro {within} dalla riapertura."),
+        (Lang::En, false) => format!(" Estimated wait: {range}."),
+        (Lang::En, true) => format!(" We'll reply within {within} of opening."),
+    }
+}
+
+/// "5–15 minuti", or from two hours up in hours ("6–18 ore"): a wait said in hundreds
+/// of minutes is a number nobody reads.
+fn span(lang: Lang, low: i64, high: i64) -> String {
+    let (low, high, unit) = if high < 120 {
+        (
+            low,
+            high,
+            if lang == Lang::It {
+                "minuti"
+            } else {
+                "minutes"
+            },
+        )
+    } else {
+        let hours = |minutes: i64| ((minutes + 30) / 60).max(1);
+        let unit = if lang == Lang::It { "ore" } else { "hours" };
+        (hours(low), hours(high), unit)
+    };
+    if low == high {
+        format!("{high} {unit}")
+    } else {
+        format!("{low}–{high} {unit}")
     }
 }
 
@@ -223,27 +249,30 @@ pub fn cancelled(lang: Lang) -> &'static str {
     }
 }
 
-/// Moved to another department's queue: why, and where the customer stands now.
-pub fn transferred(lang: Lang, department: &str, position: usize) -> String {
+/// Moved to another department's queue: why, where the customer stands now, and when
+/// that department is back if it is out (`back`, as for a handoff).
+pub fn transferred(lang: Lang, department: &str, position: usize, back: Option<&str>) -> String {
+    let when = away(lang, back);
     match lang {
         Lang::It => format!(
-            "Ho passato la tua richiesta al reparto {department}, che segue proprio questo argomento: sei di nuovo in coda, numero {position}. Ti rispondiamo qui."
+            "Ho passato la tua richiesta al reparto {department}, che segue proprio questo argomento: sei di nuovo in coda, numero {position}.{when} Ti rispondiamo qui."
         ),
         Lang::En => format!(
-            "I've passed your request to our {department} team, who handle exactly this: you're back in the queue, number {position}. We'll answer here."
+            "I've passed your request to our {department} team, who handle exactly this: you're back in the queue, number {position}.{when} We'll answer here."
         ),
     }
 }
 
 /// The person who had the request is no longer there (an admin took it back, or the
-/// account was removed): where the customer stands now.
-pub fn taken_back(lang: Lang, position: usize) -> String {
+/// account was removed): where the customer stands now (and when people are back).
+pub fn taken_back(lang: Lang, position: usize, back: Option<&str>) -> String {
+    let when = away(lang, back);
     match lang {
         Lang::It => format!(
-            "La persona che seguiva la tua richiesta non è più disponibile: sei di nuovo in coda, numero {position}, e ti risponde il primo collega libero. Ti rispondiamo qui."
+            "La persona che seguiva la tua richiesta non è più disponibile: sei di nuovo in coda, numero {position}, e ti risponde il primo collega libero.{when} Ti rispondiamo qui."
         ),
         Lang::En => format!(
-            "The person who had your request is no longer available: you're back in the queue, number {position}, and the next free colleague will answer. We'll answer here."
+            "The person who had your request is no longer available: you're back in the queue, number {position}, and the next free colleague will answer.{when} We'll answer here."
         ),
     }
 }
@@ -321,5 +350,19 @@ pub fn survey_thanks(lang: Lang) -> &'static str {
         Lang::En => {
             "Thanks for your feedback: it helps us improve. If you need anything else, just write."
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_wait_is_said_in_hours() {
+        assert_eq!(span(Lang::It, 5, 15), "5–15 minuti");
+        assert_eq!(span(Lang::En, 60, 115), "60–115 minutes");
+        assert_eq!(span(Lang::It, 360, 1080), "6–18 ore");
+        assert_eq!(span(Lang::En, 990, 990), "17 hours");
+        assert_eq!(span(Lang::It, 20, 180), "1–3 ore");
     }
 }

@@ -77,7 +77,10 @@ pub async fn upload(
             Instant::now(),
         )
         .map_err(|wait| {
-            ApiError::too_many(wait, format!("too many files at once: wait {wait} seconds"))
+            ApiError::too_many(
+                wait,
+                format!("too many files at once: wait {}", ApiError::seconds(wait)),
+            )
         })?;
     let too_large = || {
         ApiError::new(

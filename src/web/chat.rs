@@ -115,7 +115,10 @@ pub async fn send(
         .map_err(|wait| {
             ApiError::too_many(
                 wait,
-                format!("you are writing very fast: wait {wait} seconds and send again"),
+                format!(
+                    "you are writing very fast: wait {} and send again",
+                    ApiError::seconds(wait)
+                ),
             )
         })?;
     let inbound = Inbound {
@@ -230,7 +233,7 @@ pub async fn typing(
             WINDOW,
             Instant::now(),
         )
-        .map_err(|wait| ApiError::too_many(wait, format!("wait {wait} seconds")))?;
+        .map_err(|wait| ApiError::too_many(wait, format!("wait {}", ApiError::seconds(wait))))?;
     let service = app.service.clone();
     blocking(move || {
         let ticket = service

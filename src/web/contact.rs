@@ -84,7 +84,7 @@ pub async fn leave_email(
             WINDOW,
             std::time::Instant::now(),
         )
-        .map_err(|wait| ApiError::too_many(wait, format!("wait {wait} seconds")))?;
+        .map_err(|wait| ApiError::too_many(wait, format!("wait {}", ApiError::seconds(wait))))?;
     let email = valid_email(&body.email).ok_or_else(|| {
         ApiError::bad_request("that is not an email address: check it, e.g. nome@esempio.it")
             .with_code("email_invalid")

@@ -55,6 +55,14 @@ impl ApiError {
         .with_code("unauthorized")
     }
 
+    /// "1 second", "5 seconds": how long a limited client waits, in words.
+    pub fn seconds(wait: u64) -> String {
+        match wait.max(1) {
+            1 => "1 second".to_owned(),
+            n => format!("{n} seconds"),
+        }
+    }
+
     pub fn too_many(retry_after: u64, message: impl Into<String>) -> Self {
         Self {
             retry_after: Some(retry_after.max(1)),

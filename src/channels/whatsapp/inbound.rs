@@ -56,18 +56,36 @@ pub fn choice_id(n: usize, label: &str) -> String {
     }
 }
 
-/// The webhook's messages and statuses, in order. Err: not a WhatsApp payload.
-pub fn read(body: &[u8], now: DateTime<Utc>) -> Result<Vec<Incoming>, String> {
+/// What a webhook holds for this business number.
+#[derive(Debug, Default)]
+pub struct Read {
+    /// Its messages and statuses, in order.
+    pub incoming: Vec<Incoming>,
+    /// The other business numbers it held changes for (an app with two numbers sends
+    /// both to every webhook): left alone, never answered from this one.
+    pub other_numbers: Vec<String>,
+}
+
+/// The webhook's messages and statuses for the business number `ours` (its phone
+/// number id), in order. Err: not a WhatsApp payload.
+pub fn read(body: &[u8], ours: &str, now: DateTime<Utc>) -> Result<Read, String> {
     let payload: Payload = serde_json::from_slice(body).map_err(|e| e.to_string())?;
     if payload.object != "whatsapp_business_account" {
         return Err(format!("object `{}`", payload.object));
     }
-    let mut found = Vec::new();
+    let mut read = Read::default();
+    let found = &mut read.incoming;
     for change in payload.entry.iter().flat_map(|e| &e.changes) {
         if change.field != "messages" {
             continue;
         }
         let value = &change.value;
+        if let Some(number) = value.metadata.as_ref().map(|m| &m.phone_number_id)
+            && number != ours
+        {
+            read.other_numbers.push(number.clone());
+            continue;
+        }
         for message in &value.messages {
             if let Some(inbound) = inbound(message, &value.contacts, now) {
                 found.push(Incoming::Message(inbound));
@@ -75,7 +93,7 @@ pub fn read(body: &[u8], now: DateTime<Utc>) -> Result<Vec<Incoming>, String> {
         }
         found.extend(value.statuses.iter().filter_map(|s| status(s, now)));
     }
-    Ok(found)
+    Ok(read)
 }
 
 fn inbound(message: &Message, contacts: &[Contact], now: DateTime<Utc>) -> Option<Inbound> {
@@ -215,12 +233,18 @@ struct Change {
 
 #[derive(Deserialize)]
 struct Value {
+    metadata: Option<Metadata>,
     #[serde(default)]
     contacts: Vec<Contact>,
     #[serde(default)]
     messages: Vec<Message>,
     #[serde(default)]
     statuses: Vec<Status>,
+}
+
+#[derive(Deserialize)]
+struct Metadata {
+    phone_number_id: String,
 }
 
 #[derive(Deserialize)]

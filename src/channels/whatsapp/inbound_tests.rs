@@ -59,7 +59,7 @@ fn texts_replies_and_media_become_messages_and_reactions_nothing() {
              "type": "location", "location": {"latitude": 45.4642, "longitude": 9.19}}
         ]
     }));
-    let found = read(&body, now).unwrap();
+    let found = read(&body, "1055", now).unwrap().incoming;
     let messages: Vec<&Inbound> = found
         .iter()
         .filter_map(|i| match i {
@@ -94,7 +94,7 @@ fn a_failed_status_for_an_undeliverable_number_marks_the_customer() {
              "errors": [{"code": 131026, "title": "Message undeliverable"}]}
         ]
     }));
-    let found = read(&body, Utc::now()).unwrap();
+    let found = read(&body, "1055", Utc::now()).unwrap().incoming;
     assert!(
         matches!(&found[0], Incoming::Status { unreachable: false, status, .. } if status.status == "read")
     );
@@ -111,5 +111,34 @@ fn a_failed_status_for_an_undeliverable_number_marks_the_customer() {
         status.error.as_deref(),
         Some("131026 Message undeliverable")
     );
-    assert!(read(br#"{"object":"page","entry":[]}"#, Utc::now()).is_err());
+    assert!(read(br#"{"object":"page","entry":[]}"#, "1055", Utc::now()).is_err());
+}
+
+#[test]
+fn another_business_numbers_messages_are_left_for_it() {
+    // An app with two numbers sends both numbers' changes to the same webhook.
+    let message = |number: &str, id: &str| {
+        json!({"field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "390200000000", "phone_number_id": number},
+            "messages": [{"from": "393331234567", "id": id, "timestamp": "1764582000",
+                          "type": "text", "text": {"body": "Ciao"}}]
+        }})
+    };
+    let body = serde_json::to_vec(&json!({
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "WABA", "changes": [message("1055", "wamid.ours"), message("2077", "wamid.theirs")]}]
+    }))
+    .unwrap();
+    let read = read(&body, "1055", Utc::now()).unwrap();
+    assert_eq!(read.other_numbers, ["2077"]);
+    let ids: Vec<&str> = read
+        .incoming
+        .iter()
+        .filter_map(|i| match i {
+            Incoming::Message(m) => Some(m.message_id.as_str()),
+            Incoming::Status { .. } => None,
+        })
+        .collect();
+    assert_eq!(ids, ["wamid.ours"]);
 }

@@ -117,13 +117,21 @@ impl WhatsApp {
             tracing::warn!("whatsapp: a webhook without a valid signature, refused");
             return WebhookResult::Forbidden;
         }
-        let incoming = match inbound::read(body, Utc::now()) {
-            Ok(incoming) => incoming,
+        let read = match inbound::read(body, &self.secrets.phone_number_id, Utc::now()) {
+            Ok(read) => read,
             Err(e) => {
                 tracing::warn!("whatsapp: not a payload this version reads, acknowledged: {e}");
                 return WebhookResult::Ignored;
             }
         };
+        for number in &read.other_numbers {
+            tracing::warn!(
+                "whatsapp: a webhook for business number {number}, not this one ({}): left \
+                 unanswered (one business number per `serve`)",
+                self.secrets.phone_number_id
+            );
+        }
+        let incoming = read.incoming;
         for item in &incoming {
             if let Incoming::Status { status, .. } = item {
                 let mut counts = self.statuses.lock().unwrap_or_else(|e| e.into_inner());

@@ -220,10 +220,16 @@ fn interactive(choices: &[Choice], text: &str) -> Option<Value> {
             })
         })
         .collect();
+    // The list's button in the language of the message it closes (both when unsure).
+    let choose = match crate::text::guess_lang(text) {
+        Some(crate::domain::Lang::It) => "Scegli",
+        Some(crate::domain::Lang::En) => "Choose",
+        None => "Scegli / Choose",
+    };
     Some(json!({
         "type": "list",
         "body": body,
-        "action": {"button": "Scegli / Choose", "sections": [{"title": "Scegli / Choose", "rows": rows}]},
+        "action": {"button": choose, "sections": [{"title": choose, "rows": rows}]},
     }))
 }
 
@@ -266,6 +272,25 @@ mod tests {
         assert_eq!(row["title"].as_str().unwrap().chars().count(), 24);
         assert!(row["title"].as_str().unwrap().ends_with('…'));
         assert_eq!(row["id"], long, "the reply reads as the whole question");
+        assert_eq!(
+            list["action"]["button"], "Scegli / Choose",
+            "no language in `x`"
+        );
+        let three = choices(&[long, "Resi", "Parlare con una persona"]);
+        for (text, button) in [
+            (
+                "Non sono sicuro di aver capito bene. Intendevi una di queste?",
+                "Scegli",
+            ),
+            (
+                "I'm not sure I got that right. Did you mean one of these?",
+                "Choose",
+            ),
+        ] {
+            let list = interactive(&three, text).unwrap();
+            assert_eq!(list["action"]["button"], button, "{text}");
+            assert_eq!(list["action"]["sections"][0]["title"], button, "{text}");
+        }
         let nps: Vec<String> = (0..=10).map(|n| n.to_string()).collect();
         let nps: Vec<&str> = nps.iter().map(String::as_str).collect();
         assert!(
