@@ -187,6 +187,13 @@ fn the_terminal_acts_only_as_an_existing_operator() {
         err.contains("sportello queue claim 1 --as anna"),
         "the hint names who: {err}"
     );
+    // With an account for $USER, the command acts as it and says so.
+    add_operator(&data, "tester");
+    let claimed = sportello_ok(&data, &["queue", "claim", "1"]);
+    assert!(
+        claimed.starts_with("ticket #1 claimed by tester ("),
+        "{claimed}"
+    );
 }
 
 #[test]

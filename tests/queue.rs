@@ -308,30 +308,39 @@ fn a_ticket_tells_the_customers_real_question_not_just_the_request_for_a_person(
     let offered = app.say("terminal:s4", "spedizione");
     app.say("terminal:s4", &offered[0].choices.len().to_string());
     assert_eq!(ticket_of(&app, "terminal:s4").summary, "spedizione");
-    // A bare request, explained while waiting: the explanation is the summary (not
-    // the thanks before it, not what follows it).
-    app.say("terminal:s5", "voglio parlare con un operatore");
-    app.say("terminal:s5", "grazie mille");
+    // What is written while waiting joins the summary (not a thanks, not another
+    // request for a person), and what the request said stays.
+    app.say("terminal:s5", "ho bisogno di un operatore per un reso");
+    app.say("terminal:s5", "grazie mille, gentilissimi");
+    app.say("terminal:s5", "voglio parlare con un operatore subito");
     assert_eq!(
         ticket_of(&app, "terminal:s5").summary,
-        "voglio parlare con un operatore"
+        "ho bisogno di un operatore per un reso"
     );
-    let problem = "ho un problema con le scarpe, sono arrivate con la suola staccata";
+    let problem = "le scarpe sono arrivate con la suola staccata";
     app.say("terminal:s5", problem);
+    assert_eq!(
+        ticket_of(&app, "terminal:s5").summary,
+        format!("ho bisogno di un operatore per un reso · {problem}")
+    );
+    // Up to about a line: a long story stops growing the summary.
+    let long = "e poi il corriere non ha lasciato nessun avviso, ho aspettato tutto il giorno a casa senza uscire e nessuno è passato";
+    app.say("terminal:s5", long);
     app.say("terminal:s5", "e il colore non è quello della foto");
-    assert_eq!(ticket_of(&app, "terminal:s5").summary, problem);
+    let summary = ticket_of(&app, "terminal:s5").summary;
+    assert!(summary.ends_with(long), "{summary}");
     // Explained with a question the FAQ answers while the place is kept: the same.
     app.say("terminal:s6", "voglio parlare con un operatore");
     let answered = app.say("terminal:s6", "quanto costa la spedizione in Italia?");
     assert_eq!(answered[0].kind, OutboundKind::Answer, "{answered:?}");
     assert_eq!(
         ticket_of(&app, "terminal:s6").summary,
-        "quanto costa la spedizione in Italia?"
+        "voglio parlare con un operatore · quanto costa la spedizione in Italia?"
     );
-    // A request that came with its question keeps it.
+    // A request that came with its question gathers the same way.
     app.say("terminal:s1", "è per un regalo e mi serve entro venerdì");
     assert_eq!(
         ticket_of(&app, "terminal:s1").summary,
-        "posso restituire una lampada usata senza scatola? · voglio parlare con un operatore"
+        "posso restituire una lampada usata senza scatola? · voglio parlare con un operatore · è per un regalo e mi serve entro venerdì"
     );
 }

@@ -43,16 +43,14 @@ impl Estimate {
     }
 
     /// The estimate after a promise of up to `broken_high` minutes was not kept: never
-    /// the same range again, but from that end to twice it (or this one, if longer).
+    /// the same range again, but from at least that end to at least twice it.
     pub fn after_broken(self, broken_high: i64) -> Estimate {
-        let longer = Estimate {
-            low_minutes: broken_high.max(1),
-            high_minutes: round(broken_high as f64 * 2.0).max(2),
-        };
-        if self.high_minutes >= longer.high_minutes {
-            self
-        } else {
-            longer
+        Estimate {
+            low_minutes: self.low_minutes.max(broken_high).max(1),
+            high_minutes: self
+                .high_minutes
+                .max(round(broken_high as f64 * 2.0))
+                .max(2),
         }
     }
 
@@ -123,6 +121,18 @@ mod tests {
             high_minutes: 180,
         };
         assert_eq!(slow.after_broken(15), slow, "a longer fresh one stands");
+        // A fresh 10-30 (a place lower) after 5-15 broken starts at 15, not 10.
+        let fresh = Estimate {
+            low_minutes: 10,
+            high_minutes: 30,
+        };
+        assert_eq!(
+            fresh.after_broken(15),
+            Estimate {
+                low_minutes: 15,
+                high_minutes: 30
+            }
+        );
     }
 
     #[test]

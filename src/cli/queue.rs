@@ -95,27 +95,37 @@ impl Operator {
 
 pub fn run(service: &Service, command: &QueueCommand) -> anyhow::Result<ExitCode> {
     let now = Utc::now();
-    let done = |verb: &str, t: Ticket| {
-        println!("ticket {} {verb} ({}, {})", t.id, t.customer, t.department)
+    // Who acted, by name: `--as` may have come from $USER.
+    let done = |verb: &str, t: Ticket, by: &str| {
+        println!(
+            "ticket {} {verb} by {by} ({}, {})",
+            t.id, t.customer, t.department
+        )
     };
     match command {
         QueueCommand::List { json } => list(service, *json)?,
         QueueCommand::Show { ticket } => show(service, *ticket)?,
         QueueCommand::Claim { ticket, who } => {
             let who = who.account(service)?;
-            done("claimed", service.claim(*ticket, &who.name, now)?)
+            done(
+                "claimed",
+                service.claim(*ticket, &who.name, now)?,
+                &who.name,
+            )
         }
         QueueCommand::Reply { ticket, text, who } => {
             let who = who.account(service)?;
-            done("replied", service.reply(*ticket, &who.name, text, now)?)
+            done(
+                "replied",
+                service.reply(*ticket, &who.name, text, now)?,
+                &who.name,
+            )
         }
         QueueCommand::Release { ticket, who } => {
             let who = who.account(service)?;
             let admin = who.role == crate::accounts::Role::Admin;
-            done(
-                "released",
-                service.release_as(*ticket, &who.name, admin, None, now)?,
-            )
+            let released = service.release_as(*ticket, &who.name, admin, None, now)?;
+            done("released", released, &who.name)
         }
         QueueCommand::Close { ticket, faq, who } => {
             let who = who.account(service)?;
@@ -123,7 +133,7 @@ pub fn run(service: &Service, command: &QueueCommand) -> anyhow::Result<ExitCode
                 Some(faq) => service.close_answered_by(*ticket, &who.name, faq, now)?,
                 None => service.close(*ticket, &who.name, now)?,
             };
-            done("closed", closed)
+            done("closed", closed, &who.name)
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -49,6 +49,8 @@ pub struct FaqIndex {
     langs: HashMap<Lang, LangIndex>,
     /// The shop's own lexicon of each language (the calibration's folds read it too).
     lexicons: HashMap<Lang, String>,
+    /// Each language's example question ([`FaqIndex::example_question`]).
+    examples: HashMap<Lang, String>,
 }
 
 impl FaqIndex {
@@ -68,10 +70,15 @@ impl FaqIndex {
             let shop = set.lexicon.get(&lang).map_or("", String::as_str);
             langs.insert(lang, LangIndex::build(&entries, lang, shop)?);
         }
+        let examples = Lang::ALL
+            .into_iter()
+            .filter_map(|lang| Some((lang, example_question(&entries, lang)?.to_owned())))
+            .collect();
         Ok(Self {
             entries,
             langs,
             lexicons: set.lexicon.clone(),
+            examples,
         })
     }
 
@@ -155,13 +162,7 @@ impl FaqIndex {
     /// answers in `lang`: the shortest first question (3 to 8 words) of an entry, the
     /// first in path order among equals.
     pub fn example_question(&self, lang: Lang) -> Option<&str> {
-        self.entries
-            .iter()
-            .filter(|e| e.lang == lang)
-            .filter_map(|e| e.questions.first())
-            .filter(|q| (3..=8).contains(&q.split_whitespace().count()))
-            .min_by_key(|q| q.chars().count())
-            .map(String::as_str)
+        self.examples.get(&lang).map(String::as_str)
     }
 
     /// How many of the words of `text` (already normalised) the entries of `lang` use:
@@ -251,6 +252,17 @@ fn hit(hits: &mut Vec<Hit>, entry: usize) -> &mut Hit {
             hits.len() - 1
         });
     &mut hits[pos]
+}
+
+/// See [`FaqIndex::example_question`].
+fn example_question(entries: &[Entry], lang: Lang) -> Option<&str> {
+    entries
+        .iter()
+        .filter(|e| e.lang == lang)
+        .filter_map(|e| e.questions.first())
+        .filter(|q| (3..=8).contains(&q.split_whitespace().count()))
+        .min_by_key(|q| q.chars().count())
+        .map(String::as_str)
 }
 
 #[cfg(test)]

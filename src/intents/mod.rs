@@ -101,22 +101,14 @@ impl Intents {
             Some(found) => self.spans[i].clone().any(|p| found.matched(p)),
             None => rule.matches(normalised),
         };
+        // (where it was written, the capture)
+        let mut captured: Vec<(usize, Capture)> = Vec::new();
         for (i, rule) in self.rules.iter().enumerate() {
             match &rule.kind {
                 IntentKind::Capture { group } if matches(i, rule) => {
-                    // In the order written; a value written twice, or captured by two
-                    // patterns ("pf-998877" by both), once, where it was written last.
-                    let mut found: Vec<(usize, String)> =
-                        rule.captures(normalised, group).collect();
-                    found.sort_by_key(|(at, _)| *at);
-                    let mut values: Vec<String> = Vec::with_capacity(found.len());
-                    for (_, value) in found {
-                        values.retain(|v| *v != value);
-                        values.push(value);
-                    }
-                    out.captures.extend(values.into_iter().map(|value| Capture {
-                        intent: rule.name.clone(),
-                        value,
+                    captured.extend(rule.captures(normalised, group).map(|(at, value)| {
+                        let intent = rule.name.clone();
+                        (at, Capture { intent, value })
                     }));
                 }
                 IntentKind::Capture { .. } => {}
@@ -128,6 +120,13 @@ impl Intents {
                 }
                 IntentKind::Action(_) => {}
             }
+        }
+        // In the order written, whatever rule found them; a value written twice, or
+        // captured by two patterns ("pf-998877" by both), once, where written last.
+        captured.sort_by_key(|(at, _)| *at);
+        for (_, capture) in captured {
+            out.captures.retain(|c| *c != capture);
+            out.captures.push(capture);
         }
         out.hit = best.map(|(_, rule)| rule.hit());
         out
@@ -252,5 +251,28 @@ mod tests {
         let found = intents.classify(&crate::text::normalise(text));
         let values: Vec<&str> = found.captures.iter().map(|c| c.value.as_str()).collect();
         assert_eq!(values, ["222222", "PF-111111"], "{found:?}");
+    }
+
+    /// Two capture rules: their values in the order written, not in file order.
+    #[test]
+    fn captures_of_two_rules_keep_the_order_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let rule = |group: &str, word: &str| {
+            format!(
+                r#"description = "{group}"
+action = "capture"
+capture = "{group}"
+patterns = ['''\b{word} (?P<{group}>\d{{5}})\b''']
+examples = ["{word} 12345"]
+"#
+            )
+        };
+        std::fs::write(dir.path().join("a-order.toml"), rule("order", "ordine")).unwrap();
+        std::fs::write(dir.path().join("b-case.toml"), rule("case", "pratica")).unwrap();
+        let (intents, diagnostics) = Intents::load_dir(dir.path());
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        let found = intents.classify("pratica 22222 per l'ordine 11111");
+        let values: Vec<&str> = found.captures.iter().map(|c| c.value.as_str()).collect();
+        assert_eq!(values, ["22222", "11111"], "{found:?}");
     }
 }

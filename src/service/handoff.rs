@@ -140,48 +140,38 @@ impl Service {
         })
     }
 
-    /// A request for a person that said nothing else ("voglio un operatore", no
-    /// question before it) takes as its summary the first real message written while
-    /// it waits, so that the queue shows what the customer needs. Not a greeting, a
-    /// thanks or another request (`chatter`), not an attachment, not once someone
-    /// took it.
-    pub(super) fn explain_bare_request(
+    /// A request for a person gathers what the customer writes while it waits, joined
+    /// with " · " ("voglio un operatore · le scarpe sono arrivate rotte"), until its
+    /// summary is about a line long: the queue shows what they need, whatever the
+    /// request itself said. Not greetings, thanks, cancellations or another request for
+    /// a person (`chatter`), not attachments, not once someone took it.
+    pub(super) fn add_to_request(
         &self,
-        brain: &crate::matcher::Brain,
         turn: &mut Turn,
         inbound: &Inbound,
         chatter: bool,
     ) -> Result<()> {
+        /// A summary this long takes no more.
+        const GROWS_TO: usize = 160;
         let Some(id) = turn.conversation.ticket else {
             return Ok(());
         };
-        let says = crate::text::words(&crate::text::fold(&inbound.text)).count() >= 3;
+        let says = crate::text::word_count(&inbound.text) >= 3;
         let skip = chatter || inbound.attachment.is_some() || !says;
-        if skip || turn.tickets.iter().any(|t| t.id == id) {
+        if skip
+            || turn.conversation.mode != crate::domain::Mode::Queued
+            || turn.tickets.iter().any(|t| t.id == id)
+        {
             return Ok(());
         }
         let Some(mut ticket) = self.store.ticket(id)? else {
             return Ok(());
         };
-        let asked_only = |text: &str| {
-            let found = brain.intents.classify(&crate::text::normalise(text));
-            found.hit.is_some_and(|hit| {
-                matches!(
-                    hit.action,
-                    crate::domain::triage::IntentAction::HandOff {
-                        reason: HandoffReason::Asked,
-                        ..
-                    }
-                )
-            })
-        };
-        // (`story` joins a question found before the request with " · ".)
         if ticket.status == TicketStatus::Queued
             && ticket.reason == HandoffReason::Asked
-            && !ticket.summary.contains(" · ")
-            && asked_only(&ticket.summary)
+            && ticket.summary.chars().count() < GROWS_TO
         {
-            ticket.summary = inbound.text.clone();
+            ticket.summary = format!("{} · {}", ticket.summary, inbound.text);
             turn.tickets.push(ticket);
         }
         Ok(())
@@ -218,7 +208,8 @@ impl Service {
 
 impl Service {
     /// An order number the customer gives while their ticket is open goes on the
-    /// ticket, if it has none yet (the operator sees it in the queue and the ticket).
+    /// ticket, if it has none yet (the operator sees it in the queue and the ticket; a
+    /// second one, "anche l'ordine ...", stays in the conversation).
     pub(super) fn order_on_ticket(&self, turn: &mut Turn, number: &str) -> Result<()> {
         let Some(id) = turn.conversation.ticket else {
             return Ok(());

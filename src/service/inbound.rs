@@ -145,10 +145,17 @@ impl Service {
         } = plan::plan(stored.as_ref(), arrived, inbound, &reading, &rules);
         let mut turn = Turn::new(conversation);
         turn.inbound = Some(inbound.clone());
+        // A greeting, a thanks, "annulla", another "operatore": no need said in it (a
+        // complaint says one).
         let chatter = analysis.intent.as_ref().is_some_and(|i| {
             matches!(
                 i.action,
-                IntentAction::Reply | IntentAction::HandOff { .. } | IntentAction::Cancel
+                IntentAction::Reply
+                    | IntentAction::Cancel
+                    | IntentAction::HandOff {
+                        reason: crate::domain::HandoffReason::Asked,
+                        ..
+                    }
             )
         });
         let applied = Applied {
@@ -278,10 +285,8 @@ impl Service {
             Decision::Answer { faq_id } => {
                 let answer = brain.faq.entry(faq_id).map(|e| e.answer.clone());
                 let mut answer = answer.unwrap_or_else(fallback);
-                if turn.conversation.mode == Mode::Queued {
-                    // Answered while waiting: still what the person will be asked about.
-                    self.explain_bare_request(brain, turn, inbound, chatter)?;
-                }
+                // Answered while waiting: still what the person will be asked about.
+                self.add_to_request(turn, inbound, chatter)?;
                 if let Some(reminder) = self.still_in_line(&mut turn.conversation, inbound.at)? {
                     answer = format!("{answer}\n\n{reminder}");
                 }
@@ -315,7 +320,7 @@ impl Service {
                 fixed(OutboundKind::Cancelled, texts::cancelled(lang))
             }
             Decision::ToOperator => {
-                self.explain_bare_request(brain, turn, inbound, chatter)?;
+                self.add_to_request(turn, inbound, chatter)?;
                 Said::new(
                     OutboundKind::Waiting,
                     self.still_queued(&mut turn.conversation, inbound.at)?,
@@ -371,7 +376,8 @@ struct Applied<'a> {
     department: Option<String>,
     survey: Option<crate::domain::PendingSurvey>,
     inbound: &'a Inbound,
-    /// The message is a greeting, a thanks or a request: no question in it.
+    /// The message is a greeting, a thanks, "annulla" or a request for a person: no
+    /// need said in it.
     chatter: bool,
 }
 

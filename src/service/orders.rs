@@ -109,7 +109,9 @@ impl Service {
         // The number given for the lookup is the customer's order: a person who takes
         // over sees it on the ticket, with its card.
         if let Some(number) = &number {
-            turn.conversation.remember_order(number);
+            // In the form the captures keep ("#1001" is 1001, "pf-552211" PF-552211).
+            let number = number.trim_start_matches('#').to_uppercase();
+            turn.conversation.remember_order(&number);
         }
         let (Some(number), Some(proof)) = (number.clone(), proof) else {
             let text = match &number {

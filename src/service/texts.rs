@@ -90,24 +90,20 @@ fn eta(lang: Lang, wait: &Wait<'_>) -> String {
 }
 
 /// "5–15 minuti", or from two hours up in hours ("6–18 ore"): a wait said in hundreds
-/// of minutes is a number nobody reads.
+/// of minutes is a number nobody reads. The low end rounds down and the high end up:
+/// the promise is the high end, never said shorter than it is.
 fn span(lang: Lang, low: i64, high: i64) -> String {
-    let (low, high, unit) = if high < 120 {
-        (
-            low,
-            high,
-            if lang == Lang::It {
-                "minuti"
-            } else {
-                "minutes"
-            },
-        )
-    } else {
-        let hours = |minutes: i64| ((minutes + 30) / 60).max(1);
-        let unit = if lang == Lang::It { "ore" } else { "hours" };
-        (hours(low), hours(high), unit)
+    let (minutes, hours) = match lang {
+        Lang::It => ("minuti", "ore"),
+        Lang::En => ("minutes", "hours"),
     };
-    if low == high {
+    let one = low == high;
+    let (low, high, unit) = if high < 120 {
+        (low, high, minutes)
+    } else {
+        ((low / 60).max(1), (high + 59) / 60, hours)
+    };
+    if one || low == high {
         format!("{high} {unit}")
     } else {
         format!("{low}–{high} {unit}")
@@ -364,5 +360,8 @@ mod tests {
         assert_eq!(span(Lang::It, 360, 1080), "6–18 ore");
         assert_eq!(span(Lang::En, 990, 990), "17 hours");
         assert_eq!(span(Lang::It, 20, 180), "1–3 ore");
+        // 45-135 minutes is not "1-2 hours": the promise falls due at 135.
+        assert_eq!(span(Lang::It, 45, 135), "1–3 ore");
+        assert_eq!(span(Lang::En, 150, 150), "3 hours");
     }
 }

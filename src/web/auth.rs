@@ -179,10 +179,10 @@ pub(super) fn pair_key(name: &str, client: std::net::IpAddr) -> String {
 pub(super) fn login_locked(wait: u64) -> ApiError {
     ApiError::too_many(
         wait,
-        format!(
-            "too many failed logins: try again in {} minutes",
-            wait.div_ceil(60)
-        ),
+        match wait.div_ceil(60) {
+            0 | 1 => "too many failed logins: try again in 1 minute".to_owned(),
+            n => format!("too many failed logins: try again in {n} minutes"),
+        },
     )
     .with_code("login_locked")
 }

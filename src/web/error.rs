@@ -288,3 +288,15 @@ impl IntoResponse for ApiError {
         response
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wait_is_said_in_good_english() {
+        assert_eq!(ApiError::seconds(0), "1 second");
+        assert_eq!(ApiError::seconds(1), "1 second");
+        assert_eq!(ApiError::seconds(12), "12 seconds");
+    }
+}

@@ -37,6 +37,7 @@ pub fn sportello_bytes(data: &Path, args: &[&str], stdin: &[u8]) -> std::process
         .arg(data)
         .args(args)
         .env("USER", "tester")
+        .env_remove("SPORTELLO_OPERATOR")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

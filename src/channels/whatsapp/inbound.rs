@@ -61,8 +61,8 @@ pub fn choice_id(n: usize, label: &str) -> String {
 pub struct Read {
     /// Its messages and statuses, in order.
     pub incoming: Vec<Incoming>,
-    /// The other business numbers it held changes for (an app with two numbers sends
-    /// both to every webhook): left alone, never answered from this one.
+    /// The other business numbers it held customers' messages for (an app with two
+    /// numbers sends both to every webhook): left alone, never answered from this one.
     pub other_numbers: Vec<String>,
 }
 
@@ -83,7 +83,10 @@ pub fn read(body: &[u8], ours: &str, now: DateTime<Utc>) -> Result<Read, String>
         if let Some(number) = value.metadata.as_ref().map(|m| &m.phone_number_id)
             && number != ours
         {
-            read.other_numbers.push(number.clone());
+            // (Its delivery reports are no news: only its customers' messages are.)
+            if !value.messages.is_empty() {
+                read.other_numbers.push(number.clone());
+            }
             continue;
         }
         for message in &value.messages {
