@@ -153,15 +153,14 @@ impl Service {
     ) -> Result<()> {
         /// A summary this long takes no more.
         const GROWS_TO: usize = 160;
-        let Some(id) = turn.conversation.ticket else {
+        // Most messages are not written while queued: that is looked at first.
+        let queued = turn.conversation.mode == crate::domain::Mode::Queued;
+        let Some(id) = turn.conversation.ticket.filter(|_| queued) else {
             return Ok(());
         };
         let says = crate::text::word_count(&inbound.text) >= 3;
         let skip = chatter || inbound.attachment.is_some() || !says;
-        if skip
-            || turn.conversation.mode != crate::domain::Mode::Queued
-            || turn.tickets.iter().any(|t| t.id == id)
-        {
+        if skip || turn.tickets.iter().any(|t| t.id == id) {
             return Ok(());
         }
         let Some(mut ticket) = self.store.ticket(id)? else {
