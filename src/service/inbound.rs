@@ -1,34 +1,16 @@
 //! A customer message: plan it (the rules live in `domain::plan`), apply the plan
 //! (texts, tickets), and write every effect in one turn.
 
+use super::effects::{Applied, say};
 use super::{Result, Service, ServiceError, texts};
 use crate::domain::plan::{self, Configured, Plan, Reading, Rules};
 use crate::domain::triage::{self, Decision, IntentAction};
 use crate::domain::{
-    Author, Choice, Conversation, Event, EventKind, Inbound, Lang, Mode, Outbound, OutboundKind,
-    Scored, Ticket,
+    Author, Conversation, Event, EventKind, Inbound, Lang, Mode, Outbound, OutboundKind, Scored,
+    Ticket,
 };
 use crate::matcher::{Analysis, Brain};
 use crate::store::{StoreError, Turn};
-
-/// What the bot says for a decision, and the FAQ entry or intent it used.
-pub(super) struct Said {
-    pub(super) kind: OutboundKind,
-    pub(super) text: Option<String>,
-    pub(super) choices: Vec<Choice>,
-    pub(super) target: Option<String>,
-}
-
-impl Said {
-    pub(super) fn new(kind: OutboundKind, text: Option<String>) -> Self {
-        Self {
-            kind,
-            text,
-            choices: Vec::new(),
-            target: None,
-        }
-    }
-}
 
 /// What happened to an inbound message.
 #[derive(Debug, Clone)]
@@ -262,123 +244,6 @@ impl Service {
             ..handled
         })
     }
-
-    /// Apply the decision to the turn; returns what to say. The answer text comes from
-    /// the same brain that decided, even if a reload lands meanwhile.
-    fn effects(
-        &self,
-        brain: &Brain,
-        decision: &Decision,
-        applied: Applied<'_>,
-        turn: &mut Turn,
-    ) -> Result<Said> {
-        let Applied {
-            department,
-            survey,
-            inbound,
-            chatter,
-        } = applied;
-        let lang = turn.conversation.lang.unwrap_or(Lang::It);
-        let fixed = |kind, text: &str| Said::new(kind, Some(text.to_owned()));
-        let fallback = || texts::fallback(lang, brain.faq.example_question(lang));
-        Ok(match decision {
-            Decision::Answer { faq_id } => {
-                let answer = brain.faq.entry(faq_id).map(|e| e.answer.clone());
-                let mut answer = answer.unwrap_or_else(fallback);
-                // Answered while waiting: still what the person will be asked about.
-                self.add_to_request(turn, inbound, chatter)?;
-                if let Some(reminder) = self.still_in_line(&mut turn.conversation, inbound.at)? {
-                    answer = format!("{answer}\n\n{reminder}");
-                }
-                Said {
-                    target: Some(faq_id.clone()),
-                    ..Said::new(OutboundKind::Answer, Some(answer))
-                }
-            }
-            Decision::Clarify { .. } => Said {
-                choices: turn.conversation.pending_choices.clone(),
-                ..fixed(OutboundKind::Clarify, texts::clarify(lang))
-            },
-            Decision::Reply { intent } => {
-                let text = brain.intents.get(intent).and_then(|i| i.reply_text(lang));
-                let said = Said::new(OutboundKind::Reply, text.map(str::to_owned));
-                Said {
-                    target: Some(intent.clone()),
-                    ..said
-                }
-            }
-            Decision::Fallback => Said::new(OutboundKind::Fallback, Some(fallback())),
-            Decision::HandOff {
-                reason, priority, ..
-            } => {
-                let department = department.expect("the plan routes every handoff");
-                let text = self.hand_over(turn, inbound, department, reason, *priority)?;
-                Said::new(OutboundKind::Handoff, Some(text))
-            }
-            Decision::CancelHandOff => {
-                self.cancel_ticket(turn, inbound)?;
-                fixed(OutboundKind::Cancelled, texts::cancelled(lang))
-            }
-            Decision::ToOperator => {
-                self.add_to_request(turn, inbound, chatter)?;
-                Said::new(
-                    OutboundKind::Waiting,
-                    self.still_queued(&mut turn.conversation, inbound.at)?,
-                )
-            }
-            Decision::Unreadable => fixed(OutboundKind::Reply, texts::unreadable(lang)),
-            Decision::SurveyAnswer {
-                survey: kind,
-                score,
-                comment,
-            } => {
-                let ticket = survey.and_then(|s| s.ticket);
-                self.survey_answered(turn, inbound, (*kind, *score, comment.clone()), ticket)
-            }
-            Decision::OrderStatus { number, proof } => {
-                self.order_step(turn, inbound, number.clone(), proof.clone())?
-            }
-            Decision::SurveyRetry { survey } => Self::survey_again(*survey, lang),
-        })
-    }
-}
-
-/// Queue what the bot says, unless the customer heard the same words for what it
-/// `heard` just now: a burst hears them once (the same message again, or any message
-/// while it waits: one "noted"). A question put another way is answered even when the
-/// answer is the same (the same choices again, not silence).
-fn say(turn: &mut Turn, said: Said, inbound: &Inbound, heard: &str) {
-    let Some(text) = said.text else {
-        return;
-    };
-    let heard = if said.kind == OutboundKind::Waiting {
-        ""
-    } else {
-        heard
-    };
-    let digest = crate::accounts::digest(&format!("{text}\n{heard}"))[..16].to_owned();
-    if turn.conversation.repeats(digest, inbound.at) {
-        return;
-    }
-    let out = Outbound {
-        customer: inbound.customer.clone(),
-        kind: said.kind,
-        text,
-        choices: said.choices,
-        at: inbound.at,
-        operator: None,
-    };
-    turn.outbound.push((Author::Bot, out));
-}
-
-/// What the plan leaves to the service besides its decision.
-struct Applied<'a> {
-    department: Option<String>,
-    survey: Option<crate::domain::PendingSurvey>,
-    inbound: &'a Inbound,
-    /// The message is a greeting, a thanks, "annulla" or a request for a person: no
-    /// need said in it.
-    chatter: bool,
 }
 
 fn decided_event(

@@ -5,7 +5,7 @@
 //! order exists), and after [`MAX_TRIES`] a person takes over. A slow or failing
 //! platform is said plainly, with a person offered: never a guess.
 
-use super::inbound::Said;
+use super::effects::Said;
 use super::{Result, Service, order_texts, texts};
 use crate::domain::order::{MAX_TRIES, OrderCheck, Proof};
 use crate::domain::{

@@ -2,7 +2,7 @@
 //! ticket, then NPS (0–10) at most once per `[surveys] nps_every`. Answers become
 //! events for the report; anything else the customer writes drops the survey.
 
-use super::inbound::Said;
+use super::effects::Said;
 use super::{Service, texts};
 use crate::domain::{
     Choice, ChoiceTarget, Conversation, Event, EventKind, Inbound, Lang, OutboundKind,
