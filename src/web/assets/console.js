@@ -2018,6 +2018,17 @@
     if (next) openTicket(next.id);
   }
 
+  /**
+   * Runs `fn` once the opened ticket is shown: a key pressed right after j or k, while
+   * the ticket still loads, waits for it instead of reading the buttons of none.
+   */
+  async function whenShown(fn) {
+    const id = state.openId;
+    if (id === null) return;
+    if (!state.detail && state.ticketRun) await state.ticketRun;
+    if (state.openId === id && state.detail) fn();
+  }
+
   function onShortcut(e) {
     const target = e.target;
     const typing = target && (target.tagName === 'INPUT' || target.tagName === 'TEXTAREA' || target.tagName === 'SELECT');
@@ -2030,8 +2041,8 @@
     const keys = {
       j: function () { moveBy(1); },
       k: function () { moveBy(-1); },
-      c: function () { if (!$('claim').hidden) claim(); },
-      x: function () { if (!$('close').hidden) closeTicket(); },
+      c: function () { whenShown(function () { if (!$('claim').hidden) claim(); }); },
+      x: function () { whenShown(function () { if (!$('close').hidden) closeTicket(); }); },
       '/': function () { $('canned').focus(); },
       '?': function () {
         const list = $('shortcuts-list');
