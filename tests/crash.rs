@@ -319,6 +319,7 @@ fn a_read_only_data_directory_is_a_clear_error_and_loses_nothing() {
         message_id: "1".into(),
         text: QUESTIONS[0].0.into(),
         at: chrono::Utc::now(),
+        sent_at: None,
         locale: None,
         name: None,
         attachment: None,

@@ -341,6 +341,9 @@ fn outside_the_24_hours_a_template_goes_and_replies_wait_for_the_customer() {
         let r = request(&serve.addr, "POST", &path, &auth, body);
         assert_eq!(r.status, 200, "{action}: {}", r.body);
     };
+    // Two transfers while the window is closed: two queue updates held.
+    act("transfer", Some(r#"{"department": "logistica"}"#));
+    act("transfer", Some(r#"{"department": "vendite"}"#));
     act("claim", None);
     act(
         "reply",
@@ -353,26 +356,80 @@ fn outside_the_24_hours_a_template_goes_and_replies_wait_for_the_customer() {
         "held: nothing sent outside the window"
     );
 
-    // The customer writes again: the window opens and the waiting replies go, in order.
+    // The customer writes again: the window opens and the waiting replies go, in order;
+    // of the two queue updates only the newer (the first named another place in a
+    // queue the customer has left since).
     assert_eq!(serve.post(&text(wa, "wamid.D2", "ci sono", 0)), 200);
-    let sent = fake.wait_sent(wa, 3);
+    let sent = fake.wait_sent(wa, 4);
     assert!(
         body_of(&sent[1]).contains("numero 1") || body_of(&sent[1]).contains("operat"),
         "{sent:#?}"
     );
-    assert_eq!(body_of(&sent[2]), "Ciao Giulia, sono Anna: eccomi.");
+    assert!(body_of(&sent[2]).contains("vendite"), "{sent:#?}");
+    assert_eq!(body_of(&sent[3]), "Ciao Giulia, sono Anna: eccomi.");
     assert!(sent.iter().skip(1).all(|m| m["type"] != "template"));
+    assert!(
+        sent.iter().all(|m| !body_of(m).contains("logistica")),
+        "{sent:#?}"
+    );
+    let metrics = request(&serve.addr, "GET", "/metrics", &[], None).body;
+    assert!(
+        metrics.contains("sportello_whatsapp_replies_total{outcome=\"superseded\"} 1"),
+        "{metrics}"
+    );
     let detail = get(&format!("/api/v1/tickets/{id}"));
     assert_eq!(detail["delivery"]["window_closed"], false, "{detail:#}");
 
     // WhatsApp itself says the window is closed (131047): the same, never dropped.
     fake.with(|s| s.faults.push_back(Fault::Code(131047)));
     act("reply", Some(r#"{"text": "Il pacco parte oggi."}"#));
-    let sent = fake.wait_sent(wa, 4);
-    assert_eq!(sent[3]["type"], "template");
-    assert_eq!(serve.post(&text(wa, "wamid.D3", "grazie", 0)), 200);
     let sent = fake.wait_sent(wa, 5);
-    assert_eq!(body_of(&sent[4]), "Il pacco parte oggi.");
+    assert_eq!(sent[4]["type"], "template");
+    assert_eq!(serve.post(&text(wa, "wamid.D3", "grazie", 0)), 200);
+    let sent = fake.wait_sent(wa, 6);
+    assert_eq!(body_of(&sent[5]), "Il pacco parte oggi.");
+}
+
+#[test]
+fn a_message_delivered_late_is_cared_for_from_its_arrival() {
+    let fake = FakeGraph::start();
+    let serve = Serve::start(&fake, &["anna"]);
+    let wa = "393332000002";
+    // Written two hours ago, delivered now (the shop's server was down, Meta retried).
+    let late = text(wa, "wamid.L1", "voglio parlare con un operatore", 2 * 3600);
+    let written = chrono::Utc::now() - chrono::Duration::hours(2);
+    assert_eq!(serve.post(&late), 200);
+    let sent = fake.wait_sent(wa, 1);
+    assert_ne!(
+        sent[0]["type"], "template",
+        "inside the 24 hours: {sent:#?}"
+    );
+
+    let (cookie, csrf) = api_login(&serve.addr, "anna");
+    let auth = [("Cookie", cookie.as_str()), ("X-CSRF-Token", csrf.as_str())];
+    let get = |path: &str| request(&serve.addr, "GET", path, &auth, None).json();
+    let id = get("/api/v1/queue")["tickets"][0]["id"].as_u64().unwrap();
+    let detail = get(&format!("/api/v1/tickets/{id}"));
+    // The ticket, its wait and its promise run from now: not opened two hours ago
+    // (which broke its promise before it was made).
+    let opened: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(detail["ticket"]["opened_at"].clone()).unwrap();
+    assert!(
+        chrono::Utc::now() - opened < chrono::Duration::minutes(1),
+        "{detail:#}"
+    );
+    assert!(
+        detail["ticket"]["waiting_s"].as_i64().unwrap() < 60,
+        "{detail:#}"
+    );
+    // The transcript says when the customer wrote it; the window counts from then.
+    let line: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(detail["transcript"][0]["at"].clone()).unwrap();
+    assert!(
+        (line - written).num_seconds().abs() <= 5,
+        "written {written}, shown {line}: {detail:#}"
+    );
+    assert_eq!(detail["delivery"]["window_closed"], false, "{detail:#}");
 }
 
 #[test]

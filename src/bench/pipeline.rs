@@ -132,6 +132,7 @@ fn customers_of(service: &Service, load: Load<'_>, worker: usize) -> anyhow::Res
                 message_id: format!("{c}-{i}"),
                 text: text.clone(),
                 at: start + Duration::milliseconds((c * 50 + i * 20_000) as i64),
+                sent_at: None,
                 locale: None,
                 name: None,
                 attachment: None,

@@ -57,6 +57,7 @@ pub fn run(service: &Service, dirs: &ContentDirs, args: &ChatArgs) -> anyhow::Re
                 message_id: format!("{session}-{n}"),
                 text,
                 at: Utc::now(),
+                sent_at: None,
                 locale: args.lang,
                 name: None,
                 attachment: None,

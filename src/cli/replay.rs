@@ -190,6 +190,7 @@ fn step(service: &Service, line: Line, n: usize) -> anyhow::Result<CustomerId> {
                 message_id: format!("replay-{n}"),
                 text,
                 at,
+                sent_at: None,
                 locale: lang.as_deref().and_then(Lang::from_locale),
                 name,
                 attachment: None,

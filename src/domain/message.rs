@@ -11,8 +11,20 @@ pub struct Inbound {
     /// The provider's id for this message: a redelivery with the same id is dropped.
     pub message_id: String,
     pub text: String,
+    /// When it reached the shop: the bot's care runs from here (a ticket opened, a
+    /// promise counted, the opening hours read).
     #[serde(with = "crate::domain::instant")]
     pub at: DateTime<Utc>,
+    /// When the channel says the customer wrote it, if it tells (WhatsApp's and
+    /// Telegram's timestamps). Earlier than `at` when it came late (the bot was down,
+    /// a webhook was retried): WhatsApp's 24-hour window, flood pacing, repeats and the
+    /// transcript count from it, see [`Inbound::written_at`].
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::domain::instant::option"
+    )]
+    pub sent_at: Option<DateTime<Utc>>,
     /// The channel's locale for this customer, when it tells one.
     pub locale: Option<Lang>,
     pub name: Option<String>,
@@ -24,6 +36,13 @@ pub struct Inbound {
     /// quoted previous message and the signature): kept in the transcript.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub original: Option<String>,
+}
+
+impl Inbound {
+    /// When the customer wrote it: the channel's own time, never later than it arrived.
+    pub fn written_at(&self) -> DateTime<Utc> {
+        self.sent_at.map_or(self.at, |sent| sent.min(self.at))
+    }
 }
 
 /// Something a customer sent that is not text.

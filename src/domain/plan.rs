@@ -91,7 +91,9 @@ pub fn arrive(stored: Option<&Conversation>, inbound: &Inbound) -> Conversation 
         conv.name.clone_from(&inbound.name);
     }
     conv.updated_at = inbound.at;
-    conv.last_inbound_at = Some(inbound.at);
+    // WhatsApp's window counts from when the customer wrote (a late message never
+    // moves it back).
+    conv.last_inbound_at = conv.last_inbound_at.max(Some(inbound.written_at()));
     let read = crate::text::read_lang(&inbound.text);
     conv.settle_lang(inbound.locale, read.lang, read.words);
     conv

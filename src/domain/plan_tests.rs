@@ -25,6 +25,7 @@ fn message(text: &str, minutes: i64) -> Inbound {
         message_id: format!("m{minutes}"),
         text: text.into(),
         at: at(minutes),
+        sent_at: None,
         locale: None,
         name: None,
         attachment: None,

@@ -121,7 +121,7 @@ pub(super) fn say(turn: &mut Turn, said: Said, inbound: &Inbound, heard: &str) {
         heard
     };
     let digest = crate::accounts::digest(&format!("{text}\n{heard}"))[..16].to_owned();
-    if turn.conversation.repeats(digest, inbound.at) {
+    if turn.conversation.repeats(digest, inbound.written_at()) {
         return;
     }
     let out = Outbound {

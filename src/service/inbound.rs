@@ -78,7 +78,7 @@ impl Service {
         }
         let pace = self
             .flood
-            .pace_in(&self.store, &inbound.customer, inbound.at);
+            .pace_in(&self.store, &inbound.customer, inbound.written_at());
         let memo = Memo::default();
         let result = self.retry(|| match pace {
             super::flood::Pace::Admit => self.try_inbound(inbound, &memo),
@@ -190,7 +190,7 @@ impl Service {
             return self.try_inbound(inbound, memo);
         }
         conv.updated_at = inbound.at;
-        conv.last_inbound_at = Some(inbound.at);
+        conv.last_inbound_at = conv.last_inbound_at.max(Some(inbound.written_at()));
         let lang = conv.lang.unwrap_or(Lang::It);
         let mut turn = Turn::new(conv);
         turn.inbound = Some(inbound.clone());

@@ -204,6 +204,7 @@ mod tests {
             message_id: id.into(),
             text: "ordine 1234".into(),
             at: chrono::Utc::now(),
+            sent_at: None,
             locale: None,
             name: None,
             attachment: None,

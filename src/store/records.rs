@@ -31,7 +31,7 @@ pub struct StoredMessage {
 impl StoredMessage {
     pub fn inbound(inbound: &Inbound, verdict: Option<Verdict>) -> Self {
         Self {
-            at: inbound.at,
+            at: inbound.written_at(),
             author: Author::Customer,
             text: inbound.text.clone(),
             kind: None,

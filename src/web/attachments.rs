@@ -138,6 +138,7 @@ pub async fn upload(
         message_id: format!("att-{id}"),
         text: attachment.reference_text(),
         at: meta.at,
+        sent_at: None,
         locale: None,
         name: None,
         attachment: Some(attachment),

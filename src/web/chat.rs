@@ -126,6 +126,7 @@ pub async fn send(
         message_id: format!("w{}", body.id),
         text: text.to_owned(),
         at: Utc::now(),
+        sent_at: None,
         locale: body.locale.as_deref().and_then(Lang::from_locale),
         name: None,
         attachment: None,

@@ -243,6 +243,7 @@ impl TestApp {
             message_id: format!("m{}", self.sent),
             text: text.to_owned(),
             at: self.clock,
+            sent_at: None,
             locale: None,
             name: None,
             attachment: None,

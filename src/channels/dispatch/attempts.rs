@@ -217,6 +217,8 @@ async fn record_hold(
 /// What became of one message.
 pub(super) enum Outcome {
     Sent,
+    /// A queue status overtaken by a newer one: leaves the outbox unsent.
+    Superseded,
     GiveUp(String),
     Unreachable(String),
 }
@@ -232,6 +234,7 @@ pub(super) async fn record(
 ) -> bool {
     let counter = match &outcome {
         Outcome::Sent => &delivery.stats.sent,
+        Outcome::Superseded => &delivery.stats.superseded,
         Outcome::GiveUp(reason) | Outcome::Unreachable(reason) => {
             tracing::warn!(customer = %out.customer, "giving up on a reply: {reason}");
             &delivery.stats.failed
@@ -246,7 +249,7 @@ pub(super) async fn record(
     let result = blocking(move || {
         let now = Utc::now();
         match outcome {
-            Outcome::Sent => store.ack_outbox(&key)?,
+            Outcome::Sent | Outcome::Superseded => store.ack_outbox(&key)?,
             Outcome::GiveUp(reason) => {
                 store.fail_outbox(&key, &reason, now)?;
             }

@@ -7,11 +7,13 @@
 //! channel's "write to us" template goes out once and the replies wait, in the outbox,
 //! until the customer writes. A message leaves the outbox only after the channel took
 //! it, and that is flushed at once: a crash can repeat at most the message in flight,
-//! never lose one.
+//! never lose one. In a backlog (replies held for a day, an outage) a queue status
+//! overtaken by a newer one is not sent: the customer hears where they stand now, once
+//! (the transcript keeps every line).
 
 mod attempts;
 
-use crate::domain::{ChannelKind, CustomerId, Lang, Outbound};
+use crate::domain::{ChannelKind, CustomerId, Lang, Outbound, OutboundKind};
 use crate::service::Service;
 use attempts::{deliver, record};
 use chrono::{DateTime, Utc};
@@ -92,6 +94,8 @@ pub struct Stats {
     /// Replies left waiting for the customer (outside the window).
     pub held: AtomicU64,
     pub templates: AtomicU64,
+    /// Queue statuses not sent: a newer one followed them in the backlog.
+    pub superseded: AtomicU64,
 }
 
 impl Stats {
@@ -104,6 +108,7 @@ impl Stats {
             ("failed", get(&self.failed)),
             ("held", get(&self.held)),
             ("templates", get(&self.templates)),
+            ("superseded", get(&self.superseded)),
         ]
     }
 }
@@ -290,10 +295,17 @@ async fn drain_customer<S: Sender>(delivery: &Delivery, sender: &S, customer: &C
             Ok(_) => return,
             Err(e) => return tracing::error!("cannot read the outbox: {e}"),
         };
-        for (key, out) in queue {
+        let overtaken = overtaken(&queue);
+        for ((key, out), overtaken) in queue.into_iter().zip(overtaken) {
             // A process that lost its presence stops at once, not at the next renewal.
             if delivery.stopping.load(Ordering::SeqCst) || !delivery.service.store().may_deliver() {
                 return;
+            }
+            if overtaken {
+                if !record(delivery, &key, &out, attempts::Outcome::Superseded).await {
+                    return;
+                }
+                continue;
             }
             // A channel's in-flight permit is held from the send until the outcome is
             // on disk.
@@ -305,6 +317,28 @@ async fn drain_customer<S: Sender>(delivery: &Delivery, sender: &S, customer: &C
             }
         }
     }
+}
+
+/// For each message of a customer's backlog, whether it is a queue status ("still
+/// number 3", an apology for the wait, a transfer) that a later status in the same
+/// backlog overtakes: held a day outside WhatsApp's window, the three of them would
+/// arrive together, each with another place in the queue. A handoff's
+/// acknowledgement is always sent (it says a person was asked for); so is every
+/// answer and every operator's line.
+fn overtaken(queue: &[(Vec<u8>, Outbound)]) -> Vec<bool> {
+    let status = |out: &Outbound| matches!(out.kind, OutboundKind::Waiting | OutboundKind::Handoff);
+    let mut newer = false;
+    let mut overtaken: Vec<bool> = queue
+        .iter()
+        .rev()
+        .map(|(_, out)| {
+            let gone = newer && out.kind == OutboundKind::Waiting;
+            newer |= status(out);
+            gone
+        })
+        .collect();
+    overtaken.reverse();
+    overtaken
 }
 
 /// Whether free-form messages may not be sent now: past the window since the
@@ -350,8 +384,49 @@ pub async fn blocking<T: Send + 'static>(
 
 #[cfg(test)]
 mod tests {
-    use super::window_closed;
+    use super::{overtaken, window_closed};
+    use crate::domain::{Outbound, OutboundKind};
     use chrono::{DateTime, Duration, Utc};
+
+    #[test]
+    fn in_a_backlog_only_the_newest_queue_status_goes() {
+        use OutboundKind::{Answer, Handoff, Operator, Waiting};
+        let backlog = |kinds: &[OutboundKind]| -> Vec<(Vec<u8>, Outbound)> {
+            kinds
+                .iter()
+                .map(|kind| {
+                    let out = Outbound {
+                        customer: "whatsapp:393331234567".parse().unwrap(),
+                        kind: *kind,
+                        text: format!("{kind:?}"),
+                        choices: vec![],
+                        at: DateTime::<Utc>::UNIX_EPOCH,
+                        operator: None,
+                    };
+                    (vec![], out)
+                })
+                .collect()
+        };
+        // A day outside the window: the handoff's acknowledgement, two apologies, an
+        // operator's line, an answer, then the status of the customer's new message.
+        let held = backlog(&[Handoff, Waiting, Waiting, Operator, Answer, Waiting]);
+        assert_eq!(
+            overtaken(&held),
+            [false, true, true, false, false, false],
+            "every line but the two overtaken statuses"
+        );
+        assert_eq!(
+            overtaken(&backlog(&[Waiting, Handoff])),
+            [true, false],
+            "a new request overtakes the old status"
+        );
+        assert_eq!(
+            overtaken(&backlog(&[Handoff, Handoff, Answer])),
+            [false, false, false],
+            "an acknowledgement always goes"
+        );
+        assert_eq!(overtaken(&backlog(&[Waiting])), [false]);
+    }
 
     #[test]
     fn the_window_is_open_for_a_day_after_the_customer_wrote() {

@@ -154,6 +154,7 @@ fn inbound(mail: &Mail, customer: CustomerId, now: DateTime<Utc>) -> Inbound {
         message_id: mail.message_id.clone(),
         text,
         at: now,
+        sent_at: None,
         locale: None::<Lang>,
         name: mail.name.clone(),
         attachment,

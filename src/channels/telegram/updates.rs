@@ -68,7 +68,8 @@ fn message(msg: &Message, now: DateTime<Utc>) -> Incoming {
         customer: customer(msg.chat.id),
         message_id: format!("m{}", msg.id.0),
         text,
-        at: msg.date.min(now),
+        at: now,
+        sent_at: Some(msg.date.min(now)),
         locale: user
             .and_then(|u| u.language_code.as_deref())
             .and_then(Lang::from_locale),
@@ -145,6 +146,7 @@ fn choice(query: &CallbackQuery, now: DateTime<Utc>) -> Incoming {
             message_id: format!("cb{}", query.id.0),
             text: label.unwrap_or_else(|| n.to_string()),
             at: now,
+            sent_at: None,
             locale: query
                 .from
                 .language_code

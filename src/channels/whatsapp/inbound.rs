@@ -113,7 +113,9 @@ fn inbound(message: &Message, contacts: &[Contact], now: DateTime<Utc>) -> Optio
         customer,
         message_id: message.id.clone(),
         text,
-        at: time(&message.timestamp, now),
+        // Care runs from its arrival; the window and the transcript from Meta's time.
+        at: now,
+        sent_at: Some(time(&message.timestamp, now)),
         // WhatsApp tells no language; an Italian number is a good first guess.
         locale: message.from.starts_with("39").then_some(Lang::It),
         name,

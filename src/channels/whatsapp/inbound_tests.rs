@@ -71,7 +71,9 @@ fn texts_replies_and_media_become_messages_and_reactions_nothing() {
     assert_eq!(messages[0].customer.as_str(), "whatsapp:393331234567");
     assert_eq!(messages[0].name.as_deref(), Some("Giulia"));
     assert_eq!(messages[0].locale, Some(Lang::It));
-    assert_eq!(messages[0].at.timestamp(), 1764582000);
+    // Care runs from its arrival; Meta's time says when the customer wrote it.
+    assert_eq!(messages[0].at, now);
+    assert_eq!(messages[0].written_at().timestamp(), 1764582000);
     assert_eq!(messages[1].text, "2");
     let voice = messages[2].attachment.as_ref().unwrap();
     assert_eq!(
@@ -79,7 +81,8 @@ fn texts_replies_and_media_become_messages_and_reactions_nothing() {
         (AttachmentKind::Voice, "MEDIA9")
     );
     assert_eq!(
-        messages[3].at, now,
+        messages[3].written_at(),
+        now,
         "a timestamp in the future is read as now"
     );
     assert_eq!(messages[3].text, "[location 45.46420,9.19000]");
