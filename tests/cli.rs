@@ -1150,16 +1150,18 @@ fn a_line_from_a_latin1_terminal_is_read_and_answered_not_the_end_of_the_chat() 
     let place = Place::new();
     let data = place.data();
     // "la garanzia è di due anni?" as a Latin-1 terminal sends it (è = 0xE8), then a
-    // line in UTF-8: both are messages.
-    let input = b"la garanzia \xe8 di due anni?\r\nquanto costa la spedizione?\n";
+    // line in UTF-8, then one from a Windows console (cp1252: ’ = 0x92, € = 0x80):
+    // all are messages.
+    let input = b"la garanzia \xe8 di due anni?\r\nquanto costa la spedizione?\nl\x92ordine da 50\x80 \xe8 gratis?\n";
     let out = sportello_bytes(&data, &["chat"], input);
     let said = stdout(&out);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{said}\n{err}");
-    assert_eq!(said.matches("bot> ").count(), 2, "{said}\n{err}");
+    assert_eq!(said.matches("bot> ").count(), 3, "{said}\n{err}");
     assert!(err.contains("not UTF-8: read as Latin-1"), "{err}");
     let stored = sportello_ok(&data, &["customer", "export", "terminal:tester"]);
     assert!(stored.contains("la garanzia è di due anni?"), "{stored}");
+    assert!(stored.contains("l’ordine da 50€ è gratis?"), "{stored}");
 }
 
 #[test]

@@ -70,16 +70,19 @@ pub fn run(service: &Service, dirs: &ContentDirs, args: &ChatArgs) -> anyhow::Re
     })
 }
 
-/// A line as typed, without its line end. A terminal set to Latin-1 (an older Italian
-/// setup) sends "perché" as bytes that are not UTF-8: read as Latin-1 (and said on
-/// stderr) rather than stopping the chat.
+/// A line as typed, without its line end. A terminal set to Latin-1 or Windows-1252
+/// (an older Italian setup, a Windows console) sends "perché" as bytes that are not
+/// UTF-8: read as Windows-1252, Latin-1's superset with € and typographic quotes (and
+/// said on stderr), rather than stopping the chat.
 fn typed(mut line: Vec<u8>) -> String {
     if line.last() == Some(&b'\r') {
         line.pop();
     }
     String::from_utf8(line).unwrap_or_else(|e| {
         eprintln!("(this line is not UTF-8: read as Latin-1; set the terminal to UTF-8)");
-        e.into_bytes().into_iter().map(char::from).collect()
+        let cp1252 = mail_parser::decoders::charsets::map::charset_decoder(b"windows-1252")
+            .expect("mail-parser knows Windows-1252");
+        cp1252(&e.into_bytes())
     })
 }
 

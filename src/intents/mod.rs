@@ -253,6 +253,29 @@ mod tests {
         assert_eq!(values, ["222222", "PF-111111"], "{found:?}");
     }
 
+    /// A number followed by a currency or a unit is an amount: the shipped rule's `not`
+    /// group drops it, and only it.
+    #[test]
+    fn an_amount_after_ordine_is_not_an_order_number() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let (intents, _) = Intents::load_dir(&root.join("intents"));
+        let captured = |text: &str| -> Vec<String> {
+            let found = intents.classify(&crate::text::normalise(text));
+            found.captures.into_iter().map(|c| c.value).collect()
+        };
+        for amount in [
+            "ho fatto un ordine 1500 euro",
+            "ordine 4500€ e ancora niente",
+            "an order 12000 dollars worth",
+            "ordine 2000 pezzi",
+        ] {
+            assert_eq!(captured(amount), Vec::<String>::new(), "{amount}");
+        }
+        assert_eq!(captured("il mio ordine 1500 non arriva"), ["1500"]);
+        assert_eq!(captured("ordine 123456 da 50 euro"), ["123456"]);
+        assert_eq!(captured("order #4521, 30 euro"), ["4521"]);
+    }
+
     /// Two capture rules: their values in the order written, not in file order.
     #[test]
     fn captures_of_two_rules_keep_the_order_written() {

@@ -179,6 +179,9 @@ impl Intent {
         self.patterns
             .iter()
             .flat_map(move |re| re.captures_iter(normalised))
+            // A group named `not` that took part says what follows rules the match out
+            // ("ordine 1500 euro": an amount), where a look-ahead would (regex has none).
+            .filter(|c| c.name("not").is_none())
             .filter_map(move |c| {
                 c.name(group)
                     .map(|m| (m.start(), m.as_str().to_uppercase()))
