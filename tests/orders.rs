@@ -303,15 +303,35 @@ fn the_console_shows_the_order_card_of_a_ticket_on_demand() {
         .spawn()
         .unwrap();
     crate::support::whatsapp::wait_up(&mut serve, &addr, &files);
-    // A customer hands off on the web chat, naming the order.
-    let start = request(&addr, "POST", "/api/v1/chat/start", &[], None).json();
-    let visitor = start["visitor"].as_str().unwrap().to_owned();
-    let chat = [("X-Sportello-Visitor", visitor.as_str())];
-    let body = json!({"id": "m1", "text": "voglio parlare con un operatore per l'ordine 552211",
-                      "locale": "it-IT"})
-    .to_string();
-    let sent = request(&addr, "POST", "/api/v1/chat/messages", &chat, Some(&body));
-    assert_eq!(sent.status, 200, "{}", sent.body);
+    // Customers on the web chat, each ending with a person.
+    let customer = |lines: &[&str]| {
+        let start = request(&addr, "POST", "/api/v1/chat/start", &[], None).json();
+        let visitor = start["visitor"].as_str().unwrap().to_owned();
+        let chat = [("X-Sportello-Visitor", visitor.as_str())];
+        for (n, text) in lines.iter().enumerate() {
+            let body = json!({"id": format!("m{n}"), "text": text, "locale": "it-IT"});
+            let body = body.to_string();
+            let sent = request(&addr, "POST", "/api/v1/chat/messages", &chat, Some(&body));
+            assert_eq!(sent.status, 200, "{}", sent.body);
+        }
+    };
+    // 1: names the order and asks for a person.
+    customer(&["voglio parlare con un operatore per l'ordine 552211"]);
+    // 2: proves it with the email on the order, then asks for a person.
+    customer(&[
+        "dov'è il mio ordine 552211?",
+        "giulia.rossi@example.it",
+        "voglio parlare con un operatore",
+    ]);
+    // 3: three wrong proofs, and the bot hands over.
+    customer(&[
+        "dov'è il mio ordine 552211?",
+        "intruso@example.com",
+        "552211",
+        "altro@example.com",
+        "552211",
+        "20100",
+    ]);
     let (cookie, csrf) = api_login(&addr, "anna");
     let auth = [("Cookie", cookie.as_str()), ("X-CSRF-Token", csrf.as_str())];
     let card = request(&addr, "GET", "/api/v1/tickets/1/order", &auth, None);
@@ -320,6 +340,17 @@ fn the_console_shows_the_order_card_of_a_ticket_on_demand() {
     assert_eq!(order["status"], "shipped");
     assert_eq!(order["items"][0]["name"], "Lampada da tavolo Arco");
     assert_eq!(order["shipment"]["tracking_number"], "0611223344");
+    // Whether the customer proved the order theirs: the operator asks before
+    // discussing it with someone who only wrote its number.
+    for (ticket, verification) in [(1, "named"), (2, "proven"), (3, "failed")] {
+        let path = format!("/api/v1/tickets/{ticket}/order");
+        let card = request(&addr, "GET", &path, &auth, None).json();
+        assert_eq!(
+            card["verification"], verification,
+            "ticket {ticket}: {card}"
+        );
+        assert_eq!(card["order"]["number"], "552211", "ticket {ticket}: {card}");
+    }
     let anonymous = request(&addr, "GET", "/api/v1/tickets/1/order", &[], None);
     assert_eq!(anonymous.status, 401, "operators only");
     shop.with(|s| s.mode = Mode::Down);

@@ -452,6 +452,11 @@ async fn the_console_shows_a_tickets_order_card_when_asked() {
     assert!(card.contains("spedito"), "{card}");
     assert!(card.contains("0611223344"), "{card}");
     assert!(card.contains("79.80 EUR"), "{card}");
+    // The customer only wrote the number: the card says so before the operator talks.
+    assert!(
+        card.contains("Non verificato: il cliente ha solo scritto il numero"),
+        "{card}"
+    );
     let link = console
         .find(Locator::Css("#order-card a"))
         .await

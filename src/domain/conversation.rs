@@ -107,6 +107,10 @@ pub struct Conversation {
         with = "crate::domain::instant::option"
     )]
     pub last_inbound_at: Option<DateTime<Utc>>,
+    /// Order numbers the customer proved theirs (the email or postcode on the order
+    /// matched): an operator's order card says which orders are verified.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub proven_orders: Vec<String>,
     /// "Where is my order?" in progress: the bot asked for the number or the proof.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_check: Option<super::order::OrderCheck>,
@@ -142,6 +146,7 @@ impl Conversation {
             pending_choices: Vec::new(),
             ticket: None,
             order_numbers: Vec::new(),
+            proven_orders: Vec::new(),
             started_at: at,
             updated_at: at,
             acked_at: None,
@@ -188,6 +193,13 @@ impl Conversation {
     pub fn remember_order(&mut self, order: &str) {
         self.order_numbers.retain(|o| o != order);
         self.order_numbers.push(order.to_owned());
+    }
+
+    /// The customer proved `order` theirs (the bot then said its status).
+    pub fn prove_order(&mut self, order: &str) {
+        if !self.proven_orders.iter().any(|o| o == order) {
+            self.proven_orders.push(order.to_owned());
+        }
     }
 }
 

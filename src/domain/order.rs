@@ -11,6 +11,8 @@ use std::sync::LazyLock;
 pub const CHECK_TTL: chrono::Duration = chrono::Duration::minutes(30);
 /// Wrong number or proof this many times: a person takes over.
 pub const MAX_TRIES: u8 = 3;
+/// The handoff reason when the tries ran out (`HandoffReason::Intent`).
+pub const FAILED_CHECK: &str = "order-check";
 
 /// What a customer gave to show the order is theirs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

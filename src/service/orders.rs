@@ -7,7 +7,7 @@
 
 use super::effects::Said;
 use super::{Result, Service, order_texts, texts};
-use crate::domain::order::{MAX_TRIES, OrderCheck, Proof};
+use crate::domain::order::{FAILED_CHECK, MAX_TRIES, OrderCheck, Proof};
 use crate::domain::{
     Choice, ChoiceTarget, CustomerId, Event, EventKind, HandoffReason, Inbound, Lang,
     LookupOutcome, OutboundKind, Priority,
@@ -142,12 +142,13 @@ impl Service {
         match found {
             Ok(Some(order)) if proves(&order, &proof) => {
                 log(turn, inbound, LookupOutcome::Answered);
+                turn.conversation.prove_order(&number);
                 Ok(reply(order_texts::status(lang, &order)))
             }
             Ok(_) if tries + 1 >= MAX_TRIES => {
                 log(turn, inbound, LookupOutcome::NotMatched);
                 let department = self.config.default_department.clone();
-                let reason = HandoffReason::Intent("order-check".into());
+                let reason = HandoffReason::Intent(FAILED_CHECK.into());
                 let handoff =
                     self.hand_over(turn, inbound, department, &reason, Priority::Normal)?;
                 let text = format!("{} {handoff}", order_texts::too_many_tries(lang));

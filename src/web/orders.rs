@@ -3,6 +3,8 @@
 use super::auth::Authed;
 use super::console::{order_number, parse_id};
 use super::{ApiError, App, blocking};
+use crate::domain::HandoffReason;
+use crate::domain::order::FAILED_CHECK;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -11,7 +13,11 @@ use std::sync::Arc;
 
 /// `GET /tickets/{id}/order`: the order card (status, items, total, tracking) of the
 /// ticket's order number, fetched from the shop's platform on demand. Operators are
-/// signed in: no email or postcode is asked of them.
+/// signed in: no email or postcode is asked of them. `verification` says whether the
+/// customer proved the order theirs: `proven` (its email or postcode matched, in this
+/// conversation), `failed` (the bot's tries ran out and handed over), `named` (only
+/// the number was written): an operator does not discuss an order with whoever
+/// names its number.
 pub async fn order_card(
     State(app): State<Arc<App>>,
     _authed: Authed,
@@ -38,8 +44,18 @@ pub async fn order_card(
             )
             .with_code("orders_off")
         })?;
+        let verification = if conv
+            .as_ref()
+            .is_some_and(|c| c.proven_orders.contains(&number))
+        {
+            "proven"
+        } else if ticket.reason == HandoffReason::Intent(FAILED_CHECK.into()) {
+            "failed"
+        } else {
+            "named"
+        };
         match orders.find(&number) {
-            Ok(Some(order)) => Ok(Json(json!({"order": order}))),
+            Ok(Some(order)) => Ok(Json(json!({"order": order, "verification": verification}))),
             Ok(None) => Err(ApiError::new(
                 StatusCode::NOT_FOUND,
                 format!("the shop has no order {number}"),

@@ -194,6 +194,9 @@
       order_title: 'Ordine {n}',
       order_total: 'Totale',
       order_tracking: 'Tracciamento',
+      order_proven: 'Verificato: il cliente ha confermato l’email o il CAP dell’ordine.',
+      order_named: 'Non verificato: il cliente ha solo scritto il numero. Chiedi l’email o il CAP prima di parlarne.',
+      order_failed: 'Attenzione: il cliente non ha saputo confermare l’email o il CAP di questo ordine.',
       order_status_received: 'ricevuto',
       order_status_preparing: 'in preparazione',
       order_status_shipped: 'spedito',
@@ -409,6 +412,9 @@
       order_title: 'Order {n}',
       order_total: 'Total',
       order_tracking: 'Tracking',
+      order_proven: 'Verified: the customer confirmed the order’s email or postcode.',
+      order_named: 'Not verified: the customer only wrote the number. Ask for its email or postcode before discussing it.',
+      order_failed: 'Careful: the customer could not confirm this order’s email or postcode.',
       order_status_received: 'received',
       order_status_preparing: 'being prepared',
       order_status_shipped: 'shipped',
@@ -1648,9 +1654,11 @@
     card.hidden = false;
     card.setAttribute('data-ticket', String(id));
     card.textContent = t('order_loading');
-    let order;
+    let order, verification;
     try {
-      order = (await api('GET', '/api/v1/tickets/' + id + '/order')).order;
+      const found = await api('GET', '/api/v1/tickets/' + id + '/order');
+      order = found.order;
+      verification = found.verification;
     } catch (e) {
       card.textContent = '';
       card.appendChild(el('p', 'order-error', e.message));
@@ -1660,6 +1668,9 @@
     const head = el('h3', null, t('order_title', { n: order.number }));
     head.appendChild(el('span', 'order-status status-' + order.status, t('order_status_' + order.status)));
     card.appendChild(head);
+    if (verification) {
+      card.appendChild(el('p', 'order-verification verification-' + verification, t('order_' + verification)));
+    }
     const items = el('ul', 'order-items');
     (order.items || []).forEach(function (item) {
       items.appendChild(el('li', null, item.quantity + ' × ' + item.name));
