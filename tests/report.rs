@@ -274,3 +274,72 @@ fn a_request_for_a_person_taken_back_is_one_conversation() {
     let shown = crate::support::sportello_ok(&data, &["customer", "show", "telegram:9"]);
     assert!(shown.contains("conversations 1 "), "{shown}");
 }
+
+/// A conversation the bot kept but left on "I did not understand" or on choices the
+/// customer never picked is not one it settled; and that customer's question is a gap
+/// for the editors, without who asked it.
+#[test]
+fn a_conversation_left_without_an_answer_is_not_settled_and_becomes_a_gap() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("sportello.toml"), CONFIG).unwrap();
+    let script = dir.path().join("script.jsonl");
+    std::fs::write(
+        &script,
+        r#"{"at":"2026-03-10T09:00:00Z","customer":"telegram:11","text":"quanto costa la spedizione?"}
+{"at":"2026-03-10T09:01:00Z","customer":"telegram:12","text":"il gatto dorme sul divano"}
+{"at":"2026-03-10T09:02:00Z","customer":"telegram:13","text":"fate la confezione regalo?"}
+{"at":"2026-03-10T09:03:00Z","customer":"telegram:14","text":"fate la confezione regalo?"}
+{"at":"2026-03-10T09:04:00Z","customer":"telegram:14","text":"1"}
+{"at":"2026-03-10T09:05:00Z","customer":"telegram:15","text":"Ciao, sono Francesca, ordine 4455667: fate anche la confezione regalo?"}
+"#,
+    )
+    .unwrap();
+    let replay = run(dir.path(), &["replay", script.to_str().unwrap()]);
+    let said = String::from_utf8_lossy(&replay.stdout).into_owned();
+    assert!(replay.status.success(), "{said}");
+    let kinds: Vec<&str> = said
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .map(|v| match v["kind"].as_str().unwrap() {
+            "answer" => "answer",
+            "fallback" => "fallback",
+            "clarify" => "clarify",
+            other => panic!("{other}: {said}"),
+        })
+        .collect();
+    // 11 answered; 12 not understood; 13 and 15 left the choices; 14 picked one.
+    assert_eq!(
+        kinds,
+        [
+            "answer", "fallback", "clarify", "clarify", "answer", "clarify"
+        ]
+    );
+    let day = ["--from", "2026-03-10", "--to", "2026-03-10"];
+    let json = run(dir.path(), &[&["report"][..], &day, &["--json"]].concat());
+    let r: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(r["conversations"], 5);
+    assert_eq!(r["containment_rate"], 1.0, "no ticket opened");
+    assert_eq!(r["unanswered_rate"], 0.6, "12, 13 and 15: {r:#}");
+    let text = run(dir.path(), &[&["report"][..], &day].concat());
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("settled by the bot 40.0%  left without an answer 60.0%  handed off 0.0%"),
+        "{text}"
+    );
+    // The customers who left the choices are a gap (14, who picked, is not), and the
+    // editors read their question without her name and order number.
+    let gaps = run(dir.path(), &["faq", "gaps", "--json"]);
+    let gaps: serde_json::Value = serde_json::from_slice(&gaps.stdout).unwrap();
+    let wrap = crate::support::gap_with(&gaps, |w| w == "confezione")
+        .unwrap_or_else(|| panic!("{gaps:#}"));
+    assert_eq!(wrap["count"], 2, "{wrap:#}");
+    let examples = wrap["examples"].to_string();
+    assert!(
+        examples.contains("fate la confezione regalo?"),
+        "{examples}"
+    );
+    assert!(
+        !examples.contains("Francesca") && !examples.contains("4455667"),
+        "{examples}"
+    );
+}

@@ -22,8 +22,13 @@ pub fn check(cli: &super::Cli) -> anyhow::Result<ExitCode> {
         .iter()
         .filter(|d| d.severity == crate::diagnostics::Severity::Error)
         .count();
+    let drafts = match brain.faq.drafts() {
+        0 => String::new(),
+        1 => " (and 1 draft, not served)".to_owned(),
+        n => format!(" (and {n} drafts, not served)"),
+    };
     println!(
-        "{} FAQ entries, {} intents: {errors} errors, {} warnings",
+        "{} FAQ entries{drafts}, {} intents: {errors} errors, {} warnings",
         brain.faq.entries().len(),
         brain.intents.rules().len(),
         diagnostics.len() - errors

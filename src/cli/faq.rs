@@ -63,9 +63,13 @@ pub fn run(cli: &super::Cli, cmd: &FaqCommand) -> anyhow::Result<ExitCode> {
                 );
             }
             for gap in asked_enough {
-                match &gap.close_to {
-                    Some(id) => offer_to_entry(&brain, id, gap)?,
-                    None => write_draft(out, gap)?,
+                if let Some(id) = &gap.close_to {
+                    offer_to_entry(&brain, id, gap)?;
+                }
+                // Close to an entry is a guess from words ("confezione regalo" near the
+                // gift cards): what operators answered instead is kept as a draft.
+                if gap.close_to.is_none() || !gap.operator_replies.is_empty() {
+                    write_draft(out, gap)?;
                 }
             }
         }
@@ -126,8 +130,13 @@ fn offer_to_entry(brain: &crate::matcher::Brain, id: &str, gap: &Gap) -> anyhow:
         .cloned()
         .collect();
     println!(
-        "close to entry `{id}` ({} messages): add these questions to it instead of a new entry",
-        gap.count
+        "close to entry `{id}` ({} messages): if it answers them, add these questions to it{}",
+        gap.count,
+        if gap.operator_replies.is_empty() {
+            ""
+        } else {
+            "; if not, the draft below has what operators answered"
+        }
     );
     if let Some(new) = add_questions(&old, &new_questions) {
         print!("{}", diff(&entry.path.display().to_string(), &old, &new));
@@ -137,16 +146,24 @@ fn offer_to_entry(brain: &crate::matcher::Brain, id: &str, gap: &Gap) -> anyhow:
 
 fn print_gaps(found: &[Gap]) {
     if found.is_empty() {
-        println!("no unanswered questions stored");
+        println!("no question the FAQ does not answer today");
     }
     for g in found {
         println!("{:>4}  [{}] {}", g.count, g.lang, g.words.join(" "));
         for e in g.examples.iter().take(3) {
             println!("        «{}»", crate::text::for_terminal(e));
         }
+        for reply in g.operator_replies.iter().take(2) {
+            let short: String = reply.chars().take(120).collect();
+            let cut = if short.len() < reply.len() { "…" } else { "" };
+            println!(
+                "        operator: «{}{cut}»",
+                crate::text::for_terminal(&short.replace('\n', " "))
+            );
+        }
         if let Some(id) = &g.close_to {
             println!(
-                "        -> add to entry `{id}` (it comes close; `faq drafts` shows the diff)"
+                "        -> close to entry `{id}`: if it answers these, add them to it (`faq drafts` shows the diff)"
             );
         }
     }
@@ -297,6 +314,9 @@ fn suggest(
         let Some(wording) = asked(store, &brain, &ticket)? else {
             continue;
         };
+        // An FAQ file is shared and committed: the question without who asked it.
+        let name = store.conversation(&ticket.customer)?.and_then(|c| c.name);
+        let wording = crate::text::personal::scrub(&wording, name.as_deref());
         let key = crate::text::normalise(&wording);
         let list = wanted.entry(entry.path.clone()).or_default();
         let known = entry

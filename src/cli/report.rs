@@ -111,10 +111,11 @@ fn kpi_lines(r: &Kpis) -> String {
         last_day
     );
     out += &format!(
-        "conversations {}  messages {}  settled by the bot {}  handed off {}\n",
+        "conversations {}  messages {}  settled by the bot {}  left without an answer {}  handed off {}\n",
         r.conversations,
         r.messages,
-        share(r.containment_rate),
+        share(r.settled_rate()),
+        share(r.unanswered_rate),
         share(r.handoff_rate)
     );
     out += &format!(
@@ -174,6 +175,7 @@ mod tests {
             messages: 40,
             containment_rate: Some(0.739_047_619_047_619_1),
             handoff_rate: Some(0.260_952_380_952_380_9),
+            unanswered_rate: Some(0.142_857_142_857_142_85),
             retention_rate: None,
             sla_breaches: 2,
             ..Kpis::default()
@@ -186,7 +188,7 @@ mod tests {
         assert_eq!(
             kpi_lines(&r),
             "2026-11-01 to 2026-11-30 (UTC, both included)\n\
-             conversations 21  messages 40  settled by the bot 73.9%  handed off 26.1%\n\
+             conversations 21  messages 40  settled by the bot 59.6%  left without an answer 14.3%  handed off 26.1%\n\
              first response (operators, business time) p50 12 min p90 3 h 05 min; resolution p50 2 d 4 h\n\
              CSAT 4.3 of 5 (3 answers)  NPS - (0 answers)  retention -  SLA breaches 2\n"
         );

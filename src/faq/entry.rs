@@ -136,6 +136,16 @@ fn build(
         )
         .hint("write the answer in Markdown below the closing `+++`"));
     }
+    // A draft published as it was written would tell customers to "write the answer
+    // here": its notes are for the editor.
+    if !fm.draft && answer.contains(DRAFT_MARK) {
+        return Err(Diagnostic::error(
+            path,
+            1 + toml_text.lines().count() + 1,
+            "the answer is still the draft's notes (written by `sportello faq drafts`), not an answer",
+        )
+        .hint("write the answer to customers in their place (the operators' replies quoted there are a start), or put `draft = true` back"));
+    }
     if let Some(t) = fm.threshold.filter(|t| !(0.0..=1.0).contains(t)) {
         return Err(Diagnostic::error(
             path,
@@ -156,9 +166,24 @@ fn build(
     })
 }
 
+/// Words of a draft's notes (`faq drafts`): an entry served with them was published
+/// unedited.
+pub const DRAFT_MARK: &str = "sportello faq drafts";
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_draft_published_unedited_is_an_error_and_kept_as_a_draft_is_not() {
+        let notes = "Bozza scritta da `sportello faq drafts`: scrivi qui la risposta, poi togli `draft = true`.\n";
+        let err = parse_str(&format!("+++\nquestions = [\"a?\"]\n+++\n{notes}")).unwrap_err();
+        assert!(err.message.contains("draft's notes"), "{err}");
+        let draft = parse_str(&format!(
+            "+++\nquestions = [\"a?\"]\ndraft = true\n+++\n{notes}"
+        ));
+        assert!(draft.unwrap().draft);
+    }
 
     fn parse_str(text: &str) -> Result<Entry, Diagnostic> {
         parse(Path::new("faq/it/x.md"), text, Some(Lang::It))

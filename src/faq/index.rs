@@ -51,6 +51,8 @@ pub struct FaqIndex {
     lexicons: HashMap<Lang, String>,
     /// Each language's example question ([`FaqIndex::example_question`]).
     examples: HashMap<Lang, String>,
+    /// Entries marked `draft = true`, read and not served.
+    drafts: usize,
 }
 
 impl FaqIndex {
@@ -75,6 +77,7 @@ impl FaqIndex {
             .filter_map(|lang| Some((lang, example_question(&entries, lang)?.to_owned())))
             .collect();
         Ok(Self {
+            drafts: set.entries.len() - entries.len(),
             entries,
             langs,
             lexicons: set.lexicon.clone(),
@@ -161,6 +164,11 @@ impl FaqIndex {
     /// A question of this shop's own to show a customer as an example of what the bot
     /// answers in `lang`: the shortest first question (3 to 8 words) of an entry, the
     /// first in path order among equals.
+    /// How many entries of the folder are drafts, not served.
+    pub fn drafts(&self) -> usize {
+        self.drafts
+    }
+
     pub fn example_question(&self, lang: Lang) -> Option<&str> {
         self.examples.get(&lang).map(String::as_str)
     }

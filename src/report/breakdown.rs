@@ -90,7 +90,8 @@ impl Week {
 pub fn slice(events: &[Event], config: &Config, from: DateTime<Utc>, to: DateTime<Utc>) -> Slice {
     let within = |t: DateTime<Utc>| from <= t && t < to;
     let tickets = ticket_lives(events);
-    let (total, contained) = conversations(events, &tickets, from, to);
+    let counted = conversations(events, &tickets, from, to);
+    let (total, contained) = (counted.total, counted.contained);
     let opened: Vec<_> = tickets
         .values()
         .filter(|t| t.opened.is_some_and(within))

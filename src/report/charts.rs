@@ -225,16 +225,48 @@ pub(super) fn reasons(r: &Kpis, tr: Tr) -> Option<(f64, String)> {
 }
 
 pub(super) fn containment(r: &Kpis, tr: Tr) -> Option<(f64, String)> {
-    let bot = r.containment_rate?.clamp(0.0, 1.0);
-    let split = (W - 20.0) * bot;
+    let kept = r.containment_rate?.clamp(0.0, 1.0);
+    let settled = r.settled_rate().unwrap_or(kept).clamp(0.0, kept);
+    let width = W - 20.0;
     let mut svg = String::new();
-    rect(&mut svg, 10.0, 8.0, split, 36.0, ACCENT);
-    rect(&mut svg, 10.0 + split, 8.0, W - 20.0 - split, 36.0, SECOND);
-    let settled = tr.t("Risolte dal bot", "Settled by the bot");
-    let settled = format!("{settled} {}", tr.share(bot));
-    key(&mut svg, 10.0, 58.0, &settled, ACCENT);
-    let handed = tr.t("Passate a un operatore", "Handed to an operator");
-    let handed = format!("{handed} {}", tr.share(1.0 - bot));
-    key(&mut svg, 310.0, 58.0, &handed, SECOND);
+    rect(&mut svg, 10.0, 8.0, width * settled, 36.0, ACCENT);
+    rect(
+        &mut svg,
+        10.0 + width * settled,
+        8.0,
+        width * (kept - settled),
+        36.0,
+        UNANSWERED,
+    );
+    rect(
+        &mut svg,
+        10.0 + width * kept,
+        8.0,
+        width * (1.0 - kept),
+        36.0,
+        SECOND,
+    );
+    let label = tr.t("Risolte dal bot", "Settled by the bot");
+    key(
+        &mut svg,
+        10.0,
+        58.0,
+        &format!("{label} {}", tr.share(settled)),
+        ACCENT,
+    );
+    let label = tr.t("Senza risposta", "Without an answer");
+    let unanswered = format!("{label} {}", tr.share(kept - settled));
+    key(&mut svg, 200.0, 58.0, &unanswered, UNANSWERED);
+    let label = tr.t("Passate a un operatore", "Handed to an operator");
+    key(
+        &mut svg,
+        390.0,
+        58.0,
+        &format!("{label} {}", tr.share(1.0 - kept)),
+        SECOND,
+    );
     Some((80.0, svg))
 }
+
+/// Conversations the bot kept without settling them: grey, neither success nor handoff.
+const UNANSWERED: &str = "#9ca3af";

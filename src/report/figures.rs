@@ -20,7 +20,8 @@ pub struct Kpis {
     pub by_department: BTreeMap<String, TicketTimes>,
     /// Per week (Monday to Sunday, UTC), the first and last clipped to the period.
     pub by_week: Vec<Week>,
-    /// Share (0..1) of conversations that opened no ticket.
+    /// Share (0..1) of conversations that opened no ticket (settled by the bot, or left
+    /// without an answer: `unanswered_rate`).
     pub containment_rate: Option<f64>,
     /// Conversations started in the period: a customer's message after 24 h of silence
     /// or after their ticket ended starts one.
@@ -31,6 +32,11 @@ pub struct Kpis {
     pub from: DateTime<Utc>,
     /// Share (0..1) of conversations that opened a ticket.
     pub handoff_rate: Option<f64>,
+    /// Share (0..1) of conversations that opened no ticket and ended on a message the
+    /// bot could not answer (not understood, choices not picked): kept by the bot, not
+    /// settled. Settled by the bot: `containment_rate` minus this.
+    #[serde(default)]
+    pub unanswered_rate: Option<f64>,
     /// Tickets opened in the period, by why the bot handed over.
     pub handoff_reasons: BTreeMap<String, usize>,
     /// Customer messages the bot decided on.
@@ -54,6 +60,15 @@ pub struct Kpis {
     /// [`super::full_report`], empty from [`kpis`] alone.
     #[serde(serialize_with = "count_first")]
     pub top_unanswered: Vec<Unanswered>,
+}
+
+impl Kpis {
+    /// Share (0..1) of conversations the bot settled: no ticket, and not ended on a
+    /// message it could not answer.
+    pub fn settled_rate(&self) -> Option<f64> {
+        let kept = self.containment_rate?;
+        Some((kept - self.unanswered_rate.unwrap_or(0.0)).max(0.0))
+    }
 }
 
 /// Nearest-rank percentiles of seconds; null when there is no value.

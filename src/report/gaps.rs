@@ -36,14 +36,15 @@ pub struct Gap {
 
 /// One message the bot could not answer.
 struct Miss<'a> {
-    text: &'a str,
+    text: std::borrow::Cow<'a, str>,
     lang: Lang,
     customer: &'a CustomerId,
     at: DateTime<Utc>,
 }
 
 /// Messages answered with "I did not understand", handed off for low confidence, or
-/// offered choices the customer did not pick.
+/// offered choices the customer did not pick (writing something else, or nothing more:
+/// who reads the choices and leaves is the commonest miss).
 fn misses(events: &[Event]) -> Vec<Miss<'_>> {
     let mut found = Vec::new();
     let mut clarified: BTreeMap<&CustomerId, Miss<'_>> = BTreeMap::new();
@@ -65,7 +66,7 @@ fn misses(events: &[Event]) -> Vec<Miss<'_>> {
             found.push(offered);
         }
         let miss = Miss {
-            text,
+            text: text.as_str().into(),
             lang: *lang,
             customer: &e.customer,
             at: e.at,
@@ -79,6 +80,8 @@ fn misses(events: &[Event]) -> Vec<Miss<'_>> {
             clarified.insert(&e.customer, miss);
         }
     }
+    found.extend(clarified.into_values());
+    found.sort_by_key(|m| m.at);
     found
 }
 
@@ -187,10 +190,23 @@ fn jaccard(a: &BTreeSet<String>, b: &BTreeSet<String>) -> f64 {
 }
 
 /// The missed messages of `events` in groups of similar wording, largest first.
+/// The customers' words are scrubbed of who they are first (emails, phone and order
+/// numbers, "sono Francesca", the channel's name for them): they become the shop's
+/// content.
 pub fn gaps(store: &Store, events: &[Event]) -> crate::store::Result<Vec<Gap>> {
     let mut groups: Vec<(BTreeSet<String>, Vec<Miss<'_>>)> = Vec::new();
-    for miss in misses(events) {
-        let words = stems(miss.text);
+    let mut names: BTreeMap<&CustomerId, Option<String>> = BTreeMap::new();
+    for mut miss in misses(events) {
+        let name = match names.get(miss.customer) {
+            Some(name) => name.clone(),
+            None => {
+                let name = store.conversation(miss.customer)?.and_then(|c| c.name);
+                names.insert(miss.customer, name.clone());
+                name
+            }
+        };
+        miss.text = crate::text::personal::scrub(&miss.text, name.as_deref()).into();
+        let words = stems(&miss.text);
         // «5», «ok?», «...»: no word names a topic the FAQ could add.
         if words.is_empty() {
             continue;
@@ -215,12 +231,12 @@ fn gap_of(members: Vec<Miss<'_>>) -> Gap {
     let mut phrasings: BTreeMap<String, (String, usize)> = BTreeMap::new();
     let mut words: BTreeMap<String, usize> = BTreeMap::new();
     for m in &members {
-        let key = crate::text::normalise(m.text);
+        let key = crate::text::normalise(&m.text);
         phrasings
             .entry(key)
             .or_insert_with(|| (m.text.trim().to_owned(), 0))
             .1 += 1;
-        let folded = crate::text::fold(m.text);
+        let folded = crate::text::fold(&m.text);
         for w in crate::text::words(&folded) {
             if w.chars().count() >= 3 && !is_stopword(w) {
                 *words.entry(w.to_owned()).or_default() += 1;

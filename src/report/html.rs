@@ -197,8 +197,13 @@ fn tiles_activity(out: &mut String, r: &Kpis, tr: Tr) {
     let note = tr.of(r.messages, "messaggi", "messages");
     tile(out, tr, "conversations", &tr.n(r.conversations), &note);
     let handed = tr.t("passate a un operatore", "handed to an operator");
-    let note = format!("{} {handed}", tr.pct(r.handoff_rate));
-    let value = tr.pct(r.containment_rate);
+    let unanswered = tr.t("senza risposta", "without an answer");
+    let note = format!(
+        "{} {unanswered} · {} {handed}",
+        tr.pct(r.unanswered_rate),
+        tr.pct(r.handoff_rate)
+    );
+    let value = tr.pct(r.settled_rate());
     tile(out, tr, "containment", &value, &note);
     let hours = tr.t("orario di lavoro", "business hours");
     let calendar = tr.t("calendario", "calendar");
@@ -310,7 +315,7 @@ fn channel_table(out: &mut String, r: &Kpis, tr: Tr) {
         tr.t("Canale", "Channel"),
         tr.t("Conversazioni", "Conversations"),
         tr.t("Messaggi", "Messages"),
-        tr.t("Risolte dal bot", "Settled by the bot"),
+        tr.t("Senza operatore", "No operator"),
         tr.t("Ticket", "Tickets"),
         "FRT p50",
         "CSAT",

@@ -3,7 +3,9 @@
 //! business hours too), CSAT, NPS, customer retention, SLA breaches, by department.
 //!
 //! A conversation starts with a customer's message after 24 h of silence or after
-//! their ticket ended; the bot settled it when no ticket was opened in it.
+//! their ticket ended; the bot kept it when no ticket was opened in it, and settled it
+//! when it also did not end on a message the bot could not answer ("I did not
+//! understand", or choices the customer left unpicked).
 //!
 //! The figures' types are in `figures.rs`.
 
@@ -55,7 +57,11 @@ pub fn kpis(input: &super::Input, config: &Config) -> Kpis {
     let (events, from, to) = (input.events.as_slice(), input.from, input.to);
     let within = |t: DateTime<Utc>| from <= t && t < to;
     let tickets = ticket_lives(events);
-    let (conversations, contained) = conversations(events, &tickets, from, to);
+    let Counted {
+        total: conversations,
+        contained,
+        unanswered,
+    } = self::conversations(events, &tickets, from, to);
     let messages = events
         .iter()
         .filter(|e| within(e.at) && matches!(e.kind, EventKind::Decided { .. }))
@@ -93,6 +99,7 @@ pub fn kpis(input: &super::Input, config: &Config) -> Kpis {
         },
         from,
         handoff_rate: share(conversations - contained, conversations),
+        unanswered_rate: share(unanswered, conversations),
         handoff_reasons: super::breakdown::handoff_reasons(events, from, to),
         messages,
         nps: nps(events, &within),
@@ -156,16 +163,26 @@ pub fn conversation_count(events: &[Event]) -> usize {
         DateTime::<Utc>::MIN_UTC,
         DateTime::<Utc>::MAX_UTC,
     )
-    .0
+    .total
 }
 
-/// Conversations started in the period, and how many of them opened no ticket.
+/// Conversations started in a period, as the bot ended them.
+pub(super) struct Counted {
+    pub total: usize,
+    /// Opened no ticket.
+    pub contained: usize,
+    /// Of those, ended on a message the bot could not answer: not understood, or
+    /// choices offered and not picked (the customer wrote nothing more).
+    pub unanswered: usize,
+}
+
+/// Conversations started in the period, and how the bot ended them.
 pub(super) fn conversations(
     events: &[Event],
     tickets: &BTreeMap<TicketId, TicketLife>,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-) -> (usize, usize) {
+) -> Counted {
     // Per customer, once: when their tickets opened and ended. (Hash maps keyed by
     // the events' own ids: this runs once per slice of a report, over every event.)
     let mut opened: HashMap<&str, Vec<DateTime<Utc>>> = HashMap::new();
@@ -178,8 +195,9 @@ pub(super) fn conversations(
         |times: Option<&Vec<DateTime<Utc>>>, a: DateTime<Utc>, b: Option<DateTime<Utc>>| {
             times.is_some_and(|ts| ts.iter().any(|&x| a <= x && b.is_none_or(|b| x < b)))
         };
-    // Each customer's conversation starts, in order.
-    let mut starts: HashMap<&str, Vec<DateTime<Utc>>> = HashMap::new();
+    // Each customer's conversation starts, in order, with the conversation's last
+    // decision.
+    let mut starts: HashMap<&str, Vec<(DateTime<Utc>, DecisionKind)>> = HashMap::new();
     let mut last: HashMap<&str, DateTime<Utc>> = HashMap::new();
     for e in events {
         // A survey answer continues what it rates; it starts nothing.
@@ -200,22 +218,31 @@ pub(super) fn conversations(
         let new = last
             .get(customer)
             .is_none_or(|&prev| e.at - prev >= SESSION_GAP || (ended_since(prev) && !took_back));
-        if new {
-            starts.entry(customer).or_default().push(e.at);
+        let started = starts.entry(customer).or_default();
+        match started.last_mut() {
+            Some((_, ended_on)) if !new => *ended_on = *decision,
+            _ => started.push((e.at, *decision)),
         }
         last.insert(customer, e.at);
     }
-    let (mut total, mut contained) = (0, 0);
+    let mut counted = Counted {
+        total: 0,
+        contained: 0,
+        unanswered: 0,
+    };
     for (customer, times) in &starts {
-        for (i, &start) in times.iter().enumerate() {
+        for (i, &(start, ended_on)) in times.iter().enumerate() {
             if from <= start && start < to {
-                let handed = between(opened.get(customer), start, times.get(i + 1).copied());
-                total += 1;
-                contained += usize::from(!handed);
+                let next = times.get(i + 1).map(|(t, _)| *t);
+                let handed = between(opened.get(customer), start, next);
+                counted.total += 1;
+                counted.contained += usize::from(!handed);
+                let missed = matches!(ended_on, DecisionKind::Fallback | DecisionKind::Clarify);
+                counted.unanswered += usize::from(!handed && missed);
             }
         }
     }
-    (total, contained)
+    counted
 }
 
 /// Seconds from a customer message to the bot's reply (the bot answers in the same

@@ -1,6 +1,8 @@
 //! Text normalisation shared by the FAQ index and the intent rules: case, accents,
 //! chat abbreviations, and a small language guess for Italian and English.
 
+pub mod personal;
+
 use crate::domain::Lang;
 use unicode_normalization::UnicodeNormalization;
 

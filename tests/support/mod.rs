@@ -383,3 +383,17 @@ pub mod orders;
 pub mod postgres;
 pub mod telegram;
 pub mod whatsapp;
+
+/// The gap of `faq gaps --json` one of whose words `word` accepts.
+pub fn gap_with(
+    gaps: &serde_json::Value,
+    word: impl Fn(&str) -> bool,
+) -> Option<&serde_json::Value> {
+    gaps.as_array().unwrap().iter().find(|g| {
+        g["words"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| word(w.as_str().unwrap()))
+    })
+}

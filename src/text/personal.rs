@@ -1,0 +1,95 @@
+//! What identifies a customer in their own words, taken out before those words become
+//! the shop's content (`faq gaps`, `faq drafts`, `faq suggest`): an FAQ file is
+//! committed and shared, and `customer forget` cannot reach it.
+
+use regex::Regex;
+use std::sync::LazyLock;
+
+fn pattern(source: &str) -> Regex {
+    Regex::new(source).expect("a valid pattern")
+}
+
+static EMAIL: LazyLock<Regex> = LazyLock::new(|| pattern(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"));
+/// A phone number: eight digits or more, with spaces, dots, dashes or a leading +.
+static PHONE: LazyLock<Regex> = LazyLock::new(|| pattern(r"\+?\d(?:[ ./-]?\d){7,}"));
+/// An order number as the capture rule reads it: 5 to 10 digits, or `PF-` and digits.
+static ORDER: LazyLock<Regex> = LazyLock::new(|| pattern(r"(?i)\b(?:pf-?)?\d{5,10}\b"));
+/// "sono Francesca", "mi chiamo Luigi Bianchi", "I'm Anna", "my name is John Smith":
+/// an introduction with a capitalised name.
+static INTRODUCTION: LazyLock<Regex> = LazyLock::new(|| {
+    pattern(
+        r"\b(?:[Ss]ono|[Mm]i chiamo|[Ii]'m|I am|[Mm]y name is|[Tt]his is|[Qq]ui è|[Qq]ui e')\s+\p{Lu}\p{Ll}+(?:\s+\p{Lu}\p{Ll}+)?",
+    )
+});
+/// Punctuation left alone by what was taken out: ", ," or ", ." or a space before it.
+static ORPHAN: LazyLock<Regex> = LazyLock::new(|| pattern(r"\s*([,;:])\s*([,.;:!?])"));
+static SPACES: LazyLock<Regex> = LazyLock::new(|| pattern(r"\s{2,}"));
+static SPACE_BEFORE: LazyLock<Regex> = LazyLock::new(|| pattern(r"\s+([,.;:!?])"));
+
+/// `text` without emails, phone numbers, order numbers, an introduction ("sono
+/// Francesca") or any word of `name` (the name the channel gave): what is left is the
+/// question, as anyone could ask it.
+pub fn scrub(text: &str, name: Option<&str>) -> String {
+    let mut out = EMAIL.replace_all(text, "").into_owned();
+    out = PHONE.replace_all(&out, "").into_owned();
+    out = ORDER.replace_all(&out, "").into_owned();
+    out = INTRODUCTION.replace_all(&out, "").into_owned();
+    for word in name
+        .into_iter()
+        .flat_map(str::split_whitespace)
+        .filter(|w| w.chars().count() >= 2)
+    {
+        if let Ok(re) = Regex::new(&format!(r"(?i)\b{}\b", regex::escape(word))) {
+            out = re.replace_all(&out, "").into_owned();
+        }
+    }
+    // Tidy what the cuts left: doubled punctuation, spaces, a leading comma.
+    for _ in 0..3 {
+        out = ORPHAN.replace_all(&out, "$2").into_owned();
+    }
+    out = SPACE_BEFORE.replace_all(&out, "$1").into_owned();
+    out = SPACES.replace_all(&out, " ").into_owned();
+    out.trim_matches(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | ':' | '.'))
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scrub;
+
+    #[test]
+    fn a_customer_s_own_words_lose_who_they_are() {
+        assert_eq!(
+            scrub(
+                "Ciao, sono Francesca. Ho ordinato le scarpe rosse, ordine 4455667, ma la taglia 38 è piccola: posso cambiarla con la 39?",
+                None
+            ),
+            "Ciao. Ho ordinato le scarpe rosse, ordine, ma la taglia 38 è piccola: posso cambiarla con la 39?"
+        );
+        assert_eq!(
+            scrub(
+                "sono Luigi Bianchi, ordine 9988776: la giacca è arrivata rotta",
+                None
+            ),
+            "ordine: la giacca è arrivata rotta"
+        );
+        assert_eq!(
+            scrub(
+                "scrivetemi a giulia.rossi@example.it o al +39 333 123 4567, grazie",
+                None
+            ),
+            "scrivetemi a o al, grazie"
+        );
+        assert_eq!(
+            scrub("Hi, I'm John Smith: where is PF-552211?", Some("John")),
+            "Hi: where is?"
+        );
+        assert_eq!(
+            scrub("giulia qui, il pacco non arriva", Some("Giulia Rossi")),
+            "qui, il pacco non arriva"
+        );
+        // Nothing personal: unchanged.
+        let plain = "quanto costa la spedizione in Sardegna? sono 2 pacchi";
+        assert_eq!(scrub(plain, None), plain);
+    }
+}
