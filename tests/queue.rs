@@ -110,9 +110,10 @@ fn an_operator_reply_reaches_the_customer_and_closing_returns_to_the_bot() {
 }
 
 /// Closed before any operator wrote to them (a duplicate, a matter settled by phone),
-/// customers are not told of a "conversation with our operator" that never was; a FAQ
-/// entry named at the close only tags the ticket. Once an operator wrote, the farewell
-/// is the conversation's.
+/// customers are not told of a "conversation with our operator" that never was; closed
+/// with the FAQ entry that answers them, they get its answer (never a request closed
+/// without a reply). Once an operator wrote, the farewell is the conversation's and the
+/// entry only tags the ticket.
 #[test]
 fn a_request_closed_before_any_operator_wrote_says_so() {
     let mut app = TestApp::new();
@@ -146,13 +147,24 @@ fn a_request_closed_before_any_operator_wrote_says_so() {
     let id = ticket_of(&app, "terminal:dup");
     app.service.close(id, "anna", now).unwrap();
     unanswered(&app.delivered("terminal:dup"));
-    // Claimed, nothing written, closed with a FAQ entry: the same, nothing more sent.
+    // Claimed, nothing written, closed with a FAQ entry: the entry's answer goes.
     let id = ticket_of(&app, "terminal:faq");
     app.service.claim(id, "anna", now).unwrap();
     app.service
         .close_answered_by(id, "anna", "costi-di-spedizione", now)
         .unwrap();
-    unanswered(&app.delivered("terminal:faq"));
+    let got = app.delivered("terminal:faq");
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].kind, OutboundKind::Answer);
+    assert!(
+        got[0]
+            .text
+            .starts_with("Ecco la risposta del nostro staff alla tua domanda:")
+            && got[0].text.contains(&app.answer_of("costi-di-spedizione"))
+            && got[0].text.contains("La tua richiesta è chiusa."),
+        "{}",
+        got[0].text
+    );
     let customer = sportello::domain::CustomerId::parse("terminal:faq").unwrap();
     let events = app.service.store().events_of(&customer).unwrap();
     assert!(

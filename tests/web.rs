@@ -661,9 +661,15 @@ async fn keyboard_claim_and_a_confirmed_close_with_its_faq_open_the_next_ticket(
     .await;
     picker.select_by_value("costi-di-spedizione").await.unwrap();
     click(&console, "#close-confirm").await;
-    // Nobody wrote to this customer: they are told the staff closed the request (not
-    // of a conversation with an operator); the FAQ named only tags the ticket.
-    wait_for_text(&first, ".msg.bot .text", "ha chiuso la tua richiesta").await;
+    // Nobody wrote to this customer: they get the FAQ's answer the operator named, with
+    // the news that the request is closed (not of a conversation with an operator).
+    let said = wait_for_text(
+        &first,
+        ".msg.bot .text",
+        "Ecco la risposta del nostro staff",
+    )
+    .await;
+    assert!(said.contains("La tua richiesta è chiusa"), "{said}");
     // The next request opens by itself.
     wait_for(&console, ".ticket.selected[data-id='2']").await;
     first.close().await.unwrap();

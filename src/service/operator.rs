@@ -254,19 +254,28 @@ impl Service {
             }
             if change == Some(ModeEvent::Close) {
                 // No operator wrote to the customer (a duplicate, settled by phone): the
-                // farewell does not speak of a conversation that never was. A FAQ entry
-                // named at the close only tags the ticket (`faq suggest`): nothing is sent.
-                let farewell = match ticket.first_response_at {
-                    Some(_) => texts::closed(ticket.lang),
-                    None => texts::closed_unanswered(ticket.lang),
+                // farewell does not speak of a conversation that never was; if the
+                // operator named the FAQ entry that answers it, the customer gets that
+                // answer (never a request closed without a reply). Once an operator
+                // wrote, the entry only tags the ticket (`faq suggest`).
+                let answer = match &mark {
+                    Some(EventKind::AnsweredByFaq { faq, .. }) => {
+                        self.brain().faq.entry(faq).map(|e| e.answer.clone())
+                    }
+                    _ => None,
                 };
-                let line = said(
-                    &ticket,
-                    OutboundKind::Reply,
-                    farewell.to_owned(),
-                    vec![],
-                    now,
-                );
+                let (kind, farewell) = match (ticket.first_response_at, answer) {
+                    (Some(_), _) => (OutboundKind::Reply, texts::closed(ticket.lang).to_owned()),
+                    (None, Some(answer)) => (
+                        OutboundKind::Answer,
+                        texts::closed_with_answer(ticket.lang, &answer),
+                    ),
+                    (None, None) => (
+                        OutboundKind::Reply,
+                        texts::closed_unanswered(ticket.lang).to_owned(),
+                    ),
+                };
+                let line = said(&ticket, kind, farewell, vec![], now);
                 turn.outbound.push(line);
                 if let Some((question, choices)) =
                     self.ask_csat(&mut turn.conversation, &ticket, now)

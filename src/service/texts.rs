@@ -297,6 +297,19 @@ pub fn closed_unanswered(lang: Lang) -> &'static str {
     }
 }
 
+/// A request closed before an operator wrote, with the FAQ entry that answers it: the
+/// customer gets that answer, not only the news that the request is closed.
+pub fn closed_with_answer(lang: Lang, answer: &str) -> String {
+    match lang {
+        Lang::It => format!(
+            "Ecco la risposta del nostro staff alla tua domanda:\n\n{answer}\n\nLa tua richiesta è chiusa. Se ti serve altro, scrivimi pure: ti risponde l'assistente virtuale, e puoi chiedere di nuovo un operatore."
+        ),
+        Lang::En => format!(
+            "Here is our staff's answer to your question:\n\n{answer}\n\nYour request is closed. If you need anything else, just write: the virtual assistant will answer, and you can ask for an operator again."
+        ),
+    }
+}
+
 pub fn csat_question(lang: Lang) -> &'static str {
     match lang {
         Lang::It => {
