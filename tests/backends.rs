@@ -437,6 +437,37 @@ fn two_stores_open_on_one_database_share_everything_and_claim_once() {
     }
 }
 
+/// The server cutting every connection (a restart, a failover) costs no customer an
+/// answer afterwards: the pool lets the dead connections go and opens new ones, also
+/// the one it opened first (it was once not counted, and letting it go underflowed).
+#[test]
+fn connections_the_server_cut_are_replaced() {
+    let db = TestDatabase::new();
+    let mut app = app_on(TestData::Shared(db.data()));
+    assert!(
+        !app.say("terminal:cut", "quanto costa la spedizione?")
+            .is_empty()
+    );
+    for round in 0..3 {
+        assert!(
+            db.cut_connections() > 0,
+            "round {round}: connections to cut"
+        );
+        // The connections' driver notices each end as the server closes the socket.
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let who = format!("terminal:cut{round}");
+        let said = app.say(&who, "quanto costa la spedizione?");
+        assert_eq!(said.len(), 1, "round {round}: {said:?}");
+        assert_eq!(said[0].kind, OutboundKind::Answer);
+    }
+    // A URL without a database would have written the shop into the server's own.
+    let bare = format!("{}/", crate::support::postgres::server());
+    match Store::open(std::path::Path::new(&bare)) {
+        Err(e) => assert!(e.to_string().contains("names no database"), "{e}"),
+        Ok(_) => panic!("{bare} opened"),
+    }
+}
+
 /// The shop keeps an admin across processes: two instances demoting (or removing) the
 /// last two admins at once leave one, the other refused as `LastAdmin`; one store alone
 /// (sled) refuses the same.

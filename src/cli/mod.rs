@@ -41,7 +41,8 @@ pub struct Cli {
         env = "SPORTELLO_INTENTS"
     )]
     intents: PathBuf,
-    /// The data directory (the sled store).
+    /// The store: a data directory (the embedded sled store) or a PostgreSQL URL
+    /// (`postgres://USER@HOST:PORT/DATABASE`, shared by several instances).
     #[arg(long, global = true, default_value = "data", env = "SPORTELLO_DATA")]
     data: PathBuf,
     /// The configuration file (default: sportello.toml if present).

@@ -152,3 +152,24 @@ pub fn count(db: &TestDatabase, sql: &str) -> i64 {
     })
     .unwrap()
 }
+
+impl TestDatabase {
+    /// End every connection to this database from the server's side (what a restart or
+    /// a failover does to its clients); how many were ended.
+    pub fn cut_connections(&self) -> i64 {
+        let name = self.name.clone();
+        with_client(format!("{}/postgres", server()), move |c| {
+            Box::pin(async move {
+                c.query_one(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+                     WHERE datname = $1 AND pid <> pg_backend_pid()",
+                    &[&name],
+                )
+                .await
+                .map(|row| row.get::<_, i64>(0))
+            })
+        })
+        .and_then(|r| r)
+        .expect("the test server answers")
+    }
+}

@@ -60,10 +60,16 @@ impl PgStore {
     }
 
     fn connect(url: &str, create: bool) -> Result<PgStore> {
-        let mut config: tokio_postgres::Config = url.parse().map_err(|e| StoreError::BadUrl {
+        let bad = |why: String| StoreError::BadUrl {
             url: crate::store::shown(std::path::Path::new(url)),
-            why: format!("{e}"),
-        })?;
+            why,
+        };
+        let mut config: tokio_postgres::Config = url.parse().map_err(|e| bad(format!("{e}")))?;
+        // Without a name the server picks its own default (the user's, usually its
+        // maintenance database `postgres`): the shop would be written there.
+        if config.get_dbname().is_none_or(str::is_empty) {
+            return Err(bad("it names no database".into()));
+        }
         // A server that does not answer is an error in seconds, not a hang; a peer that
         // vanished is noticed by TCP keepalives within a minute (the URL may say
         // otherwise: `connect_timeout`, `keepalives_idle`).

@@ -52,8 +52,9 @@ impl Pool {
             }),
             returned: Condvar::new(),
         };
-        // Fail at open, with the server's reason, rather than at the first message.
-        let client = pool.connect()?;
+        // Fail at open, with the server's reason, rather than at the first message. (It
+        // is counted like any other: one the server cut later is let go of once.)
+        let client = pool.take()?;
         pool.put_back(client);
         Ok(pool)
     }
