@@ -58,6 +58,7 @@ fn the_api_refuses_anonymous_and_cross_site_requests() {
         ("GET", "/api/v1/operators"),
         ("GET", "/api/v1/me"),
         ("GET", "/api/v1/departments"),
+        ("GET", "/api/v1/faq/gaps"),
     ] {
         let r = request(&addr, method, path, &[], None);
         assert_eq!(r.status, 401, "{method} {path}: {}", r.body);
@@ -430,4 +431,52 @@ fn every_bad_request_is_answered_400_in_the_apis_own_json() {
         ),
         "\"departments\": [\"NAME\"",
     );
+}
+
+/// While `serve` holds the store, an editor reads what the FAQ does not answer from the
+/// API: the same groups as `sportello faq gaps --json`, for a period.
+#[test]
+fn the_faq_gaps_are_read_from_the_running_bot() {
+    let server = Server::start(&[("anna", "assistenza")]);
+    let addr = server.addr();
+    for (n, text) in [
+        "fate la confezione regalo?",
+        "si può avere la confezione regalo?",
+        "quanto costa la spedizione?",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let r = chat_send(&addr, &visitor(&addr), &format!("g{n}"), text);
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let (cookie, csrf) = api_login(&addr, "anna");
+    let auth = [("Cookie", cookie.as_str()), ("X-CSRF-Token", csrf.as_str())];
+    let r = request(&addr, "GET", "/api/v1/faq/gaps", &auth, None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let gaps = r.json();
+    let wrap = crate::support::gap_with(&gaps, |w| w == "confezione")
+        .unwrap_or_else(|| panic!("{gaps:#}"));
+    assert_eq!(wrap["count"], 2, "both left the choices: {wrap:#}");
+    assert!(
+        crate::support::gap_with(&gaps, |w| w == "spedizione").is_none(),
+        "answered: no gap: {gaps:#}"
+    );
+    // An old period holds none; a bad one is a 400.
+    let old = request(
+        &addr,
+        "GET",
+        "/api/v1/faq/gaps?from=2020-01-01&to=2020-01-31",
+        &auth,
+        None,
+    );
+    assert_eq!(old.json(), json!([]));
+    let bad = request(
+        &addr,
+        "GET",
+        "/api/v1/faq/gaps?from=2026-02-01&to=2026-01-01",
+        &auth,
+        None,
+    );
+    assert_eq!(bad.status, 400, "{}", bad.body);
 }

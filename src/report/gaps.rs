@@ -260,6 +260,38 @@ fn gap_of(members: Vec<Miss<'_>>) -> Gap {
     }
 }
 
+/// The gaps against today's content: those it now answers are left out (an entry was
+/// added or improved since), and those it comes close to name that entry.
+pub fn judged(brain: &crate::matcher::Brain, found: Vec<Gap>) -> Vec<Gap> {
+    let floor = brain.settings.policy().clarify_floor;
+    found
+        .into_iter()
+        .filter_map(|mut gap| {
+            let mut answered = 0;
+            let mut near: BTreeMap<String, usize> = BTreeMap::new();
+            for text in &gap.examples {
+                let (analysis, decision, _) = brain.first_message(text, Some(gap.lang));
+                if matches!(decision, crate::domain::triage::Decision::Answer { .. }) {
+                    answered += 1;
+                } else if let Some(best) = analysis.candidates.first()
+                    && best.evidence >= floor
+                {
+                    *near.entry(best.faq_id.clone()).or_default() += 1;
+                }
+            }
+            if answered * 2 > gap.examples.len() {
+                return None;
+            }
+            gap.close_to = near
+                .into_iter()
+                .max_by_key(|(id, n)| (*n, std::cmp::Reverse(id.clone())))
+                .filter(|(_, n)| n * 2 >= gap.examples.len())
+                .map(|(id, _)| id);
+            Some(gap)
+        })
+        .collect()
+}
+
 /// The first operator message after each missed one (within two days), in the gap's
 /// language, with the customer's name and order numbers taken out (`{name}`, `{order}`,
 /// as in canned replies), without repeats.

@@ -236,6 +236,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/events", get(console::events))
         .route("/report", get(report::json))
         .route("/report.html", get(report::page))
+        .route("/faq/gaps", get(report::gaps))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such API endpoint") })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY));
     let mut router = Router::new()

@@ -1,13 +1,15 @@
 //! The KPI dashboard for signed-in operators: `GET /api/v1/report` (JSON, the same
 //! keys as `sportello report --json`) and `GET /api/v1/report.html` (the same page as
-//! `report --html`, linked from the console). Default period: the last 30 days.
+//! `report --html`, linked from the console); and for the content editors, while the
+//! bot runs, `GET /api/v1/faq/gaps` (what `sportello faq gaps --json` prints, over the
+//! period). Default period: the last 30 days.
 
 use super::{ApiError, ApiQuery, App, auth::Authed, blocking};
 use crate::report::Kpis;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -25,7 +27,8 @@ const MAX_DAYS: i64 = 2 * 366;
 const REPORT_CSP: &str =
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'";
 
-async fn compute(app: &Arc<App>, period: &Period) -> Result<Kpis, ApiError> {
+/// The period's bounds (the last 30 days by default).
+fn bounds(period: &Period) -> Result<(DateTime<Utc>, DateTime<Utc>), ApiError> {
     let to = period.to.unwrap_or_else(|| Utc::now().date_naive());
     let from = period.from.unwrap_or(to - Duration::days(29));
     if from > to || to - from > Duration::days(MAX_DAYS) {
@@ -33,8 +36,11 @@ async fn compute(app: &Arc<App>, period: &Period) -> Result<Kpis, ApiError> {
             "`from` must be before `to`, at most {MAX_DAYS} days apart"
         )));
     }
-    let (start, end) =
-        crate::report::period(from, to).ok_or_else(|| ApiError::bad_request("`to` is too far"))?;
+    crate::report::period(from, to).ok_or_else(|| ApiError::bad_request("`to` is too far"))
+}
+
+async fn compute(app: &Arc<App>, period: &Period) -> Result<Kpis, ApiError> {
+    let (start, end) = bounds(period)?;
     let service = app.service.clone();
     blocking(move || {
         let input = crate::report::Input::read(service.store(), start, end)
@@ -76,4 +82,32 @@ pub async fn page(
         HeaderValue::from_static(REPORT_CSP),
     );
     Ok(response)
+}
+
+/// `GET /api/v1/faq/gaps?from=&to=`: the questions of the period the FAQ does not
+/// answer today, grouped, as `sportello faq gaps --json` (which needs the store to
+/// itself: with `serve` running on sled, this is how an editor reads them).
+pub async fn gaps(
+    State(app): State<Arc<App>>,
+    _authed: Authed,
+    ApiQuery(period): ApiQuery<Period>,
+) -> Result<axum::Json<Vec<crate::report::gaps::Gap>>, ApiError> {
+    let (start, end) = bounds(&period)?;
+    let service = app.service.clone();
+    blocking(move || {
+        let input = crate::report::Input::read(service.store(), start, end)
+            .map_err(|e| ApiError::internal(&e))?;
+        let events: Vec<_> = input
+            .events
+            .into_iter()
+            .filter(|e| start <= e.at && e.at < end)
+            .collect();
+        let found = crate::report::gaps::gaps(service.store(), &events)
+            .map_err(|e| ApiError::internal(&e))?;
+        Ok(axum::Json(crate::report::gaps::judged(
+            &service.brain(),
+            found,
+        )))
+    })
+    .await
 }
