@@ -49,6 +49,11 @@ fn a_ticket_cannot_be_claimed_twice() {
         Err(ServiceError::AlreadyClaimed { by, .. }) => assert_eq!(by, "anna"),
         other => panic!("second claim: {other:?}"),
     }
+    // Anna's own second click (a retried request) is no error and changes nothing.
+    let before = app.service.ticket(id).unwrap();
+    let again = app.service.claim(id, "anna", now).unwrap();
+    assert_eq!(again, before);
+    assert_eq!(app.service.ticket(id).unwrap(), before, "nothing written");
 }
 
 #[test]

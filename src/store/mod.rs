@@ -68,7 +68,7 @@ pub enum StoreError {
     )]
     NotAStore(PathBuf),
     #[error(
-        "no store at {0}\n  hint: --data (or SPORTELLO_DATA) names the data directory `serve`, `chat` or `demo` ran with, or its postgres:// URL; the default is ./data"
+        "no store at {0}\n  hint: --data (or SPORTELLO_DATA) names the data directory `serve`, `chat` or `demo` ran with (the default is ./data), or the PostgreSQL database that holds the shop: one that does not exist yet, or holds no shop, is made by `serve`, not by a command that reads"
     )]
     NoStore(String),
     #[error(
