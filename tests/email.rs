@@ -551,8 +551,10 @@ fn without_idle_the_mailbox_is_polled_and_did_you_mean_is_answered_with_a_number
         .iter()
         .find(|e| e.questions.contains(&second))
         .unwrap_or_else(|| panic!("an entry asks `{second}`"));
-    let first_line = entry.answer.lines().next().unwrap().replace(['*', '_'], "");
-    let answer = text_of(&sent[1]).replace(['*', '_'], "");
+    // The text part is the answer without its Markdown marks.
+    let first_line = sportello::channels::format::to_plain(entry.answer.lines().next().unwrap());
+    let answer = text_of(&sent[1]);
+    assert!(!answer.contains("**"), "{answer}");
     assert!(
         answer.contains(&first_line),
         "`{second}` answered: {answer}"

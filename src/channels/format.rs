@@ -85,18 +85,46 @@ fn inline(text: &str) -> String {
 /// Markdown (the same subset) in WhatsApp's marks: bold `*x*`, italic `_x_`, code
 /// in triple backticks, a link as its text and address, headings bold, bullets `•`.
 pub fn to_whatsapp(markdown: &str) -> String {
+    marked(markdown, &WHATSAPP)
+}
+
+/// The answer's Markdown as plain text (a mail's `text/plain` part): no marks, links
+/// as "text (address)", bullets as "•".
+pub fn to_plain(markdown: &str) -> String {
+    marked(markdown, &PLAIN)
+}
+
+/// How bold, italic and code are written on a channel that is not HTML.
+struct Marks {
+    bold: &'static str,
+    italic: &'static str,
+    code: &'static str,
+}
+
+const WHATSAPP: Marks = Marks {
+    bold: "*",
+    italic: "_",
+    code: "```",
+};
+const PLAIN: Marks = Marks {
+    bold: "",
+    italic: "",
+    code: "",
+};
+
+fn marked(markdown: &str, marks: &Marks) -> String {
     let mut out = String::with_capacity(markdown.len());
     let parts = markdown.split('`').count();
     for (i, part) in markdown.split('`').enumerate() {
         if i % 2 == 1 && parts > i + 1 {
-            out.push_str("```");
+            out.push_str(marks.code);
             out.push_str(part);
-            out.push_str("```");
+            out.push_str(marks.code);
         } else {
             if i > 0 && i % 2 == 1 {
                 out.push('`');
             }
-            out.push_str(&whatsapp_inline(part));
+            out.push_str(&marked_inline(part, marks));
         }
     }
     out
@@ -104,7 +132,7 @@ pub fn to_whatsapp(markdown: &str) -> String {
 
 /// Bold becomes `\u{2}` marks first, so that the italic rule never reads its stars;
 /// links become placeholders, so that no mark reaches into an address.
-fn whatsapp_inline(text: &str) -> String {
+fn marked_inline(text: &str, marks: &Marks) -> String {
     let text = text.replace(['\u{1}', '\u{2}'], "");
     let text = BULLET.replace_all(&text, "$1• ");
     let mut links = Vec::new();
@@ -117,9 +145,10 @@ fn whatsapp_inline(text: &str) -> String {
         let inner = c.get(1).or_else(|| c.get(2)).map_or("", |m| m.as_str());
         format!("\u{2}{inner}\u{2}")
     });
+    let i = marks.italic;
     let text = ITALIC.replace_all(&text, |c: &regex::Captures| match c.get(2) {
-        Some(inner) => format!("{}_{}_", &c[1], inner.as_str()),
-        None => format!("{}_{}_{}", &c[3], &c[4], &c[5]),
+        Some(inner) => format!("{}{i}{}{i}", &c[1], inner.as_str()),
+        None => format!("{}{i}{}{i}{}", &c[3], &c[4], &c[5]),
     });
     let text = PLACEHOLDER.replace_all(&text, |c: &regex::Captures| {
         c[1].parse::<usize>()
@@ -127,7 +156,7 @@ fn whatsapp_inline(text: &str) -> String {
             .and_then(|i| links.get(i).cloned())
             .unwrap_or_default()
     });
-    text.replace('\u{2}', "*")
+    text.replace('\u{2}', marks.bold)
 }
 
 pub fn escape(text: &str) -> String {
@@ -252,6 +281,19 @@ mod tests {
             to_whatsapp("snake_case_name e 2*3*4 <b>&"),
             "snake_case_name e 2*3*4 <b>&",
             "nothing escaped: WhatsApp shows text as it is"
+        );
+    }
+
+    #[test]
+    fn markdown_becomes_plain_text_for_a_mail() {
+        assert_eq!(
+            to_plain("**Spedizione** gratis, _subito_: vedi [la guida](https://shop.example/a_b)."),
+            "Spedizione gratis, subito: vedi la guida (https://shop.example/a_b)."
+        );
+        assert_eq!(to_plain("# Resi\n- uno\n- due"), "Resi\n• uno\n• due");
+        assert_eq!(
+            to_plain("codice `A_B*C`, snake_case"),
+            "codice A_B*C, snake_case"
         );
     }
 

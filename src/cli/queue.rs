@@ -160,7 +160,9 @@ fn list(service: &Service, json: bool) -> anyhow::Result<()> {
             Some(op) => format!("@{op}"),
             None => "queued".into(),
         };
-        let summary: String = crate::text::for_terminal(&t.summary)
+        // One line: a mail's summary keeps its line breaks, a table row cannot.
+        let one_line = t.summary.split_whitespace().collect::<Vec<_>>().join(" ");
+        let summary: String = crate::text::for_terminal(&one_line)
             .chars()
             .take(50)
             .collect();

@@ -109,7 +109,7 @@ fn compose(
             builder = builder.header(AutoSubmitted("auto-replied"));
         }
         let message = builder
-            .multipart(alternative(text, html))
+            .multipart(alternative(format::to_plain(&text), html))
             .map_err(|e| e.to_string())?;
         Ok((message, id))
     }
