@@ -454,7 +454,7 @@ fn connections_the_server_cut_are_replaced() {
             "round {round}: connections to cut"
         );
         // The connections' driver notices each end as the server closes the socket.
-        std::thread::sleep(std::time::Duration::from_millis(300));
+        std::thread::sleep(std::time::Duration::from_secs(1));
         let who = format!("terminal:cut{round}");
         let said = app.say(&who, "quanto costa la spedizione?");
         assert_eq!(said.len(), 1, "round {round}: {said:?}");

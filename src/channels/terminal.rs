@@ -79,7 +79,9 @@ fn typed(mut line: Vec<u8>) -> String {
         line.pop();
     }
     String::from_utf8(line).unwrap_or_else(|e| {
-        eprintln!("(this line is not UTF-8: read as Latin-1; set the terminal to UTF-8)");
+        eprintln!(
+            "(this line is not UTF-8: read as Latin-1 (Windows-1252); set the terminal to UTF-8)"
+        );
         let cp1252 = mail_parser::decoders::charsets::map::charset_decoder(b"windows-1252")
             .expect("mail-parser knows Windows-1252");
         cp1252(&e.into_bytes())

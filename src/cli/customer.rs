@@ -58,12 +58,13 @@ pub fn run(cli: &super::Cli, cmd: &CustomerCommand) -> anyhow::Result<ExitCode> 
             } else {
                 "rows deleted and the tables vacuumed (the server's WAL and backups are yours to rotate)"
             };
+            let n = super::counted;
             println!(
-                "forgot {id}: {} messages and {} notes erased; {} tickets and {} events kept as {} without texts; {after}",
-                done.messages,
-                done.notes,
-                done.tickets_anonymised,
-                done.events_anonymised,
+                "forgot {id}: {} and {} erased; {} and {} kept as {} without texts; {after}",
+                n(done.messages, "message", "messages"),
+                n(done.notes, "note", "notes"),
+                n(done.tickets_anonymised, "ticket", "tickets"),
+                n(done.events_anonymised, "event", "events"),
                 done.anonymous_id
             );
         }
@@ -111,6 +112,10 @@ fn print_record(r: &customer::Record) {
     }
     for s in &r.surveys {
         let comment = crate::text::for_terminal(s.comment.as_deref().unwrap_or(""));
-        println!("  {:?} {} {comment}", s.survey, s.score);
+        let survey = match s.survey {
+            crate::domain::SurveyKind::Csat => "CSAT",
+            crate::domain::SurveyKind::Nps => "NPS",
+        };
+        println!("  {survey} {} {comment}", s.score);
     }
 }

@@ -2,6 +2,7 @@
 //! what customers asked, in their own words.
 
 use crate::domain::{EventKind, Lang};
+use crate::faq::DRAFT_MARK;
 use crate::faq::suggest::{add_questions, diff};
 use crate::report::gaps::{Gap, gaps, judged};
 use anyhow::Context;
@@ -98,8 +99,8 @@ fn offer_to_entry(brain: &crate::matcher::Brain, id: &str, gap: &Gap) -> anyhow:
         .cloned()
         .collect();
     println!(
-        "close to entry `{id}` ({} messages): if it answers them, add these questions to it{}",
-        gap.count,
+        "close to entry `{id}` ({}): if it answers them, add these questions to it{}",
+        super::counted(gap.count, "message", "messages"),
         if gap.operator_replies.is_empty() {
             ""
         } else {
@@ -159,7 +160,11 @@ fn write_draft(dir: &Path, gap: &Gap) -> anyhow::Result<()> {
         .with_context(|| format!("creating {}", dir.display()))?;
     std::fs::write(&path, draft_text(&id, gap))
         .with_context(|| format!("writing {}", path.display()))?;
-    println!("wrote {} ({} messages)", path.display(), gap.count);
+    println!(
+        "wrote {} ({})",
+        path.display(),
+        super::counted(gap.count, "message", "messages")
+    );
     Ok(())
 }
 
@@ -176,7 +181,9 @@ fn draft_text(id: &str, gap: &Gap) -> String {
     );
     let (note, asked, replies_title, none) = match gap.lang {
         Lang::It => (
-            "Bozza scritta da `sportello faq drafts`: scrivi qui la risposta, poi togli `draft = true`.",
+            format!(
+                "Bozza scritta da `{DRAFT_MARK}`: scrivi qui la risposta, poi togli `draft = true`."
+            ),
             match gap.count {
                 1 => format!("Chiesto una volta, il {first}."),
                 n if first.to_string() == last.to_string() => {
@@ -188,7 +195,9 @@ fn draft_text(id: &str, gap: &Gap) -> String {
             "(nessuna risposta di un operatore per ora)",
         ),
         Lang::En => (
-            "Draft written by `sportello faq drafts`: write the answer here, then remove `draft = true`.",
+            format!(
+                "Draft written by `{DRAFT_MARK}`: write the answer here, then remove `draft = true`."
+            ),
             match gap.count {
                 1 => format!("Asked once, on {first}."),
                 n if first.to_string() == last.to_string() => {

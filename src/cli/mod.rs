@@ -146,6 +146,11 @@ fn name_the_damaged_store(e: &mut anyhow::Error, data: &std::path::Path) {
 }
 
 /// A day on the command line: `YYYY-MM-DD`, said so when it is not one.
+/// "1 answer", "3 answers": a count with its noun.
+pub(crate) fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 pub fn day(raw: &str) -> Result<chrono::NaiveDate, String> {
     chrono::NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
         .map_err(|e| format!("`{raw}` is not a day ({e}): write it as YYYY-MM-DD, e.g. 2026-11-30"))

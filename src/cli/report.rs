@@ -125,11 +125,11 @@ fn kpi_lines(r: &Kpis) -> String {
         span(r.resolution_seconds.p50)
     );
     out += &format!(
-        "CSAT {} of 5 ({} answers)  NPS {} ({} answers)  retention {}  SLA breaches {}\n",
+        "CSAT {} of 5 ({})  NPS {} ({})  retention {}  SLA breaches {}\n",
         score(r.csat.average),
-        r.csat.responses,
+        super::counted(r.csat.responses, "answer", "answers"),
         r.nps.score.map_or("-".to_owned(), |v| format!("{v:.0}")),
-        r.nps.responses,
+        super::counted(r.nps.responses, "answer", "answers"),
         r.retention_rate
             .map_or("-".to_owned(), |v| format!("{v:.1}%")),
         r.sla_breaches

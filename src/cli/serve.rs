@@ -141,10 +141,20 @@ fn watch_content(service: Arc<Service>, dirs: &ContentDirs) -> Option<notify::Re
     let dirs = dirs.clone();
     let folders = [dirs.faq.clone(), dirs.intents.clone()];
     crate::faq::watch(&folders, move || {
-        for d in service.reload(&dirs) {
+        let problems = service.reload(&dirs);
+        for d in &problems {
             eprintln!("{d}");
         }
-        tracing::info!("content reloaded");
+        // Said each time, so that the log's last word on a file mended is not its error.
+        let errors = problems
+            .iter()
+            .filter(|d| d.severity == crate::diagnostics::Severity::Error)
+            .count();
+        eprintln!(
+            "content reloaded: {} FAQ entries served, {}",
+            service.brain().faq.entries().len(),
+            super::counted(errors, "error", "errors")
+        );
     })
     .map_err(|e| {
         eprintln!("warning: not watching the content folders ({e}); restart to pick up edits")

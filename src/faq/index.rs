@@ -161,14 +161,14 @@ impl FaqIndex {
         self.entries.iter().find(|e| e.id == id)
     }
 
-    /// A question of this shop's own to show a customer as an example of what the bot
-    /// answers in `lang`: the shortest first question (3 to 8 words) of an entry, the
-    /// first in path order among equals.
     /// How many entries of the folder are drafts, not served.
     pub fn drafts(&self) -> usize {
         self.drafts
     }
 
+    /// A question of this shop's own to show a customer as an example of what the bot
+    /// answers in `lang`: the shortest first question (3 to 8 words) of an entry, the
+    /// first in path order among equals.
     pub fn example_question(&self, lang: Lang) -> Option<&str> {
         self.examples.get(&lang).map(String::as_str)
     }

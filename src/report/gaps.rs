@@ -320,13 +320,14 @@ fn operator_replies(
     Ok(replies)
 }
 
-/// `text` with the customer's name and any order number replaced by `{name}` and
-/// `{order}`: a draft answer is for everyone.
+/// `text` with the customer's name, any order number, email and phone number replaced
+/// by `{name}`, `{order}`, `{email}` and `{phone}`: a draft answer is for everyone.
 fn impersonal(text: &str, conversation: Option<&crate::domain::Conversation>) -> String {
     static ORDER: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
         regex::Regex::new(r"(?i)\b(?:pf-?)?\d{5,10}\b").expect("a valid pattern")
     });
-    let mut text = ORDER.replace_all(text, "{order}").into_owned();
+    let text = ORDER.replace_all(text, "{order}");
+    let mut text = crate::text::personal::placeholders(&text);
     let names = conversation
         .and_then(|c| c.name.as_deref())
         .into_iter()

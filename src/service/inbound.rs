@@ -255,7 +255,8 @@ fn decided_event(
     analysis: &Analysis,
 ) -> Event {
     Event {
-        at: inbound.at,
+        // A message delivered late counts in the report when the customer wrote it.
+        at: inbound.written_at(),
         customer: inbound.customer.clone(),
         kind: EventKind::Decided {
             text: inbound.text.clone(),

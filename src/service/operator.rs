@@ -31,7 +31,11 @@ impl Service {
             return Ok(ticket);
         }
         let by = operator.to_owned();
-        self.act(id, now, &TicketEvent::Claim { by }, None, None)
+        match self.act(id, now, &TicketEvent::Claim { by }, None, None) {
+            // The same operator's claim that won a moment ago (a double click).
+            Err(ServiceError::AlreadyClaimed { by, .. }) if by == operator => self.ticket(id),
+            other => other,
+        }
     }
 
     /// Write to the customer on their own channel (through the outbox).
@@ -264,9 +268,13 @@ impl Service {
                 // answer (never a request closed without a reply). Once an operator
                 // wrote, the entry only tags the ticket (`faq suggest`).
                 let answer = match &mark {
-                    Some(EventKind::AnsweredByFaq { faq, .. }) => {
-                        self.brain().faq.entry(faq).map(|e| e.answer.clone())
-                    }
+                    // In the customer's language only (the CLI and the API name any entry).
+                    Some(EventKind::AnsweredByFaq { faq, .. }) => self
+                        .brain()
+                        .faq
+                        .entry(faq)
+                        .filter(|e| e.lang == ticket.lang)
+                        .map(|e| e.answer.clone()),
                     _ => None,
                 };
                 let (kind, farewell) = match (ticket.first_response_at, answer) {

@@ -10,8 +10,10 @@ fn pattern(source: &str) -> Regex {
 }
 
 static EMAIL: LazyLock<Regex> = LazyLock::new(|| pattern(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"));
-/// A phone number: eight digits or more, with spaces, dots, dashes or a leading +.
-static PHONE: LazyLock<Regex> = LazyLock::new(|| pattern(r"\+?\d(?:[ ./-]?\d){7,}"));
+/// A phone number: a + and seven digits or more, or nine digits or more with spaces,
+/// dots or dashes (not a date's slashes, not a row of sizes "38 40 42 44").
+static PHONE: LazyLock<Regex> =
+    LazyLock::new(|| pattern(r"\+\d(?:[ .-]?\d){6,}|\b\d(?:[ .-]?\d){8,}\b"));
 /// An order number as the capture rule reads it: 5 to 10 digits, or `PF-` and digits.
 static ORDER: LazyLock<Regex> = LazyLock::new(|| pattern(r"(?i)\b(?:pf-?)?\d{5,10}\b"));
 /// "sono Francesca", "mi chiamo Luigi Bianchi", "I'm Anna", "my name is John Smith":
@@ -25,6 +27,13 @@ static INTRODUCTION: LazyLock<Regex> = LazyLock::new(|| {
 static ORPHAN: LazyLock<Regex> = LazyLock::new(|| pattern(r"\s*([,;:])\s*([,.;:!?])"));
 static SPACES: LazyLock<Regex> = LazyLock::new(|| pattern(r"\s{2,}"));
 static SPACE_BEFORE: LazyLock<Regex> = LazyLock::new(|| pattern(r"\s+([,.;:!?])"));
+
+/// `text` (an operator's reply) with emails and phone numbers as `{email}` and
+/// `{phone}`: the editor writing the answer fills in the shop's own, if it was one.
+pub fn placeholders(text: &str) -> String {
+    let text = EMAIL.replace_all(text, "{email}");
+    PHONE.replace_all(&text, "{phone}").into_owned()
+}
 
 /// `text` without emails, phone numbers, order numbers, an introduction ("sono
 /// Francesca") or any word of `name` (the name the channel gave): what is left is the
@@ -88,8 +97,18 @@ mod tests {
             scrub("giulia qui, il pacco non arriva", Some("Giulia Rossi")),
             "qui, il pacco non arriva"
         );
-        // Nothing personal: unchanged.
-        let plain = "quanto costa la spedizione in Sardegna? sono 2 pacchi";
-        assert_eq!(scrub(plain, None), plain);
+        // Nothing personal: unchanged (a date, a row of sizes are no phone numbers).
+        for plain in [
+            "quanto costa la spedizione in Sardegna? sono 2 pacchi",
+            "avete le taglie 38 40 42 44? ordinato il 12/03/2024",
+        ] {
+            assert_eq!(scrub(plain, None), plain);
+        }
+        assert_eq!(
+            super::placeholders(
+                "ti ho scritto a giulia.rossi@example.it, o chiama il 333 123 4567"
+            ),
+            "ti ho scritto a {email}, o chiama il {phone}"
+        );
     }
 }

@@ -1503,11 +1503,13 @@
 
   // ---- Ticket -----------------------------------------------------------
 
-  /** Opens a ticket through the URL hash (#t=ID), so a reload keeps it. */
+  /**
+   * Opens a ticket at once (a key pressed next acts on it, not on the one before) and
+   * names it in the URL hash (#t=ID), so a reload keeps it.
+   */
   function openTicket(id) {
-    if (location.hash === '#t=' + id) {
-      selectTicket(id);
-    } else {
+    selectTicket(id);
+    if (location.hash !== '#t=' + id) {
       location.hash = 't=' + id;
     }
   }
