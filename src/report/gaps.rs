@@ -323,23 +323,7 @@ fn operator_replies(
 /// `text` with the customer's name, any order number, email and phone number replaced
 /// by `{name}`, `{order}`, `{email}` and `{phone}`: a draft answer is for everyone.
 fn impersonal(text: &str, conversation: Option<&crate::domain::Conversation>) -> String {
-    static ORDER: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r"(?i)\b(?:pf-?)?\d{5,10}\b").expect("a valid pattern")
-    });
-    let text = ORDER.replace_all(text, "{order}");
-    let mut text = crate::text::personal::placeholders(&text);
-    let names = conversation
-        .and_then(|c| c.name.as_deref())
-        .into_iter()
-        .flat_map(str::split_whitespace)
-        .filter(|n| n.chars().count() >= 2);
-    for name in names {
-        let word = regex::Regex::new(&format!(r"(?i)\b{}\b", regex::escape(name)));
-        if let Ok(word) = word {
-            text = word.replace_all(&text, "{name}").into_owned();
-        }
-    }
-    text
+    crate::text::personal::placeholders(text, conversation.and_then(|c| c.name.as_deref()))
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 use super::{Result, Service, ServiceError, texts};
 use crate::domain::{
     Author, Event, EventKind, ModeEvent, Outbound, OutboundKind, Ticket, TicketError, TicketEvent,
-    TicketId, TicketStatus,
+    TicketId,
 };
 use crate::store::{Note, Turn};
 use chrono::{DateTime, Utc};
@@ -25,14 +25,10 @@ impl Service {
     /// Take a queued ticket. Exactly one operator wins; the others get
     /// [`ServiceError::AlreadyClaimed`] with the winner's name.
     pub fn claim(&self, id: TicketId, operator: &str, now: DateTime<Utc>) -> Result<Ticket> {
-        // Claiming what is already yours (a second click, a retried request) is done.
-        let ticket = self.ticket(id)?;
-        if ticket.status == TicketStatus::Claimed && ticket.operator.as_deref() == Some(operator) {
-            return Ok(ticket);
-        }
         let by = operator.to_owned();
         match self.act(id, now, &TicketEvent::Claim { by }, None, None) {
-            // The same operator's claim that won a moment ago (a double click).
+            // Claiming what is already yours (a second click, a retried request, one
+            // that won a moment ago) is done: nothing is written.
             Err(ServiceError::AlreadyClaimed { by, .. }) if by == operator => self.ticket(id),
             other => other,
         }

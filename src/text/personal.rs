@@ -28,11 +28,29 @@ static ORPHAN: LazyLock<Regex> = LazyLock::new(|| pattern(r"\s*([,;:])\s*([,.;:!
 static SPACES: LazyLock<Regex> = LazyLock::new(|| pattern(r"\s{2,}"));
 static SPACE_BEFORE: LazyLock<Regex> = LazyLock::new(|| pattern(r"\s+([,.;:!?])"));
 
-/// `text` (an operator's reply) with emails and phone numbers as `{email}` and
-/// `{phone}`: the editor writing the answer fills in the shop's own, if it was one.
-pub fn placeholders(text: &str) -> String {
-    let text = EMAIL.replace_all(text, "{email}");
-    PHONE.replace_all(&text, "{phone}").into_owned()
+/// `text` (an operator's reply) with order numbers, emails, phone numbers and the words
+/// of `name` as `{order}`, `{email}`, `{phone}` and `{name}`: a draft answer is for
+/// everyone (the editor fills in the shop's own address, if it was one).
+pub fn placeholders(text: &str, name: Option<&str>) -> String {
+    let text = ORDER.replace_all(text, "{order}");
+    let text = EMAIL.replace_all(&text, "{email}");
+    let text = PHONE.replace_all(&text, "{phone}");
+    replace_name(&text, name, "{name}")
+}
+
+/// `text` with each word of `name` (two letters or more, any case) as `with`.
+fn replace_name(text: &str, name: Option<&str>, with: &str) -> String {
+    let mut out = text.to_owned();
+    for word in name
+        .into_iter()
+        .flat_map(str::split_whitespace)
+        .filter(|w| w.chars().count() >= 2)
+    {
+        if let Ok(re) = Regex::new(&format!(r"(?i)\b{}\b", regex::escape(word))) {
+            out = re.replace_all(&out, with).into_owned();
+        }
+    }
+    out
 }
 
 /// `text` without emails, phone numbers, order numbers, an introduction ("sono
@@ -43,15 +61,7 @@ pub fn scrub(text: &str, name: Option<&str>) -> String {
     out = PHONE.replace_all(&out, "").into_owned();
     out = ORDER.replace_all(&out, "").into_owned();
     out = INTRODUCTION.replace_all(&out, "").into_owned();
-    for word in name
-        .into_iter()
-        .flat_map(str::split_whitespace)
-        .filter(|w| w.chars().count() >= 2)
-    {
-        if let Ok(re) = Regex::new(&format!(r"(?i)\b{}\b", regex::escape(word))) {
-            out = re.replace_all(&out, "").into_owned();
-        }
-    }
+    out = replace_name(&out, name, "");
     // Tidy what the cuts left: doubled punctuation, spaces, a leading comma.
     for _ in 0..3 {
         out = ORPHAN.replace_all(&out, "$2").into_owned();
@@ -106,7 +116,8 @@ mod tests {
         }
         assert_eq!(
             super::placeholders(
-                "ti ho scritto a giulia.rossi@example.it, o chiama il 333 123 4567"
+                "ti ho scritto a giulia.rossi@example.it, o chiama il 333 123 4567",
+                None
             ),
             "ti ho scritto a {email}, o chiama il {phone}"
         );
