@@ -12,10 +12,12 @@
 //! (the transcript keeps every line).
 
 mod attempts;
+mod backlog;
 
-use crate::domain::{ChannelKind, CustomerId, Lang, Outbound, OutboundKind};
+use crate::domain::{ChannelKind, CustomerId, Lang, Outbound};
 use crate::service::Service;
 use attempts::{deliver, record};
+use backlog::overtaken;
 use chrono::{DateTime, Utc};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -319,28 +321,6 @@ async fn drain_customer<S: Sender>(delivery: &Delivery, sender: &S, customer: &C
     }
 }
 
-/// For each message of a customer's backlog, whether it is a queue status ("still
-/// number 3", an apology for the wait, a transfer) that a later status in the same
-/// backlog overtakes: held a day outside WhatsApp's window, the three of them would
-/// arrive together, each with another place in the queue. A handoff's
-/// acknowledgement is always sent (it says a person was asked for); so is every
-/// answer and every operator's line.
-fn overtaken(queue: &[(Vec<u8>, Outbound)]) -> Vec<bool> {
-    let status = |out: &Outbound| matches!(out.kind, OutboundKind::Waiting | OutboundKind::Handoff);
-    let mut newer = false;
-    let mut overtaken: Vec<bool> = queue
-        .iter()
-        .rev()
-        .map(|(_, out)| {
-            let gone = newer && out.kind == OutboundKind::Waiting;
-            newer |= status(out);
-            gone
-        })
-        .collect();
-    overtaken.reverse();
-    overtaken
-}
-
 /// Whether free-form messages may not be sent now: past the window since the
 /// customer's last message (or they never wrote).
 pub fn window_closed(
@@ -384,49 +364,8 @@ pub async fn blocking<T: Send + 'static>(
 
 #[cfg(test)]
 mod tests {
-    use super::{overtaken, window_closed};
-    use crate::domain::{Outbound, OutboundKind};
+    use super::window_closed;
     use chrono::{DateTime, Duration, Utc};
-
-    #[test]
-    fn in_a_backlog_only_the_newest_queue_status_goes() {
-        use OutboundKind::{Answer, Handoff, Operator, Waiting};
-        let backlog = |kinds: &[OutboundKind]| -> Vec<(Vec<u8>, Outbound)> {
-            kinds
-                .iter()
-                .map(|kind| {
-                    let out = Outbound {
-                        customer: "whatsapp:393331234567".parse().unwrap(),
-                        kind: *kind,
-                        text: format!("{kind:?}"),
-                        choices: vec![],
-                        at: DateTime::<Utc>::UNIX_EPOCH,
-                        operator: None,
-                    };
-                    (vec![], out)
-                })
-                .collect()
-        };
-        // A day outside the window: the handoff's acknowledgement, two apologies, an
-        // operator's line, an answer, then the status of the customer's new message.
-        let held = backlog(&[Handoff, Waiting, Waiting, Operator, Answer, Waiting]);
-        assert_eq!(
-            overtaken(&held),
-            [false, true, true, false, false, false],
-            "every line but the two overtaken statuses"
-        );
-        assert_eq!(
-            overtaken(&backlog(&[Waiting, Handoff])),
-            [true, false],
-            "a new request overtakes the old status"
-        );
-        assert_eq!(
-            overtaken(&backlog(&[Handoff, Handoff, Answer])),
-            [false, false, false],
-            "an acknowledgement always goes"
-        );
-        assert_eq!(overtaken(&backlog(&[Waiting])), [false]);
-    }
 
     #[test]
     fn the_window_is_open_for_a_day_after_the_customer_wrote() {
