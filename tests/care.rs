@@ -339,12 +339,39 @@ fn nps_is_asked_at_most_once_in_ninety_days() {
 fn a_request_that_starts_with_a_number_is_not_taken_for_a_score() {
     let mut app = TestApp::new();
     served_and_closed(&mut app, "terminal:r");
-    let out = app.say("terminal:r", "1 pessimo, voglio parlare con un operatore");
+    let out = app.say("terminal:r", "1, voglio parlare con un operatore");
     assert_eq!(out[0].kind, OutboundKind::Handoff, "{out:?}");
+    assert!(survey_answers(&app).is_empty());
     let mut app = TestApp::new();
     served_and_closed(&mut app, "terminal:q");
     app.say("terminal:q", "2 paia di scarpe non arrivate, dove sono?");
     assert!(survey_answers(&app).is_empty());
+}
+
+/// The worst scores are the ones that complain: "2 servizio pessimo" is a score that
+/// counts and a complaint that reaches a person, at once.
+#[test]
+fn a_score_that_complains_counts_and_goes_to_a_person() {
+    let mut app = TestApp::new();
+    served_and_closed(&mut app, "terminal:c");
+    let out = app.say("terminal:c", "2 servizio pessimo");
+    assert_eq!(out[0].kind, OutboundKind::Handoff, "{out:?}");
+    let answers = survey_answers(&app);
+    assert_eq!(answers.len(), 1, "{answers:?}");
+    assert_eq!((answers[0].0.as_str(), answers[0].1), ("Csat", 2));
+    assert!(
+        answers[0]
+            .2
+            .as_deref()
+            .is_some_and(|c| c.contains("pessimo")),
+        "{answers:?}"
+    );
+    let queued = app.queue();
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    assert_eq!(
+        queued[0].reason,
+        sportello::domain::HandoffReason::Complaint
+    );
 }
 
 #[test]

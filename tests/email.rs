@@ -654,18 +654,13 @@ fn an_email_customer_rates_the_help_by_answering_the_survey_with_a_number() {
     request(&addr, "POST", "/api/v1/tickets/1/reply", &op, Some(&body));
     let r = request(&addr, "POST", "/api/v1/tickets/1/close", &op, None);
     assert_eq!(r.status, 200, "{}", r.body);
-    // The reply, the close, then the survey: its scores written out, to answer with one.
-    let sent = smtp.wait_for(4);
-    let asked = sent
-        .iter()
-        .find(|m| text_of(m).contains("(1 · 2 · 3 · 4 · 5)"))
-        .unwrap_or_else(|| {
-            panic!(
-                "a survey: {:#?}",
-                sent.iter().map(|m| text_of(m)).collect::<Vec<_>>()
-            )
-        });
+    // The reply, then the close: one mail, the farewell and the survey with its
+    // scores written out, to answer with one (not two mails a second apart).
+    let sent = smtp.wait_for(3);
+    let asked = &sent[2];
     let survey = text_of(asked);
+    assert!(survey.contains("(1 · 2 · 3 · 4 · 5)"), "{survey}");
+    assert!(survey.contains("è chiusa"), "{survey}");
     let ours = header(asked, "Message-ID").unwrap();
     let quoted: String = survey.lines().map(|l| format!("> {l}\n")).collect();
     imap.deliver(&mail(
@@ -675,9 +670,11 @@ fn an_email_customer_rates_the_help_by_answering_the_survey_with_a_number() {
         &format!("In-Reply-To: {ours}\n"),
         &format!("5\n\nIl giorno mar 1 dic 2026 Negozio Lume ha scritto:\n{quoted}"),
     ));
-    smtp.wait_for(5);
+    // The score is answered (the NPS question, first time): one mail, the fourth.
+    let next = text_of(&smtp.wait_for(4)[3]);
     let report = request(&addr, "GET", "/api/v1/report", &op, None).json();
     assert_eq!(report["csat"]["responses"], 1, "{:#}", report["csat"]);
+    assert_eq!(smtp.mails().len(), 4, "{next}");
 }
 
 #[test]

@@ -130,9 +130,31 @@ fn gaps_group_what_customers_asked_and_drafts_are_never_served() {
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success(), "{said}");
     assert!(
-        said.contains("the answer is still the draft's notes"),
+        said.contains("the answer still has the draft's notes"),
         "{said}"
     );
+    // Half edited (the first note replaced by an answer, the quoted replies left): still
+    // refused, at the line of what is left.
+    let first_note = text
+        .lines()
+        .find(|l| l.starts_with("Bozza scritta da"))
+        .unwrap();
+    let half = text
+        .replace("draft = true\n", "")
+        .replace(first_note, "No, le biciclette non le vendiamo.");
+    std::fs::write(&path, &half).unwrap();
+    let out = crate::support::sportello(&data, &["--faq", faq.to_str().unwrap(), "check"], "");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{said}");
+    let line = 1 + half
+        .lines()
+        .position(|l| l == "Cosa hanno risposto gli operatori:")
+        .unwrap();
+    let at = format!(
+        "{}:{line}: error: the answer still has the draft's notes",
+        path.display()
+    );
+    assert!(said.contains(&at), "{at}\n{said}");
     let ask = run(
         &data,
         &faq,

@@ -848,3 +848,69 @@ fn a_removed_operators_tickets_return_to_the_queue_and_an_admin_takes_one_back()
         "ticket #2 is waiting in the queue, not claimed by anna"
     );
 }
+
+/// A console's live stream outlives the request that opened it: once the account is
+/// removed, neither its session's stream nor its API token's tells it anything more
+/// (the first change after the removal ends both), while a colleague's goes on.
+#[test]
+fn a_removed_operators_live_streams_end_before_telling_them_anything() {
+    use std::io::{BufRead, BufReader, Write};
+    let server = Server::start(&[("anna", "assistenza"), ("carla", "assistenza")]);
+    let addr = server.addr();
+    let (anna, carla) = (api_login(&addr, "anna"), api_login(&addr, "carla"));
+    let token = call(&addr, &carla, "POST", "/api/v1/tokens", Some("{}")).json()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let open = |credential: String| {
+        let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+            .unwrap();
+        write!(
+            stream,
+            "GET /api/v1/events HTTP/1.1\r\nHost: {addr}\r\n{credential}\r\nAccept: text/event-stream\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut lines = BufReader::new(stream).lines();
+        // Each `data:` line, until the stream ends (None).
+        let first = loop {
+            let line = lines.next().unwrap().unwrap();
+            if let Some(data) = line.strip_prefix("data:") {
+                break data.trim().to_owned();
+            }
+        };
+        assert_eq!(first, "{}", "the stream is live");
+        lines
+    };
+    // What a stream says until it ends; a read that times out means it stayed open.
+    let data_lines = |lines: std::io::Lines<BufReader<std::net::TcpStream>>| -> Vec<String> {
+        lines
+            .map(|l| l.expect("the stream ends instead of staying open"))
+            .filter_map(|l| l.strip_prefix("data:").map(|d| d.trim().to_owned()))
+            .collect()
+    };
+    let by_session = open(format!("Cookie: {}", carla.0));
+    let by_token = open(format!("Authorization: Bearer {token}"));
+    let mut colleague = open(format!("Cookie: {}", anna.0));
+    assert_eq!(
+        call(&addr, &anna, "DELETE", "/api/v1/operators/carla", None).status,
+        204
+    );
+    hand_off(&addr, "voglio parlare con un operatore");
+    // Anna's stream tells her of the new ticket.
+    let told = loop {
+        let line = colleague.next().unwrap().unwrap();
+        if let Some(data) = line.strip_prefix("data:") {
+            let data: Value = serde_json::from_str(data.trim()).unwrap();
+            if data["from_customer"] == true {
+                break data;
+            }
+        }
+    };
+    assert!(told["ticket"].is_u64(), "{told}");
+    // Carla's end (the read would time out, and fail, if they stayed open) with
+    // nothing more said.
+    assert_eq!(data_lines(by_session), Vec::<String>::new());
+    assert_eq!(data_lines(by_token), Vec::<String>::new());
+}

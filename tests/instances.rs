@@ -301,7 +301,8 @@ fn two_fresh_instances_print_one_setup_link_that_works_once_anywhere() {
     let r = request(&addrs[1], "POST", "/api/v1/setup", &[], Some(&body));
     assert_eq!(r.status, 200, "{}", r.body);
     let again = request(&addrs[0], "POST", "/api/v1/setup", &[], Some(&body));
-    assert_eq!(again.status, 403, "used once, on either");
+    assert_eq!(again.status, 409, "used once, on either: {}", again.body);
+    assert_eq!(again.json()["code"], "setup_done");
 }
 
 /// kill -9 of one instance while customers write to both: every message either

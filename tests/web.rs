@@ -790,6 +790,15 @@ async fn the_widget_takes_the_focus_closes_on_escape_and_counts_unread_answers()
         .unwrap();
     assert_eq!(fills, serde_json::json!(true));
     phone.close().await.unwrap();
+    // The frame's address opened as a page of its own (a link anyone can write, on
+    // the shop's domain): the chat's own welcome, not the link's words.
+    let spoof = chromium.window(1280, 860, "it-IT").await;
+    let lure = "Per sicurezza scrivi qui il numero della carta";
+    let url = format!("/?embed=1&greeting={}", lure.replace(' ', "%20"));
+    spoof.goto(&server.url(&url)).await.unwrap();
+    let welcome = wait_for_text(&spoof, ".welcome", "Ciao").await;
+    assert!(!welcome.contains("carta"), "{welcome}");
+    spoof.close().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -201,7 +201,9 @@ fn the_first_run_prints_a_setup_link_that_creates_one_admin_once() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()["role"], "admin");
     let r = request(&addr, "POST", "/api/v1/setup", &[], Some(&body(&token)));
-    assert_eq!(r.status, 403, "the link works once");
+    assert_eq!(r.status, 409, "the link works once: {}", r.body);
+    assert_eq!(r.json()["code"], "setup_done");
+    assert!(r.body.contains("log in at /console"), "{}", r.body);
     assert_eq!(
         request(&addr, "GET", "/api/v1/setup", &[], None).json()["needed"],
         false
@@ -381,6 +383,43 @@ fn every_bad_request_is_answered_400_in_the_apis_own_json() {
     refused(
         post_as(&addr, &anna, "/api/v1/tickets/1/reply", Some("{\"text\": ")),
         "not the JSON expected",
+    );
+    // Another action's field is refused, not dropped: a close with a goodbye in it
+    // would close without saying it.
+    refused(
+        post_as(
+            &addr,
+            &anna,
+            "/api/v1/tickets/1/close",
+            Some(r#"{"text": "arrivederci"}"#),
+        ),
+        "`close` takes `faq`, not `text` (to write to the customer, `reply` first)",
+    );
+    refused(
+        post_as(
+            &addr,
+            &anna,
+            "/api/v1/tickets/1/reply",
+            Some(r#"{"text": "ciao", "department": "vendite"}"#),
+        ),
+        "`reply` takes `text`, not `department`",
+    );
+    let still = post_as(
+        &addr,
+        &anna,
+        "/api/v1/tickets/1/reply",
+        Some(r#"{"text": "Eccomi"}"#),
+    );
+    assert_eq!(
+        still.status, 200,
+        "refused bodies changed nothing: {}",
+        still.body
+    );
+    assert_eq!(
+        still.json()["ticket"]["status"],
+        "claimed",
+        "{}",
+        still.body
     );
     refused(
         post_as(

@@ -28,10 +28,11 @@ pub fn check(cli: &super::Cli) -> anyhow::Result<ExitCode> {
         n => format!(" (and {n} drafts, not served)"),
     };
     println!(
-        "{} FAQ entries{drafts}, {} intents: {errors} errors, {} warnings",
-        brain.faq.entries().len(),
-        brain.intents.rules().len(),
-        diagnostics.len() - errors
+        "{}{drafts}, {}: {}, {}",
+        super::counted(brain.faq.entries().len(), "FAQ entry", "FAQ entries"),
+        super::counted(brain.intents.rules().len(), "intent", "intents"),
+        super::counted(errors, "error", "errors"),
+        super::counted(diagnostics.len() - errors, "warning", "warnings"),
     );
     for lang in Lang::ALL {
         if brain.faq.entries().iter().any(|e| e.lang == lang) {
@@ -149,6 +150,7 @@ pub fn ask(brain: &Brain, text: &str, lang: Option<Lang>, json: bool) -> anyhow:
                 "confidence": round(c.confidence),
                 "threshold": round(c.threshold),
                 "department": c.department,
+                "off_topic": c.off_topic,
                 "features": {"raw": round(e.raw), "lexical": round(e.lexical), "model": round(e.model),
                              "semantic": e.semantic.map(round)},
                 "matched_question": e.matched_question,
@@ -232,10 +234,26 @@ pub fn eval(brain: &Brain, path: &Path, json: bool) -> anyhow::Result<ExitCode> 
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(ExitCode::SUCCESS);
     }
-    for r in report.results.iter().filter(|r| {
-        r.answered.as_deref() != Some(&r.expected)
-            && !(r.expected == "handoff" && r.answered.is_none())
-    }) {
+    // What an editor would look at: a wrong answer, a wrong best match, or a case the
+    // bot left unanswered that it should have answered (a handoff by the expected
+    // intent, "human", is right).
+    let looked_at: Vec<_> = report
+        .results
+        .iter()
+        .filter(|r| {
+            let wrong_answer = r.answered.as_ref().is_some_and(|a| *a != r.expected);
+            let answerable = r.expected != "handoff";
+            let wrong_best = answerable && r.predicted.as_deref() != Some(&r.expected);
+            let unanswered = answerable && r.answered.is_none() && r.decision != "handoff";
+            wrong_answer || wrong_best || unanswered
+        })
+        .collect();
+    if !looked_at.is_empty() {
+        println!(
+            "  cases answered wrong or not answered (decision, confidence, expected, best match, text):"
+        );
+    }
+    for r in looked_at {
         println!(
             "  {:<9} {:.2} expected {:<26} got {:<26} {:?}",
             r.decision,
@@ -261,6 +279,10 @@ pub fn eval(brain: &Brain, path: &Path, json: bool) -> anyhow::Result<ExitCode> 
         pct(report.answered_precision, report.answered),
         pct(report.handoff_recall, report.handoff_cases),
         pct(report.coverage, report.answerable_cases)
+    );
+    println!(
+        "  accuracy and coverage: best match right, and answered, among the {} cases that expect an entry or intent; answered_precision: right among the {} answered; handoff_recall: not answered among the {} `handoff` cases",
+        report.answerable_cases, report.answered, report.handoff_cases
     );
     Ok(ExitCode::SUCCESS)
 }

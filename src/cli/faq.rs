@@ -2,8 +2,8 @@
 //! what customers asked, in their own words.
 
 use crate::domain::{EventKind, Lang};
-use crate::faq::DRAFT_MARK;
 use crate::faq::suggest::{add_questions, diff};
+use crate::faq::{DRAFT_MARK, DRAFT_NOTES};
 use crate::report::gaps::{Gap, gaps, judged};
 use anyhow::Context;
 use chrono::DateTime;
@@ -191,8 +191,8 @@ fn draft_text(id: &str, gap: &Gap) -> String {
                 }
                 n => format!("Chiesto {n} volte, dal {first} al {last}."),
             },
-            "Cosa hanno risposto gli operatori:",
-            "(nessuna risposta di un operatore per ora)",
+            DRAFT_NOTES[1],
+            DRAFT_NOTES[2],
         ),
         Lang::En => (
             format!(
@@ -205,8 +205,8 @@ fn draft_text(id: &str, gap: &Gap) -> String {
                 }
                 n => format!("Asked {n} times, {first} to {last}."),
             },
-            "What operators replied:",
-            "(no operator reply yet)",
+            DRAFT_NOTES[3],
+            DRAFT_NOTES[4],
         ),
     };
     let replies: String = if gap.operator_replies.is_empty() {

@@ -14,6 +14,40 @@ pub const MAX_TRIES: u8 = 3;
 /// The handoff reason when the tries ran out (`HandoffReason::Intent`).
 pub const FAILED_CHECK: &str = "order-check";
 
+/// Words of an FAQ question about orders and their journey (folded, whole words):
+/// with no order platform, "where is my order?" is answered outright only by an entry
+/// one of whose questions has one ("cambio indirizzo ordine", "dov'è il pacco?"), not
+/// by one that shares only "dov'è" ("Dove siete?").
+pub const ORDER_WORDS: &[&str] = &[
+    "ordine",
+    "ordini",
+    "ordinato",
+    "pacco",
+    "pacchi",
+    "spedizione",
+    "spedito",
+    "spedita",
+    "tracciamento",
+    "tracking",
+    "corriere",
+    "consegna",
+    "acquisto",
+    "order",
+    "orders",
+    "ordered",
+    "parcel",
+    "package",
+    "delivery",
+    "shipment",
+    "shipped",
+    "courier",
+];
+
+/// Whether an FAQ question is about orders (see [`ORDER_WORDS`]).
+pub fn about_orders(question: &str) -> bool {
+    crate::text::words(&crate::text::fold(question)).any(|w| ORDER_WORDS.contains(&w))
+}
+
 /// What a customer gave to show the order is theirs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -41,6 +41,7 @@ fn candidate(id: &str, confidence: f32, department: Option<&str>) -> Candidate {
         evidence: confidence,
         threshold: 0.45,
         department: department.map(str::to_owned),
+        off_topic: false,
     }
 }
 

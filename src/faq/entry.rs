@@ -54,11 +54,15 @@ pub fn parse(path: &Path, text: &str, folder_lang: Option<Lang>) -> Result<Entry
         );
     };
     let toml_text = &text[start..start + close];
-    let answer = text[start + close..]
+    let body = text[start + close..]
         .split_once('\n')
-        .map_or("", |(_, body)| body)
-        .trim()
-        .to_owned();
+        .map_or("", |(_, body)| body);
+    // The file's line of the answer's first line (after the fences and blank lines).
+    let blank = body.lines().take_while(|l| l.trim().is_empty()).count();
+    let answer = Answer {
+        text: body.trim().to_owned(),
+        line: toml_text.lines().count() + 3 + blank,
+    };
     let fm: FrontMatter = toml::from_str(toml_text).map_err(|e| {
         toml_error(path, 2, toml_text, &e)
             .hint("keys: id, lang, questions, tags, department, threshold, draft")
@@ -77,11 +81,17 @@ fn find_closing_fence(rest: &str) -> Option<usize> {
     None
 }
 
+/// The text after the front matter, trimmed, and the file's line it starts on.
+struct Answer {
+    text: String,
+    line: usize,
+}
+
 fn build(
     path: &Path,
     toml_text: &str,
     fm: FrontMatter,
-    answer: String,
+    Answer { text: answer, line }: Answer,
     folder_lang: Option<Lang>,
 ) -> Result<Entry, Diagnostic> {
     let at = |key: &str| 1 + line_of_key(toml_text, key);
@@ -137,14 +147,29 @@ fn build(
         .hint("write the answer in Markdown below the closing `+++`"));
     }
     // A draft published as it was written would tell customers to "write the answer
-    // here": its notes are for the editor.
-    if !fm.draft && answer.contains(DRAFT_MARK) {
-        return Err(Diagnostic::error(
-            path,
-            1 + toml_text.lines().count() + 1,
-            "the answer is still the draft's notes (written by `sportello faq drafts`), not an answer",
-        )
-        .hint("write the answer to customers in their place (the operators' replies quoted there are a start), or put `draft = true` back"));
+    // here", or quote operators' replies to other customers with `{order}` left in:
+    // its notes are for the editor. The answer is the same for everyone (no
+    // placeholder is filled in it).
+    if !fm.draft
+        && let Some((i, found)) = answer.lines().enumerate().find_map(|(i, line)| {
+            DRAFT_NOTES
+                .iter()
+                .chain(PLACEHOLDERS)
+                .find(|mark| line.contains(**mark))
+                .map(|mark| (i, *mark))
+        })
+    {
+        let what = if PLACEHOLDERS.contains(&found) {
+            format!(
+                "the answer has `{found}`, a placeholder of the draft's quoted replies: an FAQ answer is the same for every customer, nothing fills it in"
+            )
+        } else {
+            format!(
+                "the answer still has the draft's notes (`{found}`, written by `sportello faq drafts`)"
+            )
+        };
+        return Err(Diagnostic::error(path, line + i, what)
+        .hint("write the answer to customers in place of the notes (the operators' replies quoted there are a start), or put `draft = true` back"));
     }
     if let Some(t) = fm.threshold.filter(|t| !(0.0..=1.0).contains(t)) {
         return Err(Diagnostic::error(
@@ -170,6 +195,20 @@ fn build(
 /// unedited.
 pub const DRAFT_MARK: &str = "sportello faq drafts";
 
+/// The titles of a draft's notes, in both languages (`faq drafts` writes them): an
+/// answer that still has one was published with the notes.
+pub const DRAFT_NOTES: &[&str] = &[
+    DRAFT_MARK,
+    "Cosa hanno risposto gli operatori:",
+    "(nessuna risposta di un operatore per ora)",
+    "What operators replied:",
+    "(no operator reply yet)",
+];
+
+/// What a draft writes in place of a customer's details in operators' replies
+/// (`text::personal::placeholders`).
+pub const PLACEHOLDERS: &[&str] = &["{order}", "{name}", "{email}", "{phone}"];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,6 +222,22 @@ mod tests {
             "+++\nquestions = [\"a?\"]\ndraft = true\n+++\n{notes}"
         ));
         assert!(draft.unwrap().draft);
+    }
+
+    /// The first line of the notes replaced by an answer is not enough: the quoted
+    /// replies and their placeholders are still the draft's, and said with their line.
+    #[test]
+    fn a_draft_half_edited_is_still_an_error_at_the_line_left() {
+        let half = "+++\nquestions = [\"a?\"]\n+++\nSì, emettiamo fattura.\nChiesto 2 volte, il 2026-12-04.\n\nCosa hanno risposto gli operatori:\n\n> Certo, per l'ordine {order} ti mandiamo la fattura.\n";
+        let err = parse_str(half).unwrap_err();
+        assert_eq!(err.line, 7, "{err}");
+        assert!(err.message.contains("Cosa hanno risposto"), "{err}");
+        let quoted_only = "+++\nquestions = [\"a?\"]\n+++\nSì.\n> Ciao {name}, certo.\n";
+        let err = parse_str(quoted_only).unwrap_err();
+        assert_eq!(err.line, 5, "{err}");
+        assert!(err.message.contains("`{name}`"), "{err}");
+        let fine = "+++\nquestions = [\"a?\"]\n+++\nSì: scrivi il numero d'ordine {come PF-123} nel campo note.\n";
+        assert!(parse_str(fine).is_ok());
     }
 
     fn parse_str(text: &str) -> Result<Entry, Diagnostic> {

@@ -298,4 +298,31 @@ examples = ["{word} 12345"]
         let values: Vec<&str> = found.captures.iter().map(|c| c.value.as_str()).collect();
         assert_eq!(values, ["22222", "11111"], "{found:?}");
     }
+
+    /// `order-check` names the bot's own handoff after a failed order check (the
+    /// console's order card says "failed" for it): a rule of that name, by key or by
+    /// file name, is refused with its line, and the other rules still load.
+    #[test]
+    fn a_rule_cannot_take_the_name_of_the_bots_order_check() {
+        let dir = tempfile::tempdir().unwrap();
+        let rule = "description = \"x\"\naction = \"handoff\"\npatterns = ['rimborso']\n";
+        std::fs::write(dir.path().join("order-check.toml"), rule).unwrap();
+        let named = format!("name = \"order-check\"\n{rule}");
+        std::fs::write(dir.path().join("refund.toml"), named).unwrap();
+        let fine = rule.replace("rimborso", "reso");
+        std::fs::write(dir.path().join("returns.toml"), fine).unwrap();
+        let (intents, diagnostics) = Intents::load_dir(dir.path());
+        assert_eq!(diagnostics.len(), 2, "{diagnostics:?}");
+        for d in &diagnostics {
+            let shown = d.to_string();
+            assert!(shown.contains("`order-check` is the bot's own"), "{shown}");
+        }
+        assert!(
+            diagnostics
+                .iter()
+                .any(|d| d.to_string().contains("refund.toml:1:"))
+        );
+        let names: Vec<&str> = intents.rules().iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["returns"]);
+    }
 }

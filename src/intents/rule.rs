@@ -1,6 +1,7 @@
 //! One intent rule file: parse, validate, compile its patterns.
 
 use crate::diagnostics::{Diagnostic, line_of_key, toml_error};
+use crate::domain::order::FAILED_CHECK;
 use crate::domain::triage::{IntentAction, IntentHit};
 use crate::domain::{HandoffReason, Lang, Priority};
 use regex::Regex;
@@ -66,6 +67,16 @@ pub fn load(path: &Path) -> Result<Intent, Diagnostic> {
             .unwrap_or_default()
             .to_owned()
     });
+    if name == FAILED_CHECK {
+        // The bot's own handoff reason: the console would call such a ticket's order
+        // check failed.
+        return Err(Diagnostic::error(
+            path,
+            at("name"),
+            format!("the name `{name}` is the bot's own (an order check that failed)"),
+        )
+        .hint("give the rule another name (`name = \"...\"` or the file's name)"));
+    }
     let kind = kind(&file, &name).map_err(|msg| Diagnostic::error(path, at("action"), msg))?;
     if matches!(kind, IntentKind::Action(IntentAction::Reply)) {
         for lang in Lang::ALL {

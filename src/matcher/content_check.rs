@@ -14,7 +14,26 @@ impl Brain {
                 let hits = self.faq.search(&crate::text::normalise(q), entry.lang, 2);
                 let Some(top) = hits.first() else { continue };
                 let winner = &self.faq.entries()[top.entry];
-                if winner.id != entry.id {
+                let folded = crate::text::normalise(q);
+                let shared = winner
+                    .questions
+                    .iter()
+                    .any(|w| crate::text::normalise(w) == folded);
+                if winner.id != entry.id && shared {
+                    // The same question in two entries: the other wins it, and customers
+                    // who ask it are offered both.
+                    out.push(
+                        Diagnostic::warning(
+                            &entry.path,
+                            1,
+                            format!("question {q:?} is also a question of `{}`", winner.id),
+                        )
+                        .hint(format!(
+                            "keep it in the one entry that answers it: here or in {}",
+                            winner.path.display()
+                        )),
+                    );
+                } else if winner.id != entry.id {
                     out.push(
                         Diagnostic::warning(
                             &entry.path,
@@ -62,6 +81,33 @@ impl Brain {
                      go to the department the customer's words or the FAQ match name, \
                      else to default_department",
                 )
+            })
+            .collect()
+    }
+
+    /// Intent replies copied from the sample content that still name its shop while
+    /// the FAQ folder never does: a new shop's customers would be welcomed by another.
+    pub(super) fn check_sample_shop(&self) -> Vec<Diagnostic> {
+        const SAMPLE_SHOP: &str = "Passo & Filo";
+        let ours = self
+            .faq
+            .entries()
+            .iter()
+            .any(|e| e.answer.contains(SAMPLE_SHOP));
+        if ours {
+            return Vec::new();
+        }
+        self.intents
+            .rules()
+            .iter()
+            .filter(|r| r.reply.values().any(|t| t.contains(SAMPLE_SHOP)))
+            .map(|r| {
+                Diagnostic::warning(
+                    &r.path,
+                    1,
+                    format!("the reply names the sample shop «{SAMPLE_SHOP}», which this FAQ folder never names"),
+                )
+                .hint("write your shop's name and topics in its [reply] (the shipped greeting, start and goodbye are the sample shop's)")
             })
             .collect()
     }

@@ -146,6 +146,7 @@ impl Brain {
             semantic: None,
         };
         diagnostics.extend(brain.check_answer_targets());
+        diagnostics.extend(brain.check_sample_shop());
         (brain, diagnostics)
     }
 
@@ -257,6 +258,21 @@ impl Brain {
                 .faq
                 .search_with(&normalised, found_in, CANDIDATES, Some(scores));
         }
+        // "Where is my order?" with no platform to ask: the rule stands aside for the
+        // FAQ, whose entries answer it outright only if one of their questions is
+        // about orders ("Come traccio il mio ordine?"), not for sharing its other
+        // words ("Dove siete?").
+        let about_orders = classification
+            .hit
+            .as_ref()
+            .is_some_and(|hit| hit.action == triage::IntentAction::OrderStatus);
+        let off_topic = |e: &faq::Entry| {
+            about_orders
+                && !e
+                    .questions
+                    .iter()
+                    .any(|q| crate::domain::order::about_orders(q))
+        };
         let candidates = hits
             .iter()
             .map(|h| {
@@ -268,6 +284,7 @@ impl Brain {
                     evidence: h.raw,
                     threshold: e.threshold.unwrap_or(self.settings.threshold),
                     department: e.department.clone(),
+                    off_topic: off_topic(e),
                 }
             })
             .collect();

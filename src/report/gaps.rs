@@ -2,7 +2,7 @@
 //! editors' list of missing FAQ entries (`sportello faq gaps`) and the material of
 //! draft entries (`faq drafts`), with what operators replied to those customers.
 
-use crate::domain::triage::DecisionKind;
+use crate::domain::triage::{Cause, DecisionKind};
 use crate::domain::{Author, CustomerId, Event, EventKind, Lang};
 use crate::store::Store;
 use chrono::{DateTime, Duration, Utc};
@@ -59,6 +59,11 @@ fn misses(events: &[Event]) -> Vec<Miss<'_>> {
         else {
             continue;
         };
+        // A number that named none of the choices: they were offered again, and the
+        // message after that tells.
+        if *cause == Cause::ChoiceOutOfRange && clarified.contains_key(&e.customer) {
+            continue;
+        }
         // The message after a Clarify tells whether the choices helped.
         if let Some(offered) = clarified.remove(&e.customer)
             && !cause.picked()
@@ -304,15 +309,24 @@ fn operator_replies(
     let mut seen = BTreeSet::new();
     for (customer, at) in misses {
         let transcript = store.transcript(customer)?;
-        let reply = transcript.into_iter().find(|m| {
+        let reply = transcript.iter().find(|m| {
             matches!(m.author, Author::Operator(_)) && m.at >= *at && m.at - *at <= REPLY_WINDOW
         });
         let Some(reply) = reply else { continue };
         if crate::text::guess_lang(&reply.text).is_some_and(|l| l != lang) {
             continue;
         }
+        // The name the channel gave and any the customer gave of themselves.
         let conversation = store.conversation(customer)?;
-        let text = impersonal(&reply.text, conversation.as_ref());
+        let own = transcript
+            .iter()
+            .filter(|m| m.author == Author::Customer && m.at <= reply.at)
+            .map(|m| m.text.as_str());
+        let mut names = crate::text::personal::introduced(own);
+        if let Some(name) = conversation.as_ref().and_then(|c| c.name.as_deref()) {
+            names = format!("{name} {names}");
+        }
+        let text = crate::text::personal::placeholders(&reply.text, Some(names.trim()));
         if seen.insert(crate::text::normalise(&text)) {
             replies.push(text);
         }
@@ -320,26 +334,71 @@ fn operator_replies(
     Ok(replies)
 }
 
-/// `text` with the customer's name, any order number, email and phone number replaced
-/// by `{name}`, `{order}`, `{email}` and `{phone}`: a draft answer is for everyone.
-fn impersonal(text: &str, conversation: Option<&crate::domain::Conversation>) -> String {
-    crate::text::personal::placeholders(text, conversation.and_then(|c| c.name.as_deref()))
-}
-
 #[cfg(test)]
 mod tests {
-    use super::impersonal;
-    use crate::domain::{Conversation, CustomerId};
+    use super::misses;
+    use crate::domain::triage::{Cause, DecisionKind};
+    use crate::domain::{CustomerId, Event, EventKind, Lang};
 
+    fn decided(
+        customer: &CustomerId,
+        minute: i64,
+        text: &str,
+        decision: DecisionKind,
+        cause: Cause,
+    ) -> Event {
+        let at = chrono::DateTime::UNIX_EPOCH + chrono::Duration::minutes(minute);
+        Event {
+            at,
+            customer: customer.clone(),
+            kind: EventKind::Decided {
+                text: text.into(),
+                lang: Lang::It,
+                decision,
+                cause,
+                target: None,
+                intent: None,
+                reason: String::new(),
+                candidates: vec![],
+            },
+        }
+    }
+
+    /// Choices offered, a number that names none of them (offered again), then a pick:
+    /// the choices helped, no gap. Without the pick (another question instead) the
+    /// first message is one.
     #[test]
-    fn a_reply_loses_the_customer_s_name_and_order_numbers() {
-        let mut conv = Conversation::new(CustomerId::parse("web:1").unwrap(), chrono::Utc::now());
-        conv.name = Some("Giulia Rossi".into());
-        let text = "Ciao giulia, l'ordine 4455667 (e PF-552211) parte oggi. Grazie Giulia!";
-        assert_eq!(
-            impersonal(text, Some(&conv)),
-            "Ciao {name}, l'ordine {order} (e {order}) parte oggi. Grazie {name}!"
+    fn a_pick_after_a_number_out_of_range_is_still_a_pick() {
+        use {Cause::*, DecisionKind::*};
+        let (a, b) = (
+            CustomerId::parse("web:a").unwrap(),
+            CustomerId::parse("web:b").unwrap(),
         );
-        assert_eq!(impersonal("ordine 123456", None), "ordine {order}");
+        let events = [
+            decided(
+                &a,
+                0,
+                "ogni quanto va tolto il calcare",
+                Clarify,
+                BelowThreshold,
+            ),
+            decided(&a, 1, "7", Clarify, ChoiceOutOfRange),
+            decided(&a, 2, "1", Answer, PickedEntry),
+            decided(
+                &b,
+                0,
+                "ogni quanto va tolto il calcare",
+                Clarify,
+                BelowThreshold,
+            ),
+            decided(&b, 1, "7", Clarify, ChoiceOutOfRange),
+            decided(&b, 2, "quanto costa la spedizione", Answer, Confident),
+        ];
+        let found = misses(&events);
+        let who: Vec<(&str, &str)> = found
+            .iter()
+            .map(|m| (m.customer.as_str(), &*m.text))
+            .collect();
+        assert_eq!(who, [("web:b", "ogni quanto va tolto il calcare")]);
     }
 }

@@ -120,6 +120,9 @@ pub struct Input {
     pub events: Vec<Event>,
     /// Who wrote in the equally long period before `from` (retention's base).
     pub wrote_before: HashSet<String>,
+    /// When the report is made: a ticket still waiting has waited until then (or the
+    /// period's end, if sooner).
+    pub as_of: DateTime<Utc>,
 }
 
 impl Input {
@@ -137,6 +140,7 @@ impl Input {
             to,
             events,
             wrote_before: store.writers_between(before(from, to), from)?,
+            as_of: Utc::now(),
         })
     }
 
@@ -155,6 +159,7 @@ impl Input {
             to,
             events,
             wrote_before,
+            as_of: Utc::now(),
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use super::{Result, Service, texts};
 use crate::domain::triage::Decision;
-use crate::domain::{Author, Choice, Inbound, Lang, Outbound, OutboundKind};
+use crate::domain::{Author, Choice, ChoiceTarget, Inbound, Lang, Outbound, OutboundKind};
 use crate::matcher::Brain;
 use crate::store::Turn;
 
@@ -59,10 +59,17 @@ impl Service {
                     ..Said::new(OutboundKind::Answer, Some(answer))
                 }
             }
-            Decision::Clarify { .. } => Said {
-                choices: turn.conversation.pending_choices.clone(),
-                ..fixed(OutboundKind::Clarify, texts::clarify(lang))
-            },
+            Decision::Clarify { .. } => {
+                let choices = turn.conversation.pending_choices.clone();
+                let entries = choices
+                    .iter()
+                    .filter(|c| matches!(c.target, ChoiceTarget::Faq(_)))
+                    .count();
+                Said {
+                    choices,
+                    ..fixed(OutboundKind::Clarify, texts::clarify(lang, entries))
+                }
+            }
             Decision::Reply { intent } => {
                 let text = brain.intents.get(intent).and_then(|i| i.reply_text(lang));
                 let said = Said::new(OutboundKind::Reply, text.map(str::to_owned));
@@ -76,6 +83,7 @@ impl Service {
                 reason, priority, ..
             } => {
                 let department = department.expect("the plan routes every handoff");
+                Self::score_in_complaint(turn, inbound, survey.as_ref(), reason);
                 let text = self.hand_over(turn, inbound, department, reason, *priority)?;
                 Said::new(OutboundKind::Handoff, Some(text))
             }

@@ -3,6 +3,7 @@
 //! conversation, any ticket, the replies (into the outbox) and the events in one
 //! transaction, and flushes before returning, so the caller may acknowledge.
 
+mod act;
 mod effects;
 mod flood;
 mod handoff;

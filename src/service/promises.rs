@@ -3,7 +3,7 @@
 //! When it falls due with nobody on the ticket, the customer hears from us once (sorry,
 //! and a new estimate) and the ticket moves up; a claim in time keeps it.
 
-use super::operator::said;
+use super::act::said;
 use super::{Result, Service, ServiceError, texts};
 use crate::care::Estimate;
 use crate::domain::{

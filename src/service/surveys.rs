@@ -5,8 +5,8 @@
 use super::effects::Said;
 use super::{Service, texts};
 use crate::domain::{
-    Choice, ChoiceTarget, Conversation, Event, EventKind, Inbound, Lang, OutboundKind,
-    PendingSurvey, SurveyKind, Ticket, TicketId,
+    Choice, ChoiceTarget, Conversation, Event, EventKind, HandoffReason, Inbound, Lang,
+    OutboundKind, PendingSurvey, SURVEY_TTL, SurveyKind, Ticket, TicketId, read_answer,
 };
 use crate::store::Turn;
 use chrono::{DateTime, Utc};
@@ -56,6 +56,40 @@ impl Service {
                 Some(texts::survey_range(kind, lang).into()),
             )
         }
+    }
+
+    /// A score to the survey just asked that complains ("2, servizio pessimo"): it
+    /// still counts (the worst scores are the ones that complain), and the complaint
+    /// goes to a person. A number that starts a question or a request for a person
+    /// ("2 paia non arrivate?") is no score.
+    pub(super) fn score_in_complaint(
+        turn: &mut Turn,
+        inbound: &Inbound,
+        survey: Option<&PendingSurvey>,
+        reason: &HandoffReason,
+    ) {
+        if *reason != HandoffReason::Complaint {
+            return;
+        }
+        let Some(survey) = survey.filter(|s| inbound.at - s.asked_at < SURVEY_TTL) else {
+            return;
+        };
+        let Some((score, comment)) = read_answer(&inbound.text, survey.kind) else {
+            return;
+        };
+        if comment.as_deref().is_some_and(|c| c.contains('?')) {
+            return;
+        }
+        turn.events.push(Event {
+            at: inbound.at,
+            customer: inbound.customer.clone(),
+            kind: EventKind::SurveyAnswered {
+                survey: survey.kind,
+                score,
+                comment,
+                ticket: survey.ticket,
+            },
+        });
     }
 
     /// Record an answer; thank, and ask NPS if it is due.

@@ -3,20 +3,26 @@
 
 use crate::domain::{HandoffReason, Lang};
 
-pub fn clarify(lang: Lang) -> &'static str {
-    match lang {
-        Lang::It => "Non sono sicuro di aver capito bene. Intendevi una di queste?",
-        Lang::En => "I'm not sure I got that right. Did you mean one of these?",
+/// Did you mean…: `entries` is how many FAQ entries the choices offer (besides "a
+/// person").
+pub fn clarify(lang: Lang, entries: usize) -> &'static str {
+    match (lang, entries) {
+        (Lang::It, 1) => "Non sono sicuro di aver capito bene. Intendevi questo?",
+        (Lang::It, _) => "Non sono sicuro di aver capito bene. Intendevi una di queste?",
+        (Lang::En, 1) => "I'm not sure I got that right. Did you mean this?",
+        (Lang::En, _) => "I'm not sure I got that right. Did you mean one of these?",
     }
 }
 
 /// A number that named none of the `offered` choices: they follow again.
 pub fn pick_a_number(lang: Lang, offered: usize) -> String {
-    match lang {
-        Lang::It => format!(
+    match (lang, offered) {
+        (Lang::It, 2) => "Rispondi 1 o 2, oppure scrivi la domanda con altre parole:".to_owned(),
+        (Lang::It, _) => format!(
             "Rispondi con un numero da 1 a {offered}, oppure scrivi la domanda con altre parole:"
         ),
-        Lang::En => format!(
+        (Lang::En, 2) => "Please reply 1 or 2, or write your question in other words:".to_owned(),
+        (Lang::En, _) => format!(
             "Please reply with a number from 1 to {offered}, or write your question in other words:"
         ),
     }
@@ -265,10 +271,10 @@ pub fn taken_back(lang: Lang, position: usize, back: Option<&str>) -> String {
     let when = away(lang, back);
     match lang {
         Lang::It => format!(
-            "La persona che seguiva la tua richiesta non è più disponibile: sei di nuovo in coda, numero {position}, e ti risponde il primo collega libero.{when} Ti rispondiamo qui."
+            "La persona che seguiva la tua richiesta non è più disponibile: sei di nuovo in coda, numero {position}, e ti risponderà qui il primo operatore libero.{when}"
         ),
         Lang::En => format!(
-            "The person who had your request is no longer available: you're back in the queue, number {position}, and the next free colleague will answer.{when} We'll answer here."
+            "The person who had your request is no longer available: you're back in the queue, number {position}, and the next free agent will answer you here.{when}"
         ),
     }
 }

@@ -174,12 +174,69 @@ const IT_MARKERS: &[&str] = &[
     "quanto",
     "si",
     "mi",
+    // Articles joined to prepositions, verbs and pronouns of a customer's question
+    // ("avete le capsule al ginseng?"): a message of shop words (often the same in
+    // English: capsule, bonus, tablet) is told by these.
+    "al",
+    "ai",
+    "alla",
+    "alle",
+    "allo",
+    "agli",
+    "dal",
+    "dalla",
+    "dalle",
+    "dai",
+    "dei",
+    "delle",
+    "degli",
+    "nel",
+    "nella",
+    "nelle",
+    "nei",
+    "sul",
+    "sulla",
+    "sui",
+    "avete",
+    "ha",
+    "hanno",
+    "fate",
+    "siete",
+    "questo",
+    "questa",
+    "anche",
+    "ma",
+    "piu",
+    "gia",
+    "cosa",
+    "quale",
+    "quali",
+    "ancora",
+    "vostro",
+    "vostra",
+    "vostri",
+    "vostre",
+    "voglio",
+    "ogni",
+    "ci",
+    "ne",
+    "io",
+    "qui",
+    "oggi",
+    "ieri",
+    "senza",
+    "tutto",
+    "tutti",
+    "arrivato",
+    "arrivata",
 ];
 const EN_MARKERS: &[&str] = &[
     "the", "an", "is", "are", "my", "you", "to", "of", "and", "how", "what", "when", "where",
     "why", "can", "do", "does", "hi", "hello", "thanks", "thank", "please", "order", "want",
     "would", "it", "have", "your", "me", "there", "we", "our", "us", "not", "sorry", "for", "with",
-    "this", "that", "will", "them",
+    "this", "that", "will", "them", "if", "be", "was", "were", "get", "got", "any", "from",
+    "which", "who", "about", "need", "did", "has", "they", "their", "been", "just", "could",
+    "should", "am", "at", "on", "or", "by", "all", "still", "here", "much", "im", "yet",
 ];
 
 /// What one reading of a message says about its language: the guess and how many words
@@ -206,8 +263,10 @@ pub fn read_lang(text: &str) -> LangGuess {
     let lang = match (it, en) {
         (i, e) if i >= 2 && i > e => Some(Lang::It),
         (i, e) if e >= 2 && e > i => Some(Lang::En),
-        (1, 0) if words_seen <= 2 => Some(Lang::It),
-        (0, 1) if words_seen <= 2 => Some(Lang::En),
+        // A short message ("avete capsule decaffeinate?"): one word of only one
+        // language is enough.
+        (1, 0) if words_seen <= 3 => Some(Lang::It),
+        (0, 1) if words_seen <= 3 => Some(Lang::En),
         _ => None,
     };
     LangGuess {
@@ -284,6 +343,12 @@ mod tests {
         assert_eq!(guess_lang("ok"), None);
         assert_eq!(guess_lang("ciao"), Some(Lang::It));
         assert_eq!(guess_lang("the il"), None);
+        // Shop words that are English too, told by the Italian around them.
+        assert_eq!(guess_lang("avete le capsule al ginseng?"), Some(Lang::It));
+        assert_eq!(guess_lang("avete capsule decaffeinate?"), Some(Lang::It));
+        assert_eq!(guess_lang("capsule decaffeinate disponibili?"), None);
+        assert_eq!(guess_lang("do you have ginseng capsules?"), Some(Lang::En));
+        assert_eq!(guess_lang("is it still on sale?"), Some(Lang::En));
     }
 
     #[test]

@@ -38,6 +38,33 @@ pub fn placeholders(text: &str, name: Option<&str>) -> String {
     replace_name(&text, name, "{name}")
 }
 
+/// The names customers gave of themselves in `texts` ("sono Francesca Neri", "I'm
+/// Anna"), each once, joined by spaces: with the channel's name, what `placeholders`
+/// takes out of an operator's reply to them.
+pub fn introduced<'a>(texts: impl IntoIterator<Item = &'a str>) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    for text in texts {
+        for found in INTRODUCTION.find_iter(text) {
+            // The words after the introduction's verb: the capitalised ones.
+            let name = found
+                .as_str()
+                .split_whitespace()
+                .skip_while(|w| !w.starts_with(char::is_uppercase) || is_intro_word(w));
+            for word in name {
+                if !names.contains(&word) {
+                    names.push(word);
+                }
+            }
+        }
+    }
+    names.join(" ")
+}
+
+/// The capitalised words of an introduction that are not the name.
+fn is_intro_word(word: &str) -> bool {
+    matches!(word, "Sono" | "Mi" | "I" | "I'm" | "My" | "This" | "Qui")
+}
+
 /// `text` with each word of `name` (two letters or more, any case) as `with`.
 fn replace_name(text: &str, name: Option<&str>, with: &str) -> String {
     let mut out = text.to_owned();
@@ -120,6 +147,35 @@ mod tests {
                 None
             ),
             "ti ho scritto a {email}, o chiama il {phone}"
+        );
+    }
+
+    #[test]
+    fn a_reply_loses_the_customer_s_name_and_order_numbers() {
+        let text = "Ciao giulia, l'ordine 4455667 (e PF-552211) parte oggi. Grazie Giulia!";
+        assert_eq!(
+            super::placeholders(text, Some("Giulia Rossi")),
+            "Ciao {name}, l'ordine {order} (e {order}) parte oggi. Grazie {name}!"
+        );
+        assert_eq!(super::placeholders("ordine 123456", None), "ordine {order}");
+    }
+
+    #[test]
+    fn the_names_customers_give_are_read_once_each() {
+        let said = [
+            "Buongiorno, sono Francesca Neri, ordine 4455667",
+            "Sono Francesca, di nuovo",
+            "Hi, I'm Anna. My name is John Smith, this is Bob",
+            "sono arrivati due pacchi",
+        ];
+        assert_eq!(
+            super::introduced(said),
+            "Francesca Neri Anna John Smith Bob"
+        );
+        let reply = "Ciao Francesca, certo: per l'ordine 4455667 ti scrivo io, Anna";
+        assert_eq!(
+            super::placeholders(reply, Some(&super::introduced(said))),
+            "Ciao {name}, certo: per l'ordine {order} ti scrivo io, {name}"
         );
     }
 }

@@ -28,6 +28,41 @@ pub struct Authed {
     pub operator: Operator,
     /// The session's CSRF token; none for API tokens.
     pub csrf: Option<String>,
+    /// What proved it, to ask again later (a live stream outlives its request).
+    credential: Credential,
+}
+
+/// The session or API token a request came with (its digest) and the account it
+/// belongs to.
+#[derive(Clone)]
+pub struct Credential {
+    digest: String,
+    token: bool,
+    operator: String,
+    account: String,
+}
+
+impl Credential {
+    /// Whether it still opens the account: not revoked, not expired, the account not
+    /// removed (a name reused later is another account) nor its password reset.
+    pub fn still_valid(&self, store: &crate::store::Store) -> bool {
+        let now = Utc::now();
+        let alive = if self.token {
+            store
+                .api_token(&self.digest)
+                .ok()
+                .flatten()
+                .is_some_and(|t| t.valid(now))
+        } else {
+            store.session(&self.digest, now).ok().flatten().is_some()
+        };
+        alive
+            && store
+                .operator(&self.operator)
+                .ok()
+                .flatten()
+                .is_some_and(|op| op.owns(&self.account))
+    }
 }
 
 impl FromRequestParts<Arc<App>> for Authed {
@@ -35,7 +70,7 @@ impl FromRequestParts<Arc<App>> for Authed {
 
     async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
         let store = app.service.store();
-        let (name, account, csrf) = if let Some(token) = bearer(&parts.headers) {
+        let (name, account, csrf, digest) = if let Some(token) = bearer(&parts.headers) {
             let digest = accounts::digest(token);
             let now = Utc::now();
             let token = store
@@ -43,11 +78,12 @@ impl FromRequestParts<Arc<App>> for Authed {
                 .filter(|t| t.valid(now))
                 .ok_or_else(ApiError::unauthorized)?;
             store.touch_api_token(&digest, &token, now)?;
-            (token.operator, token.account, None)
+            (token.operator, token.account, None, digest)
         } else {
             let secret = cookie(&parts.headers, COOKIE).ok_or_else(ApiError::unauthorized)?;
+            let digest = accounts::digest(secret);
             let session = store
-                .session(&accounts::digest(secret), Utc::now())?
+                .session(&digest, Utc::now())?
                 .ok_or_else(ApiError::unauthorized)?;
             let changes = !matches!(parts.method, Method::GET | Method::HEAD);
             let echoed = parts
@@ -61,17 +97,36 @@ impl FromRequestParts<Arc<App>> for Authed {
                 )
                 .with_code("csrf"));
             }
-            (session.operator, session.account, Some(session.csrf))
+            (
+                session.operator,
+                session.account,
+                Some(session.csrf),
+                digest,
+            )
         };
         let operator = store
             .operator(&name)?
             .filter(|op| op.owns(&account))
             .ok_or_else(ApiError::unauthorized)?;
-        Ok(Authed { operator, csrf })
+        let credential = Credential {
+            token: csrf.is_none(),
+            digest,
+            operator: name,
+            account,
+        };
+        Ok(Authed {
+            operator,
+            csrf,
+            credential,
+        })
     }
 }
 
 impl Authed {
+    pub fn credential(&self) -> Credential {
+        self.credential.clone()
+    }
+
     pub fn me(&self) -> Value {
         me_json(&self.operator, self.csrf.as_deref().unwrap_or_default())
     }

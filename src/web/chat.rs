@@ -208,13 +208,16 @@ pub async fn events(
     let slot = app.stream_slot(client)?;
     Ok(feed::stream(&app, slot, move |change| {
         if change.customer != customer {
-            return None;
+            return feed::Keep::Skip;
         }
         match &change.typing {
             // An operator typing shows in the chat (without their name).
-            Some(crate::service::Typist::Operator(_)) => Some(json!({"typing": "operator"})),
-            Some(crate::service::Typist::Customer) => None,
-            None => change.visible.then(|| json!({})),
+            Some(crate::service::Typist::Operator(_)) => {
+                feed::Keep::Send(json!({"typing": "operator"}))
+            }
+            Some(crate::service::Typist::Customer) => feed::Keep::Skip,
+            None if change.visible => feed::Keep::Send(json!({})),
+            None => feed::Keep::Skip,
         }
     }))
 }

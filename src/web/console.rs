@@ -187,12 +187,57 @@ fn detail(service: &Service, id: TicketId) -> Result<Value, ApiError> {
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct ActBody {
-    #[serde(default)]
-    text: String,
+    text: Option<String>,
     department: Option<String>,
     operator: Option<String>,
     /// With `close`: the FAQ entry that answers what the customer asked.
     faq: Option<String>,
+}
+
+impl ActBody {
+    /// A field that `action` does not take is refused, not ignored: a `close` with a
+    /// `text` would drop the goodbye it was meant to say.
+    fn fits(&self, action: &str) -> Result<(), ApiError> {
+        let takes: &[&str] = match action {
+            "reply" | "notes" => &["text"],
+            "release" => &["operator"],
+            "close" => &["faq"],
+            "transfer" => &["department", "operator"],
+            "claim" => &[],
+            // No such action: said below.
+            _ => return Ok(()),
+        };
+        let given = [
+            ("text", self.text.is_some()),
+            ("department", self.department.is_some()),
+            ("operator", self.operator.is_some()),
+            ("faq", self.faq.is_some()),
+        ];
+        match given
+            .iter()
+            .find(|(name, set)| *set && !takes.contains(name))
+        {
+            None => Ok(()),
+            Some((name, _)) => {
+                let fields = match takes {
+                    [] => "no fields".to_owned(),
+                    names => names
+                        .iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(" or "),
+                };
+                let hint = if *name == "text" {
+                    " (to write to the customer, `reply` first)"
+                } else {
+                    ""
+                };
+                Err(ApiError::bad_request(format!(
+                    "`{action}` takes {fields}, not `{name}`{hint}"
+                )))
+            }
+        }
+    }
 }
 
 /// `POST /tickets/{id}/{claim|reply|notes|transfer|release|close}`.
@@ -206,11 +251,13 @@ pub async fn act(
     let service = app.service.clone();
     let admin = authed.operator.role == Role::Admin;
     let me = authed.operator.name;
+    body.fits(&action)?;
+    let text = body.text.unwrap_or_default();
     blocking(move || {
         let now = Utc::now();
         let ticket = match action.as_str() {
             "claim" => service.claim(id, &me, now)?,
-            "reply" => service.reply(id, &me, &body.text, now)?,
+            "reply" => service.reply(id, &me, &text, now)?,
             // `operator`: the holder the admin saw (the console sends it).
             "release" => service.release_as(id, &me, admin, body.operator.as_deref(), now)?,
             "close" => match body.faq.as_deref().filter(|f| !f.is_empty()) {
@@ -230,7 +277,7 @@ pub async fn act(
                 service.transfer(id, &me, &to, now)?
             }
             "notes" => {
-                let note = service.note(id, &me, &body.text, now)?;
+                let note = service.note(id, &me, &text, now)?;
                 return Ok(Json(json!({"note": note})));
             }
             other => {
@@ -252,8 +299,12 @@ pub async fn events(
     ClientIp(client): ClientIp,
     authed: Authed,
 ) -> Result<impl IntoResponse, ApiError> {
+    let credential = authed.credential();
     let me = authed.operator.name;
     let slot = app.stream_slot(client)?;
+    let service = app.service.clone();
+    // Asked again before each thing it sends: an account removed, a token revoked or a
+    // session ended by a password reset hears nothing more.
     Ok(feed::stream(&app, slot, move |change| {
         let mut data = json!({"customer": change.customer, "ticket": change.ticket.map(|t| t.0)});
         if change.from_customer {
@@ -263,10 +314,15 @@ pub async fn events(
             None => {}
             Some(crate::service::Typist::Customer) => data["typing"] = json!("customer"),
             // Colleagues see each other type; nobody is shown their own typing.
-            Some(crate::service::Typist::Operator(name)) if *name == me => return None,
+            Some(crate::service::Typist::Operator(name)) if *name == me => {
+                return feed::Keep::Skip;
+            }
             Some(crate::service::Typist::Operator(name)) => data["typing"] = json!(name),
         }
-        Some(data)
+        if !credential.still_valid(service.store()) {
+            return feed::Keep::End;
+        }
+        feed::Keep::Send(data)
     }))
 }
 

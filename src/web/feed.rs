@@ -13,6 +13,17 @@ use serde_json::Value;
 use std::convert::Infallible;
 use tokio::sync::broadcast::error::RecvError;
 
+/// What a stream does with a change.
+pub enum Keep {
+    /// Sends it, as this data.
+    Send(Value),
+    /// Not the watcher's.
+    Skip,
+    /// The watcher may watch no more (its account removed, its session ended): the
+    /// stream ends, and a new one is refused.
+    End,
+}
+
 /// The live stream of the changes `keep` picks; `slot` counts it against its client
 /// until it ends.
 pub fn stream<F>(
@@ -21,7 +32,7 @@ pub fn stream<F>(
     keep: F,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>> + use<F>>
 where
-    F: Fn(&Change) -> Option<Value> + Send + 'static,
+    F: Fn(&Change) -> Keep + Send + 'static,
 {
     let feeds = (app.service.subscribe(), app.service.missed());
     let state = ((feeds, slot), app.stop.clone(), keep, true);
@@ -40,8 +51,9 @@ where
                 let data = tokio::select! {
                     received = feed.recv() => match received {
                         Ok(change) => match keep(&change) {
-                            Some(data) => data,
-                            None => continue,
+                            Keep::Send(data) => data,
+                            Keep::Skip => continue,
+                            Keep::End => return None,
                         },
                         Err(RecvError::Lagged(_)) => Value::Object(Default::default()),
                         Err(RecvError::Closed) => return None,

@@ -45,6 +45,14 @@ pub async fn setup(
     }
     // Taken, not read: two calls with the link cannot both create an admin.
     let token = body.token.trim().to_owned();
+    // Used already: the account it made is the way in.
+    if app.service.store().has_admin()? {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "the shop is set up already: log in at /console (an admin adds the other accounts)",
+        )
+        .with_code("setup_done"));
+    }
     if !app.take_setup_token(&token)? {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,

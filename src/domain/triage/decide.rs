@@ -268,7 +268,7 @@ fn decide_faq(
     };
     let runner_up = candidates.get(1).map_or(0.0, |c| c.confidence);
     let close = runner_up >= policy.clarify_floor && top.confidence - runner_up < policy.margin;
-    if top.confidence >= top.threshold && !close {
+    if top.confidence >= top.threshold && !close && !top.off_topic {
         let why = format!(
             "`{}` at {:.2} >= threshold {:.2}, runner-up {:.2}",
             top.faq_id, top.confidence, top.threshold, runner_up
@@ -297,6 +297,12 @@ fn decide_faq(
                 policy.margin, top.confidence, runner_up
             );
             Why::new(Cause::TooClose, words)
+        } else if top.off_topic && top.confidence >= top.threshold {
+            let words = format!(
+                "`{}` at {:.2} asks nothing of what the message's intent names",
+                top.faq_id, top.confidence
+            );
+            Why::new(Cause::BelowThreshold, words)
         } else {
             let words = format!(
                 "`{}` at {:.2} is below its threshold {:.2}",

@@ -48,6 +48,11 @@ pub struct Candidate {
     /// The bar this entry must reach to be answered (its own, or the global one).
     pub threshold: f32,
     pub department: Option<String>,
+    /// The message asks what a rule that stands aside names ("where is my order?"
+    /// with no order platform to ask) and none of this entry's questions does: it may
+    /// be offered as a choice, never answered outright.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub off_topic: bool,
 }
 
 /// The thresholds triage works with.

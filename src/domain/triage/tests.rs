@@ -11,6 +11,7 @@ fn candidate(id: &str, confidence: f32) -> Candidate {
         evidence: confidence,
         threshold: 0.45,
         department: None,
+        off_topic: false,
     }
 }
 
@@ -367,6 +368,28 @@ fn where_is_my_order_is_checked_only_with_a_platform_and_a_reply_continues_the_c
             faq_id: "tracciamento".into()
         },
         "no platform: the FAQ answers"
+    );
+    // ...with an entry that asks the same; one that only shares its words ("Dove
+    // siete?") is offered, not answered.
+    let beside = [Candidate {
+        off_topic: true,
+        ..candidate("dove-siete", 0.93)
+    }];
+    let (decision, why) = decide(
+        situation(Mode::Bot),
+        "dov'è il mio ordine?",
+        Some(&order),
+        &beside,
+        &Policy::default(),
+    );
+    assert!(
+        matches!(&decision, Decision::Clarify { choices } if choices.len() == 1),
+        "{decision:?}"
+    );
+    assert!(
+        why.to_string()
+            .contains("asks nothing of what the message's intent names"),
+        "{why}"
     );
     let connected = Situation {
         orders: true,

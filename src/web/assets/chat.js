@@ -709,7 +709,10 @@
     if (params.get('embed') === '1') {
       document.documentElement.classList.add('embed');
       embed.on = true;
-      embed.greeting = (params.get('greeting') || '').slice(0, 200);
+      // The widget's words, only inside the frame it makes: opened as a page of its
+      // own (a link anyone can write), the shop's chat says only its own.
+      const framed = window.parent !== window;
+      embed.greeting = framed ? (params.get('greeting') || '').slice(0, 200) : '';
       wireEmbed();
     }
     applyStrings();

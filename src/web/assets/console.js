@@ -1151,6 +1151,11 @@
     } catch (err) {
       // 403 here is a wrong setup code (not "only an admin can do this").
       const badToken = err.status === 403 && err.data.code !== 'csrf';
+      if (err.data && err.data.code === 'setup_done') {
+        // Someone set the shop up meanwhile: the login is the way in.
+        showView('login');
+        return;
+      }
       error.textContent = badToken ? t('setupBadToken') : err.message;
       error.hidden = false;
     } finally {
