@@ -331,6 +331,14 @@ fn ask_json_explains_the_decision_with_scores() {
             .unwrap()
             .contains("costi-di-spedizione")
     );
+    // Nothing asked: said, with an example, and exit 1.
+    let empty = sportello(&place.data(), &["ask", "  "], "");
+    let said = String::from_utf8_lossy(&empty.stderr);
+    assert_eq!(empty.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("nothing to ask about: the message is empty"),
+        "{said}"
+    );
 }
 
 #[test]

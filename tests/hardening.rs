@@ -559,6 +559,9 @@ fn metrics_answer_only_the_scraper_with_the_token_when_one_is_set() {
         assert_eq!(r.status, 401, "{sent:?}: {}", r.body);
         assert_eq!(r.header("www-authenticate"), Some("Bearer"), "{sent:?}");
         assert!(!r.body.contains("sportello_"), "{sent:?}");
+        // An error as every other: JSON, with what to send.
+        assert_eq!(r.json()["code"], "unauthorized", "{sent:?}: {}", r.body);
+        assert!(r.body.contains("Authorization: Bearer"), "{}", r.body);
     }
     // The scheme is case-insensitive (RFC 9110).
     let lower = request(

@@ -181,10 +181,13 @@ fn an_operator_lists_issues_and_revokes_their_own_api_tokens() {
     let path = format!("/api/v1/tokens/{id}");
     assert_eq!(call(&addr, &bruno, "DELETE", &path, None).status, 404);
     assert_eq!(call(&addr, &anna, "DELETE", &path, None).status, 204);
-    assert_eq!(
-        with_token(&addr, &token, "/api/v1/queue").status,
-        401,
-        "revoked at once"
+    let revoked = with_token(&addr, &token, "/api/v1/queue");
+    assert_eq!(revoked.status, 401, "revoked at once");
+    assert!(
+        revoked.body.contains("this API token is not valid")
+            && revoked.body.contains("make a new one"),
+        "{}",
+        revoked.body
     );
 }
 
@@ -208,9 +211,10 @@ fn an_operator_changes_their_own_password_only_with_the_current_one() {
             (400, json!("password_short"))
         );
     }
+    // Left out: asked for, not counted as a wrong one.
     assert_eq!(
         change(&bruno, json!({"password": new})),
-        (403, json!("current_password"))
+        (400, json!("current_password"))
     );
     assert_eq!(
         change(&bruno, json!({"password": new, "current": "non è questa"})),

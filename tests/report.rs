@@ -119,6 +119,24 @@ fn the_kpi_report_matches_numbers_computed_by_hand() {
     // Ticket 2 told at night, due after the opening, claimed at 9:04: kept.
     assert_eq!(r["promises"], json!({"made": 3, "kept": 2, "broken": 1}));
     assert!(r["top_unanswered"].is_array());
+    // Without --to: up to today, the same tickets and more days.
+    let out = run(dir.path(), &["report", "--from", "2026-03-10", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let open: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        open["by_department"]["assistenza"]["tickets"], 2,
+        "{open:#}"
+    );
+    let today = chrono::Utc::now().date_naive() + chrono::Duration::days(1);
+    assert!(
+        open["to"].as_str().unwrap().starts_with(&today.to_string()),
+        "{}",
+        open["to"]
+    );
 }
 
 /// The replayed store of [`SCRIPT`] in a directory of its own.

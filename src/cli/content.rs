@@ -138,6 +138,10 @@ pub fn check_store(store: &crate::store::Store) -> anyhow::Result<bool> {
 }
 
 pub fn ask(brain: &Brain, text: &str, lang: Option<Lang>, json: bool) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(
+        !text.trim().is_empty(),
+        "nothing to ask about: the message is empty\n  hint: sportello ask \"quanto costa la spedizione?\""
+    );
     let (analysis, decision, reason) = brain.first_message(text, lang);
     let lang = analysis.lang;
     let candidates: Vec<_> = analysis

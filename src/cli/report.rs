@@ -16,9 +16,9 @@ pub struct ReportArgs {
     #[arg(long, conflicts_with_all = ["from", "to"])]
     since: Option<String>,
     /// KPIs from this day (YYYY-MM-DD, UTC) ...
-    #[arg(long, requires = "to", value_parser = super::day)]
+    #[arg(long, value_parser = super::day)]
     from: Option<chrono::NaiveDate>,
-    /// ... to this day, included.
+    /// ... to this day, included (default: today).
     #[arg(long, requires = "from", value_parser = super::day)]
     to: Option<chrono::NaiveDate>,
     /// Print the report as one JSON object (keys as in README's report section).
@@ -40,7 +40,8 @@ fn parse_since(raw: &str) -> anyhow::Result<Duration> {
 }
 
 pub fn run(store: &Store, config: &Config, args: &ReportArgs) -> anyhow::Result<ExitCode> {
-    if let (Some(from), Some(to)) = (args.from, args.to) {
+    if let Some(from) = args.from {
+        let to = args.to.unwrap_or_else(|| chrono::Utc::now().date_naive());
         anyhow::ensure!(from <= to, "--from {from} is after --to {to}");
         let (start, end) = period(from, to).context("--to is too far in the future")?;
         let input = crate::report::Input::read(store, start, end)?;
@@ -125,8 +126,10 @@ fn kpi_lines(r: &Kpis) -> String {
         span(r.resolution_seconds.p50)
     );
     out += &format!(
-        "CSAT {} of 5 ({})  NPS {} ({})  retention {}  SLA breaches {}\n",
-        score(r.csat.average),
+        "CSAT {} ({})  NPS {} ({})  retention {}  SLA breaches {}\n",
+        r.csat
+            .average
+            .map_or("-".to_owned(), |v| format!("{} of 5", score(Some(v)))),
         super::counted(r.csat.responses, "answer", "answers"),
         r.nps.score.map_or("-".to_owned(), |v| format!("{v:.0}")),
         super::counted(r.nps.responses, "answer", "answers"),

@@ -136,7 +136,12 @@ fn build(
             at("questions"),
             "the entry needs at least one non-empty question",
         )
-        .hint("questions = [\"How long does delivery take?\", \"delivery times?\"]"));
+        .hint(match lang {
+            Lang::It => {
+                "questions = [\"Quanto ci mette ad arrivare il pacco?\", \"tempi di consegna?\"]"
+            }
+            Lang::En => "questions = [\"How long does delivery take?\", \"delivery times?\"]",
+        }));
     }
     if answer.is_empty() {
         return Err(Diagnostic::error(
@@ -176,6 +181,9 @@ fn build(
             path,
             at("threshold"),
             format!("threshold {t} is outside 0..1"),
+        )
+        .hint(
+            "it is a probability: threshold = 0.9 answers only when 9 in 10 such answers are right",
         ));
     }
     Ok(Entry {

@@ -33,7 +33,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error(
-        "the data directory {0} is in use by another running sportello (chat or serve)\n  hint: while `serve` runs, read the shop from its console or API (the report: GET /api/v1/report; the FAQ's gaps: GET /api/v1/faq/gaps); else stop the other process, or pass --data OTHER_DIR"
+        "the data directory {0} is in use by another running sportello (chat or serve)\n  hint: while `serve` runs, read the shop from its console or API (the report: GET /api/v1/report; the FAQ's gaps: GET /api/v1/faq/gaps; an API token: POST /api/v1/tokens, or the console's Gestione / Admin panel); else stop the other process, or pass --data OTHER_DIR"
     )]
     InUse(PathBuf),
     #[error(

@@ -113,6 +113,13 @@ async fn check_current(
     client: std::net::IpAddr,
     current: Option<String>,
 ) -> Result<(), ApiError> {
+    // Not given at all: said as such, and not counted as a wrong password.
+    if current.as_deref().is_none_or(str::is_empty) {
+        return Err(ApiError::bad_request(
+            "changing your own password needs your current one: send {\"current\": ..., \"password\": ...}",
+        )
+        .with_code("current_password"));
+    }
     let pair = super::auth::pair_key(name, client);
     let keys = [(pair.as_str(), limits::MAX_FAILURES)];
     app.logins

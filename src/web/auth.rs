@@ -76,7 +76,7 @@ impl FromRequestParts<Arc<App>> for Authed {
             let token = store
                 .api_token(&digest)?
                 .filter(|t| t.valid(now))
-                .ok_or_else(ApiError::unauthorized)?;
+                .ok_or_else(ApiError::token_refused)?;
             store.touch_api_token(&digest, &token, now)?;
             (token.operator, token.account, None, digest)
         } else {
@@ -104,10 +104,15 @@ impl FromRequestParts<Arc<App>> for Authed {
                 digest,
             )
         };
+        let refused = if csrf.is_none() {
+            ApiError::token_refused
+        } else {
+            ApiError::unauthorized
+        };
         let operator = store
             .operator(&name)?
             .filter(|op| op.owns(&account))
-            .ok_or_else(ApiError::unauthorized)?;
+            .ok_or_else(refused)?;
         let credential = Credential {
             token: csrf.is_none(),
             digest,

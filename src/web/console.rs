@@ -268,7 +268,12 @@ pub async fn act(
                 let to = match (body.department, body.operator) {
                     (Some(d), None) => Transfer::Department(d),
                     (None, Some(o)) => Transfer::Operator(o),
-                    _ => {
+                    (Some(_), Some(_)) => {
+                        return Err(ApiError::bad_request(
+                            "a transfer goes to a department or to a colleague, not both: send only one of `department` and `operator`",
+                        ));
+                    }
+                    (None, None) => {
                         return Err(ApiError::bad_request(
                             "say where to: {\"department\": NAME} or {\"operator\": NAME}",
                         ));

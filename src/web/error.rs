@@ -47,6 +47,15 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, message)
     }
 
+    /// An API token that opens nothing (any more).
+    pub fn token_refused() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "this API token is not valid (revoked, expired, or its account removed): make a new one (`sportello operator token NAME`, or POST /api/v1/tokens once logged in)",
+        )
+        .with_code("unauthorized")
+    }
+
     pub fn unauthorized() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
@@ -183,8 +192,10 @@ where
     }
 }
 
-/// axum's rejection sentences, said as the rest of the API says things.
+/// axum's rejection sentences, said as the rest of the API says things (and without
+/// the server's own type names: "expected struct Login" is "expected a JSON object").
 fn plainer(text: &str) -> String {
+    let text = &without_type_names(text);
     for (theirs, ours) in [
         (
             "Failed to deserialize the JSON body into the target type: ",
@@ -212,6 +223,19 @@ fn plainer(text: &str) -> String {
         }
     }
     text.to_owned()
+}
+
+/// serde's "struct Login", "enum Role": the caller knows JSON objects and strings.
+fn without_type_names(text: &str) -> String {
+    static NAMED: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"\b(struct|enum) [A-Z]\w*").expect("a valid pattern")
+    });
+    NAMED
+        .replace_all(text, |c: &regex::Captures<'_>| match &c[1] {
+            "struct" => "a JSON object",
+            _ => "a string (one of the documented values)",
+        })
+        .into_owned()
 }
 
 /// JSON that parses but does not fit (a missing field, a wrong type) is a bad request
@@ -245,7 +269,10 @@ where
         }
         serde_json::from_slice(&bytes)
             .map(OptionalJson)
-            .map_err(|e| ApiError::bad_request(format!("the body is not the JSON expected: {e}")))
+            .map_err(|e| {
+                let e = without_type_names(&e.to_string());
+                ApiError::bad_request(format!("the body is not the JSON expected: {e}"))
+            })
     }
 }
 
@@ -292,6 +319,16 @@ impl IntoResponse for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rejections_name_no_type_of_the_server() {
+        assert_eq!(
+            plainer(
+                "Failed to deserialize the JSON body into the target type: invalid type: null, expected struct Login at line 1 column 4"
+            ),
+            "the JSON body does not fit: invalid type: null, expected a JSON object at line 1 column 4"
+        );
+    }
 
     #[test]
     fn a_wait_is_said_in_good_english() {

@@ -25,7 +25,12 @@ pub async fn render(State(app): State<Arc<App>>, headers: HeaderMap) -> axum::re
         let sent = super::auth::bearer(&headers);
         if !sent.is_some_and(|s| crate::accounts::same_secret(s, token)) {
             let challenge = [(axum::http::header::WWW_AUTHENTICATE, "Bearer")];
-            return (StatusCode::UNAUTHORIZED, challenge).into_response();
+            let error = super::ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "send Authorization: Bearer SPORTELLO_METRICS_TOKEN (Prometheus: authorization: {credentials: TOKEN})",
+            )
+            .with_code("unauthorized");
+            return (challenge, error).into_response();
         }
     }
     match families(&app).await {
