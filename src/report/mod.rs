@@ -79,9 +79,12 @@ pub fn summarise(
                     _ => {}
                 }
                 // «5», «?», an emoji: nothing an editor could add to the FAQ (as `faq gaps`).
-                if cause.missed(*decision) && crate::text::has_letters(text) {
-                    let key = crate::text::normalise(text);
-                    unanswered.entry(key).or_insert_with(|| (text.clone(), 0)).1 += 1;
+                // The question as anyone could ask it: no introduction, email, phone or
+                // order number (the page is shared; the same question groups).
+                let asked = crate::text::personal::scrub(text, None);
+                if cause.missed(*decision) && crate::text::has_letters(&asked) {
+                    let key = crate::text::normalise(&asked);
+                    unanswered.entry(key).or_insert_with(|| (asked, 0)).1 += 1;
                 }
             }
             EventKind::TicketOpened { .. } => s.tickets_opened += 1,
@@ -176,4 +179,41 @@ pub fn full_report(input: &Input, config: &crate::config::Config) -> Kpis {
     report.top_unanswered =
         summarise(&input.events, Some(input.from), Some(input.to)).top_unanswered;
     report
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::domain::triage::{Cause, DecisionKind};
+    use crate::domain::{CustomerId, Event, EventKind, Lang};
+
+    fn missed(customer: &str, text: &str) -> Event {
+        Event {
+            at: chrono::DateTime::UNIX_EPOCH,
+            customer: CustomerId::parse(customer).unwrap(),
+            kind: EventKind::Decided {
+                text: text.into(),
+                lang: Lang::It,
+                decision: DecisionKind::Fallback,
+                cause: Cause::NoCandidate,
+                target: None,
+                intent: None,
+                reason: String::new(),
+                candidates: vec![],
+            },
+        }
+    }
+
+    /// The report's unanswered questions are shared with whoever reads the page: who
+    /// asked stays out, and the same question asked by two people is one, counted twice.
+    #[test]
+    fn unanswered_questions_lose_who_asked_and_group() {
+        let events = [
+            missed("web:a", "sono Luigi Bianchi, vendete biciclette?"),
+            missed("web:b", "vendete biciclette?"),
+            missed("web:c", "scrivetemi a giulia@example.it"),
+        ];
+        let top = super::summarise(&events, None, None).top_unanswered;
+        let shown: Vec<(&str, usize)> = top.iter().map(|u| (u.text.as_str(), u.count)).collect();
+        assert_eq!(shown, [("vendete biciclette?", 2), ("scrivetemi a", 1)]);
+    }
 }
