@@ -372,6 +372,22 @@ fn a_score_that_complains_counts_and_goes_to_a_person() {
         queued[0].reason,
         sportello::domain::HandoffReason::Complaint
     );
+    // A quantity in a complaint is no score; a low score before a request is one.
+    for (customer, text, scores) in [
+        ("terminal:d", "5 giorni che aspetto, vergogna", vec![]),
+        (
+            "terminal:e",
+            "1 pessimo, voglio parlare con un operatore",
+            vec![1u8],
+        ),
+    ] {
+        let mut app = TestApp::new();
+        served_and_closed(&mut app, customer);
+        let out = app.say(customer, text);
+        assert_eq!(out[0].kind, OutboundKind::Handoff, "{text}: {out:?}");
+        let given: Vec<u8> = survey_answers(&app).iter().map(|a| a.1).collect();
+        assert_eq!(given, scores, "{text}");
+    }
 }
 
 #[test]

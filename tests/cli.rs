@@ -1286,8 +1286,15 @@ fn where_is_my_order_is_never_answered_with_an_entry_that_only_shares_its_words(
     let said = ask(&faq);
     assert_eq!(said["intent"], "order-status", "{said:#}");
     assert_ne!(said["decision"]["decision"], "answer", "{said:#}");
-    assert_eq!(said["candidates"][0]["faq_id"], "negozio", "{said:#}");
-    assert_eq!(said["candidates"][0]["off_topic"], true, "{said:#}");
+    let shop = said["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["faq_id"] == "negozio")
+        .unwrap_or_else(|| panic!("{said:#}"));
+    assert_eq!(shop["off_topic"], true, "{said:#}");
+    // Entries about orders rank first; the address entry is never the one weighed.
+    assert_ne!(said["candidates"][0]["faq_id"], "negozio", "{said:#}");
     // An entry about tracking asks the same: it is not held back.
     std::fs::write(
         faq.join("it/tracciamento.md"),

@@ -157,11 +157,14 @@ fn build(
     // placeholder is filled in it).
     if !fm.draft
         && let Some((i, found)) = answer.lines().enumerate().find_map(|(i, line)| {
+            let counted = ASKED_LINE.find(line).map(|m| m.as_str());
             DRAFT_NOTES
                 .iter()
                 .chain(PLACEHOLDERS)
                 .find(|mark| line.contains(**mark))
-                .map(|mark| (i, *mark))
+                .copied()
+                .or(counted)
+                .map(|mark| (i, mark))
         })
     {
         let what = if PLACEHOLDERS.contains(&found) {
@@ -213,6 +216,13 @@ pub const DRAFT_NOTES: &[&str] = &[
     "(no operator reply yet)",
 ];
 
+/// A draft's count line: "Chiesto 3 volte, dal …", "Chiesto una volta, il …", "Asked
+/// 2 times, on …", "Asked once, on …".
+static ASKED_LINE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"^\s*(Chiesto (una volta|\d+ volte), (il|dal) |Asked (once|\d+ times), )")
+        .expect("a valid pattern")
+});
+
 /// What a draft writes in place of a customer's details in operators' replies
 /// (`text::personal::placeholders`).
 pub const PLACEHOLDERS: &[&str] = &["{order}", "{name}", "{email}", "{phone}"];
@@ -238,8 +248,8 @@ mod tests {
     fn a_draft_half_edited_is_still_an_error_at_the_line_left() {
         let half = "+++\nquestions = [\"a?\"]\n+++\nSì, emettiamo fattura.\nChiesto 2 volte, il 2026-12-04.\n\nCosa hanno risposto gli operatori:\n\n> Certo, per l'ordine {order} ti mandiamo la fattura.\n";
         let err = parse_str(half).unwrap_err();
-        assert_eq!(err.line, 7, "{err}");
-        assert!(err.message.contains("Cosa hanno risposto"), "{err}");
+        assert!(err.message.contains("Chiesto 2 volte, il "), "{err}");
+        assert_eq!(err.line, 5, "the count line comes first: {err}");
         let quoted_only = "+++\nquestions = [\"a?\"]\n+++\nSì.\n> Ciao {name}, certo.\n";
         let err = parse_str(quoted_only).unwrap_err();
         assert_eq!(err.line, 5, "{err}");

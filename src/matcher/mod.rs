@@ -273,6 +273,11 @@ impl Brain {
                     .iter()
                     .any(|q| crate::domain::order::about_orders(q))
         };
+        // Entries about orders first (the ranking among each kept): the best of them
+        // is the one triage weighs.
+        if about_orders {
+            hits.sort_by_key(|h| off_topic(&entries[h.entry]));
+        }
         let candidates = hits
             .iter()
             .map(|h| {

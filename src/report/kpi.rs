@@ -76,7 +76,7 @@ pub fn kpis(input: &super::Input, config: &Config) -> Kpis {
             .copied()
             .filter(|t| d.is_none_or(|d| t.department == d))
             .collect();
-        ticket_times(&list, config, to.min(input.as_of))
+        ticket_times(&list, config, input.as_of)
     };
     let by_department: BTreeMap<String, TicketTimes> = config
         .departments
@@ -262,8 +262,8 @@ fn bot_response_times(events: &[Event], within: &dyn Fn(DateTime<Utc>) -> bool) 
 }
 
 /// First response (business and calendar), resolution and SLA breaches of tickets;
-/// a ticket still waiting has waited until `until` (the period's end, or now if that
-/// is sooner: hours to come are not a breach yet).
+/// a ticket still waiting has waited until `until` (now: hours to come are not a
+/// breach yet, and a wait past the period's end counts as a late reply would).
 pub(super) fn ticket_times(
     tickets: &[&TicketLife],
     config: &Config,

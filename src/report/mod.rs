@@ -123,8 +123,7 @@ pub struct Input {
     pub events: Vec<Event>,
     /// Who wrote in the equally long period before `from` (retention's base).
     pub wrote_before: HashSet<String>,
-    /// When the report is made: a ticket still waiting has waited until then (or the
-    /// period's end, if sooner).
+    /// When the report is made: a ticket still waiting has waited until then.
     pub as_of: DateTime<Utc>,
 }
 

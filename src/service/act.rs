@@ -4,8 +4,8 @@
 
 use super::{Result, Service, ServiceError, texts};
 use crate::domain::{
-    Author, ChannelKind, Event, EventKind, ModeEvent, Outbound, OutboundKind, Ticket, TicketError,
-    TicketEvent, TicketId,
+    Author, ChannelKind, Event, EventKind, Lang, ModeEvent, Outbound, OutboundKind, Ticket,
+    TicketError, TicketEvent, TicketId,
 };
 use crate::store::Turn;
 use chrono::{DateTime, Utc};
@@ -54,8 +54,9 @@ impl Service {
                 );
                 turn.outbound.push(line);
             }
-            turn.outbound
-                .extend(self.back_in_queue(&ticket, event, now)?);
+            let lang = turn.conversation.lang.unwrap_or(ticket.lang);
+            let back = self.back_in_queue(&ticket, event, lang, now)?;
+            turn.outbound.extend(back);
             if change == Some(ModeEvent::Close) {
                 self.farewell(&mut turn, &ticket, mark.as_ref(), now);
             }
@@ -82,6 +83,7 @@ impl Service {
         &self,
         ticket: &Ticket,
         event: &TicketEvent,
+        lang: Lang,
         now: DateTime<Utc>,
     ) -> Result<Option<(Author, Outbound)>> {
         let department = match event {
@@ -90,11 +92,11 @@ impl Service {
             _ => return Ok(None),
         };
         let position = self.store.queue_position(ticket)?;
-        let away = self.back_at(&ticket.department, now, ticket.lang);
+        let away = self.back_at(&ticket.department, now, lang);
         let away = away.as_deref();
         let text = match department {
-            Some(department) => texts::transferred(ticket.lang, department, position, away),
-            None => texts::taken_back(ticket.lang, position, away),
+            Some(department) => texts::transferred(lang, department, position, away),
+            None => texts::taken_back(lang, position, away),
         };
         Ok(Some(said(ticket, OutboundKind::Waiting, text, vec![], now)))
     }
@@ -112,25 +114,28 @@ impl Service {
         mark: Option<&EventKind>,
         now: DateTime<Utc>,
     ) {
+        // The language the customer writes in now (the ticket keeps the one of its
+        // handoff), as the survey's question.
+        let lang = turn.conversation.lang.unwrap_or(ticket.lang);
         let answer = match mark {
             // In the customer's language only (the CLI and the API name any entry).
             Some(EventKind::AnsweredByFaq { faq, .. }) => self
                 .brain()
                 .faq
                 .entry(faq)
-                .filter(|e| e.lang == ticket.lang)
+                .filter(|e| e.lang == lang)
                 .map(|e| e.answer.clone()),
             _ => None,
         };
         let (kind, farewell) = match (ticket.first_response_at, answer) {
-            (Some(_), _) => (OutboundKind::Reply, texts::closed(ticket.lang).to_owned()),
+            (Some(_), _) => (OutboundKind::Reply, texts::closed(lang).to_owned()),
             (None, Some(answer)) => (
                 OutboundKind::Answer,
-                texts::closed_with_answer(ticket.lang, &answer),
+                texts::closed_with_answer(lang, &answer),
             ),
             (None, None) => (
                 OutboundKind::Reply,
-                texts::closed_unanswered(ticket.lang).to_owned(),
+                texts::closed_unanswered(lang).to_owned(),
             ),
         };
         let survey = self.ask_csat(&mut turn.conversation, ticket, now);

@@ -72,7 +72,9 @@ impl Service {
             }
             Decision::Reply { intent } => {
                 let text = brain.intents.get(intent).and_then(|i| i.reply_text(lang));
-                let said = Said::new(OutboundKind::Reply, text.map(str::to_owned));
+                // A rule without words of its own ("annulla" with nothing to take back).
+                let text = text.unwrap_or_else(|| texts::all_right(lang));
+                let said = Said::new(OutboundKind::Reply, Some(text.to_owned()));
                 Said {
                     target: Some(intent.clone()),
                     ..said

@@ -58,10 +58,10 @@ impl Service {
         }
     }
 
-    /// A score to the survey just asked that complains ("2, servizio pessimo"): it
+    /// A low score to the survey just asked that complains ("2, servizio pessimo"): it
     /// still counts (the worst scores are the ones that complain), and the complaint
-    /// goes to a person. A number that starts a question or a request for a person
-    /// ("2 paia non arrivate?") is no score.
+    /// goes to a person. A number that starts a question, a quantity or a high one
+    /// ("2 paia non arrivate?", "5 giorni che aspetto, vergogna") is no score.
     pub(super) fn score_in_complaint(
         turn: &mut Turn,
         inbound: &Inbound,
@@ -77,7 +77,37 @@ impl Service {
         let Some((score, comment)) = read_answer(&inbound.text, survey.kind) else {
             return;
         };
-        if comment.as_deref().is_some_and(|c| c.contains('?')) {
+        // A low score only, and no quantity ("5 giorni che aspetto, vergogna" is a
+        // complaint, not a five).
+        let low = match survey.kind {
+            SurveyKind::Csat => score <= 2,
+            SurveyKind::Nps => score <= 6,
+        };
+        const UNITS: [&str; 16] = [
+            "giorni",
+            "giorno",
+            "settimane",
+            "ore",
+            "minuti",
+            "mesi",
+            "paia",
+            "pezzi",
+            "euro",
+            "days",
+            "day",
+            "weeks",
+            "hours",
+            "minutes",
+            "months",
+            "items",
+        ];
+        let quantity = comment.as_deref().is_some_and(|c| {
+            let folded = crate::text::fold(c);
+            crate::text::words(&folded)
+                .next()
+                .is_some_and(|w| UNITS.contains(&w))
+        });
+        if !low || quantity || comment.as_deref().is_some_and(|c| c.contains('?')) {
             return;
         }
         turn.events.push(Event {

@@ -240,6 +240,15 @@ pub fn still_in_line(lang: Lang, position: usize) -> String {
     }
 }
 
+/// Said to a rule that has no words of its own: "annulla", "ho risolto" with nothing
+/// to take back.
+pub fn all_right(lang: Lang) -> &'static str {
+    match lang {
+        Lang::It => "Va bene! Se ti serve altro, scrivimi pure.",
+        Lang::En => "All right! If you need anything else, just write.",
+    }
+}
+
 pub fn cancelled(lang: Lang) -> &'static str {
     match lang {
         Lang::It => {

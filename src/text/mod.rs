@@ -236,7 +236,7 @@ const EN_MARKERS: &[&str] = &[
     "would", "it", "have", "your", "me", "there", "we", "our", "us", "not", "sorry", "for", "with",
     "this", "that", "will", "them", "if", "be", "was", "were", "get", "got", "any", "from",
     "which", "who", "about", "need", "did", "has", "they", "their", "been", "just", "could",
-    "should", "am", "at", "on", "or", "by", "all", "still", "here", "much", "im", "yet",
+    "should", "am", "at", "or", "by", "still", "here", "much", "im", "yet",
 ];
 
 /// What one reading of a message says about its language: the guess and how many words
@@ -263,10 +263,8 @@ pub fn read_lang(text: &str) -> LangGuess {
     let lang = match (it, en) {
         (i, e) if i >= 2 && i > e => Some(Lang::It),
         (i, e) if e >= 2 && e > i => Some(Lang::En),
-        // A short message ("avete capsule decaffeinate?"): one word of only one
-        // language is enough.
-        (1, 0) if words_seen <= 3 => Some(Lang::It),
-        (0, 1) if words_seen <= 3 => Some(Lang::En),
+        (1, 0) if words_seen <= 2 => Some(Lang::It),
+        (0, 1) if words_seen <= 2 => Some(Lang::En),
         _ => None,
     };
     LangGuess {
@@ -345,7 +343,9 @@ mod tests {
         assert_eq!(guess_lang("the il"), None);
         // Shop words that are English too, told by the Italian around them.
         assert_eq!(guess_lang("avete le capsule al ginseng?"), Some(Lang::It));
-        assert_eq!(guess_lang("avete capsule decaffeinate?"), Some(Lang::It));
+        // "all'", "on line" are Italian customers' too: no English evidence.
+        assert_eq!(guess_lang("spedite all'estero?"), None);
+        assert_eq!(guess_lang("pagamento on line?"), None);
         assert_eq!(guess_lang("capsule decaffeinate disponibili?"), None);
         assert_eq!(guess_lang("do you have ginseng capsules?"), Some(Lang::En));
         assert_eq!(guess_lang("is it still on sale?"), Some(Lang::En));

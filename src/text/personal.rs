@@ -50,7 +50,7 @@ pub fn introduced<'a>(texts: impl IntoIterator<Item = &'a str>) -> String {
                 .as_str()
                 .split_whitespace()
                 .skip_while(|w| !w.starts_with(char::is_uppercase) || is_intro_word(w));
-            for word in name {
+            for word in name.take_while(|w| !is_not_a_name(w)) {
                 if !names.contains(&word) {
                     names.push(word);
                 }
@@ -63,6 +63,38 @@ pub fn introduced<'a>(texts: impl IntoIterator<Item = &'a str>) -> String {
 /// The capitalised words of an introduction that are not the name.
 fn is_intro_word(word: &str) -> bool {
     matches!(word, "Sono" | "Mi" | "I" | "I'm" | "My" | "This" | "Qui")
+}
+
+/// Capitalised words after "sono" / "I am" that say how one is, not who ("Sono Molto
+/// deluso"): never taken for a name.
+fn is_not_a_name(word: &str) -> bool {
+    const WORDS: [&str; 24] = [
+        "molto",
+        "davvero",
+        "proprio",
+        "stanco",
+        "stanca",
+        "deluso",
+        "delusa",
+        "arrabbiato",
+        "arrabbiata",
+        "io",
+        "qui",
+        "un",
+        "una",
+        "il",
+        "la",
+        "very",
+        "really",
+        "so",
+        "not",
+        "a",
+        "an",
+        "the",
+        "still",
+        "here",
+    ];
+    WORDS.contains(&crate::text::fold(word).as_str())
 }
 
 /// `text` with each word of `name` (two letters or more, any case) as `with`.
@@ -171,6 +203,10 @@ mod tests {
         assert_eq!(
             super::introduced(said),
             "Francesca Neri Anna John Smith Bob"
+        );
+        assert_eq!(
+            super::introduced(["Sono Molto deluso", "I am Really Angry"]),
+            ""
         );
         let reply = "Ciao Francesca, certo: per l'ordine 4455667 ti scrivo io, Anna";
         assert_eq!(

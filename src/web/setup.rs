@@ -35,6 +35,15 @@ pub async fn setup(
     headers: HeaderMap,
     ApiJson(body): ApiJson<Setup>,
 ) -> Result<Response, ApiError> {
+    // Used already: the account it made is the way in (not an attempt: GET /setup
+    // tells anyone as much).
+    if app.service.store().has_admin()? {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "the shop is set up already: log in at /console (an admin adds the other accounts)",
+        )
+        .with_code("setup_done"));
+    }
     let address = format!("setup:{client}");
     let keys = [(address.as_str(), super::limits::MAX_FAILURES)];
     if let Err(wait) = app.logins.attempt(&keys, Instant::now()) {
@@ -45,14 +54,6 @@ pub async fn setup(
     }
     // Taken, not read: two calls with the link cannot both create an admin.
     let token = body.token.trim().to_owned();
-    // Used already: the account it made is the way in.
-    if app.service.store().has_admin()? {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "the shop is set up already: log in at /console (an admin adds the other accounts)",
-        )
-        .with_code("setup_done"));
-    }
     if !app.take_setup_token(&token)? {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,

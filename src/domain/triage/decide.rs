@@ -74,7 +74,19 @@ pub fn decide(
     if let Some(decision) = intent.and_then(|i| decide_intent(i, situation, text)) {
         return decision;
     }
-    decide_faq(situation, candidates, policy)
+    let faq = decide_faq(situation, candidates, policy);
+    // "lascia stare, ho risolto" with nothing to take back: the FAQ answers if it can;
+    // else an all right (never a "did you mean", or a person for a second miss).
+    if let Some(hit) = intent.filter(|i| i.action == IntentAction::Cancel)
+        && !matches!(faq.0, Decision::Answer { .. })
+    {
+        let why = format!("intent `{}` matched, nothing to take back", hit.name);
+        let reply = Decision::Reply {
+            intent: hit.name.clone(),
+        };
+        return (reply, Why::new(Cause::Intent, why));
+    }
+    faq
 }
 
 /// A person owns the conversation: the message is theirs. While still queued, a question
@@ -154,9 +166,33 @@ impl ChoiceReply {
         Self { text, digits }
     }
 
-    /// Its digits read as one number ("la 2." gives 2).
+    /// Its digits read as one number ("la 2." gives 2), else an ordinal word ("il
+    /// secondo", "la seconda che hai detto", "the second one").
     fn number(&self) -> Option<usize> {
-        self.digits.parse().ok()
+        self.digits.parse().ok().or_else(|| self.ordinal())
+    }
+
+    fn ordinal(&self) -> Option<usize> {
+        const ORDINALS: [&[&str]; 5] = [
+            &["primo", "prima", "first"],
+            &["secondo", "seconda", "second"],
+            &["terzo", "terza", "third"],
+            &["quarto", "quarta", "fourth"],
+            &["quinto", "quinta", "fifth"],
+        ];
+        // A short reply only: "la seconda volta che scrivo" is no pick.
+        let words: Vec<&str> = crate::text::words(&self.text).collect();
+        if words.len() > 5 {
+            return None;
+        }
+        let mut found = words.iter().filter_map(|w| {
+            ORDINALS
+                .iter()
+                .position(|names| names.contains(w))
+                .map(|i| i + 1)
+        });
+        let first = found.next()?;
+        found.next().is_none().then_some(first)
     }
 }
 
@@ -165,6 +201,11 @@ fn pick_choice<'c>(reply: &ChoiceReply, choices: &'c [Choice]) -> Option<&'c Cho
     let short = crate::text::words(&reply.text).count() <= 2;
     if short && !reply.digits.is_empty() {
         return choices.get(reply.number()?.checked_sub(1)?);
+    }
+    if reply.digits.is_empty()
+        && let Some(n) = reply.ordinal()
+    {
+        return choices.get(n.checked_sub(1)?);
     }
     let typed = reply.text.trim_end_matches('?');
     choices

@@ -117,12 +117,62 @@ fn an_intent_comes_before_the_faq() {
             intent: "rule".into()
         }
     );
-    // A cancel out of the queue means nothing: the FAQ decides.
+    // A cancel out of the queue takes nothing back: the FAQ answers if it can, else
+    // an all right (not a miss that would hand over at the second).
     let cancel = intent(IntentAction::Cancel);
     assert_eq!(
         decide_bot("x", Some(&cancel), &strong),
         Decision::Answer { faq_id: "a".into() }
     );
+    assert_eq!(
+        decide_bot("lascia stare ho risolto", Some(&cancel), &[]),
+        Decision::Reply {
+            intent: "rule".into()
+        }
+    );
+}
+
+#[test]
+fn a_choice_is_picked_by_its_ordinal_word_too() {
+    let choices = [
+        Choice {
+            label: "Rate?".into(),
+            target: ChoiceTarget::Faq("rate".into()),
+        },
+        Choice {
+            label: "Contrassegno?".into(),
+            target: ChoiceTarget::Faq("contrassegno".into()),
+        },
+    ];
+    let offered = Situation {
+        pending_choices: &choices,
+        ..situation(Mode::Bot)
+    };
+    for text in [
+        "il secondo",
+        "seconda",
+        "la seconda che hai detto",
+        "the second one",
+    ] {
+        assert_eq!(
+            decide(offered, text, None, &[], &Policy::default()).0,
+            Decision::Answer {
+                faq_id: "contrassegno".into()
+            },
+            "{text}"
+        );
+    }
+    // Not a pick: a long sentence, or two ordinals.
+    for text in [
+        "è la seconda volta che scrivo e nessuno mi risponde",
+        "il primo o il secondo",
+    ] {
+        let (decision, _) = decide(offered, text, None, &[], &Policy::default());
+        assert!(
+            !matches!(decision, Decision::Answer { .. }),
+            "{text}: {decision:?}"
+        );
+    }
 }
 
 #[test]
