@@ -276,7 +276,7 @@ impl Brain {
         // Entries about orders first (the ranking among each kept): the best of them
         // is the one triage weighs.
         if about_orders {
-            hits.sort_by_key(|h| off_topic(&entries[h.entry]));
+            hits.sort_by_cached_key(|h| off_topic(&entries[h.entry]));
         }
         let candidates = hits
             .iter()

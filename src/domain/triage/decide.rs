@@ -166,12 +166,13 @@ impl ChoiceReply {
         Self { text, digits }
     }
 
-    /// Its digits read as one number ("la 2." gives 2), else an ordinal word ("il
-    /// secondo", "la seconda che hai detto", "the second one").
+    /// Its digits read as one number ("la 2." gives 2).
     fn number(&self) -> Option<usize> {
-        self.digits.parse().ok().or_else(|| self.ordinal())
+        self.digits.parse().ok()
     }
 
+    /// An ordinal word, alone in a short reply ("il secondo", "la seconda che hai
+    /// detto", "the second one").
     fn ordinal(&self) -> Option<usize> {
         const ORDINALS: [&[&str]; 5] = [
             &["primo", "prima", "first"],
