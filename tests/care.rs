@@ -270,6 +270,33 @@ fn after_a_close_csat_then_nps_are_asked_and_the_answers_are_recorded_not_matche
 }
 
 #[test]
+fn a_worded_answer_is_a_score_said_back_to_the_customer() {
+    let mut app = TestApp::new();
+    served_and_closed(&mut app, "terminal:w");
+    // The question's own end of the scale, in words.
+    let nps = app.say("terminal:w", "Benissimo, grazie!");
+    assert_eq!(nps.len(), 1, "{nps:?}");
+    assert!(
+        nps[0].text.contains("5 su 5") && nps[0].choices.len() == 11,
+        "how it was read, then the NPS: {nps:?}"
+    );
+    let thanks = app.say("terminal:w", "otto su dieci");
+    assert!(thanks[0].text.contains("8 su 10"), "{thanks:?}");
+    assert_eq!(
+        survey_answers(&app),
+        [
+            ("Csat".into(), 5, Some("grazie".into())),
+            ("Nps".into(), 8, None)
+        ]
+    );
+    // A sentence that starts with a number word is a message, not a score.
+    served_and_closed(&mut app, "terminal:w");
+    let out = app.say("terminal:w", "due magliette sono arrivate rotte");
+    assert_ne!(out[0].kind, OutboundKind::Survey, "{out:?}");
+    assert_eq!(survey_answers(&app).len(), 2);
+}
+
+#[test]
 fn a_score_out_of_range_is_asked_again_and_the_survey_goes_on() {
     let mut app = TestApp::new();
     served_and_closed(&mut app, "terminal:o");
@@ -461,6 +488,44 @@ fn a_broken_estimate_gets_exactly_one_update_and_counts_as_broken() {
         .claim(ticket.id, "anna", start + Duration::minutes(20))
         .unwrap();
     assert_eq!(promise_events(&app), ["made", "broken", "made", "kept"]);
+}
+
+#[test]
+fn a_late_update_says_the_place_after_the_raise_and_never_promises_first_place() {
+    let mut app = TestApp::new();
+    let start = app.now();
+    app.say("terminal:x", "è una vergogna, voglio parlare con qualcuno");
+    app.say("terminal:y", "voglio parlare con un operatore");
+    let queue = app.queue();
+    assert_eq!(queue.len(), 2);
+    assert_eq!(queue[0].department, queue[1].department, "{queue:?}");
+    app.delivered("terminal:x");
+    app.delivered("terminal:y");
+    // Every promise falls due within a few hours: each customer hears once when.
+    let mut heard: std::collections::BTreeMap<&str, String> = Default::default();
+    for minute in 1..=240 {
+        app.service
+            .fire_due(start + Duration::minutes(minute))
+            .unwrap();
+        for customer in ["terminal:x", "terminal:y"] {
+            for update in app.delivered(customer) {
+                heard.entry(customer).or_insert(update.text);
+            }
+        }
+    }
+    let first = &heard["terminal:x"];
+    assert!(
+        first.contains("Sei il primo in coda"),
+        "the complaint is first: {first}"
+    );
+    // The second is raised too, but stays behind the complaint raised before it:
+    // its place is 2, and it is not told it moved up or comes first.
+    let second = &heard["terminal:y"];
+    assert!(second.contains("Sei il numero 2 in coda."), "{second}");
+    assert!(
+        !second.contains("avanti") && !second.contains("precedenza"),
+        "{second}"
+    );
 }
 
 #[test]

@@ -55,8 +55,14 @@ pub fn out_of_range(text: &str, kind: SurveyKind) -> bool {
     })
 }
 
-/// A score at the start of the message, in range or not, and the rest as a comment.
+/// A score at the start of the message, in range or not, and the rest as a comment:
+/// digits or stars, else words ("cinque", "dieci su dieci", and for a CSAT the
+/// question's own scale, "benissimo", "male", "excellent").
 fn scored(text: &str, kind: SurveyKind) -> Option<(usize, Option<String>)> {
+    digits_or_stars(text, kind).or_else(|| worded(text, kind))
+}
+
+fn digits_or_stars(text: &str, kind: SurveyKind) -> Option<(usize, Option<String>)> {
     let text = text.trim();
     let stars = text.chars().filter(|&c| c == '⭐' || c == '★').count();
     let rest: String = text
@@ -89,8 +95,192 @@ fn scored(text: &str, kind: SurveyKind) -> Option<(usize, Option<String>)> {
     if after.chars().next().is_some_and(char::is_alphanumeric) {
         return None;
     }
-    let comment = after.trim_matches(|c: char| c.is_whitespace() || ",.;:-!–".contains(c));
-    Some((score, (!comment.is_empty()).then(|| comment.to_owned())))
+    Some((score, comment_of(after)))
+}
+
+/// What follows a score, without the separators around it; None when nothing does.
+fn comment_of(after: &str) -> Option<String> {
+    let comment = after.trim_matches(|c: char| c.is_whitespace() || SEPARATORS.contains(c));
+    (!comment.is_empty()).then(|| comment.to_owned())
+}
+
+const SEPARATORS: &str = ",.;:-!–";
+
+/// Number words, Italian and English, by value.
+const NUMBER_WORDS: [(&str, usize); 24] = [
+    ("zero", 0),
+    ("uno", 1),
+    ("una", 1),
+    ("due", 2),
+    ("tre", 3),
+    ("quattro", 4),
+    ("cinque", 5),
+    ("sei", 6),
+    ("sette", 7),
+    ("otto", 8),
+    ("nove", 9),
+    ("dieci", 10),
+    ("one", 1),
+    ("two", 2),
+    ("three", 3),
+    ("four", 4),
+    ("five", 5),
+    ("six", 6),
+    ("seven", 7),
+    ("eight", 8),
+    ("nine", 9),
+    ("ten", 10),
+    ("undici", 11),
+    ("eleven", 11),
+];
+
+/// Words that rate help on the CSAT's scale, folded: the question's own ends ("male",
+/// "benissimo"; "poor", "excellent") and the words customers use for them. Words that
+/// only acknowledge ("ok", "grazie") are none of them.
+const RATING_WORDS: [(&str, usize); 45] = [
+    ("male", 1),
+    ("malissimo", 1),
+    ("pessimo", 1),
+    ("pessima", 1),
+    ("terribile", 1),
+    ("orribile", 1),
+    ("vergognoso", 1),
+    ("poor", 1),
+    ("terrible", 1),
+    ("awful", 1),
+    ("horrible", 1),
+    ("scarso", 2),
+    ("scarsa", 2),
+    ("insufficiente", 2),
+    ("maluccio", 2),
+    ("bad", 2),
+    ("mediocre", 2),
+    ("discreto", 3),
+    ("discreta", 3),
+    ("sufficiente", 3),
+    ("average", 3),
+    ("fair", 3),
+    ("bene", 4),
+    ("buono", 4),
+    ("buona", 4),
+    ("soddisfatto", 4),
+    ("soddisfatta", 4),
+    ("good", 4),
+    ("satisfied", 4),
+    ("benissimo", 5),
+    ("ottimo", 5),
+    ("ottima", 5),
+    ("eccellente", 5),
+    ("perfetto", 5),
+    ("perfetta", 5),
+    ("fantastico", 5),
+    ("fantastica", 5),
+    ("excellent", 5),
+    ("great", 5),
+    ("perfect", 5),
+    ("amazing", 5),
+    ("awesome", 5),
+    ("fantastic", 5),
+    ("top", 5),
+    ("impeccabile", 5),
+];
+
+/// Words that make a rating stronger: "molto bene" is a 5, "very bad" a 1.
+const INTENSIFIERS: [&str; 5] = ["molto", "very", "davvero", "really", "veramente"];
+
+/// Words that may follow a worded score and still leave it an answer ("ottimo
+/// servizio grazie"); anything else after it without a separator ("due magliette
+/// rotte", "bene ma...") makes the message something other than a score.
+const TAIL_WORDS: [&str; 14] = [
+    "servizio",
+    "assistenza",
+    "lavoro",
+    "aiuto",
+    "grazie",
+    "mille",
+    "davvero",
+    "service",
+    "job",
+    "help",
+    "support",
+    "thanks",
+    "thank",
+    "you",
+];
+
+/// A worded score at the start of the message: `[voto] [molto] word [su N]`, then
+/// the end, a separator and a comment, or only thanks and what was rated.
+fn worded(text: &str, kind: SurveyKind) -> Option<(usize, Option<String>)> {
+    // The message's words, folded, each with where it ends in the text.
+    let mut words = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices().chain([(text.len(), ' ')]) {
+        match (c.is_alphanumeric(), start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                words.push((crate::text::fold(&text[s..i]), i));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    let mut at = 0;
+    let word = |at: usize| words.get(at).map(|(w, _)| w.as_str());
+    if word(at).is_some_and(|w| ["voto", "score", "rating"].contains(&w)) {
+        at += 1;
+    }
+    let strong = word(at).is_some_and(|w| INTENSIFIERS.contains(&w));
+    if strong {
+        at += 1;
+    }
+    let w = word(at)?;
+    let number = NUMBER_WORDS.iter().find(|(n, _)| *n == w).map(|&(_, v)| v);
+    // "così così", "so so": the middle of the scale.
+    let middle = ["cosi", "so"].contains(&w) && word(at + 1) == Some(w);
+    let score = match number {
+        Some(n) if !strong => n,
+        Some(_) => return None,
+        None if kind != SurveyKind::Csat => return None,
+        None if middle => {
+            at += 1;
+            3
+        }
+        None => {
+            let rated = RATING_WORDS.iter().find(|(r, _)| *r == w)?.1;
+            match (strong, rated) {
+                (true, 4) => 5,
+                (true, 2) => 1,
+                _ => rated,
+            }
+        }
+    };
+    at += 1;
+    // "cinque su cinque", "8 out of ten".
+    let of = match (word(at), word(at + 1)) {
+        (Some("su"), Some(_)) => 2,
+        (Some("out"), Some("of")) => 3,
+        _ => 0,
+    };
+    if of > 0
+        && word(at + of - 1).is_some_and(|n| {
+            NUMBER_WORDS
+                .iter()
+                .any(|(w, v)| *w == n && (*v == 5 || *v == 10))
+                || n == "5"
+                || n == "10"
+        })
+    {
+        at += of;
+    }
+    let end = at.checked_sub(1).map_or(0, |last| words[last].1);
+    let after = &text[end..];
+    let separated = after
+        .trim_start()
+        .starts_with(|c: char| SEPARATORS.contains(c));
+    let only_tail = words[at..]
+        .iter()
+        .all(|(w, _)| TAIL_WORDS.contains(&w.as_str()));
+    (separated || only_tail).then(|| (score, comment_of(after)))
 }
 
 #[cfg(test)]
@@ -146,5 +336,57 @@ mod tests {
             !out_of_range("⭐⭐⭐⭐⭐⭐", SurveyKind::Nps),
             "stars are a CSAT's"
         );
+    }
+
+    #[test]
+    fn worded_scores_are_read_on_the_question_s_scale() {
+        let csat = |t| read_answer(t, SurveyKind::Csat);
+        let nps = |t| read_answer(t, SurveyKind::Nps);
+        assert_eq!(csat("Cinque"), Some((5, None)));
+        assert_eq!(csat("quattro su cinque"), Some((4, None)));
+        assert_eq!(csat("voto tre"), Some((3, None)));
+        assert_eq!(csat("benissimo!"), Some((5, None)));
+        assert_eq!(csat("Male"), Some((1, None)));
+        assert_eq!(csat("molto bene"), Some((5, None)));
+        assert_eq!(csat("così così"), Some((3, None)));
+        assert_eq!(csat("so-so"), Some((3, None)));
+        assert_eq!(csat("very bad"), Some((1, None)));
+        assert_eq!(
+            csat("Ottimo servizio, grazie"),
+            Some((5, Some("servizio, grazie".into())))
+        );
+        assert_eq!(csat("excellent"), Some((5, None)));
+        assert_eq!(
+            csat("scarso - ho aspettato troppo"),
+            Some((2, Some("ho aspettato troppo".into())))
+        );
+        assert_eq!(nps("dieci"), Some((10, None)));
+        assert_eq!(nps("otto su dieci, bravi"), Some((8, Some("bravi".into()))));
+        assert_eq!(nps("eight out of ten"), Some((8, None)));
+        assert_eq!(nps("zero"), Some((0, None)));
+    }
+
+    #[test]
+    fn words_that_only_start_a_message_are_no_score() {
+        let csat = |t| read_answer(t, SurveyKind::Csat);
+        for other in [
+            "due magliette sono arrivate rotte",
+            "bene ma il pacco dov'è",
+            "una domanda sui resi",
+            "non male",
+            "ok",
+            "grazie",
+            "sei un bot?",
+            "molto cinque",
+            "cinque giorni che aspetto",
+        ] {
+            assert_eq!(csat(other), None, "{other:?} is no score");
+        }
+        // The NPS asks how likely, not how good: its words are numbers only.
+        assert_eq!(read_answer("ottimo", SurveyKind::Nps), None);
+        // A worded number out of range is meant as a score: the range is asked again.
+        assert!(out_of_range("sei", SurveyKind::Csat));
+        assert!(out_of_range("undici", SurveyKind::Nps));
+        assert!(!out_of_range("sei un bot?", SurveyKind::Csat));
     }
 }

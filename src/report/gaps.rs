@@ -76,7 +76,8 @@ fn misses(events: &[Event]) -> Vec<Miss<'_>> {
             customer: &e.customer,
             at: e.at,
         };
-        if text.trim().is_empty() {
+        // Nothing an FAQ could answer: a lone "2", an emoji.
+        if !text.chars().any(char::is_alphabetic) {
             continue;
         }
         if cause.missed(*decision) {

@@ -64,3 +64,18 @@ fn a_pick_after_a_number_out_of_range_is_still_a_pick() {
         .collect();
     assert_eq!(who, [("web:b", "ogni quanto va tolto il calcare")]);
 }
+
+/// A miss with no words ("2", an emoji) is unanswered, but nothing an FAQ entry could
+/// answer: no gap.
+#[test]
+fn a_miss_without_words_is_no_gap() {
+    use {Cause::*, DecisionKind::*};
+    let a = CustomerId::parse("web:a").unwrap();
+    let events = [
+        decided(&a, 0, "2", Fallback, LoneNumber),
+        decided(&a, 1, "🤷", Fallback, NoCandidate),
+        decided(&a, 2, "posso pagare in contanti", Fallback, NoCandidate),
+    ];
+    let texts: Vec<String> = misses(&events).iter().map(|m| m.text.to_string()).collect();
+    assert_eq!(texts, ["posso pagare in contanti"]);
+}

@@ -135,6 +135,10 @@ impl Service {
         let mut ticket = before;
         let conv = self.store.conversation(&ticket.customer)?;
         let mut turn = Turn::new(conv.ok_or(ServiceError::NoTicket(id))?);
+        // The place said is the place after the raise, and "moved up" only if it is
+        // better: an urgent ticket stays behind the urgent ones before it.
+        let mut position = position;
+        let mut passed = false;
         if news == News::Late {
             ticket.priority = ticket.priority.raised();
             ticket.broken_promises += 1;
@@ -143,6 +147,9 @@ impl Service {
                 customer: ticket.customer.clone(),
                 kind: EventKind::PromiseBroken { ticket: id },
             });
+            let raised = self.store.queue_position(&ticket)?;
+            passed = raised < position;
+            position = raised;
         }
         let estimate = if ticket.broken_promises < crate::domain::MAX_BROKEN_PROMISES {
             self.promise(&mut ticket, position, now, &mut turn)?
@@ -159,7 +166,7 @@ impl Service {
             estimate,
         };
         let text = match news {
-            News::Late => texts::late(lang, &wait),
+            News::Late => texts::late(lang, &wait, passed),
             News::Moved => texts::moved_up(lang, &wait),
         };
         turn.outbound

@@ -148,7 +148,7 @@ impl Service {
         if !nps_due {
             return Said::new(
                 OutboundKind::Survey,
-                Some(texts::survey_thanks(lang).into()),
+                Some(texts::survey_thanks(lang, kind, score)),
             );
         }
         conv.nps_asked_at = Some(inbound.at);
@@ -159,7 +159,7 @@ impl Service {
         });
         Said {
             choices: score_choices(SurveyKind::Nps),
-            ..Said::new(OutboundKind::Survey, Some(texts::nps_question(lang).into()))
+            ..Said::new(OutboundKind::Survey, Some(texts::nps_question(lang, score)))
         }
     }
 }

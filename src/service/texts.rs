@@ -116,17 +116,26 @@ fn span(lang: Lang, low: i64, high: i64) -> String {
     }
 }
 
-/// The estimate passed with nobody on the ticket: sorry, and the new one.
-pub fn late(lang: Lang, wait: &Wait<'_>) -> String {
+/// The estimate passed with nobody on the ticket: sorry, where the customer now is
+/// (`passed`: the raised ticket went ahead of others), and the new estimate.
+pub fn late(lang: Lang, wait: &Wait<'_>, passed: bool) -> String {
     let position = wait.position;
     let eta = eta(lang, wait);
+    let place = match (lang, position, passed) {
+        (Lang::It, 1, _) => "Sei il primo in coda: la prossima persona libera è per te.".to_owned(),
+        (Lang::It, _, true) => {
+            format!("Ti ho fatto passare avanti: ora sei il numero {position} in coda.")
+        }
+        (Lang::It, _, false) => format!("Sei il numero {position} in coda."),
+        (Lang::En, 1, _) => "You are first in the queue: the next person free is yours.".to_owned(),
+        (Lang::En, _, true) => {
+            format!("I've moved you up: you are now number {position} in the queue.")
+        }
+        (Lang::En, _, false) => format!("You are number {position} in the queue."),
+    };
     match lang {
-        Lang::It => format!(
-            "Scusa l'attesa: ci sta volendo più del previsto. Sei il numero {position} in coda e la tua richiesta ora ha la precedenza.{eta}"
-        ),
-        Lang::En => format!(
-            "Sorry for the wait: it is taking longer than we said. You are number {position} in the queue and your request now comes first.{eta}"
-        ),
+        Lang::It => format!("Scusa l'attesa: ci sta volendo più del previsto. {place}{eta}"),
+        Lang::En => format!("Sorry for the wait: it is taking longer than we said. {place}{eta}"),
     }
 }
 
@@ -336,14 +345,16 @@ pub fn csat_question(lang: Lang) -> &'static str {
     }
 }
 
-pub fn nps_question(lang: Lang) -> &'static str {
+/// The NPS question, after thanks for the CSAT score just read (said back, so a
+/// worded answer shows how it was taken: "benissimo" is a 5).
+pub fn nps_question(lang: Lang, csat: u8) -> String {
     match lang {
-        Lang::It => {
-            "Grazie! Un'ultima domanda: da 0 a 10, quanto consiglieresti il nostro negozio a un amico?"
-        }
-        Lang::En => {
-            "Thank you! One last question: from 0 to 10, how likely are you to recommend our shop to a friend?"
-        }
+        Lang::It => format!(
+            "Grazie, ho registrato il tuo voto: {csat} su 5. Un'ultima domanda: da 0 a 10, quanto consiglieresti il nostro negozio a un amico?"
+        ),
+        Lang::En => format!(
+            "Thank you, your rating is recorded: {csat} out of 5. One last question: from 0 to 10, how likely are you to recommend our shop to a friend?"
+        ),
     }
 }
 
@@ -366,20 +377,34 @@ pub fn survey_range(survey: crate::domain::SurveyKind, lang: Lang) -> &'static s
     }
 }
 
-pub fn survey_thanks(lang: Lang) -> &'static str {
+/// Thanks for a survey's answer, with the score as it was read.
+pub fn survey_thanks(lang: Lang, survey: crate::domain::SurveyKind, score: u8) -> String {
+    let high = survey.range().end().to_owned();
     match lang {
-        Lang::It => {
-            "Grazie per il tuo giudizio: ci aiuta a migliorare. Se ti serve altro, scrivimi pure."
-        }
-        Lang::En => {
-            "Thanks for your feedback: it helps us improve. If you need anything else, just write."
-        }
+        Lang::It => format!(
+            "Grazie per il tuo giudizio ({score} su {high}): ci aiuta a migliorare. Se ti serve altro, scrivimi pure."
+        ),
+        Lang::En => format!(
+            "Thanks for your feedback ({score} out of {high}): it helps us improve. If you need anything else, just write."
+        ),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_late_update_says_moved_up_only_when_it_did() {
+        let wait = |position| Wait {
+            position,
+            back: None,
+            estimate: None,
+        };
+        assert!(late(Lang::It, &wait(3), true).contains("passare avanti: ora sei il numero 3"));
+        assert!(late(Lang::It, &wait(3), false).ends_with("Sei il numero 3 in coda."));
+        assert!(late(Lang::En, &wait(1), true).contains("You are first in the queue"));
+    }
 
     #[test]
     fn a_long_wait_is_said_in_hours() {

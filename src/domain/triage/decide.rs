@@ -71,6 +71,13 @@ pub fn decide(
             Why::new(Cause::ChoiceOutOfRange, why),
         );
     }
+    if situation.pending_choices.is_empty()
+        && situation.survey.is_none()
+        && let Some(n) = lone_number(&reply)
+    {
+        let why = format!("a lone number ({n}) with no choices or survey to answer");
+        return low_confidence(situation, Why::new(Cause::LoneNumber, why));
+    }
     if let Some(decision) = intent.and_then(|i| decide_intent(i, situation, text)) {
         return decision;
     }
@@ -218,16 +225,22 @@ fn pick_choice<'c>(reply: &ChoiceReply, choices: &'c [Choice]) -> Option<&'c Cho
 /// customer meant to pick one, not to ask the FAQ about the number ("30 euro" and
 /// "ordine 123456" are not picks).
 fn number_not_offered(reply: &ChoiceReply, choices: &[Choice]) -> Option<usize> {
-    const PICKING: [&str; 8] = ["la", "il", "n", "nr", "numero", "number", "the", "option"];
     if choices.is_empty() {
         return None;
     }
+    let n = lone_number(reply)?;
+    (n == 0 || n > choices.len()).then_some(n)
+}
+
+/// A number of one or two digits alone, maybe with a word that picks ("3", "la 5.",
+/// "option 4"); "30 euro" and "ordine 123456" are not.
+fn lone_number(reply: &ChoiceReply) -> Option<usize> {
+    const PICKING: [&str; 8] = ["la", "il", "n", "nr", "numero", "number", "the", "option"];
     let rest: String = reply.text.chars().filter(|c| c.is_alphabetic()).collect();
     if reply.digits.len() > 2 || !(rest.is_empty() || PICKING.contains(&rest.as_str())) {
         return None;
     }
-    let n = reply.number()?;
-    (n == 0 || n > choices.len()).then_some(n)
+    reply.number()
 }
 
 fn decide_choice(choice: &Choice, intent: Option<&IntentHit>) -> (Decision, Why) {

@@ -242,6 +242,9 @@ pub enum Cause {
     SurveyOutOfRange,
     /// A number that names none of the choices offered: they are offered again.
     ChoiceOutOfRange,
+    /// A lone number with no choices or survey to answer ("2"): the bot asks what it
+    /// means, never answers the FAQ entry that holds the number ("2 anni").
+    LoneNumber,
     /// Written before causes were stored, by words the migration did not recognise.
     #[default]
     Unknown,

@@ -228,6 +228,38 @@ fn a_picked_choice_wins_over_matching() {
 }
 
 #[test]
+fn a_lone_number_with_nothing_to_answer_is_asked_about_not_matched() {
+    // "2" with no choices or survey pending: the FAQ entry that says "2 anni" is no
+    // answer to it.
+    let garanzia = [candidate("garanzia", 0.9)];
+    let policy = Policy::default();
+    for typed in ["2", "la 3.", "0"] {
+        let (decision, why) = decide(situation(Mode::Bot), typed, None, &garanzia, &policy);
+        assert_eq!(decision, Decision::Fallback, "{typed}");
+        assert_eq!(why.cause, Cause::LoneNumber, "{typed}: {why}");
+    }
+    // A second miss in a row goes to a person, as any.
+    let streak = Situation {
+        low_confidence_streak: 1,
+        ..situation(Mode::Bot)
+    };
+    let (decision, _) = decide(streak, "2", None, &garanzia, &policy);
+    assert!(matches!(decision, Decision::HandOff { .. }), "{decision:?}");
+    // A number with words is a question like any other.
+    for message in ["2 anni di garanzia?", "30 euro", "ordine 123456"] {
+        let (decision, why) = decide(situation(Mode::Bot), message, None, &garanzia, &policy);
+        assert_ne!(why.cause, Cause::LoneNumber, "{message}");
+        assert_eq!(
+            decision,
+            Decision::Answer {
+                faq_id: "garanzia".into()
+            },
+            "{message}"
+        );
+    }
+}
+
+#[test]
 fn while_a_person_owns_it_the_bot_answers_only_a_queued_faq_question() {
     let strong = [candidate("a", 0.9)];
     let policy = Policy::default();
