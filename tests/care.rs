@@ -41,6 +41,38 @@ fn handoff_at(app: &mut TestApp, customer: &str, at: DateTime<Utc>, text: &str) 
 }
 
 #[test]
+fn an_answer_s_hours_are_the_hours_the_bot_keeps() {
+    let mut app = TestApp::with_config(sample_dirs(), shop_hours());
+    app.set_clock(rome(2026, 12, 1, 10, 0));
+    let it = app.say("terminal:h", "Quali sono gli orari del servizio clienti?");
+    assert_eq!(it[0].kind, OutboundKind::Answer, "{it:?}");
+    assert!(
+        it[0].text.contains(
+            "risponde: lunedì–venerdì 9:00–13:00 e 14:00–18:00; sabato 9:00–12:00; chiuso \
+             domenica e nei giorni festivi nazionali. Prossime chiusure: 8/12, 25/12, 26/12."
+        ),
+        "{it:?}"
+    );
+    let en = app.say("terminal:e", "What are your customer service hours?");
+    assert!(
+        en[0].text.contains(
+            "answers by chat, email and phone: Monday–Friday 9:00–13:00 and 14:00–18:00; \
+             Saturday 9:00–12:00; closed Sunday and on Italian national holidays. Coming \
+             closures: 8 December, 25 December, 26 December."
+        ),
+        "{en:?}"
+    );
+    assert!(!en[0].text.contains('{'), "{en:?}");
+    // A shop that set no hours: people are always in, and the answer says so.
+    let mut always = TestApp::new();
+    let out = always.say("terminal:a", "Quali sono gli orari del servizio clienti?");
+    assert!(
+        out[0].text.contains("risponde: sempre, 24 ore su 24."),
+        "{out:?}"
+    );
+}
+
+#[test]
 fn a_request_for_a_person_out_of_hours_is_told_when_people_are_back() {
     let mut app = TestApp::with_config(sample_dirs(), shop_hours());
     let saturday_evening = rome(2026, 11, 28, 20, 0);
@@ -91,13 +123,64 @@ fn a_transfer_out_of_hours_says_when_the_new_department_is_back() {
     assert!(
         moved
             .text
-            .starts_with("Ho passato la tua richiesta al reparto logistica"),
+            .starts_with("Ho passato la tua richiesta al reparto Logistica"),
         "{told:?}"
     );
     assert!(
         moved
             .text
             .contains("non è disponibile: torna domani dalle 9:00"),
+        "{told:?}"
+    );
+}
+
+#[test]
+fn a_transfer_names_the_department_in_the_customer_s_language() {
+    // An English customer moved to a department: its English name, the configured
+    // label first, never the Italian key.
+    let config = Config::parse(
+        r#"
+[departments.logistica]
+[departments.resi]
+label = { it = "Resi e rimborsi", en = "Returns" }
+[departments.magazzino]
+"#,
+    )
+    .unwrap();
+    let mut app = TestApp::with_config(sample_dirs(), config);
+    app.say("terminal:en", "I want to talk to a human");
+    let id = app.queue()[0].id;
+    let now = app.now();
+    app.service.claim(id, "anna", now).unwrap();
+    let moves = [
+        ("logistica", "our Shipping team"),
+        ("resi", "our Returns team"),
+        ("magazzino", "our magazzino team"),
+    ];
+    for (department, said) in moves {
+        let to = sportello::service::Transfer::Department(department.into());
+        app.service.transfer(id, "anna", &to, now).unwrap();
+        let told = app.delivered("terminal:en");
+        let moved = told.last().unwrap();
+        assert!(moved.text.contains(said), "{department}: {told:?}");
+        app.service.claim(id, "anna", now).unwrap();
+    }
+    app.say("terminal:it", "voglio parlare con un operatore");
+    let queue = app.queue();
+    let id = queue
+        .iter()
+        .find(|t| t.customer.as_str() == "terminal:it")
+        .unwrap()
+        .id;
+    app.service.claim(id, "anna", now).unwrap();
+    let to = sportello::service::Transfer::Department("resi".into());
+    app.service.transfer(id, "anna", &to, now).unwrap();
+    let told = app.delivered("terminal:it");
+    assert!(
+        told.last()
+            .unwrap()
+            .text
+            .contains("al reparto Resi e rimborsi"),
         "{told:?}"
     );
 }

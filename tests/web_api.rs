@@ -304,7 +304,7 @@ fn an_operator_notes_transfers_releases_replies_and_closes_through_the_api() {
         .collect();
     assert_eq!(texts.len(), 2, "{texts:?}");
     assert!(
-        texts[0].contains("reparto vendite") && texts[0].contains("in coda, numero 1"),
+        texts[0].contains("reparto Vendite") && texts[0].contains("in coda, numero 1"),
         "{texts:?}"
     );
     assert_eq!(texts[1], "Ciao, ci sono io.");

@@ -257,6 +257,92 @@ impl Hours {
         None
     }
 
+    /// The week in words for customers, days with the same hours together, then the
+    /// closures of the next 30 days from `now`: "lunedì–venerdì 9:00–18:00; sabato
+    /// 9:00–13:00; chiuso domenica e nei giorni festivi nazionali. Prossime chiusure:
+    /// 8/12, 25/12." What an FAQ answer's `{hours}` says, so it never drifts from the
+    /// hours the bot keeps.
+    pub fn week_words(&self, now: DateTime<Utc>, lang: crate::domain::Lang) -> String {
+        let it = lang == crate::domain::Lang::It;
+        if self.week.iter().all(|d| *d == [(0, DAY_MINUTES)]) && !self.italian {
+            let closures = self.closures(now, it);
+            return if it {
+                format!("sempre, 24 ore su 24.{closures}")
+            } else {
+                format!("around the clock, every day.{closures}")
+            };
+        }
+        let hm = |m: u32| format!("{}:{:02}", m / 60, m % 60);
+        let day = |i: usize| weekday_name(Weekday::try_from(i as u8).expect("0..7"), it);
+        let mut parts = Vec::new();
+        let mut closed = Vec::new();
+        let mut i = 0;
+        while i < 7 {
+            let mut j = i;
+            while j + 1 < 7 && self.week[j + 1] == self.week[i] {
+                j += 1;
+            }
+            let days = match j - i {
+                0 => day(i).to_owned(),
+                1 => format!("{} {} {}", day(i), if it { "e" } else { "and" }, day(j)),
+                _ => format!("{}–{}", day(i), day(j)),
+            };
+            if self.week[i].is_empty() {
+                closed.push(days);
+            } else {
+                let spans: Vec<String> = self.week[i]
+                    .iter()
+                    .map(|&(s, e)| format!("{}–{}", hm(s), hm(e)))
+                    .collect();
+                parts.push(format!(
+                    "{days} {}",
+                    spans.join(if it { " e " } else { " and " })
+                ));
+            }
+            i = j + 1;
+        }
+        let holidays = match (self.italian, it) {
+            (true, true) => Some("nei giorni festivi nazionali"),
+            (true, false) => Some("on Italian national holidays"),
+            _ => None,
+        };
+        let closed = closed.join(", ");
+        let closed = match (closed.is_empty(), holidays) {
+            (true, None) => String::new(),
+            (true, Some(h)) => h.to_owned(),
+            (false, None) => closed,
+            (false, Some(h)) => format!("{closed} {} {h}", if it { "e" } else { "and" }),
+        };
+        let mut words = parts.join("; ");
+        if !closed.is_empty() {
+            words.push_str(if it { "; chiuso " } else { "; closed " });
+            words.push_str(&closed);
+        }
+        format!("{words}.{}", self.closures(now, it))
+    }
+
+    /// " Prossime chiusure: 8/12, 25/12." for the closed dates of the next 30 days
+    /// that fall on days otherwise open; empty when none.
+    fn closures(&self, now: DateTime<Utc>, it: bool) -> String {
+        let dates: Vec<String> = self
+            .closed_days(now, 30)
+            .into_iter()
+            .filter(|d| !self.week[d.weekday().num_days_from_monday() as usize].is_empty())
+            .map(|d| {
+                if it {
+                    d.format("%-d/%-m").to_string()
+                } else {
+                    d.format("%-d %B").to_string()
+                }
+            })
+            .collect();
+        match (dates.is_empty(), it) {
+            (true, _) => String::new(),
+            (false, true) => format!(" Prossime chiusure: {}.", dates.join(", ")),
+            (false, false) => format!(" Coming closures: {}.", dates.join(", ")),
+        }
+    }
+
     /// "oggi dalle 14:00", "domani dalle 9:00", "lunedì dalle 9:00" (or English), for
     /// an opening at `when` said at `now`.
     pub fn describe(

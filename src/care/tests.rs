@@ -208,3 +208,29 @@ fn the_week_and_the_coming_closures_read_back_as_written() {
         ["2026-12-24", "2026-12-25", "2026-12-26", "2027-01-01"]
     );
 }
+
+#[test]
+fn the_week_in_words_groups_days_and_names_the_coming_closures() {
+    let h = shop();
+    let now = rome(2026, 12, 1, 10, 0);
+    assert_eq!(
+        h.week_words(now, Lang::It),
+        "lunedì–venerdì 9:00–13:00 e 14:00–18:00; sabato 9:00–12:00; chiuso domenica e nei \
+         giorni festivi nazionali. Prossime chiusure: 8/12, 24/12, 25/12, 26/12."
+    );
+    assert_eq!(
+        h.week_words(rome(2026, 6, 3, 10, 0), Lang::En),
+        "Monday–Friday 9:00–13:00 and 14:00–18:00; Saturday 9:00–12:00; closed Sunday and \
+         on Italian national holidays."
+    );
+    assert_eq!(
+        Hours::always().week_words(now, Lang::It),
+        "sempre, 24 ore su 24."
+    );
+    let weekend: HoursSettings =
+        toml::from_str("sat = \"10:00-14:00\"\nsun = \"10:00-14:00\"").unwrap();
+    assert_eq!(
+        Hours::parse(&weekend).unwrap().week_words(now, Lang::En),
+        "Saturday and Sunday 10:00–14:00; closed Monday–Friday."
+    );
+}

@@ -251,6 +251,35 @@ impl Default for Config {
 }
 
 impl Config {
+    /// How a department is named to a customer writing in `lang`: its `label` for
+    /// that language, else the built-in one of the four default departments, else
+    /// its name ("logistica" is "Shipping" to an English customer, never "logistica").
+    pub fn department_label<'a>(
+        &'a self,
+        department: &'a str,
+        lang: crate::domain::Lang,
+    ) -> &'a str {
+        if let Some(label) = self
+            .departments
+            .get(department)
+            .and_then(|d| d.label.get(lang.code()))
+        {
+            return label;
+        }
+        let it = lang == crate::domain::Lang::It;
+        match department {
+            "vendite" if it => "Vendite",
+            "vendite" => "Sales",
+            "logistica" if it => "Logistica",
+            "logistica" => "Shipping",
+            "amministrazione" if it => "Amministrazione",
+            "amministrazione" => "Billing",
+            "assistenza" if it => "Assistenza clienti",
+            "assistenza" => "Customer care",
+            _ => department,
+        }
+    }
+
     /// The hours that apply to a department: its own, else the shop's.
     pub fn hours_of(&self, department: &str) -> &crate::care::Hours {
         self.departments

@@ -153,8 +153,9 @@ fn build(
     }
     // A draft published as it was written would tell customers to "write the answer
     // here", or quote operators' replies to other customers with `{order}` left in:
-    // its notes are for the editor. The answer is the same for everyone (no
-    // placeholder is filled in it).
+    // its notes are for the editor. The answer is the same for everyone: only
+    // `{hours}` is filled in (the hours the bot keeps), any other `{word}` would reach
+    // customers as written.
     if !fm.draft
         && let Some((i, found)) = answer.lines().enumerate().find_map(|(i, line)| {
             let counted = ASKED_LINE.find(line).map(|m| m.as_str());
@@ -164,6 +165,12 @@ fn build(
                 .find(|mark| line.contains(**mark))
                 .copied()
                 .or(counted)
+                .or_else(|| {
+                    BRACED
+                        .find_iter(line)
+                        .map(|m| m.as_str())
+                        .find(|m| *m != HOURS)
+                })
                 .map(|mark| (i, mark))
         })
     {
@@ -171,6 +178,13 @@ fn build(
             format!(
                 "the answer has `{found}`, a placeholder of the draft's quoted replies: an FAQ answer is the same for every customer, nothing fills it in"
             )
+        } else if BRACED.is_match(found) {
+            let what = format!(
+                "the answer has `{found}`, which nothing fills in: customers would read it as written"
+            );
+            return Err(Diagnostic::error(path, line + i, what).hint(
+                "the one placeholder an answer may hold is `{hours}` (the opening hours the bot keeps, in the entry's language); write the words themselves otherwise",
+            ));
         } else {
             format!(
                 "the answer still has the draft's notes (`{found}`, written by `sportello faq drafts`)"
@@ -223,6 +237,14 @@ static ASKED_LINE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(
         .expect("a valid pattern")
 });
 
+/// The placeholder an answer may hold: the opening hours of the entry's department
+/// (else the shop's), filled in as the answer is sent.
+pub const HOURS: &str = "{hours}";
+
+/// A `{word}` in an answer: a placeholder, filled in only if it is `{hours}`.
+static BRACED: std::sync::LazyLock<regex::Regex> =
+    std::sync::LazyLock::new(|| regex::Regex::new(r"\{[a-z_]+\}").expect("a valid pattern"));
+
 /// What a draft writes in place of a customer's details in operators' replies
 /// (`text::personal::placeholders`).
 pub const PLACEHOLDERS: &[&str] = &["{order}", "{name}", "{email}", "{phone}"];
@@ -256,6 +278,23 @@ mod tests {
         assert!(err.message.contains("`{name}`"), "{err}");
         let fine = "+++\nquestions = [\"a?\"]\n+++\nSì: scrivi il numero d'ordine {come PF-123} nel campo note.\n";
         assert!(parse_str(fine).is_ok());
+    }
+
+    #[test]
+    fn hours_is_the_one_placeholder_an_answer_may_hold() {
+        let hours = "+++\nquestions = [\"a?\"]\n+++\nRispondiamo: {hours}\n";
+        assert!(parse_str(hours).is_ok());
+        let typo = "+++\nquestions = [\"a?\"]\n+++\nSì.\nRispondiamo: {orari}\n";
+        let err = parse_str(typo).unwrap_err();
+        assert_eq!(err.line, 5, "{err}");
+        assert!(
+            err.message.contains("`{orari}`, which nothing fills in"),
+            "{err}"
+        );
+        assert!(
+            err.hint.as_deref().is_some_and(|h| h.contains("{hours}")),
+            "{err}"
+        );
     }
 
     fn parse_str(text: &str) -> Result<Entry, Diagnostic> {

@@ -11,7 +11,7 @@ pub mod suggest;
 mod vocabulary;
 mod watch;
 
-pub use entry::{DRAFT_MARK, DRAFT_NOTES, Entry};
+pub use entry::{DRAFT_MARK, DRAFT_NOTES, Entry, HOURS};
 pub use index::{FaqIndex, HeldOutSemantic, Hit};
 pub use watch::watch;
 

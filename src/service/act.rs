@@ -95,7 +95,10 @@ impl Service {
         let away = self.back_at(&ticket.department, now, lang);
         let away = away.as_deref();
         let text = match department {
-            Some(department) => texts::transferred(lang, department, position, away),
+            Some(department) => {
+                let label = self.config.department_label(department, lang);
+                texts::transferred(lang, label, position, away)
+            }
             None => texts::taken_back(lang, position, away),
         };
         Ok(Some(said(ticket, OutboundKind::Waiting, text, vec![], now)))
@@ -124,7 +127,7 @@ impl Service {
                 .faq
                 .entry(faq)
                 .filter(|e| e.lang == lang)
-                .map(|e| e.answer.clone()),
+                .map(|e| self.answer_of(e, now)),
             _ => None,
         };
         let (kind, farewell) = match (ticket.first_response_at, answer) {

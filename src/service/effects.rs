@@ -27,6 +27,25 @@ impl Said {
 }
 
 impl Service {
+    /// An FAQ entry's answer as the customer reads it: `{hours}` filled in with the
+    /// hours of the entry's department (else the shop's), in the entry's language.
+    pub(super) fn answer_of(
+        &self,
+        entry: &crate::faq::Entry,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> String {
+        if !entry.answer.contains(crate::faq::HOURS) {
+            return entry.answer.clone();
+        }
+        let hours = entry
+            .department
+            .as_deref()
+            .map_or(&self.config.hours, |d| self.config.hours_of(d));
+        entry
+            .answer
+            .replace(crate::faq::HOURS, &hours.week_words(now, entry.lang))
+    }
+
     /// Apply the decision to the turn; returns what to say. The answer text comes from
     /// the same brain that decided, even if a reload lands meanwhile.
     pub(super) fn effects(
@@ -47,7 +66,10 @@ impl Service {
         let fallback = || texts::fallback(lang, brain.faq.example_question(lang));
         Ok(match decision {
             Decision::Answer { faq_id } => {
-                let answer = brain.faq.entry(faq_id).map(|e| e.answer.clone());
+                let answer = brain
+                    .faq
+                    .entry(faq_id)
+                    .map(|e| self.answer_of(e, inbound.at));
                 let mut answer = answer.unwrap_or_else(fallback);
                 // Answered while waiting: still what the person will be asked about.
                 self.add_to_request(turn, inbound, chatter)?;
