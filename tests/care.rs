@@ -4,7 +4,7 @@
 use crate::support::{TestApp, sample_dirs};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use sportello::config::Config;
-use sportello::domain::{EventKind, OutboundKind};
+use sportello::domain::{EventKind, OutboundKind, Priority};
 
 /// Monday to Friday with a lunch break, Saturday morning, Italian holidays.
 fn shop_hours() -> Config {
@@ -183,6 +183,85 @@ label = { it = "Resi e rimborsi", en = "Returns" }
             .contains("al reparto Resi e rimborsi"),
         "{told:?}"
     );
+}
+
+#[test]
+fn a_customer_hears_when_their_operator_puts_them_back_or_hands_them_on() {
+    let mut app = TestApp::new();
+    app.say("terminal:r", "voglio parlare con un operatore");
+    let id = app.queue()[0].id;
+    let now = app.now();
+    app.service.claim(id, "anna", now).unwrap();
+    app.delivered("terminal:r");
+    // Released: back in the queue, and told so with the place.
+    app.service.release(id, "anna", now).unwrap();
+    let told = app.delivered("terminal:r");
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert!(
+        told[0].text.contains("sei di nuovo in coda, numero 1"),
+        "{told:?}"
+    );
+    // Handed by its operator to a colleague: a person still has it, and says so.
+    let luca = sportello::accounts::Operator {
+        name: "luca".into(),
+        role: sportello::accounts::Role::Operator,
+        departments: vec![],
+        password_hash: "not a real hash".into(),
+        created_at: now,
+        account: "account-luca".into(),
+    };
+    app.service.store().add_operator(&luca).unwrap();
+    app.service.claim(id, "anna", now).unwrap();
+    let to = sportello::service::Transfer::Operator("luca".into());
+    app.service.transfer(id, "anna", &to, now).unwrap();
+    let told = app.delivered("terminal:r");
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert!(told[0].text.contains("a un collega"), "{told:?}");
+    // Given from the queue to someone: as a claim, nothing to tell yet.
+    app.service.release(id, "luca", now).unwrap();
+    app.delivered("terminal:r");
+    app.service.transfer(id, "anna", &to, now).unwrap();
+    assert!(app.delivered("terminal:r").is_empty());
+}
+
+#[test]
+fn a_complaint_written_while_queued_raises_the_request_and_is_answered() {
+    let mut app = TestApp::new();
+    for c in ["terminal:c1", "terminal:c2", "terminal:c3"] {
+        app.say(c, "voglio parlare con un operatore");
+    }
+    let mine = |app: &TestApp, who: &str| {
+        app.queue()
+            .into_iter()
+            .find(|t| t.customer.as_str() == who)
+            .unwrap()
+    };
+    let out = app.say("terminal:c1", "è una vergogna, nessuno risponde");
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert!(
+        out[0]
+            .text
+            .starts_with("Mi dispiace per l'attesa: sei il primo in coda"),
+        "{out:?}"
+    );
+    assert_eq!(mine(&app, "terminal:c1").priority, Priority::High);
+    // Raised past the request that is not a complaint, behind the one raised before.
+    let out = app.say("terminal:c3", "sono stufo di aspettare, è inaccettabile");
+    assert!(
+        out[0]
+            .text
+            .contains("ho dato la precedenza alla tua richiesta: ora sei il numero 2 in coda"),
+        "{out:?}"
+    );
+    // Already raised: no second raise, the place as it is.
+    let out = app.say("terminal:c3", "vergogna, nessuno risponde");
+    assert!(
+        out[0]
+            .text
+            .contains("sei il numero 2 in coda, e la persona che ti risponde"),
+        "{out:?}"
+    );
+    assert_eq!(mine(&app, "terminal:c2").priority, Priority::Normal);
 }
 
 #[test]
@@ -372,11 +451,26 @@ fn a_worded_answer_is_a_score_said_back_to_the_customer() {
             ("Nps".into(), 8, None)
         ]
     );
+    // An acknowledgement, or a message the bot does not understand, leaves the question
+    // standing: the score after it still counts, and nobody is handed to a person.
+    served_and_closed(&mut app, "terminal:k");
+    let ok = app.say("terminal:k", "ok");
+    assert_eq!(ok[0].kind, OutboundKind::Reply, "{ok:?}");
+    let puzzled = app.say("terminal:k", "mah boh");
+    assert_eq!(puzzled[0].kind, OutboundKind::Fallback, "{puzzled:?}");
+    let scored = app.say("terminal:k", "4");
+    assert!(scored[0].text.contains("4 su 5"), "{scored:?}");
+    assert!(
+        app.queue()
+            .iter()
+            .all(|t| t.customer.as_str() != "terminal:k")
+    );
+    assert_eq!(survey_answers(&app).len(), 3);
     // A sentence that starts with a number word is a message, not a score.
     served_and_closed(&mut app, "terminal:w");
     let out = app.say("terminal:w", "due magliette sono arrivate rotte");
     assert_ne!(out[0].kind, OutboundKind::Survey, "{out:?}");
-    assert_eq!(survey_answers(&app).len(), 2);
+    assert_eq!(survey_answers(&app).len(), 3);
 }
 
 #[test]

@@ -136,6 +136,22 @@ fn a_terminal_chat_answers_and_its_handoff_shows_in_the_queue_after_a_restart() 
 }
 
 /// `operator add NAME --department assistenza`, with a password on standard input.
+#[test]
+fn an_english_terminal_customer_sees_the_operator_labelled_in_english() {
+    let place = Place::new();
+    let data = place.data();
+    let args = ["chat", "--customer", "terminal:en", "--lang", "en"];
+    sportello(&data, &args, "I want to talk to a human\n");
+    add_operator(&data, "anna");
+    sportello_ok(&data, &["queue", "claim", "1", "--as", "anna"]);
+    sportello_ok(
+        &data,
+        &["queue", "reply", "1", "Hi, I'm Anna!", "--as", "anna"],
+    );
+    let back = stdout(&sportello(&data, &args, ""));
+    assert!(back.contains("operator> Hi, I'm Anna!"), "{back}");
+}
+
 fn add_operator(data: &std::path::Path, name: &str) {
     let add = sportello(
         data,

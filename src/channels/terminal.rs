@@ -45,7 +45,8 @@ pub fn run(service: &Service, dirs: &ContentDirs, args: &ChatArgs) -> anyhow::Re
     std::thread::scope(|scope| -> anyhow::Result<ExitCode> {
         let _watcher = watch_content(service, dirs, scope);
         let mut out = std::io::stdout().lock();
-        service.deliver(&customer, |m| print(&mut out, m))?;
+        let operator = operator_label(service, &customer, args.lang);
+        service.deliver(&customer, |m| print(&mut out, m, operator))?;
         let session = Utc::now().timestamp_nanos_opt().unwrap_or_default();
         for (n, line) in std::io::stdin().lock().split(b'\n').enumerate() {
             let text = typed(line.context("reading the terminal")?);
@@ -64,7 +65,8 @@ pub fn run(service: &Service, dirs: &ContentDirs, args: &ChatArgs) -> anyhow::Re
                 original: None,
             };
             service.handle_inbound(&inbound)?;
-            service.deliver(&customer, |m| print(&mut out, m))?;
+            let operator = operator_label(service, &customer, args.lang);
+            service.deliver(&customer, |m| print(&mut out, m, operator))?;
         }
         Ok(ExitCode::SUCCESS)
     })
@@ -117,9 +119,19 @@ fn watch_content<'s>(
         .ok()
 }
 
-fn print(out: &mut impl Write, m: &Outbound) -> bool {
+/// How an operator's line is labelled, in the conversation's language (else the one
+/// given with `--lang`, else Italian).
+fn operator_label(service: &Service, customer: &CustomerId, lang: Option<Lang>) -> &'static str {
+    let conversation = service.store().conversation(customer).ok().flatten();
+    match conversation.and_then(|c| c.lang).or(lang) {
+        Some(Lang::En) => "operator",
+        _ => "operatore",
+    }
+}
+
+fn print(out: &mut impl Write, m: &Outbound, operator: &str) -> bool {
     let who = match m.kind {
-        OutboundKind::Operator => "operatore",
+        OutboundKind::Operator => operator,
         _ => "bot",
     };
     let mut text = format!("{who}> {}\n", m.text);

@@ -173,9 +173,17 @@ pub fn plan(
         }
         _ => {}
     }
-    // A score out of range is asked again: the survey goes on, its day counted from
-    // when it was asked.
-    let survey = if let Decision::SurveyRetry { .. } = decision {
+    // A score out of range is asked again, and a message the bot did not understand
+    // or that only acknowledges ("ok", "grazie") leaves the question standing: the
+    // survey goes on, its day counted from when it was asked. Anything else ends it.
+    let keeps = matches!(
+        decision,
+        Decision::SurveyRetry { .. } | Decision::Fallback | Decision::Reply { .. }
+    );
+    let fresh = survey
+        .as_ref()
+        .is_some_and(|s| inbound.at - s.asked_at < SURVEY_TTL);
+    let survey = if keeps && fresh {
         conv.survey = survey;
         None
     } else {

@@ -86,10 +86,8 @@ fn digits_or_stars(text: &str, kind: SurveyKind) -> Option<(usize, Option<String
     }
     let score: usize = digits.parse().ok()?;
     let after = &body[digits.len()..];
-    let after = after
-        .strip_prefix("/5")
-        .or_else(|| after.strip_prefix("/10"))
-        .unwrap_or(after);
+    // "4/5", "8 su 10", "10 out of 10": the scale the customer had in mind.
+    let after = SCALE.find(after).map_or(after, |m| &after[m.end()..]);
     // "10 euro di spedizione?" is a question, not a score: only separators may follow
     // the number directly.
     if after.chars().next().is_some_and(char::is_alphanumeric) {
@@ -105,6 +103,12 @@ fn comment_of(after: &str) -> Option<String> {
 }
 
 const SEPARATORS: &str = ",.;:-!–";
+
+/// The scale after a score: "/5", " su 10", " out of five".
+static SCALE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"(?i)^\s*(/|su\b|out of\b)\s*(5|10|cinque|dieci|five|ten)\b")
+        .expect("a valid pattern")
+});
 
 /// Number words, Italian and English, by value.
 const NUMBER_WORDS: [(&str, usize); 24] = [
@@ -137,7 +141,7 @@ const NUMBER_WORDS: [(&str, usize); 24] = [
 /// Words that rate help on the CSAT's scale, folded: the question's own ends ("male",
 /// "benissimo"; "poor", "excellent") and the words customers use for them. Words that
 /// only acknowledge ("ok", "grazie") are none of them.
-const RATING_WORDS: [(&str, usize); 45] = [
+const RATING_WORDS: [(&str, usize); 46] = [
     ("male", 1),
     ("malissimo", 1),
     ("pessimo", 1),
@@ -155,6 +159,7 @@ const RATING_WORDS: [(&str, usize); 45] = [
     ("maluccio", 2),
     ("bad", 2),
     ("mediocre", 2),
+    ("meh", 2),
     ("discreto", 3),
     ("discreta", 3),
     ("sufficiente", 3),
@@ -229,6 +234,10 @@ fn worded(text: &str, kind: SurveyKind) -> Option<(usize, Option<String>)> {
     if word(at).is_some_and(|w| ["voto", "score", "rating"].contains(&w)) {
         at += 1;
     }
+    let negated = word(at).is_some_and(|w| w == "non" || w == "not");
+    if negated {
+        at += 1;
+    }
     let strong = word(at).is_some_and(|w| INTENSIFIERS.contains(&w));
     if strong {
         at += 1;
@@ -238,7 +247,7 @@ fn worded(text: &str, kind: SurveyKind) -> Option<(usize, Option<String>)> {
     // "così così", "so so": the middle of the scale.
     let middle = ["cosi", "so"].contains(&w) && word(at + 1) == Some(w);
     let score = match number {
-        Some(n) if !strong => n,
+        Some(n) if !strong && !negated => n,
         Some(_) => return None,
         None if kind != SurveyKind::Csat => return None,
         None if middle => {
@@ -247,9 +256,12 @@ fn worded(text: &str, kind: SurveyKind) -> Option<(usize, Option<String>)> {
         }
         None => {
             let rated = RATING_WORDS.iter().find(|(r, _)| *r == w)?.1;
-            match (strong, rated) {
-                (true, 4) => 5,
-                (true, 2) => 1,
+            match (negated, strong, rated) {
+                // "non male", "not bad": fair; "not (very) good": poor.
+                (true, _, 1 | 2) => 3,
+                (true, _, _) => 2,
+                (false, true, 4) => 5,
+                (false, true, 2) => 1,
                 _ => rated,
             }
         }
@@ -364,6 +376,11 @@ mod tests {
         assert_eq!(nps("otto su dieci, bravi"), Some((8, Some("bravi".into()))));
         assert_eq!(nps("eight out of ten"), Some((8, None)));
         assert_eq!(nps("zero"), Some((0, None)));
+        assert_eq!(nps("8 su 10"), Some((8, None)));
+        assert_eq!(csat("non male"), Some((3, None)));
+        assert_eq!(csat("not great"), Some((2, None)));
+        assert_eq!(csat("not very good"), Some((2, None)));
+        assert_eq!(csat("meh"), Some((2, None)));
     }
 
     #[test]
@@ -373,7 +390,6 @@ mod tests {
             "due magliette sono arrivate rotte",
             "bene ma il pacco dov'è",
             "una domanda sui resi",
-            "non male",
             "ok",
             "grazie",
             "sei un bot?",
@@ -387,6 +403,9 @@ mod tests {
         // A worded number out of range is meant as a score: the range is asked again.
         assert!(out_of_range("sei", SurveyKind::Csat));
         assert!(out_of_range("undici", SurveyKind::Nps));
+        // The 0-10 scale written to the 1-5 question: asked again, not dropped.
+        assert!(out_of_range("10 out of 10", SurveyKind::Csat));
+        assert!(out_of_range("8 su 10", SurveyKind::Csat));
         assert!(!out_of_range("sei un bot?", SurveyKind::Csat));
     }
 }

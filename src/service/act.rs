@@ -55,7 +55,7 @@ impl Service {
                 turn.outbound.push(line);
             }
             let lang = turn.conversation.lang.unwrap_or(ticket.lang);
-            let back = self.back_in_queue(&ticket, event, lang, now)?;
+            let back = self.back_in_queue(&ticket, event, change, lang, now)?;
             turn.outbound.extend(back);
             if change == Some(ModeEvent::Close) {
                 self.farewell(&mut turn, &ticket, mark.as_ref(), now);
@@ -77,18 +77,25 @@ impl Service {
         })
     }
 
-    /// Back in a queue (moved to a department, or put back by an admin or with a
-    /// removed account): the customer hears why, and their place.
+    /// Back in a queue (moved to a department, released by its operator, or put back
+    /// by an admin or with a removed account): the customer hears why, and their
+    /// place. Handed by its operator to a colleague (`change` none: a person still
+    /// has it): the customer hears that a colleague takes over.
     fn back_in_queue(
         &self,
         ticket: &Ticket,
         event: &TicketEvent,
+        change: Option<ModeEvent>,
         lang: Lang,
         now: DateTime<Utc>,
     ) -> Result<Option<(Author, Outbound)>> {
         let department = match event {
             TicketEvent::ToDepartment { department, .. } => Some(department),
-            TicketEvent::TakeBack { .. } => None,
+            TicketEvent::TakeBack { .. } | TicketEvent::Release { .. } => None,
+            TicketEvent::ToOperator { .. } if change.is_none() => {
+                let text = texts::handed_to_colleague(lang).to_owned();
+                return Ok(Some(said(ticket, OutboundKind::Waiting, text, vec![], now)));
+            }
             _ => return Ok(None),
         };
         let position = self.store.queue_position(ticket)?;

@@ -60,6 +60,7 @@ impl Service {
             survey,
             inbound,
             chatter,
+            complaint,
         } = applied;
         let lang = turn.conversation.lang.unwrap_or(Lang::It);
         let fixed = |kind, text: &str| Said::new(kind, Some(text.to_owned()));
@@ -117,10 +118,15 @@ impl Service {
             }
             Decision::ToOperator => {
                 self.add_to_request(turn, inbound, chatter)?;
-                Said::new(
-                    OutboundKind::Waiting,
-                    self.still_queued(&mut turn.conversation, inbound.at)?,
-                )
+                let text = match complaint {
+                    Some(priority) => self.complaint_while_queued(turn, inbound, priority)?,
+                    None => None,
+                };
+                let text = match text {
+                    Some(text) => Some(text),
+                    None => self.still_queued(&mut turn.conversation, inbound.at)?,
+                };
+                Said::new(OutboundKind::Waiting, text)
             }
             Decision::Unreadable => fixed(OutboundKind::Reply, texts::unreadable(lang)),
             Decision::SurveyAnswer {
@@ -175,4 +181,7 @@ pub(super) struct Applied<'a> {
     /// The message is a greeting, a thanks, "annulla" or a request for a person: no
     /// need said in it.
     pub(super) chatter: bool,
+    /// The message complains (the intent's priority): while queued, the ticket is
+    /// raised to it and the customer hears so.
+    pub(super) complaint: Option<crate::domain::Priority>,
 }

@@ -140,7 +140,15 @@ impl Service {
                     }
             )
         });
+        let complaint = analysis.intent.as_ref().and_then(|i| match i.action {
+            IntentAction::HandOff {
+                reason: crate::domain::HandoffReason::Complaint,
+                priority,
+            } => Some(priority),
+            _ => None,
+        });
         let applied = Applied {
+            complaint,
             department,
             survey,
             inbound,

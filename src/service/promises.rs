@@ -136,7 +136,9 @@ impl Service {
         let conv = self.store.conversation(&ticket.customer)?;
         let mut turn = Turn::new(conv.ok_or(ServiceError::NoTicket(id))?);
         // The place said is the place after the raise, and "moved up" only if it is
-        // better: an urgent ticket stays behind the urgent ones before it.
+        // better than both the place before it and the place the customer last heard
+        // (urgent tickets that came in meanwhile may have pushed it back): an urgent
+        // ticket stays behind the urgent ones before it.
         let mut position = position;
         let mut passed = false;
         if news == News::Late {
@@ -148,7 +150,7 @@ impl Service {
                 kind: EventKind::PromiseBroken { ticket: id },
             });
             let raised = self.store.queue_position(&ticket)?;
-            passed = raised < position;
+            passed = raised < position && ticket.told_position.is_none_or(|told| raised < told);
             position = raised;
         }
         let estimate = if ticket.broken_promises < crate::domain::MAX_BROKEN_PROMISES {

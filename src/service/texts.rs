@@ -283,8 +283,9 @@ pub fn transferred(lang: Lang, department: &str, position: usize, back: Option<&
     }
 }
 
-/// The person who had the request is no longer there (an admin took it back, or the
-/// account was removed): where the customer stands now (and when people are back).
+/// The person who had the request is no longer there (they put it back in the queue,
+/// an admin took it back, or the account was removed): where the customer stands now
+/// (and when people are back).
 pub fn taken_back(lang: Lang, position: usize, back: Option<&str>) -> String {
     let when = away(lang, back);
     match lang {
@@ -294,6 +295,44 @@ pub fn taken_back(lang: Lang, position: usize, back: Option<&str>) -> String {
         Lang::En => format!(
             "The person who had your request is no longer available: you're back in the queue, number {position}, and the next free agent will answer you here.{when}"
         ),
+    }
+}
+
+/// A complaint while waiting: sorry, the place now (`moved`: the complaint raised the
+/// request ahead of others), and when people are back if they are out.
+pub fn sorry_while_queued(lang: Lang, position: usize, moved: bool, back: Option<&str>) -> String {
+    let when = away(lang, back);
+    let place = match (lang, position, moved) {
+        (Lang::It, 1, _) => "sei il primo in coda: la prossima persona libera è per te".to_owned(),
+        (Lang::It, _, true) => format!(
+            "ho dato la precedenza alla tua richiesta: ora sei il numero {position} in coda"
+        ),
+        (Lang::It, _, false) => format!(
+            "sei il numero {position} in coda, e la persona che ti risponde leggerà anche questo"
+        ),
+        (Lang::En, 1, _) => "you're first in the queue: the next person free is yours".to_owned(),
+        (Lang::En, _, true) => {
+            format!("I've moved your request up: you're now number {position} in the queue")
+        }
+        (Lang::En, _, false) => format!(
+            "you're number {position} in the queue, and the person who answers will read this too"
+        ),
+    };
+    match lang {
+        Lang::It => format!("Mi dispiace per l'attesa: {place}.{when}"),
+        Lang::En => format!("I'm sorry about the wait: {place}.{when}"),
+    }
+}
+
+/// The operator on the request handed it to a colleague, who answers from now on.
+pub fn handed_to_colleague(lang: Lang) -> &'static str {
+    match lang {
+        Lang::It => {
+            "Ho passato la tua richiesta a un collega, che la segue da qui: ti risponde in questa chat."
+        }
+        Lang::En => {
+            "I've passed your request to a colleague, who takes it from here: they'll answer you in this chat."
+        }
     }
 }
 

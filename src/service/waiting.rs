@@ -50,6 +50,50 @@ impl Service {
         Ok(Some(texts::still_queued(lang, position, back.as_deref())))
     }
 
+    /// A complaint written while queued ("è una vergogna, nessuno risponde"): the
+    /// ticket is raised to the complaint's priority (never lowered), and the customer
+    /// hears sorry and their place now. None unless queued with a ticket.
+    pub(super) fn complaint_while_queued(
+        &self,
+        turn: &mut crate::store::Turn,
+        inbound: &crate::domain::Inbound,
+        priority: crate::domain::Priority,
+    ) -> Result<Option<String>> {
+        let conv = &mut turn.conversation;
+        if conv.mode != Mode::Queued {
+            return Ok(None);
+        }
+        let Some(id) = conv.ticket else {
+            return Ok(None);
+        };
+        // The summary may have grown in this turn already: that copy is the one to raise.
+        let ticket = match turn.tickets.iter().position(|t| t.id == id) {
+            Some(i) => Some(turn.tickets.remove(i)),
+            None => self.store.ticket(id)?,
+        };
+        let Some(mut ticket) = ticket.filter(|t| t.status == crate::domain::TicketStatus::Queued)
+        else {
+            return Ok(None);
+        };
+        let before = self.store.queue_position(&ticket)?;
+        let raised = ticket.priority < priority;
+        if raised {
+            ticket.priority = priority;
+        }
+        let position = self.store.queue_position(&ticket)?;
+        let lang = conv.lang.unwrap_or(Lang::It);
+        let back = self.back_at(&ticket.department, inbound.at, lang);
+        conv.acked_at = Some(inbound.at);
+        ticket.told_position = Some(position);
+        turn.tickets.push(ticket);
+        Ok(Some(texts::sorry_while_queued(
+            lang,
+            position,
+            raised && position < before,
+            back.as_deref(),
+        )))
+    }
+
     /// The reminder under an FAQ answer given while queued.
     pub(super) fn still_in_line(
         &self,
