@@ -1202,7 +1202,7 @@ fn a_number_outside_the_choices_offers_them_again() {
     let replies: Vec<&str> = said.split("bot> ").skip(1).collect();
     assert_eq!(replies.len(), 3, "{said}");
     assert!(
-        replies[1].starts_with("Rispondi con un numero da 1 a 3"),
+        replies[1].starts_with("Scegli una delle opzioni (o rispondi con il suo numero, da 1 a 3)"),
         "{said}"
     );
     let offered = |reply: &str| -> Vec<String> {

@@ -57,12 +57,12 @@ proptest! {
                     let bot_spoke = out.iter().any(|m| !matches!(m.kind, OutboundKind::Operator | OutboundKind::Cancelled | OutboundKind::Waiting));
                     // While queued, an FAQ answer is allowed (the place is kept); with an
                     // operator on the conversation the bot never speaks.
-                    // (An operator's reply still waiting in the outbox is delivered with it:
-                    // it is not the bot's.)
+                    // (An operator's reply or a queue notice, "back in the queue", still
+                    // waiting in the outbox is delivered with it: it is not the bot's.)
                     let answered_in_queue = before == Some(Mode::Queued)
                         && out
                             .iter()
-                            .filter(|m| m.kind != OutboundKind::Operator)
+                            .filter(|m| !matches!(m.kind, OutboundKind::Operator | OutboundKind::Waiting))
                             .all(|m| m.kind == OutboundKind::Answer);
                     if before == Some(Mode::Queued) {
                         prop_assert!(!out.is_empty(), "a queued customer heard nothing");

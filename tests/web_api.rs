@@ -294,7 +294,8 @@ fn an_operator_notes_transfers_releases_replies_and_closes_through_the_api() {
         Some(&reply),
     ));
 
-    // The customer hears why they went back in a queue, then the reply; never the note.
+    // The customer hears each move (another department's queue, a colleague, back in
+    // the queue), then the reply; never the note.
     let new = chat_messages(&addr, &v, last);
     let texts: Vec<&str> = new["messages"]
         .as_array()
@@ -302,12 +303,18 @@ fn an_operator_notes_transfers_releases_replies_and_closes_through_the_api() {
         .iter()
         .map(|m| m["text"].as_str().unwrap())
         .collect();
-    assert_eq!(texts.len(), 2, "{texts:?}");
+    assert_eq!(texts.len(), 4, "{texts:?}");
     assert!(
         texts[0].contains("reparto Vendite") && texts[0].contains("in coda, numero 1"),
         "{texts:?}"
     );
-    assert_eq!(texts[1], "Ciao, ci sono io.");
+    assert!(texts[1].contains("a un collega"), "{texts:?}");
+    assert!(
+        texts[2].contains("sei di nuovo in coda, numero 1"),
+        "{texts:?}"
+    );
+    assert_eq!(texts[3], "Ciao, ci sono io.");
+    assert!(texts.iter().all(|t| !t.contains("VIP")), "{texts:?}");
     assert_eq!(new["state"], "with_operator");
     let detail = request(
         &addr,
@@ -321,6 +328,22 @@ fn an_operator_notes_transfers_releases_replies_and_closes_through_the_api() {
     assert_eq!(detail["transcript"][0]["decision"]["decision"], "handoff");
 
     ok(post_as(&addr, &anna, "/api/v1/tickets/1/close", None));
+    // The rating question, and again after a score out of its range: with its buttons.
+    let seen = chat_messages(&addr, &v, 0);
+    let buttons = |m: &serde_json::Value| m["choices"].as_array().map_or(0, Vec::len);
+    let asked = seen["messages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(buttons(&asked), 5, "{asked}");
+    let last = asked["seq"].as_u64().unwrap();
+    chat_send(&addr, &v, "m2", "10 su 10");
+    let again = chat_messages(&addr, &v, last);
+    let again = again["messages"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert!(again["text"].as_str().unwrap().contains("da 1"), "{again}");
+    assert_eq!(buttons(&again), 5, "{again}");
     let metrics = request(&addr, "GET", "/metrics", &[], None).body;
     for line in [
         "sportello_queue_length 0",

@@ -177,10 +177,13 @@ impl Conversation {
         Ok(())
     }
 
-    /// Keep the language sticky: a first guess sets it; later, only a message of
-    /// three words or more that is clearly in the other language flips it.
+    /// Keep the language sticky: the first message sets it (a message of three words
+    /// or more clearly in a language, else the channel's locale, else the guess);
+    /// later, only such a message in the other language flips it. An English customer
+    /// on an Italian browser is answered in English from the first message on.
     pub fn settle_lang(&mut self, locale: Option<Lang>, guess: Option<Lang>, words: usize) {
         self.lang = match (self.lang, locale, guess) {
+            (None, Some(_), Some(g)) if words >= 3 => Some(g),
             (None, Some(l), _) => Some(l),
             (None, None, g) => g,
             (Some(cur), _, Some(g)) if g != cur && words >= 3 => Some(g),
@@ -211,6 +214,19 @@ mod tests {
     fn a_closed_conversation_reopens_to_the_bot() {
         assert_eq!(Mode::Closed.apply(ModeEvent::Reopen), Ok(Mode::Bot));
         assert!(Mode::Bot.apply(ModeEvent::Claim).is_err());
+    }
+
+    #[test]
+    fn a_first_message_clearly_in_a_language_beats_the_locale() {
+        let id = CustomerId::parse("web:w").unwrap();
+        let mut c = Conversation::new(id.clone(), DateTime::UNIX_EPOCH);
+        c.settle_lang(Some(Lang::It), Some(Lang::En), 7);
+        assert_eq!(c.lang, Some(Lang::En));
+        c.settle_lang(Some(Lang::It), None, 1);
+        assert_eq!(c.lang, Some(Lang::En), "\"thanks\" keeps it");
+        let mut short = Conversation::new(id, DateTime::UNIX_EPOCH);
+        short.settle_lang(Some(Lang::It), Some(Lang::En), 1);
+        assert_eq!(short.lang, Some(Lang::It), "one word: the locale");
     }
 
     #[test]

@@ -16,14 +16,16 @@ pub fn clarify(lang: Lang, entries: usize) -> &'static str {
 
 /// A number that named none of the `offered` choices: they follow again.
 pub fn pick_a_number(lang: Lang, offered: usize) -> String {
+    // Buttons on the web chat, Telegram and WhatsApp show no numbers: the options
+    // first, the number as another way.
     match (lang, offered) {
-        (Lang::It, 2) => "Rispondi 1 o 2, oppure scrivi la domanda con altre parole:".to_owned(),
+        (Lang::It, 2) => "Scegli una delle due opzioni (o rispondi 1 o 2), oppure scrivi la domanda con altre parole:".to_owned(),
         (Lang::It, _) => format!(
-            "Rispondi con un numero da 1 a {offered}, oppure scrivi la domanda con altre parole:"
+            "Scegli una delle opzioni (o rispondi con il suo numero, da 1 a {offered}), oppure scrivi la domanda con altre parole:"
         ),
-        (Lang::En, 2) => "Please reply 1 or 2, or write your question in other words:".to_owned(),
+        (Lang::En, 2) => "Please pick one of the two options (or reply 1 or 2), or write your question in other words:".to_owned(),
         (Lang::En, _) => format!(
-            "Please reply with a number from 1 to {offered}, or write your question in other words:"
+            "Please pick one of the options (or reply with its number, 1 to {offered}), or write your question in other words:"
         ),
     }
 }
