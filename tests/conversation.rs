@@ -180,3 +180,30 @@ fn the_word_the_handoff_names_cancels_with_a_word_around_it() {
     assert_ne!(out[0].kind, OutboundKind::Cancelled, "{out:?}");
     assert_eq!(app.queue().len(), 1);
 }
+
+#[test]
+fn a_message_of_two_questions_gets_both_answers() {
+    let mut app = TestApp::new();
+    let out = app.say(
+        "terminal:due",
+        "posso pagare con paypal? quanto ci mette ad arrivare?",
+    );
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].kind, OutboundKind::Answer);
+    let payment = app.answer_of("metodi-di-pagamento");
+    let delivery = app.answer_of("tempi-di-consegna");
+    assert_eq!(out[0].text, format!("{payment}\n\n{delivery}"));
+    let en = app.say(
+        "terminal:two",
+        "how much is shipping? can I pay with paypal?",
+    );
+    assert_eq!(en[0].kind, OutboundKind::Answer, "{en:?}");
+    assert!(
+        en[0].text.contains(&app.answer_of("shipping-costs"))
+            && en[0].text.contains(&app.answer_of("payment-methods")),
+        "{en:?}"
+    );
+    // A question and a thanks: one question, answered as one.
+    let one = app.say("terminal:uno", "quanto costa la spedizione? grazie?");
+    assert_eq!(one[0].text, app.answer_of("costi-di-spedizione"));
+}

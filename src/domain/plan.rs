@@ -9,7 +9,7 @@
 //! [`SURVEY_TTL`]) unless it gave a score out of range, which is asked again; Clarify choices last one message; the low-confidence streak; a
 //! returning customer known by name is welcomed back; a handoff is routed.
 
-use super::triage::{self, Candidate, Decision, IntentHit, Policy, Situation, Why};
+use super::triage::{self, Candidate, Cause, Decision, IntentHit, Policy, Situation, Why};
 use super::{
     Choice, ChoiceTarget, Conversation, HandoffReason, Inbound, Lang, Mode, ModeEvent,
     PendingSurvey, SESSION_GAP, SURVEY_TTL,
@@ -24,6 +24,9 @@ pub struct Reading<'a> {
     pub candidates: &'a [Candidate],
     /// Order numbers written in the message.
     pub orders: &'a [&'a str],
+    /// For a message of two questions or more ("quanto costa la spedizione? e i
+    /// resi?"): each question's candidates, in order; empty otherwise.
+    pub parts: &'a [Vec<Candidate>],
 }
 
 /// The shop's settings the rules use.
@@ -74,6 +77,9 @@ pub struct Plan {
     pub welcome_back: bool,
     /// The survey this message ended, answered or not.
     pub survey: Option<PendingSurvey>,
+    /// More FAQ entries to answer with the decision's, one per further question of
+    /// the message.
+    pub also: Vec<String>,
 }
 
 /// The conversation as a message finds it: reopened if it was closed, with the
@@ -128,13 +134,45 @@ pub fn plan(
         first_miss_hands_off: rules.first_miss_hands_off,
         order_check: conv.order_check.as_ref().filter(|c| c.fresh(inbound.at)),
     };
-    let (mut decision, why) = triage::decide(
+    let (mut decision, mut why) = triage::decide(
         situation,
         &inbound.text,
         reading.intent,
         reading.candidates,
         &rules.policy,
     );
+    // Two questions or more in one message, each answered outright on its own: all of
+    // them are answered (the whole message may read as neither, or as a choice
+    // between them).
+    let mut also = Vec::new();
+    let from_faq = matches!(
+        why.cause,
+        Cause::Confident | Cause::TooClose | Cause::BelowThreshold
+    );
+    if from_faq && matches!(decision, Decision::Answer { .. } | Decision::Clarify { .. }) {
+        let mut answered: Vec<String> = Vec::new();
+        for part in reading.parts {
+            if let Some(top) = triage::confident(part, &rules.policy)
+                && !answered.contains(&top.faq_id)
+            {
+                answered.push(top.faq_id.clone());
+            }
+        }
+        if answered.len() >= 2 {
+            why = Why::new(
+                Cause::Confident,
+                format!(
+                    "{} questions, each answered outright: `{}`",
+                    reading.parts.len(),
+                    answered.join("`, `")
+                ),
+            );
+            decision = Decision::Answer {
+                faq_id: answered.remove(0),
+            };
+            also = answered;
+        }
+    }
     // An order asked about without its number: the one the customer gave last, if any.
     if let Decision::OrderStatus { number: None, .. } = &decision
         && let Some(last) = conv.order_numbers.last()
@@ -204,6 +242,7 @@ pub fn plan(
         why,
         department,
         survey,
+        also,
     }
 }
 

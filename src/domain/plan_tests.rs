@@ -68,6 +68,7 @@ fn reading<'a>(candidates: &'a [Candidate], intent: Option<&'a IntentHit>) -> Re
         intent,
         candidates,
         orders: &[],
+        parts: &[],
     }
 }
 
@@ -370,4 +371,46 @@ fn a_score_out_of_range_keeps_the_survey_as_it_was_asked() {
     assert!(!retry.welcome_back);
     assert_eq!(retry.decision.kind().as_str(), "survey_retry");
     assert!(retry.decision.kind().rates_only());
+}
+
+#[test]
+fn a_message_of_two_questions_answers_each_it_answers_outright() {
+    use crate::domain::triage::tests::candidate;
+    // The whole message reads as a choice between the two entries.
+    let whole = [candidate("spedizione", 0.6), candidate("resi", 0.58)];
+    let parts = [
+        vec![candidate("spedizione", 0.9), candidate("resi", 0.1)],
+        vec![candidate("resi", 0.8), candidate("spedizione", 0.2)],
+    ];
+    let read = Reading {
+        parts: &parts,
+        ..reading(&whole, None)
+    };
+    let inbound = message("quanto costa la spedizione? e i resi sono gratis?", 1);
+    let two = plan(None, &inbound, &read, &rules(None));
+    assert_eq!(
+        two.decision,
+        Decision::Answer {
+            faq_id: "spedizione".into()
+        }
+    );
+    assert_eq!(two.also, ["resi"]);
+    assert_eq!(two.why.cause, Cause::Confident, "{}", two.why);
+    assert!(two.conversation.pending_choices.is_empty());
+    // One of the two unclear on its own: the message is decided as a whole.
+    let unclear = [
+        vec![candidate("spedizione", 0.9)],
+        vec![candidate("resi", 0.3), candidate("cambi", 0.28)],
+    ];
+    let read = Reading {
+        parts: &unclear,
+        ..reading(&whole, None)
+    };
+    let one = plan(None, &inbound, &read, &rules(None));
+    assert!(
+        matches!(one.decision, Decision::Clarify { .. }),
+        "{:?}",
+        one.decision
+    );
+    assert!(one.also.is_empty());
 }

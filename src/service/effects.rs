@@ -61,6 +61,7 @@ impl Service {
             inbound,
             chatter,
             complaint,
+            also,
         } = applied;
         let lang = turn.conversation.lang.unwrap_or(Lang::It);
         let fixed = |kind, text: &str| Said::new(kind, Some(text.to_owned()));
@@ -72,6 +73,11 @@ impl Service {
                     .entry(faq_id)
                     .map(|e| self.answer_of(e, inbound.at));
                 let mut answer = answer.unwrap_or_else(fallback);
+                for id in also {
+                    if let Some(entry) = brain.faq.entry(id) {
+                        answer = format!("{answer}\n\n{}", self.answer_of(entry, inbound.at));
+                    }
+                }
                 // Answered while waiting: still what the person will be asked about.
                 self.add_to_request(turn, inbound, chatter)?;
                 if let Some(reminder) = self.still_in_line(&mut turn.conversation, inbound.at)? {
@@ -184,4 +190,6 @@ pub(super) struct Applied<'a> {
     /// The message complains (the intent's priority): while queued, the ticket is
     /// raised to it and the customer hears so.
     pub(super) complaint: Option<crate::domain::Priority>,
+    /// More entries to answer with an Answer's, one per further question.
+    pub(super) also: &'a [String],
 }

@@ -4,7 +4,7 @@
 use super::effects::{Applied, say};
 use super::{Result, Service, ServiceError, texts};
 use crate::domain::plan::{self, Configured, Plan, Reading, Rules};
-use crate::domain::triage::{self, Decision, IntentAction};
+use crate::domain::triage::{self, Candidate, Decision, IntentAction};
 use crate::domain::{
     Author, Conversation, Event, EventKind, Inbound, Lang, Mode, Outbound, OutboundKind, Scored,
     Ticket,
@@ -59,6 +59,23 @@ impl Handled {
     }
 }
 
+/// The candidates of each question of a message that asks two or more, split at its
+/// question marks ("quanto costa la spedizione? e i resi?"); empty for one question.
+/// A part of fewer than two words ("grazie?") is no question of its own.
+fn questions_of(brain: &Brain, text: &str, lang: Lang) -> Vec<Vec<Candidate>> {
+    let parts: Vec<&str> = text
+        .split_inclusive('?')
+        .filter(|p| p.contains('?') && crate::text::word_count(p) >= 2)
+        .collect();
+    if parts.len() < 2 {
+        return Vec::new();
+    }
+    parts
+        .into_iter()
+        .map(|p| brain.analyse(p, Some(lang)).candidates)
+        .collect()
+}
+
 impl Service {
     /// Handle a customer message and return once it and its replies are on disk: the
     /// caller may acknowledge it to the provider.
@@ -99,11 +116,13 @@ impl Service {
         let analysis = memo.analyse(&brain, &inbound.text, arrived.lang);
         let lang = analysis.lang;
         let orders: Vec<&str> = analysis.captures.iter().map(|c| c.value.as_str()).collect();
+        let parts = questions_of(&brain, &inbound.text, lang);
         let reading = Reading {
             lang,
             intent: analysis.intent.as_ref(),
             candidates: &analysis.candidates,
             orders: &orders,
+            parts: &parts,
         };
         let configured = |d: &str| self.config.departments.contains_key(d);
         let rules = Rules {
@@ -124,6 +143,7 @@ impl Service {
             department,
             welcome_back,
             survey,
+            also,
         } = plan::plan(stored.as_ref(), arrived, inbound, &reading, &rules);
         let mut turn = Turn::new(conversation);
         turn.inbound = Some(inbound.clone());
@@ -148,6 +168,7 @@ impl Service {
             _ => None,
         });
         let applied = Applied {
+            also: &also,
             complaint,
             department,
             survey,

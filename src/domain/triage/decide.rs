@@ -307,6 +307,15 @@ fn decide_intent(hit: &IntentHit, situation: Situation<'_>, text: &str) -> Optio
     Some((decision, why))
 }
 
+/// The best candidate, if it is answered outright: at its threshold, clear of the
+/// runner-up, and about what the message's intent names.
+pub fn confident<'c>(candidates: &'c [Candidate], policy: &Policy) -> Option<&'c Candidate> {
+    let top = candidates.first()?;
+    let runner_up = candidates.get(1).map_or(0.0, |c| c.confidence);
+    let close = runner_up >= policy.clarify_floor && top.confidence - runner_up < policy.margin;
+    (top.confidence >= top.threshold && !close && !top.off_topic).then_some(top)
+}
+
 fn decide_faq(
     situation: Situation<'_>,
     candidates: &[Candidate],
@@ -323,7 +332,7 @@ fn decide_faq(
     };
     let runner_up = candidates.get(1).map_or(0.0, |c| c.confidence);
     let close = runner_up >= policy.clarify_floor && top.confidence - runner_up < policy.margin;
-    if top.confidence >= top.threshold && !close && !top.off_topic {
+    if confident(candidates, policy).is_some() {
         let why = format!(
             "`{}` at {:.2} >= threshold {:.2}, runner-up {:.2}",
             top.faq_id, top.confidence, top.threshold, runner_up

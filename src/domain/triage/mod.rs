@@ -5,7 +5,7 @@
 
 mod decide;
 
-pub use decide::decide;
+pub use decide::{confident, decide};
 
 use super::order::{OrderCheck, Proof};
 use super::{Choice, HandoffReason, Mode, Priority, SurveyKind};
@@ -309,7 +309,7 @@ pub struct Why {
 }
 
 impl Why {
-    fn new(cause: Cause, text: impl Into<String>) -> Self {
+    pub fn new(cause: Cause, text: impl Into<String>) -> Self {
         Why {
             cause,
             text: text.into(),
@@ -324,4 +324,4 @@ impl std::fmt::Display for Why {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

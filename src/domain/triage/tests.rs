@@ -3,7 +3,7 @@
 use super::*;
 use crate::domain::ChoiceTarget;
 
-fn candidate(id: &str, confidence: f32) -> Candidate {
+pub(crate) fn candidate(id: &str, confidence: f32) -> Candidate {
     Candidate {
         faq_id: id.into(),
         label: format!("{id}?"),
