@@ -67,7 +67,9 @@ fn an_answer_s_hours_are_the_hours_the_bot_keeps() {
     let mut always = TestApp::new();
     let out = always.say("terminal:a", "Quali sono gli orari del servizio clienti?");
     assert!(
-        out[0].text.contains("risponde: sempre, 24 ore su 24."),
+        out[0]
+            .text
+            .contains("risponde: tutti i giorni, 24 ore su 24."),
         "{out:?}"
     );
 }
@@ -241,7 +243,7 @@ fn a_complaint_written_while_queued_raises_the_request_and_is_answered() {
     assert!(
         out[0]
             .text
-            .starts_with("Mi dispiace per l'attesa: sei il primo in coda"),
+            .starts_with("Mi dispiace per l'attesa. Sei il primo in coda"),
         "{out:?}"
     );
     assert_eq!(mine(&app, "terminal:c1").priority, Priority::High);
@@ -250,7 +252,7 @@ fn a_complaint_written_while_queued_raises_the_request_and_is_answered() {
     assert!(
         out[0]
             .text
-            .contains("ho dato la precedenza alla tua richiesta: ora sei il numero 2 in coda"),
+            .contains("Ho dato la precedenza alla tua richiesta: ora sei il numero 2 in coda"),
         "{out:?}"
     );
     // Already raised: no second raise, the place as it is.
@@ -258,7 +260,7 @@ fn a_complaint_written_while_queued_raises_the_request_and_is_answered() {
     assert!(
         out[0]
             .text
-            .contains("sei il numero 2 in coda, e la persona che ti risponde"),
+            .contains("Sei il numero 2 in coda, e chi ti risponde leggerà anche questo"),
         "{out:?}"
     );
     assert_eq!(mine(&app, "terminal:c2").priority, Priority::Normal);
@@ -465,6 +467,18 @@ fn a_worded_answer_is_a_score_said_back_to_the_customer() {
             .iter()
             .all(|t| t.customer.as_str() != "terminal:k")
     );
+    assert_eq!(survey_answers(&app).len(), 3);
+    // A thanks to the operator is no top score, and leaves the question standing; a
+    // greeting ends it, and a number that counts days is no score.
+    served_and_closed(&mut app, "terminal:g");
+    let thanks = app.say("terminal:g", "perfetto, grazie");
+    assert_eq!(thanks[0].kind, OutboundKind::Reply, "{thanks:?}");
+    app.say("terminal:g", "ciao");
+    let later = app.say(
+        "terminal:g",
+        "3 giorni fa ho ordinato delle scarpe ma non è arrivato niente",
+    );
+    assert_ne!(later[0].kind, OutboundKind::Survey, "{later:?}");
     assert_eq!(survey_answers(&app).len(), 3);
     // A sentence that starts with a number word is a message, not a score.
     served_and_closed(&mut app, "terminal:w");

@@ -135,13 +135,12 @@ fn a_terminal_chat_answers_and_its_handoff_shows_in_the_queue_after_a_restart() 
     assert_eq!(report["handed_off"], 1);
 }
 
-/// `operator add NAME --department assistenza`, with a password on standard input.
 #[test]
 fn an_english_terminal_customer_sees_the_operator_labelled_in_english() {
     let place = Place::new();
     let data = place.data();
-    let args = ["chat", "--customer", "terminal:en", "--lang", "en"];
-    sportello(&data, &args, "I want to talk to a human\n");
+    let args = ["chat", "--customer", "terminal:en"];
+    sportello(&data, &args, "I want to talk to a human, please\n");
     add_operator(&data, "anna");
     sportello_ok(&data, &["queue", "claim", "1", "--as", "anna"]);
     sportello_ok(
@@ -152,6 +151,7 @@ fn an_english_terminal_customer_sees_the_operator_labelled_in_english() {
     assert!(back.contains("operator> Hi, I'm Anna!"), "{back}");
 }
 
+/// `operator add NAME --department assistenza`, with a password on standard input.
 fn add_operator(data: &std::path::Path, name: &str) {
     let add = sportello(
         data,

@@ -264,14 +264,7 @@ impl Hours {
     /// hours the bot keeps.
     pub fn week_words(&self, now: DateTime<Utc>, lang: crate::domain::Lang) -> String {
         let it = lang == crate::domain::Lang::It;
-        if self.week.iter().all(|d| *d == [(0, DAY_MINUTES)]) && !self.italian {
-            let closures = self.closures(now, it);
-            return if it {
-                format!("sempre, 24 ore su 24.{closures}")
-            } else {
-                format!("around the clock, every day.{closures}")
-            };
-        }
+        let and = if it { " e " } else { " and " };
         let hm = |m: u32| format!("{}:{:02}", m / 60, m % 60);
         let day = |i: usize| weekday_name(Weekday::try_from(i as u8).expect("0..7"), it);
         let mut parts = Vec::new();
@@ -282,41 +275,56 @@ impl Hours {
             while j + 1 < 7 && self.week[j + 1] == self.week[i] {
                 j += 1;
             }
-            let days = match j - i {
-                0 => day(i).to_owned(),
-                1 => format!("{} {} {}", day(i), if it { "e" } else { "and" }, day(j)),
+            let days = match (i, j) {
+                (0, 6) => (if it { "tutti i giorni" } else { "every day" }).to_owned(),
+                _ if i == j => day(i).to_owned(),
+                _ if j == i + 1 => format!("{}{and}{}", day(i), day(j)),
                 _ => format!("{}–{}", day(i), day(j)),
             };
             if self.week[i].is_empty() {
                 closed.push(days);
+            } else if self.week[i] == [(0, DAY_MINUTES)] {
+                let around = if it {
+                    "24 ore su 24"
+                } else {
+                    "around the clock"
+                };
+                parts.push(format!("{days}, {around}"));
             } else {
                 let spans: Vec<String> = self.week[i]
                     .iter()
                     .map(|&(s, e)| format!("{}–{}", hm(s), hm(e)))
                     .collect();
-                parts.push(format!(
-                    "{days} {}",
-                    spans.join(if it { " e " } else { " and " })
-                ));
+                parts.push(format!("{days} {}", spans.join(and)));
             }
             i = j + 1;
         }
-        let holidays = match (self.italian, it) {
-            (true, true) => Some("nei giorni festivi nazionali"),
-            (true, false) => Some("on Italian national holidays"),
-            _ => None,
-        };
-        let closed = closed.join(", ");
-        let closed = match (closed.is_empty(), holidays) {
-            (true, None) => String::new(),
-            (true, Some(h)) => h.to_owned(),
-            (false, None) => closed,
-            (false, Some(h)) => format!("{closed} {} {h}", if it { "e" } else { "and" }),
-        };
+        if parts.is_empty() {
+            let never = if it {
+                "chiuso tutti i giorni"
+            } else {
+                "closed every day"
+            };
+            return format!("{never}.{}", self.closures(now, it));
+        }
+        if self.italian {
+            closed.push(
+                (if it {
+                    "nei giorni festivi nazionali"
+                } else {
+                    "on Italian national holidays"
+                })
+                .to_owned(),
+            );
+        }
         let mut words = parts.join("; ");
-        if !closed.is_empty() {
+        if let Some((last, rest)) = closed.split_last() {
             words.push_str(if it { "; chiuso " } else { "; closed " });
-            words.push_str(&closed);
+            if !rest.is_empty() {
+                words.push_str(&rest.join(", "));
+                words.push_str(and);
+            }
+            words.push_str(last);
         }
         format!("{words}.{}", self.closures(now, it))
     }

@@ -225,7 +225,28 @@ fn the_week_in_words_groups_days_and_names_the_coming_closures() {
     );
     assert_eq!(
         Hours::always().week_words(now, Lang::It),
-        "sempre, 24 ore su 24."
+        "tutti i giorni, 24 ore su 24."
+    );
+    let odd = |toml: &str, lang| {
+        let settings: HoursSettings = toml::from_str(toml).unwrap();
+        Hours::parse(&settings).unwrap().week_words(now, lang)
+    };
+    assert_eq!(odd("holidays = \"it\"", Lang::It), "chiuso tutti i giorni.");
+    assert_eq!(
+        odd(
+            "mon = \"00:00-24:00\"\ntue = \"00:00-24:00\"\nwed = \"00:00-24:00\"\nthu = \"00:00-24:00\"\nfri = \"00:00-24:00\"\nsat = \"00:00-24:00\"\nsun = \"00:00-24:00\"\nholidays = \"it\"",
+            Lang::En
+        ),
+        "every day, around the clock; closed on Italian national holidays. Coming closures: \
+         8 December, 25 December, 26 December."
+    );
+    assert_eq!(
+        odd(
+            "tue = \"09:00-18:00\"\nwed = \"09:00-18:00\"\nthu = \"09:00-18:00\"\nfri = \"09:00-18:00\"\nsat = \"09:00-18:00\"\nholidays = \"it\"",
+            Lang::It
+        ),
+        "martedì–sabato 9:00–18:00; chiuso lunedì, domenica e nei giorni festivi nazionali. \
+         Prossime chiusure: 8/12, 25/12, 26/12."
     );
     let weekend: HoursSettings =
         toml::from_str("sat = \"10:00-14:00\"\nsun = \"10:00-14:00\"").unwrap();

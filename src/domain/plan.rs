@@ -212,12 +212,14 @@ pub fn plan(
         _ => {}
     }
     // A score out of range is asked again, and a message the bot did not understand
-    // or that only acknowledges ("ok", "grazie") leaves the question standing: the
-    // survey goes on, its day counted from when it was asked. Anything else ends it.
-    let keeps = matches!(
-        decision,
-        Decision::SurveyRetry { .. } | Decision::Fallback | Decision::Reply { .. }
-    );
+    // (a second one goes to a person) or that only acknowledges ("ok", "grazie")
+    // leaves the question standing: the survey goes on, its day counted from when it
+    // was asked. Anything else ends it ("ciao", a question, "lascia perdere").
+    let keeps = match decision {
+        Decision::SurveyRetry { .. } | Decision::Fallback => true,
+        Decision::Reply { .. } => crate::domain::survey::acknowledges(&inbound.text),
+        _ => false,
+    };
     let fresh = survey
         .as_ref()
         .is_some_and(|s| inbound.at - s.asked_at < SURVEY_TTL);

@@ -38,31 +38,125 @@ pub struct PendingSurvey {
 }
 
 /// A score in range at the start of the message (`4`, `4/5`, `voto 4`, `⭐⭐⭐⭐`), and
-/// the rest as a comment (`4 gentilissimi`). None when the message is not an answer.
+/// the rest as a comment (`4 gentilissimi`). None when the message is not an answer:
+/// a quantity ("3 giorni fa ho ordinato...") or a score on another scale ("5 su 10"
+/// to a 1–5 question) is none.
 pub fn read_answer(text: &str, kind: SurveyKind) -> Option<(u8, Option<String>)> {
-    let (score, comment) = scored(text, kind)?;
-    let score = u8::try_from(score)
-        .ok()
-        .filter(|s| kind.range().contains(s))?;
-    Some((score, comment))
+    let read = scored(text, kind)?;
+    let quantity = read.comment.as_deref().is_some_and(|c| {
+        let folded = crate::text::fold(c);
+        crate::text::words(&folded)
+            .next()
+            .is_some_and(|w| UNITS.contains(&w))
+    });
+    if quantity || !read.fits(kind) {
+        return None;
+    }
+    Some((u8::try_from(read.score).ok()?, read.comment))
 }
 
 /// A bare score outside the survey's range ("6" or "7/10" to a 1–5 question, six
-/// stars, "11" to a 0–10 one): the customer meant to answer, and is asked again.
+/// stars, "11" to a 0–10 one, "5 su 10" to a 1–5 one): the customer meant to answer,
+/// and is asked again.
 pub fn out_of_range(text: &str, kind: SurveyKind) -> bool {
-    scored(text, kind).is_some_and(|(score, comment)| {
-        comment.is_none() && u8::try_from(score).map_or(true, |s| !kind.range().contains(&s))
-    })
+    scored(text, kind).is_some_and(|read| read.comment.is_none() && !read.fits(kind))
+}
+
+/// A message that only acknowledges or thanks ("ok", "grazie mille", "perfetto
+/// grazie", "👍"): after a survey question it leaves the question standing.
+pub fn acknowledges(text: &str) -> bool {
+    const WORDS: [&str; 30] = [
+        "ok",
+        "okay",
+        "oki",
+        "grazie",
+        "mille",
+        "tante",
+        "thanks",
+        "thank",
+        "you",
+        "ty",
+        "cheers",
+        "va",
+        "bene",
+        "capito",
+        "ricevuto",
+        "perfetto",
+        "perfetta",
+        "perfect",
+        "great",
+        "got",
+        "it",
+        "d",
+        "accordo",
+        "alright",
+        "sure",
+        "molto",
+        "gentile",
+        "gentilissimo",
+        "gentilissima",
+        "gentilissimi",
+    ];
+    const SIGNS: &str = "👍👌🙏😊🙂😀😃😄😁☺❤\u{fe0f}\u{200d}";
+    let folded = crate::text::fold(text);
+    if folded.contains('?') {
+        return false;
+    }
+    let words: Vec<&str> = crate::text::words(&folded).collect();
+    if words.is_empty() {
+        let signs = folded.chars().filter(|c| !c.is_whitespace());
+        return signs.clone().next().is_some() && signs.into_iter().all(|c| SIGNS.contains(c));
+    }
+    words.len() <= 5 && words.iter().all(|w| WORDS.contains(w))
+}
+
+/// Words after a number that make it a quantity: "5 giorni che aspetto" is no five.
+pub const UNITS: [&str; 18] = [
+    "giorni",
+    "giorno",
+    "settimane",
+    "ore",
+    "minuti",
+    "mesi",
+    "paia",
+    "pezzi",
+    "euro",
+    "days",
+    "day",
+    "weeks",
+    "hours",
+    "minutes",
+    "months",
+    "items",
+    "pairs",
+    "eur",
+];
+
+/// A score as written: the number, the comment after it, and the scale the customer
+/// named ("su 10"), if any.
+struct Scored {
+    score: usize,
+    comment: Option<String>,
+    scale: Option<usize>,
+}
+
+impl Scored {
+    /// In the survey's range, and on its scale if one was named.
+    fn fits(&self, kind: SurveyKind) -> bool {
+        let high = usize::from(*kind.range().end());
+        u8::try_from(self.score).is_ok_and(|s| kind.range().contains(&s))
+            && self.scale.is_none_or(|scale| scale == high)
+    }
 }
 
 /// A score at the start of the message, in range or not, and the rest as a comment:
 /// digits or stars, else words ("cinque", "dieci su dieci", and for a CSAT the
 /// question's own scale, "benissimo", "male", "excellent").
-fn scored(text: &str, kind: SurveyKind) -> Option<(usize, Option<String>)> {
+fn scored(text: &str, kind: SurveyKind) -> Option<Scored> {
     digits_or_stars(text, kind).or_else(|| worded(text, kind))
 }
 
-fn digits_or_stars(text: &str, kind: SurveyKind) -> Option<(usize, Option<String>)> {
+fn digits_or_stars(text: &str, kind: SurveyKind) -> Option<Scored> {
     let text = text.trim();
     let stars = text.chars().filter(|&c| c == '⭐' || c == '★').count();
     let rest: String = text
@@ -70,7 +164,11 @@ fn digits_or_stars(text: &str, kind: SurveyKind) -> Option<(usize, Option<String
         .filter(|&c| !matches!(c, '⭐' | '★' | '\u{fe0f}'))
         .collect();
     if kind == SurveyKind::Csat && stars > 0 && rest.trim().is_empty() {
-        return Some((stars, None));
+        return Some(Scored {
+            score: stars,
+            comment: None,
+            scale: None,
+        });
     }
     let body = ["voto", "score", "rating"]
         .iter()
@@ -87,13 +185,30 @@ fn digits_or_stars(text: &str, kind: SurveyKind) -> Option<(usize, Option<String
     let score: usize = digits.parse().ok()?;
     let after = &body[digits.len()..];
     // "4/5", "8 su 10", "10 out of 10": the scale the customer had in mind.
-    let after = SCALE.find(after).map_or(after, |m| &after[m.end()..]);
+    let named = SCALE.captures(after);
+    let scale = named.as_ref().and_then(|c| number_of(&c[2]));
+    let after = named.map_or(after, |c| &after[c.get(0).map_or(0, |m| m.end())..]);
     // "10 euro di spedizione?" is a question, not a score: only separators may follow
     // the number directly.
     if after.chars().next().is_some_and(char::is_alphanumeric) {
         return None;
     }
-    Some((score, comment_of(after)))
+    Some(Scored {
+        score,
+        comment: comment_of(after),
+        scale,
+    })
+}
+
+/// "5", "10", "cinque", "ten": the value.
+fn number_of(word: &str) -> Option<usize> {
+    let word = word.to_lowercase();
+    word.parse().ok().or_else(|| {
+        NUMBER_WORDS
+            .iter()
+            .find(|(w, _)| *w == word)
+            .map(|&(_, v)| v)
+    })
 }
 
 /// What follows a score, without the separators around it; None when nothing does.
@@ -140,8 +255,9 @@ const NUMBER_WORDS: [(&str, usize); 24] = [
 
 /// Words that rate help on the CSAT's scale, folded: the question's own ends ("male",
 /// "benissimo"; "poor", "excellent") and the words customers use for them. Words that
-/// only acknowledge ("ok", "grazie") are none of them.
-const RATING_WORDS: [(&str, usize); 46] = [
+/// as often only acknowledge or thank ("ok", "perfetto, grazie", "great, thanks") are
+/// none of them: a thanks is no top score.
+const RATING_WORDS: [(&str, usize); 41] = [
     ("male", 1),
     ("malissimo", 1),
     ("pessimo", 1),
@@ -176,17 +292,12 @@ const RATING_WORDS: [(&str, usize); 46] = [
     ("ottimo", 5),
     ("ottima", 5),
     ("eccellente", 5),
-    ("perfetto", 5),
-    ("perfetta", 5),
     ("fantastico", 5),
     ("fantastica", 5),
     ("excellent", 5),
-    ("great", 5),
-    ("perfect", 5),
     ("amazing", 5),
     ("awesome", 5),
     ("fantastic", 5),
-    ("top", 5),
     ("impeccabile", 5),
 ];
 
@@ -196,7 +307,11 @@ const INTENSIFIERS: [&str; 5] = ["molto", "very", "davvero", "really", "verament
 /// Words that may follow a worded score and still leave it an answer ("ottimo
 /// servizio grazie"); anything else after it without a separator ("due magliette
 /// rotte", "bene ma...") makes the message something other than a score.
-const TAIL_WORDS: [&str; 14] = [
+const TAIL_WORDS: [&str; 18] = [
+    "stelle",
+    "stella",
+    "stars",
+    "star",
     "servizio",
     "assistenza",
     "lavoro",
@@ -215,7 +330,7 @@ const TAIL_WORDS: [&str; 14] = [
 
 /// A worded score at the start of the message: `[voto] [molto] word [su N]`, then
 /// the end, a separator and a comment, or only thanks and what was rated.
-fn worded(text: &str, kind: SurveyKind) -> Option<(usize, Option<String>)> {
+fn worded(text: &str, kind: SurveyKind) -> Option<Scored> {
     // The message's words, folded, each with where it ends in the text.
     let mut words = Vec::new();
     let mut start = None;
@@ -255,7 +370,13 @@ fn worded(text: &str, kind: SurveyKind) -> Option<(usize, Option<String>)> {
             3
         }
         None => {
-            let rated = RATING_WORDS.iter().find(|(r, _)| *r == w)?.1;
+            // Words that also thank ("perfetto", "great") rate only when negated.
+            let thanking = ["perfetto", "perfetta", "perfect", "great"];
+            let rated = RATING_WORDS
+                .iter()
+                .find(|(r, _)| *r == w)
+                .map(|&(_, v)| v)
+                .or_else(|| (negated && thanking.contains(&w)).then_some(5))?;
             match (negated, strong, rated) {
                 // "non male", "not bad": fair; "not (very) good": poor.
                 (true, _, 1 | 2) => 3,
@@ -273,15 +394,11 @@ fn worded(text: &str, kind: SurveyKind) -> Option<(usize, Option<String>)> {
         (Some("out"), Some("of")) => 3,
         _ => 0,
     };
-    if of > 0
-        && word(at + of - 1).is_some_and(|n| {
-            NUMBER_WORDS
-                .iter()
-                .any(|(w, v)| *w == n && (*v == 5 || *v == 10))
-                || n == "5"
-                || n == "10"
-        })
-    {
+    let scale = (of > 0)
+        .then(|| word(at + of - 1).and_then(number_of))
+        .flatten()
+        .filter(|&n| n == 5 || n == 10);
+    if scale.is_some() {
         at += of;
     }
     let end = at.checked_sub(1).map_or(0, |last| words[last].1);
@@ -292,7 +409,11 @@ fn worded(text: &str, kind: SurveyKind) -> Option<(usize, Option<String>)> {
     let only_tail = words[at..]
         .iter()
         .all(|(w, _)| TAIL_WORDS.contains(&w.as_str()));
-    (separated || only_tail).then(|| (score, comment_of(after)))
+    (separated || only_tail).then(|| Scored {
+        score,
+        comment: comment_of(after),
+        scale,
+    })
 }
 
 #[cfg(test)]
@@ -381,6 +502,51 @@ mod tests {
         assert_eq!(csat("not great"), Some((2, None)));
         assert_eq!(csat("not very good"), Some((2, None)));
         assert_eq!(csat("meh"), Some((2, None)));
+        assert_eq!(csat("cinque stelle"), Some((5, Some("stelle".into()))));
+    }
+
+    #[test]
+    fn thanks_and_acknowledgements_are_told_from_other_messages() {
+        for ack in [
+            "ok",
+            "Grazie mille!",
+            "perfetto, grazie",
+            "👍",
+            "ok thank you",
+            "va bene",
+        ] {
+            assert!(acknowledges(ack), "{ack:?}");
+        }
+        for other in [
+            "ciao",
+            "ok?",
+            "no, lascia perdere",
+            "grazie ma il pacco?",
+            "😡",
+            "",
+            "ok ma dov'è il pacco",
+        ] {
+            assert!(!acknowledges(other), "{other:?}");
+        }
+    }
+
+    #[test]
+    fn a_score_on_another_scale_or_a_quantity_is_no_answer() {
+        let csat = |t| read_answer(t, SurveyKind::Csat);
+        // "5 su 10" to a 1-5 question is a middling score, not a top one: asked again.
+        for other_scale in ["5 su 10", "3 out of ten", "2/10"] {
+            assert_eq!(csat(other_scale), None, "{other_scale}");
+            assert!(out_of_range(other_scale, SurveyKind::Csat), "{other_scale}");
+        }
+        assert_eq!(read_answer("quattro su cinque", SurveyKind::Nps), None);
+        assert!(out_of_range("quattro su cinque", SurveyKind::Nps));
+        assert_eq!(csat("4 su 5"), Some((4, None)));
+        // A number that counts something starts a message, not a score.
+        assert_eq!(csat("3 giorni fa ho ordinato delle scarpe"), None);
+        assert_eq!(csat("2 paia non arrivate"), None);
+        // A thanks is no top score.
+        assert_eq!(csat("perfetto, grazie"), None);
+        assert_eq!(csat("great, thanks"), None);
     }
 
     #[test]

@@ -92,7 +92,7 @@ impl Service {
         let department = match event {
             TicketEvent::ToDepartment { department, .. } => Some(department),
             TicketEvent::TakeBack { .. } | TicketEvent::Release { .. } => None,
-            TicketEvent::ToOperator { .. } if change.is_none() => {
+            TicketEvent::ToOperator { by, operator } if change.is_none() && by != operator => {
                 let text = texts::handed_to_colleague(lang).to_owned();
                 return Ok(Some(said(ticket, OutboundKind::Waiting, text, vec![], now)));
             }

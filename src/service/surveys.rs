@@ -77,37 +77,13 @@ impl Service {
         let Some((score, comment)) = read_answer(&inbound.text, survey.kind) else {
             return;
         };
-        // A low score only, and no quantity ("5 giorni che aspetto, vergogna" is a
-        // complaint, not a five).
+        // A low score only (a quantity, "5 giorni che aspetto, vergogna", is no
+        // score: `read_answer` says so).
         let low = match survey.kind {
             SurveyKind::Csat => score <= 2,
             SurveyKind::Nps => score <= 6,
         };
-        const UNITS: [&str; 16] = [
-            "giorni",
-            "giorno",
-            "settimane",
-            "ore",
-            "minuti",
-            "mesi",
-            "paia",
-            "pezzi",
-            "euro",
-            "days",
-            "day",
-            "weeks",
-            "hours",
-            "minutes",
-            "months",
-            "items",
-        ];
-        let quantity = comment.as_deref().is_some_and(|c| {
-            let folded = crate::text::fold(c);
-            crate::text::words(&folded)
-                .next()
-                .is_some_and(|w| UNITS.contains(&w))
-        });
-        if !low || quantity || comment.as_deref().is_some_and(|c| c.contains('?')) {
+        if !low || comment.as_deref().is_some_and(|c| c.contains('?')) {
             return;
         }
         turn.events.push(Event {

@@ -124,12 +124,14 @@ pub fn late(lang: Lang, wait: &Wait<'_>, passed: bool) -> String {
     let position = wait.position;
     let eta = eta(lang, wait);
     let place = match (lang, position, passed) {
-        (Lang::It, 1, _) => "Sei il primo in coda: la prossima persona libera è per te.".to_owned(),
+        (Lang::It, 1, _) => "Sei il primo in coda: ti risponde la prima persona libera.".to_owned(),
         (Lang::It, _, true) => {
             format!("Ti ho fatto passare avanti: ora sei il numero {position} in coda.")
         }
         (Lang::It, _, false) => format!("Sei il numero {position} in coda."),
-        (Lang::En, 1, _) => "You are first in the queue: the next person free is yours.".to_owned(),
+        (Lang::En, 1, _) => {
+            "You are first in the queue: the first person who's free will answer you.".to_owned()
+        }
         (Lang::En, _, true) => {
             format!("I've moved you up: you are now number {position} in the queue.")
         }
@@ -305,24 +307,26 @@ pub fn taken_back(lang: Lang, position: usize, back: Option<&str>) -> String {
 pub fn sorry_while_queued(lang: Lang, position: usize, moved: bool, back: Option<&str>) -> String {
     let when = away(lang, back);
     let place = match (lang, position, moved) {
-        (Lang::It, 1, _) => "sei il primo in coda: la prossima persona libera è per te".to_owned(),
+        (Lang::It, 1, _) => "Sei il primo in coda: ti risponde la prima persona libera.".to_owned(),
         (Lang::It, _, true) => format!(
-            "ho dato la precedenza alla tua richiesta: ora sei il numero {position} in coda"
+            "Ho dato la precedenza alla tua richiesta: ora sei il numero {position} in coda."
         ),
         (Lang::It, _, false) => format!(
-            "sei il numero {position} in coda, e la persona che ti risponde leggerà anche questo"
+            "Sei il numero {position} in coda, e chi ti risponde leggerà anche questo messaggio."
         ),
-        (Lang::En, 1, _) => "you're first in the queue: the next person free is yours".to_owned(),
+        (Lang::En, 1, _) => {
+            "You're first in the queue: the first person who's free will answer you.".to_owned()
+        }
         (Lang::En, _, true) => {
-            format!("I've moved your request up: you're now number {position} in the queue")
+            format!("I've moved your request up: you're now number {position} in the queue.")
         }
         (Lang::En, _, false) => format!(
-            "you're number {position} in the queue, and the person who answers will read this too"
+            "You're number {position} in the queue, and whoever answers will read this message too."
         ),
     };
     match lang {
-        Lang::It => format!("Mi dispiace per l'attesa: {place}.{when}"),
-        Lang::En => format!("I'm sorry about the wait: {place}.{when}"),
+        Lang::It => format!("Mi dispiace per l'attesa. {place}{when}"),
+        Lang::En => format!("I'm sorry about the wait. {place}{when}"),
     }
 }
 

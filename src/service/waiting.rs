@@ -81,6 +81,9 @@ impl Service {
             ticket.priority = priority;
         }
         let position = self.store.queue_position(&ticket)?;
+        // Moved up: ahead of where it was, and of the place the customer last heard.
+        let moved =
+            raised && position < before && ticket.told_position.is_none_or(|told| position < told);
         let lang = conv.lang.unwrap_or(Lang::It);
         let back = self.back_at(&ticket.department, inbound.at, lang);
         conv.acked_at = Some(inbound.at);
@@ -89,7 +92,7 @@ impl Service {
         Ok(Some(texts::sorry_while_queued(
             lang,
             position,
-            raised && position < before,
+            moved,
             back.as_deref(),
         )))
     }

@@ -56,6 +56,9 @@ pub fn decide(
     if let Some(choice) = pick_choice(&reply, situation.pending_choices) {
         return decide_choice(choice, intent);
     }
+    if let Some(decision) = assent(&reply, situation.pending_choices, intent) {
+        return decision;
+    }
     if let Some(asked) = number_not_offered(&reply, situation.pending_choices) {
         let offered = situation.pending_choices.len();
         let why = format!("customer answered {asked} to choices numbered 1 to {offered}");
@@ -219,6 +222,48 @@ fn pick_choice<'c>(reply: &ChoiceReply, choices: &'c [Choice]) -> Option<&'c Cho
     choices
         .iter()
         .find(|c| crate::text::fold(&c.label).trim_end_matches('?') == typed)
+}
+
+/// "Sì", "ok", "esatto" to the choices offered: with one entry offered ("Intendevi
+/// questo?"), its pick; with more, they are offered again (a yes names none of them).
+fn assent(
+    reply: &ChoiceReply,
+    choices: &[Choice],
+    intent: Option<&IntentHit>,
+) -> Option<(Decision, Why)> {
+    const YES: [&str; 16] = [
+        "si", "ok", "okay", "esatto", "certo", "giusto", "proprio", "perfetto", "yes", "yep",
+        "yeah", "sure", "exactly", "correct", "right", "quello",
+    ];
+    const FILLERS: [&str; 10] = [
+        "grazie", "thanks", "please", "questo", "that", "one", "it", "is", "va", "bene",
+    ];
+    if choices.is_empty() || reply.text.contains('?') {
+        return None;
+    }
+    let words: Vec<&str> = crate::text::words(&reply.text).collect();
+    let says_yes = words.iter().any(|w| YES.contains(w))
+        && words.len() <= 4
+        && words.iter().all(|w| YES.contains(w) || FILLERS.contains(w));
+    if !says_yes {
+        return None;
+    }
+    let entries: Vec<Choice> = choices
+        .iter()
+        .filter(|c| matches!(c.target, ChoiceTarget::Faq(_)))
+        .cloned()
+        .collect();
+    match entries.as_slice() {
+        [] => None,
+        [one] => Some(decide_choice(one, intent)),
+        _ => Some((
+            Decision::Clarify { choices: entries },
+            Why::new(
+                Cause::ChoiceOutOfRange,
+                "a yes to several choices names none of them",
+            ),
+        )),
+    }
 }
 
 /// A bare number ("3", "la 5.", "option 4") that names none of the choices offered: the

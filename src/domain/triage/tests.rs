@@ -228,6 +228,69 @@ fn a_picked_choice_wins_over_matching() {
 }
 
 #[test]
+fn a_yes_to_one_choice_picks_it_and_to_several_offers_them_again() {
+    let policy = Policy::default();
+    let one = [
+        Choice {
+            label: "Dove siete?".into(),
+            target: ChoiceTarget::Faq("negozio".into()),
+        },
+        Choice {
+            label: "Parlare con una persona".into(),
+            target: ChoiceTarget::Human,
+        },
+    ];
+    let offered = Situation {
+        pending_choices: &one,
+        ..situation(Mode::Bot)
+    };
+    for yes in [
+        "sì",
+        "ok",
+        "Sì, esatto",
+        "yes please",
+        "ok grazie",
+        "proprio quello",
+    ] {
+        let (decision, why) = decide(offered, yes, None, &[], &policy);
+        assert_eq!(
+            decision,
+            Decision::Answer {
+                faq_id: "negozio".into()
+            },
+            "{yes}"
+        );
+        assert_eq!(why.cause, Cause::PickedEntry, "{yes}");
+    }
+    for not_yes in ["ok?", "grazie", "sì ma quanto costa la spedizione", "no"] {
+        let (_, why) = decide(offered, not_yes, None, &[], &policy);
+        assert_ne!(why.cause, Cause::PickedEntry, "{not_yes}");
+    }
+    let two = [
+        Choice {
+            label: "a?".into(),
+            target: ChoiceTarget::Faq("a".into()),
+        },
+        Choice {
+            label: "b?".into(),
+            target: ChoiceTarget::Faq("b".into()),
+        },
+    ];
+    let offered = Situation {
+        pending_choices: &two,
+        ..situation(Mode::Bot)
+    };
+    let (again, why) = decide(offered, "sì", None, &[], &policy);
+    assert_eq!(
+        again,
+        Decision::Clarify {
+            choices: two.to_vec()
+        }
+    );
+    assert_eq!(why.cause, Cause::ChoiceOutOfRange);
+}
+
+#[test]
 fn a_lone_number_with_nothing_to_answer_is_asked_about_not_matched() {
     // "2" with no choices or survey pending: the FAQ entry that says "2 anni" is no
     // answer to it.
