@@ -458,6 +458,13 @@ fn a_worded_answer_is_a_score_said_back_to_the_customer() {
     served_and_closed(&mut app, "terminal:k");
     let ok = app.say("terminal:k", "ok");
     assert_eq!(ok[0].kind, OutboundKind::Reply, "{ok:?}");
+    assert!(
+        ok[0]
+            .text
+            .ends_with("Se ti va, lasciaci un voto da 1 (male) a 5 (benissimo).")
+            && ok[0].choices.len() == 5,
+        "the question still stands, with its buttons: {ok:?}"
+    );
     let puzzled = app.say("terminal:k", "mah boh");
     assert_eq!(puzzled[0].kind, OutboundKind::Fallback, "{puzzled:?}");
     let scored = app.say("terminal:k", "4");

@@ -103,6 +103,16 @@ impl Service {
                 let text = brain.intents.get(intent).and_then(|i| i.reply_text(lang));
                 // A rule without words of its own ("annulla" with nothing to take back).
                 let text = text.unwrap_or_else(|| texts::all_right(lang));
+                // A thanks or an "ok" left a survey standing: the question again, with
+                // its buttons, after the reply.
+                if let Some(survey) = &turn.conversation.survey {
+                    let again = texts::survey_still(survey.kind, lang);
+                    return Ok(Said {
+                        target: Some(intent.clone()),
+                        choices: super::surveys::score_choices(survey.kind),
+                        ..Said::new(OutboundKind::Reply, Some(format!("{text} {again}")))
+                    });
+                }
                 let said = Said::new(OutboundKind::Reply, Some(text.to_owned()));
                 Said {
                     target: Some(intent.clone()),

@@ -403,6 +403,19 @@ pub fn nps_question(lang: Lang, csat: u8) -> String {
     }
 }
 
+/// A survey still standing after a thanks or an "ok": the question, briefly.
+pub fn survey_still(survey: crate::domain::SurveyKind, lang: Lang) -> &'static str {
+    use crate::domain::SurveyKind::{Csat, Nps};
+    match (survey, lang) {
+        (Csat, Lang::It) => "Se ti va, lasciaci un voto da 1 (male) a 5 (benissimo).",
+        (Csat, Lang::En) => "If you like, leave us a rating from 1 (poor) to 5 (excellent).",
+        (Nps, Lang::It) => "Se ti va, dicci da 0 a 10 quanto ci consiglieresti a un amico.",
+        (Nps, Lang::En) => {
+            "If you like, tell us from 0 to 10 how likely you are to recommend us to a friend."
+        }
+    }
+}
+
 /// A score outside the survey's range: the question again, with the range.
 pub fn survey_range(survey: crate::domain::SurveyKind, lang: Lang) -> &'static str {
     use crate::domain::SurveyKind::{Csat, Nps};
