@@ -6,8 +6,11 @@
 //!
 //! The rules here: a closed conversation reopens; name, language and order numbers are
 //! remembered; a survey ends with the next message (and counts only within
-//! [`SURVEY_TTL`]) unless it gave a score out of range, which is asked again; Clarify choices last one message; the low-confidence streak; a
-//! returning customer known by name is welcomed back; a handoff is routed.
+//! [`SURVEY_TTL`]) unless it gave a score out of range (asked again), only
+//! acknowledged, or was not understood; a message of several questions each answered
+//! outright is answered with all of them; Clarify choices last one message; the
+//! low-confidence streak; a returning customer known by name is welcomed back; a
+//! handoff is routed.
 
 use super::triage::{self, Candidate, Cause, Decision, IntentHit, Policy, Situation, Why};
 use super::{
