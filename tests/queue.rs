@@ -346,6 +346,20 @@ fn a_ticket_tells_the_customers_real_question_not_just_the_request_for_a_person(
     app.say("terminal:s5", "e il colore non è quello della foto");
     let summary = ticket_of(&app, "terminal:s5").summary;
     assert!(summary.ends_with(long), "{summary}");
+    // Two misses in a row hand off: what comes next says what they need, too.
+    app.say("terminal:s7", "mah boh");
+    app.say("terminal:s7", "uffa");
+    let missed = ticket_of(&app, "terminal:s7");
+    assert_eq!(
+        missed.reason,
+        sportello::domain::HandoffReason::LowConfidence
+    );
+    app.say("terminal:s7", "il pacco è arrivato aperto e manca un pezzo");
+    let summary = ticket_of(&app, "terminal:s7").summary;
+    assert!(
+        summary.ends_with(" · il pacco è arrivato aperto e manca un pezzo"),
+        "{summary}"
+    );
     // Explained with a question the FAQ answers while the place is kept: the same.
     app.say("terminal:s6", "voglio parlare con un operatore");
     let answered = app.say("terminal:s6", "quanto costa la spedizione in Italia?");

@@ -140,7 +140,8 @@ impl Service {
         })
     }
 
-    /// A request for a person gathers what the customer writes while it waits, joined
+    /// A request for a person (or two misses in a row) gathers what the customer
+    /// writes while it waits, joined
     /// with " · " ("voglio un operatore · le scarpe sono arrivate rotte"), until its
     /// summary is about a line long: the queue shows what they need, whatever the
     /// request itself said. Not greetings, thanks, cancellations or another request for
@@ -166,8 +167,14 @@ impl Service {
         let Some(mut ticket) = self.store.ticket(id)? else {
             return Ok(());
         };
+        // A request for a person, or two misses in a row: what they write next says
+        // what they need (a complaint or an intent's handoff says it already).
+        let says_little = matches!(
+            ticket.reason,
+            HandoffReason::Asked | HandoffReason::LowConfidence
+        );
         if ticket.status == TicketStatus::Queued
-            && ticket.reason == HandoffReason::Asked
+            && says_little
             && ticket.summary.chars().count() < GROWS_TO
         {
             ticket.summary = format!("{} · {}", ticket.summary, inbound.text);
