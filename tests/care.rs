@@ -106,6 +106,42 @@ fn a_request_for_a_person_out_of_hours_is_told_when_people_are_back() {
 }
 
 #[test]
+fn a_wait_that_runs_past_closing_is_said_as_a_time_not_as_minutes() {
+    let mut app = TestApp::with_config(sample_dirs(), shop_hours());
+    // Friday, four minutes before closing: 5-15 minutes of open time end on Saturday.
+    let friday = rome(2026, 11, 27, 17, 56);
+    let it = handoff_at(
+        &mut app,
+        "terminal:late",
+        friday,
+        "voglio parlare con un operatore",
+    );
+    assert!(
+        it.contains("Il team chiude prima che l'attesa stimata (5–15 minuti) finisca: ti rispondiamo entro domani alle 9:1"),
+        "{it}"
+    );
+    // Before lunch: the same, today after the break.
+    let noon = rome(2026, 12, 1, 12, 58);
+    let it = handoff_at(
+        &mut app,
+        "terminal:noon",
+        noon,
+        "voglio parlare con un operatore",
+    );
+    assert!(it.contains("ti rispondiamo entro oggi alle 14:"), "{it}");
+    // Well before closing: minutes, as always.
+    let morning = rome(2026, 12, 2, 10, 0);
+    let it = handoff_at(
+        &mut app,
+        "terminal:am",
+        morning,
+        "voglio parlare con un operatore",
+    );
+    assert!(it.contains("Attesa stimata:"), "{it}");
+    assert!(!it.contains("chiude prima"), "{it}");
+}
+
+#[test]
 fn a_transfer_out_of_hours_says_when_the_new_department_is_back() {
     let mut app = TestApp::with_config(sample_dirs(), shop_hours());
     let friday_evening = rome(2026, 11, 27, 17, 50);

@@ -351,6 +351,22 @@ impl Hours {
         }
     }
 
+    /// "lunedì alle 9:15", "oggi alle 14:10" (or "Monday at 9:15"): when a promise
+    /// falls due, said at `now`.
+    pub fn describe_due(
+        &self,
+        when: DateTime<Utc>,
+        now: DateTime<Utc>,
+        lang: crate::domain::Lang,
+    ) -> String {
+        let opening = self.describe(when, now, lang);
+        if lang == crate::domain::Lang::It {
+            opening.replacen(" dalle ", " alle ", 1)
+        } else {
+            opening.replacen(" from ", " at ", 1)
+        }
+    }
+
     /// "oggi dalle 14:00", "domani dalle 9:00", "lunedì dalle 9:00" (or English), for
     /// an opening at `when` said at `now`.
     pub fn describe(

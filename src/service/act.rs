@@ -106,6 +106,9 @@ impl Service {
                 let label = self.config.department_label(department, lang);
                 texts::transferred(lang, label, position, away)
             }
+            None if matches!(event, TicketEvent::Release { .. }) => {
+                texts::released(lang, position, away)
+            }
             None => texts::taken_back(lang, position, away),
         };
         Ok(Some(said(ticket, OutboundKind::Waiting, text, vec![], now)))

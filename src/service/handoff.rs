@@ -26,12 +26,14 @@ impl Service {
         let back = self.back_at(&department, inbound.at, lang);
         let (position, estimate) =
             self.open_ticket(turn, inbound, (department, summary), reason, priority)?;
+        let due = self.due_past_closing(turn.tickets.last(), inbound.at, lang);
         let conv = &mut turn.conversation;
         conv.acked_at = Some(inbound.at);
         let wait = super::texts::Wait {
             position,
             back: back.as_deref(),
             estimate,
+            due: due.as_deref(),
         };
         let order = conv.order_numbers.last().map(String::as_str);
         Ok(super::texts::handoff(lang, reason, &wait, order))

@@ -162,10 +162,12 @@ impl Service {
         ticket.told_position = Some(position);
         let lang = turn.conversation.lang.unwrap_or(Lang::It);
         let back = self.back_at(&ticket.department, now, lang);
+        let due = self.due_past_closing(Some(&ticket), now, lang);
         let wait = texts::Wait {
             position,
             back: back.as_deref(),
             estimate,
+            due: due.as_deref(),
         };
         let text = match news {
             News::Late => texts::late(lang, &wait, passed),

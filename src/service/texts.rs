@@ -80,6 +80,9 @@ pub struct Wait<'a> {
     /// When people are in again, in words ("lunedì dalle 9:00"), if they are out now.
     pub back: Option<&'a str>,
     pub estimate: Option<crate::care::Estimate>,
+    /// When the estimate falls due in words ("lunedì alle 9:15"), if people go out
+    /// before it ends: the minutes alone would read as clock time.
+    pub due: Option<&'a str>,
 }
 
 /// " Attesa stimata: 5–15 minuti." (from the opening, when people are out).
@@ -89,6 +92,16 @@ fn eta(lang: Lang, wait: &Wait<'_>) -> String {
     };
     let (low, high) = (e.low_minutes, e.high_minutes);
     let (range, within) = (span(lang, low, high), span(lang, high, high));
+    if let Some(due) = wait.due {
+        return match lang {
+            Lang::It => format!(
+                " Il team chiude prima che l'attesa stimata ({range}) finisca: ti rispondiamo entro {due}."
+            ),
+            Lang::En => format!(
+                " The team closes before the estimated wait ({range}) is over: we'll reply by {due}."
+            ),
+        };
+    }
     match (lang, wait.back.is_some()) {
         (Lang::It, false) => format!(" Attesa stimata: {range}."),
         (Lang::It, true) => format!(" Ti rispondiamo entro {within} dalla riapertura."),
@@ -279,17 +292,30 @@ pub fn transferred(lang: Lang, department: &str, position: usize, back: Option<&
     let when = away(lang, back);
     match lang {
         Lang::It => format!(
-            "Ho passato la tua richiesta al reparto {department}, che segue proprio questo argomento: sei di nuovo in coda, numero {position}.{when} Ti rispondiamo qui."
+            "Ho passato la tua richiesta al reparto {department}: sei in coda, numero {position}.{when} Ti rispondiamo qui."
         ),
         Lang::En => format!(
-            "I've passed your request to our {department} team, who handle exactly this: you're back in the queue, number {position}.{when} We'll answer here."
+            "I've passed your request to our {department} team: you're in the queue, number {position}.{when} We'll answer here."
         ),
     }
 }
 
-/// The person who had the request is no longer there (they put it back in the queue,
-/// an admin took it back, or the account was removed): where the customer stands now
-/// (and when people are back).
+/// The person who had the request put it back in the queue: where the customer stands
+/// now (and when people are back).
+pub fn released(lang: Lang, position: usize, back: Option<&str>) -> String {
+    let when = away(lang, back);
+    match lang {
+        Lang::It => format!(
+            "La persona che ti seguiva ha dovuto lasciare la tua richiesta: sei di nuovo in coda, numero {position}, e ti risponderà qui il primo operatore libero.{when}"
+        ),
+        Lang::En => format!(
+            "The person who had your request had to hand it back: you're back in the queue, number {position}, and the next free agent will answer you here.{when}"
+        ),
+    }
+}
+
+/// The person who had the request is no longer there (an admin took it back, or the
+/// account was removed): where the customer stands now (and when people are back).
 pub fn taken_back(lang: Lang, position: usize, back: Option<&str>) -> String {
     let when = away(lang, back);
     match lang {
@@ -458,6 +484,7 @@ mod tests {
             position,
             back: None,
             estimate: None,
+            due: None,
         };
         assert!(late(Lang::It, &wait(3), true).contains("passare avanti: ora sei il numero 3"));
         assert!(late(Lang::It, &wait(3), false).ends_with("Sei il numero 3 in coda."));

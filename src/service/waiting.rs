@@ -28,6 +28,23 @@ impl Service {
         Some(back.unwrap_or_default())
     }
 
+    /// When `ticket`'s promise falls due in words, if `department`'s people are in
+    /// now but go out before it ends (a handoff at 17:56 with people in until 18:00:
+    /// "lunedì alle 9:10", not "5–15 minuti"); None otherwise.
+    pub(super) fn due_past_closing(
+        &self,
+        ticket: Option<&Ticket>,
+        now: DateTime<Utc>,
+        lang: Lang,
+    ) -> Option<String> {
+        let ticket = ticket?;
+        let promise = ticket.promise.as_ref()?;
+        let hours = self.config.hours_of(&ticket.department);
+        let wall = promise.due - now;
+        (hours.is_open(now) && wall > Duration::minutes(promise.high_minutes + 1))
+            .then(|| hours.describe_due(promise.due, now, lang))
+    }
+
     /// The acknowledgement for a message written while queued: the place in the queue
     /// at most every [`ACK_EVERY`], a short "noted" otherwise. None with an operator on
     /// the conversation (they answer).

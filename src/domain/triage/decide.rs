@@ -86,9 +86,10 @@ pub fn decide(
     }
     let faq = decide_faq(situation, candidates, policy);
     // "lascia stare, ho risolto" with nothing to take back: the FAQ answers if it can;
-    // else an all right (never a "did you mean", or a person for a second miss).
+    // else an all right (never a "did you mean", or a person for a second miss). Said
+    // to the choices just offered, "annulla" drops them: no FAQ entry on cancelling.
     if let Some(hit) = intent.filter(|i| i.action == IntentAction::Cancel)
-        && !matches!(faq.0, Decision::Answer { .. })
+        && (!matches!(faq.0, Decision::Answer { .. }) || !situation.pending_choices.is_empty())
     {
         let why = format!("intent `{}` matched, nothing to take back", hit.name);
         let reply = Decision::Reply {

@@ -159,3 +159,36 @@ fn a_yes_to_one_choice_picks_it_and_to_several_offers_them_again() {
     );
     assert_eq!(why.cause, Cause::ChoiceOutOfRange);
 }
+
+#[test]
+fn annulla_to_the_choices_offered_drops_them_not_an_faq_answer() {
+    let offered = [Choice {
+        label: "a?".into(),
+        target: ChoiceTarget::Faq("a".into()),
+    }];
+    let cancel = IntentHit {
+        action: IntentAction::Cancel,
+        ..intent(IntentAction::Cancel)
+    };
+    let annulla = [candidate("annullare-ordine", 0.9)];
+    let (decision, _) = decide(
+        Situation {
+            pending_choices: &offered,
+            ..situation(Mode::Bot)
+        },
+        "annulla",
+        Some(&cancel),
+        &annulla,
+        &Policy::default(),
+    );
+    assert!(matches!(decision, Decision::Reply { .. }), "{decision:?}");
+    // With nothing offered, the FAQ answers "annulla" if it can.
+    let (decision, _) = decide(
+        situation(Mode::Bot),
+        "annulla",
+        Some(&cancel),
+        &annulla,
+        &Policy::default(),
+    );
+    assert!(matches!(decision, Decision::Answer { .. }), "{decision:?}");
+}
